@@ -1,0 +1,46 @@
+#!/bin/bash
+# Two profiles run side by side; starting a running profile again activates
+# it instead of opening a second copy. Usage: profiles.sh SOTTO
+set -euo pipefail
+
+sotto=$1
+[ -n "${DISPLAY:-}" ] || { echo "No display: run through build-aux/sotto-dev test (Xvfb)" >&2; exit 1; }
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_window() { # NAME-REGEX
+  timeout 30 xdotool search --sync --onlyvisible --name "$1" | head -n 1
+}
+
+"$sotto" --profile side-a &
+pids+=($!)
+"$sotto" --profile side-b &
+pids+=($!)
+
+a=$(wait_window '^Contacts — side-a$') || { echo "FAIL: no window for profile side-a" >&2; exit 1; }
+b=$(wait_window '^Contacts — side-b$') || { echo "FAIL: no window for profile side-b" >&2; exit 1; }
+[ "$a" != "$b" ] || { echo "FAIL: one window for two profiles" >&2; exit 1; }
+for p in "${pids[@]}"; do
+  kill -0 "$p" || { echo "FAIL: an instance exited" >&2; exit 1; }
+done
+echo "two profiles side by side: windows $a and $b, processes ${pids[*]}"
+
+# The same profile again: hands over to the running instance and exits.
+timeout 20 "$sotto" --profile side-a || { echo "FAIL: a second start of side-a did not return" >&2; exit 1; }
+sleep 1
+count=$(xdotool search --onlyvisible --name '^Contacts — side-a$' | wc -l)
+[ "$count" -eq 1 ] || { echo "FAIL: $count windows for profile side-a" >&2; exit 1; }
+echo "second start of side-a activated the running instance"
+
+# A bad profile name is refused before anything starts.
+if "$sotto" --profile '../x' 2>err.txt; then
+  echo "FAIL: a bad profile name was accepted" >&2; exit 1
+fi
+grep -q 'profile name' err.txt || { echo "FAIL: no clear error for a bad profile name" >&2; cat err.txt >&2; exit 1; }
+rm -f err.txt
+echo "bad profile name refused"

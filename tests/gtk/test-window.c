@@ -1,0 +1,191 @@
+/* test-window.c — the main window inside a running SottoApplication
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gtk/gtk.h>
+
+#include "sotto-application.h"
+#include "sotto-window.h"
+
+typedef void (*WindowCheck) (SottoWindow *window,
+                             GSettings   *settings);
+
+typedef struct
+{
+  WindowCheck check;
+  gboolean    checked;
+} RunData;
+
+static GtkWidget *
+template_child (SottoWindow *window,
+                const char  *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (window), SOTTO_TYPE_WINDOW, name);
+
+  g_assert_nonnull (child);
+  return GTK_WIDGET (child);
+}
+
+static gboolean
+check_window_cb (gpointer user_data)
+{
+  GApplication *app = G_APPLICATION (user_data);
+  RunData *data = g_object_get_data (G_OBJECT (app), "run-data");
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+
+  g_assert_true (SOTTO_IS_WINDOW (window));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  data->check (SOTTO_WINDOW (window), settings);
+  data->checked = TRUE;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_activate_cb (GApplication *app)
+{
+  /* After the application's own activate handler has shown the window. */
+  g_idle_add (check_window_cb, app);
+}
+
+static void
+run_app_with (const char  *profile,
+              WindowCheck  check)
+{
+  g_autoptr (SottoApplication) app = sotto_application_new ();
+  RunData data = { check, FALSE };
+  char *argv[] = { (char *)"sotto", (char *)"--profile", (char *)profile, NULL };
+  int status;
+
+  g_object_set_data (G_OBJECT (app), "run-data", &data);
+  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_cb), NULL);
+
+  status = g_application_run (G_APPLICATION (app), 3, argv);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (data.checked);
+}
+
+static void
+check_default_profile (SottoWindow *window,
+                       GSettings   *settings)
+{
+  GtkWidget *subtitle = template_child (window, "subtitle_label");
+
+  g_assert_cmpstr (sotto_context_get_profile (sotto_window_get_context (window)), ==, "default");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Contacts");
+  g_assert_false (gtk_widget_get_visible (subtitle));
+}
+
+static void
+test_window_default_profile (void)
+{
+  run_app_with ("default", check_default_profile);
+}
+
+static void
+check_named_profile (SottoWindow *window,
+                     GSettings   *settings)
+{
+  GtkWidget *subtitle = template_child (window, "subtitle_label");
+
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Contacts — gtktest");
+  g_assert_true (gtk_widget_get_visible (subtitle));
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (subtitle)), ==, "Profile “gtktest”");
+  g_assert_cmpstr (g_application_get_application_id (g_application_get_default ()),
+                   ==, APPLICATION_ID ".Profile_gtktest");
+}
+
+static void
+test_window_named_profile (void)
+{
+  run_app_with ("gtktest", check_named_profile);
+}
+
+static void
+check_size_restored (SottoWindow *window,
+                     GSettings   *settings)
+{
+  int width, height;
+
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 480);
+  g_assert_cmpint (height, ==, 700);
+
+  /* The user resizes; closing the window remembers the new size. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 520, 640);
+}
+
+static void
+test_window_size_remembered (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+
+  g_settings_set_int (settings, "window-width", 480);
+  g_settings_set_int (settings, "window-height", 700);
+  g_settings_set_boolean (settings, "window-maximized", FALSE);
+
+  run_app_with ("sizes", check_size_restored);
+
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 520);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+}
+
+static void
+check_menu_actions (SottoWindow *window,
+                    GSettings   *settings)
+{
+  GApplication *app = g_application_get_default ();
+  GtkWidget *menu_button = template_child (window, "primary_menu_button");
+  g_auto (GStrv) quit_accels = NULL;
+
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "about"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "quit"));
+  quit_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.quit");
+  g_assert_cmpstr (quit_accels[0], ==, "<Control>q");
+
+  /* The shortcuts window is found in the resources and wired up by GTK. */
+  g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+
+  g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)));
+}
+
+static void
+test_window_menu_actions (void)
+{
+  run_app_with ("menus", check_menu_actions);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_printerr ("No display: run the GUI tests through build-aux/sotto-dev test (Xvfb)\n");
+      return 1;
+    }
+
+  /* Not G_TEST_OPTION_ISOLATE_DIRS: GTK needs the system's XDG_DATA_DIRS
+   * (MIME database, icon themes); build-aux/sotto-dev already gives the run
+   * a throw-away HOME. Settings stay in memory, so runs can't interfere. */
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  /* These checks compare untranslated strings. */
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_unsetenv ("LANGUAGE");
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/window/profile/default", test_window_default_profile);
+  g_test_add_func ("/window/profile/named", test_window_named_profile);
+  g_test_add_func ("/window/state/size-remembered", test_window_size_remembered);
+  g_test_add_func ("/window/menu/actions", test_window_menu_actions);
+
+  return g_test_run ();
+}
