@@ -38,24 +38,15 @@ static GParamSpec *properties[N_PROPS];
 static char *
 dup_subtitle (SottoWindow *self)
 {
-  g_autoptr (GStrvBuilder) parts = g_strv_builder_new ();
-  g_auto (GStrv) strv = NULL;
-  g_autofree char *profile = NULL;
+  /* The header is narrow: the profile wins, since a development build is
+   * already marked by its striped header bar. */
+  if (!sotto_context_is_default_profile (self->context))
+    return g_strdup_printf (_("Profile “%s”"), sotto_context_get_profile (self->context));
 
   if (DEVELOPMENT_BUILD)
-    g_strv_builder_add (parts, _("Development build"));
+    return g_strdup (_("Development build"));
 
-  if (!sotto_context_is_default_profile (self->context))
-    {
-      profile = g_strdup_printf (_("Profile “%s”"), sotto_context_get_profile (self->context));
-      g_strv_builder_add (parts, profile);
-    }
-
-  strv = g_strv_builder_end (parts);
-  if (strv[0] == NULL)
-    return NULL;
-
-  return g_strjoinv (" · ", strv);
+  return NULL;
 }
 
 static void
