@@ -101,6 +101,7 @@ sotto_application_handle_local_options (GApplication *app,
   g_autoptr (GError) error = NULL;
   g_autoptr (GSettingsSchema) schema = NULL;
   g_autofree char *application_id = NULL;
+  GSettingsSchemaSource *source;
   const char *profile = NULL;
 
   if (g_variant_dict_contains (options, "version"))
@@ -118,8 +119,10 @@ sotto_application_handle_local_options (GApplication *app,
       return 2;
     }
 
-  schema = g_settings_schema_source_lookup (g_settings_schema_source_get_default (),
-                                            SCHEMA_ID, TRUE);
+  /* No schema at all (a broken install) would abort in g_settings_new(). */
+  source = g_settings_schema_source_get_default ();
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, SCHEMA_ID, TRUE);
   if (schema == NULL)
     {
       g_printerr ("sotto: ");
@@ -165,8 +168,10 @@ sotto_application_startup (GApplication *app)
 
   self->settings = g_settings_new (SCHEMA_ID);
 
+  /* Not a programming error, so not g_warning(): the user sees it in a
+   * dialog on activate, and the log gets the same words. */
   if (!sotto_context_ensure_profile_dir (self->context, &self->startup_error))
-    g_warning ("%s", self->startup_error->message);
+    g_printerr ("sotto: %s\n", self->startup_error->message);
 }
 
 static void
