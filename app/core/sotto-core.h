@@ -7,4 +7,6 @@
 #include "sotto-context.h"
 #include "sotto-error.h"
 #include "sotto-i18n.h"
+#include "sotto-identity.h"
+#include "sotto-invite.h"
 #include "sotto-profile.h"

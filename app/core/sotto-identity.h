@@ -1,0 +1,51 @@
+/* sotto-identity.h — who we are: a key pair, a display name, and what is
+ * derived from them for people to compare (fingerprints, safety numbers)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* X25519 public and secret keys. */
+#define SOTTO_KEY_LEN 32
+
+/* A display name is shown to colleagues next to the fingerprint; see
+ * PROTOCOL.md, "Identity keys", for the exact rules. The byte limit is
+ * checked first, with a bounded scan. */
+#define SOTTO_DISPLAY_NAME_MAX_CHARS 64
+#define SOTTO_DISPLAY_NAME_MAX_BYTES 256
+
+#define SOTTO_FINGERPRINT_DIGITS   30
+#define SOTTO_SAFETY_NUMBER_DIGITS 60
+
+#define SOTTO_TYPE_IDENTITY (sotto_identity_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoIdentity, sotto_identity, SOTTO, IDENTITY, GObject)
+
+gboolean       sotto_display_name_validate      (const char          *name,
+                                                 GError             **error);
+char          *sotto_display_name_normalize     (const char          *name,
+                                                 GError             **error);
+
+SottoIdentity *sotto_identity_generate          (const char          *display_name,
+                                                 GError             **error);
+SottoIdentity *sotto_identity_new_from_keys     (const guint8        *public_key,
+                                                 const guint8        *secret_key,
+                                                 const char          *display_name,
+                                                 GError             **error);
+const guint8  *sotto_identity_get_public_key    (SottoIdentity       *self);
+const guint8  *sotto_identity_get_secret_key    (SottoIdentity       *self);
+const char    *sotto_identity_get_display_name  (SottoIdentity       *self);
+char          *sotto_identity_dup_fingerprint   (SottoIdentity       *self);
+char          *sotto_identity_dup_invite        (SottoIdentity       *self,
+                                                 const char * const  *addresses,
+                                                 GError             **error);
+
+char          *sotto_fingerprint_for_key        (const guint8        *public_key);
+char          *sotto_safety_number              (const guint8        *key_a,
+                                                 const guint8        *key_b);
+
+G_END_DECLS
