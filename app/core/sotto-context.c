@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sodium.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
@@ -49,6 +50,15 @@ sotto_context_initable_init (GInitable     *initable,
                              GError       **error)
 {
   SottoContext *self = SOTTO_CONTEXT (initable);
+
+  /* Every front end makes a context first: from here on, secure memory
+   * (sodium_malloc) and libsodium's random numbers can be used. */
+  if (sodium_init () < 0)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_CRYPTO,
+                           _("The cryptography library could not be initialized"));
+      return FALSE;
+    }
 
   if (self->profile == NULL)
     self->profile = g_strdup (SOTTO_PROFILE_DEFAULT);

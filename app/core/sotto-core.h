@@ -4,9 +4,14 @@
  */
 #pragma once
 
+#include "sotto-contact.h"
 #include "sotto-context.h"
 #include "sotto-error.h"
 #include "sotto-i18n.h"
 #include "sotto-identity.h"
 #include "sotto-invite.h"
+#include "sotto-message.h"
+#include "sotto-profile-lock.h"
 #include "sotto-profile.h"
+#include "sotto-store-key.h"
+#include "sotto-store.h"

@@ -1,0 +1,21 @@
+/* sotto-contact-private.h — what only the store may change
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "sotto-contact.h"
+
+G_BEGIN_DECLS
+
+SottoContact *_sotto_contact_new              (gint64               id,
+                                               const guint8        *public_key,
+                                               const char          *display_name,
+                                               const char          *alias,
+                                               SottoVerification    verification,
+                                               gboolean             blocked,
+                                               const char * const  *addresses);
+void          _sotto_contact_update_from      (SottoContact        *self,
+                                               SottoContact        *other);
+
+G_END_DECLS

@@ -1,0 +1,20 @@
+/* sotto-message-private.h — what only the store may change
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "sotto-message.h"
+
+G_BEGIN_DECLS
+
+SottoMessage *_sotto_message_new (gint64             id,
+                                  gint64             contact_id,
+                                  const guint8      *uid,
+                                  SottoDirection     direction,
+                                  SottoMessageState  state,
+                                  gint64             sent,
+                                  gint64             received,
+                                  const char        *body);
+
+G_END_DECLS

@@ -1,0 +1,2631 @@
+/* sotto-store.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One SQLite database per profile, used only from one worker thread: every
+ * public call queues a job there and completes on the caller's main context.
+ * Secret fields are sealed (sotto-seal.c) under a random store key that is
+ * itself kept in the Secret Service or wrapped under a passphrase.
+ *
+ * Front ends see results on the main thread only: the contact list model is
+ * changed there, after the worker has committed.
+ */
+#define G_LOG_DOMAIN "sotto-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "sotto-contact-private.h"
+#include "sotto-error.h"
+#include "sotto-message-private.h"
+#include "sotto-profile-lock.h"
+#include "sotto-seal.h"
+#include "sotto-store.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+#define KEY_CHECK_TEXT "sotto key check v1"
+#define STORE_ID_LEN   16
+
+struct _SottoStore
+{
+  GObject             parent_instance;
+
+  /* construct-only */
+  char               *profile_dir;
+  char               *db_path;
+
+  /* main thread */
+  SottoIdentity      *identity;
+  GListStore         *contacts;
+
+  /* worker thread (and finalize, once the worker has stopped) */
+  GThreadPool        *pool;
+  SottoProfileLock   *lock;
+  sqlite3            *db;
+  guint8             *key;
+  char               *store_id;
+  SottoKeyProtection  protection;
+
+  /* main thread: the protection as of the last completed job */
+  SottoKeyProtection  key_protection;
+};
+
+G_DEFINE_FINAL_TYPE (SottoStore, sotto_store, G_TYPE_OBJECT)
+
+/* -------------------------------------------------------------------------
+ * The worker
+ * ------------------------------------------------------------------------- */
+
+typedef gpointer (*StoreJobFunc)   (SottoStore    *self,
+                                    gpointer       data,
+                                    GCancellable  *cancellable,
+                                    GError       **error);
+typedef gpointer (*StoreApplyFunc) (SottoStore    *self,
+                                    gpointer       result);
+
+typedef struct
+{
+  StoreJobFunc    run;
+  StoreApplyFunc  apply;
+  gpointer        data;
+  GDestroyNotify  data_free;
+  gpointer        result;
+  GDestroyNotify  result_free;
+  GError         *error;
+} StoreJob;
+
+static void
+store_job_free (StoreJob *job)
+{
+  if (job->data_free != NULL)
+    g_clear_pointer (&job->data, job->data_free);
+  if (job->result != NULL && job->result_free != NULL)
+    g_clear_pointer (&job->result, job->result_free);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+static gboolean
+job_complete_cb (gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SottoStore *self = g_task_get_source_object (task);
+  StoreJob *job = g_task_get_task_data (task);
+  gpointer result;
+
+  if (job->error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&job->error));
+      return G_SOURCE_REMOVE;
+    }
+
+  result = g_steal_pointer (&job->result);
+  if (job->apply != NULL)
+    result = job->apply (self, result);
+  g_task_return_pointer (task, result, job->result_free);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+worker_func (gpointer data,
+             gpointer user_data)
+{
+  GTask *task = data;
+  SottoStore *self = g_task_get_source_object (task);
+  StoreJob *job = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  if (!g_cancellable_set_error_if_cancelled (cancellable, &job->error))
+    job->result = job->run (self, job->data, cancellable, &job->error);
+
+  /* Back to the caller's context, which owns the task from here on. */
+  g_main_context_invoke (g_task_get_context (task), job_complete_cb, task);
+}
+
+static void
+store_schedule (SottoStore          *self,
+                gpointer             source_tag,
+                StoreJobFunc         run,
+                StoreApplyFunc       apply,
+                gpointer             data,
+                GDestroyNotify       data_free,
+                GDestroyNotify       result_free,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  StoreJob *job = g_new0 (StoreJob, 1);
+
+  job->run = run;
+  job->apply = apply;
+  job->data = data;
+  job->data_free = data_free;
+  job->result_free = result_free;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, job, (GDestroyNotify)store_job_free);
+
+  g_thread_pool_push (self->pool, task, NULL);
+}
+
+/* -------------------------------------------------------------------------
+ * SQLite helpers (worker thread)
+ * ------------------------------------------------------------------------- */
+
+/* @what says what we were doing, e.g. _("opening"). */
+static gboolean
+set_db_error (GError     **error,
+              sqlite3     *db,
+              int          rc,
+              const char  *what)
+{
+  int primary = rc & 0xff;
+  const char *detail = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
+
+  /* Translators: the first %s says what Sotto was doing, e.g. "opening";
+   * the second is SQLite's own (English) message. */
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                 _("The history database is damaged (%s): %s"), what, detail);
+  else if (primary == SQLITE_FULL)
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                 _("The disk is full (%s)"), what);
+  else
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                 _("The history database failed (%s): %s"), what, detail);
+
+  return FALSE;
+}
+
+static gboolean
+db_exec (SottoStore  *self,
+         const char  *sql,
+         GError     **error)
+{
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    return set_db_error (error, self->db, rc, sql);
+
+  return TRUE;
+}
+
+static sqlite3_stmt *
+db_prepare (SottoStore  *self,
+            const char  *sql,
+            GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (error, self->db, rc, sql);
+      return NULL;
+    }
+
+  return stmt;
+}
+
+/* Runs a statement that returns no rows (or ignores them). */
+static gboolean
+db_step_done (SottoStore    *self,
+              sqlite3_stmt  *stmt,
+              GError       **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    ;
+
+  if (rc != SQLITE_DONE)
+    return set_db_error (error, self->db, rc, sqlite3_sql (stmt));
+
+  return TRUE;
+}
+
+static gboolean
+db_begin (SottoStore  *self,
+          GError     **error)
+{
+  return db_exec (self, "BEGIN IMMEDIATE", error);
+}
+
+static gboolean
+db_commit (SottoStore  *self,
+           GError     **error)
+{
+  return db_exec (self, "COMMIT", error);
+}
+
+static void
+db_rollback (SottoStore *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static gint64
+db_next_id (SottoStore  *self,
+            const char  *table,
+            GError     **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT IFNULL(MAX(id), 0) + 1 FROM %s", table);
+  g_autoptr (sqlite3_stmt) stmt = db_prepare (self, sql, error);
+
+  if (stmt == NULL)
+    return 0;
+
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_db_error (error, self->db, sqlite3_errcode (self->db), sql);
+      return 0;
+    }
+
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static void
+bind_sealed (sqlite3_stmt *stmt,
+             int           index,
+             GBytes       *sealed)
+{
+  gsize len = 0;
+  gconstpointer data = g_bytes_get_data (sealed, &len);
+
+  sqlite3_bind_blob (stmt, index, data, (int)len, SQLITE_TRANSIENT);
+}
+
+static GBytes *
+seal_string (SottoStore *self,
+             const char *table,
+             const char *column,
+             gint64      rowid,
+             const char *text)
+{
+  return sotto_seal (self->key, table, column, rowid, (const guint8 *)text, strlen (text));
+}
+
+static char *
+unseal_string (SottoStore    *self,
+               sqlite3_stmt  *stmt,
+               int            col,
+               const char    *table,
+               const char    *column,
+               gint64         rowid,
+               GError       **error)
+{
+  g_autoptr (GBytes) plain = NULL;
+  gsize len = 0;
+  const char *data;
+
+  if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
+    return NULL;
+
+  plain = sotto_unseal (self->key, table, column, rowid,
+                        sqlite3_column_blob (stmt, col),
+                        (gsize)sqlite3_column_bytes (stmt, col), error);
+  if (plain == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (plain, &len);
+  /* A sealed value authenticated, but a string must still be one. */
+  if (memchr (data, '\0', len) != NULL || !g_utf8_validate (data, len, NULL))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("A stored text in “%s” (row %lld) is not valid text"),
+                   table, (long long)rowid);
+      return NULL;
+    }
+
+  return g_strndup (data, len);
+}
+
+/* Addresses are sealed as one value: NUL-separated strings. */
+static GBytes *
+seal_addresses (SottoStore         *self,
+                gint64              rowid,
+                const char * const *addresses)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
+    g_byte_array_append (buf, (const guint8 *)addresses[i], strlen (addresses[i]) + 1);
+
+  return sotto_seal (self->key, "contacts", "addresses", rowid, buf->data, buf->len);
+}
+
+static char **
+unseal_addresses (SottoStore    *self,
+                  sqlite3_stmt  *stmt,
+                  int            col,
+                  gint64         rowid,
+                  GError       **error)
+{
+  g_autoptr (GBytes) plain = NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char *data;
+  gsize len = 0;
+  gsize start = 0;
+
+  if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
+    return g_strv_builder_end (builder);
+
+  plain = sotto_unseal (self->key, "contacts", "addresses", rowid,
+                        sqlite3_column_blob (stmt, col),
+                        (gsize)sqlite3_column_bytes (stmt, col), error);
+  if (plain == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (plain, &len);
+  for (gsize i = 0; i < len; i++)
+    {
+      if (data[i] == '\0')
+        {
+          if (sotto_invite_address_validate (data + start, NULL))
+            g_strv_builder_add (builder, data + start);
+          start = i + 1;
+        }
+    }
+
+  return g_strv_builder_end (builder);
+}
+
+static void
+remove_db_files (const char *db_path)
+{
+  static const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (db_path, suffixes[i], NULL);
+
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        g_debug ("Could not remove %s: %s", path, g_strerror (errno));
+    }
+}
+
+/* Per-connection settings: WAL for crash safety with one writer,
+ * secure_delete so deleted text is overwritten, not just unlinked. */
+static gboolean
+db_configure (SottoStore  *self,
+              GError     **error)
+{
+  return db_exec (self,
+                  "PRAGMA foreign_keys = ON;"
+                  "PRAGMA secure_delete = ON;"
+                  "PRAGMA journal_mode = WAL;"
+                  "PRAGMA synchronous = FULL;"
+                  "PRAGMA trusted_schema = OFF;",
+                  error);
+}
+
+static const char *schema_v1 =
+  "CREATE TABLE keyinfo ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  store_id TEXT NOT NULL,"
+  "  protection INTEGER NOT NULL,"
+  "  pwhash_salt BLOB,"
+  "  pwhash_opslimit INTEGER,"
+  "  pwhash_memlimit INTEGER,"
+  "  wrapped_key BLOB,"
+  "  key_check BLOB NOT NULL"
+  ");"
+  "CREATE TABLE identity ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  public_key BLOB NOT NULL,"
+  "  secret_key BLOB NOT NULL,"
+  "  display_name BLOB NOT NULL,"
+  "  created INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE contacts ("
+  "  id INTEGER PRIMARY KEY,"
+  "  public_key BLOB NOT NULL UNIQUE,"
+  "  display_name BLOB NOT NULL,"
+  "  alias BLOB,"
+  "  verification INTEGER NOT NULL DEFAULT 0,"
+  "  blocked INTEGER NOT NULL DEFAULT 0,"
+  "  addresses BLOB,"
+  "  added INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE conversations ("
+  "  id INTEGER PRIMARY KEY,"
+  "  contact_id INTEGER NOT NULL UNIQUE REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  last_activity INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE TABLE messages ("
+  "  id INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  uid BLOB NOT NULL,"
+  "  direction INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL,"
+  "  sent INTEGER NOT NULL,"
+  "  received INTEGER NOT NULL DEFAULT 0,"
+  "  read INTEGER NOT NULL DEFAULT 0,"
+  "  body BLOB NOT NULL,"
+  "  UNIQUE (conversation_id, uid)"
+  ");"
+  "CREATE TABLE outbox ("
+  "  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
+  "  queued INTEGER NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0"
+  ");";
+
+/* Opens the file and checks it is a healthy Sotto database we can use. */
+static gboolean
+db_open_existing (SottoStore  *self,
+                  GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gint64 application_id;
+  gint64 version;
+  int rc;
+
+  rc = sqlite3_open_v2 (self->db_path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
+                        NULL);
+  if (rc != SQLITE_OK)
+    return set_db_error (error, self->db, rc, _("opening"));
+
+  sqlite3_extended_result_codes (self->db, TRUE);
+
+  /* Reads only: a damaged file is reported, never written to. */
+  if ((stmt = db_prepare (self, "PRAGMA application_id", error)) == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    return set_db_error (error, self->db, rc, _("reading the header"));
+  application_id = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (application_id != SOTTO_STORE_APPLICATION_ID)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("“%s” is not a Sotto history database"), self->db_path);
+      return FALSE;
+    }
+
+  if ((stmt = db_prepare (self, "PRAGMA user_version", error)) == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    return set_db_error (error, self->db, rc, _("reading the header"));
+  version = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (version > SOTTO_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                   _("This profile was written by a newer version of Sotto "
+                     "(history format %lld, this version reads up to %d)"),
+                   (long long)version, SOTTO_STORE_SCHEMA_VERSION);
+      return FALSE;
+    }
+  if (version < 1)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("The history database “%s” was never completely created"), self->db_path);
+      return FALSE;
+    }
+
+  if ((stmt = db_prepare (self, "PRAGMA quick_check", error)) == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return set_db_error (error, self->db, rc, _("checking integrity"));
+  if (g_strcmp0 ((const char *)sqlite3_column_text (stmt, 0), "ok") != 0)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("The history database is damaged: %s"),
+                   (const char *)sqlite3_column_text (stmt, 0));
+      return FALSE;
+    }
+
+  return db_configure (self, error);
+}
+
+/* -------------------------------------------------------------------------
+ * Rows to objects (worker thread)
+ * ------------------------------------------------------------------------- */
+
+#define CONTACT_COLUMNS "id, public_key, display_name, alias, verification, blocked, addresses"
+
+static SottoContact *
+contact_from_row (SottoStore    *self,
+                  sqlite3_stmt  *stmt,
+                  GError       **error)
+{
+  gint64 id = sqlite3_column_int64 (stmt, 0);
+  g_autofree char *name = NULL;
+  g_autofree char *alias = NULL;
+  g_auto (GStrv) addresses = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gint64 verification = sqlite3_column_int64 (stmt, 4);
+
+  if (sqlite3_column_bytes (stmt, 1) != SOTTO_KEY_LEN ||
+      verification < SOTTO_VERIFICATION_UNVERIFIED ||
+      verification > SOTTO_VERIFICATION_KEY_CHANGED)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("Contact %lld is damaged"), (long long)id);
+      return NULL;
+    }
+
+  name = unseal_string (self, stmt, 2, "contacts", "display_name", id, error);
+  if (name == NULL)
+    return NULL;
+  alias = unseal_string (self, stmt, 3, "contacts", "alias", id, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  addresses = unseal_addresses (self, stmt, 6, id, error);
+  if (addresses == NULL)
+    return NULL;
+
+  return _sotto_contact_new (id, sqlite3_column_blob (stmt, 1), name, alias,
+                             (SottoVerification)verification,
+                             sqlite3_column_int64 (stmt, 5) != 0,
+                             (const char * const *)addresses);
+}
+
+static SottoContact *
+load_contact (SottoStore  *self,
+              gint64       id,
+              GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                           _("No such contact"));
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (error, self->db, rc, _("reading a contact"));
+      return NULL;
+    }
+
+  return contact_from_row (self, stmt, error);
+}
+
+static GPtrArray *
+load_contacts (SottoStore  *self,
+               GError     **error)
+{
+  g_autoptr (GPtrArray) contacts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts ORDER BY id", error);
+  if (stmt == NULL)
+    return NULL;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SottoContact *contact = contact_from_row (self, stmt, error);
+
+      if (contact == NULL)
+        return NULL;
+      g_ptr_array_add (contacts, contact);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc, _("reading contacts"));
+      return NULL;
+    }
+
+  return g_steal_pointer (&contacts);
+}
+
+#define MESSAGE_COLUMNS \
+  "m.id, c.contact_id, m.uid, m.direction, m.state, m.sent, m.received, m.body"
+
+static SottoMessage *
+message_from_row (SottoStore    *self,
+                  sqlite3_stmt  *stmt,
+                  GError       **error)
+{
+  gint64 id = sqlite3_column_int64 (stmt, 0);
+  gint64 direction = sqlite3_column_int64 (stmt, 3);
+  gint64 state = sqlite3_column_int64 (stmt, 4);
+  g_autofree char *body = NULL;
+
+  if (sqlite3_column_bytes (stmt, 2) != SOTTO_MESSAGE_UID_LEN ||
+      (direction != SOTTO_DIRECTION_IN && direction != SOTTO_DIRECTION_OUT) ||
+      state < SOTTO_MESSAGE_QUEUED || state > SOTTO_MESSAGE_FAILED)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("Message %lld is damaged"), (long long)id);
+      return NULL;
+    }
+
+  body = unseal_string (self, stmt, 7, "messages", "body", id, error);
+  if (body == NULL)
+    return NULL;
+
+  return _sotto_message_new (id, sqlite3_column_int64 (stmt, 1), sqlite3_column_blob (stmt, 2),
+                             (SottoDirection)direction, (SottoMessageState)state,
+                             sqlite3_column_int64 (stmt, 5), sqlite3_column_int64 (stmt, 6),
+                             body);
+}
+
+static GPtrArray *
+load_messages (SottoStore    *self,
+               sqlite3_stmt  *stmt,
+               GError       **error)
+{
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SottoMessage *message = message_from_row (self, stmt, error);
+
+      if (message == NULL)
+        return NULL;
+      g_ptr_array_add (messages, message);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc, _("reading messages"));
+      return NULL;
+    }
+
+  return g_steal_pointer (&messages);
+}
+
+/* -------------------------------------------------------------------------
+ * Create and open (worker thread)
+ * ------------------------------------------------------------------------- */
+
+typedef struct
+{
+  char               *display_name;
+  SottoKeyProtection  protection;
+  char               *passphrase;   /* sodium_malloc() */
+  guint64             opslimit;
+  guint64             memlimit;
+} KeyRequest;
+
+static char *
+secure_strdup (const char *s)
+{
+  gsize len;
+  char *copy;
+
+  if (s == NULL)
+    return NULL;
+
+  len = strnlen (s, SOTTO_PASSPHRASE_MAX_LEN + 1);
+  copy = sodium_malloc (len + 1);
+  g_assert (copy != NULL);
+  memcpy (copy, s, len);
+  copy[len] = '\0';
+
+  return copy;
+}
+
+static void
+key_request_free (KeyRequest *request)
+{
+  g_free (request->display_name);
+  if (request->passphrase != NULL)
+    sodium_free (request->passphrase);
+  g_free (request);
+}
+
+static KeyRequest *
+key_request_new (const char         *display_name,
+                 SottoKeyProtection  protection,
+                 const char         *passphrase,
+                 guint64             opslimit,
+                 guint64             memlimit)
+{
+  KeyRequest *request = g_new0 (KeyRequest, 1);
+
+  request->display_name = g_strdup (display_name);
+  request->protection = protection;
+  request->passphrase = secure_strdup (passphrase);
+  request->opslimit = opslimit != 0 ? opslimit : SOTTO_PWHASH_OPSLIMIT_DEFAULT;
+  request->memlimit = memlimit != 0 ? memlimit : SOTTO_PWHASH_MEMLIMIT_DEFAULT;
+
+  return request;
+}
+
+static char *
+dup_keyring_label (SottoStore *self)
+{
+  g_autofree char *profile = g_path_get_basename (self->profile_dir);
+
+  /* Translators: the label of the item in the login keyring. */
+  return g_strdup_printf (_("Sotto history key (profile “%s”)"), profile);
+}
+
+/* Writes keyinfo (id 1) for the current store key under @request. */
+static gboolean
+write_keyinfo (SottoStore    *self,
+               KeyRequest    *request,
+               gboolean       insert,
+               GError       **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GBytes) key_check = NULL;
+  g_autoptr (GBytes) wrapped = NULL;
+  guint8 salt[SOTTO_PWHASH_SALT_LEN];
+
+  key_check = sotto_seal (self->key, "keyinfo", "key_check", 1,
+                          (const guint8 *)KEY_CHECK_TEXT, strlen (KEY_CHECK_TEXT));
+
+  if (request->protection == SOTTO_KEY_PROTECTION_PASSPHRASE)
+    {
+      guint8 *kek;
+
+      randombytes_buf (salt, sizeof salt);
+      kek = sotto_passphrase_derive_kek (request->passphrase, salt,
+                                         request->opslimit, request->memlimit, error);
+      if (kek == NULL)
+        return FALSE;
+      wrapped = sotto_seal (kek, "keyinfo", "wrapped_key", 1, self->key, SOTTO_STORE_KEY_LEN);
+      sotto_store_key_free (kek);
+    }
+
+  stmt = db_prepare (self,
+                     insert ?
+                     "INSERT INTO keyinfo (store_id, protection, pwhash_salt, pwhash_opslimit, "
+                     "pwhash_memlimit, wrapped_key, key_check, id) VALUES (?, ?, ?, ?, ?, ?, ?, 1)" :
+                     "UPDATE keyinfo SET store_id = ?, protection = ?, pwhash_salt = ?, "
+                     "pwhash_opslimit = ?, pwhash_memlimit = ?, wrapped_key = ?, key_check = ? "
+                     "WHERE id = 1",
+                     error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_text (stmt, 1, self->store_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 2, request->protection);
+  if (wrapped != NULL)
+    {
+      sqlite3_bind_blob (stmt, 3, salt, sizeof salt, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 4, (sqlite3_int64)request->opslimit);
+      sqlite3_bind_int64 (stmt, 5, (sqlite3_int64)request->memlimit);
+      bind_sealed (stmt, 6, wrapped);
+    }
+  bind_sealed (stmt, 7, key_check);
+
+  return db_step_done (self, stmt, error);
+}
+
+static gboolean
+insert_identity (SottoStore     *self,
+                 SottoIdentity  *identity,
+                 GError        **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GBytes) secret = NULL;
+  g_autoptr (GBytes) name = NULL;
+
+  secret = sotto_seal (self->key, "identity", "secret_key", 1,
+                       sotto_identity_get_secret_key (identity), SOTTO_KEY_LEN);
+  name = seal_string (self, "identity", "display_name", 1,
+                      sotto_identity_get_display_name (identity));
+
+  stmt = db_prepare (self,
+                     "INSERT INTO identity (id, public_key, secret_key, display_name, created) "
+                     "VALUES (1, ?, ?, ?, ?)",
+                     error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_blob (stmt, 1, sotto_identity_get_public_key (identity), SOTTO_KEY_LEN,
+                     SQLITE_TRANSIENT);
+  bind_sealed (stmt, 2, secret);
+  bind_sealed (stmt, 3, name);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
+
+  return db_step_done (self, stmt, error);
+}
+
+typedef struct
+{
+  SottoIdentity *identity;
+  GPtrArray     *contacts;
+} OpenResult;
+
+static void
+open_result_free (OpenResult *result)
+{
+  g_clear_object (&result->identity);
+  g_clear_pointer (&result->contacts, g_ptr_array_unref);
+  g_free (result);
+}
+
+static gboolean
+ensure_lock (SottoStore  *self,
+             GError     **error)
+{
+  if (self->lock == NULL)
+    self->lock = sotto_profile_lock_acquire (self->profile_dir, error);
+
+  return self->lock != NULL;
+}
+
+static gpointer
+create_job (SottoStore    *self,
+            gpointer       data,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  KeyRequest *request = data;
+  g_autoptr (SottoIdentity) identity = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *label = NULL;
+  guint8 store_id[STORE_ID_LEN];
+  gboolean in_keyring = FALSE;
+  OpenResult *result;
+  int rc;
+
+  if (!ensure_lock (self, error))
+    return NULL;
+
+  if (g_file_test (self->db_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
+                   _("There is already a profile in “%s”"), self->profile_dir);
+      return NULL;
+    }
+
+  if ((name = sotto_display_name_normalize (request->display_name, error)) == NULL ||
+      (identity = sotto_identity_generate (name, error)) == NULL)
+    return NULL;
+
+  self->key = sotto_store_key_new ();
+  randombytes_buf (store_id, sizeof store_id);
+  self->store_id = sodium_bin2hex (g_malloc (2 * STORE_ID_LEN + 1), 2 * STORE_ID_LEN + 1,
+                                   store_id, sizeof store_id);
+  self->protection = request->protection;
+
+  rc = sqlite3_open_v2 (self->db_path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+                        SQLITE_OPEN_EXRESCODE,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (error, self->db, rc, _("creating"));
+      goto failed;
+    }
+
+  if (!db_configure (self, error) ||
+      !db_begin (self, error) ||
+      !db_exec (self, schema_v1, error) ||
+      !write_keyinfo (self, request, TRUE, error) ||
+      !insert_identity (self, identity, error))
+    goto failed;
+
+  /* The keyring item goes in before the commit: a profile whose key is
+   * nowhere would be unreadable. If the commit fails, the item goes again. */
+  if (request->protection == SOTTO_KEY_PROTECTION_KEYRING)
+    {
+      label = dup_keyring_label (self);
+      if (!sotto_keyring_store_key (self->store_id, label, self->key, cancellable, error))
+        goto failed;
+      in_keyring = TRUE;
+    }
+
+  if (!db_exec (self,
+                "PRAGMA application_id = " G_STRINGIFY (SOTTO_STORE_APPLICATION_ID) ";"
+                "PRAGMA user_version = " G_STRINGIFY (SOTTO_STORE_SCHEMA_VERSION) ";",
+                error) ||
+      !db_commit (self, error))
+    goto failed;
+
+  result = g_new0 (OpenResult, 1);
+  result->identity = g_steal_pointer (&identity);
+  result->contacts = g_ptr_array_new_with_free_func (g_object_unref);
+  return result;
+
+failed:
+  if (in_keyring)
+    sotto_keyring_clear_key (self->store_id, NULL, NULL);
+  if (self->db != NULL)
+    {
+      db_rollback (self);
+      g_clear_pointer (&self->db, sqlite3_close);
+    }
+  /* Nothing half-made is left behind: the file was ours. */
+  remove_db_files (self->db_path);
+  return NULL;
+}
+
+static gboolean
+read_keyinfo_and_unlock (SottoStore    *self,
+                         const char    *passphrase,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GBytes) check = NULL;
+  g_autoptr (GError) check_error = NULL;
+  gint64 protection;
+  int rc;
+
+  stmt = db_prepare (self,
+                     "SELECT store_id, protection, pwhash_salt, pwhash_opslimit, pwhash_memlimit, "
+                     "wrapped_key, key_check FROM keyinfo WHERE id = 1",
+                     error);
+  if (stmt == NULL)
+    return FALSE;
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      if (rc == SQLITE_DONE)
+        g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                             _("The history database has no key information: it is damaged"));
+      else
+        set_db_error (error, self->db, rc, _("reading the key information"));
+      return FALSE;
+    }
+
+  self->store_id = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  protection = sqlite3_column_int64 (stmt, 1);
+
+  if (self->store_id == NULL || strlen (self->store_id) != 2 * STORE_ID_LEN)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                           _("The history database’s key information is damaged"));
+      return FALSE;
+    }
+
+  if (protection == SOTTO_KEY_PROTECTION_KEYRING)
+    {
+      self->key = sotto_keyring_lookup_key (self->store_id, cancellable, error);
+      if (self->key == NULL)
+        return FALSE;
+    }
+  else if (protection == SOTTO_KEY_PROTECTION_PASSPHRASE)
+    {
+      g_autoptr (GError) unwrap_error = NULL;
+      guint8 *kek;
+
+      if (passphrase == NULL)
+        {
+          g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE,
+                               _("This profile is protected by a passphrase"));
+          return FALSE;
+        }
+
+      if (sqlite3_column_bytes (stmt, 2) != SOTTO_PWHASH_SALT_LEN)
+        {
+          g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                               _("The history database’s key information is damaged"));
+          return FALSE;
+        }
+
+      kek = sotto_passphrase_derive_kek (passphrase, sqlite3_column_blob (stmt, 2),
+                                         (guint64)sqlite3_column_int64 (stmt, 3),
+                                         (guint64)sqlite3_column_int64 (stmt, 4), error);
+      if (kek == NULL)
+        return FALSE;
+
+      self->key = sodium_malloc (SOTTO_STORE_KEY_LEN);
+      g_assert (self->key != NULL);
+      if (!sotto_unseal_into (kek, "keyinfo", "wrapped_key", 1,
+                              sqlite3_column_blob (stmt, 5),
+                              (gsize)sqlite3_column_bytes (stmt, 5),
+                              self->key, SOTTO_STORE_KEY_LEN, &unwrap_error))
+        {
+          sotto_store_key_free (kek);
+          g_clear_pointer (&self->key, sotto_store_key_free);
+          /* An AEAD failure here is, by far most likely, a wrong passphrase. */
+          g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_WRONG_PASSPHRASE,
+                               _("The passphrase is wrong"));
+          return FALSE;
+        }
+      sotto_store_key_free (kek);
+    }
+  else
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                           _("The history database’s key information is damaged"));
+      return FALSE;
+    }
+
+  self->protection = (SottoKeyProtection)protection;
+
+  check = sotto_unseal (self->key, "keyinfo", "key_check", 1,
+                        sqlite3_column_blob (stmt, 6), (gsize)sqlite3_column_bytes (stmt, 6),
+                        &check_error);
+  if (check == NULL ||
+      g_bytes_get_size (check) != strlen (KEY_CHECK_TEXT) ||
+      memcmp (g_bytes_get_data (check, NULL), KEY_CHECK_TEXT, strlen (KEY_CHECK_TEXT)) != 0)
+    {
+      g_clear_pointer (&self->key, sotto_store_key_free);
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                           _("The key does not open this profile’s history: the keyring item "
+                             "or the database was replaced or damaged"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static SottoIdentity *
+load_identity (SottoStore  *self,
+               GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char *name = NULL;
+  SottoIdentity *identity;
+  guint8 *secret;
+  int rc;
+
+  stmt = db_prepare (self,
+                     "SELECT public_key, secret_key, display_name FROM identity WHERE id = 1",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW || sqlite3_column_bytes (stmt, 0) != SOTTO_KEY_LEN)
+    {
+      if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                             _("The identity in the history database is missing or damaged"));
+      else
+        set_db_error (error, self->db, rc, _("reading the identity"));
+      return NULL;
+    }
+
+  name = unseal_string (self, stmt, 2, "identity", "display_name", 1, error);
+  if (name == NULL)
+    return NULL;
+
+  secret = sodium_malloc (SOTTO_KEY_LEN);
+  g_assert (secret != NULL);
+  if (!sotto_unseal_into (self->key, "identity", "secret_key", 1,
+                          sqlite3_column_blob (stmt, 1), (gsize)sqlite3_column_bytes (stmt, 1),
+                          secret, SOTTO_KEY_LEN, error))
+    {
+      sodium_free (secret);
+      return NULL;
+    }
+
+  identity = sotto_identity_new_from_keys (sqlite3_column_blob (stmt, 0), secret, name, error);
+  sodium_free (secret);
+
+  return identity;
+}
+
+static gpointer
+open_job (SottoStore    *self,
+          gpointer       data,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  const char *passphrase = data;
+  g_autoptr (SottoIdentity) identity = NULL;
+  g_autoptr (GPtrArray) contacts = NULL;
+  OpenResult *result;
+
+  /* Checked before and after taking the lock: without a directory there
+   * is nothing to lock, and a create may have been under way. */
+  if (!g_file_test (self->db_path, G_FILE_TEST_IS_REGULAR) ||
+      !ensure_lock (self, error) ||
+      !g_file_test (self->db_path, G_FILE_TEST_IS_REGULAR))
+    {
+      if (error == NULL || *error == NULL)
+        g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NO_PROFILE,
+                     _("There is no profile in “%s” yet: create one with "
+                       "“sotto-cli init”"), self->profile_dir);
+      return NULL;
+    }
+
+  if (!db_open_existing (self, error) ||
+      !read_keyinfo_and_unlock (self, passphrase, cancellable, error) ||
+      (identity = load_identity (self, error)) == NULL ||
+      (contacts = load_contacts (self, error)) == NULL)
+    return NULL;
+
+  result = g_new0 (OpenResult, 1);
+  result->identity = g_steal_pointer (&identity);
+  result->contacts = g_steal_pointer (&contacts);
+  return result;
+}
+
+static int
+compare_contacts (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  g_autofree char *ka = g_utf8_casefold (sotto_contact_get_name ((SottoContact *)a), -1);
+  g_autofree char *kb = g_utf8_casefold (sotto_contact_get_name ((SottoContact *)b), -1);
+  int cmp = g_utf8_collate (ka, kb);
+
+  if (cmp != 0)
+    return cmp;
+
+  return sotto_contact_get_id ((SottoContact *)a) < sotto_contact_get_id ((SottoContact *)b) ? -1 : 1;
+}
+
+static gpointer
+open_apply (SottoStore *self,
+            gpointer    data)
+{
+  OpenResult *result = data;
+
+  g_set_object (&self->identity, result->identity);
+  self->key_protection = self->protection;
+  for (guint i = 0; i < result->contacts->len; i++)
+    g_list_store_insert_sorted (self->contacts, g_ptr_array_index (result->contacts, i),
+                                compare_contacts, NULL);
+  open_result_free (result);
+
+  return g_object_ref (self);
+}
+
+/* -------------------------------------------------------------------------
+ * GObject
+ * ------------------------------------------------------------------------- */
+
+static void
+thread_pool_free_wait (GThreadPool *pool)
+{
+  g_thread_pool_free (pool, FALSE, TRUE);
+}
+
+static void
+sotto_store_finalize (GObject *object)
+{
+  SottoStore *self = (SottoStore *)object;
+
+  /* Waits for the worker to finish; after that its state is ours. */
+  g_clear_pointer (&self->pool, thread_pool_free_wait);
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->key, sotto_store_key_free);
+  g_clear_pointer (&self->lock, sotto_profile_lock_release);
+  g_clear_pointer (&self->store_id, g_free);
+  g_clear_object (&self->identity);
+  g_clear_object (&self->contacts);
+  g_clear_pointer (&self->profile_dir, g_free);
+  g_clear_pointer (&self->db_path, g_free);
+
+  G_OBJECT_CLASS (sotto_store_parent_class)->finalize (object);
+}
+
+static void
+sotto_store_class_init (SottoStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = sotto_store_finalize;
+}
+
+static void
+sotto_store_init (SottoStore *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->contacts = g_list_store_new (SOTTO_TYPE_CONTACT);
+  /* Exclusive, one thread: every SQLite call happens on the same thread. */
+  self->pool = g_thread_pool_new (worker_func, self, 1, TRUE, &error);
+  g_assert_no_error (error);
+}
+
+static SottoStore *
+store_new (const char *profile_dir)
+{
+  SottoStore *self = g_object_new (SOTTO_TYPE_STORE, NULL);
+
+  if (sodium_init () < 0)
+    g_error ("libsodium could not be initialized");
+
+  self->profile_dir = g_strdup (profile_dir);
+  self->db_path = g_build_filename (profile_dir, SOTTO_STORE_FILENAME, NULL);
+
+  return self;
+}
+
+/* -------------------------------------------------------------------------
+ * Public API: create, open
+ * ------------------------------------------------------------------------- */
+
+/**
+ * sotto_store_create_async:
+ * @profile_dir: an existing, private profile directory
+ * @display_name: the name colleagues see
+ * @protection: where the store key is kept
+ * @passphrase: (nullable): for %SOTTO_KEY_PROTECTION_PASSPHRASE
+ * @opslimit: Argon2id passes, 0 for %SOTTO_PWHASH_OPSLIMIT_DEFAULT
+ * @memlimit: Argon2id memory, 0 for %SOTTO_PWHASH_MEMLIMIT_DEFAULT
+ *
+ * Creates the database with a new identity. Nothing is left behind when it
+ * fails.
+ */
+void
+sotto_store_create_async (const char          *profile_dir,
+                          const char          *display_name,
+                          SottoKeyProtection   protection,
+                          const char          *passphrase,
+                          guint64              opslimit,
+                          guint64              memlimit,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr (SottoStore) self = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (profile_dir != NULL);
+  g_return_if_fail (display_name != NULL);
+  g_return_if_fail (protection == SOTTO_KEY_PROTECTION_KEYRING ||
+                    protection == SOTTO_KEY_PROTECTION_PASSPHRASE);
+
+  self = store_new (profile_dir);
+
+  if (protection == SOTTO_KEY_PROTECTION_PASSPHRASE &&
+      !sotto_passphrase_validate (passphrase, &error))
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_create_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  store_schedule (self, sotto_store_create_async, create_job, open_apply,
+                  key_request_new (display_name, protection, passphrase, opslimit, memlimit),
+                  (GDestroyNotify)key_request_free, g_object_unref,
+                  cancellable, callback, user_data);
+}
+
+SottoStore *
+sotto_store_create_finish (GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * sotto_store_open_async:
+ * @profile_dir: the profile directory
+ * @passphrase: (nullable): the passphrase, if the profile has one; without
+ *   it such a profile fails with %SOTTO_ERROR_NEEDS_PASSPHRASE
+ *
+ * Opens an existing profile: checks the file, unlocks the store key, loads
+ * the identity and the contacts. A damaged file is reported, not changed.
+ */
+void
+sotto_store_open_async (const char          *profile_dir,
+                        const char          *passphrase,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr (SottoStore) self = NULL;
+
+  g_return_if_fail (profile_dir != NULL);
+
+  self = store_new (profile_dir);
+  store_schedule (self, sotto_store_open_async, open_job, open_apply,
+                  secure_strdup (passphrase), (GDestroyNotify)sodium_free, g_object_unref,
+                  cancellable, callback, user_data);
+}
+
+SottoStore *
+sotto_store_open_finish (GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const char *
+sotto_store_get_profile_dir (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return self->profile_dir;
+}
+
+SottoIdentity *
+sotto_store_get_identity (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return self->identity;
+}
+
+SottoKeyProtection
+sotto_store_get_key_protection (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), 0);
+
+  return self->key_protection;
+}
+
+/**
+ * sotto_store_get_contacts:
+ *
+ * Returns: (transfer none): a #GListModel of #SottoContact, sorted by name,
+ *   kept up to date as contacts change
+ */
+GListModel *
+sotto_store_get_contacts (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return G_LIST_MODEL (self->contacts);
+}
+
+SottoContact *
+sotto_store_get_contact_by_key (SottoStore   *self,
+                                const guint8 *public_key)
+{
+  guint n;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (public_key != NULL, NULL);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+
+      if (sodium_memcmp (sotto_contact_get_public_key (contact), public_key, SOTTO_KEY_LEN) == 0)
+        return contact;
+    }
+
+  return NULL;
+}
+
+static char *
+digits_only (const char *text)
+{
+  GString *digits = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        g_string_append_c (digits, *p);
+      else if (*p != ' ' && *p != '-')
+        return g_string_free (digits, TRUE), NULL;
+    }
+
+  return g_string_free (digits, FALSE);
+}
+
+/* How well a contact matches what the user typed: exact beats prefix. */
+typedef enum
+{
+  MATCH_NONE,
+  MATCH_PREFIX,
+  MATCH_EXACT,
+} MatchKind;
+
+static MatchKind
+match_name (const char *name,
+            const char *folded_query)
+{
+  g_autofree char *folded = NULL;
+
+  if (name == NULL)
+    return MATCH_NONE;
+
+  folded = g_utf8_casefold (name, -1);
+  if (g_str_equal (folded, folded_query))
+    return MATCH_EXACT;
+  if (g_str_has_prefix (folded, folded_query))
+    return MATCH_PREFIX;
+
+  return MATCH_NONE;
+}
+
+static MatchKind
+match_contact (SottoContact *contact,
+               const char   *folded_query,
+               const char   *digits)
+{
+  MatchKind kind = MAX (match_name (sotto_contact_get_display_name (contact), folded_query),
+                        match_name (sotto_contact_get_alias (contact), folded_query));
+
+  if (kind == MATCH_NONE && digits != NULL && strlen (digits) >= 5)
+    {
+      g_autofree char *fingerprint = sotto_contact_dup_fingerprint (contact);
+      g_autofree char *fp_digits = digits_only (fingerprint);
+
+      if (g_str_has_prefix (fp_digits, digits))
+        kind = strlen (digits) == strlen (fp_digits) ? MATCH_EXACT : MATCH_PREFIX;
+    }
+
+  return kind;
+}
+
+/**
+ * sotto_store_find_contact:
+ * @query: a contact's alias or name, or the start of one (any case), or at
+ *   least the first five digits of its fingerprint
+ *
+ * An exact name wins over a prefix; a prefix must fit one contact only.
+ *
+ * Returns: (transfer none) (nullable): the one contact that matches, or
+ *   %NULL with %SOTTO_ERROR_NOT_FOUND or, when several match,
+ *   %SOTTO_ERROR_INVALID_ARGUMENT
+ */
+SottoContact *
+sotto_store_find_contact (SottoStore  *self,
+                          const char  *query,
+                          GError     **error)
+{
+  g_autofree char *folded = NULL;
+  g_autofree char *digits = NULL;
+  SottoContact *best = NULL;
+  MatchKind best_kind = MATCH_NONE;
+  guint n_best = 0;
+  guint n;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+
+  if (query[0] == '\0')
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                           _("No contact given"));
+      return NULL;
+    }
+
+  folded = g_utf8_casefold (query, -1);
+  digits = digits_only (query);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+      MatchKind kind = match_contact (contact, folded, digits);
+
+      if (kind == MATCH_NONE || kind < best_kind)
+        continue;
+      if (kind > best_kind)
+        {
+          best_kind = kind;
+          n_best = 0;
+        }
+      n_best++;
+      best = contact;  /* the model keeps it alive */
+    }
+
+  if (n_best == 1)
+    return best;
+
+  if (n_best == 0)
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                 _("No contact is called “%s”"), query);
+  else
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                 ngettext ("“%s” matches %u contact: say more of the name or give the fingerprint",
+                           "“%s” matches %u contacts: say more of the name or give the fingerprint",
+                           n_best),
+                 query, n_best);
+
+  return NULL;
+}
+
+/* -------------------------------------------------------------------------
+ * Key protection
+ * ------------------------------------------------------------------------- */
+
+static gpointer
+set_key_protection_job (SottoStore    *self,
+                        gpointer       data,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  KeyRequest *request = data;
+  g_autofree char *label = NULL;
+  SottoKeyProtection old_protection = self->protection;
+  gboolean stored = FALSE;
+
+  /* Only the wrapping of the store key changes: no message is rewritten. */
+  if (request->protection == SOTTO_KEY_PROTECTION_KEYRING &&
+      old_protection != SOTTO_KEY_PROTECTION_KEYRING)
+    {
+      label = dup_keyring_label (self);
+      if (!sotto_keyring_store_key (self->store_id, label, self->key, cancellable, error))
+        return NULL;
+      stored = TRUE;
+    }
+
+  if (!db_begin (self, error) ||
+      !write_keyinfo (self, request, FALSE, error) ||
+      !db_commit (self, error))
+    {
+      db_rollback (self);
+      if (stored)
+        sotto_keyring_clear_key (self->store_id, NULL, NULL);
+      return NULL;
+    }
+
+  self->protection = request->protection;
+
+  /* The old copy goes last: until the commit it was the only way in. */
+  if (old_protection == SOTTO_KEY_PROTECTION_KEYRING &&
+      request->protection != SOTTO_KEY_PROTECTION_KEYRING)
+    {
+      g_autoptr (GError) clear_error = NULL;
+
+      if (!sotto_keyring_clear_key (self->store_id, cancellable, &clear_error))
+        g_message ("The old key could not be removed from the keyring: %s", clear_error->message);
+    }
+
+  return GINT_TO_POINTER (request->protection);
+}
+
+static gpointer
+set_key_protection_apply (SottoStore *self,
+                          gpointer    data)
+{
+  self->key_protection = GPOINTER_TO_INT (data);
+
+  return data;
+}
+
+/**
+ * sotto_store_set_key_protection_async:
+ * @passphrase: (nullable): the new passphrase, for
+ *   %SOTTO_KEY_PROTECTION_PASSPHRASE
+ *
+ * Moves the store key to the keyring or under a (new) passphrase. Only the
+ * key is re-wrapped.
+ */
+void
+sotto_store_set_key_protection_async (SottoStore          *self,
+                                      SottoKeyProtection   protection,
+                                      const char          *passphrase,
+                                      guint64              opslimit,
+                                      guint64              memlimit,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (protection == SOTTO_KEY_PROTECTION_KEYRING ||
+                    protection == SOTTO_KEY_PROTECTION_PASSPHRASE);
+
+  if (protection == SOTTO_KEY_PROTECTION_PASSPHRASE &&
+      !sotto_passphrase_validate (passphrase, &error))
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_set_key_protection_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  store_schedule (self, sotto_store_set_key_protection_async, set_key_protection_job,
+                  set_key_protection_apply,
+                  key_request_new (NULL, protection, passphrase, opslimit, memlimit),
+                  (GDestroyNotify)key_request_free, NULL,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_set_key_protection_finish (SottoStore    *self,
+                                       GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+/* -------------------------------------------------------------------------
+ * Contacts
+ * ------------------------------------------------------------------------- */
+
+typedef struct
+{
+  gint64              id;
+  guint8              public_key[SOTTO_KEY_LEN];
+  char               *display_name;
+  char               *alias;
+  char              **addresses;
+  int                 blocked;       /* -1: unchanged */
+  int                 verification;  /* -1: unchanged */
+  gboolean            alias_set;
+} ContactRequest;
+
+static void
+contact_request_free (ContactRequest *request)
+{
+  g_free (request->display_name);
+  g_free (request->alias);
+  g_strfreev (request->addresses);
+  g_free (request);
+}
+
+static gpointer
+add_contact_job (SottoStore    *self,
+                 gpointer       data,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) conv = NULL;
+  g_autoptr (GBytes) name = NULL;
+  g_autoptr (GBytes) alias = NULL;
+  g_autoptr (GBytes) addresses = NULL;
+  gint64 id;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  stmt = db_prepare (self, "SELECT id FROM contacts WHERE public_key = ?", error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_blob (stmt, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
+                           _("This person is already one of your contacts"));
+      goto failed;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if ((id = db_next_id (self, "contacts", error)) == 0)
+    goto failed;
+
+  name = seal_string (self, "contacts", "display_name", id, request->display_name);
+  if (request->alias != NULL)
+    alias = seal_string (self, "contacts", "alias", id, request->alias);
+  addresses = seal_addresses (self, id, (const char * const *)request->addresses);
+
+  stmt = db_prepare (self,
+                     "INSERT INTO contacts (id, public_key, display_name, alias, addresses, added) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_blob (stmt, 2, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+  bind_sealed (stmt, 3, name);
+  if (alias != NULL)
+    bind_sealed (stmt, 4, alias);
+  bind_sealed (stmt, 5, addresses);
+  sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
+  if (!db_step_done (self, stmt, error))
+    goto failed;
+
+  conv = db_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?)", error);
+  if (conv == NULL)
+    goto failed;
+  sqlite3_bind_int64 (conv, 1, id);
+  if (!db_step_done (self, conv, error) || !db_commit (self, error))
+    goto failed;
+
+  return load_contact (self, id, error);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+static gpointer
+add_contact_apply (SottoStore *self,
+                   gpointer    data)
+{
+  SottoContact *contact = data;
+
+  g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+
+  return contact;
+}
+
+/**
+ * sotto_store_add_contact_async:
+ * @invite: a parsed invite
+ * @alias: (nullable): what to call the contact instead of their name
+ *
+ * Pins the invite's key as a contact. Fails with %SOTTO_ERROR_EXISTS for a
+ * key that is already a contact, and %SOTTO_ERROR_INVALID_ARGUMENT for the
+ * profile's own key.
+ */
+void
+sotto_store_add_contact_async (SottoStore          *self,
+                               const SottoInvite   *invite,
+                               const char          *alias,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *normalized_alias = NULL;
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (invite != NULL);
+
+  if (sodium_memcmp (invite->public_key, sotto_identity_get_public_key (self->identity),
+                     SOTTO_KEY_LEN) == 0)
+    g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                         _("This is your own invite"));
+  else if (alias != NULL && alias[0] != '\0')
+    normalized_alias = sotto_display_name_normalize (alias, &error);
+
+  if (error != NULL)
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_add_contact_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  request = g_new0 (ContactRequest, 1);
+  memcpy (request->public_key, invite->public_key, SOTTO_KEY_LEN);
+  request->display_name = g_strdup (invite->display_name);
+  request->alias = g_steal_pointer (&normalized_alias);
+  request->addresses = g_strdupv (invite->addresses);
+
+  store_schedule (self, sotto_store_add_contact_async, add_contact_job, add_contact_apply,
+                  request, (GDestroyNotify)contact_request_free, g_object_unref,
+                  cancellable, callback, user_data);
+}
+
+SottoContact *
+sotto_store_add_contact_finish (SottoStore    *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gpointer
+remove_contact_job (SottoStore    *self,
+                    gpointer       data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  /* Cascades to the conversation, its messages and the outbox; with
+   * secure_delete their pages are overwritten, not just freed. */
+  stmt = db_prepare (self, "DELETE FROM contacts WHERE id = ?", error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_int64 (stmt, 1, request->id);
+  if (!db_step_done (self, stmt, error))
+    goto failed;
+
+  if (sqlite3_changes (self->db) != 1)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND, _("No such contact"));
+      goto failed;
+    }
+
+  if (!db_commit (self, error))
+    goto failed;
+
+  return g_memdup2 (&request->id, sizeof request->id);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+static gpointer
+remove_contact_apply (SottoStore *self,
+                      gpointer    data)
+{
+  gint64 id = *(gint64 *)data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+
+      if (sotto_contact_get_id (contact) == id)
+        {
+          g_list_store_remove (self->contacts, i);
+          break;
+        }
+    }
+
+  return data;
+}
+
+void
+sotto_store_remove_contact_async (SottoStore          *self,
+                                  SottoContact        *contact,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+
+  store_schedule (self, sotto_store_remove_contact_async, remove_contact_job,
+                  remove_contact_apply, request, (GDestroyNotify)contact_request_free, g_free,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_remove_contact_finish (SottoStore    *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_autofree gint64 *id = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  id = g_task_propagate_pointer (G_TASK (result), error);
+  return id != NULL;
+}
+
+static gpointer
+update_contact_job (SottoStore    *self,
+                    gpointer       data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GBytes) alias = NULL;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  if (request->alias_set)
+    {
+      stmt = db_prepare (self, "UPDATE contacts SET alias = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      if (request->alias != NULL)
+        {
+          alias = seal_string (self, "contacts", "alias", request->id, request->alias);
+          bind_sealed (stmt, 1, alias);
+        }
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (request->blocked >= 0)
+    {
+      stmt = db_prepare (self, "UPDATE contacts SET blocked = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_int (stmt, 1, request->blocked);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (request->verification >= 0)
+    {
+      stmt = db_prepare (self, "UPDATE contacts SET verification = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_int (stmt, 1, request->verification);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (!db_commit (self, error))
+    goto failed;
+
+  return load_contact (self, request->id, error);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+static gpointer
+update_contact_apply (SottoStore *self,
+                      gpointer    data)
+{
+  g_autoptr (SottoContact) updated = data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+
+      if (sotto_contact_get_id (contact) == sotto_contact_get_id (updated))
+        {
+          _sotto_contact_update_from (contact, updated);
+          /* A new alias may move it in the sorted list. */
+          g_list_store_remove (self->contacts, i);
+          g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+          break;
+        }
+    }
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+/**
+ * sotto_store_update_contact_async:
+ * @alias: (nullable): a new alias, "" to remove it, %NULL to leave it
+ * @blocked: 0 or 1, or -1 to leave it
+ * @verification: a #SottoVerification, or -1 to leave it
+ *
+ * Changes the contact in the database, then the #SottoContact in the
+ * contacts model (which notifies).
+ */
+void
+sotto_store_update_contact_async (SottoStore          *self,
+                                  SottoContact        *contact,
+                                  const char          *alias,
+                                  int                  blocked,
+                                  int                  verification,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (blocked >= -1 && blocked <= 1);
+  g_return_if_fail (verification >= -1 && verification <= SOTTO_VERIFICATION_KEY_CHANGED);
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = blocked;
+  request->verification = verification;
+  if (alias != NULL)
+    {
+      request->alias_set = TRUE;
+      if (alias[0] != '\0' && (request->alias = sotto_display_name_normalize (alias, &error)) == NULL)
+        {
+          contact_request_free (request);
+          g_task_report_error (self, callback, user_data, sotto_store_update_contact_async,
+                               g_steal_pointer (&error));
+          return;
+        }
+    }
+
+  store_schedule (self, sotto_store_update_contact_async, update_contact_job,
+                  update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_update_contact_finish (SottoStore    *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+/* -------------------------------------------------------------------------
+ * Messages and the outbox
+ * ------------------------------------------------------------------------- */
+
+/**
+ * sotto_message_body_validate:
+ *
+ * A message body is valid UTF-8 without NUL, 1 to %SOTTO_MESSAGE_BODY_MAX
+ * bytes.
+ */
+gboolean
+sotto_message_body_validate (const char  *body,
+                             GError     **error)
+{
+  gsize len;
+
+  if (body == NULL || body[0] == '\0')
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                           _("The message is empty"));
+      return FALSE;
+    }
+
+  len = strnlen (body, SOTTO_MESSAGE_BODY_MAX + 1);
+  if (len > SOTTO_MESSAGE_BODY_MAX)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("The message is longer than %d bytes"), SOTTO_MESSAGE_BODY_MAX);
+      return FALSE;
+    }
+
+  if (!g_utf8_validate (body, len, NULL))
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                           _("The message is not valid UTF-8 text"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+typedef struct
+{
+  gint64  contact_id;
+  guint8  uid[SOTTO_MESSAGE_UID_LEN];
+  gint64  sent;
+  char   *body;
+  gint64  before_id;
+  guint   limit;
+  gboolean is_new;
+} MessageRequest;
+
+static void
+message_request_free (MessageRequest *request)
+{
+  g_free (request->body);
+  g_free (request);
+}
+
+static gint64
+conversation_for_contact (SottoStore  *self,
+                          gint64       contact_id,
+                          GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  stmt = db_prepare (self, "SELECT id FROM conversations WHERE contact_id = ?", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, contact_id);
+
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND, _("No such contact"));
+      return 0;
+    }
+
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static SottoMessage *
+load_message (SottoStore  *self,
+              gint64       id,
+              GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+
+  stmt = db_prepare (self,
+                     "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                     "JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+
+  messages = load_messages (self, stmt, error);
+  if (messages == NULL)
+    return NULL;
+  if (messages->len != 1)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND, _("No such message"));
+      return NULL;
+    }
+
+  return g_object_ref (g_ptr_array_index (messages, 0));
+}
+
+static gint64
+insert_message (SottoStore        *self,
+                gint64             conversation_id,
+                const guint8      *uid,
+                SottoDirection     direction,
+                SottoMessageState  state,
+                gint64             sent,
+                gint64             received,
+                const char        *body,
+                GError           **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) touch = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  gint64 id;
+
+  if ((id = db_next_id (self, "messages", error)) == 0)
+    return 0;
+
+  sealed = seal_string (self, "messages", "body", id, body);
+  stmt = db_prepare (self,
+                     "INSERT INTO messages (id, conversation_id, uid, direction, state, sent, "
+                     "received, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, conversation_id);
+  sqlite3_bind_blob (stmt, 3, uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 4, direction);
+  sqlite3_bind_int (stmt, 5, state);
+  sqlite3_bind_int64 (stmt, 6, sent);
+  sqlite3_bind_int64 (stmt, 7, received);
+  bind_sealed (stmt, 8, sealed);
+  if (!db_step_done (self, stmt, error))
+    return 0;
+
+  touch = db_prepare (self, "UPDATE conversations SET last_activity = ? WHERE id = ?", error);
+  if (touch == NULL)
+    return 0;
+  sqlite3_bind_int64 (touch, 1, MAX (sent, received));
+  sqlite3_bind_int64 (touch, 2, conversation_id);
+  if (!db_step_done (self, touch, error))
+    return 0;
+
+  return id;
+}
+
+static gpointer
+queue_message_job (SottoStore    *self,
+                   gpointer       data,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  MessageRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gint64 conversation_id;
+  gint64 id;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  /* Message and outbox row commit together: once the caller hears back, the
+   * message survives a crash and will be sent. */
+  if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0 ||
+      (id = insert_message (self, conversation_id, request->uid, SOTTO_DIRECTION_OUT,
+                            SOTTO_MESSAGE_QUEUED, request->sent, 0, request->body, error)) == 0)
+    goto failed;
+
+  stmt = db_prepare (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)", error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, request->sent);
+  if (!db_step_done (self, stmt, error) || !db_commit (self, error))
+    goto failed;
+
+  return load_message (self, id, error);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+/**
+ * sotto_store_queue_message_async:
+ * @body: the text; see sotto_message_body_validate()
+ *
+ * Stores an outgoing message together with its outbox row, with a new
+ * random id. When this completes, the message is on disk.
+ */
+void
+sotto_store_queue_message_async (SottoStore          *self,
+                                 SottoContact        *contact,
+                                 const char          *body,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  MessageRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  if (!sotto_message_body_validate (body, &error))
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_queue_message_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  request = g_new0 (MessageRequest, 1);
+  request->contact_id = sotto_contact_get_id (contact);
+  randombytes_buf (request->uid, sizeof request->uid);
+  request->sent = g_get_real_time ();
+  request->body = g_strdup (body);
+
+  store_schedule (self, sotto_store_queue_message_async, queue_message_job, NULL,
+                  request, (GDestroyNotify)message_request_free, g_object_unref,
+                  cancellable, callback, user_data);
+}
+
+SottoMessage *
+sotto_store_queue_message_finish (SottoStore    *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gpointer
+save_incoming_job (SottoStore    *self,
+                   gpointer       data,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  MessageRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gint64 conversation_id;
+  gint64 id;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
+    goto failed;
+
+  /* The sender retries until it hears "delivered": a message we already
+   * have is not stored twice. */
+  stmt = db_prepare (self, "SELECT id FROM messages WHERE conversation_id = ? AND uid = ?", error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  sqlite3_bind_blob (stmt, 2, request->uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      id = sqlite3_column_int64 (stmt, 0);
+      db_rollback (self);
+      request->is_new = FALSE;
+      return load_message (self, id, error);
+    }
+
+  if ((id = insert_message (self, conversation_id, request->uid, SOTTO_DIRECTION_IN,
+                            SOTTO_MESSAGE_DELIVERED, request->sent, g_get_real_time (),
+                            request->body, error)) == 0 ||
+      !db_commit (self, error))
+    goto failed;
+
+  request->is_new = TRUE;
+  return load_message (self, id, error);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+/**
+ * sotto_store_save_incoming_async:
+ * @uid: (array fixed-size=16): the sender's message id
+ * @sent: the sender's timestamp, microseconds since the epoch
+ *
+ * Persists a received message; only when this completes may the
+ * *delivered* receipt go out. A message with a known @uid is not stored
+ * again (sotto_store_save_incoming_finish() says which).
+ */
+void
+sotto_store_save_incoming_async (SottoStore          *self,
+                                 SottoContact        *contact,
+                                 const guint8        *uid,
+                                 gint64               sent,
+                                 const char          *body,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  MessageRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (uid != NULL);
+
+  if (!sotto_message_body_validate (body, &error))
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_save_incoming_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  request = g_new0 (MessageRequest, 1);
+  request->contact_id = sotto_contact_get_id (contact);
+  memcpy (request->uid, uid, SOTTO_MESSAGE_UID_LEN);
+  request->sent = sent;
+  request->body = g_strdup (body);
+
+  store_schedule (self, sotto_store_save_incoming_async, save_incoming_job, NULL,
+                  request, (GDestroyNotify)message_request_free, g_object_unref,
+                  cancellable, callback, user_data);
+}
+
+SottoMessage *
+sotto_store_save_incoming_finish (SottoStore    *self,
+                                  GAsyncResult  *result,
+                                  gboolean      *out_is_new,
+                                  GError       **error)
+{
+  MessageRequest *request;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  request = ((StoreJob *)g_task_get_task_data (G_TASK (result)))->data;
+  if (out_is_new != NULL)
+    *out_is_new = request->is_new;
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gpointer
+mark_delivered_job (SottoStore    *self,
+                    gpointer       data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  MessageRequest *request = data;
+  g_autoptr (sqlite3_stmt) find = NULL;
+  g_autoptr (sqlite3_stmt) update = NULL;
+  g_autoptr (sqlite3_stmt) unqueue = NULL;
+  gboolean *found;
+  gint64 conversation_id;
+  gint64 id;
+  int rc;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
+    goto failed;
+
+  find = db_prepare (self,
+                     "SELECT id FROM messages WHERE conversation_id = ? AND uid = ? "
+                     "AND direction = 0",
+                     error);
+  if (find == NULL)
+    goto failed;
+  sqlite3_bind_int64 (find, 1, conversation_id);
+  sqlite3_bind_blob (find, 2, request->uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
+  rc = sqlite3_step (find);
+  if (rc != SQLITE_ROW)
+    {
+      /* A receipt for something we never sent: ignored, not an error of ours. */
+      db_rollback (self);
+      return g_new0 (gboolean, 1);
+    }
+  id = sqlite3_column_int64 (find, 0);
+
+  update = db_prepare (self, "UPDATE messages SET state = 2 WHERE id = ? AND state < 2", error);
+  unqueue = db_prepare (self, "DELETE FROM outbox WHERE message_id = ?", error);
+  if (update == NULL || unqueue == NULL)
+    goto failed;
+  sqlite3_bind_int64 (update, 1, id);
+  sqlite3_bind_int64 (unqueue, 1, id);
+  if (!db_step_done (self, update, error) ||
+      !db_step_done (self, unqueue, error) ||
+      !db_commit (self, error))
+    goto failed;
+
+  found = g_new0 (gboolean, 1);
+  *found = TRUE;
+  return found;
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+/**
+ * sotto_store_mark_delivered_async:
+ *
+ * The peer's *delivered* receipt: the message leaves the outbox.
+ * sotto_store_mark_delivered_finish() returns %FALSE without an error
+ * for a receipt that matches no message of ours.
+ */
+void
+sotto_store_mark_delivered_async (SottoStore          *self,
+                                  SottoContact        *contact,
+                                  const guint8        *uid,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  MessageRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (uid != NULL);
+
+  request = g_new0 (MessageRequest, 1);
+  request->contact_id = sotto_contact_get_id (contact);
+  memcpy (request->uid, uid, SOTTO_MESSAGE_UID_LEN);
+
+  store_schedule (self, sotto_store_mark_delivered_async, mark_delivered_job, NULL,
+                  request, (GDestroyNotify)message_request_free, g_free,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_mark_delivered_finish (SottoStore    *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_autofree gboolean *found = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  found = g_task_propagate_pointer (G_TASK (result), error);
+  return found != NULL && *found;
+}
+
+static gpointer
+list_outbox_job (SottoStore    *self,
+                 gpointer       data,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  MessageRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  stmt = db_prepare (self,
+                     "SELECT " MESSAGE_COLUMNS " FROM outbox o "
+                     "JOIN messages m ON m.id = o.message_id "
+                     "JOIN conversations c ON c.id = m.conversation_id "
+                     "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY m.id",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, request->contact_id);
+
+  return load_messages (self, stmt, error);
+}
+
+/**
+ * sotto_store_list_outbox_async:
+ * @contact: (nullable): one contact's queue, or %NULL for all
+ *
+ * The messages still waiting for a *delivered* receipt, oldest first.
+ */
+void
+sotto_store_list_outbox_async (SottoStore          *self,
+                               SottoContact        *contact,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  MessageRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
+
+  request = g_new0 (MessageRequest, 1);
+  request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
+
+  store_schedule (self, sotto_store_list_outbox_async, list_outbox_job, NULL,
+                  request, (GDestroyNotify)message_request_free,
+                  (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+}
+
+/**
+ * sotto_store_list_outbox_finish:
+ *
+ * Returns: (transfer container) (element-type SottoMessage): the queue
+ */
+GPtrArray *
+sotto_store_list_outbox_finish (SottoStore    *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gpointer
+history_job (SottoStore    *self,
+             gpointer       data,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  MessageRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  GPtrArray *page;
+
+  /* Newest first from the index, then turned to reading order. */
+  stmt = db_prepare (self,
+                     "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                     "JOIN conversations c ON c.id = m.conversation_id "
+                     "WHERE c.contact_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, request->contact_id);
+  sqlite3_bind_int64 (stmt, 2, request->before_id > 0 ? request->before_id : G_MAXINT64);
+  sqlite3_bind_int (stmt, 3, (int)request->limit);
+
+  page = load_messages (self, stmt, error);
+  if (page != NULL)
+    {
+      for (guint i = 0; i < page->len / 2; i++)
+        {
+          gpointer tmp = page->pdata[i];
+
+          page->pdata[i] = page->pdata[page->len - 1 - i];
+          page->pdata[page->len - 1 - i] = tmp;
+        }
+    }
+
+  return page;
+}
+
+/**
+ * sotto_store_history_async:
+ * @before_id: only messages older than this message id; 0 for the newest
+ * @limit: at most this many, 1 to %SOTTO_HISTORY_PAGE_MAX
+ *
+ * One page of a conversation, in reading order (oldest first).
+ */
+void
+sotto_store_history_async (SottoStore          *self,
+                           SottoContact        *contact,
+                           gint64               before_id,
+                           guint                limit,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  MessageRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (limit >= 1 && limit <= SOTTO_HISTORY_PAGE_MAX);
+
+  request = g_new0 (MessageRequest, 1);
+  request->contact_id = sotto_contact_get_id (contact);
+  request->before_id = before_id;
+  request->limit = limit;
+
+  store_schedule (self, sotto_store_history_async, history_job, NULL,
+                  request, (GDestroyNotify)message_request_free,
+                  (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+}
+
+/**
+ * sotto_store_history_finish:
+ *
+ * Returns: (transfer container) (element-type SottoMessage): the page
+ */
+GPtrArray *
+sotto_store_history_finish (SottoStore    *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

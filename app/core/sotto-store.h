@@ -1,0 +1,149 @@
+/* sotto-store.h — the profile's encrypted database
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sotto-contact.h"
+#include "sotto-identity.h"
+#include "sotto-invite.h"
+#include "sotto-message.h"
+#include "sotto-store-key.h"
+
+G_BEGIN_DECLS
+
+#define SOTTO_STORE_FILENAME       "sotto.db"
+#define SOTTO_STORE_SCHEMA_VERSION 1
+/* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
+#define SOTTO_STORE_APPLICATION_ID 0x536f7474
+#define SOTTO_HISTORY_PAGE_MAX     1000
+
+#define SOTTO_TYPE_STORE (sotto_store_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoStore, sotto_store, SOTTO, STORE, GObject)
+
+void                sotto_store_create_async              (const char          *profile_dir,
+                                                           const char          *display_name,
+                                                           SottoKeyProtection   protection,
+                                                           const char          *passphrase,
+                                                           guint64              opslimit,
+                                                           guint64              memlimit,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoStore         *sotto_store_create_finish             (GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_open_async                (const char          *profile_dir,
+                                                           const char          *passphrase,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoStore         *sotto_store_open_finish               (GAsyncResult        *result,
+                                                           GError             **error);
+
+const char         *sotto_store_get_profile_dir           (SottoStore          *self);
+SottoIdentity      *sotto_store_get_identity              (SottoStore          *self);
+SottoKeyProtection  sotto_store_get_key_protection        (SottoStore          *self);
+GListModel         *sotto_store_get_contacts              (SottoStore          *self);
+SottoContact       *sotto_store_find_contact              (SottoStore          *self,
+                                                           const char          *query,
+                                                           GError             **error);
+SottoContact       *sotto_store_get_contact_by_key        (SottoStore          *self,
+                                                           const guint8        *public_key);
+
+void                sotto_store_set_key_protection_async  (SottoStore          *self,
+                                                           SottoKeyProtection   protection,
+                                                           const char          *passphrase,
+                                                           guint64              opslimit,
+                                                           guint64              memlimit,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_set_key_protection_finish (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+
+void                sotto_store_add_contact_async         (SottoStore          *self,
+                                                           const SottoInvite   *invite,
+                                                           const char          *alias,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoContact       *sotto_store_add_contact_finish        (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_remove_contact_async      (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_remove_contact_finish     (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_update_contact_async      (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const char          *alias,
+                                                           int                  blocked,
+                                                           int                  verification,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_update_contact_finish     (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+
+void                sotto_store_queue_message_async       (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const char          *body,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoMessage       *sotto_store_queue_message_finish      (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_save_incoming_async       (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const guint8        *uid,
+                                                           gint64               sent,
+                                                           const char          *body,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoMessage       *sotto_store_save_incoming_finish      (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           gboolean            *out_is_new,
+                                                           GError             **error);
+void                sotto_store_mark_delivered_async      (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const guint8        *uid,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_mark_delivered_finish     (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_list_outbox_async         (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_list_outbox_finish        (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_history_async             (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           gint64               before_id,
+                                                           guint                limit,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_history_finish            (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+
+gboolean            sotto_message_body_validate           (const char          *body,
+                                                           GError             **error);
+
+G_END_DECLS

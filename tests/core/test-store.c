@@ -1,0 +1,1186 @@
+/* test-store.c — the encrypted store, with real SQLite files and a real
+ * Secret Service
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE 1  /* memmem */
+#include "config.h"
+
+#include <string.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <libsecret/secret.h>
+#include <glib/gstdio.h>
+
+#include "sotto-core.h"
+#include "sotto-seal.h"
+#include "sotto-store.h"
+#include "sotto-test-util.h"
+
+/* Fast Argon2id for tests; the default costs ~0.7 s per try. */
+#define TEST_OPS SOTTO_PWHASH_OPSLIMIT_MIN
+#define TEST_MEM SOTTO_PWHASH_MEMLIMIT_MIN
+
+/* ------------------------------------------------------------------ */
+/* Synchronous wrappers: the API is async, the tests read top-down.   */
+
+static SottoStore *
+create_store (const char          *dir,
+              const char          *name,
+              SottoKeyProtection   protection,
+              const char          *passphrase,
+              GError             **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_create_async (dir, name, protection, passphrase, TEST_OPS, TEST_MEM,
+                            NULL, sotto_test_result_cb, &result);
+  return sotto_store_create_finish (sotto_test_wait (&result), error);
+}
+
+static SottoStore *
+open_store (const char  *dir,
+            const char  *passphrase,
+            GError     **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_open_async (dir, passphrase, NULL, sotto_test_result_cb, &result);
+  return sotto_store_open_finish (sotto_test_wait (&result), error);
+}
+
+static SottoContact *
+add_contact (SottoStore  *store,
+             const char  *name,
+             const char  *alias,
+             GError     **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (SottoIdentity) peer = sotto_identity_generate (name, NULL);
+  const char *addresses[] = { "192.0.2.7:7483", NULL };
+  g_autoptr (SottoInvite) invite = NULL;
+
+  g_assert_nonnull (peer);
+  invite = sotto_invite_new (sotto_identity_get_public_key (peer), name, addresses, NULL);
+  g_assert_nonnull (invite);
+
+  sotto_store_add_contact_async (store, invite, alias, NULL, sotto_test_result_cb, &result);
+  return sotto_store_add_contact_finish (store, sotto_test_wait (&result), error);
+}
+
+static SottoMessage *
+queue_message (SottoStore   *store,
+               SottoContact *contact,
+               const char   *body)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoMessage *message;
+
+  sotto_store_queue_message_async (store, contact, body, NULL, sotto_test_result_cb, &result);
+  message = sotto_store_queue_message_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  return message;
+}
+
+static GPtrArray *
+history (SottoStore    *store,
+         SottoContact  *contact,
+         gint64         before,
+         guint          limit,
+         GError       **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_history_async (store, contact, before, limit, NULL, sotto_test_result_cb, &result);
+  return sotto_store_history_finish (store, sotto_test_wait (&result), error);
+}
+
+static GPtrArray *
+outbox (SottoStore   *store,
+        SottoContact *contact)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *queue;
+
+  sotto_store_list_outbox_async (store, contact, NULL, sotto_test_result_cb, &result);
+  queue = sotto_store_list_outbox_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  return queue;
+}
+
+static gboolean
+update_contact (SottoStore    *store,
+                SottoContact  *contact,
+                const char    *alias,
+                int            blocked,
+                int            verification,
+                GError       **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_update_contact_async (store, contact, alias, blocked, verification,
+                                    NULL, sotto_test_result_cb, &result);
+  return sotto_store_update_contact_finish (store, sotto_test_wait (&result), error);
+}
+
+static gboolean
+set_protection (SottoStore          *store,
+                SottoKeyProtection   protection,
+                const char          *passphrase,
+                GError             **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_set_key_protection_async (store, protection, passphrase, TEST_OPS, TEST_MEM,
+                                        NULL, sotto_test_result_cb, &result);
+  return sotto_store_set_key_protection_finish (store, sotto_test_wait (&result), error);
+}
+
+/* Edits the database behind the store's back, as an attacker with the
+ * file would. */
+static void
+raw_sql (const char *dir,
+         const char *sql)
+{
+  g_autofree char *path = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  sqlite3 *db = NULL;
+  char *errmsg = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
+    g_error ("%s: %s", sql, errmsg);
+  sqlite3_close (db);
+}
+
+/* Reads one blob, flips one bit of it and writes it back. */
+static void
+raw_flip_bit (const char *dir,
+              const char *select_sql,
+              const char *update_sql,
+              gsize       byte)
+{
+  g_autofree char *path = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree guint8 *blob = NULL;
+  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = NULL;
+  gsize len;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, select_sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  len = (gsize)sqlite3_column_bytes (stmt, 0);
+  g_assert_cmpuint (byte, <, len);
+  blob = g_memdup2 (sqlite3_column_blob (stmt, 0), len);
+  sqlite3_finalize (stmt);
+
+  blob[byte] ^= 1;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, update_sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_blob (stmt, 1, blob, (int)len, SQLITE_TRANSIENT);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
+static const SecretSchema *
+test_secret_schema (void)
+{
+  static const SecretSchema schema = {
+    SCHEMA_ID, SECRET_SCHEMA_NONE, { { "store-id", SECRET_SCHEMA_ATTRIBUTE_STRING }, { NULL, 0 } }
+  };
+  return &schema;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sealing                                                            */
+
+static void
+test_seal_roundtrip (void)
+{
+  guint8 key[SOTTO_SEAL_KEY_LEN];
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (GBytes) plain = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *text = "Quarterly numbers: do not forward";
+
+  randombytes_buf (key, sizeof key);
+  sealed = sotto_seal (key, "messages", "body", 42, (const guint8 *)text, strlen (text));
+  g_assert_cmpuint (g_bytes_get_size (sealed), ==, strlen (text) + SOTTO_SEAL_OVERHEAD);
+  g_assert_null (memmem (g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed),
+                         "Quarterly", 9));
+
+  plain = sotto_unseal (key, "messages", "body", 42,
+                        g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (plain, NULL), g_bytes_get_size (plain), text, strlen (text));
+}
+
+static void
+test_seal_bound_to_place (void)
+{
+  guint8 key[SOTTO_SEAL_KEY_LEN];
+  guint8 other_key[SOTTO_SEAL_KEY_LEN];
+  g_autoptr (GBytes) sealed = NULL;
+  const guint8 *data;
+  gsize len;
+  struct { const guint8 *key; const char *table; const char *column; gint64 row; } wrong[] = {
+    { key, "messages", "body", 43 },
+    { key, "messages", "body", -42 },
+    { key, "contacts", "body", 42 },
+    { key, "messages", "alias", 42 },
+    { other_key, "messages", "body", 42 },
+  };
+
+  randombytes_buf (key, sizeof key);
+  randombytes_buf (other_key, sizeof other_key);
+  sealed = sotto_seal (key, "messages", "body", 42, (const guint8 *)"secret", 6);
+  data = g_bytes_get_data (sealed, &len);
+
+  for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) plain = sotto_unseal (wrong[i].key, wrong[i].table, wrong[i].column,
+                                               wrong[i].row, data, len, &error);
+
+      g_assert_null (plain);
+      g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+    }
+}
+
+static void
+test_seal_every_bit_flip (void)
+{
+  guint8 key[SOTTO_SEAL_KEY_LEN];
+  g_autoptr (GBytes) sealed = NULL;
+  g_autofree guint8 *copy = NULL;
+  gsize len;
+
+  randombytes_buf (key, sizeof key);
+  sealed = sotto_seal (key, "contacts", "alias", 1, (const guint8 *)"Bob", 3);
+  copy = g_bytes_unref_to_data (g_steal_pointer (&sealed), &len);
+
+  for (gsize bit = 0; bit < len * 8; bit++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) plain = NULL;
+
+      copy[bit / 8] ^= 1u << (bit % 8);
+      plain = sotto_unseal (key, "contacts", "alias", 1, copy, len, &error);
+      g_assert_null (plain);
+      g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+      copy[bit / 8] ^= 1u << (bit % 8);
+    }
+}
+
+static void
+test_seal_lengths (void)
+{
+  guint8 key[SOTTO_SEAL_KEY_LEN];
+  guint8 small[SOTTO_SEAL_OVERHEAD];
+  g_autofree guint8 *big = g_malloc0 (SOTTO_SEAL_PLAINTEXT_MAX + 1);
+  g_autoptr (GBytes) at_limit = NULL;
+  g_autoptr (GBytes) plain = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 out[4];
+
+  randombytes_buf (key, sizeof key);
+
+  /* The largest plaintext seals and opens... */
+  at_limit = sotto_seal (key, "messages", "body", 1, big, SOTTO_SEAL_PLAINTEXT_MAX);
+  plain = sotto_unseal (key, "messages", "body", 1, g_bytes_get_data (at_limit, NULL),
+                        g_bytes_get_size (at_limit), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (plain), ==, SOTTO_SEAL_PLAINTEXT_MAX);
+  g_clear_pointer (&plain, g_bytes_unref);
+
+  /* ...one byte more is refused before any work. */
+  plain = sotto_unseal (key, "messages", "body", 1, big,
+                        SOTTO_SEAL_PLAINTEXT_MAX + SOTTO_SEAL_OVERHEAD + 1, &error);
+  g_assert_null (plain);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+  g_clear_error (&error);
+
+  /* Shorter than the overhead: refused, never read past the end. */
+  memset (small, 1, sizeof small);
+  small[0] = SOTTO_SEAL_VERSION;
+  plain = sotto_unseal (key, "messages", "body", 1, small, sizeof small - 1, &error);
+  g_assert_null (plain);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+  g_clear_error (&error);
+
+  /* Unknown version. */
+  small[0] = 2;
+  plain = sotto_unseal (key, "messages", "body", 1, small, sizeof small, &error);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+  g_clear_error (&error);
+
+  /* unseal_into insists on the exact length. */
+  g_assert_false (sotto_unseal_into (key, "messages", "body", 1, g_bytes_get_data (at_limit, NULL),
+                                     g_bytes_get_size (at_limit), out, sizeof out, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Create and open                                                    */
+
+static void
+test_store_keyring_roundtrip (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree guint8 *public_key = NULL;
+  g_autofree char *fingerprint = NULL;
+
+  store = create_store (dir, "  Alice Example  ", SOTTO_KEY_PROTECTION_KEYRING, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_store_get_key_protection (store), ==, SOTTO_KEY_PROTECTION_KEYRING);
+  /* The name is normalized before it is stored. */
+  g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)),
+                   ==, "Alice Example");
+  public_key = g_memdup2 (sotto_identity_get_public_key (sotto_store_get_identity (store)),
+                          SOTTO_KEY_LEN);
+  fingerprint = sotto_identity_dup_fingerprint (sotto_store_get_identity (store));
+  g_clear_object (&store);
+
+  store = open_store (dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (sotto_identity_get_public_key (sotto_store_get_identity (store)),
+                   SOTTO_KEY_LEN, public_key, SOTTO_KEY_LEN);
+  g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)),
+                   ==, "Alice Example");
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_store_get_contacts (store)), ==, 0);
+}
+
+static void
+test_store_keyring_item_missing (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Alice", SOTTO_KEY_PROTECTION_KEYRING, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  /* Every Sotto item goes: as after a keyring reset. */
+  secret_password_clear_sync (test_secret_schema (), NULL, &error, NULL);
+  g_assert_no_error (error);
+
+  before = sotto_test_file_checksum (db);
+  store = open_store (dir, NULL, &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_KEY_MISSING);
+  g_assert_nonnull (strstr (error->message, "keyring"));
+  after = sotto_test_file_checksum (db);
+  g_assert_cmpstr (before, ==, after);
+}
+
+static void
+test_store_passphrase (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree char *before = NULL;
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "correct horse", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_store_get_key_protection (store), ==, SOTTO_KEY_PROTECTION_PASSPHRASE);
+  g_clear_object (&store);
+  before = sotto_test_file_checksum (db);
+
+  store = open_store (dir, NULL, &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE);
+  g_clear_error (&error);
+
+  store = open_store (dir, "correct horsE", &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_WRONG_PASSPHRASE);
+  g_clear_error (&error);
+
+  /* Failed attempts write nothing. */
+  {
+    g_autofree char *after = sotto_test_file_checksum (db);
+    g_assert_cmpstr (before, ==, after);
+  }
+
+  store = open_store (dir, "correct horse", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)), ==, "Bob");
+}
+
+static void
+test_store_passphrase_limits (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *at_limit = g_strnfill (SOTTO_PASSPHRASE_MAX_LEN, 'p');
+  g_autofree char *past_limit = g_strnfill (SOTTO_PASSPHRASE_MAX_LEN + 1, 'p');
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, past_limit, &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+
+  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "", &error);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, at_limit, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  store = open_store (dir, at_limit, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_store_pwhash_limits_from_file (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  /* A planted database asks for 2^40 bytes of memory: refused, not tried. */
+  raw_sql (dir, "UPDATE keyinfo SET pwhash_memlimit = 1099511627776");
+  store = open_store (dir, "pw", &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+  g_clear_error (&error);
+
+  raw_sql (dir, "UPDATE keyinfo SET pwhash_memlimit = 8192, pwhash_opslimit = 5");
+  store = open_store (dir, "pw", &error);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+}
+
+static void
+test_store_change_protection (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Carol", SOTTO_KEY_PROTECTION_PASSPHRASE, "first", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Dave", NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (queue_message (store, contact, "kept across re-wrapping"));
+
+  /* Passphrase -> new passphrase. */
+  g_assert_true (set_protection (store, SOTTO_KEY_PROTECTION_PASSPHRASE, "second", &error));
+  g_assert_no_error (error);
+  g_clear_object (&contact);
+  g_clear_object (&store);
+  store = open_store (dir, "first", &error);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_WRONG_PASSPHRASE);
+  g_clear_error (&error);
+  store = open_store (dir, "second", &error);
+  g_assert_no_error (error);
+
+  /* Passphrase -> keyring: no passphrase needed any more. */
+  g_assert_true (set_protection (store, SOTTO_KEY_PROTECTION_KEYRING, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_store_get_key_protection (store), ==, SOTTO_KEY_PROTECTION_KEYRING);
+  g_clear_object (&store);
+  store = open_store (dir, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Keyring -> passphrase: the keyring item is gone afterwards. */
+  g_assert_true (set_protection (store, SOTTO_KEY_PROTECTION_PASSPHRASE, "third", &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  store = open_store (dir, NULL, &error);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE);
+  g_clear_error (&error);
+  store = open_store (dir, "third", &error);
+  g_assert_no_error (error);
+
+  /* The history was never rewritten, and still opens. */
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  page = history (store, contact, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==,
+                   "kept across re-wrapping");
+}
+
+static void
+test_store_exists_and_missing (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoStore) again = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = open_store (dir, NULL, &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NO_PROFILE);
+  g_clear_error (&error);
+
+  store = create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  again = create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_null (again);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS);
+  g_clear_error (&error);
+
+  /* The refused create did not touch the existing profile. */
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_store_bad_display_name_leaves_nothing (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "bad\nname", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_store_profile_lock (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoStore) second = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pid = g_strdup_printf ("%ld", (long)getpid ());
+
+  store = create_store (dir, "Frank", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+
+  second = open_store (dir, "pw", &error);
+  g_assert_null (second);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE_IN_USE);
+  g_assert_nonnull (strstr (error->message, pid));
+  g_clear_error (&error);
+
+  /* Released with the store. */
+  g_clear_object (&store);
+  second = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Damage                                                             */
+
+static SottoStore *
+make_store_with_messages (const char *dir,
+                          guint       n)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Grace", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Heidi", NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("message number %u", i);
+      g_object_unref (queue_message (store, contact, body));
+    }
+
+  return g_steal_pointer (&store);
+}
+
+static void
+expect_history_damaged (const char *dir)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  page = history (store, contact, 0, 100, &error);
+  g_assert_null (page);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+}
+
+static void
+test_store_tamper_swap_rows (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+
+  g_object_unref (make_store_with_messages (dir, 2));
+  raw_sql (dir,
+           "CREATE TEMP TABLE t AS SELECT id, body FROM messages;"
+           "UPDATE messages SET body = (SELECT body FROM t WHERE t.id != messages.id);");
+  expect_history_damaged (dir);
+}
+
+static void
+test_store_tamper_bit_flip (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+
+  g_object_unref (make_store_with_messages (dir, 1));
+  /* Flip the lowest bit of the 30th byte of the body. */
+  raw_flip_bit (dir, "SELECT body FROM messages WHERE id = 1",
+                "UPDATE messages SET body = ? WHERE id = 1", 29);
+  expect_history_damaged (dir);
+}
+
+static void
+test_store_tamper_move_contact_name (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) a = NULL;
+  g_autoptr (SottoContact) b = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Ivan", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  a = add_contact (store, "Judy", NULL, &error);
+  b = add_contact (store, "Mallory", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&a);
+  g_clear_object (&b);
+  g_clear_object (&store);
+
+  /* Give contact 1 contact 2's sealed name: the open notices. */
+  raw_sql (dir, "UPDATE contacts SET display_name = (SELECT display_name FROM contacts "
+                "WHERE id = 2) WHERE id = 1");
+  store = open_store (dir, "pw", &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+}
+
+static void
+expect_open_fails_untouched (const char *dir,
+                             int         code)
+{
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree char *before = sotto_test_file_checksum (db);
+  g_autofree char *after = NULL;
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = open_store (dir, "pw", &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, code);
+  g_test_message ("error: %s", error->message);
+  after = sotto_test_file_checksum (db);
+  g_assert_cmpstr (before, ==, after);
+}
+
+static void
+test_store_damage_truncated (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_object_unref (make_store_with_messages (dir, 200));
+  g_assert_true (g_file_get_contents (db, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, 8192);
+  g_assert_true (g_file_set_contents (db, contents, len / 2, NULL));
+
+  expect_open_fails_untouched (dir, SOTTO_ERROR_DAMAGED);
+}
+
+static void
+test_store_damage_garbage (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree guint8 *junk = g_malloc (16384);
+
+  randombytes_buf (junk, 16384);
+  g_assert_true (g_file_set_contents (db, (const char *)junk, 16384, NULL));
+  expect_open_fails_untouched (dir, SOTTO_ERROR_DAMAGED);
+}
+
+static void
+test_store_damage_foreign_database (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+
+  raw_sql (dir, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('hello');");
+  expect_open_fails_untouched (dir, SOTTO_ERROR_DAMAGED);
+}
+
+static void
+test_store_damage_newer_version (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+
+  g_object_unref (make_store_with_messages (dir, 1));
+  raw_sql (dir, "PRAGMA user_version = 99");
+  expect_open_fails_untouched (dir, SOTTO_ERROR_STORE);
+}
+
+static void
+test_store_damage_keyinfo_deleted (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+
+  g_object_unref (make_store_with_messages (dir, 1));
+  raw_sql (dir, "DELETE FROM keyinfo");
+  expect_open_fails_untouched (dir, SOTTO_ERROR_DAMAGED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Nothing readable at rest                                           */
+
+static void
+test_store_no_plaintext_on_disk (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *markers[] = {
+    "OwnNameMarker7Q", "ContactNameMarker4Z", "AliasMarker9X", "BodyMarker3K", NULL
+  };
+  char *found = NULL;
+
+  store = create_store (dir, markers[0], SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, markers[1], markers[2], &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 50; i++)
+    g_object_unref (queue_message (store, contact, markers[3]));
+
+  /* While open: database, WAL and shared memory. */
+  for (guint i = 0; markers[i] != NULL; i++)
+    {
+      g_assert_false (sotto_test_dir_contains (dir, markers[i], &found));
+      g_assert_null (found);
+    }
+
+  /* After the checkpoint that closing does. */
+  g_clear_object (&contact);
+  g_clear_object (&store);
+  for (guint i = 0; markers[i] != NULL; i++)
+    g_assert_false (sotto_test_dir_contains (dir, markers[i], &found));
+
+  /* And the markers are really there, behind the key. */
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)),
+                   ==, markers[0]);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_assert_cmpstr (sotto_contact_get_display_name (contact), ==, markers[1]);
+  g_assert_cmpstr (sotto_contact_get_alias (contact), ==, markers[2]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Contacts                                                           */
+
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_store_contacts (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) zed = NULL;
+  g_autoptr (SottoContact) amy = NULL;
+  g_autoptr (GError) error = NULL;
+  GListModel *model;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *prefix = NULL;
+  guint notified = 0;
+
+  store = create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  model = sotto_store_get_contacts (store);
+
+  zed = add_contact (store, "Zed", NULL, &error);
+  g_assert_no_error (error);
+  amy = add_contact (store, "amy", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
+  /* Sorted by name, ignoring case. */
+  g_assert_true (g_list_model_get_item (model, 0) == (gpointer)amy);
+  g_object_unref (amy);
+  g_assert_cmpstrv (sotto_contact_get_addresses (zed), ((const char *[]) { "192.0.2.7:7483", NULL }));
+
+  /* Lookup by name, alias or fingerprint digits. */
+  g_assert_true (sotto_store_find_contact (store, "ZED", &error) == zed);
+  fingerprint = sotto_contact_dup_fingerprint (zed);
+  prefix = g_strndup (fingerprint, 5);
+  g_assert_true (sotto_store_find_contact (store, prefix, &error) == zed);
+  g_assert_no_error (error);
+  g_assert_null (sotto_store_find_contact (store, "nobody", &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Alias, block and verify change the object front ends hold. */
+  g_signal_connect (zed, "notify::name", G_CALLBACK (count_notify_cb), &notified);
+  g_assert_true (update_contact (store, zed, "Aaron", 1, SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_contact_get_name (zed), ==, "Aaron");
+  g_assert_true (sotto_contact_get_blocked (zed));
+  g_assert_cmpint (sotto_contact_get_verification (zed), ==, SOTTO_VERIFICATION_VERIFIED);
+  g_assert_true (g_list_model_get_item (model, 0) == (gpointer)zed);
+  g_object_unref (zed);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_true (sotto_store_find_contact (store, "aaron", &error) == zed);
+
+  /* Adding the same key again, or our own, is refused. */
+  {
+    g_autoptr (SottoInvite) again = sotto_invite_new (sotto_contact_get_public_key (zed),
+                                                      "Zed", NULL, NULL);
+    g_autoptr (SottoInvite) own = sotto_invite_new (
+      sotto_identity_get_public_key (sotto_store_get_identity (store)), "Owner", NULL, NULL);
+    g_autoptr (GAsyncResult) r1 = NULL;
+    g_autoptr (GAsyncResult) r2 = NULL;
+
+    sotto_store_add_contact_async (store, again, NULL, NULL, sotto_test_result_cb, &r1);
+    g_assert_null (sotto_store_add_contact_finish (store, sotto_test_wait (&r1), &error));
+    g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS);
+    g_clear_error (&error);
+
+    sotto_store_add_contact_async (store, own, NULL, NULL, sotto_test_result_cb, &r2);
+    g_assert_null (sotto_store_add_contact_finish (store, sotto_test_wait (&r2), &error));
+    g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+  }
+
+  /* Everything survives a reopen. */
+  g_clear_object (&zed);
+  g_clear_object (&store);
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  model = sotto_store_get_contacts (store);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
+  zed = g_list_model_get_item (model, 0);
+  g_assert_cmpstr (sotto_contact_get_name (zed), ==, "Aaron");
+  g_assert_cmpstr (sotto_contact_get_display_name (zed), ==, "Zed");
+  g_assert_true (sotto_contact_get_blocked (zed));
+
+  /* Removal takes the conversation with it. */
+  g_object_unref (queue_message (store, zed, "to be removed"));
+  sotto_store_remove_contact_async (store, zed, NULL, sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_remove_contact_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
+  {
+    g_autoptr (GPtrArray) queue = outbox (store, NULL);
+    g_assert_cmpuint (queue->len, ==, 0);
+  }
+}
+
+static void
+test_store_find_contact (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) one = NULL;
+  g_autoptr (SottoContact) two = NULL;
+  g_autoptr (SottoContact) sam = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fingerprint = NULL;
+
+  store = create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  one = add_contact (store, "Sam One", NULL, &error);
+  two = add_contact (store, "Sam Two", "Boss", &error);
+  sam = add_contact (store, "Sam", NULL, &error);
+  g_assert_no_error (error);
+
+  /* Exact beats prefix: "sam" is Sam, not the two others. */
+  g_assert_true (sotto_store_find_contact (store, "SAM", &error) == sam);
+  /* A unique prefix of a name or an alias. */
+  g_assert_true (sotto_store_find_contact (store, "sam o", &error) == one);
+  g_assert_true (sotto_store_find_contact (store, "bo", &error) == two);
+  g_assert_no_error (error);
+
+  /* An ambiguous prefix says so. */
+  g_assert_null (sotto_store_find_contact (store, "sam ", &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "2"));
+  g_clear_error (&error);
+
+  /* The whole fingerprint, with or without its spaces. */
+  fingerprint = sotto_contact_dup_fingerprint (two);
+  g_assert_true (sotto_store_find_contact (store, fingerprint, &error) == two);
+  g_assert_no_error (error);
+
+  /* Four digits are not enough to pick a key. */
+  {
+    g_autofree char *four = g_strndup (fingerprint, 4);
+    g_assert_null (sotto_store_find_contact (store, four, &error));
+    g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+
+  g_assert_null (sotto_store_find_contact (store, "", &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages and the outbox                                            */
+
+static void
+test_store_outbox (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) first = NULL;
+  g_autoptr (SottoMessage) second = NULL;
+  g_autoptr (GPtrArray) queue = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 unknown[SOTTO_MESSAGE_UID_LEN] = { 0 };
+
+  store = create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Liz", NULL, &error);
+  g_assert_no_error (error);
+
+  first = queue_message (store, contact, "one");
+  second = queue_message (store, contact, "two");
+  g_assert_cmpint (sotto_message_get_state (first), ==, SOTTO_MESSAGE_QUEUED);
+  g_assert_cmpint (sotto_message_get_direction (first), ==, SOTTO_DIRECTION_OUT);
+  g_assert_cmpstr (sotto_message_get_body (second), ==, "two");
+  g_assert_true (memcmp (sotto_message_get_uid (first), sotto_message_get_uid (second),
+                         SOTTO_MESSAGE_UID_LEN) != 0);
+
+  queue = outbox (store, contact);
+  g_assert_cmpuint (queue->len, ==, 2);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (queue, 0)), ==,
+                   sotto_message_get_id (first));
+  g_clear_pointer (&queue, g_ptr_array_unref);
+
+  /* The peer's receipt clears exactly that message. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_mark_delivered_async (store, contact, sotto_message_get_uid (first), NULL,
+                                      sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_mark_delivered_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+  queue = outbox (store, NULL);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (queue, 0)), ==, "two");
+  g_clear_pointer (&queue, g_ptr_array_unref);
+
+  /* A receipt for nothing of ours: no error, no change. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_mark_delivered_async (store, contact, unknown, NULL,
+                                      sotto_test_result_cb, &result);
+    g_assert_false (sotto_store_mark_delivered_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+
+  /* The outbox survives a restart. */
+  g_clear_object (&contact);
+  g_clear_object (&store);
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  queue = outbox (store, NULL);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpmem (sotto_message_get_uid (g_ptr_array_index (queue, 0)), SOTTO_MESSAGE_UID_LEN,
+                   sotto_message_get_uid (second), SOTTO_MESSAGE_UID_LEN);
+
+  /* History has both, in order, with their states. */
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  {
+    g_autoptr (GPtrArray) page = history (store, contact, 0, 10, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (page->len, ==, 2);
+    g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==, "one");
+    g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 0)), ==,
+                     SOTTO_MESSAGE_DELIVERED);
+    g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 1)), ==,
+                     SOTTO_MESSAGE_QUEUED);
+  }
+}
+
+static void
+test_store_incoming_duplicates (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+  gint64 first_id = 0;
+
+  store = create_store (dir, "Mia", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Ned", NULL, &error);
+  g_assert_no_error (error);
+  randombytes_buf (uid, sizeof uid);
+
+  /* The sender retries until our receipt arrives: stored once. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autoptr (SottoMessage) message = NULL;
+      gboolean is_new = FALSE;
+
+      sotto_store_save_incoming_async (store, contact, uid, 1700000000000000, "hello", NULL,
+                                       sotto_test_result_cb, &result);
+      message = sotto_store_save_incoming_finish (store, sotto_test_wait (&result), &is_new, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (is_new, ==, i == 0);
+      g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_DIRECTION_IN);
+      g_assert_cmpint (sotto_message_get_sent (message), ==, 1700000000000000);
+      g_assert_cmpint (sotto_message_get_received (message), >, 0);
+      if (i == 0)
+        first_id = sotto_message_get_id (message);
+      g_assert_cmpint (sotto_message_get_id (message), ==, first_id);
+    }
+
+  {
+    g_autoptr (GPtrArray) page = history (store, contact, 0, 10, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (page->len, ==, 1);
+  }
+}
+
+static void
+test_store_history_pages (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = make_store_with_messages (dir, 25);
+  g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_autoptr (GPtrArray) newest = NULL;
+  g_autoptr (GPtrArray) older = NULL;
+  g_autoptr (GPtrArray) oldest = NULL;
+  g_autoptr (GError) error = NULL;
+
+  newest = history (store, contact, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (newest->len, ==, 10);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (newest, 0)), ==, "message number 15");
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (newest, 9)), ==, "message number 24");
+
+  older = history (store, contact, sotto_message_get_id (g_ptr_array_index (newest, 0)), 10, &error);
+  g_assert_cmpuint (older->len, ==, 10);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (older, 9)), ==, "message number 14");
+
+  oldest = history (store, contact, sotto_message_get_id (g_ptr_array_index (older, 0)), 10, &error);
+  g_assert_cmpuint (oldest->len, ==, 5);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (oldest, 0)), ==, "message number 0");
+}
+
+static void
+test_store_body_limits (void)
+{
+  g_autofree char *at_limit = g_strnfill (SOTTO_MESSAGE_BODY_MAX, 'x');
+  g_autofree char *past_limit = g_strnfill (SOTTO_MESSAGE_BODY_MAX + 1, 'x');
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (sotto_message_body_validate (at_limit, &error));
+  g_assert_no_error (error);
+  g_assert_true (sotto_message_body_validate ("ünïcödé ✓", &error));
+
+  g_assert_false (sotto_message_body_validate (past_limit, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (sotto_message_body_validate ("", &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (sotto_message_body_validate ("bad \xff byte", &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* And the store refuses it before anything is written. */
+  {
+    g_autofree char *dir = sotto_test_make_profile_dir ();
+    g_autoptr (SottoStore) store = make_store_with_messages (dir, 0);
+    g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (SottoMessage) message = NULL;
+    g_autoptr (GPtrArray) queue = NULL;
+
+    sotto_store_queue_message_async (store, contact, past_limit, NULL, sotto_test_result_cb, &result);
+    message = sotto_store_queue_message_finish (store, sotto_test_wait (&result), &error);
+    g_assert_null (message);
+    g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+    queue = outbox (store, NULL);
+    g_assert_cmpuint (queue->len, ==, 0);
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_assert_cmpint (sodium_init (), >=, 0);
+
+  g_test_add_func ("/seal/roundtrip", test_seal_roundtrip);
+  g_test_add_func ("/seal/bound-to-place", test_seal_bound_to_place);
+  g_test_add_func ("/seal/every-bit-flip", test_seal_every_bit_flip);
+  g_test_add_func ("/seal/lengths", test_seal_lengths);
+  g_test_add_func ("/store/keyring/roundtrip", test_store_keyring_roundtrip);
+  g_test_add_func ("/store/keyring/item-missing", test_store_keyring_item_missing);
+  g_test_add_func ("/store/passphrase/roundtrip", test_store_passphrase);
+  g_test_add_func ("/store/passphrase/limits", test_store_passphrase_limits);
+  g_test_add_func ("/store/passphrase/limits-from-file", test_store_pwhash_limits_from_file);
+  g_test_add_func ("/store/protection/change", test_store_change_protection);
+  g_test_add_func ("/store/create/exists-and-missing", test_store_exists_and_missing);
+  g_test_add_func ("/store/create/bad-name-leaves-nothing", test_store_bad_display_name_leaves_nothing);
+  g_test_add_func ("/store/profile-lock", test_store_profile_lock);
+  g_test_add_func ("/store/tamper/swap-rows", test_store_tamper_swap_rows);
+  g_test_add_func ("/store/tamper/bit-flip", test_store_tamper_bit_flip);
+  g_test_add_func ("/store/tamper/move-contact-name", test_store_tamper_move_contact_name);
+  g_test_add_func ("/store/damage/truncated", test_store_damage_truncated);
+  g_test_add_func ("/store/damage/garbage", test_store_damage_garbage);
+  g_test_add_func ("/store/damage/foreign-database", test_store_damage_foreign_database);
+  g_test_add_func ("/store/damage/newer-version", test_store_damage_newer_version);
+  g_test_add_func ("/store/damage/keyinfo-deleted", test_store_damage_keyinfo_deleted);
+  g_test_add_func ("/store/at-rest/no-plaintext", test_store_no_plaintext_on_disk);
+  g_test_add_func ("/store/contacts", test_store_contacts);
+  g_test_add_func ("/store/contacts/find", test_store_find_contact);
+  g_test_add_func ("/store/outbox/deliver", test_store_outbox);
+  g_test_add_func ("/store/incoming/duplicates", test_store_incoming_duplicates);
+  g_test_add_func ("/store/history/pages", test_store_history_pages);
+  g_test_add_func ("/store/message/body-limits", test_store_body_limits);
+
+  sotto_test_keyring_start ();
+  status = g_test_run ();
+  sotto_test_keyring_stop ();
+
+  return status;
+}

@@ -1,0 +1,223 @@
+/* sotto-test-util.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE 1  /* memmem */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <libsecret/secret.h>
+
+#include "sotto-test-util.h"
+
+/* The keyring: the test program gets its own D-Bus session (GTestDBus)
+ * with a real gnome-keyring-daemon on it, its login keyring unlocked, in a
+ * throw-away directory: nothing touches the developer's own keyring. */
+
+static GTestDBus   *test_bus;
+static GSubprocess *keyring_daemon;
+static char        *keyring_home;
+
+static gboolean
+secrets_on_bus (void)
+{
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr (GVariant) reply = NULL;
+  gboolean has_owner = FALSE;
+
+  if (bus == NULL)
+    return FALSE;
+
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                       NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+
+  return has_owner;
+}
+
+void
+sotto_test_keyring_start (void)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *runtime = NULL;
+  GOutputStream *stdin_pipe;
+
+  g_assert_null (test_bus);
+
+  keyring_home = g_dir_make_tmp ("sotto-keyring-XXXXXX", &error);
+  g_assert_no_error (error);
+  data = g_build_filename (keyring_home, "data", NULL);
+  runtime = g_build_filename (keyring_home, "runtime", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (data, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (runtime, 0700), ==, 0);
+
+  test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (test_bus);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_subprocess_launcher_setenv (launcher, "HOME", keyring_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
+                                g_test_dbus_get_bus_address (test_bus), TRUE);
+  /* No prompter can run here: the login keyring is created and unlocked
+   * with a password given on stdin. */
+  keyring_daemon = g_subprocess_launcher_spawn (launcher, &error,
+                                                "gnome-keyring-daemon", "--foreground",
+                                                "--unlock", "--components=secrets", NULL);
+  g_assert_no_error (error);
+
+  stdin_pipe = g_subprocess_get_stdin_pipe (keyring_daemon);
+  g_output_stream_write_all (stdin_pipe, "sotto-test", 10, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (stdin_pipe, NULL, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 200 && !secrets_on_bus (); i++)
+    g_usleep (50 * 1000);
+  g_assert_true (secrets_on_bus ());
+}
+
+void
+sotto_test_keyring_stop (void)
+{
+  if (keyring_daemon != NULL)
+    {
+      g_subprocess_send_signal (keyring_daemon, SIGTERM);
+      g_subprocess_wait (keyring_daemon, NULL, NULL);
+      g_clear_object (&keyring_daemon);
+    }
+
+  secret_service_disconnect ();
+
+  /* Not g_test_dbus_down(): libsecret's cached objects keep the shared
+   * connection alive until exit, which down() (and finalizing test_bus)
+   * would wait on in vain. The daemon stops; the object stays referenced
+   * until the process ends. */
+  if (test_bus != NULL)
+    g_test_dbus_stop (test_bus);
+
+  if (keyring_home != NULL)
+    {
+      sotto_test_rm_rf (keyring_home);
+      g_clear_pointer (&keyring_home, g_free);
+    }
+}
+
+void
+sotto_test_result_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+/* Iterates the main context until sotto_test_result_cb() filled @slot. */
+GAsyncResult *
+sotto_test_wait (GAsyncResult **slot)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (*slot == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  return *slot;
+}
+
+void
+sotto_test_rm_rf (const char *path)
+{
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return;
+
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          sotto_test_rm_rf (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+/* A private directory under this test's user data dir. */
+char *
+sotto_test_make_profile_dir (void)
+{
+  static guint counter;
+  char *dir = g_strdup_printf ("%s/profile-%u", g_get_user_data_dir (), ++counter);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  return dir;
+}
+
+/* Whether any file below @dir holds @needle, byte for byte. */
+gboolean
+sotto_test_dir_contains (const char  *dir,
+                         const char  *needle,
+                         char       **out_file)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  gsize needle_len = strlen (needle);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          if (sotto_test_dir_contains (path, needle, out_file))
+            return TRUE;
+          continue;
+        }
+
+      if (!g_file_get_contents (path, &contents, &len, NULL))
+        continue;
+      if (len >= needle_len && memmem (contents, len, needle, needle_len) != NULL)
+        {
+          if (out_file != NULL)
+            *out_file = g_steal_pointer (&path);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+char *
+sotto_test_file_checksum (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return g_strdup ("(missing)");
+
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
+}
