@@ -9,74 +9,26 @@
 #include <stdlib.h>
 #include <glib/gi18n.h>
 
-#include "sotto-core.h"
-
-/* Exit statuses, stable for scripts. */
-enum {
-  CLI_EXIT_OK = 0,
-  CLI_EXIT_FAILURE = 1,
-  CLI_EXIT_USAGE = 2,
-};
-
-typedef struct
-{
-  const char *name;
-  const char *summary;
-  int       (*run) (SottoContext  *context,
-                    int            argc,
-                    char         **argv);
-} CliCommand;
-
-static int
-cli_usage_error (const char *message)
-{
-  g_printerr ("sotto-cli: %s\n", message);
-  g_printerr (_("Try “sotto-cli --help” for more information."));
-  g_printerr ("\n");
-  return CLI_EXIT_USAGE;
-}
-
-static int
-cli_profile (SottoContext  *context,
-             int            argc,
-             char         **argv)
-{
-  if (argc > 1)
-    return cli_usage_error (_("“profile” takes no arguments"));
-
-  /* Labels are not translated: scripts read this output. */
-  g_print ("profile: %s\n", sotto_context_get_profile (context));
-  g_print ("directory: %s\n", sotto_context_get_profile_dir (context));
-
-  return CLI_EXIT_OK;
-}
-
-static const CliCommand commands[] = {
-  { "profile", N_("Show the profile’s name and where it keeps its data"), cli_profile },
-};
-
-static const CliCommand *
-find_command (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (g_str_equal (commands[i].name, name))
-      return &commands[i];
-
-  return NULL;
-}
+#include "sotto-cli-commands.h"
 
 static char *
 dup_commands_description (void)
 {
   g_autoptr (GString) str = g_string_new (_("Commands:"));
+  const CliCommand *commands;
+  guint n;
 
+  commands = cli_commands (&n);
   g_string_append_c (str, '\n');
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+  for (guint i = 0; i < n; i++)
     g_string_append_printf (str, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
 
   g_string_append_c (str, '\n');
+  g_string_append (str, _("“sotto-cli COMMAND --help” shows a command’s own options."));
+  g_string_append (str, "\n\n");
   g_string_append (str, _("Exit status: 0 on success, 1 when the command failed, "
-                          "2 when the command line is wrong."));
+                          "2 when the command line is wrong, 3 when another program "
+                          "has the profile open, 4 when the passphrase is missing or wrong."));
 
   return g_string_free (g_steal_pointer (&str), FALSE);
 }
@@ -90,14 +42,18 @@ main (int   argc,
   g_autoptr (GError) error = NULL;
   g_autofree char *profile = NULL;
   g_autofree char *profile_dir = NULL;
+  g_autofree char *passphrase_file = NULL;
   g_autofree char *description = NULL;
   gboolean version = FALSE;
   const CliCommand *command;
+  CliEnv env = { 0 };
   const GOptionEntry entries[] = {
     { "profile", 'p', 0, G_OPTION_ARG_STRING, &profile,
       N_("Use the profile NAME"), N_("NAME") },
     { "profile-dir", 0, 0, G_OPTION_ARG_FILENAME, &profile_dir,
       N_("Keep the profile in DIR instead of the default place"), N_("DIR") },
+    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &passphrase_file,
+      N_("Read the profile’s passphrase from the first line of FILE"), N_("FILE") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       N_("Print the version and exit"), NULL },
     { NULL }
@@ -129,7 +85,7 @@ main (int   argc,
   if (argc < 2)
     return cli_usage_error (_("No command given"));
 
-  command = find_command (argv[1]);
+  command = cli_find_command (argv[1]);
   if (command == NULL)
     {
       g_autofree char *message = g_strdup_printf (_("Unknown command “%s”"), argv[1]);
@@ -140,5 +96,8 @@ main (int   argc,
   if (context == NULL)
     return cli_usage_error (error->message);
 
-  return command->run (context, argc - 1, argv + 1);
+  env.context = context;
+  env.passphrase_file = passphrase_file;
+
+  return command->run (&env, argc - 1, argv + 1);
 }

@@ -6,7 +6,13 @@
 
 #include <locale.h>
 #include <string.h>
+#include <unistd.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "sotto-profile-lock.h"
+#include "sotto-test-util.h"
 
 typedef struct
 {
@@ -169,13 +175,288 @@ test_cli_command_extra_argument (void)
   g_autoptr (CliResult) r = run_cli ("profile", "extra", NULL);
 
   g_assert_cmpint (r->status, ==, 2);
-  g_assert_nonnull (strstr (r->err, "takes no arguments"));
+  g_assert_nonnull (strstr (r->err, "has too many arguments"));
+}
+
+/* Profiles ---------------------------------------------------------------- */
+
+static char *
+write_passphrase_file (const char *passphrase,
+                       int         mode)
+{
+  char *path = g_build_filename (g_get_user_config_dir (), "passphrase", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_config_dir (), 0700), ==, 0);
+  g_assert_true (g_file_set_contents_full (path, passphrase, -1,
+                                          G_FILE_SET_CONTENTS_CONSISTENT, mode, NULL));
+
+  return path;
+}
+
+static char *
+first_line_value (const char *out,
+                  const char *label)
+{
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  g_autofree char *prefix = g_strconcat (label, ": ", NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return g_strdup (lines[i] + strlen (prefix));
+
+  return NULL;
+}
+
+static JsonArray *
+parse_json_array (const char *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)));
+
+  return json_array_ref (json_node_get_array (json_parser_get_root (parser)));
+}
+
+static void
+test_cli_init_keyring (void)
+{
+  g_autoptr (CliResult) init = run_cli ("-p", "alice", "init", "--name", "Alice Example", NULL);
+  g_autoptr (CliResult) again = NULL;
+  g_autoptr (CliResult) invite = NULL;
+  g_autoptr (CliResult) fingerprint = NULL;
+  g_autofree char *printed = NULL;
+
+  g_assert_cmpint (init->status, ==, 0);
+  g_assert_nonnull (strstr (init->out, "name: Alice Example\n"));
+  g_assert_nonnull (strstr (init->out, "protection: keyring\n"));
+  printed = first_line_value (init->out, "fingerprint");
+  g_assert_cmpuint (strlen (printed), ==, 35);
+
+  /* No passphrase asked: the key is in the (test's own) login keyring. */
+  invite = run_cli ("-p", "alice", "invite", NULL);
+  g_assert_cmpint (invite->status, ==, 0);
+  g_assert_true (g_str_has_prefix (invite->out, "sotto:"));
+  g_assert_nonnull (strstr (invite->out, "n=Alice%20Example"));
+
+  fingerprint = run_cli ("-p", "alice", "fingerprint", NULL);
+  g_assert_cmpint (fingerprint->status, ==, 0);
+  g_assert_true (g_str_has_prefix (fingerprint->out, printed));
+
+  again = run_cli ("-p", "alice", "init", "--name", "Alice Again", NULL);
+  g_assert_cmpint (again->status, ==, 1);
+  g_assert_nonnull (strstr (again->err, "already a profile"));
+}
+
+static void
+test_cli_init_passphrase (void)
+{
+  g_autofree char *good = write_passphrase_file ("correct horse battery\n", 0600);
+  g_autoptr (CliResult) init = NULL;
+  g_autoptr (CliResult) without = NULL;
+  g_autoptr (CliResult) with = NULL;
+  g_autoptr (CliResult) wrong = NULL;
+  g_autoptr (CliResult) exposed = NULL;
+
+  init = run_cli ("-p", "bob", "init", "--name", "Bob", "--passphrase-file", good, NULL);
+  g_assert_cmpint (init->status, ==, 0);
+  g_assert_nonnull (strstr (init->out, "protection: passphrase\n"));
+
+  /* No terminal here and no file: exit 4, and a hint. */
+  without = run_cli ("-p", "bob", "contacts", NULL);
+  g_assert_cmpint (without->status, ==, 4);
+  g_assert_nonnull (strstr (without->err, "--passphrase-file"));
+
+  with = run_cli ("-p", "bob", "--passphrase-file", good, "contacts", NULL);
+  g_assert_cmpint (with->status, ==, 0);
+
+  g_assert_true (g_file_set_contents_full (good, "correct horse battery staple\n", -1,
+                                          G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
+  wrong = run_cli ("-p", "bob", "--passphrase-file", good, "contacts", NULL);
+  g_assert_cmpint (wrong->status, ==, 4);
+  g_assert_nonnull (strstr (wrong->err, "passphrase is wrong"));
+
+  g_assert_cmpint (g_chmod (good, 0644), ==, 0);
+  exposed = run_cli ("-p", "bob", "--passphrase-file", good, "contacts", NULL);
+  g_assert_cmpint (exposed->status, ==, 2);
+  g_assert_nonnull (strstr (exposed->err, "chmod 600"));
+}
+
+static char *
+init_profile (const char *profile,
+              const char *name)
+{
+  g_autoptr (CliResult) init = run_cli ("-p", profile, "init", "--name", name, NULL);
+  g_autoptr (CliResult) invite = NULL;
+
+  g_assert_cmpint (init->status, ==, 0);
+  invite = run_cli ("-p", profile, "invite", NULL);
+  g_assert_cmpint (invite->status, ==, 0);
+
+  return g_strstrip (g_strdup (invite->out));
+}
+
+static void
+test_cli_add_both_sides (void)
+{
+  g_autofree char *carol = init_profile ("carol", "Carol");
+  g_autofree char *dave = init_profile ("dave", "Dave Davis");
+  g_autoptr (CliResult) add1 = run_cli ("-p", "carol", "add", dave, "--alias", "DD", NULL);
+  g_autoptr (CliResult) add2 = run_cli ("-p", "dave", "add", carol, NULL);
+  g_autoptr (CliResult) dup = run_cli ("-p", "dave", "add", carol, NULL);
+  g_autoptr (CliResult) list = run_cli ("-p", "carol", "contacts", "--json", NULL);
+  g_autoptr (CliResult) sn1 = run_cli ("-p", "carol", "fingerprint", "dd", NULL);
+  g_autoptr (CliResult) sn2 = run_cli ("-p", "dave", "fingerprint", "carol", NULL);
+  g_autoptr (CliResult) own = run_cli ("-p", "carol", "add", carol, NULL);
+  g_autoptr (JsonArray) contacts = NULL;
+  JsonObject *contact;
+
+  g_assert_cmpint (add1->status, ==, 0);
+  g_assert_nonnull (strstr (add1->out, "added: DD\n"));
+  g_assert_cmpint (add2->status, ==, 0);
+  g_assert_cmpint (dup->status, ==, 1);
+  g_assert_nonnull (strstr (dup->err, "already one of your contacts"));
+  g_assert_cmpint (own->status, ==, 2);
+
+  g_assert_cmpint (list->status, ==, 0);
+  contacts = parse_json_array (list->out);
+  g_assert_cmpuint (json_array_get_length (contacts), ==, 1);
+  contact = json_array_get_object_element (contacts, 0);
+  g_assert_cmpstr (json_object_get_string_member (contact, "name"), ==, "DD");
+  g_assert_cmpstr (json_object_get_string_member (contact, "display_name"), ==, "Dave Davis");
+  g_assert_cmpstr (json_object_get_string_member (contact, "verification"), ==, "unverified");
+  g_assert_false (json_object_get_boolean_member (contact, "blocked"));
+
+  /* The safety number is the same on both sides. */
+  g_assert_cmpint (sn1->status, ==, 0);
+  g_assert_cmpint (sn2->status, ==, 0);
+  g_assert_cmpuint (strlen (sn1->out), ==, 71 + 1);
+  g_assert_cmpstr (sn1->out, ==, sn2->out);
+}
+
+static void
+test_cli_add_bad_invite (void)
+{
+  g_autofree char *invite = init_profile ("erin", "Erin");
+  g_autofree char *typo = g_strdup (invite);
+  g_autoptr (CliResult) r1 = NULL;
+  g_autoptr (CliResult) r2 = NULL;
+  char *name = strstr (typo, "n=Erin");
+
+  g_assert_nonnull (name);
+  name[2] = 'A';
+  r1 = run_cli ("-p", "erin", "add", typo, NULL);
+  g_assert_cmpint (r1->status, ==, 2);
+  g_assert_nonnull (strstr (r1->err, "mistyped"));
+
+  r2 = run_cli ("-p", "erin", "add", "https://example.com/", NULL);
+  g_assert_cmpint (r2->status, ==, 2);
+  g_assert_nonnull (strstr (r2->err, "sotto:"));
+}
+
+static void
+test_cli_send_history (void)
+{
+  g_autofree char *frank = init_profile ("frank", "Frank");
+  g_autofree char *grace = init_profile ("grace", "Grace");
+  g_autoptr (CliResult) add = run_cli ("-p", "frank", "add", grace, NULL);
+  g_autoptr (CliResult) s1 = run_cli ("-p", "frank", "send", "grace", "first", NULL);
+  g_autoptr (CliResult) s2 = run_cli ("-p", "frank", "send", "Grace", "second\nline", NULL);
+  g_autoptr (CliResult) text = run_cli ("-p", "frank", "history", "grace", NULL);
+  g_autoptr (CliResult) json = run_cli ("-p", "frank", "history", "grace", "--json",
+                                        "--limit", "1", NULL);
+  g_autoptr (CliResult) at_limit = run_cli ("-p", "frank", "history", "grace", "--limit", "1000",
+                                            NULL);
+  g_autoptr (CliResult) past_limit = run_cli ("-p", "frank", "history", "grace", "--limit", "1001",
+                                              NULL);
+  g_autoptr (CliResult) empty = run_cli ("-p", "frank", "send", "grace", "", NULL);
+  g_autoptr (JsonArray) messages = NULL;
+  JsonObject *message;
+
+  g_assert_cmpint (add->status, ==, 0);
+  g_assert_cmpint (s1->status, ==, 0);
+  g_assert_true (g_str_has_prefix (s1->out, "queued: "));
+  g_assert_cmpint (s2->status, ==, 0);
+
+  g_assert_cmpint (text->status, ==, 0);
+  g_assert_nonnull (strstr (text->out, "<me> first\n"));
+  g_assert_nonnull (strstr (text->out, "<me> second\n    line\n"));
+  g_assert_nonnull (strstr (text->out, "(queued)"));
+
+  g_assert_cmpint (json->status, ==, 0);
+  messages = parse_json_array (json->out);
+  g_assert_cmpuint (json_array_get_length (messages), ==, 1);
+  message = json_array_get_object_element (messages, 0);
+  g_assert_cmpstr (json_object_get_string_member (message, "body"), ==, "second\nline");
+  g_assert_cmpstr (json_object_get_string_member (message, "direction"), ==, "out");
+  g_assert_cmpstr (json_object_get_string_member (message, "state"), ==, "queued");
+  g_assert_cmpuint (strlen (json_object_get_string_member (message, "uid")), ==, 32);
+
+  g_assert_cmpint (at_limit->status, ==, 0);
+  g_assert_cmpint (past_limit->status, ==, 2);
+  g_assert_cmpint (empty->status, ==, 2);
+}
+
+static void
+test_cli_block_verify_remove (void)
+{
+  g_autofree char *hank = init_profile ("hank", "Hank");
+  g_autofree char *ivy = init_profile ("ivy", "Ivy");
+  g_autoptr (CliResult) add = run_cli ("-p", "hank", "add", ivy, NULL);
+  g_autoptr (CliResult) verify = run_cli ("-p", "hank", "verify", "ivy", NULL);
+  g_autoptr (CliResult) block = run_cli ("-p", "hank", "block", "ivy", NULL);
+  g_autoptr (CliResult) list = run_cli ("-p", "hank", "contacts", NULL);
+  g_autoptr (CliResult) unblock = run_cli ("-p", "hank", "unblock", "ivy", NULL);
+  g_autoptr (CliResult) list2 = run_cli ("-p", "hank", "contacts", NULL);
+  g_autoptr (CliResult) nobody = run_cli ("-p", "hank", "remove", "nobody", NULL);
+  g_autoptr (CliResult) remove = run_cli ("-p", "hank", "remove", "ivy", NULL);
+  g_autoptr (CliResult) list3 = run_cli ("-p", "hank", "contacts", NULL);
+
+  g_assert_cmpint (add->status, ==, 0);
+  g_assert_cmpint (verify->status, ==, 0);
+  g_assert_cmpint (block->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, "\tverified\tblocked\n"));
+  g_assert_cmpint (unblock->status, ==, 0);
+  g_assert_nonnull (strstr (list2->out, "\tverified\n"));
+  g_assert_cmpint (nobody->status, ==, 1);
+  g_assert_nonnull (strstr (nobody->err, "No contact is called “nobody”"));
+  g_assert_cmpint (remove->status, ==, 0);
+  g_assert_cmpstr (list3->out, ==, "");
+}
+
+static void
+test_cli_profile_in_use (void)
+{
+  g_autofree char *invite = init_profile ("jack", "Jack");
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "sotto", "jack", NULL);
+  g_autofree char *pid = g_strdup_printf ("process %ld", (long)getpid ());
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SottoProfileLock) lock = sotto_profile_lock_acquire (dir, &error);
+  g_autoptr (CliResult) busy = NULL;
+
+  g_assert_no_error (error);
+  busy = run_cli ("-p", "jack", "contacts", NULL);
+  g_assert_cmpint (busy->status, ==, 3);
+  g_assert_nonnull (strstr (busy->err, pid));
+}
+
+static void
+test_cli_no_profile (void)
+{
+  g_autoptr (CliResult) r = run_cli ("-p", "nobody", "contacts", NULL);
+
+  g_assert_cmpint (r->status, ==, 1);
+  g_assert_nonnull (strstr (r->err, "sotto-cli init"));
 }
 
 int
 main (int   argc,
       char *argv[])
 {
+  int status;
+
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   /* Scripts parse the untranslated output. */
@@ -193,6 +474,18 @@ main (int   argc,
   g_test_add_func ("/cli/profile/default", test_cli_profile_default);
   g_test_add_func ("/cli/profile/named", test_cli_profile_named);
   g_test_add_func ("/cli/profile/dir", test_cli_profile_dir);
+  g_test_add_func ("/cli/init/keyring", test_cli_init_keyring);
+  g_test_add_func ("/cli/init/passphrase", test_cli_init_passphrase);
+  g_test_add_func ("/cli/add/both-sides", test_cli_add_both_sides);
+  g_test_add_func ("/cli/add/bad-invite", test_cli_add_bad_invite);
+  g_test_add_func ("/cli/send-history", test_cli_send_history);
+  g_test_add_func ("/cli/block-verify-remove", test_cli_block_verify_remove);
+  g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
+  g_test_add_func ("/cli/no-profile", test_cli_no_profile);
 
-  return g_test_run ();
+  sotto_test_keyring_start ();
+  status = g_test_run ();
+  sotto_test_keyring_stop ();
+
+  return status;
 }

@@ -1,0 +1,313 @@
+/* sotto-cli-common.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "sotto-cli"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+
+#include "sotto-cli-common.h"
+
+int
+cli_usage_error (const char *message)
+{
+  g_printerr ("sotto-cli: %s\n", message);
+  g_printerr (_("Try “sotto-cli --help” for more information."));
+  g_printerr ("\n");
+  return CLI_EXIT_USAGE;
+}
+
+/* Prints the error and picks the exit status a script can act on. */
+int
+cli_fail (const GError *error)
+{
+  g_printerr ("sotto-cli: %s\n", error->message);
+
+  if (error->domain == SOTTO_ERROR)
+    {
+      switch (error->code)
+        {
+        case SOTTO_ERROR_INVALID_ARGUMENT:
+          return CLI_EXIT_USAGE;
+        case SOTTO_ERROR_PROFILE_IN_USE:
+          return CLI_EXIT_PROFILE_IN_USE;
+        case SOTTO_ERROR_NEEDS_PASSPHRASE:
+        case SOTTO_ERROR_WRONG_PASSPHRASE:
+          return CLI_EXIT_PASSPHRASE;
+        default:
+          break;
+        }
+    }
+
+  return CLI_EXIT_FAILURE;
+}
+
+void
+cli_result_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+GAsyncResult *
+cli_wait (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return *slot;
+}
+
+void
+cli_passphrase_free (char *passphrase)
+{
+  if (passphrase != NULL)
+    sodium_free (passphrase);
+}
+
+/* Reads one line into locked memory; the newline is dropped. */
+static char *
+read_line_secure (int      fd,
+                  GError **error)
+{
+  char *buf = sodium_malloc (SOTTO_PASSPHRASE_MAX_LEN + 2);
+  gsize len = 0;
+
+  g_assert (buf != NULL);
+
+  for (;;)
+    {
+      char c;
+      ssize_t n = read (fd, &c, 1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || c == '\n')
+        break;
+      if (len > SOTTO_PASSPHRASE_MAX_LEN)
+        {
+          sodium_free (buf);
+          g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                       _("The passphrase is longer than %d bytes"), SOTTO_PASSPHRASE_MAX_LEN);
+          return NULL;
+        }
+      buf[len++] = c;
+    }
+
+  if (len > 0 && buf[len - 1] == '\r')
+    len--;
+  buf[len] = '\0';
+
+  return buf;
+}
+
+static char *
+read_passphrase_file (const char  *file,
+                      GError     **error)
+{
+  GStatBuf st;
+  char *passphrase;
+  int fd;
+
+  fd = g_open (file, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("Cannot read the passphrase file “%s”: %s"), file, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  /* As ssh does with keys: a secret others can read is no secret. */
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 077) != 0)
+    {
+      close (fd);
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("The passphrase file “%s” can be read by other users: "
+                     "make it private (chmod 600) first"), file);
+      return NULL;
+    }
+
+  passphrase = read_line_secure (fd, error);
+  close (fd);
+
+  return passphrase;
+}
+
+static char *
+prompt_on_terminal (const char  *prompt,
+                    GError     **error)
+{
+  struct termios saved;
+  struct termios quiet;
+  char *passphrase;
+  int fd;
+
+  fd = g_open ("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY, 0);
+  if (fd < 0 || !isatty (fd))
+    {
+      if (fd >= 0)
+        close (fd);
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE,
+                           _("This needs a passphrase and there is no terminal to ask on: "
+                             "use --passphrase-file"));
+      return NULL;
+    }
+
+  if (write (fd, prompt, strlen (prompt)) < 0)
+    g_debug ("Could not write the prompt: %s", g_strerror (errno));
+
+  tcgetattr (fd, &saved);
+  quiet = saved;
+  quiet.c_lflag &= ~(tcflag_t)ECHO;
+  tcsetattr (fd, TCSAFLUSH, &quiet);
+  passphrase = read_line_secure (fd, error);
+  tcsetattr (fd, TCSAFLUSH, &saved);
+  if (write (fd, "\n", 1) < 0)
+    g_debug ("Could not end the prompt line: %s", g_strerror (errno));
+  close (fd);
+
+  return passphrase;
+}
+
+/**
+ * cli_read_passphrase:
+ * @file: (nullable): read the first line of this file, else ask on the
+ *   terminal
+ * @confirm: ask twice (a new passphrase)
+ *
+ * Never from the command line itself: that would show in `ps` and in the
+ * shell's history.
+ */
+char *
+cli_read_passphrase (const char  *file,
+                     const char  *prompt,
+                     gboolean     confirm,
+                     GError     **error)
+{
+  char *first;
+  char *second;
+
+  if (file != NULL)
+    first = read_passphrase_file (file, error);
+  else
+    first = prompt_on_terminal (prompt, error);
+
+  if (first == NULL)
+    return NULL;
+
+  if (!sotto_passphrase_validate (first, error))
+    {
+      cli_passphrase_free (first);
+      return NULL;
+    }
+
+  if (!confirm || file != NULL)
+    return first;
+
+  second = prompt_on_terminal (_("Repeat the passphrase: "), error);
+  if (second == NULL)
+    {
+      cli_passphrase_free (first);
+      return NULL;
+    }
+
+  if (strcmp (first, second) != 0)
+    {
+      cli_passphrase_free (first);
+      cli_passphrase_free (second);
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                           _("The two passphrases differ"));
+      return NULL;
+    }
+
+  cli_passphrase_free (second);
+  return first;
+}
+
+static SottoStore *
+open_with (CliEnv      *env,
+           const char  *passphrase,
+           GError     **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_open_async (sotto_context_get_profile_dir (env->context), passphrase,
+                          NULL, cli_result_cb, &result);
+  return sotto_store_open_finish (cli_wait (&result), error);
+}
+
+/* Opens the profile's store; asks for the passphrase only if it has one. */
+SottoStore *
+cli_open_store (CliEnv  *env,
+                GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *prompt = NULL;
+  SottoStore *store;
+  char *passphrase;
+
+  store = open_with (env, NULL, &local_error);
+  if (store != NULL || !g_error_matches (local_error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return store;
+    }
+
+  prompt = g_strdup_printf (_("Passphrase for profile “%s”: "),
+                            sotto_context_get_profile (env->context));
+  passphrase = cli_read_passphrase (env->passphrase_file, prompt, FALSE, error);
+  if (passphrase == NULL)
+    return NULL;
+
+  store = open_with (env, passphrase, error);
+  cli_passphrase_free (passphrase);
+
+  return store;
+}
+
+void
+cli_print_json (JsonNode *node)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+/* Local time for people, UTC ISO 8601 for scripts. */
+char *
+cli_format_time (gint64   usec,
+                 gboolean iso)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) local = NULL;
+
+  if (utc == NULL)
+    return g_strdup ("?");
+
+  if (iso)
+    return g_date_time_format_iso8601 (utc);
+
+  local = g_date_time_to_local (utc);
+  return g_date_time_format (local, "%Y-%m-%d %H:%M");
+}
