@@ -592,6 +592,149 @@ cmd_send (CliEnv  *env,
   return CLI_EXIT_OK;
 }
 
+/* search, purge ---------------------------------------------------------------- */
+
+typedef struct
+{
+  gboolean   json;
+  JsonArray *array;
+} SearchOutput;
+
+static void
+on_search_matches_cb (SottoStore *store,
+                      GPtrArray  *matches,
+                      gpointer    user_data)
+{
+  SearchOutput *output = user_data;
+
+  /* People see matches as they are found; scripts get one array. */
+  for (guint i = 0; i < matches->len; i++)
+    {
+      SottoMessage *message = g_ptr_array_index (matches, i);
+      SottoContact *contact = sotto_store_get_contact_by_id (store,
+                                                             sotto_message_get_contact_id (message));
+
+      if (contact == NULL)
+        continue;
+
+      if (output->json)
+        {
+          JsonNode *node = message_to_json (message);
+
+          json_object_set_string_member (json_node_get_object (node), "contact",
+                                         sotto_contact_get_name (contact));
+          json_array_add_element (output->array, node);
+        }
+      else
+        {
+          g_print ("[%s] ", sotto_contact_get_name (contact));
+          print_message (contact, message);
+        }
+    }
+}
+
+static int
+cmd_search (CliEnv  *env,
+            int      argc,
+            char   **argv)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autofree char *contact_query = NULL;
+  SearchOutput output = { FALSE, array };
+  guint n = 0;
+  int status = CLI_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &output.json, N_("Print JSON"), NULL },
+    { "contact", 0, 0, G_OPTION_ARG_STRING, &contact_query,
+      N_("Search only the conversation with CONTACT"), N_("CONTACT") },
+    { NULL }
+  };
+
+  if (!parse_command ("search", "TEXT [--contact CONTACT] [--json]", entries, &argc, &argv,
+                      &status) ||
+      !expect_args ("search", argc, 1, &status) ||
+      (status = open_or_fail (env, &store)) != CLI_EXIT_OK)
+    return status;
+
+  if (contact_query != NULL &&
+      (status = find_or_fail (store, contact_query, &contact)) != CLI_EXIT_OK)
+    return status;
+
+  sotto_store_search_async (store, contact, argv[1], on_search_matches_cb, &output,
+                            NULL, cli_result_cb, &result);
+  if (!sotto_store_search_finish (store, cli_wait (&result), &n, &error))
+    return cli_fail (error);
+
+  if (output.json)
+    {
+      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+
+      json_node_set_array (root, array);
+      cli_print_json (root);
+    }
+
+  return CLI_EXIT_OK;
+}
+
+static int
+cmd_purge (CliEnv  *env,
+           int      argc,
+           char   **argv)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *days_text = NULL;
+  g_autofree char *contact_query = NULL;
+  gboolean all = FALSE;
+  gboolean include_queued = FALSE;
+  guint64 days = 0;
+  guint deleted = 0;
+  gint64 before;
+  int status = CLI_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "older-than", 0, 0, G_OPTION_ARG_STRING, &days_text,
+      N_("Delete messages older than DAYS days"), N_("DAYS") },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Delete all messages"), NULL },
+    { "contact", 0, 0, G_OPTION_ARG_STRING, &contact_query,
+      N_("Only in the conversation with CONTACT"), N_("CONTACT") },
+    { "include-queued", 0, 0, G_OPTION_ARG_NONE, &include_queued,
+      N_("Also delete messages that were never delivered"), NULL },
+    { NULL }
+  };
+
+  if (!parse_command ("purge", "--older-than DAYS | --all", entries, &argc, &argv, &status) ||
+      !expect_args ("purge", argc, 0, &status))
+    return status;
+
+  if (all == (days_text != NULL))
+    return cli_usage_error (_("“purge” needs either --older-than DAYS or --all"));
+
+  if (days_text != NULL &&
+      !g_ascii_string_to_unsigned (days_text, 10, 0, 36500, &days, NULL))
+    return cli_usage_error (_("--older-than must be a number of days from 0 to 36500"));
+
+  if ((status = open_or_fail (env, &store)) != CLI_EXIT_OK)
+    return status;
+  if (contact_query != NULL &&
+      (status = find_or_fail (store, contact_query, &contact)) != CLI_EXIT_OK)
+    return status;
+
+  before = all ? G_MAXINT64 :
+                 g_get_real_time () - (gint64)days * G_USEC_PER_SEC * 60 * 60 * 24;
+  sotto_store_purge_async (store, contact, before, include_queued, NULL, cli_result_cb, &result);
+  if (!sotto_store_purge_finish (store, cli_wait (&result), &deleted, &error))
+    return cli_fail (error);
+
+  g_print ("deleted: %u\n", deleted);
+  return CLI_EXIT_OK;
+}
+
 /* profile --------------------------------------------------------------------- */
 
 static int
@@ -625,6 +768,8 @@ static const CliCommand commands[] = {
     cmd_verify },
   { "send", "CONTACT TEXT", N_("Queue a message for a contact"), cmd_send },
   { "history", "CONTACT", N_("Show the newest messages with a contact"), cmd_history },
+  { "search", "TEXT", N_("Find messages containing TEXT, ignoring case and accents"), cmd_search },
+  { "purge", "--older-than DAYS | --all", N_("Delete messages for good"), cmd_purge },
   { "profile", "", N_("Show the profile’s name and where it keeps its data"), cmd_profile },
 };
 

@@ -240,6 +240,9 @@ cli_read_passphrase (const char  *file,
   return first;
 }
 
+static SottoStore *open_asking_passphrase (CliEnv  *env,
+                                        GError **error);
+
 static SottoStore *
 open_with (CliEnv      *env,
            const char  *passphrase,
@@ -252,10 +255,50 @@ open_with (CliEnv      *env,
   return sotto_store_open_finish (cli_wait (&result), error);
 }
 
+/* Every front end applies retention when it opens a profile: a one-shot
+ * command must not show what the settings say is gone. */
+static gboolean
+apply_retention (SottoStore  *store,
+                 GError     **error)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettings) settings = NULL;
+  g_autoptr (SottoRetention) retention = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, SCHEMA_ID, TRUE);
+  if (schema == NULL)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                   _("The settings schema “%s” is not installed"), SCHEMA_ID);
+      return FALSE;
+    }
+
+  settings = g_settings_new_full (schema, NULL, NULL);
+  retention = sotto_retention_new (store, settings);
+  sotto_retention_apply_async (retention, NULL, cli_result_cb, &result);
+
+  return sotto_retention_apply_finish (retention, cli_wait (&result), NULL, error);
+}
+
 /* Opens the profile's store; asks for the passphrase only if it has one. */
 SottoStore *
 cli_open_store (CliEnv  *env,
                 GError **error)
+{
+  SottoStore *store = open_asking_passphrase (env, error);
+
+  if (store != NULL && !apply_retention (store, error))
+    g_clear_object (&store);
+
+  return store;
+}
+
+static SottoStore *
+open_asking_passphrase (CliEnv  *env,
+                     GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autofree char *prompt = NULL;

@@ -13,5 +13,6 @@
 #include "sotto-message.h"
 #include "sotto-profile-lock.h"
 #include "sotto-profile.h"
+#include "sotto-retention.h"
 #include "sotto-store-key.h"
 #include "sotto-store.h"

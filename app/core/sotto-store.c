@@ -1397,6 +1397,31 @@ sotto_store_get_contact_by_key (SottoStore   *self,
   return NULL;
 }
 
+/**
+ * sotto_store_get_contact_by_id:
+ *
+ * Returns: (transfer none) (nullable): the contact with that id
+ */
+SottoContact *
+sotto_store_get_contact_by_id (SottoStore *self,
+                               gint64      id)
+{
+  guint n;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+
+      if (sotto_contact_get_id (contact) == id)
+        return contact;
+    }
+
+  return NULL;
+}
+
 static char *
 digits_only (const char *text)
 {
@@ -2628,4 +2653,383 @@ sotto_store_history_finish (SottoStore    *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* -------------------------------------------------------------------------
+ * Purge and retention
+ * ------------------------------------------------------------------------- */
+
+typedef struct
+{
+  gint64   contact_id;
+  gint64   before;
+  gboolean include_queued;
+  guint    deleted;
+} PurgeRequest;
+
+static gpointer
+purge_job (SottoStore    *self,
+           gpointer       data,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  PurgeRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  /* Age is judged by our own clock: when we sent it, or when it arrived. A
+   * sender's clock set to the future must not keep a message for ever. */
+  stmt = db_prepare (self,
+                     "DELETE FROM messages WHERE "
+                     "(?1 = 0 OR conversation_id = "
+                     "  (SELECT id FROM conversations WHERE contact_id = ?1)) "
+                     "AND (CASE direction WHEN 1 THEN received ELSE sent END) < ?2 "
+                     "AND (?3 OR id NOT IN (SELECT message_id FROM outbox))",
+                     error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_int64 (stmt, 1, request->contact_id);
+  sqlite3_bind_int64 (stmt, 2, request->before);
+  sqlite3_bind_int (stmt, 3, request->include_queued);
+  if (!db_step_done (self, stmt, error))
+    goto failed;
+  request->deleted = (guint)sqlite3_changes (self->db);
+
+  if (!db_commit (self, error))
+    goto failed;
+
+  /* secure_delete zeroed the rows in the pages; the checkpoint moves those
+   * pages into the database and empties the WAL, which still held the old
+   * ones. */
+  if (request->deleted > 0 &&
+      !db_exec (self, "PRAGMA wal_checkpoint(TRUNCATE)", error))
+    return NULL;
+
+  return g_memdup2 (&request->deleted, sizeof request->deleted);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+/**
+ * sotto_store_purge_async:
+ * @contact: (nullable): one conversation, or %NULL for all
+ * @before: delete messages sent or received before this time
+ *   (microseconds since the epoch); %G_MAXINT64 for all of them
+ * @include_queued: also delete messages still waiting for delivery
+ *
+ * Deletes messages for good: their rows are overwritten and the WAL is
+ * emptied, so the ciphertext is gone from every file of the profile.
+ */
+void
+sotto_store_purge_async (SottoStore          *self,
+                         SottoContact        *contact,
+                         gint64               before,
+                         gboolean             include_queued,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  PurgeRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
+
+  request = g_new0 (PurgeRequest, 1);
+  request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
+  request->before = before;
+  request->include_queued = include_queued;
+
+  store_schedule (self, sotto_store_purge_async, purge_job, NULL,
+                  request, g_free, g_free, cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_purge_finish (SottoStore    *self,
+                          GAsyncResult  *result,
+                          guint         *out_deleted,
+                          GError       **error)
+{
+  g_autofree guint *deleted = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  deleted = g_task_propagate_pointer (G_TASK (result), error);
+  if (out_deleted != NULL)
+    *out_deleted = deleted != NULL ? *deleted : 0;
+
+  return deleted != NULL;
+}
+
+/**
+ * sotto_store_apply_retention_async:
+ * @history_enabled: %FALSE keeps nothing but what waits for delivery
+ * @retention_days: delete what is older than this many days; 0 keeps all
+ *
+ * The GSettings keys `history-enabled` and `history-retention-days`, applied
+ * once. Messages still in the outbox are never deleted by retention.
+ */
+void
+sotto_store_apply_retention_async (SottoStore          *self,
+                                   gboolean             history_enabled,
+                                   guint                retention_days,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  gint64 before;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+
+  if (!history_enabled)
+    before = G_MAXINT64;
+  else if (retention_days > 0)
+    before = g_get_real_time () - (gint64)retention_days * G_USEC_PER_SEC * 60 * 60 * 24;
+  else
+    before = G_MININT64;
+
+  sotto_store_purge_async (self, NULL, before, FALSE, cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_apply_retention_finish (SottoStore    *self,
+                                    GAsyncResult  *result,
+                                    guint         *out_deleted,
+                                    GError       **error)
+{
+  return sotto_store_purge_finish (self, result, out_deleted, error);
+}
+
+/* -------------------------------------------------------------------------
+ * Search
+ * ------------------------------------------------------------------------- */
+
+/**
+ * sotto_search_fold:
+ *
+ * What search compares: compatibility-decomposed, case-folded text without
+ * combining accents, so "STRASSE" finds "Straße", "ﬁle" finds "file",
+ * "cafe" finds "café" and "ΣΟΦΙΑ" finds "Σοφία".
+ *
+ * Returns: (transfer full): the folded text
+ */
+char *
+sotto_search_fold (const char *text)
+{
+  g_autofree char *decomposed = NULL;
+  g_autofree char *folded = NULL;
+  g_autofree char *again = NULL;
+  GString *out;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  decomposed = g_utf8_normalize (text, -1, G_NORMALIZE_ALL);
+  if (decomposed == NULL)
+    return g_strdup ("");
+  folded = g_utf8_casefold (decomposed, -1);
+  /* Folding can compose again (rarely); decompose once more to be sure. */
+  again = g_utf8_normalize (folded, -1, G_NORMALIZE_ALL);
+
+  out = g_string_sized_new (strlen (again));
+  for (const char *p = again; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_type (c) != G_UNICODE_NON_SPACING_MARK)
+        g_string_append_unichar (out, c);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+typedef struct
+{
+  SottoStore      *store;
+  SottoSearchFunc  func;
+  gpointer         data;
+  GPtrArray       *matches;
+} SearchBatch;
+
+typedef struct
+{
+  gint64           contact_id;
+  char            *needle;
+  SottoSearchFunc  func;
+  gpointer         func_data;
+  GMainContext    *context;
+  guint            n_matches;
+  GPtrArray       *pending;
+} SearchRequest;
+
+static void
+search_request_free (SearchRequest *request)
+{
+  g_free (request->needle);
+  g_clear_pointer (&request->context, g_main_context_unref);
+  g_clear_pointer (&request->pending, g_ptr_array_unref);
+  g_free (request);
+}
+
+static gboolean
+deliver_batch_cb (gpointer user_data)
+{
+  SearchBatch *batch = user_data;
+
+  batch->func (batch->store, batch->matches, batch->data);
+
+  g_ptr_array_unref (batch->matches);
+  g_object_unref (batch->store);
+  g_free (batch);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_batch (SottoStore    *self,
+            SearchRequest *request)
+{
+  SearchBatch *batch;
+
+  if (request->pending == NULL || request->pending->len == 0 || request->func == NULL)
+    return;
+
+  batch = g_new0 (SearchBatch, 1);
+  batch->store = g_object_ref (self);
+  batch->func = request->func;
+  batch->data = request->func_data;
+  batch->matches = g_steal_pointer (&request->pending);
+  g_main_context_invoke (request->context, deliver_batch_cb, batch);
+}
+
+static gpointer
+search_job (SottoStore    *self,
+            gpointer       data,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  SearchRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = db_prepare (self,
+                     "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                     "JOIN conversations c ON c.id = m.conversation_id "
+                     "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY m.id DESC",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, request->contact_id);
+
+  /* Text is only ever decrypted here, on the worker, one row at a time. */
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+      g_autofree char *body = NULL;
+      g_autofree char *folded = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+
+      body = unseal_string (self, stmt, 7, "messages", "body", id, error);
+      if (body == NULL)
+        return NULL;
+
+      folded = sotto_search_fold (body);
+      if (strstr (folded, request->needle) == NULL)
+        continue;
+
+      if (request->pending == NULL)
+        request->pending = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (request->pending,
+                       _sotto_message_new (id, sqlite3_column_int64 (stmt, 1),
+                                           sqlite3_column_blob (stmt, 2),
+                                           (SottoDirection)sqlite3_column_int64 (stmt, 3),
+                                           (SottoMessageState)sqlite3_column_int64 (stmt, 4),
+                                           sqlite3_column_int64 (stmt, 5),
+                                           sqlite3_column_int64 (stmt, 6), body));
+      request->n_matches++;
+
+      if (request->pending->len == SOTTO_SEARCH_BATCH)
+        send_batch (self, request);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc, _("searching"));
+      return NULL;
+    }
+
+  /* Queued on the same context before the completion is: the caller sees
+   * every batch before the search ends. */
+  send_batch (self, request);
+
+  return g_memdup2 (&request->n_matches, sizeof request->n_matches);
+}
+
+/**
+ * sotto_store_search_async:
+ * @contact: (nullable): one conversation, or %NULL for all
+ * @text: what to look for (see sotto_search_fold())
+ * @on_matches: (scope notified) (nullable): receives batches of matches
+ *   as they are found, newest first
+ *
+ * Searches the decrypted bodies on the worker thread. Cancelling stops it
+ * between two messages.
+ */
+void
+sotto_store_search_async (SottoStore          *self,
+                          SottoContact        *contact,
+                          const char          *text,
+                          SottoSearchFunc      on_matches,
+                          gpointer             matches_data,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  SearchRequest *request;
+  gsize len;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (text != NULL);
+
+  len = strnlen (text, SOTTO_SEARCH_TEXT_MAX + 1);
+  if (len == 0 || len > SOTTO_SEARCH_TEXT_MAX || !g_utf8_validate (text, len, NULL))
+    {
+      g_task_report_new_error (self, callback, user_data, sotto_store_search_async,
+                               SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                               _("Search for 1 to %d bytes of text"), SOTTO_SEARCH_TEXT_MAX);
+      return;
+    }
+
+  request = g_new0 (SearchRequest, 1);
+  request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
+  request->needle = sotto_search_fold (text);
+  request->func = on_matches;
+  request->func_data = matches_data;
+  request->context = g_main_context_ref_thread_default ();
+
+  store_schedule (self, sotto_store_search_async, search_job, NULL,
+                  request, (GDestroyNotify)search_request_free, g_free,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_search_finish (SottoStore    *self,
+                           GAsyncResult  *result,
+                           guint         *out_n_matches,
+                           GError       **error)
+{
+  g_autofree guint *n = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  n = g_task_propagate_pointer (G_TASK (result), error);
+  if (out_n_matches != NULL)
+    *out_n_matches = n != NULL ? *n : 0;
+
+  return n != NULL;
 }

@@ -19,10 +19,26 @@ G_BEGIN_DECLS
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
+/* Search text: enough for any phrase, bounded like every other input. */
+#define SOTTO_SEARCH_TEXT_MAX      1024
+/* Matches are handed to the caller in batches of at most this many. */
+#define SOTTO_SEARCH_BATCH         64
+
 
 #define SOTTO_TYPE_STORE (sotto_store_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoStore, sotto_store, SOTTO, STORE, GObject)
+
+/**
+ * SottoSearchFunc:
+ * @matches: (element-type SottoMessage): the next matches, newest first
+ *
+ * Called on the caller's main context as matches are found, before the
+ * search completes.
+ */
+typedef void (*SottoSearchFunc) (SottoStore *store,
+                                 GPtrArray  *matches,
+                                 gpointer    user_data);
 
 void                sotto_store_create_async              (const char          *profile_dir,
                                                            const char          *display_name,
@@ -52,6 +68,8 @@ SottoContact       *sotto_store_find_contact              (SottoStore          *
                                                            GError             **error);
 SottoContact       *sotto_store_get_contact_by_key        (SottoStore          *self,
                                                            const guint8        *public_key);
+SottoContact       *sotto_store_get_contact_by_id         (SottoStore          *self,
+                                                           gint64               id);
 
 void                sotto_store_set_key_protection_async  (SottoStore          *self,
                                                            SottoKeyProtection   protection,
@@ -142,6 +160,41 @@ void                sotto_store_history_async             (SottoStore          *
 GPtrArray          *sotto_store_history_finish            (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            GError             **error);
+
+void                sotto_store_purge_async               (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           gint64               before,
+                                                           gboolean             include_queued,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_purge_finish              (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           guint               *out_deleted,
+                                                           GError             **error);
+void                sotto_store_apply_retention_async     (SottoStore          *self,
+                                                           gboolean             history_enabled,
+                                                           guint                retention_days,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_apply_retention_finish    (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           guint               *out_deleted,
+                                                           GError             **error);
+void                sotto_store_search_async              (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const char          *text,
+                                                           SottoSearchFunc      on_matches,
+                                                           gpointer             matches_data,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_search_finish             (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           guint               *out_n_matches,
+                                                           GError             **error);
+char               *sotto_search_fold                     (const char          *text);
 
 gboolean            sotto_message_body_validate           (const char          *body,
                                                            GError             **error);

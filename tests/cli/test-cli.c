@@ -38,6 +38,8 @@ run_cli (const char *first_arg,
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *config_dirs = NULL;
+  g_autofree char *data_dirs = NULL;
   g_autoptr (GError) error = NULL;
   CliResult *result = g_new0 (CliResult, 1);
   const char *cli = g_getenv ("SOTTO_CLI");
@@ -62,11 +64,17 @@ run_cli (const char *first_arg,
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
+  config_dirs = g_strjoinv (":", (char **)g_get_system_config_dirs ());
+  data_dirs = g_strjoinv (":", (char **)g_get_system_data_dirs ());
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_DIRS", config_dirs, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_DIRS", data_dirs, TRUE);
   proc = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &result->out, &result->err, &error);
   g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (proc));
+  if (!g_subprocess_get_if_exited (proc))
+    g_error ("sotto-cli was killed by signal %d; stderr:\n%s",
+             g_subprocess_get_term_sig (proc), result->err);
   result->status = g_subprocess_get_exit_status (proc);
 
   g_test_message ("status %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
@@ -451,6 +459,55 @@ test_cli_no_profile (void)
   g_assert_nonnull (strstr (r->err, "sotto-cli init"));
 }
 
+static void
+test_cli_search_purge (void)
+{
+  g_autofree char *kim = init_profile ("kim", "Kim");
+  g_autofree char *lee = init_profile ("lee", "Lee");
+  g_autoptr (CliResult) add = run_cli ("-p", "kim", "add", lee, NULL);
+  g_autoptr (CliResult) s1 = run_cli ("-p", "kim", "send", "lee", "Meet at Hauptstraße 5", NULL);
+  g_autoptr (CliResult) s2 = run_cli ("-p", "kim", "send", "lee", "Bring the STRASSE map", NULL);
+  g_autoptr (CliResult) s3 = run_cli ("-p", "kim", "send", "lee", "unrelated", NULL);
+  g_autoptr (CliResult) found = run_cli ("-p", "kim", "search", "strasse", NULL);
+  g_autoptr (CliResult) json = run_cli ("-p", "kim", "search", "Straße", "--json", NULL);
+  g_autoptr (CliResult) keep = run_cli ("-p", "kim", "purge", "--all", NULL);
+  g_autoptr (CliResult) both = run_cli ("-p", "kim", "purge", "--all", "--older-than", "3", NULL);
+  g_autoptr (CliResult) neither = run_cli ("-p", "kim", "purge", NULL);
+  g_autoptr (CliResult) too_old = run_cli ("-p", "kim", "purge", "--older-than", "36501", NULL);
+  g_autoptr (CliResult) gone = run_cli ("-p", "kim", "purge", "--all", "--include-queued",
+                                        "--contact", "lee", NULL);
+  g_autoptr (CliResult) after = run_cli ("-p", "kim", "search", "strasse", NULL);
+  g_autoptr (JsonArray) matches = NULL;
+
+  g_assert_cmpint (add->status + s1->status + s2->status + s3->status, ==, 0);
+
+  g_assert_cmpint (found->status, ==, 0);
+  g_assert_nonnull (strstr (found->out, "[Lee] "));
+  g_assert_nonnull (strstr (found->out, "Hauptstraße"));
+  g_assert_nonnull (strstr (found->out, "STRASSE map"));
+  g_assert_null (strstr (found->out, "unrelated"));
+
+  matches = parse_json_array (json->out);
+  g_assert_cmpuint (json_array_get_length (matches), ==, 2);
+  /* Newest first. */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (matches, 0),
+                                                  "body"), ==, "Bring the STRASSE map");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (matches, 0),
+                                                  "contact"), ==, "Lee");
+
+  /* Nothing was delivered, so a plain purge keeps everything. */
+  g_assert_cmpint (keep->status, ==, 0);
+  g_assert_cmpstr (keep->out, ==, "deleted: 0\n");
+  g_assert_cmpint (both->status, ==, 2);
+  g_assert_cmpint (neither->status, ==, 2);
+  g_assert_cmpint (too_old->status, ==, 2);
+
+  g_assert_cmpint (gone->status, ==, 0);
+  g_assert_cmpstr (gone->out, ==, "deleted: 3\n");
+  g_assert_cmpint (after->status, ==, 0);
+  g_assert_cmpstr (after->out, ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -482,6 +539,7 @@ main (int   argc,
   g_test_add_func ("/cli/block-verify-remove", test_cli_block_verify_remove);
   g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
+  g_test_add_func ("/cli/search-purge", test_cli_search_purge);
 
   sotto_test_keyring_start ();
   status = g_test_run ();

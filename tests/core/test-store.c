@@ -10,10 +10,13 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include <libsecret/secret.h>
+#define G_SETTINGS_ENABLE_BACKEND 1
+#include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
 
 #include "sotto-core.h"
 #include "sotto-seal.h"
+#include "sotto-retention.h"
 #include "sotto-store.h"
 #include "sotto-test-util.h"
 
@@ -1140,6 +1143,419 @@ test_store_body_limits (void)
   }
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Purge, retention, search                                           */
+
+static guint
+purge (SottoStore   *store,
+       SottoContact *contact,
+       gint64        before,
+       gboolean      include_queued)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint deleted = 0;
+
+  sotto_store_purge_async (store, contact, before, include_queued, NULL,
+                           sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_purge_finish (store, sotto_test_wait (&result), &deleted, &error));
+  g_assert_no_error (error);
+
+  return deleted;
+}
+
+static void
+mark_delivered (SottoStore   *store,
+                SottoContact *contact,
+                SottoMessage *message)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  sotto_store_mark_delivered_async (store, contact, sotto_message_get_uid (message), NULL,
+                                    sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_mark_delivered_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
+/* 24 bytes from the middle of a message's sealed body, read raw. */
+static char *
+raw_body_chunk (const char *dir,
+                gint64      id)
+{
+  g_autofree char *path = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree char *sql = g_strdup_printf ("SELECT body FROM messages WHERE id = %" G_GINT64_FORMAT, id);
+  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = NULL;
+  char *chunk;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_bytes (stmt, 0), >=, 60);
+  /* Skip the version byte and nonce: ciphertext only. */
+  chunk = g_malloc0 (25);
+  memcpy (chunk, (const char *)sqlite3_column_blob (stmt, 0) + 30, 24);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  return chunk;
+}
+
+/* Whether a binary chunk appears in any file of the directory. */
+static gboolean
+dir_contains_bytes (const char *dir,
+                    const char *chunk)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      if (g_file_get_contents (path, &contents, &len, NULL) &&
+          memmem (contents, len, chunk, 24) != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+test_store_purge_raw_files (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) chunks = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+
+  store = create_store (dir, "Olga", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Pete", NULL, &error);
+  g_assert_no_error (error);
+
+  /* 40 long messages; the first 30 get delivered, 10 stay queued. */
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("confidential figure %u: %s", i,
+                                               "lorem ipsum dolor sit amet consectetur");
+      g_ptr_array_add (sent, queue_message (store, contact, body));
+    }
+  for (guint i = 0; i < 30; i++)
+    mark_delivered (store, contact, g_ptr_array_index (sent, i));
+
+  for (guint i = 0; i < sent->len; i++)
+    g_ptr_array_add (chunks, raw_body_chunk (dir, sotto_message_get_id (g_ptr_array_index (sent, i))));
+
+  /* Positive control: before the purge every sealed body is on disk. */
+  for (guint i = 0; i < chunks->len; i++)
+    g_assert_true (dir_contains_bytes (dir, g_ptr_array_index (chunks, i)));
+
+  g_assert_cmpuint (purge (store, NULL, G_MAXINT64, FALSE), ==, 30);
+
+  /* Gone from the database and the WAL, while the store is still open... */
+  for (guint i = 0; i < 30; i++)
+    g_assert_false (dir_contains_bytes (dir, g_ptr_array_index (chunks, i)));
+  /* ...and what still waits for delivery was kept. */
+  for (guint i = 30; i < 40; i++)
+    g_assert_true (dir_contains_bytes (dir, g_ptr_array_index (chunks, i)));
+
+  g_clear_object (&contact);
+  g_clear_object (&store);
+  for (guint i = 0; i < 30; i++)
+    g_assert_false (dir_contains_bytes (dir, g_ptr_array_index (chunks, i)));
+
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  {
+    g_autoptr (GPtrArray) page = history (store, contact, 0, 100, &error);
+    g_autoptr (GPtrArray) queue = outbox (store, NULL);
+
+    g_assert_cmpuint (page->len, ==, 10);
+    g_assert_cmpuint (queue->len, ==, 10);
+  }
+
+  /* Deleting the conversation takes the queue too. */
+  g_assert_cmpuint (purge (store, contact, G_MAXINT64, TRUE), ==, 10);
+  for (guint i = 30; i < 40; i++)
+    g_assert_false (dir_contains_bytes (dir, g_ptr_array_index (chunks, i)));
+}
+
+static void
+test_store_retention (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 day = (gint64)G_USEC_PER_SEC * 60 * 60 * 24;
+  guint deleted = 0;
+
+  store = create_store (dir, "Quinn", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Rita", NULL, &error);
+  g_assert_no_error (error);
+
+  /* Two delivered messages and one queued one, all ten days old; one
+   * incoming message whose sender's clock claims ten days old but that
+   * arrived today; and one fresh delivered message. */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr (SottoMessage) m = queue_message (store, contact, "old or new");
+      if (i != 2)
+        mark_delivered (store, contact, m);
+    }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    guint8 uid[SOTTO_MESSAGE_UID_LEN];
+
+    randombytes_buf (uid, sizeof uid);
+    sotto_store_save_incoming_async (store, contact, uid, g_get_real_time () - 10 * day,
+                                     "arrived today", NULL, sotto_test_result_cb, &result);
+    g_object_unref (sotto_store_save_incoming_finish (store, sotto_test_wait (&result), NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_clear_object (&contact);
+  g_clear_object (&store);
+  raw_sql (dir, "UPDATE messages SET sent = sent - 864000000000 WHERE id <= 3");
+
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+
+  /* 0 days: keep everything. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    sotto_store_apply_retention_async (store, TRUE, 0, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_apply_retention_finish (store, sotto_test_wait (&result), &deleted, &error));
+    g_assert_cmpuint (deleted, ==, 0);
+  }
+  /* 7 days: the two old delivered ones go; the queued one stays, and so
+   * does the incoming one, judged by when it arrived. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    sotto_store_apply_retention_async (store, TRUE, 7, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_apply_retention_finish (store, sotto_test_wait (&result), &deleted, &error));
+    g_assert_cmpuint (deleted, ==, 2);
+  }
+  /* History off: only what waits for delivery remains. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GPtrArray) page = NULL;
+
+    sotto_store_apply_retention_async (store, FALSE, 0, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_apply_retention_finish (store, sotto_test_wait (&result), &deleted, &error));
+    g_assert_cmpuint (deleted, ==, 2);
+    contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+    page = history (store, contact, 0, 100, &error);
+    g_assert_cmpuint (page->len, ==, 1);
+    g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 0)), ==, SOTTO_MESSAGE_QUEUED);
+  }
+}
+
+typedef struct
+{
+  guint n_batches;
+  guint n_matches;
+  guint largest_batch;
+  gboolean finished;
+  GCancellable *cancel_after_first;
+} SearchProgress;
+
+static void
+on_matches (SottoStore *store,
+            GPtrArray  *matches,
+            gpointer    user_data)
+{
+  SearchProgress *progress = user_data;
+
+  g_assert_false (progress->finished);
+  progress->n_batches++;
+  progress->n_matches += matches->len;
+  progress->largest_batch = MAX (progress->largest_batch, matches->len);
+  if (progress->cancel_after_first != NULL)
+    g_cancellable_cancel (progress->cancel_after_first);
+}
+
+static guint
+search (SottoStore     *store,
+        SottoContact   *contact,
+        const char     *text,
+        SearchProgress *progress,
+        GCancellable   *cancellable,
+        GError        **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  guint n = 0;
+
+  sotto_store_search_async (store, contact, text, on_matches, progress, cancellable,
+                            sotto_test_result_cb, &result);
+  sotto_store_search_finish (store, sotto_test_wait (&result), &n, error);
+  progress->finished = TRUE;
+
+  return n;
+}
+
+static void
+on_retention_applied (SottoRetention *retention,
+                      guint           deleted,
+                      int            *slot)
+{
+  *slot = (int)deleted;
+}
+
+static void
+wait_applied (int *slot)
+{
+  while (*slot < 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_store_retention_follows_settings (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoRetention) retention = NULL;
+  g_autoptr (GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID, backend);
+  g_autoptr (GError) error = NULL;
+  int applied = -1;
+
+  store = create_store (dir, "Uma", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Vic", NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (SottoMessage) m = queue_message (store, contact, "aging");
+      mark_delivered (store, contact, m);
+    }
+  g_clear_object (&contact);
+  g_clear_object (&store);
+  /* Two of them are 40 days old. */
+  raw_sql (dir, "UPDATE messages SET sent = sent - 3456000000000 WHERE id <= 2");
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+
+  g_settings_set_uint (settings, "history-retention-days", 30);
+  retention = sotto_retention_new (store, settings);
+  g_signal_connect (retention, "applied", G_CALLBACK (on_retention_applied), &applied);
+
+  /* Nothing happens before start... */
+  g_settings_set_uint (settings, "history-retention-days", 31);
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (applied, ==, -1);
+
+  /* ...then it applies at once, */
+  sotto_retention_start (retention);
+  wait_applied (&applied);
+  g_assert_cmpint (applied, ==, 2);
+
+  /* and again when an admin changes a key while we run. */
+  applied = -1;
+  g_settings_set_boolean (settings, "history-enabled", FALSE);
+  wait_applied (&applied);
+  g_assert_cmpint (applied, ==, 1);
+}
+
+static void
+test_store_search (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) sam = NULL;
+  g_autoptr (SottoContact) tia = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *at_limit = g_strnfill (SOTTO_SEARCH_TEXT_MAX, 'q');
+  g_autofree char *past_limit = g_strnfill (SOTTO_SEARCH_TEXT_MAX + 1, 'q');
+  const struct { const char *query; guint expected; } cases[] = {
+    { "strasse", 1 },      /* ß folds to ss */
+    { "STRASSE", 1 },
+    { "Straße", 1 },
+    { "cafe", 1 },         /* accents are ignored... */
+    { "café", 1 },
+    { "muller", 1 },       /* ...wherever they are */
+    { "MÜLLER", 1 },
+    { "file", 2 },         /* "ﬁle" (ligature) and "FILE" */
+    { "ΣΟΦΙΑ", 1 },        /* Greek final sigma folds with the others */
+    { "needle", 0 },
+    { at_limit, 0 },
+  };
+
+  store = create_store (dir, "Sven", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  sam = add_contact (store, "Sam", NULL, &error);
+  tia = add_contact (store, "Tia", NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (queue_message (store, sam, "Meet at Hauptstraße 5"));
+  g_object_unref (queue_message (store, sam, "The café downstairs"));
+  g_object_unref (queue_message (store, sam, "Send the ﬁle"));
+  g_object_unref (queue_message (store, tia, "FILE attached"));
+  g_object_unref (queue_message (store, tia, "Σοφία says hi"));
+  g_object_unref (queue_message (store, tia, "Ask Mr Müller"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SearchProgress progress = { 0 };
+
+      g_test_message ("search %s", cases[i].query);
+      g_assert_cmpuint (search (store, NULL, cases[i].query, &progress, NULL, &error), ==,
+                        cases[i].expected);
+      g_assert_no_error (error);
+      g_assert_cmpuint (progress.n_matches, ==, cases[i].expected);
+    }
+
+  /* One conversation only. */
+  {
+    SearchProgress progress = { 0 };
+    g_assert_cmpuint (search (store, tia, "file", &progress, NULL, &error), ==, 1);
+  }
+
+  /* Bad queries are refused. */
+  {
+    SearchProgress progress = { 0 };
+    search (store, NULL, past_limit, &progress, NULL, &error);
+    g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    search (store, NULL, "", &progress, NULL, &error);
+    g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+  }
+}
+
+static void
+test_store_search_batches_and_cancel (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = make_store_with_messages (dir, 300);
+  g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  SearchProgress all = { 0 };
+  SearchProgress stopped = { 0 };
+
+  /* Results come in batches, all of them before the search completes. */
+  g_assert_cmpuint (search (store, contact, "number", &all, NULL, &error), ==, 300);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all.n_matches, ==, 300);
+  g_assert_cmpuint (all.n_batches, ==, (300 + SOTTO_SEARCH_BATCH - 1) / SOTTO_SEARCH_BATCH);
+  g_assert_cmpuint (all.largest_batch, ==, SOTTO_SEARCH_BATCH);
+
+  /* Cancelled after the first batch: it stops early and says so. */
+  stopped.cancel_after_first = cancellable;
+  search (store, contact, "number", &stopped, cancellable, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (stopped.n_matches, <, 300);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1177,6 +1593,11 @@ main (int   argc,
   g_test_add_func ("/store/incoming/duplicates", test_store_incoming_duplicates);
   g_test_add_func ("/store/history/pages", test_store_history_pages);
   g_test_add_func ("/store/message/body-limits", test_store_body_limits);
+  g_test_add_func ("/store/purge/raw-files", test_store_purge_raw_files);
+  g_test_add_func ("/store/purge/retention", test_store_retention);
+  g_test_add_func ("/store/purge/retention-follows-settings", test_store_retention_follows_settings);
+  g_test_add_func ("/store/search/folding", test_store_search);
+  g_test_add_func ("/store/search/batches-and-cancel", test_store_search_batches_and_cancel);
 
   sotto_test_keyring_start ();
   status = g_test_run ();
