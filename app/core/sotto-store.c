@@ -27,6 +27,7 @@
 #include "sotto-profile-lock.h"
 #include "sotto-seal.h"
 #include "sotto-store.h"
+#include "sotto-store-private.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
@@ -459,6 +460,34 @@ static const char *schema_v1 =
   "  attempts INTEGER NOT NULL DEFAULT 0"
   ");";
 
+/* migrations[v] takes a database from version v + 1 to v + 2. New
+ * databases are made by schema_v1 and then every migration, so a new file
+ * and a migrated one are the same. Append only; never edit one that
+ * shipped, and add a fixture of the old version to tests/core/fixtures/. */
+static const char *migrations[] = {
+  /* 2: history pages and per-conversation purges walk this index instead of
+   * the whole table. */
+  "CREATE INDEX messages_by_conversation ON messages (conversation_id, id);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);
+
+/* Runs inside the caller's transaction. */
+static gboolean
+db_migrate (SottoStore  *self,
+            gint64       from_version,
+            GError     **error)
+{
+  g_autofree char *set_version = NULL;
+
+  for (gint64 v = from_version; v < SOTTO_STORE_SCHEMA_VERSION; v++)
+    if (!db_exec (self, migrations[v - 1], error))
+      return FALSE;
+
+  set_version = g_strdup_printf ("PRAGMA user_version = %d", SOTTO_STORE_SCHEMA_VERSION);
+  return db_exec (self, set_version, error);
+}
+
 /* Opens the file and checks it is a healthy Sotto database we can use. */
 static gboolean
 db_open_existing (SottoStore  *self,
@@ -527,7 +556,23 @@ db_open_existing (SottoStore  *self,
       return FALSE;
     }
 
-  return db_configure (self, error);
+  if (!db_configure (self, error))
+    return FALSE;
+
+  /* Only a file that passed the checks above is ever migrated, all in one
+   * transaction: a failure leaves it as it was. */
+  if (version < SOTTO_STORE_SCHEMA_VERSION)
+    {
+      if (!db_begin (self, error) || !db_migrate (self, version, error) || !db_commit (self, error))
+        {
+          db_rollback (self);
+          return FALSE;
+        }
+      g_debug ("Migrated %s from history format %lld to %d", self->db_path,
+               (long long)version, SOTTO_STORE_SCHEMA_VERSION);
+    }
+
+  return TRUE;
 }
 
 /* -------------------------------------------------------------------------
@@ -930,9 +975,9 @@ create_job (SottoStore    *self,
     }
 
   if (!db_exec (self,
-                "PRAGMA application_id = " G_STRINGIFY (SOTTO_STORE_APPLICATION_ID) ";"
-                "PRAGMA user_version = " G_STRINGIFY (SOTTO_STORE_SCHEMA_VERSION) ";",
+                "PRAGMA application_id = " G_STRINGIFY (SOTTO_STORE_APPLICATION_ID) ";",
                 error) ||
+      !db_migrate (self, 1, error) ||
       !db_commit (self, error))
     goto failed;
 
@@ -2904,6 +2949,128 @@ send_batch (SottoStore    *self,
   g_main_context_invoke (request->context, deliver_batch_cb, batch);
 }
 
+static gboolean
+is_ascii (const char *text,
+          gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    if ((guchar)text[i] >= 0x80)
+      return FALSE;
+
+  return TRUE;
+}
+
+/* @needle is already folded (lower-case ASCII here). */
+static gboolean
+ascii_contains_folded (const char *haystack,
+                       const char *needle)
+{
+  char first = needle[0];
+
+  for (const char *p = haystack; *p != '\0'; p++)
+    {
+      gsize i;
+
+      if (g_ascii_tolower (*p) != first)
+        continue;
+      for (i = 1; needle[i] != '\0' && g_ascii_tolower (p[i]) == needle[i]; i++)
+        ;
+      if (needle[i] == '\0')
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* sotto_search_fold() one character at a time: decomposition, case
+ * folding and dropping combining marks all work per character, so the
+ * result is the same, and each distinct character is folded only once. */
+static void
+fold_cached (GString    *out,
+             const char *text,
+             GHashTable *cache)
+{
+  g_string_truncate (out, 0);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c;
+      const char *folded;
+
+      if ((guchar)*p < 0x80)
+        {
+          g_string_append_c (out, g_ascii_tolower (*p));
+          continue;
+        }
+
+      c = g_utf8_get_char (p);
+      folded = g_hash_table_lookup (cache, GUINT_TO_POINTER (c));
+      if (folded == NULL)
+        {
+          char one[8] = { 0 };
+
+          g_unichar_to_utf8 (c, one);
+          folded = sotto_search_fold (one);
+          g_hash_table_insert (cache, GUINT_TO_POINTER (c), (gpointer)folded);
+        }
+      g_string_append (out, folded);
+    }
+}
+
+/* Decrypts one body into @plain (locked memory, reused for every row)
+ * and says whether its folded text contains the folded @needle. */
+static gboolean
+body_matches (SottoStore    *self,
+              sqlite3_stmt  *stmt,
+              guint8        *plain,
+              const char    *needle,
+              gboolean       needle_ascii,
+              GString       *folded,
+              GHashTable    *fold_cache,
+              gboolean      *out_match,
+              GError       **error)
+{
+  gint64 id = sqlite3_column_int64 (stmt, 0);
+  const guint8 *sealed = sqlite3_column_blob (stmt, 1);
+  gsize len = (gsize)sqlite3_column_bytes (stmt, 1);
+  const char *text = (const char *)plain;
+  gsize plain_len;
+
+  if (len < SOTTO_SEAL_OVERHEAD || len > SOTTO_SEAL_PLAINTEXT_MAX + SOTTO_SEAL_OVERHEAD)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("Message %lld is damaged"), (long long)id);
+      return FALSE;
+    }
+
+  plain_len = len - SOTTO_SEAL_OVERHEAD;
+  if (!sotto_unseal_into (self->key, "messages", "body", id, sealed, len,
+                          plain, plain_len, error))
+    return FALSE;
+  plain[plain_len] = '\0';
+
+  if (memchr (text, '\0', plain_len) != NULL || !g_utf8_validate (text, plain_len, NULL))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("A stored text in “%s” (row %lld) is not valid text"),
+                   "messages", (long long)id);
+      return FALSE;
+    }
+
+  /* Most chat text is ASCII, and for ASCII the full fold is just
+   * lower-casing: match in place. Anything else is folded character by
+   * character through a cache, into a reused buffer. */
+  if (is_ascii (text, plain_len))
+    *out_match = needle_ascii && ascii_contains_folded (text, needle);
+  else
+    {
+      fold_cached (folded, text, fold_cache);
+      *out_match = strstr (folded->str, needle) != NULL;
+    }
+
+  return TRUE;
+}
+
 static gpointer
 search_job (SottoStore    *self,
             gpointer       data,
@@ -2912,55 +3079,73 @@ search_job (SottoStore    *self,
 {
   SearchRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GHashTable) fold_cache = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GString) folded = g_string_sized_new (256);
+  gboolean needle_ascii = is_ascii (request->needle, strlen (request->needle));
+  gboolean ok = TRUE;
+  guint8 *plain;
+  guint64 n_rows = 0;
   int rc;
 
-  stmt = db_prepare (self,
-                     "SELECT " MESSAGE_COLUMNS " FROM messages m "
-                     "JOIN conversations c ON c.id = m.conversation_id "
-                     "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY m.id DESC",
-                     error);
+  /* No join per row: one conversation is found through the index, all of
+   * them by walking the table backwards (newest first). */
+  if (request->contact_id != 0)
+    stmt = db_prepare (self,
+                       "SELECT id, body FROM messages WHERE conversation_id = "
+                       "(SELECT id FROM conversations WHERE contact_id = ?1) ORDER BY id DESC",
+                       error);
+  else
+    stmt = db_prepare (self, "SELECT id, body FROM messages ORDER BY id DESC", error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, request->contact_id);
+  if (request->contact_id != 0)
+    sqlite3_bind_int64 (stmt, 1, request->contact_id);
 
-  /* Text is only ever decrypted here, on the worker, one row at a time. */
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  /* Decrypted text only ever lives here: locked, wiped by sodium_free(). */
+  plain = sodium_malloc (SOTTO_SEAL_PLAINTEXT_MAX + 1);
+  g_assert (plain != NULL);
+
+  while (ok && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      gint64 id = sqlite3_column_int64 (stmt, 0);
-      g_autofree char *body = NULL;
-      g_autofree char *folded = NULL;
+      gboolean match = FALSE;
+      SottoMessage *message;
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return NULL;
+      if (++n_rows % 512 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          ok = FALSE;
+          break;
+        }
 
-      body = unseal_string (self, stmt, 7, "messages", "body", id, error);
-      if (body == NULL)
-        return NULL;
-
-      folded = sotto_search_fold (body);
-      if (strstr (folded, request->needle) == NULL)
+      if (!body_matches (self, stmt, plain, request->needle, needle_ascii, folded, fold_cache,
+                         &match, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      if (!match)
         continue;
 
+      message = load_message (self, sqlite3_column_int64 (stmt, 0), error);
+      if (message == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
       if (request->pending == NULL)
         request->pending = g_ptr_array_new_with_free_func (g_object_unref);
-      g_ptr_array_add (request->pending,
-                       _sotto_message_new (id, sqlite3_column_int64 (stmt, 1),
-                                           sqlite3_column_blob (stmt, 2),
-                                           (SottoDirection)sqlite3_column_int64 (stmt, 3),
-                                           (SottoMessageState)sqlite3_column_int64 (stmt, 4),
-                                           sqlite3_column_int64 (stmt, 5),
-                                           sqlite3_column_int64 (stmt, 6), body));
+      g_ptr_array_add (request->pending, message);
       request->n_matches++;
-
       if (request->pending->len == SOTTO_SEARCH_BATCH)
         send_batch (self, request);
     }
 
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (error, self->db, rc, _("searching"));
-      return NULL;
-    }
+  sodium_free (plain);
+
+  if (ok && rc != SQLITE_DONE)
+    ok = set_db_error (error, self->db, rc, _("searching"));
+
+  if (!ok || g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
 
   /* Queued on the same context before the completion is: the caller sees
    * every batch before the search ends. */
@@ -3032,4 +3217,99 @@ sotto_store_search_finish (SottoStore    *self,
     *out_n_matches = n != NULL ? *n : 0;
 
   return n != NULL;
+}
+
+/* -------------------------------------------------------------------------
+ * Bulk history, for benchmarks and test fixtures (sotto-store-private.h)
+ * ------------------------------------------------------------------------- */
+
+typedef struct
+{
+  gint64     contact_id;
+  GPtrArray *bodies;
+  gint64     first_time;
+  gint64     step;
+} HistoryRequest;
+
+static void
+history_request_free (HistoryRequest *request)
+{
+  g_ptr_array_unref (request->bodies);
+  g_free (request);
+}
+
+static gpointer
+insert_history_job (SottoStore    *self,
+                    gpointer       data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  HistoryRequest *request = data;
+  gint64 conversation_id;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
+    goto failed;
+
+  /* Delivered history, alternating directions, as a long conversation
+   * looks; written through the same sealing as every other message. */
+  for (guint i = 0; i < request->bodies->len; i++)
+    {
+      gint64 when = request->first_time + (gint64)i * request->step;
+      SottoDirection direction = i % 2 ? SOTTO_DIRECTION_IN : SOTTO_DIRECTION_OUT;
+      guint8 uid[SOTTO_MESSAGE_UID_LEN];
+
+      randombytes_buf (uid, sizeof uid);
+      if (insert_message (self, conversation_id, uid, direction, SOTTO_MESSAGE_DELIVERED,
+                          when, direction == SOTTO_DIRECTION_IN ? when : 0,
+                          g_ptr_array_index (request->bodies, i), error) == 0)
+        goto failed;
+    }
+
+  if (!db_commit (self, error))
+    goto failed;
+
+  return GINT_TO_POINTER (TRUE);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+void
+_sotto_store_insert_history_async (SottoStore          *self,
+                                   SottoContact        *contact,
+                                   GPtrArray           *bodies,
+                                   gint64               first_time,
+                                   gint64               step,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  HistoryRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (bodies != NULL);
+
+  request = g_new0 (HistoryRequest, 1);
+  request->contact_id = sotto_contact_get_id (contact);
+  request->bodies = g_ptr_array_ref (bodies);
+  request->first_time = first_time;
+  request->step = step;
+
+  store_schedule (self, _sotto_store_insert_history_async, insert_history_job, NULL,
+                  request, (GDestroyNotify)history_request_free, NULL,
+                  NULL, callback, user_data);
+}
+
+gboolean
+_sotto_store_insert_history_finish (SottoStore    *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
 }

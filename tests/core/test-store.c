@@ -18,6 +18,7 @@
 #include "sotto-seal.h"
 #include "sotto-retention.h"
 #include "sotto-store.h"
+#include "sotto-store-private.h"
 #include "sotto-test-util.h"
 
 /* Fast Argon2id for tests; the default costs ~0.7 s per try. */
@@ -752,6 +753,68 @@ test_store_damage_keyinfo_deleted (void)
   g_object_unref (make_store_with_messages (dir, 1));
   raw_sql (dir, "DELETE FROM keyinfo");
   expect_open_fails_untouched (dir, SOTTO_ERROR_DAMAGED);
+}
+
+static gint64
+raw_int (const char *dir,
+         const char *sql)
+{
+  g_autofree char *path = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  return value;
+}
+
+static void
+test_store_migrate_from_v1 (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* A new file is at the current version, with the index. */
+  g_object_unref (make_store_with_messages (dir, 3));
+  g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                 "'messages_by_conversation'"), ==, 1);
+
+  /* Turned back into a version 1 file, it is migrated on open. */
+  raw_sql (dir, "DROP INDEX messages_by_conversation; PRAGMA user_version = 1;");
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                 "'messages_by_conversation'"), ==, 1);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  page = history (store, contact, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 3);
+}
+
+static void
+test_store_migration_failure_leaves_file (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+
+  /* Something already holds the index's name: the migration fails, and
+   * the file stays a version 1 file, byte for byte. */
+  g_object_unref (make_store_with_messages (dir, 3));
+  raw_sql (dir, "DROP INDEX messages_by_conversation;"
+                "CREATE TABLE messages_by_conversation (x);"
+                "PRAGMA user_version = 1;");
+  expect_open_fails_untouched (dir, SOTTO_ERROR_STORE);
+  g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1538,9 +1601,11 @@ test_store_search_batches_and_cancel (void)
   g_autoptr (SottoStore) store = make_store_with_messages (dir, 300);
   g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GPtrArray) bulk = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
   SearchProgress all = { 0 };
   SearchProgress stopped = { 0 };
+  guint total;
 
   /* Results come in batches, all of them before the search completes. */
   g_assert_cmpuint (search (store, contact, "number", &all, NULL, &error), ==, 300);
@@ -1549,11 +1614,23 @@ test_store_search_batches_and_cancel (void)
   g_assert_cmpuint (all.n_batches, ==, (300 + SOTTO_SEARCH_BATCH - 1) / SOTTO_SEARCH_BATCH);
   g_assert_cmpuint (all.largest_batch, ==, SOTTO_SEARCH_BATCH);
 
-  /* Cancelled after the first batch: it stops early and says so. */
+  /* A long history: cancelled after the first batch, it stops early. */
+  for (guint i = 0; i < 40000; i++)
+    g_ptr_array_add (bulk, (gpointer)"another number");
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    _sotto_store_insert_history_async (store, contact, bulk, g_get_real_time (), 1,
+                                       sotto_test_result_cb, &result);
+    g_assert_true (_sotto_store_insert_history_finish (store, sotto_test_wait (&result), &error));
+  }
+  total = 300 + bulk->len;
+
   stopped.cancel_after_first = cancellable;
   search (store, contact, "number", &stopped, cancellable, &error);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (stopped.n_matches, <, 300);
+  g_test_message ("cancelled after %u of %u matches", stopped.n_matches, total);
+  g_assert_cmpuint (stopped.n_matches, <, total);
 }
 
 int
@@ -1586,6 +1663,8 @@ main (int   argc,
   g_test_add_func ("/store/damage/foreign-database", test_store_damage_foreign_database);
   g_test_add_func ("/store/damage/newer-version", test_store_damage_newer_version);
   g_test_add_func ("/store/damage/keyinfo-deleted", test_store_damage_keyinfo_deleted);
+  g_test_add_func ("/store/migrate/from-v1", test_store_migrate_from_v1);
+  g_test_add_func ("/store/migrate/failure-leaves-file", test_store_migration_failure_leaves_file);
   g_test_add_func ("/store/at-rest/no-plaintext", test_store_no_plaintext_on_disk);
   g_test_add_func ("/store/contacts", test_store_contacts);
   g_test_add_func ("/store/contacts/find", test_store_find_contact);
