@@ -115,6 +115,23 @@ job_complete_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Not g_main_context_invoke(): when nobody iterates @context at that
+ * moment, it would acquire it and run @func right here on the worker, and
+ * front ends would see the contact model change on the wrong thread. */
+static void
+run_in_context (GMainContext *context,
+                GSourceFunc   func,
+                gpointer      data)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, NULL);
+  g_source_set_static_name (source, "[sotto-store] completion");
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
 static void
 worker_func (gpointer data,
              gpointer user_data)
@@ -128,7 +145,7 @@ worker_func (gpointer data,
     job->result = job->run (self, job->data, cancellable, &job->error);
 
   /* Back to the caller's context, which owns the task from here on. */
-  g_main_context_invoke (g_task_get_context (task), job_complete_cb, task);
+  run_in_context (g_task_get_context (task), job_complete_cb, task);
 }
 
 static void
@@ -254,20 +271,32 @@ db_rollback (SottoStore *self)
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* The id for a new row of @table, known before the insert because the
+ * sealed columns are bound to it. Must run inside the insert's
+ * transaction. */
 static gint64
 db_next_id (SottoStore  *self,
             const char  *table,
             GError     **error)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT IFNULL(MAX(id), 0) + 1 FROM %s", table);
-  g_autoptr (sqlite3_stmt) stmt = db_prepare (self, sql, error);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
 
+  stmt = db_prepare (self,
+                     "UPDATE id_counters SET next = next + 1 WHERE name = ? RETURNING next - 1",
+                     error);
   if (stmt == NULL)
     return 0;
+  sqlite3_bind_text (stmt, 1, table, -1, SQLITE_STATIC);
 
-  if (sqlite3_step (stmt) != SQLITE_ROW)
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
     {
-      set_db_error (error, self->db, sqlite3_errcode (self->db), sql);
+      if (rc == SQLITE_DONE)
+        g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                     _("The history database has no id counter for “%s”: it is damaged"), table);
+      else
+        set_db_error (error, self->db, rc, _("allocating an id"));
       return 0;
     }
 
@@ -468,6 +497,12 @@ static const char *migrations[] = {
   /* 2: history pages and per-conversation purges walk this index instead of
    * the whole table. */
   "CREATE INDEX messages_by_conversation ON messages (conversation_id, id);",
+  /* 3: ids are handed out from counters, never reused after a delete: a
+   * front end still holding a removed contact must not reach the next one,
+   * and an old sealed value must not fit a new row. */
+  "CREATE TABLE id_counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;"
+  "INSERT INTO id_counters SELECT 'contacts', IFNULL(MAX(id), 0) + 1 FROM contacts;"
+  "INSERT INTO id_counters SELECT 'messages', IFNULL(MAX(id), 0) + 1 FROM messages;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);
@@ -1243,7 +1278,11 @@ sotto_store_finalize (GObject *object)
 
   /* Waits for the worker to finish; after that its state is ours. */
   g_clear_pointer (&self->pool, thread_pool_free_wait);
-  g_clear_pointer (&self->db, sqlite3_close);
+  /* Closing checkpoints the WAL; a statement left open would silently
+   * keep the connection (and the WAL) alive. */
+  if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
+    g_critical ("The history database was not closed: %s", sqlite3_errmsg (self->db));
+  self->db = NULL;
   g_clear_pointer (&self->key, sotto_store_key_free);
   g_clear_pointer (&self->lock, sotto_profile_lock_release);
   g_clear_pointer (&self->store_id, g_free);
@@ -2364,7 +2403,9 @@ save_incoming_job (SottoStore    *self,
 
   /* The sender retries until it hears "delivered": a message we already
    * have is not stored twice. */
-  stmt = db_prepare (self, "SELECT id FROM messages WHERE conversation_id = ? AND uid = ?", error);
+  stmt = db_prepare (self,
+                     "SELECT id, direction FROM messages WHERE conversation_id = ? AND uid = ?",
+                     error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, conversation_id);
@@ -2372,6 +2413,14 @@ save_incoming_job (SottoStore    *self,
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       id = sqlite3_column_int64 (stmt, 0);
+      if (sqlite3_column_int64 (stmt, 1) != SOTTO_DIRECTION_IN)
+        {
+          /* The id of one of ours: not a retry of theirs. It must not be
+           * stored, nor acknowledged as if it had been. */
+          g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                               _("The contact sent a message with the id of one of yours"));
+          goto failed;
+        }
       db_rollback (self);
       request->is_new = FALSE;
       return load_message (self, id, error);
@@ -2566,7 +2615,9 @@ list_outbox_job (SottoStore    *self,
                      "SELECT " MESSAGE_COLUMNS " FROM outbox o "
                      "JOIN messages m ON m.id = o.message_id "
                      "JOIN conversations c ON c.id = m.conversation_id "
-                     "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY m.id",
+                     /* Ordered by the outbox's own key: walks the queue,
+                      * not the whole history. */
+                     "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY o.message_id",
                      error);
   if (stmt == NULL)
     return NULL;
@@ -2946,7 +2997,7 @@ send_batch (SottoStore    *self,
   batch->func = request->func;
   batch->data = request->func_data;
   batch->matches = g_steal_pointer (&request->pending);
-  g_main_context_invoke (request->context, deliver_batch_cb, batch);
+  run_in_context (request->context, deliver_batch_cb, batch);
 }
 
 static gboolean

@@ -790,12 +790,14 @@ test_store_migrate_from_v1 (void)
                                  "'messages_by_conversation'"), ==, 1);
 
   /* Turned back into a version 1 file, it is migrated on open. */
-  raw_sql (dir, "DROP INDEX messages_by_conversation; PRAGMA user_version = 1;");
+  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters;"
+                "PRAGMA user_version = 1;");
   store = open_store (dir, "pw", &error);
   g_assert_no_error (error);
   g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
                                  "'messages_by_conversation'"), ==, 1);
+  g_assert_cmpint (raw_int (dir, "SELECT next FROM id_counters WHERE name = 'messages'"), ==, 4);
   contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
   page = history (store, contact, 0, 10, &error);
   g_assert_no_error (error);
@@ -810,7 +812,7 @@ test_store_migration_failure_leaves_file (void)
   /* Something already holds the index's name: the migration fails, and
    * the file stays a version 1 file, byte for byte. */
   g_object_unref (make_store_with_messages (dir, 3));
-  raw_sql (dir, "DROP INDEX messages_by_conversation;"
+  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters;"
                 "CREATE TABLE messages_by_conversation (x);"
                 "PRAGMA user_version = 1;");
   expect_open_fails_untouched (dir, SOTTO_ERROR_STORE);
@@ -1633,6 +1635,123 @@ test_store_search_batches_and_cancel (void)
   g_assert_cmpuint (stopped.n_matches, <, total);
 }
 
+/* ------------------------------------------------------------------ */
+/* Threads, ids and echoed ids (found by review)                      */
+
+static void
+record_thread_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  GThread   **thread)
+{
+  *thread = g_thread_self ();
+}
+
+static void
+test_store_changes_on_main_thread (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoIdentity) peer = sotto_identity_generate ("Wes", NULL);
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  GThread *changed_on = NULL;
+
+  store = create_store (dir, "Xena", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  g_signal_connect (sotto_store_get_contacts (store), "items-changed",
+                    G_CALLBACK (record_thread_cb), &changed_on);
+
+  invite = sotto_invite_new (sotto_identity_get_public_key (peer), "Wes", NULL, NULL);
+  sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
+  /* The main thread is busy elsewhere while the worker finishes: the model
+   * must still change here, not on the worker. */
+  g_usleep (300 * 1000);
+  contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_true (changed_on == g_thread_self ());
+}
+
+static void
+test_store_ids_never_reused (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) first = NULL;
+  g_autoptr (SottoContact) removed = NULL;
+  g_autoptr (SottoContact) later = NULL;
+  g_autoptr (SottoMessage) old_message = NULL;
+  g_autoptr (SottoMessage) new_message = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 removed_id;
+
+  store = create_store (dir, "Yara", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  first = add_contact (store, "Zack", NULL, &error);
+  removed = add_contact (store, "Abe", NULL, &error);
+  g_assert_no_error (error);
+  removed_id = sotto_contact_get_id (removed);
+  old_message = queue_message (store, removed, "to a contact about to go");
+
+  sotto_store_remove_contact_async (store, removed, NULL, sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_remove_contact_finish (store, sotto_test_wait (&result), &error));
+
+  /* A front end still holding the removed contact must not reach whoever
+   * is added next, and an old message id must not come back, even after
+   * a restart. */
+  g_clear_object (&result);
+  g_clear_object (&first);
+  g_clear_object (&store);
+  store = open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  later = add_contact (store, "Bea", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_contact_get_id (later), >, removed_id);
+  new_message = queue_message (store, later, "new");
+  g_assert_cmpint (sotto_message_get_id (new_message), >, sotto_message_get_id (old_message));
+}
+
+static void
+test_store_incoming_echo_of_our_uid (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) ours = NULL;
+  g_autoptr (SottoMessage) echoed = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) queue = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean is_new = TRUE;
+
+  store = create_store (dir, "Cal", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = add_contact (store, "Dee", NULL, &error);
+  g_assert_no_error (error);
+  ours = queue_message (store, contact, "ours");
+
+  /* A peer sends a message with the id of one of ours: it is not a
+   * duplicate of anything it sent, and must not be acknowledged as one. */
+  sotto_store_save_incoming_async (store, contact, sotto_message_get_uid (ours),
+                                   g_get_real_time (), "theirs", NULL,
+                                   sotto_test_result_cb, &result);
+  echoed = sotto_store_save_incoming_finish (store, sotto_test_wait (&result), &is_new, &error);
+  g_assert_null (echoed);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  queue = outbox (store, contact);
+  g_assert_cmpuint (queue->len, ==, 1);
+  page = history (store, contact, 0, 10, &error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==, "ours");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1670,6 +1789,9 @@ main (int   argc,
   g_test_add_func ("/store/contacts/find", test_store_find_contact);
   g_test_add_func ("/store/outbox/deliver", test_store_outbox);
   g_test_add_func ("/store/incoming/duplicates", test_store_incoming_duplicates);
+  g_test_add_func ("/store/incoming/echo-of-our-uid", test_store_incoming_echo_of_our_uid);
+  g_test_add_func ("/store/threads/changes-on-main-thread", test_store_changes_on_main_thread);
+  g_test_add_func ("/store/ids/never-reused", test_store_ids_never_reused);
   g_test_add_func ("/store/history/pages", test_store_history_pages);
   g_test_add_func ("/store/message/body-limits", test_store_body_limits);
   g_test_add_func ("/store/purge/raw-files", test_store_purge_raw_files);
