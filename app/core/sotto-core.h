@@ -6,6 +6,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-context.h"
+#include "sotto-conversation-model.h"
 #include "sotto-error.h"
 #include "sotto-i18n.h"
 #include "sotto-identity.h"

@@ -16,5 +16,7 @@ SottoMessage *_sotto_message_new (gint64             id,
                                   gint64             sent,
                                   gint64             received,
                                   const char        *body);
+void          _sotto_message_set_state (SottoMessage      *self,
+                                        SottoMessageState  state);
 
 G_END_DECLS

@@ -26,6 +26,14 @@ struct _SottoMessage
 
 G_DEFINE_FINAL_TYPE (SottoMessage, sotto_message, G_TYPE_OBJECT)
 
+enum {
+  PROP_0,
+  PROP_STATE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 G_DEFINE_ENUM_TYPE (SottoDirection, sotto_direction,
                     G_DEFINE_ENUM_VALUE (SOTTO_DIRECTION_OUT, "out"),
                     G_DEFINE_ENUM_VALUE (SOTTO_DIRECTION_IN, "in"))
@@ -48,11 +56,44 @@ sotto_message_finalize (GObject *object)
 }
 
 static void
+sotto_message_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  SottoMessage *self = SOTTO_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 sotto_message_class_init (SottoMessageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = sotto_message_finalize;
+  object_class->get_property = sotto_message_get_property;
+
+  /**
+   * SottoMessage:state:
+   *
+   * Where the message is on its way; the only thing about a message that
+   * changes, so a chat view can show "delivered" as it happens.
+   */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL,
+                       SOTTO_TYPE_MESSAGE_STATE, SOTTO_MESSAGE_QUEUED,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -82,6 +123,19 @@ _sotto_message_new (gint64             id,
   self->body = g_strdup (body);
 
   return self;
+}
+
+void
+_sotto_message_set_state (SottoMessage      *self,
+                          SottoMessageState  state)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE (self));
+
+  if (self->state == state)
+    return;
+
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
 gint64

@@ -60,6 +60,15 @@ struct _SottoStore
 
 G_DEFINE_FINAL_TYPE (SottoStore, sotto_store, G_TYPE_OBJECT)
 
+enum {
+  MESSAGE_ADDED,
+  MESSAGE_STATE_CHANGED,
+  HISTORY_PURGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 /* -------------------------------------------------------------------------
  * The worker
  * ------------------------------------------------------------------------- */
@@ -69,6 +78,7 @@ typedef gpointer (*StoreJobFunc)   (SottoStore    *self,
                                     GCancellable  *cancellable,
                                     GError       **error);
 typedef gpointer (*StoreApplyFunc) (SottoStore    *self,
+                                    gpointer       data,
                                     gpointer       result);
 
 typedef struct
@@ -109,7 +119,7 @@ job_complete_cb (gpointer user_data)
 
   result = g_steal_pointer (&job->result);
   if (job->apply != NULL)
-    result = job->apply (self, result);
+    result = job->apply (self, job->data, result);
   g_task_return_pointer (task, result, job->result_free);
 
   return G_SOURCE_REMOVE;
@@ -1247,6 +1257,7 @@ compare_contacts (gconstpointer a,
 
 static gpointer
 open_apply (SottoStore *self,
+            gpointer    request,
             gpointer    data)
 {
   OpenResult *result = data;
@@ -1300,6 +1311,36 @@ sotto_store_class_init (SottoStoreClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = sotto_store_finalize;
+
+  /**
+   * SottoStore::message-added:
+   * @message: a message now on disk, ours or a new one of theirs
+   *
+   * Emitted on the main thread after the message was committed.
+   */
+  signals[MESSAGE_ADDED] =
+    g_signal_new ("message-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, SOTTO_TYPE_MESSAGE);
+
+  /**
+   * SottoStore::message-state-changed:
+   * @contact_id: the conversation's contact
+   * @message_id: the message
+   * @state: its new #SottoMessageState
+   */
+  signals[MESSAGE_STATE_CHANGED] =
+    g_signal_new ("message-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                  G_TYPE_INT64, G_TYPE_INT64, SOTTO_TYPE_MESSAGE_STATE);
+
+  /**
+   * SottoStore::history-purged:
+   * @contact_id: the conversation's contact, or 0 for every conversation
+   * @deleted: how many messages went
+   */
+  signals[HISTORY_PURGED] =
+    g_signal_new ("history-purged", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_UINT);
 }
 
 static void
@@ -1689,6 +1730,7 @@ set_key_protection_job (SottoStore    *self,
 
 static gpointer
 set_key_protection_apply (SottoStore *self,
+                          gpointer    request,
                           gpointer    data)
 {
   self->key_protection = GPOINTER_TO_INT (data);
@@ -1839,6 +1881,7 @@ failed:
 
 static gpointer
 add_contact_apply (SottoStore *self,
+                   gpointer    request,
                    gpointer    data)
 {
   SottoContact *contact = data;
@@ -1946,10 +1989,14 @@ failed:
 
 static gpointer
 remove_contact_apply (SottoStore *self,
+                      gpointer    request,
                       gpointer    data)
 {
   gint64 id = *(gint64 *)data;
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+
+  /* The conversation went with the contact. */
+  g_signal_emit (self, signals[HISTORY_PURGED], 0, id, 0u);
 
   for (guint i = 0; i < n; i++)
     {
@@ -2063,6 +2110,7 @@ failed:
 
 static gpointer
 update_contact_apply (SottoStore *self,
+                      gpointer    request,
                       gpointer    data)
 {
   g_autoptr (SottoContact) updated = data;
@@ -2193,6 +2241,7 @@ typedef struct
   gint64  before_id;
   guint   limit;
   gboolean is_new;
+  gint64  delivered_id;
 } MessageRequest;
 
 static void
@@ -2299,6 +2348,22 @@ insert_message (SottoStore        *self,
   return id;
 }
 
+/* After the commit, on the caller's thread: views learn of it. */
+static gpointer
+message_added_apply (SottoStore *self,
+                     gpointer    request,
+                     gpointer    data)
+{
+  MessageRequest *message_request = request;
+  SottoMessage *message = data;
+
+  /* A retried incoming message is already known: nothing new to show. */
+  if (sotto_message_get_direction (message) == SOTTO_DIRECTION_OUT || message_request->is_new)
+    g_signal_emit (self, signals[MESSAGE_ADDED], 0, message);
+
+  return message;
+}
+
 static gpointer
 queue_message_job (SottoStore    *self,
                    gpointer       data,
@@ -2369,7 +2434,7 @@ sotto_store_queue_message_async (SottoStore          *self,
   request->sent = g_get_real_time ();
   request->body = g_strdup (body);
 
-  store_schedule (self, sotto_store_queue_message_async, queue_message_job, NULL,
+  store_schedule (self, sotto_store_queue_message_async, queue_message_job, message_added_apply,
                   request, (GDestroyNotify)message_request_free, g_object_unref,
                   cancellable, callback, user_data);
 }
@@ -2479,7 +2544,7 @@ sotto_store_save_incoming_async (SottoStore          *self,
   request->sent = sent;
   request->body = g_strdup (body);
 
-  store_schedule (self, sotto_store_save_incoming_async, save_incoming_job, NULL,
+  store_schedule (self, sotto_store_save_incoming_async, save_incoming_job, message_added_apply,
                   request, (GDestroyNotify)message_request_free, g_object_unref,
                   cancellable, callback, user_data);
 }
@@ -2550,6 +2615,8 @@ mark_delivered_job (SottoStore    *self,
       !db_commit (self, error))
     goto failed;
 
+  /* The message id rides along for the state signal. */
+  request->delivered_id = id;
   found = g_new0 (gboolean, 1);
   *found = TRUE;
   return found;
@@ -2557,6 +2624,22 @@ mark_delivered_job (SottoStore    *self,
 failed:
   db_rollback (self);
   return NULL;
+}
+
+static gpointer
+delivered_apply (SottoStore *self,
+                 gpointer    request,
+                 gpointer    data)
+{
+  MessageRequest *message_request = request;
+  gboolean *found = data;
+
+  if (*found)
+    g_signal_emit (self, signals[MESSAGE_STATE_CHANGED], 0,
+                   message_request->contact_id, message_request->delivered_id,
+                   SOTTO_MESSAGE_DELIVERED);
+
+  return found;
 }
 
 /**
@@ -2584,7 +2667,7 @@ sotto_store_mark_delivered_async (SottoStore          *self,
   request->contact_id = sotto_contact_get_id (contact);
   memcpy (request->uid, uid, SOTTO_MESSAGE_UID_LEN);
 
-  store_schedule (self, sotto_store_mark_delivered_async, mark_delivered_job, NULL,
+  store_schedule (self, sotto_store_mark_delivered_async, mark_delivered_job, delivered_apply,
                   request, (GDestroyNotify)message_request_free, g_free,
                   cancellable, callback, user_data);
 }
@@ -2810,6 +2893,20 @@ failed:
   return NULL;
 }
 
+static gpointer
+purged_apply (SottoStore *self,
+              gpointer    request,
+              gpointer    data)
+{
+  PurgeRequest *purge_request = request;
+  guint *deleted = data;
+
+  if (*deleted > 0)
+    g_signal_emit (self, signals[HISTORY_PURGED], 0, purge_request->contact_id, *deleted);
+
+  return deleted;
+}
+
 /**
  * sotto_store_purge_async:
  * @contact: (nullable): one conversation, or %NULL for all
@@ -2839,7 +2936,7 @@ sotto_store_purge_async (SottoStore          *self,
   request->before = before;
   request->include_queued = include_queued;
 
-  store_schedule (self, sotto_store_purge_async, purge_job, NULL,
+  store_schedule (self, sotto_store_purge_async, purge_job, purged_apply,
                   request, g_free, g_free, cancellable, callback, user_data);
 }
 
