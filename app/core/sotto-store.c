@@ -3097,12 +3097,14 @@ send_batch (SottoStore    *self,
   run_in_context (request->context, deliver_batch_cb, batch);
 }
 
+/* Printable-or-control ASCII without NUL: a NUL (never in a valid body)
+ * sends the text to the full check, which refuses it. */
 static gboolean
 is_ascii (const char *text,
           gsize       len)
 {
   for (gsize i = 0; i < len; i++)
-    if ((guchar)text[i] >= 0x80)
+    if ((guchar)text[i] >= 0x80 || text[i] == '\0')
       return FALSE;
 
   return TRUE;
@@ -3133,10 +3135,36 @@ ascii_contains_folded (const char *haystack,
 /* sotto_search_fold() one character at a time: decomposition, case
  * folding and dropping combining marks all work per character, so the
  * result is the same, and each distinct character is folded only once. */
+typedef struct
+{
+  GHashTable *map;            /* gunichar → folded UTF-8, owned */
+  /* Latin letters with accents are most of what office text has beyond
+   * ASCII: a plain table in front of the hash (entries point into it). */
+  const char *latin[0x250];
+} FoldCache;
+
+static FoldCache *
+fold_cache_new (void)
+{
+  FoldCache *cache = g_new0 (FoldCache, 1);
+
+  cache->map = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  return cache;
+}
+
+static void
+fold_cache_free (FoldCache *cache)
+{
+  g_hash_table_unref (cache->map);
+  g_free (cache);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FoldCache, fold_cache_free)
+
 static void
 fold_cached (GString    *out,
              const char *text,
-             GHashTable *cache)
+             FoldCache  *cache)
 {
   g_string_truncate (out, 0);
 
@@ -3152,14 +3180,17 @@ fold_cached (GString    *out,
         }
 
       c = g_utf8_get_char (p);
-      folded = g_hash_table_lookup (cache, GUINT_TO_POINTER (c));
+      folded = c < G_N_ELEMENTS (cache->latin) ? cache->latin[c]
+                                                : g_hash_table_lookup (cache->map, GUINT_TO_POINTER (c));
       if (folded == NULL)
         {
           char one[8] = { 0 };
 
           g_unichar_to_utf8 (c, one);
           folded = sotto_search_fold (one);
-          g_hash_table_insert (cache, GUINT_TO_POINTER (c), (gpointer)folded);
+          g_hash_table_insert (cache->map, GUINT_TO_POINTER (c), (gpointer)folded);
+          if (c < G_N_ELEMENTS (cache->latin))
+            cache->latin[c] = folded;
         }
       g_string_append (out, folded);
     }
@@ -3174,7 +3205,7 @@ body_matches (SottoStore    *self,
               const char    *needle,
               gboolean       needle_ascii,
               GString       *folded,
-              GHashTable    *fold_cache,
+              FoldCache     *fold_cache,
               gboolean      *out_match,
               GError       **error)
 {
@@ -3197,7 +3228,17 @@ body_matches (SottoStore    *self,
     return FALSE;
   plain[plain_len] = '\0';
 
-  if (memchr (text, '\0', plain_len) != NULL || !g_utf8_validate (text, plain_len, NULL))
+  /* Most chat text is ASCII, and for ASCII the full fold is just
+   * lower-casing: match in place (ASCII without NUL is valid text, no
+   * further check needed). Anything else is validated, then folded
+   * character by character through a cache, into a reused buffer. */
+  if (is_ascii (text, plain_len))
+    {
+      *out_match = needle_ascii && ascii_contains_folded (text, needle);
+      return TRUE;
+    }
+
+  if (!g_utf8_validate (text, plain_len, NULL))
     {
       g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
                    _("A stored text in “%s” (row %lld) is not valid text"),
@@ -3205,16 +3246,8 @@ body_matches (SottoStore    *self,
       return FALSE;
     }
 
-  /* Most chat text is ASCII, and for ASCII the full fold is just
-   * lower-casing: match in place. Anything else is folded character by
-   * character through a cache, into a reused buffer. */
-  if (is_ascii (text, plain_len))
-    *out_match = needle_ascii && ascii_contains_folded (text, needle);
-  else
-    {
-      fold_cached (folded, text, fold_cache);
-      *out_match = strstr (folded->str, needle) != NULL;
-    }
+  fold_cached (folded, text, fold_cache);
+  *out_match = strstr (folded->str, needle) != NULL;
 
   return TRUE;
 }
@@ -3227,7 +3260,7 @@ search_job (SottoStore    *self,
 {
   SearchRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (GHashTable) fold_cache = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (FoldCache) fold_cache = fold_cache_new ();
   g_autoptr (GString) folded = g_string_sized_new (256);
   gboolean needle_ascii = is_ascii (request->needle, strlen (request->needle));
   gboolean ok = TRUE;
