@@ -735,6 +735,70 @@ cmd_purge (CliEnv  *env,
   return CLI_EXIT_OK;
 }
 
+/* protect --------------------------------------------------------------------- */
+
+static int
+cmd_protect (CliEnv  *env,
+             int      argc,
+             char   **argv)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *new_file = NULL;
+  gboolean keyring = FALSE;
+  gboolean ask = FALSE;
+  char *passphrase = NULL;
+  int status = CLI_EXIT_OK;
+  gboolean ok;
+  const GOptionEntry entries[] = {
+    { "keyring", 0, 0, G_OPTION_ARG_NONE, &keyring,
+      N_("Keep the history key in the login keyring"), NULL },
+    { "new-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &new_file,
+      N_("Protect the history key with the passphrase in FILE"), N_("FILE") },
+    { "ask-passphrase", 0, 0, G_OPTION_ARG_NONE, &ask,
+      N_("Protect the history key with a new passphrase asked on the terminal"), NULL },
+    { NULL }
+  };
+
+  if (!parse_command ("protect", "--keyring | --new-passphrase-file FILE | --ask-passphrase",
+                      entries, &argc, &argv, &status) ||
+      !expect_args ("protect", argc, 0, &status))
+    return status;
+
+  if ((keyring ? 1 : 0) + (new_file != NULL ? 1 : 0) + (ask ? 1 : 0) != 1)
+    return cli_usage_error (_("“protect” needs one of --keyring, --new-passphrase-file "
+                              "or --ask-passphrase"));
+
+  /* The new passphrase first: nothing is opened before the command is
+   * known to be complete. */
+  if (!keyring)
+    {
+      passphrase = cli_read_passphrase (new_file, _("New passphrase: "), TRUE, &error);
+      if (passphrase == NULL)
+        return cli_fail (error);
+    }
+
+  if ((status = open_or_fail (env, &store)) != CLI_EXIT_OK)
+    {
+      cli_passphrase_free (passphrase);
+      return status;
+    }
+
+  /* Only the key is wrapped anew; no message is rewritten. */
+  sotto_store_set_key_protection_async (store,
+                                        keyring ? SOTTO_KEY_PROTECTION_KEYRING
+                                                : SOTTO_KEY_PROTECTION_PASSPHRASE,
+                                        passphrase, 0, 0, NULL, cli_result_cb, &result);
+  ok = sotto_store_set_key_protection_finish (store, cli_wait (&result), &error);
+  cli_passphrase_free (passphrase);
+  if (!ok)
+    return cli_fail (error);
+
+  g_print ("protection: %s\n", keyring ? "keyring" : "passphrase");
+  return CLI_EXIT_OK;
+}
+
 /* profile --------------------------------------------------------------------- */
 
 static int
@@ -770,6 +834,8 @@ static const CliCommand commands[] = {
   { "history", "CONTACT", N_("Show the newest messages with a contact"), cmd_history },
   { "search", "TEXT", N_("Find messages containing TEXT, ignoring case and accents"), cmd_search },
   { "purge", "--older-than DAYS | --all", N_("Delete messages for good"), cmd_purge },
+  { "protect", "--keyring | --new-passphrase-file FILE",
+    N_("Move the history key to the keyring or under a new passphrase"), cmd_protect },
   { "profile", "", N_("Show the profile’s name and where it keeps its data"), cmd_profile },
 };
 

@@ -508,6 +508,51 @@ test_cli_search_purge (void)
   g_assert_cmpstr (after->out, ==, "");
 }
 
+static void
+test_cli_protect (void)
+{
+  g_autofree char *first = write_passphrase_file ("first passphrase\n", 0600);
+  g_autofree char *second = g_build_filename (g_get_user_config_dir (), "second", NULL);
+  g_autoptr (CliResult) init = NULL;
+  g_autoptr (CliResult) to_second = NULL;
+  g_autoptr (CliResult) old_fails = NULL;
+  g_autoptr (CliResult) new_works = NULL;
+  g_autoptr (CliResult) to_keyring = NULL;
+  g_autoptr (CliResult) no_passphrase = NULL;
+  g_autoptr (CliResult) to_first = NULL;
+  g_autoptr (CliResult) needs_again = NULL;
+  g_autoptr (CliResult) two_options = NULL;
+
+  g_assert_true (g_file_set_contents_full (second, "second passphrase\n", -1,
+                                          G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
+
+  init = run_cli ("-p", "mo", "init", "--name", "Mo", "--passphrase-file", first, NULL);
+  g_assert_cmpint (init->status, ==, 0);
+
+  to_second = run_cli ("-p", "mo", "--passphrase-file", first, "protect",
+                       "--new-passphrase-file", second, NULL);
+  g_assert_cmpint (to_second->status, ==, 0);
+  g_assert_cmpstr (to_second->out, ==, "protection: passphrase\n");
+
+  old_fails = run_cli ("-p", "mo", "--passphrase-file", first, "contacts", NULL);
+  g_assert_cmpint (old_fails->status, ==, 4);
+  new_works = run_cli ("-p", "mo", "--passphrase-file", second, "contacts", NULL);
+  g_assert_cmpint (new_works->status, ==, 0);
+
+  to_keyring = run_cli ("-p", "mo", "--passphrase-file", second, "protect", "--keyring", NULL);
+  g_assert_cmpint (to_keyring->status, ==, 0);
+  no_passphrase = run_cli ("-p", "mo", "contacts", NULL);
+  g_assert_cmpint (no_passphrase->status, ==, 0);
+
+  to_first = run_cli ("-p", "mo", "protect", "--new-passphrase-file", first, NULL);
+  g_assert_cmpint (to_first->status, ==, 0);
+  needs_again = run_cli ("-p", "mo", "contacts", NULL);
+  g_assert_cmpint (needs_again->status, ==, 4);
+
+  two_options = run_cli ("-p", "mo", "protect", "--keyring", "--ask-passphrase", NULL);
+  g_assert_cmpint (two_options->status, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -540,6 +585,7 @@ main (int   argc,
   g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
   g_test_add_func ("/cli/search-purge", test_cli_search_purge);
+  g_test_add_func ("/cli/protect", test_cli_protect);
 
   sotto_test_keyring_start ();
   status = g_test_run ();
