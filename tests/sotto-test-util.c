@@ -221,3 +221,104 @@ sotto_test_file_checksum (const char *path)
 
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
 }
+
+SottoStore *
+sotto_test_create_store (const char          *dir,
+                         const char          *name,
+                         SottoKeyProtection   protection,
+                         const char          *passphrase,
+                         GError             **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_create_async (dir, name, protection, passphrase,
+                            SOTTO_PWHASH_OPSLIMIT_MIN, SOTTO_PWHASH_MEMLIMIT_MIN,
+                            NULL, sotto_test_result_cb, &result);
+  return sotto_store_create_finish (sotto_test_wait (&result), error);
+}
+
+SottoStore *
+sotto_test_open_store (const char  *dir,
+                       const char  *passphrase,
+                       GError     **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_open_async (dir, passphrase, NULL, sotto_test_result_cb, &result);
+  return sotto_store_open_finish (sotto_test_wait (&result), error);
+}
+
+/* The store holds the profile lock: it must really be gone before anyone
+ * opens the profile again. */
+void
+sotto_test_close_store (SottoStore **store)
+{
+  g_assert_finalize_object (g_steal_pointer (store));
+}
+
+/* A contact with a freshly made key, added from its invite. */
+SottoContact *
+sotto_test_add_contact (SottoStore          *store,
+                        const char          *name,
+                        const char          *alias,
+                        const char * const  *addresses,
+                        GError             **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (SottoIdentity) peer = sotto_identity_generate (name, NULL);
+  g_autoptr (SottoInvite) invite = NULL;
+
+  g_assert_nonnull (peer);
+  invite = sotto_invite_new (sotto_identity_get_public_key (peer), name, addresses, NULL);
+  g_assert_nonnull (invite);
+
+  sotto_store_add_contact_async (store, invite, alias, NULL, sotto_test_result_cb, &result);
+  return sotto_store_add_contact_finish (store, sotto_test_wait (&result), error);
+}
+
+GPtrArray *
+sotto_test_outbox (SottoStore   *store,
+                   SottoContact *contact)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *queue;
+
+  sotto_store_list_outbox_async (store, contact, NULL, sotto_test_result_cb, &result);
+  queue = sotto_store_list_outbox_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  return queue;
+}
+
+/* The whole conversation in reading order, read page by page from the
+ * newest end as a chat window would. */
+GPtrArray *
+sotto_test_full_history (SottoStore   *store,
+                         SottoContact *contact,
+                         guint         page_size)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 before = 0;
+
+  for (;;)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autoptr (GPtrArray) page = NULL;
+      g_autoptr (GError) error = NULL;
+
+      sotto_store_history_async (store, contact, before, page_size, NULL,
+                                 sotto_test_result_cb, &result);
+      page = sotto_store_history_finish (store, sotto_test_wait (&result), &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (page->len, <=, page_size);
+
+      for (guint i = page->len; i > 0; i--)
+        g_ptr_array_insert (all, 0, g_object_ref (g_ptr_array_index (page, i - 1)));
+      if (page->len < page_size)
+        break;
+      before = sotto_message_get_id (g_ptr_array_index (page, 0));
+    }
+
+  return g_steal_pointer (&all);
+}

@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "sotto-store.h"
+
 G_BEGIN_DECLS
 
 void          sotto_test_keyring_start     (void);
@@ -20,5 +22,26 @@ gboolean      sotto_test_dir_contains      (const char    *dir,
                                             const char    *needle,
                                             char         **out_file);
 char         *sotto_test_file_checksum     (const char    *path);
+
+/* The store, synchronously (fast Argon2id limits for created profiles). */
+SottoStore   *sotto_test_create_store      (const char          *dir,
+                                            const char          *name,
+                                            SottoKeyProtection   protection,
+                                            const char          *passphrase,
+                                            GError             **error);
+SottoStore   *sotto_test_open_store        (const char          *dir,
+                                            const char          *passphrase,
+                                            GError             **error);
+void          sotto_test_close_store       (SottoStore         **store);
+SottoContact *sotto_test_add_contact       (SottoStore          *store,
+                                            const char          *name,
+                                            const char          *alias,
+                                            const char * const  *addresses,
+                                            GError             **error);
+GPtrArray    *sotto_test_outbox            (SottoStore          *store,
+                                            SottoContact        *contact);
+GPtrArray    *sotto_test_full_history      (SottoStore          *store,
+                                            SottoContact        *contact,
+                                            guint                page_size);
 
 G_END_DECLS

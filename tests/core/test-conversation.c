@@ -19,24 +19,6 @@ typedef struct
   SottoContact *other;
 } Fixture;
 
-static SottoContact *
-add_contact (SottoStore *store,
-             const char *name)
-{
-  g_autoptr (SottoIdentity) peer = sotto_identity_generate (name, NULL);
-  g_autoptr (SottoInvite) invite = sotto_invite_new (sotto_identity_get_public_key (peer),
-                                                     name, NULL, NULL);
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  SottoContact *contact;
-
-  sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
-  contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
-  g_assert_no_error (error);
-
-  return contact;
-}
-
 /* @n messages "message 0" … in one bulk transaction. */
 static void
 add_history (Fixture *fixture,
@@ -62,17 +44,16 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
   fixture->dir = sotto_test_make_profile_dir ();
-  sotto_store_create_async (fixture->dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw",
-                            SOTTO_PWHASH_OPSLIMIT_MIN, SOTTO_PWHASH_MEMLIMIT_MIN, NULL,
-                            sotto_test_result_cb, &result);
-  fixture->store = sotto_store_create_finish (sotto_test_wait (&result), &error);
+  fixture->store = sotto_test_create_store (fixture->dir, "Owner",
+                                            SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  fixture->contact = add_contact (fixture->store, "Pat");
-  fixture->other = add_contact (fixture->store, "Quin");
+  fixture->contact = sotto_test_add_contact (fixture->store, "Pat", NULL, NULL, &error);
+  g_assert_no_error (error);
+  fixture->other = sotto_test_add_contact (fixture->store, "Quin", NULL, NULL, &error);
+  g_assert_no_error (error);
 }
 
 static void

@@ -21,9 +21,7 @@
 #include "sotto-store.h"
 #include "sotto-test-util.h"
 
-/* Fast Argon2id: each child opens the profile once. */
-#define TEST_OPS        SOTTO_PWHASH_OPSLIMIT_MIN
-#define TEST_MEM        SOTTO_PWHASH_MEMLIMIT_MIN
+/* sotto_test_create_store() uses fast Argon2id: each child opens the profile. */
 #define TEST_PASSPHRASE "crash test passphrase"
 
 #define DEFAULT_ITERATIONS 300
@@ -40,124 +38,22 @@
 /* ------------------------------------------------------------------ */
 /* Synchronous wrappers                                               */
 
-static SottoStore *
-open_store (const char  *dir,
-            GError     **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  sotto_store_open_async (dir, TEST_PASSPHRASE, NULL, sotto_test_result_cb, &result);
-  return sotto_store_open_finish (sotto_test_wait (&result), error);
-}
-
-static GPtrArray *
-history_page (SottoStore   *store,
-              SottoContact *contact,
-              gint64        before)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GPtrArray *page;
-
-  sotto_store_history_async (store, contact, before, HISTORY_PAGE, NULL,
-                             sotto_test_result_cb, &result);
-  page = sotto_store_history_finish (store, sotto_test_wait (&result), &error);
-  g_assert_no_error (error);
-
-  return page;
-}
-
-/* The whole conversation in reading order, read page by page from the
- * newest end as a chat window would. */
-static GPtrArray *
-full_history (SottoStore   *store,
-              SottoContact *contact)
-{
-  g_autoptr (GPtrArray) pages = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
-  GPtrArray *all = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 before = 0;
-
-  for (;;)
-    {
-      GPtrArray *page = history_page (store, contact, before);
-
-      g_ptr_array_add (pages, page);
-      g_assert_cmpuint (page->len, <=, HISTORY_PAGE);
-      if (page->len < HISTORY_PAGE)
-        break;
-      before = sotto_message_get_id (g_ptr_array_index (page, 0));
-    }
-
-  /* Pages came newest first; each page is in reading order. */
-  for (guint i = pages->len; i > 0; i--)
-    {
-      GPtrArray *page = g_ptr_array_index (pages, i - 1);
-
-      for (guint j = 0; j < page->len; j++)
-        g_ptr_array_add (all, g_object_ref (g_ptr_array_index (page, j)));
-    }
-
-  return all;
-}
-
-static GPtrArray *
-outbox (SottoStore   *store,
-        SottoContact *contact)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GPtrArray *queue;
-
-  sotto_store_list_outbox_async (store, contact, NULL, sotto_test_result_cb, &result);
-  queue = sotto_store_list_outbox_finish (store, sotto_test_wait (&result), &error);
-  g_assert_no_error (error);
-
-  return queue;
-}
-
-/* The store holds the profile lock: it must really be gone before the next
- * child tries to open the profile. */
-static void
-close_store (SottoStore **store)
-{
-  g_assert_finalize_object (g_steal_pointer (store));
-}
-
 static char *
 make_profile (void)
 {
   g_autofree char *dir = sotto_test_make_profile_dir ();
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (SottoContact) contact = NULL;
-  g_autoptr (SottoIdentity) peer = NULL;
-  g_autoptr (SottoInvite) invite = NULL;
   g_autoptr (GError) error = NULL;
 
-  {
-    g_autoptr (GAsyncResult) result = NULL;
-
-    sotto_store_create_async (dir, "Crash Tester", SOTTO_KEY_PROTECTION_PASSPHRASE,
-                              TEST_PASSPHRASE, TEST_OPS, TEST_MEM, NULL,
-                              sotto_test_result_cb, &result);
-    store = sotto_store_create_finish (sotto_test_wait (&result), &error);
-    g_assert_no_error (error);
-  }
-
-  peer = sotto_identity_generate ("Crash Peer", &error);
+  store = sotto_test_create_store (dir, "Crash Tester", SOTTO_KEY_PROTECTION_PASSPHRASE,
+                                   TEST_PASSPHRASE, &error);
   g_assert_no_error (error);
-  invite = sotto_invite_new (sotto_identity_get_public_key (peer), "Crash Peer", NULL, &error);
+  contact = sotto_test_add_contact (store, "Crash Peer", NULL, NULL, &error);
   g_assert_no_error (error);
-
-  {
-    g_autoptr (GAsyncResult) result = NULL;
-
-    sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
-    contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
-    g_assert_no_error (error);
-  }
 
   g_clear_object (&contact);
-  close_store (&store);
+  sotto_test_close_store (&store);
 
   return g_steal_pointer (&dir);
 }
@@ -505,12 +401,12 @@ test_crash_kill_9_loop (void)
       reported = parse_report (output, run);
 
       /* Opening includes PRAGMA quick_check and the WAL recovery. */
-      store = open_store (dir, &error);
+      store = sotto_test_open_store (dir, TEST_PASSPHRASE, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (g_list_model_get_n_items (sotto_store_get_contacts (store)), ==, 1);
       contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
 
-      stored = full_history (store, contact);
+      stored = sotto_test_full_history (store, contact, HISTORY_PAGE);
 
       /* First the promise itself: name every reported message that is gone. */
       n_missing = count_missing (stored, known, "an earlier run") +
@@ -567,13 +463,13 @@ test_crash_kill_9_loop (void)
       /* Every message is still in the outbox, in order, nothing else. The
        * contact's queue says the same as the whole one; reading both every
        * time would only cost time. */
-      queue = outbox (store, NULL);
+      queue = sotto_test_outbox (store, NULL);
       g_assert_cmpuint (queue->len, ==, known->len);
       for (guint i = 0; i < known->len; i++)
         assert_message_is (g_ptr_array_index (queue, i), contact, g_ptr_array_index (known, i));
       if (run % 8 == 0 || run + 1 == iterations)
         {
-          queue_contact = outbox (store, contact);
+          queue_contact = sotto_test_outbox (store, contact);
           g_assert_cmpuint (queue_contact->len, ==, known->len);
           for (guint i = 0; i < known->len; i++)
             assert_message_is (g_ptr_array_index (queue_contact, i), contact,
@@ -594,7 +490,7 @@ test_crash_kill_9_loop (void)
         n_stored += known->len;
 
       g_clear_object (&contact);
-      close_store (&store);
+      sotto_test_close_store (&store);
     }
 
   g_test_message ("%u kill -9 iterations in %.1f s: %u early kills, %u after ready with "

@@ -166,67 +166,6 @@ copy_into_profile (const Fixture *fixture)
   return g_steal_pointer (&dir);
 }
 
-static SottoStore *
-open_store (const char  *dir,
-            const char  *passphrase,
-            GError     **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  sotto_store_open_async (dir, passphrase, NULL, sotto_test_result_cb, &result);
-  return sotto_store_open_finish (sotto_test_wait (&result), error);
-}
-
-static void
-close_store (SottoStore **store)
-{
-  g_assert_finalize_object (g_steal_pointer (store));
-}
-
-static GPtrArray *
-outbox (SottoStore   *store,
-        SottoContact *contact)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GPtrArray *queue;
-
-  sotto_store_list_outbox_async (store, contact, NULL, sotto_test_result_cb, &result);
-  queue = sotto_store_list_outbox_finish (store, sotto_test_wait (&result), &error);
-  g_assert_no_error (error);
-
-  return queue;
-}
-
-/* The whole conversation, two messages a page, so that paging over old
- * rows is exercised too. */
-static GPtrArray *
-full_history (SottoStore   *store,
-              SottoContact *contact)
-{
-  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 before = 0;
-
-  for (;;)
-    {
-      g_autoptr (GAsyncResult) result = NULL;
-      g_autoptr (GPtrArray) page = NULL;
-      g_autoptr (GError) error = NULL;
-
-      sotto_store_history_async (store, contact, before, 2, NULL, sotto_test_result_cb, &result);
-      page = sotto_store_history_finish (store, sotto_test_wait (&result), &error);
-      g_assert_no_error (error);
-
-      for (guint i = page->len; i > 0; i--)
-        g_ptr_array_insert (all, 0, g_object_ref (g_ptr_array_index (page, i - 1)));
-      if (page->len < 2)
-        break;
-      before = sotto_message_get_id (g_ptr_array_index (page, 0));
-    }
-
-  return g_steal_pointer (&all);
-}
-
 static guint
 count_messages (const ExpectedMessage *messages)
 {
@@ -348,7 +287,7 @@ assert_contacts_and_history (SottoStore    *store,
       /* Found by name, as sotto-cli finds them. */
       g_assert_true (sotto_store_find_contact (store, c->display_name, NULL) == contact);
 
-      history = full_history (store, contact);
+      history = sotto_test_full_history (store, contact, 2);
       g_assert_cmpuint (history->len, ==, n_messages);
       for (guint i = 0; i < n_messages; i++)
         assert_message (g_ptr_array_index (history, i), c, &c->messages[i]);
@@ -361,7 +300,7 @@ static void
 assert_outbox (SottoStore    *store,
                const Fixture *fixture)
 {
-  g_autoptr (GPtrArray) queue = outbox (store, NULL);
+  g_autoptr (GPtrArray) queue = sotto_test_outbox (store, NULL);
   guint n_expected = g_strv_length ((char **)fixture->outbox);
 
   g_assert_cmpuint (queue->len, ==, n_expected);
@@ -384,7 +323,7 @@ assert_outbox (SottoStore    *store,
 
       g_assert_cmpint (sodium_hex2bin (key, sizeof key, c->public_key_hex,
                                        strlen (c->public_key_hex), NULL, NULL, NULL), ==, 0);
-      contact_queue = outbox (store, sotto_store_get_contact_by_key (store, key));
+      contact_queue = sotto_test_outbox (store, sotto_store_get_contact_by_key (store, key));
       for (guint i = 0; i < n_expected; i++)
         {
           const ExpectedContact *owner = NULL;
@@ -475,21 +414,21 @@ test_fixture_content (gconstpointer data)
    * none at all are told apart from a damaged file. */
   if (fixture->protection == SOTTO_KEY_PROTECTION_PASSPHRASE)
     {
-      store = open_store (dir, NULL, &error);
+      store = sotto_test_open_store (dir, NULL, &error);
       g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE);
       g_assert_null (store);
       g_clear_error (&error);
 
-      store = open_store (dir, "not the passphrase", &error);
+      store = sotto_test_open_store (dir, "not the passphrase", &error);
       g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_WRONG_PASSPHRASE);
       g_assert_null (store);
       g_clear_error (&error);
     }
 
-  store = open_store (dir, fixture->passphrase, &error);
+  store = sotto_test_open_store (dir, fixture->passphrase, &error);
   g_assert_no_error (error);
   assert_content (store, fixture);
-  close_store (&store);
+  sotto_test_close_store (&store);
 
   /* Opening brought the copy up to today's format, and closing left it
    * in one file again. */
@@ -507,10 +446,10 @@ test_fixture_content (gconstpointer data)
 
   /* Whatever the first open did (a migration, say), the second sees the
    * same. */
-  store = open_store (dir, fixture->passphrase, &error);
+  store = sotto_test_open_store (dir, fixture->passphrase, &error);
   g_assert_no_error (error);
   assert_content (store, fixture);
-  close_store (&store);
+  sotto_test_close_store (&store);
 }
 
 static int
@@ -571,7 +510,7 @@ test_fixture_original_untouched (gconstpointer data)
   copy_before = sotto_test_file_checksum (copy);
   g_assert_cmpstr (copy_before, ==, checksum_before);
 
-  store = open_store (dir, fixture->passphrase, &error);
+  store = sotto_test_open_store (dir, fixture->passphrase, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (sotto_store_get_profile_dir (store), ==, dir);
 
@@ -587,16 +526,16 @@ test_fixture_original_untouched (gconstpointer data)
     message = sotto_store_queue_message_finish (store, sotto_test_wait (&result), &error);
     g_assert_no_error (error);
   }
-  close_store (&store);
+  sotto_test_close_store (&store);
 
   /* The new message sits after the old ones; the old ones are unchanged. */
-  store = open_store (dir, fixture->passphrase, &error);
+  store = sotto_test_open_store (dir, fixture->passphrase, &error);
   g_assert_no_error (error);
   assert_identity (store, fixture);
   {
     SottoContact *contact = sotto_store_get_contact_by_key (store, key);
-    g_autoptr (GPtrArray) history = full_history (store, contact);
-    g_autoptr (GPtrArray) queue = outbox (store, NULL);
+    g_autoptr (GPtrArray) history = sotto_test_full_history (store, contact, 2);
+    g_autoptr (GPtrArray) queue = sotto_test_outbox (store, NULL);
     guint n_messages = count_messages (first->messages);
     SottoMessage *last;
 
@@ -608,7 +547,7 @@ test_fixture_original_untouched (gconstpointer data)
     g_assert_cmpint (sotto_message_get_id (last), ==, sotto_message_get_id (message));
     g_assert_cmpuint (queue->len, ==, g_strv_length ((char **)fixture->outbox) + 1);
   }
-  close_store (&store);
+  sotto_test_close_store (&store);
 
   checksum_after = sotto_test_file_checksum (path);
   g_assert_cmpstr (checksum_after, ==, checksum_before);

@@ -25,52 +25,11 @@
 #define TEST_OPS SOTTO_PWHASH_OPSLIMIT_MIN
 #define TEST_MEM SOTTO_PWHASH_MEMLIMIT_MIN
 
+/* Every contact these tests add has one address hint. */
+static const char * const hint[] = { "192.0.2.7:7483", NULL };
+
 /* ------------------------------------------------------------------ */
 /* Synchronous wrappers: the API is async, the tests read top-down.   */
-
-static SottoStore *
-create_store (const char          *dir,
-              const char          *name,
-              SottoKeyProtection   protection,
-              const char          *passphrase,
-              GError             **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  sotto_store_create_async (dir, name, protection, passphrase, TEST_OPS, TEST_MEM,
-                            NULL, sotto_test_result_cb, &result);
-  return sotto_store_create_finish (sotto_test_wait (&result), error);
-}
-
-static SottoStore *
-open_store (const char  *dir,
-            const char  *passphrase,
-            GError     **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  sotto_store_open_async (dir, passphrase, NULL, sotto_test_result_cb, &result);
-  return sotto_store_open_finish (sotto_test_wait (&result), error);
-}
-
-static SottoContact *
-add_contact (SottoStore  *store,
-             const char  *name,
-             const char  *alias,
-             GError     **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (SottoIdentity) peer = sotto_identity_generate (name, NULL);
-  const char *addresses[] = { "192.0.2.7:7483", NULL };
-  g_autoptr (SottoInvite) invite = NULL;
-
-  g_assert_nonnull (peer);
-  invite = sotto_invite_new (sotto_identity_get_public_key (peer), name, addresses, NULL);
-  g_assert_nonnull (invite);
-
-  sotto_store_add_contact_async (store, invite, alias, NULL, sotto_test_result_cb, &result);
-  return sotto_store_add_contact_finish (store, sotto_test_wait (&result), error);
-}
 
 static SottoMessage *
 queue_message (SottoStore   *store,
@@ -99,21 +58,6 @@ history (SottoStore    *store,
 
   sotto_store_history_async (store, contact, before, limit, NULL, sotto_test_result_cb, &result);
   return sotto_store_history_finish (store, sotto_test_wait (&result), error);
-}
-
-static GPtrArray *
-outbox (SottoStore   *store,
-        SottoContact *contact)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GPtrArray *queue;
-
-  sotto_store_list_outbox_async (store, contact, NULL, sotto_test_result_cb, &result);
-  queue = sotto_store_list_outbox_finish (store, sotto_test_wait (&result), &error);
-  g_assert_no_error (error);
-
-  return queue;
 }
 
 static gboolean
@@ -339,7 +283,7 @@ test_store_keyring_roundtrip (void)
   g_autofree guint8 *public_key = NULL;
   g_autofree char *fingerprint = NULL;
 
-  store = create_store (dir, "  Alice Example  ", SOTTO_KEY_PROTECTION_KEYRING, NULL, &error);
+  store = sotto_test_create_store (dir, "  Alice Example  ", SOTTO_KEY_PROTECTION_KEYRING, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sotto_store_get_key_protection (store), ==, SOTTO_KEY_PROTECTION_KEYRING);
   /* The name is normalized before it is stored. */
@@ -350,7 +294,7 @@ test_store_keyring_roundtrip (void)
   fingerprint = sotto_identity_dup_fingerprint (sotto_store_get_identity (store));
   g_clear_object (&store);
 
-  store = open_store (dir, NULL, &error);
+  store = sotto_test_open_store (dir, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (sotto_identity_get_public_key (sotto_store_get_identity (store)),
                    SOTTO_KEY_LEN, public_key, SOTTO_KEY_LEN);
@@ -369,7 +313,7 @@ test_store_keyring_item_missing (void)
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Alice", SOTTO_KEY_PROTECTION_KEYRING, NULL, &error);
+  store = sotto_test_create_store (dir, "Alice", SOTTO_KEY_PROTECTION_KEYRING, NULL, &error);
   g_assert_no_error (error);
   g_clear_object (&store);
 
@@ -378,7 +322,7 @@ test_store_keyring_item_missing (void)
   g_assert_no_error (error);
 
   before = sotto_test_file_checksum (db);
-  store = open_store (dir, NULL, &error);
+  store = sotto_test_open_store (dir, NULL, &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_KEY_MISSING);
   g_assert_nonnull (strstr (error->message, "keyring"));
@@ -395,18 +339,18 @@ test_store_passphrase (void)
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "correct horse", &error);
+  store = sotto_test_create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "correct horse", &error);
   g_assert_no_error (error);
   g_assert_cmpint (sotto_store_get_key_protection (store), ==, SOTTO_KEY_PROTECTION_PASSPHRASE);
   g_clear_object (&store);
   before = sotto_test_file_checksum (db);
 
-  store = open_store (dir, NULL, &error);
+  store = sotto_test_open_store (dir, NULL, &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE);
   g_clear_error (&error);
 
-  store = open_store (dir, "correct horsE", &error);
+  store = sotto_test_open_store (dir, "correct horsE", &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_WRONG_PASSPHRASE);
   g_clear_error (&error);
@@ -417,7 +361,7 @@ test_store_passphrase (void)
     g_assert_cmpstr (before, ==, after);
   }
 
-  store = open_store (dir, "correct horse", &error);
+  store = sotto_test_open_store (dir, "correct horse", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)), ==, "Bob");
 }
@@ -432,20 +376,20 @@ test_store_passphrase_limits (void)
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, past_limit, &error);
+  store = sotto_test_create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, past_limit, &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
 
-  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "", &error);
+  store = sotto_test_create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "", &error);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, at_limit, &error);
+  store = sotto_test_create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, at_limit, &error);
   g_assert_no_error (error);
   g_clear_object (&store);
-  store = open_store (dir, at_limit, &error);
+  store = sotto_test_open_store (dir, at_limit, &error);
   g_assert_no_error (error);
 }
 
@@ -456,19 +400,19 @@ test_store_pwhash_limits_from_file (void)
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Bob", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
   g_clear_object (&store);
 
   /* A planted database asks for 2^40 bytes of memory: refused, not tried. */
   raw_sql (dir, "UPDATE keyinfo SET pwhash_memlimit = 1099511627776");
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
   g_clear_error (&error);
 
   raw_sql (dir, "UPDATE keyinfo SET pwhash_memlimit = 8192, pwhash_opslimit = 5");
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
 }
 
@@ -481,9 +425,9 @@ test_store_change_protection (void)
   g_autoptr (GPtrArray) page = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Carol", SOTTO_KEY_PROTECTION_PASSPHRASE, "first", &error);
+  store = sotto_test_create_store (dir, "Carol", SOTTO_KEY_PROTECTION_PASSPHRASE, "first", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Dave", NULL, &error);
+  contact = sotto_test_add_contact (store, "Dave", NULL, hint, &error);
   g_assert_no_error (error);
   g_object_unref (queue_message (store, contact, "kept across re-wrapping"));
 
@@ -492,10 +436,10 @@ test_store_change_protection (void)
   g_assert_no_error (error);
   g_clear_object (&contact);
   g_clear_object (&store);
-  store = open_store (dir, "first", &error);
+  store = sotto_test_open_store (dir, "first", &error);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_WRONG_PASSPHRASE);
   g_clear_error (&error);
-  store = open_store (dir, "second", &error);
+  store = sotto_test_open_store (dir, "second", &error);
   g_assert_no_error (error);
 
   /* Passphrase -> keyring: no passphrase needed any more. */
@@ -503,17 +447,17 @@ test_store_change_protection (void)
   g_assert_no_error (error);
   g_assert_cmpint (sotto_store_get_key_protection (store), ==, SOTTO_KEY_PROTECTION_KEYRING);
   g_clear_object (&store);
-  store = open_store (dir, NULL, &error);
+  store = sotto_test_open_store (dir, NULL, &error);
   g_assert_no_error (error);
 
   /* Keyring -> passphrase: the keyring item is gone afterwards. */
   g_assert_true (set_protection (store, SOTTO_KEY_PROTECTION_PASSPHRASE, "third", &error));
   g_assert_no_error (error);
   g_clear_object (&store);
-  store = open_store (dir, NULL, &error);
+  store = sotto_test_open_store (dir, NULL, &error);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE);
   g_clear_error (&error);
-  store = open_store (dir, "third", &error);
+  store = sotto_test_open_store (dir, "third", &error);
   g_assert_no_error (error);
 
   /* The history was never rewritten, and still opens. */
@@ -533,22 +477,22 @@ test_store_exists_and_missing (void)
   g_autoptr (SottoStore) again = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = open_store (dir, NULL, &error);
+  store = sotto_test_open_store (dir, NULL, &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NO_PROFILE);
   g_clear_error (&error);
 
-  store = create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
   g_clear_object (&store);
 
-  again = create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  again = sotto_test_create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_null (again);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS);
   g_clear_error (&error);
 
   /* The refused create did not touch the existing profile. */
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
 }
 
@@ -560,7 +504,7 @@ test_store_bad_display_name_leaves_nothing (void)
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "bad\nname", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "bad\nname", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
   g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
@@ -575,10 +519,10 @@ test_store_profile_lock (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *pid = g_strdup_printf ("%ld", (long)getpid ());
 
-  store = create_store (dir, "Frank", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Frank", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
 
-  second = open_store (dir, "pw", &error);
+  second = sotto_test_open_store (dir, "pw", &error);
   g_assert_null (second);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE_IN_USE);
   g_assert_nonnull (strstr (error->message, pid));
@@ -586,7 +530,7 @@ test_store_profile_lock (void)
 
   /* Released with the store. */
   g_clear_object (&store);
-  second = open_store (dir, "pw", &error);
+  second = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
 }
 
@@ -601,9 +545,9 @@ make_store_with_messages (const char *dir,
   g_autoptr (SottoContact) contact = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Grace", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Grace", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Heidi", NULL, &error);
+  contact = sotto_test_add_contact (store, "Heidi", NULL, hint, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < n; i++)
     {
@@ -622,7 +566,7 @@ expect_history_damaged (const char *dir)
   g_autoptr (GPtrArray) page = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
   contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
   page = history (store, contact, 0, 100, &error);
@@ -663,10 +607,10 @@ test_store_tamper_move_contact_name (void)
   g_autoptr (SottoContact) b = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Ivan", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Ivan", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  a = add_contact (store, "Judy", NULL, &error);
-  b = add_contact (store, "Mallory", NULL, &error);
+  a = sotto_test_add_contact (store, "Judy", NULL, hint, &error);
+  b = sotto_test_add_contact (store, "Mallory", NULL, hint, &error);
   g_assert_no_error (error);
   g_clear_object (&a);
   g_clear_object (&b);
@@ -675,7 +619,7 @@ test_store_tamper_move_contact_name (void)
   /* Give contact 1 contact 2's sealed name: the open notices. */
   raw_sql (dir, "UPDATE contacts SET display_name = (SELECT display_name FROM contacts "
                 "WHERE id = 2) WHERE id = 1");
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
 }
@@ -690,7 +634,7 @@ expect_open_fails_untouched (const char *dir,
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, code);
   g_test_message ("error: %s", error->message);
@@ -792,7 +736,7 @@ test_store_migrate_from_v1 (void)
   /* Turned back into a version 1 file, it is migrated on open. */
   raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters;"
                 "PRAGMA user_version = 1;");
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
   g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
@@ -834,9 +778,9 @@ test_store_no_plaintext_on_disk (void)
   };
   char *found = NULL;
 
-  store = create_store (dir, markers[0], SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, markers[0], SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, markers[1], markers[2], &error);
+  contact = sotto_test_add_contact (store, markers[1], markers[2], hint, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < 50; i++)
     g_object_unref (queue_message (store, contact, markers[3]));
@@ -855,7 +799,7 @@ test_store_no_plaintext_on_disk (void)
     g_assert_false (sotto_test_dir_contains (dir, markers[i], &found));
 
   /* And the markers are really there, behind the key. */
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)),
                    ==, markers[0]);
@@ -889,13 +833,13 @@ test_store_contacts (void)
   g_autofree char *prefix = NULL;
   guint notified = 0;
 
-  store = create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
   model = sotto_store_get_contacts (store);
 
-  zed = add_contact (store, "Zed", NULL, &error);
+  zed = sotto_test_add_contact (store, "Zed", NULL, hint, &error);
   g_assert_no_error (error);
-  amy = add_contact (store, "amy", NULL, &error);
+  amy = sotto_test_add_contact (store, "amy", NULL, hint, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
   /* Sorted by name, ignoring case. */
@@ -948,7 +892,7 @@ test_store_contacts (void)
   /* Everything survives a reopen. */
   g_clear_object (&zed);
   g_clear_object (&store);
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
   model = sotto_store_get_contacts (store);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
@@ -964,7 +908,7 @@ test_store_contacts (void)
   g_assert_no_error (error);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
   {
-    g_autoptr (GPtrArray) queue = outbox (store, NULL);
+    g_autoptr (GPtrArray) queue = sotto_test_outbox (store, NULL);
     g_assert_cmpuint (queue->len, ==, 0);
   }
 }
@@ -980,11 +924,11 @@ test_store_find_contact (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *fingerprint = NULL;
 
-  store = create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  one = add_contact (store, "Sam One", NULL, &error);
-  two = add_contact (store, "Sam Two", "Boss", &error);
-  sam = add_contact (store, "Sam", NULL, &error);
+  one = sotto_test_add_contact (store, "Sam One", NULL, hint, &error);
+  two = sotto_test_add_contact (store, "Sam Two", "Boss", hint, &error);
+  sam = sotto_test_add_contact (store, "Sam", NULL, hint, &error);
   g_assert_no_error (error);
 
   /* Exact beats prefix: "sam" is Sam, not the two others. */
@@ -1032,9 +976,9 @@ test_store_outbox (void)
   g_autoptr (GError) error = NULL;
   guint8 unknown[SOTTO_MESSAGE_UID_LEN] = { 0 };
 
-  store = create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Liz", NULL, &error);
+  contact = sotto_test_add_contact (store, "Liz", NULL, hint, &error);
   g_assert_no_error (error);
 
   first = queue_message (store, contact, "one");
@@ -1045,7 +989,7 @@ test_store_outbox (void)
   g_assert_true (memcmp (sotto_message_get_uid (first), sotto_message_get_uid (second),
                          SOTTO_MESSAGE_UID_LEN) != 0);
 
-  queue = outbox (store, contact);
+  queue = sotto_test_outbox (store, contact);
   g_assert_cmpuint (queue->len, ==, 2);
   g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (queue, 0)), ==,
                    sotto_message_get_id (first));
@@ -1060,7 +1004,7 @@ test_store_outbox (void)
     g_assert_true (sotto_store_mark_delivered_finish (store, sotto_test_wait (&result), &error));
     g_assert_no_error (error);
   }
-  queue = outbox (store, NULL);
+  queue = sotto_test_outbox (store, NULL);
   g_assert_cmpuint (queue->len, ==, 1);
   g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (queue, 0)), ==, "two");
   g_clear_pointer (&queue, g_ptr_array_unref);
@@ -1078,9 +1022,9 @@ test_store_outbox (void)
   /* The outbox survives a restart. */
   g_clear_object (&contact);
   g_clear_object (&store);
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
-  queue = outbox (store, NULL);
+  queue = sotto_test_outbox (store, NULL);
   g_assert_cmpuint (queue->len, ==, 1);
   g_assert_cmpmem (sotto_message_get_uid (g_ptr_array_index (queue, 0)), SOTTO_MESSAGE_UID_LEN,
                    sotto_message_get_uid (second), SOTTO_MESSAGE_UID_LEN);
@@ -1110,9 +1054,9 @@ test_store_incoming_duplicates (void)
   guint8 uid[SOTTO_MESSAGE_UID_LEN];
   gint64 first_id = 0;
 
-  store = create_store (dir, "Mia", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Mia", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Ned", NULL, &error);
+  contact = sotto_test_add_contact (store, "Ned", NULL, hint, &error);
   g_assert_no_error (error);
   randombytes_buf (uid, sizeof uid);
 
@@ -1203,7 +1147,7 @@ test_store_body_limits (void)
     message = sotto_store_queue_message_finish (store, sotto_test_wait (&result), &error);
     g_assert_null (message);
     g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
-    queue = outbox (store, NULL);
+    queue = sotto_test_outbox (store, NULL);
     g_assert_cmpuint (queue->len, ==, 0);
   }
 }
@@ -1300,9 +1244,9 @@ test_store_purge_raw_files (void)
   g_autoptr (GPtrArray) chunks = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
 
-  store = create_store (dir, "Olga", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Olga", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Pete", NULL, &error);
+  contact = sotto_test_add_contact (store, "Pete", NULL, hint, &error);
   g_assert_no_error (error);
 
   /* 40 long messages; the first 30 get delivered, 10 stay queued. */
@@ -1336,12 +1280,12 @@ test_store_purge_raw_files (void)
   for (guint i = 0; i < 30; i++)
     g_assert_false (dir_contains_bytes (dir, g_ptr_array_index (chunks, i)));
 
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
   contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
   {
     g_autoptr (GPtrArray) page = history (store, contact, 0, 100, &error);
-    g_autoptr (GPtrArray) queue = outbox (store, NULL);
+    g_autoptr (GPtrArray) queue = sotto_test_outbox (store, NULL);
 
     g_assert_cmpuint (page->len, ==, 10);
     g_assert_cmpuint (queue->len, ==, 10);
@@ -1363,9 +1307,9 @@ test_store_retention (void)
   gint64 day = (gint64)G_USEC_PER_SEC * 60 * 60 * 24;
   guint deleted = 0;
 
-  store = create_store (dir, "Quinn", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Quinn", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Rita", NULL, &error);
+  contact = sotto_test_add_contact (store, "Rita", NULL, hint, &error);
   g_assert_no_error (error);
 
   /* Two delivered messages and one queued one, all ten days old; one
@@ -1391,7 +1335,7 @@ test_store_retention (void)
   g_clear_object (&store);
   raw_sql (dir, "UPDATE messages SET sent = sent - 864000000000 WHERE id <= 3");
 
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
 
   /* 0 days: keep everything. */
@@ -1494,9 +1438,9 @@ test_store_retention_follows_settings (void)
   g_autoptr (GError) error = NULL;
   int applied = -1;
 
-  store = create_store (dir, "Uma", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Uma", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Vic", NULL, &error);
+  contact = sotto_test_add_contact (store, "Vic", NULL, hint, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < 3; i++)
     {
@@ -1507,7 +1451,7 @@ test_store_retention_follows_settings (void)
   g_clear_object (&store);
   /* Two of them are 40 days old. */
   raw_sql (dir, "UPDATE messages SET sent = sent - 3456000000000 WHERE id <= 2");
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
 
   g_settings_set_uint (settings, "history-retention-days", 30);
@@ -1555,10 +1499,10 @@ test_store_search (void)
     { at_limit, 0 },
   };
 
-  store = create_store (dir, "Sven", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Sven", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  sam = add_contact (store, "Sam", NULL, &error);
-  tia = add_contact (store, "Tia", NULL, &error);
+  sam = sotto_test_add_contact (store, "Sam", NULL, hint, &error);
+  tia = sotto_test_add_contact (store, "Tia", NULL, hint, &error);
   g_assert_no_error (error);
   g_object_unref (queue_message (store, sam, "Meet at Hauptstraße 5"));
   g_object_unref (queue_message (store, sam, "The café downstairs"));
@@ -1660,7 +1604,7 @@ test_store_changes_on_main_thread (void)
   g_autoptr (GError) error = NULL;
   GThread *changed_on = NULL;
 
-  store = create_store (dir, "Xena", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Xena", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
   g_signal_connect (sotto_store_get_contacts (store), "items-changed",
                     G_CALLBACK (record_thread_cb), &changed_on);
@@ -1689,10 +1633,10 @@ test_store_ids_never_reused (void)
   g_autoptr (GError) error = NULL;
   gint64 removed_id;
 
-  store = create_store (dir, "Yara", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Yara", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  first = add_contact (store, "Zack", NULL, &error);
-  removed = add_contact (store, "Abe", NULL, &error);
+  first = sotto_test_add_contact (store, "Zack", NULL, hint, &error);
+  removed = sotto_test_add_contact (store, "Abe", NULL, hint, &error);
   g_assert_no_error (error);
   removed_id = sotto_contact_get_id (removed);
   old_message = queue_message (store, removed, "to a contact about to go");
@@ -1706,9 +1650,9 @@ test_store_ids_never_reused (void)
   g_clear_object (&result);
   g_clear_object (&first);
   g_clear_object (&store);
-  store = open_store (dir, "pw", &error);
+  store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
-  later = add_contact (store, "Bea", NULL, &error);
+  later = sotto_test_add_contact (store, "Bea", NULL, hint, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sotto_contact_get_id (later), >, removed_id);
   new_message = queue_message (store, later, "new");
@@ -1729,9 +1673,9 @@ test_store_incoming_echo_of_our_uid (void)
   g_autoptr (GError) error = NULL;
   gboolean is_new = TRUE;
 
-  store = create_store (dir, "Cal", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  store = sotto_test_create_store (dir, "Cal", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
-  contact = add_contact (store, "Dee", NULL, &error);
+  contact = sotto_test_add_contact (store, "Dee", NULL, hint, &error);
   g_assert_no_error (error);
   ours = queue_message (store, contact, "ours");
 
@@ -1745,7 +1689,7 @@ test_store_incoming_echo_of_our_uid (void)
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  queue = outbox (store, contact);
+  queue = sotto_test_outbox (store, contact);
   g_assert_cmpuint (queue->len, ==, 1);
   page = history (store, contact, 0, 10, &error);
   g_assert_cmpuint (page->len, ==, 1);
