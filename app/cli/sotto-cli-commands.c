@@ -297,7 +297,6 @@ cmd_contacts (CliEnv  *env,
 
   if (json)
     {
-      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
       g_autoptr (JsonArray) array = json_array_new ();
 
       for (guint i = 0; i < n; i++)
@@ -305,8 +304,7 @@ cmd_contacts (CliEnv  *env,
           g_autoptr (SottoContact) contact = g_list_model_get_item (contacts, i);
           json_array_add_element (array, contact_to_json (contact));
         }
-      json_node_set_array (root, array);
-      cli_print_json (root);
+      cli_print_json_array (array);
       return CLI_EXIT_OK;
     }
 
@@ -540,13 +538,11 @@ cmd_history (CliEnv  *env,
 
   if (json)
     {
-      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
       g_autoptr (JsonArray) array = json_array_new ();
 
       for (guint i = 0; i < page->len; i++)
         json_array_add_element (array, message_to_json (g_ptr_array_index (page, i)));
-      json_node_set_array (root, array);
-      cli_print_json (root);
+      cli_print_json_array (array);
       return CLI_EXIT_OK;
     }
 
@@ -670,12 +666,7 @@ cmd_search (CliEnv  *env,
     return cli_fail (error);
 
   if (output.json)
-    {
-      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
-
-      json_node_set_array (root, array);
-      cli_print_json (root);
-    }
+    cli_print_json_array (array);
 
   return CLI_EXIT_OK;
 }

@@ -337,6 +337,15 @@ cli_print_json (JsonNode *node)
   g_print ("%s\n", text);
 }
 
+void
+cli_print_json_array (JsonArray *array)
+{
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+
+  json_node_set_array (root, array);
+  cli_print_json (root);
+}
+
 /* Local time for people, UTC ISO 8601 for scripts. */
 char *
 cli_format_time (gint64   usec,

@@ -40,6 +40,7 @@ void        cli_result_cb        (GObject       *object,
                                   GAsyncResult  *result,
                                   gpointer       user_data);
 void        cli_print_json       (JsonNode      *node);
+void        cli_print_json_array (JsonArray     *array);
 char       *cli_format_time      (gint64         usec,
                                   gboolean       iso);
 
