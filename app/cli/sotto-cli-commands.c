@@ -716,8 +716,7 @@ cmd_purge (CliEnv  *env,
       (status = find_or_fail (store, contact_query, &contact)) != CLI_EXIT_OK)
     return status;
 
-  before = all ? G_MAXINT64 :
-                 g_get_real_time () - (gint64)days * G_USEC_PER_SEC * 60 * 60 * 24;
+  before = all ? G_MAXINT64 : sotto_store_days_ago ((guint)days);
   sotto_store_purge_async (store, contact, before, include_queued, NULL, cli_result_cb, &result);
   if (!sotto_store_purge_finish (store, cli_wait (&result), &deleted, &error))
     return cli_fail (error);

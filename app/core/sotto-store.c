@@ -2958,6 +2958,18 @@ sotto_store_purge_finish (SottoStore    *self,
 }
 
 /**
+ * sotto_store_days_ago:
+ *
+ * Returns: the time @days days ago, in microseconds since the epoch, as
+ *   sotto_store_purge_async() takes it
+ */
+gint64
+sotto_store_days_ago (guint days)
+{
+  return g_get_real_time () - (gint64)days * 24 * 60 * 60 * G_USEC_PER_SEC;
+}
+
+/**
  * sotto_store_apply_retention_async:
  * @history_enabled: %FALSE keeps nothing but what waits for delivery
  * @retention_days: delete what is older than this many days; 0 keeps all
@@ -2980,7 +2992,7 @@ sotto_store_apply_retention_async (SottoStore          *self,
   if (!history_enabled)
     before = G_MAXINT64;
   else if (retention_days > 0)
-    before = g_get_real_time () - (gint64)retention_days * G_USEC_PER_SEC * 60 * 60 * 24;
+    before = sotto_store_days_ago (retention_days);
   else
     before = G_MININT64;
 

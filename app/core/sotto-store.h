@@ -194,6 +194,7 @@ gboolean            sotto_store_search_finish             (SottoStore          *
                                                            GAsyncResult        *result,
                                                            guint               *out_n_matches,
                                                            GError             **error);
+gint64              sotto_store_days_ago                  (guint                days);
 char               *sotto_search_fold                     (const char          *text);
 
 gboolean            sotto_message_body_validate           (const char          *body,
