@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "sotto-core.h"
+#include "sotto-test-util.h"
 #include "sotto-store-private.h"
 
 #define PASSPHRASE "bench"
@@ -27,22 +28,6 @@ static const char *words[] = {
   "sure", "tomorrow", "morning", "server", "deploy", "ticket", "fixed", "numbers",
   "Grüße", "café", "ready", "waiting", "on", "for", "the", "printer", "again",
 };
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref (result);
-}
 
 /* Chat-like text, 3 to 30 words; one in ten thousand mentions NEEDLE. */
 static GPtrArray *
@@ -110,8 +95,8 @@ open_store (const char *dir)
   g_autoptr (GError) error = NULL;
   SottoStore *store;
 
-  sotto_store_open_async (dir, PASSPHRASE, NULL, result_cb, &result);
-  store = sotto_store_open_finish (wait_for (&result), &error);
+  sotto_store_open_async (dir, PASSPHRASE, NULL, sotto_test_result_cb, &result);
+  store = sotto_store_open_finish (sotto_test_wait (&result), &error);
   if (store == NULL)
     g_error ("open: %s", error->message);
   return store;
@@ -128,8 +113,8 @@ add_contact (SottoStore *store,
   g_autoptr (GError) error = NULL;
   SottoContact *contact;
 
-  sotto_store_add_contact_async (store, invite, NULL, NULL, result_cb, &result);
-  contact = sotto_store_add_contact_finish (store, wait_for (&result), &error);
+  sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
+  contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
   if (contact == NULL)
     g_error ("add: %s", error->message);
   return contact;
@@ -288,8 +273,8 @@ main (int   argc,
 
     sotto_store_create_async (dir, "Bench", SOTTO_KEY_PROTECTION_PASSPHRASE, PASSPHRASE,
                               SOTTO_PWHASH_OPSLIMIT_MIN, SOTTO_PWHASH_MEMLIMIT_MIN,
-                              NULL, result_cb, &result);
-    store = sotto_store_create_finish (wait_for (&result), &error);
+                              NULL, sotto_test_result_cb, &result);
+    store = sotto_store_create_finish (sotto_test_wait (&result), &error);
     if (store == NULL)
       g_error ("create: %s", error->message);
   }
@@ -339,8 +324,8 @@ main (int   argc,
       _sotto_store_insert_history_async (store, chatty, chunk,
                                          g_get_real_time () - 400LL * 24 * 3600 * G_USEC_PER_SEC
                                            + (gint64)i * 30 * G_USEC_PER_SEC,
-                                         30 * G_USEC_PER_SEC, result_cb, &result);
-      if (!_sotto_store_insert_history_finish (store, wait_for (&result), &error))
+                                         30 * G_USEC_PER_SEC, sotto_test_result_cb, &result);
+      if (!_sotto_store_insert_history_finish (store, sotto_test_wait (&result), &error))
         g_error ("history: %s", error->message);
     }
   g_print ("\nbuilt a %d-message conversation in %.1f s (bulk, 20000 per transaction)\n",
@@ -370,8 +355,8 @@ main (int   argc,
       g_autoptr (GPtrArray) page = NULL;
 
       start = g_get_monotonic_time ();
-      sotto_store_history_async (store, chatty, 0, PAGE, NULL, result_cb, &result);
-      page = sotto_store_history_finish (store, wait_for (&result), &error);
+      sotto_store_history_async (store, chatty, 0, PAGE, NULL, sotto_test_result_cb, &result);
+      page = sotto_store_history_finish (store, sotto_test_wait (&result), &error);
       pages[i] = seconds_since (start) * 1000;
       if (page == NULL || page->len != PAGE)
         g_error ("page: %s", error ? error->message : "short page");
@@ -408,8 +393,8 @@ main (int   argc,
     g_autoptr (GAsyncResult) result = NULL;
 
     start = g_get_monotonic_time ();
-    sotto_store_search_async (store, NULL, NEEDLE, NULL, NULL, NULL, result_cb, &result);
-    if (!sotto_store_search_finish (store, wait_for (&result), &found, &error))
+    sotto_store_search_async (store, NULL, NEEDLE, NULL, NULL, NULL, sotto_test_result_cb, &result);
+    if (!sotto_store_search_finish (store, sotto_test_wait (&result), &found, &error))
       g_error ("search: %s", error->message);
     search_s = seconds_since (start);
   }

@@ -23,26 +23,7 @@
 #include <sodium.h>
 
 #include "sotto-core.h"
-
-static void
-on_result_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-  g_main_context_wakeup (NULL);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return *slot;
-}
+#include "sotto-test-util.h"
 
 static void G_GNUC_NORETURN
 die (const char   *what,
@@ -81,8 +62,8 @@ main (int   argc,
   {
     g_autoptr (GAsyncResult) result = NULL;
 
-    sotto_store_open_async (argv[1], argv[2], NULL, on_result_cb, &result);
-    store = sotto_store_open_finish (wait_for (&result), &error);
+    sotto_store_open_async (argv[1], argv[2], NULL, sotto_test_result_cb, &result);
+    store = sotto_store_open_finish (sotto_test_wait (&result), &error);
     if (store == NULL)
       die ("opening the store", error);
   }
@@ -107,8 +88,8 @@ main (int   argc,
       g_autofree char *body = g_strdup_printf ("crash-test %s %u", run, n);
       g_autofree char *uid_hex = NULL;
 
-      sotto_store_queue_message_async (store, contact, body, NULL, on_result_cb, &result);
-      message = sotto_store_queue_message_finish (store, wait_for (&result), &error);
+      sotto_store_queue_message_async (store, contact, body, NULL, sotto_test_result_cb, &result);
+      message = sotto_store_queue_message_finish (store, sotto_test_wait (&result), &error);
       if (message == NULL)
         die ("queueing a message", error);
 

@@ -24,30 +24,11 @@
 #include <glib/gstdio.h>
 
 #include "sotto-core.h"
+#include "sotto-test-util.h"
 
 #define FIXTURE_PASSPHRASE "fixture"
 /* The format this program's output is named after. */
 #define FIXTURE_SCHEMA_VERSION 1
-
-static void
-on_result_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-  g_main_context_wakeup (NULL);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return *slot;
-}
 
 static void
 check (const GError *error,
@@ -92,8 +73,8 @@ add_contact (SottoStore *store,
 
   invite = sotto_invite_new (public_key, name, addresses, &error);
   check (error, "making an invite");
-  sotto_store_add_contact_async (store, invite, alias, NULL, on_result_cb, &result);
-  contact = sotto_store_add_contact_finish (store, wait_for (&result), &error);
+  sotto_store_add_contact_async (store, invite, alias, NULL, sotto_test_result_cb, &result);
+  contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
   check (error, "adding a contact");
 
   return contact;
@@ -109,8 +90,8 @@ send_message (SottoStore   *store,
   g_autoptr (SottoMessage) message = NULL;
   g_autoptr (GError) error = NULL;
 
-  sotto_store_queue_message_async (store, contact, body, NULL, on_result_cb, &result);
-  message = sotto_store_queue_message_finish (store, wait_for (&result), &error);
+  sotto_store_queue_message_async (store, contact, body, NULL, sotto_test_result_cb, &result);
+  message = sotto_store_queue_message_finish (store, sotto_test_wait (&result), &error);
   check (error, "queueing a message");
 
   if (delivered)
@@ -118,8 +99,8 @@ send_message (SottoStore   *store,
       g_autoptr (GAsyncResult) receipt = NULL;
 
       sotto_store_mark_delivered_async (store, contact, sotto_message_get_uid (message), NULL,
-                                        on_result_cb, &receipt);
-      if (!sotto_store_mark_delivered_finish (store, wait_for (&receipt), &error))
+                                        sotto_test_result_cb, &receipt);
+      if (!sotto_store_mark_delivered_finish (store, sotto_test_wait (&receipt), &error))
         {
           check (error, "marking a message delivered");
           fprintf (stderr, "make-fixture: the receipt matched no message\n");
@@ -141,8 +122,8 @@ receive_message (SottoStore   *store,
   guint8 uid[SOTTO_MESSAGE_UID_LEN];
 
   memset (uid, uid_byte, sizeof uid);
-  sotto_store_save_incoming_async (store, contact, uid, sent, body, NULL, on_result_cb, &result);
-  message = sotto_store_save_incoming_finish (store, wait_for (&result), NULL, &error);
+  sotto_store_save_incoming_async (store, contact, uid, sent, body, NULL, sotto_test_result_cb, &result);
+  message = sotto_store_save_incoming_finish (store, sotto_test_wait (&result), NULL, &error);
   check (error, "saving an incoming message");
 }
 
@@ -157,8 +138,8 @@ update_contact (SottoStore   *store,
   g_autoptr (GError) error = NULL;
 
   sotto_store_update_contact_async (store, contact, alias, blocked, verification, NULL,
-                                    on_result_cb, &result);
-  sotto_store_update_contact_finish (store, wait_for (&result), &error);
+                                    sotto_test_result_cb, &result);
+  sotto_store_update_contact_finish (store, sotto_test_wait (&result), &error);
   check (error, "updating a contact");
 }
 
@@ -180,8 +161,8 @@ make_profile (const char *dir)
 
     sotto_store_create_async (dir, "Fixture Owner", SOTTO_KEY_PROTECTION_PASSPHRASE,
                               FIXTURE_PASSPHRASE, SOTTO_PWHASH_OPSLIMIT_MIN,
-                              SOTTO_PWHASH_MEMLIMIT_MIN, NULL, on_result_cb, &result);
-    store = sotto_store_create_finish (wait_for (&result), &error);
+                              SOTTO_PWHASH_MEMLIMIT_MIN, NULL, sotto_test_result_cb, &result);
+    store = sotto_store_create_finish (sotto_test_wait (&result), &error);
     check (error, "creating the profile");
   }
 
@@ -247,8 +228,8 @@ print_summary (const char *fixture)
   {
     g_autoptr (GAsyncResult) result = NULL;
 
-    sotto_store_open_async (tmp, FIXTURE_PASSPHRASE, NULL, on_result_cb, &result);
-    store = sotto_store_open_finish (wait_for (&result), &error);
+    sotto_store_open_async (tmp, FIXTURE_PASSPHRASE, NULL, sotto_test_result_cb, &result);
+    store = sotto_store_open_finish (sotto_test_wait (&result), &error);
     check (error, "opening the fixture");
   }
 
@@ -269,8 +250,8 @@ print_summary (const char *fixture)
               sotto_contact_get_id (contact), sotto_contact_get_display_name (contact), key_hex);
 
       sotto_store_history_async (store, contact, 0, SOTTO_HISTORY_PAGE_MAX, NULL,
-                                 on_result_cb, &result);
-      page = sotto_store_history_finish (store, wait_for (&result), &error);
+                                 sotto_test_result_cb, &result);
+      page = sotto_store_history_finish (store, sotto_test_wait (&result), &error);
       check (error, "reading the history");
       for (guint j = 0; j < page->len; j++)
         {
