@@ -1375,6 +1375,8 @@ typedef struct
   guint largest_batch;
   gboolean finished;
   GCancellable *cancel_after_first;
+  gint64 last_id;             /* of the previous match; 0 before the first */
+  gboolean out_of_order;
 } SearchProgress;
 
 static void
@@ -1388,6 +1390,14 @@ on_matches (SottoStore *store,
   progress->n_batches++;
   progress->n_matches += matches->len;
   progress->largest_batch = MAX (progress->largest_batch, matches->len);
+  for (guint i = 0; i < matches->len; i++)
+    {
+      gint64 id = sotto_message_get_id (g_ptr_array_index (matches, i));
+
+      if (progress->last_id != 0 && id >= progress->last_id)
+        progress->out_of_order = TRUE;
+      progress->last_id = id;
+    }
   if (progress->cancel_after_first != NULL)
     g_cancellable_cancel (progress->cancel_after_first);
 }
@@ -1579,6 +1589,77 @@ test_store_search_batches_and_cancel (void)
   g_assert_cmpuint (stopped.n_matches, <, total);
 }
 
+/* Search is spread over threads in chunks of rows: results must still
+ * come newest first, complete, and a damaged row anywhere must stop it
+ * with an error. */
+static void
+test_store_search_order_and_damage (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = make_store_with_messages (dir, 1);
+  g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_autoptr (GPtrArray) bodies = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  const guint n = 5000;
+  guint plain_matches = 0;
+  guint folded_matches = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      switch (i % 3)
+        {
+        case 0:
+          g_ptr_array_add (bodies, g_strdup_printf ("A NEEDLE in row %u", i));
+          plain_matches++;
+          break;
+        case 1:
+          g_ptr_array_add (bodies, g_strdup_printf ("Größe und Straße %u", i));
+          folded_matches++;
+          break;
+        default:
+          g_ptr_array_add (bodies, g_strdup_printf ("only hay %u, needl", i));
+          break;
+        }
+    }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    _sotto_store_insert_history_async (store, contact, bodies, g_get_real_time (), 1,
+                                       sotto_test_result_cb, &result);
+    g_assert_true (_sotto_store_insert_history_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+
+  {
+    SearchProgress ascii = { 0 };
+    SearchProgress folded = { 0 };
+
+    g_assert_cmpuint (search (store, NULL, "needle", &ascii, NULL, &error), ==, plain_matches);
+    g_assert_no_error (error);
+    g_assert_false (ascii.out_of_order);
+    g_assert_cmpuint (ascii.n_matches, ==, plain_matches);
+
+    g_assert_cmpuint (search (store, contact, "STRASSE", &folded, NULL, &error), ==,
+                      folded_matches);
+    g_assert_no_error (error);
+    g_assert_false (folded.out_of_order);
+  }
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+
+  /* One flipped bit in the middle of the history. */
+  raw_flip_bit (dir, "SELECT body FROM messages WHERE id = 2500",
+                "UPDATE messages SET body = ? WHERE id = 2500", 40);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  {
+    SearchProgress damaged = { 0 };
+
+    search (store, NULL, "needle", &damaged, NULL, &error);
+    g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* Threads, ids and echoed ids (found by review)                      */
 
@@ -1743,6 +1824,7 @@ main (int   argc,
   g_test_add_func ("/store/purge/retention-follows-settings", test_store_retention_follows_settings);
   g_test_add_func ("/store/search/folding", test_store_search);
   g_test_add_func ("/store/search/batches-and-cancel", test_store_search_batches_and_cancel);
+  g_test_add_func ("/store/search/order-and-damage", test_store_search_order_and_damage);
 
   sotto_test_keyring_start ();
   status = g_test_run ();
