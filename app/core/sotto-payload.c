@@ -1,0 +1,831 @@
+/* sotto-payload.c
+ *
+ * Decrypted bytes from a peer are still the peer's bytes. Each kind has
+ * exactly one GVariant type, and a payload is only read once GLib has
+ * confirmed that the bytes are that type's normal form: every offset and
+ * length inside then lies within the data, and the same value has one
+ * spelling only. The fields are checked against the same rules for what
+ * we decode and what we encode, so we never send what a peer would refuse.
+ *
+ * Error messages are plain, untranslated strings: they end up in the log
+ * as the reason a session was closed.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "sotto-payload"
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "sotto-identity.h"
+#include "sotto-payload.h"
+#include "sotto-store.h"
+
+/* The kind byte before the serialized variant. */
+#define KIND_LEN 1
+
+#define TEXT_TYPE          "(ayxs)"
+#define RECEIPT_TYPE       "(yaay)"
+#define TYPING_TYPE        "b"
+#define PRESENCE_TYPE      "y"
+#define PING_TYPE          "t"
+#define REQUEST_STATE_TYPE "y"
+#define HELLO_TYPE         "(qsqts)"
+
+G_STATIC_ASSERT (sizeof SOTTO_PROTOCOL_PROLOGUE - 1 == SOTTO_PROTOCOL_PROLOGUE_LEN);
+/* The largest payload we can build, a TEXT with the longest body (kind,
+ * id, timestamp, body and its NUL, one 2-byte framing offset), fits. */
+G_STATIC_ASSERT (KIND_LEN + SOTTO_MESSAGE_UID_LEN + 8 + SOTTO_MESSAGE_BODY_MAX + 1 + 2
+                 <= SOTTO_PAYLOAD_MAX_LEN);
+/* So does the largest receipt: state, ids, a 2-byte offset for each. */
+G_STATIC_ASSERT (KIND_LEN + 1 + SOTTO_PAYLOAD_MAX_RECEIPT_IDS * (SOTTO_MESSAGE_UID_LEN + 2)
+                 <= SOTTO_PAYLOAD_MAX_LEN);
+/* And the largest hello: version, name, pad, port, pad, capabilities,
+ * intro, one 2-byte offset = 1299 bytes. */
+G_STATIC_ASSERT (2 + SOTTO_DISPLAY_NAME_MAX_BYTES + 1 + 1 + 2 + 2 + 8 +
+                 SOTTO_HELLO_INTRO_MAX_BYTES + 1 + 2 <= SOTTO_HELLO_MAX_LEN);
+
+typedef struct
+{
+  const char *name;
+  const char *type;
+} KindInfo;
+
+static const KindInfo kinds[] = {
+  [SOTTO_PAYLOAD_TEXT]          = { "text", TEXT_TYPE },
+  [SOTTO_PAYLOAD_RECEIPT]       = { "receipt", RECEIPT_TYPE },
+  [SOTTO_PAYLOAD_TYPING]        = { "typing", TYPING_TYPE },
+  [SOTTO_PAYLOAD_PRESENCE]      = { "presence", PRESENCE_TYPE },
+  [SOTTO_PAYLOAD_PING]          = { "ping", PING_TYPE },
+  [SOTTO_PAYLOAD_PONG]          = { "pong", PING_TYPE },
+  [SOTTO_PAYLOAD_REQUEST_STATE] = { "request-state", REQUEST_STATE_TYPE },
+};
+
+G_DEFINE_QUARK (sotto-payload-error-quark, sotto_payload_error)
+
+static const KindInfo *
+kind_info (guint8 kind)
+{
+  if (kind >= G_N_ELEMENTS (kinds) || kinds[kind].name == NULL)
+    return NULL;
+
+  return &kinds[kind];
+}
+
+static void malformed (GError     **error,
+                       const char  *format,
+                       ...) G_GNUC_PRINTF (2, 3);
+
+static void
+malformed (GError     **error,
+           const char  *format,
+           ...)
+{
+  va_list args;
+
+  if (error == NULL)
+    return;
+
+  g_assert (*error == NULL);
+  va_start (args, format);
+  *error = g_error_new_valist (SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED, format, args);
+  va_end (args);
+}
+
+/* Wraps a validator's SOTTO_ERROR so the reason reads as one sentence
+ * in the log. */
+static void
+malformed_because (GError     **error,
+                   const char  *what,
+                   GError      *reason)
+{
+  malformed (error, "%s is invalid: %s", what, reason->message);
+}
+
+/* The bytes must be the normal form of @type_string, in little-endian
+ * byte order. They are copied: the result is aligned for the type and
+ * does not depend on the caller's buffer. */
+static GVariant *
+variant_from_wire (const char    *type_string,
+                   const guint8  *data,
+                   gsize          len,
+                   const char    *what,
+                   GError       **error)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+  g_autoptr (GVariant) variant = NULL;
+
+  variant = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type_string),
+                                                          bytes, FALSE));
+  if (!g_variant_is_normal_form (variant))
+    {
+      malformed (error, "%s payload of %" G_GSIZE_FORMAT " bytes is not a GVariant “%s” "
+                 "in normal form", what, len, type_string);
+      return NULL;
+    }
+
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    return g_variant_byteswap (variant);
+
+  return g_steal_pointer (&variant);
+}
+
+/* Appends @kind (if not -1) and the little-endian serialization of
+ * @variant to a new buffer. */
+static GBytes *
+variant_to_wire (int        kind,
+                 GVariant  *variant)
+{
+  g_autoptr (GVariant) sunk = g_variant_ref_sink (variant);
+  g_autoptr (GVariant) little = NULL;
+  gsize prefix = kind >= 0 ? KIND_LEN : 0;
+  gsize size;
+  guint8 *out;
+
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    little = g_variant_byteswap (sunk);
+  else
+    little = g_variant_ref (sunk);
+
+  /* Not g_variant_store(): it wants the destination aligned for the
+   * type, and the kind byte shifts it by one. */
+  size = g_variant_get_size (little);
+  out = g_malloc (prefix + size);
+  if (kind >= 0)
+    out[0] = (guint8) kind;
+  if (size > 0)
+    memcpy (out + prefix, g_variant_get_data (little), size);
+
+  return g_bytes_new_take (out, prefix + size);
+}
+
+/* Copies a message id out of an "ay" that must be exactly
+ * SOTTO_MESSAGE_UID_LEN bytes. */
+static gboolean
+get_uid (GVariant    *array,
+         guint8       uid[SOTTO_MESSAGE_UID_LEN],
+         const char  *what,
+         GError     **error)
+{
+  gsize n;
+  const guint8 *bytes = g_variant_get_fixed_array (array, &n, 1);
+
+  if (n != SOTTO_MESSAGE_UID_LEN)
+    {
+      malformed (error, "%s is %" G_GSIZE_FORMAT " bytes, must be %d",
+                 what, n, SOTTO_MESSAGE_UID_LEN);
+      return FALSE;
+    }
+
+  memcpy (uid, bytes, SOTTO_MESSAGE_UID_LEN);
+  return TRUE;
+}
+
+/* The rules a known payload's fields follow, on both sides of the wire. */
+static gboolean
+payload_validate (const SottoPayload  *payload,
+                  GError             **error)
+{
+  g_autoptr (GError) reason = NULL;
+
+  switch (payload->kind)
+    {
+    case SOTTO_PAYLOAD_TEXT:
+      if (payload->timestamp <= 0)
+        {
+          malformed (error, "text timestamp %" G_GINT64_FORMAT " is not after the Unix epoch",
+                     payload->timestamp);
+          return FALSE;
+        }
+      if (!sotto_message_body_validate (payload->body, &reason))
+        {
+          malformed_because (error, "text body", reason);
+          return FALSE;
+        }
+      return TRUE;
+
+    case SOTTO_PAYLOAD_RECEIPT:
+      if (payload->receipt_state != SOTTO_RECEIPT_DELIVERED &&
+          payload->receipt_state != SOTTO_RECEIPT_READ)
+        {
+          malformed (error, "receipt state %u is unknown (1 = delivered, 2 = read)",
+                     payload->receipt_state);
+          return FALSE;
+        }
+      if (payload->n_ids == 0 || payload->n_ids > SOTTO_PAYLOAD_MAX_RECEIPT_IDS)
+        {
+          malformed (error, "receipt lists %u ids, must be 1 to %d",
+                     payload->n_ids, SOTTO_PAYLOAD_MAX_RECEIPT_IDS);
+          return FALSE;
+        }
+      if (payload->ids == NULL)
+        {
+          malformed (error, "receipt has no id array");
+          return FALSE;
+        }
+      return TRUE;
+
+    case SOTTO_PAYLOAD_TYPING:
+    case SOTTO_PAYLOAD_PING:
+    case SOTTO_PAYLOAD_PONG:
+      return TRUE;
+
+    case SOTTO_PAYLOAD_PRESENCE:
+      if (payload->presence != SOTTO_PRESENCE_AVAILABLE &&
+          payload->presence != SOTTO_PRESENCE_AWAY)
+        {
+          malformed (error, "presence %u is unknown (1 = available, 2 = away)",
+                     payload->presence);
+          return FALSE;
+        }
+      return TRUE;
+
+    case SOTTO_PAYLOAD_REQUEST_STATE:
+      if (payload->request_state != SOTTO_REQUEST_PENDING &&
+          payload->request_state != SOTTO_REQUEST_ACCEPTED)
+        {
+          malformed (error, "request state %u is unknown (1 = pending, 2 = accepted)",
+                     payload->request_state);
+          return FALSE;
+        }
+      return TRUE;
+
+    default:
+      break;
+    }
+
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+static gboolean
+decode_text (SottoPayload  *payload,
+             GVariant      *variant,
+             GError       **error)
+{
+  g_autoptr (GVariant) uid = NULL;
+  const char *body;
+
+  g_variant_get (variant, "(@ayx&s)", &uid, &payload->timestamp, &body);
+  if (!get_uid (uid, payload->uid, "text message id", error))
+    return FALSE;
+  /* Normal form made it valid UTF-8 without NUL; payload_validate()
+   * checks the length before anything else uses it. */
+  payload->body = g_strdup (body);
+
+  return TRUE;
+}
+
+static gboolean
+decode_receipt (SottoPayload  *payload,
+                GVariant      *variant,
+                GError       **error)
+{
+  g_autoptr (GVariant) ids = NULL;
+  gsize n_ids;
+
+  g_variant_get (variant, "(y@aay)", &payload->receipt_state, &ids);
+
+  /* The count comes from the offset table of data already known to be
+   * well-formed; check it before allocating anything for it. */
+  n_ids = g_variant_n_children (ids);
+  if (n_ids == 0 || n_ids > SOTTO_PAYLOAD_MAX_RECEIPT_IDS)
+    {
+      malformed (error, "receipt lists %" G_GSIZE_FORMAT " ids, must be 1 to %d",
+                 n_ids, SOTTO_PAYLOAD_MAX_RECEIPT_IDS);
+      return FALSE;
+    }
+
+  payload->ids = g_malloc (n_ids * SOTTO_MESSAGE_UID_LEN);
+  payload->n_ids = (guint) n_ids;
+  for (gsize i = 0; i < n_ids; i++)
+    {
+      g_autoptr (GVariant) id = g_variant_get_child_value (ids, i);
+
+      if (!get_uid (id, payload->ids + i * SOTTO_MESSAGE_UID_LEN, "receipt id", error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * sotto_payload_new:
+ * @kind: a kind byte
+ *
+ * Returns: (transfer full): an empty payload of @kind, to fill in and
+ *   encode
+ */
+SottoPayload *
+sotto_payload_new (guint8 kind)
+{
+  SottoPayload *payload = g_new0 (SottoPayload, 1);
+
+  payload->kind = kind;
+  payload->known = kind_info (kind) != NULL;
+
+  return payload;
+}
+
+/**
+ * sotto_payload_decode:
+ * @data: (array length=len): a Noise transport plaintext
+ * @len: its length
+ * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
+ *
+ * A kind this version does not know decodes successfully with
+ * #SottoPayload.known %FALSE: a later version may send it, and the
+ * receiver ignores it.
+ *
+ * Returns: (transfer full) (nullable): the payload, or %NULL if it is
+ *   malformed, which ends the session
+ */
+SottoPayload *
+sotto_payload_decode (const guint8  *data,
+                      gsize          len,
+                      GError       **error)
+{
+  g_autoptr (SottoPayload) payload = NULL;
+  g_autoptr (GVariant) variant = NULL;
+  const KindInfo *info;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (len < KIND_LEN)
+    {
+      malformed (error, "payload is empty: no kind byte");
+      return NULL;
+    }
+
+  if (len > SOTTO_PAYLOAD_MAX_LEN)
+    {
+      malformed (error, "payload is %" G_GSIZE_FORMAT " bytes, at most %d",
+                 len, SOTTO_PAYLOAD_MAX_LEN);
+      return NULL;
+    }
+
+  payload = sotto_payload_new (data[0]);
+  info = kind_info (payload->kind);
+  if (info == NULL)
+    return g_steal_pointer (&payload);
+
+  variant = variant_from_wire (info->type, data + KIND_LEN, len - KIND_LEN, info->name, error);
+  if (variant == NULL)
+    return NULL;
+
+  switch (payload->kind)
+    {
+    case SOTTO_PAYLOAD_TEXT:
+      ok = decode_text (payload, variant, error);
+      break;
+
+    case SOTTO_PAYLOAD_RECEIPT:
+      ok = decode_receipt (payload, variant, error);
+      break;
+
+    case SOTTO_PAYLOAD_TYPING:
+      payload->typing = g_variant_get_boolean (variant);
+      ok = TRUE;
+      break;
+
+    case SOTTO_PAYLOAD_PRESENCE:
+      payload->presence = g_variant_get_byte (variant);
+      ok = TRUE;
+      break;
+
+    case SOTTO_PAYLOAD_PING:
+    case SOTTO_PAYLOAD_PONG:
+      payload->cookie = g_variant_get_uint64 (variant);
+      ok = TRUE;
+      break;
+
+    case SOTTO_PAYLOAD_REQUEST_STATE:
+      payload->request_state = g_variant_get_byte (variant);
+      ok = TRUE;
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (!ok || !payload_validate (payload, error))
+    return NULL;
+
+  return g_steal_pointer (&payload);
+}
+
+/**
+ * sotto_payload_encode:
+ * @payload: a payload of a known kind
+ * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
+ *
+ * Checks @payload against the rules sotto_payload_decode() applies.
+ *
+ * Returns: (transfer full) (nullable): the transport plaintext, or %NULL
+ *   if a peer would refuse it
+ */
+GBytes *
+sotto_payload_encode (const SottoPayload  *payload,
+                      GError             **error)
+{
+  const KindInfo *info;
+  GVariant *variant = NULL;
+  GBytes *bytes;
+
+  g_return_val_if_fail (payload != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  info = kind_info (payload->kind);
+  if (info == NULL || !payload->known)
+    {
+      malformed (error, "cannot encode a payload of unknown kind 0x%02x", payload->kind);
+      return NULL;
+    }
+
+  if (!payload_validate (payload, error))
+    return NULL;
+
+  switch (payload->kind)
+    {
+    case SOTTO_PAYLOAD_TEXT:
+      variant = g_variant_new ("(@ayxs)",
+                               g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, payload->uid,
+                                                          SOTTO_MESSAGE_UID_LEN, 1),
+                               payload->timestamp, payload->body);
+      break;
+
+    case SOTTO_PAYLOAD_RECEIPT:
+      {
+        g_auto (GVariantBuilder) ids = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("aay"));
+
+        for (guint i = 0; i < payload->n_ids; i++)
+          g_variant_builder_add_value (&ids, g_variant_new_fixed_array (
+                                         G_VARIANT_TYPE_BYTE,
+                                         payload->ids + i * SOTTO_MESSAGE_UID_LEN,
+                                         SOTTO_MESSAGE_UID_LEN, 1));
+        variant = g_variant_new ("(y@aay)", payload->receipt_state,
+                                 g_variant_builder_end (&ids));
+      }
+      break;
+
+    case SOTTO_PAYLOAD_TYPING:
+      /* GLib would store any non-zero gboolean as that byte, which is
+       * not the normal form of "b". */
+      variant = g_variant_new_boolean (payload->typing != FALSE);
+      break;
+
+    case SOTTO_PAYLOAD_PRESENCE:
+      variant = g_variant_new_byte (payload->presence);
+      break;
+
+    case SOTTO_PAYLOAD_PING:
+    case SOTTO_PAYLOAD_PONG:
+      variant = g_variant_new_uint64 (payload->cookie);
+      break;
+
+    case SOTTO_PAYLOAD_REQUEST_STATE:
+      variant = g_variant_new_byte (payload->request_state);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  g_assert (g_variant_is_of_type (variant, G_VARIANT_TYPE (info->type)));
+  bytes = variant_to_wire (payload->kind, variant);
+
+  /* The static assertions above promise this; a later change to a limit
+   * must not make us send what the peer has to refuse. */
+  if (g_bytes_get_size (bytes) > SOTTO_PAYLOAD_MAX_LEN)
+    {
+      malformed (error, "%s payload would be %" G_GSIZE_FORMAT " bytes, at most %d",
+                 info->name, g_bytes_get_size (bytes), SOTTO_PAYLOAD_MAX_LEN);
+      g_bytes_unref (bytes);
+      return NULL;
+    }
+
+  return bytes;
+}
+
+/**
+ * sotto_payload_equal:
+ *
+ * Compares the kind and the fields of that kind; the fields of other
+ * kinds are ignored.
+ */
+gboolean
+sotto_payload_equal (const SottoPayload *a,
+                     const SottoPayload *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  if (a->kind != b->kind || !a->known != !b->known)
+    return FALSE;
+
+  if (!a->known)
+    return TRUE;
+
+  switch (a->kind)
+    {
+    case SOTTO_PAYLOAD_TEXT:
+      return memcmp (a->uid, b->uid, SOTTO_MESSAGE_UID_LEN) == 0 &&
+             a->timestamp == b->timestamp &&
+             g_strcmp0 (a->body, b->body) == 0;
+
+    case SOTTO_PAYLOAD_RECEIPT:
+      return a->receipt_state == b->receipt_state &&
+             a->n_ids == b->n_ids &&
+             (a->n_ids == 0 ||
+              memcmp (a->ids, b->ids, (gsize) a->n_ids * SOTTO_MESSAGE_UID_LEN) == 0);
+
+    case SOTTO_PAYLOAD_TYPING:
+      return !a->typing == !b->typing;
+
+    case SOTTO_PAYLOAD_PRESENCE:
+      return a->presence == b->presence;
+
+    case SOTTO_PAYLOAD_PING:
+    case SOTTO_PAYLOAD_PONG:
+      return a->cookie == b->cookie;
+
+    case SOTTO_PAYLOAD_REQUEST_STATE:
+      return a->request_state == b->request_state;
+
+    default:
+      return FALSE;
+    }
+}
+
+void
+sotto_payload_free (SottoPayload *payload)
+{
+  if (payload == NULL)
+    return;
+
+  g_free (payload->body);
+  g_free (payload->ids);
+  g_free (payload);
+}
+
+/**
+ * sotto_payload_kind_to_string:
+ * @kind: a kind byte
+ *
+ * Returns: a name for logs: "text", "receipt", …, "reserved" for the
+ *   kinds kept for file transfer, "unknown" for any other
+ */
+const char *
+sotto_payload_kind_to_string (guint8 kind)
+{
+  const KindInfo *info = kind_info (kind);
+
+  if (info != NULL)
+    return info->name;
+  if (kind >= SOTTO_PAYLOAD_KIND_RESERVED_FIRST && kind <= SOTTO_PAYLOAD_KIND_RESERVED_LAST)
+    return "reserved";
+  return "unknown";
+}
+
+/**
+ * sotto_intro_validate:
+ * @intro: (nullable): the short text of a contact request; %NULL is none
+ * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
+ *
+ * An intro is shown to someone who has not accepted the sender yet, so it
+ * is plain text that cannot disguise itself: at most
+ * %SOTTO_HELLO_INTRO_MAX_BYTES bytes and %SOTTO_HELLO_INTRO_MAX_CHARS
+ * characters of UTF-8, no control character but the line feed, no format
+ * character but the two joiners (so no direction overrides), nothing
+ * private-use or unassigned.
+ */
+gboolean
+sotto_intro_validate (const char  *intro,
+                      GError     **error)
+{
+  gsize len;
+  glong n_chars;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (intro == NULL)
+    return TRUE;
+
+  /* Bounded scan: a huge string costs no more than one past the limit. */
+  len = strnlen (intro, SOTTO_HELLO_INTRO_MAX_BYTES + 1);
+  if (len > SOTTO_HELLO_INTRO_MAX_BYTES)
+    {
+      malformed (error, "intro is more than %d bytes", SOTTO_HELLO_INTRO_MAX_BYTES);
+      return FALSE;
+    }
+
+  if (!g_utf8_validate (intro, len, NULL))
+    {
+      malformed (error, "intro is not valid UTF-8");
+      return FALSE;
+    }
+
+  n_chars = g_utf8_strlen (intro, len);
+  if (n_chars > SOTTO_HELLO_INTRO_MAX_CHARS)
+    {
+      malformed (error, "intro is %ld characters, at most %d",
+                 n_chars, SOTTO_HELLO_INTRO_MAX_CHARS);
+      return FALSE;
+    }
+
+  for (const char *p = intro; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      gboolean allowed;
+
+      switch (g_unichar_type (c))
+        {
+        case G_UNICODE_CONTROL:
+          allowed = c == '\n';
+          break;
+
+        case G_UNICODE_FORMAT:
+          /* The joiners belong to Persian, Indic scripts and emoji. */
+          allowed = c == 0x200C || c == 0x200D;
+          break;
+
+        case G_UNICODE_PRIVATE_USE:
+        case G_UNICODE_SURROGATE:
+        case G_UNICODE_UNASSIGNED:
+          allowed = FALSE;
+          break;
+
+        default:
+          allowed = TRUE;
+          break;
+        }
+
+      if (!allowed)
+        {
+          malformed (error, "intro contains U+%04X, which is not allowed "
+                     "(control, format, private-use or unassigned character)", (guint) c);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+hello_validate (const SottoHello  *hello,
+                GError           **error)
+{
+  g_autoptr (GError) reason = NULL;
+
+  if (hello->version == 0)
+    {
+      malformed (error, "hello version 0 is invalid, must be at least 1");
+      return FALSE;
+    }
+
+  if (!sotto_display_name_validate (hello->display_name, &reason))
+    {
+      malformed_because (error, "hello display name", reason);
+      return FALSE;
+    }
+
+  return sotto_intro_validate (hello->intro, error);
+}
+
+/**
+ * sotto_hello_decode:
+ * @data: (array length=len): the payload of handshake message 2 (the
+ *   responder's hello) or 3 (the initiator's)
+ * @len: its length
+ * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
+ *
+ * A higher version is accepted: it is a later minor revision of the same
+ * protocol. Unknown capability bits are kept, for the caller to ignore.
+ *
+ * Returns: (transfer full) (nullable): the hello, or %NULL if it is
+ *   malformed, which fails the handshake
+ */
+SottoHello *
+sotto_hello_decode (const guint8  *data,
+                    gsize          len,
+                    GError       **error)
+{
+  g_autoptr (SottoHello) hello = NULL;
+  g_autoptr (GVariant) variant = NULL;
+  const char *display_name;
+  const char *intro;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (len == 0)
+    {
+      malformed (error, "hello is missing: the handshake payload is empty");
+      return NULL;
+    }
+
+  if (len > SOTTO_HELLO_MAX_LEN)
+    {
+      malformed (error, "hello is %" G_GSIZE_FORMAT " bytes, at most %d",
+                 len, SOTTO_HELLO_MAX_LEN);
+      return NULL;
+    }
+
+  variant = variant_from_wire (HELLO_TYPE, data, len, "hello", error);
+  if (variant == NULL)
+    return NULL;
+
+  hello = g_new0 (SottoHello, 1);
+  g_variant_get (variant, "(q&sqt&s)", &hello->version, &display_name,
+                 &hello->listen_port, &hello->capabilities, &intro);
+  hello->display_name = g_strdup (display_name);
+  hello->intro = g_strdup (intro);
+
+  if (!hello_validate (hello, error))
+    return NULL;
+
+  return g_steal_pointer (&hello);
+}
+
+/**
+ * sotto_hello_encode:
+ * @hello: our hello; a %NULL intro is sent as ""
+ * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
+ *
+ * Returns: (transfer full) (nullable): the handshake payload, or %NULL if
+ *   a peer would refuse it
+ */
+GBytes *
+sotto_hello_encode (const SottoHello  *hello,
+                    GError           **error)
+{
+  GVariant *variant;
+
+  g_return_val_if_fail (hello != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!hello_validate (hello, error))
+    return NULL;
+
+  variant = g_variant_new ("(qsqts)", hello->version, hello->display_name,
+                           hello->listen_port, hello->capabilities,
+                           hello->intro != NULL ? hello->intro : "");
+
+  return variant_to_wire (-1, variant);
+}
+
+/**
+ * sotto_hello_check_empty:
+ * @data: (array length=len) (nullable): the payload of handshake message 1
+ * @len: its length
+ * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
+ *
+ * Message 1 is neither encrypted nor authenticated, so it carries
+ * nothing: an initiator sends an empty payload and a responder refuses
+ * any other.
+ *
+ * Returns: %TRUE if the payload is empty
+ */
+gboolean
+sotto_hello_check_empty (const guint8  *data,
+                         gsize          len,
+                         GError       **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (len != 0)
+    {
+      malformed (error, "first handshake message carries a %" G_GSIZE_FORMAT "-byte payload, "
+                 "must be empty", len);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+sotto_hello_equal (const SottoHello *a,
+                   const SottoHello *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  return a->version == b->version &&
+         g_strcmp0 (a->display_name, b->display_name) == 0 &&
+         a->listen_port == b->listen_port &&
+         a->capabilities == b->capabilities &&
+         g_strcmp0 (a->intro != NULL ? a->intro : "", b->intro != NULL ? b->intro : "") == 0;
+}
+
+void
+sotto_hello_free (SottoHello *hello)
+{
+  if (hello == NULL)
+    return;
+
+  g_free (hello->display_name);
+  g_free (hello->intro);
+  g_free (hello);
+}

@@ -1,0 +1,1148 @@
+/* test-payload.c — the hello and the typed payloads of a session
+ *
+ * The known answers are the worked examples of app/core/PROTOCOL.md, where
+ * each byte is explained. Everything the library would never send is
+ * built here with GVariant directly (wire()) or byte by byte, so that the
+ * decoder's checks can be reached.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "sotto-payload.h"
+
+/* --- the worked examples -------------------------------------------- */
+
+#define TEXT_HEX \
+  "01" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" \
+  "48656c6c6f2c20426f622100" "10"
+#define RECEIPT_HEX \
+  "02" "01" "000102030405060708090a0b0c0d0e0f" "101112131415161718191a1b1c1d1e1f" "1020"
+#define TYPING_HEX        "0301"
+#define PRESENCE_HEX      "0402"
+#define PING_HEX          "05efcdab8967452301"
+#define PONG_HEX          "06efcdab8967452301"
+#define REQUEST_STATE_HEX "0701"
+#define HELLO_HEX \
+  "0100" "5a6fc3ab204dc3bc6c6c657200" "00" "171d" "000000000000" "0000000000000000" \
+  "48692c206974e2809973205a6fc3ab2066726f6d206163636f756e74696e672e00" "0f"
+#define HELLO_NAME  "Zoë Müller"
+#define HELLO_INTRO "Hi, it’s Zoë from accounting."
+
+#define EXAMPLE_TIMESTAMP G_GINT64_CONSTANT (1700000000000000)  /* 2023-11-14 22:13:20 UTC */
+#define EXAMPLE_COOKIE    G_GUINT64_CONSTANT (0x0123456789abcdef)
+
+/* --- helpers ---------------------------------------------------------- */
+
+static GBytes *
+hex_bytes (const char *hex)
+{
+  gsize len = strlen (hex);
+  guint8 *data = g_malloc (len / 2 + 1);
+
+  g_assert_cmpuint (len % 2, ==, 0);
+  for (gsize i = 0; i < len / 2; i++)
+    {
+      g_assert_true (g_ascii_isxdigit (hex[2 * i]) && g_ascii_isxdigit (hex[2 * i + 1]));
+      data[i] = g_ascii_xdigit_value (hex[2 * i]) << 4 | g_ascii_xdigit_value (hex[2 * i + 1]);
+    }
+
+  return g_bytes_new_take (data, len / 2);
+}
+
+static void
+assert_bytes_hex (GBytes     *bytes,
+                  const char *hex)
+{
+  g_autoptr (GBytes) expected = hex_bytes (hex);
+
+  g_assert_nonnull (bytes);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                   g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+}
+
+/* @kind (or -1 for none) and the little-endian serialization of @value:
+ * a second writer, independent of the library's. Takes @value. */
+static GBytes *
+wire (int       kind,
+      GVariant *value)
+{
+  g_autoptr (GVariant) sunk = g_variant_ref_sink (value);
+  g_autoptr (GVariant) little = NULL;
+  GByteArray *out = g_byte_array_new ();
+
+  little = G_BYTE_ORDER == G_BIG_ENDIAN ? g_variant_byteswap (sunk) : g_variant_ref (sunk);
+  if (kind >= 0)
+    {
+      guint8 k = (guint8) kind;
+
+      g_byte_array_append (out, &k, 1);
+    }
+  g_byte_array_append (out, g_variant_get_data (little), (guint) g_variant_get_size (little));
+
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* @bytes with @extra appended, or with its last @cut bytes removed. */
+static GBytes *
+bytes_edited (GBytes     *bytes,
+              const char *extra_hex,
+              gsize       cut)
+{
+  GByteArray *out = g_byte_array_new ();
+  g_autoptr (GBytes) extra = hex_bytes (extra_hex != NULL ? extra_hex : "");
+
+  g_assert_cmpuint (cut, <=, g_bytes_get_size (bytes));
+  g_byte_array_append (out, g_bytes_get_data (bytes, NULL),
+                       (guint) (g_bytes_get_size (bytes) - cut));
+  g_byte_array_append (out, g_bytes_get_data (extra, NULL), (guint) g_bytes_get_size (extra));
+
+  return g_byte_array_free_to_bytes (out);
+}
+
+static GVariant *
+uid_variant (gsize  len,
+             guint8 seed)
+{
+  guint8 uid[64];
+
+  g_assert_cmpuint (len, <=, sizeof uid);
+  for (gsize i = 0; i < len; i++)
+    uid[i] = (guint8) (seed + i);
+
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, uid, len, 1);
+}
+
+static GVariant *
+text_variant (gsize       uid_len,
+              gint64      timestamp,
+              const char *body)
+{
+  return g_variant_new ("(@ayxs)", uid_variant (uid_len, 0), timestamp, body);
+}
+
+/* A receipt of @n_ids ids of @id_len bytes, the last one @last_len bytes. */
+static GVariant *
+receipt_variant (guint8 state,
+                 guint  n_ids,
+                 gsize  id_len,
+                 gsize  last_len)
+{
+  g_auto (GVariantBuilder) ids = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("aay"));
+
+  for (guint i = 0; i < n_ids; i++)
+    g_variant_builder_add_value (&ids, uid_variant (i + 1 == n_ids ? last_len : id_len, i));
+
+  return g_variant_new ("(y@aay)", state, g_variant_builder_end (&ids));
+}
+
+static GVariant *
+hello_variant (guint16     version,
+               const char *name,
+               const char *intro)
+{
+  return g_variant_new ("(qsqts)", version, name, 7447, G_GUINT64_CONSTANT (0), intro);
+}
+
+static SottoPayload *
+decode_ok (GBytes *bytes)
+{
+  g_autoptr (GError) error = NULL;
+  SottoPayload *payload;
+
+  payload = sotto_payload_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                  &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (payload);
+
+  return payload;
+}
+
+static void
+assert_decode_fails (GBytes     *bytes,
+                     const char *message)
+{
+  g_autoptr (SottoPayload) payload = NULL;
+  g_autoptr (GError) error = NULL;
+
+  payload = sotto_payload_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                  &error);
+  g_assert_null (payload);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  if (strstr (error->message, message) == NULL)
+    g_error ("expected “%s” in the message “%s”", message, error->message);
+}
+
+/* Takes @bytes. */
+static void
+assert_decode_fails_take (GBytes     *bytes,
+                          const char *message)
+{
+  g_autoptr (GBytes) owned = bytes;
+
+  assert_decode_fails (owned, message);
+}
+
+static void
+assert_encode_fails (const SottoPayload *payload,
+                     const char         *message)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+
+  bytes = sotto_payload_encode (payload, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  if (strstr (error->message, message) == NULL)
+    g_error ("expected “%s” in the message “%s”", message, error->message);
+}
+
+/* encode, decode, compare; and the bytes decode back to the same bytes. */
+static void
+assert_round_trip (const SottoPayload *payload)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) again = NULL;
+  g_autoptr (SottoPayload) decoded = NULL;
+
+  bytes = sotto_payload_encode (payload, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (bytes), <=, SOTTO_PAYLOAD_MAX_LEN);
+  decoded = decode_ok (bytes);
+  g_assert_true (decoded->known);
+  g_assert_true (sotto_payload_equal (payload, decoded));
+  again = sotto_payload_encode (decoded, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (bytes, again));
+}
+
+static SottoHello *
+hello_decode_ok (GBytes *bytes)
+{
+  g_autoptr (GError) error = NULL;
+  SottoHello *hello;
+
+  hello = sotto_hello_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hello);
+
+  return hello;
+}
+
+static void
+assert_hello_decode_fails (GBytes     *bytes,
+                           const char *message)
+{
+  g_autoptr (SottoHello) hello = NULL;
+  g_autoptr (GError) error = NULL;
+
+  hello = sotto_hello_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_null (hello);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  if (strstr (error->message, message) == NULL)
+    g_error ("expected “%s” in the message “%s”", message, error->message);
+}
+
+static void
+assert_hello_encode_fails (const SottoHello *hello,
+                           const char       *message)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+
+  bytes = sotto_hello_encode (hello, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  if (strstr (error->message, message) == NULL)
+    g_error ("expected “%s” in the message “%s”", message, error->message);
+}
+
+static char *
+dup_repeated (const char *unit,
+              gsize       times)
+{
+  GString *s = g_string_new (NULL);
+
+  for (gsize i = 0; i < times; i++)
+    g_string_append (s, unit);
+
+  return g_string_free (s, FALSE);
+}
+
+/* --- known answers ---------------------------------------------------- */
+
+static void
+test_known_answer_text (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+  g_autoptr (SottoPayload) decoded = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) expected = hex_bytes (TEXT_HEX);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < SOTTO_MESSAGE_UID_LEN; i++)
+    payload->uid[i] = i;
+  payload->timestamp = EXAMPLE_TIMESTAMP;
+  payload->body = g_strdup ("Hello, Bob!");
+
+  bytes = sotto_payload_encode (payload, &error);
+  g_assert_no_error (error);
+  assert_bytes_hex (bytes, TEXT_HEX);
+
+  decoded = decode_ok (expected);
+  g_assert_cmpuint (decoded->kind, ==, SOTTO_PAYLOAD_TEXT);
+  g_assert_true (decoded->known);
+  g_assert_cmpmem (decoded->uid, SOTTO_MESSAGE_UID_LEN, payload->uid, SOTTO_MESSAGE_UID_LEN);
+  g_assert_cmpint (decoded->timestamp, ==, EXAMPLE_TIMESTAMP);
+  g_assert_cmpstr (decoded->body, ==, "Hello, Bob!");
+}
+
+static void
+test_known_answer_receipt (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+  g_autoptr (SottoPayload) decoded = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) expected = hex_bytes (RECEIPT_HEX);
+  g_autoptr (GError) error = NULL;
+
+  payload->receipt_state = SOTTO_RECEIPT_DELIVERED;
+  payload->n_ids = 2;
+  payload->ids = g_malloc (2 * SOTTO_MESSAGE_UID_LEN);
+  for (guint i = 0; i < 2 * SOTTO_MESSAGE_UID_LEN; i++)
+    payload->ids[i] = i;
+
+  bytes = sotto_payload_encode (payload, &error);
+  g_assert_no_error (error);
+  assert_bytes_hex (bytes, RECEIPT_HEX);
+
+  decoded = decode_ok (expected);
+  g_assert_cmpuint (decoded->kind, ==, SOTTO_PAYLOAD_RECEIPT);
+  g_assert_cmpuint (decoded->receipt_state, ==, SOTTO_RECEIPT_DELIVERED);
+  g_assert_cmpmem (decoded->ids, decoded->n_ids * SOTTO_MESSAGE_UID_LEN,
+                   payload->ids, 2 * SOTTO_MESSAGE_UID_LEN);
+}
+
+static void
+test_known_answer_small (void)
+{
+  const struct {
+    const char *hex;
+    guint8 kind;
+    guint64 value;
+  } cases[] = {
+    { TYPING_HEX, SOTTO_PAYLOAD_TYPING, TRUE },
+    { PRESENCE_HEX, SOTTO_PAYLOAD_PRESENCE, SOTTO_PRESENCE_AWAY },
+    { PING_HEX, SOTTO_PAYLOAD_PING, EXAMPLE_COOKIE },
+    { PONG_HEX, SOTTO_PAYLOAD_PONG, EXAMPLE_COOKIE },
+    { REQUEST_STATE_HEX, SOTTO_PAYLOAD_REQUEST_STATE, SOTTO_REQUEST_PENDING },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (cases[i].kind);
+      g_autoptr (SottoPayload) decoded = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GBytes) expected = hex_bytes (cases[i].hex);
+      g_autoptr (GError) error = NULL;
+
+      payload->typing = (gboolean) cases[i].value;
+      payload->presence = (guint8) cases[i].value;
+      payload->cookie = cases[i].value;
+      payload->request_state = (guint8) cases[i].value;
+
+      bytes = sotto_payload_encode (payload, &error);
+      g_assert_no_error (error);
+      assert_bytes_hex (bytes, cases[i].hex);
+
+      decoded = decode_ok (expected);
+      g_assert_cmpuint (decoded->kind, ==, cases[i].kind);
+      g_assert_true (decoded->known);
+      g_assert_true (sotto_payload_equal (payload, decoded));
+    }
+}
+
+static void
+test_known_answer_hello (void)
+{
+  SottoHello hello = { 1, HELLO_NAME, 7447, 0, HELLO_INTRO };
+  g_autoptr (SottoHello) decoded = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) expected = hex_bytes (HELLO_HEX);
+  g_autoptr (GError) error = NULL;
+
+  bytes = sotto_hello_encode (&hello, &error);
+  g_assert_no_error (error);
+  assert_bytes_hex (bytes, HELLO_HEX);
+
+  decoded = hello_decode_ok (expected);
+  g_assert_cmpuint (decoded->version, ==, 1);
+  g_assert_cmpstr (decoded->display_name, ==, HELLO_NAME);
+  g_assert_cmpuint (decoded->listen_port, ==, 7447);
+  g_assert_cmpuint (decoded->capabilities, ==, 0);
+  g_assert_cmpstr (decoded->intro, ==, HELLO_INTRO);
+}
+
+/* --- round trips ------------------------------------------------------ */
+
+static void
+test_round_trip (void)
+{
+  g_autofree char *longest = dup_repeated ("x", SOTTO_MESSAGE_BODY_MAX);
+
+  for (guint8 kind = SOTTO_PAYLOAD_TEXT; kind <= SOTTO_PAYLOAD_REQUEST_STATE; kind++)
+    for (guint variant = 0; variant < 2; variant++)
+      {
+        g_autoptr (SottoPayload) payload = sotto_payload_new (kind);
+
+        g_assert_true (payload->known);
+        memset (payload->uid, 0xa5 + variant, SOTTO_MESSAGE_UID_LEN);
+        payload->timestamp = variant == 0 ? 1 : G_MAXINT64;
+        payload->body = g_strdup (variant == 0 ? "é" : longest);
+        payload->receipt_state = variant == 0 ? SOTTO_RECEIPT_DELIVERED : SOTTO_RECEIPT_READ;
+        payload->n_ids = variant == 0 ? 1 : SOTTO_PAYLOAD_MAX_RECEIPT_IDS;
+        payload->ids = g_malloc (payload->n_ids * SOTTO_MESSAGE_UID_LEN);
+        for (guint i = 0; i < payload->n_ids * SOTTO_MESSAGE_UID_LEN; i++)
+          payload->ids[i] = i * 13;
+        payload->typing = variant == 0;
+        payload->presence = variant == 0 ? SOTTO_PRESENCE_AVAILABLE : SOTTO_PRESENCE_AWAY;
+        payload->cookie = variant == 0 ? 0 : G_MAXUINT64;
+        payload->request_state = variant == 0 ? SOTTO_REQUEST_PENDING : SOTTO_REQUEST_ACCEPTED;
+
+        assert_round_trip (payload);
+      }
+}
+
+static void
+test_hello_round_trip (void)
+{
+  g_autofree char *longest_intro = dup_repeated ("\xf0\x9f\x91\x8b", 256);  /* 👋: 1024 bytes */
+  g_autofree char *longest_name = dup_repeated ("\xe2\x82\xac", 64);  /* €: 192 bytes */
+  const SottoHello hellos[] = {
+    { 1, "Bob", 0, 0, "" },
+    { 1, HELLO_NAME, 7447, 0, "Line one\nline two" },
+    { G_MAXUINT16, longest_name, G_MAXUINT16, G_MAXUINT64, longest_intro },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (hellos); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) bytes = sotto_hello_encode (&hellos[i], &error);
+      g_autoptr (GBytes) again = NULL;
+      g_autoptr (SottoHello) decoded = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_bytes_get_size (bytes), <=, SOTTO_HELLO_MAX_LEN);
+      decoded = hello_decode_ok (bytes);
+      g_assert_true (sotto_hello_equal (&hellos[i], decoded));
+      again = sotto_hello_encode (decoded, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (bytes, again));
+    }
+}
+
+/* --- text ------------------------------------------------------------- */
+
+static void
+test_text_id_length (void)
+{
+  g_autoptr (SottoPayload) ok = NULL;
+
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (15, 1, "hi")),
+                            "text message id is 15 bytes, must be 16");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (17, 1, "hi")),
+                            "text message id is 17 bytes, must be 16");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (0, 1, "hi")),
+                            "text message id is 0 bytes");
+
+  {
+    g_autoptr (GBytes) bytes = wire (SOTTO_PAYLOAD_TEXT, text_variant (16, 1, "hi"));
+
+    ok = decode_ok (bytes);
+  }
+  g_assert_cmpstr (ok->body, ==, "hi");
+}
+
+static void
+test_text_body_limits (void)
+{
+  g_autofree char *longest = dup_repeated ("x", SOTTO_MESSAGE_BODY_MAX);
+  g_autofree char *too_long = dup_repeated ("x", SOTTO_MESSAGE_BODY_MAX + 1);
+  g_autofree char *longest_multibyte = dup_repeated ("\xc3\xa9", SOTTO_MESSAGE_BODY_MAX / 2);
+  g_autofree char *too_long_multibyte = g_strconcat (longest_multibyte, "x", NULL);
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+
+  g_assert_cmpint (SOTTO_MESSAGE_BODY_MAX, ==, 32768);
+
+  {
+    g_autoptr (GBytes) bytes = wire (SOTTO_PAYLOAD_TEXT, text_variant (16, 1, longest));
+    g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+    g_assert_cmpuint (strlen (decoded->body), ==, 32768);
+  }
+  {
+    g_autoptr (GBytes) bytes = wire (SOTTO_PAYLOAD_TEXT, text_variant (16, 1, longest_multibyte));
+    g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+    g_assert_cmpstr (decoded->body, ==, longest_multibyte);
+  }
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (16, 1, too_long)),
+                            "text body is invalid");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (16, 1, too_long_multibyte)),
+                            "text body is invalid");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (16, 1, "")),
+                            "text body is invalid");
+
+  payload->timestamp = 1;
+  payload->body = g_strdup (longest);
+  assert_round_trip (payload);
+  g_free (payload->body);
+  payload->body = g_strdup (too_long);
+  assert_encode_fails (payload, "text body is invalid");
+  g_free (payload->body);
+  payload->body = g_strdup ("");
+  assert_encode_fails (payload, "text body is invalid");
+  g_clear_pointer (&payload->body, g_free);
+  assert_encode_fails (payload, "text body is invalid");
+  payload->body = g_strdup ("\xff");
+  assert_encode_fails (payload, "text body is invalid");
+}
+
+static void
+test_text_timestamp (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (16, 0, "hi")),
+                            "text timestamp 0 is not after the Unix epoch");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (16, -1, "hi")),
+                            "text timestamp -1");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_TEXT, text_variant (16, G_MININT64, "hi")),
+                            "is not after the Unix epoch");
+
+  payload->body = g_strdup ("hi");
+  payload->timestamp = 0;
+  assert_encode_fails (payload, "text timestamp 0");
+  payload->timestamp = 1;
+  assert_round_trip (payload);
+}
+
+/* --- receipt ---------------------------------------------------------- */
+
+static void
+test_receipt_limits (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+
+  g_assert_cmpint (SOTTO_PAYLOAD_MAX_RECEIPT_IDS, ==, 256);
+
+  {
+    g_autoptr (GBytes) bytes = wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (2, 256, 16, 16));
+    g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+    g_assert_cmpuint (decoded->n_ids, ==, 256);
+    g_assert_cmpuint (decoded->ids[255 * 16], ==, 255);
+  }
+  {
+    g_autoptr (GBytes) bytes = wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (1, 1, 16, 16));
+    g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+    g_assert_cmpuint (decoded->n_ids, ==, 1);
+  }
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (1, 257, 16, 16)),
+                            "receipt lists 257 ids, must be 1 to 256");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (1, 0, 16, 16)),
+                            "receipt lists 0 ids");
+  /* Many empty ids: the count is refused before any id is looked at. */
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (1, 20000, 0, 0)),
+                            "receipt lists 20000 ids");
+
+  payload->receipt_state = SOTTO_RECEIPT_READ;
+  payload->ids = g_malloc0 (257 * SOTTO_MESSAGE_UID_LEN);
+  payload->n_ids = 256;
+  assert_round_trip (payload);
+  payload->n_ids = 257;
+  assert_encode_fails (payload, "receipt lists 257 ids");
+  payload->n_ids = 0;
+  assert_encode_fails (payload, "receipt lists 0 ids");
+  g_clear_pointer (&payload->ids, g_free);
+  payload->n_ids = 1;
+  assert_encode_fails (payload, "receipt has no id array");
+}
+
+static void
+test_receipt_id_length (void)
+{
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (1, 3, 16, 15)),
+                            "receipt id is 15 bytes, must be 16");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (1, 256, 16, 17)),
+                            "receipt id is 17 bytes, must be 16");
+  assert_decode_fails_take (wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (1, 1, 16, 0)),
+                            "receipt id is 0 bytes");
+}
+
+static void
+test_receipt_state (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+  const guint8 bad[] = { 0, 3, 255 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *message = g_strdup_printf ("receipt state %u is unknown", bad[i]);
+
+      assert_decode_fails_take (wire (SOTTO_PAYLOAD_RECEIPT, receipt_variant (bad[i], 1, 16, 16)),
+                                message);
+    }
+
+  payload->ids = g_malloc0 (SOTTO_MESSAGE_UID_LEN);
+  payload->n_ids = 1;
+  payload->receipt_state = 3;
+  assert_encode_fails (payload, "receipt state 3 is unknown");
+  payload->receipt_state = SOTTO_RECEIPT_READ;
+  assert_round_trip (payload);
+}
+
+/* --- the small kinds -------------------------------------------------- */
+
+static void
+test_byte_values (void)
+{
+  const struct {
+    guint8 kind;
+    const char *name;
+  } kinds[] = {
+    { SOTTO_PAYLOAD_PRESENCE, "presence" },
+    { SOTTO_PAYLOAD_REQUEST_STATE, "request state" },
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    for (guint value = 0; value <= 255; value++)
+      {
+        g_autoptr (GBytes) bytes = wire (kinds[k].kind, g_variant_new_byte (value));
+        g_autoptr (SottoPayload) payload = sotto_payload_new (kinds[k].kind);
+
+        payload->presence = value;
+        payload->request_state = value;
+
+        if (value == 1 || value == 2)
+          {
+            g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+            g_assert_true (sotto_payload_equal (payload, decoded));
+            assert_round_trip (payload);
+          }
+        else
+          {
+            g_autofree char *message = g_strdup_printf ("%s %u is unknown", kinds[k].name, value);
+
+            assert_decode_fails (bytes, message);
+            assert_encode_fails (payload, message);
+          }
+      }
+}
+
+static void
+test_typing (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TYPING);
+
+  {
+    g_autoptr (GBytes) bytes = hex_bytes ("0300");
+    g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+    g_assert_false (decoded->typing);
+  }
+
+  /* A boolean is 0 or 1, nothing else. */
+  assert_decode_fails_take (hex_bytes ("0302"), "not a GVariant “b” in normal form");
+  assert_decode_fails_take (hex_bytes ("03ff"), "not a GVariant “b” in normal form");
+
+  /* Any true value is sent as 1. */
+  payload->typing = 42;
+  {
+    g_autoptr (GBytes) bytes = sotto_payload_encode (payload, NULL);
+
+    assert_bytes_hex (bytes, "0301");
+  }
+}
+
+static void
+test_fixed_size (void)
+{
+  const struct {
+    const char *hex;
+    const char *type;
+  } cases[] = {
+    { "05", "t" },
+    { "05efcdab89674523", "t" },         /* 7 bytes */
+    { "05efcdab896745230100", "t" },     /* 9 bytes */
+    { "06efcdab89674523", "t" },
+    { "06efcdab896745230100", "t" },
+    { "03", "b" },
+    { "030100", "b" },
+    { "04", "y" },
+    { "040100", "y" },
+    { "07", "y" },
+    { "070101", "y" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *message = g_strdup_printf ("not a GVariant “%s” in normal form",
+                                                  cases[i].type);
+
+      assert_decode_fails_take (hex_bytes (cases[i].hex), message);
+    }
+}
+
+/* --- normal form ------------------------------------------------------ */
+
+static void
+test_non_normal (void)
+{
+  const char *cases[] = {
+    /* trailing bytes */
+    TEXT_HEX "00",
+    RECEIPT_HEX "00",
+    /* the first framing offset moved: the uid would end at 15, and the
+     * padding before the timestamp would be a non-zero byte */
+    "01" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "48656c6c6f2c20426f622100" "0f",
+    /* a framing offset past the end */
+    "01" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "48656c6c6f2c20426f622100" "ff",
+    /* the body without its NUL */
+    "01" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "48656c6c6f2c20426f6221" "10",
+    /* a NUL inside the body */
+    "01" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "48656c6c6f0020426f622100" "10",
+    /* invalid UTF-8 in the body */
+    "01" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "48656c6c6fc020426f622100" "10",
+    /* receipt: 2-byte framing offsets where 1 byte suffices */
+    "02" "01" "000102030405060708090a0b0c0d0e0f" "101112131415161718191a1b1c1d1e1f" "10002000",
+    /* receipt: offsets out of order */
+    "02" "01" "000102030405060708090a0b0c0d0e0f" "101112131415161718191a1b1c1d1e1f" "2010",
+    /* receipt: offsets not ending where the array does */
+    "02" "01" "000102030405060708090a0b0c0d0e0f" "101112131415161718191a1b1c1d1e1f" "1010",
+    /* text: the whole tuple cut short */
+    "01" "000102030405060708090a0b0c0d0e0f" "00401e18",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_decode_fails_take (hex_bytes (cases[i]), "in normal form");
+}
+
+static void
+test_non_normal_hello (void)
+{
+  g_autoptr (GBytes) good = hex_bytes (HELLO_HEX);
+  g_autofree char *bad_pad = g_strdup (HELLO_HEX);
+  char *pad = strstr (bad_pad, "00" "171d");
+
+  /* The byte between the name's NUL and the port is padding: it must be 0. */
+  g_assert_nonnull (pad);
+  g_assert_true (strncmp (pad - 2, "00", 2) == 0);
+  pad[1] = '1';
+  {
+    g_autoptr (GBytes) bytes = hex_bytes (bad_pad);
+
+    assert_hello_decode_fails (bytes, "hello payload of 66 bytes is not a GVariant “(qsqts)” "
+                                      "in normal form");
+  }
+  {
+    g_autoptr (GBytes) bytes = bytes_edited (good, "00", 0);
+
+    assert_hello_decode_fails (bytes, "in normal form");
+  }
+  {
+    g_autoptr (GBytes) bytes = bytes_edited (good, NULL, 1);
+
+    assert_hello_decode_fails (bytes, "in normal form");
+  }
+}
+
+/* --- unknown kinds and sizes ------------------------------------------ */
+
+static void
+test_unknown_kind (void)
+{
+  const char *cases[] = { "42", "42deadbeef", "08", "0800", "0f", "00", "ff" TEXT_HEX };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) bytes = hex_bytes (cases[i]);
+      g_autoptr (SottoPayload) payload = decode_ok (bytes);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) encoded = NULL;
+
+      g_assert_cmphex (payload->kind, ==, ((const guint8 *) g_bytes_get_data (bytes, NULL))[0]);
+      g_assert_false (payload->known);
+      g_assert_null (payload->body);
+      g_assert_null (payload->ids);
+
+      /* What we cannot check, we cannot send. */
+      encoded = sotto_payload_encode (payload, &error);
+      g_assert_null (encoded);
+      g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+    }
+
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x01), ==, "text");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x07), ==, "request-state");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x08), ==, "reserved");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x0f), ==, "reserved");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x10), ==, "unknown");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x00), ==, "unknown");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x42), ==, "unknown");
+}
+
+static void
+test_sizes (void)
+{
+  g_autofree guint8 *data = g_malloc0 (SOTTO_PAYLOAD_MAX_LEN + 1);
+  g_autoptr (SottoPayload) payload = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (SOTTO_PAYLOAD_MAX_LEN, ==, 65519);
+
+  payload = sotto_payload_decode (data, 0, &error);
+  g_assert_null (payload);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "empty"));
+  g_clear_error (&error);
+
+  payload = sotto_payload_decode (NULL, 0, &error);
+  g_assert_null (payload);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_clear_error (&error);
+
+  data[0] = 0x42;
+  payload = sotto_payload_decode (data, SOTTO_PAYLOAD_MAX_LEN, &error);
+  g_assert_no_error (error);
+  g_assert_false (payload->known);
+  g_clear_pointer (&payload, sotto_payload_free);
+
+  payload = sotto_payload_decode (data, SOTTO_PAYLOAD_MAX_LEN + 1, &error);
+  g_assert_null (payload);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "payload is 65520 bytes, at most 65519"));
+}
+
+static void
+test_encode_unknown (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (0x42);
+  g_autoptr (SottoPayload) lying = sotto_payload_new (SOTTO_PAYLOAD_PING);
+
+  g_assert_false (payload->known);
+  assert_encode_fails (payload, "unknown kind 0x42");
+  payload->known = TRUE;
+  assert_encode_fails (payload, "unknown kind 0x42");
+
+  lying->known = FALSE;
+  assert_encode_fails (lying, "unknown kind 0x05");
+}
+
+/* --- hello ------------------------------------------------------------ */
+
+static void
+test_hello_intro_limits (void)
+{
+  g_autofree char *bytes_max = dup_repeated ("\xf0\x9f\x91\x8b", 256);  /* 1024 bytes, 256 chars */
+  g_autofree char *bytes_over = g_strconcat (bytes_max, "a", NULL);       /* 1025 bytes */
+  g_autofree char *chars_max = dup_repeated ("a", 280);
+  g_autofree char *chars_over = dup_repeated ("a", 281);
+  g_autofree char *chars_max_multibyte = dup_repeated ("\xc3\xa9", 280);  /* 560 bytes */
+  g_autofree char *chars_over_multibyte = dup_repeated ("\xc3\xa9", 281);
+  const struct {
+    const char *intro;
+    const char *error;   /* NULL: valid */
+  } cases[] = {
+    { "", NULL },
+    { bytes_max, NULL },
+    { chars_max, NULL },
+    { chars_max_multibyte, NULL },
+    { "Line one\nline two\n", NULL },
+    { "\xd9\x85\xe2\x80\x8c\xd9\x86", NULL },                   /* U+200C between letters */
+    { "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", NULL },   /* U+200D in an emoji */
+    { bytes_over, "intro is more than 1024 bytes" },
+    { chars_over, "intro is 281 characters, at most 280" },
+    { chars_over_multibyte, "intro is 281 characters" },
+    { "evil\xe2\x80\xaetxt.exe", "U+202E" },                    /* right-to-left override */
+    { "a\xe2\x81\xa6" "b", "U+2066" },                          /* left-to-right isolate */
+    { "zero\xe2\x80\x8bwidth", "U+200B" },
+    { "tab\there", "U+0009" },
+    { "cr\r\n", "U+000D" },
+    { "bell\x07", "U+0007" },
+    { "del\x7f", "U+007F" },
+    { "\xc2\x85", "U+0085" },
+    { "\xee\x80\x80", "U+E000" },                               /* private use */
+    { "\xcd\xb8", "U+0378" },                                   /* unassigned */
+    { "bad \xff utf-8", "not valid UTF-8" },
+    { "\xed\xa0\x80", "not valid UTF-8" },                      /* a surrogate */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SottoHello hello = { 1, "Bob", 7447, 0, (char *) cases[i].intro };
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+
+      /* Invalid UTF-8 does not even make a GVariant string. */
+      if (g_utf8_validate (cases[i].intro, -1, NULL))
+        bytes = wire (-1, hello_variant (1, "Bob", cases[i].intro));
+
+      if (cases[i].error == NULL)
+        {
+          g_autoptr (SottoHello) decoded = hello_decode_ok (bytes);
+          g_autoptr (GBytes) encoded = NULL;
+
+          g_assert_cmpstr (decoded->intro, ==, cases[i].intro);
+          g_assert_true (sotto_intro_validate (cases[i].intro, &error));
+          g_assert_no_error (error);
+          encoded = sotto_hello_encode (&hello, &error);
+          g_assert_no_error (error);
+          g_assert_true (g_bytes_equal (encoded, bytes));
+        }
+      else
+        {
+          if (bytes != NULL)
+            assert_hello_decode_fails (bytes, cases[i].error);
+          g_assert_false (sotto_intro_validate (cases[i].intro, &error));
+          g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+          if (strstr (error->message, cases[i].error) == NULL)
+            g_error ("expected “%s” in the message “%s”", cases[i].error, error->message);
+          assert_hello_encode_fails (&hello, cases[i].error);
+        }
+    }
+
+  /* No intro at all is the same as an empty one. */
+  g_assert_true (sotto_intro_validate (NULL, NULL));
+}
+
+static void
+test_hello_display_name (void)
+{
+  g_autofree char *longest = dup_repeated ("a", 64);
+  g_autofree char *too_long = dup_repeated ("a", 65);
+  const struct {
+    const char *name;
+    gboolean valid;
+  } cases[] = {
+    { "Bob", TRUE },
+    { longest, TRUE },
+    { "Zo\xc3\xab", TRUE },            /* NFC */
+    { too_long, FALSE },
+    { "", FALSE },
+    { " Bob", FALSE },                 /* not normalized: a peer's name is never fixed up */
+    { "Bob ", FALSE },
+    { "Zoe\xcc\x88", FALSE },          /* NFD */
+    { "Bob\nSmith", FALSE },
+    { "\xe2\x80\xae" "boB", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SottoHello hello = { 1, (char *) cases[i].name, 7447, 0, "" };
+      g_autoptr (GBytes) bytes = wire (-1, hello_variant (1, cases[i].name, ""));
+
+      if (cases[i].valid)
+        {
+          g_autoptr (SottoHello) decoded = hello_decode_ok (bytes);
+          g_autoptr (GBytes) encoded = sotto_hello_encode (&hello, NULL);
+
+          g_assert_cmpstr (decoded->display_name, ==, cases[i].name);
+          g_assert_true (g_bytes_equal (encoded, bytes));
+        }
+      else
+        {
+          assert_hello_decode_fails (bytes, "hello display name is invalid: ");
+          assert_hello_encode_fails (&hello, "hello display name is invalid: ");
+        }
+    }
+
+  {
+    SottoHello hello = { 1, NULL, 7447, 0, "" };
+
+    assert_hello_encode_fails (&hello, "hello display name is invalid: ");
+  }
+}
+
+static void
+test_hello_fields (void)
+{
+  SottoHello hello = { 0, "Bob", 0, 0, NULL };
+
+  /* Version 0 does not exist; a higher one is a later minor revision. */
+  assert_hello_encode_fails (&hello, "hello version 0 is invalid");
+  {
+    g_autoptr (GBytes) bytes = wire (-1, hello_variant (0, "Bob", ""));
+
+    assert_hello_decode_fails (bytes, "hello version 0 is invalid");
+  }
+  {
+    g_autoptr (GBytes) bytes = wire (-1, g_variant_new ("(qsqts)", 2, "Bob", 0,
+                                                        G_GUINT64_CONSTANT (0xfedcba9876543210),
+                                                        ""));
+    g_autoptr (SottoHello) decoded = hello_decode_ok (bytes);
+
+    g_assert_cmpuint (decoded->version, ==, 2);
+    g_assert_cmpuint (decoded->listen_port, ==, 0);
+    /* Unknown capabilities are kept, for the caller to ignore. */
+    g_assert_cmphex (decoded->capabilities, ==, G_GUINT64_CONSTANT (0xfedcba9876543210));
+  }
+
+  /* A NULL intro goes out as "". */
+  hello.version = SOTTO_PROTOCOL_VERSION;
+  {
+    g_autoptr (GBytes) bytes = sotto_hello_encode (&hello, NULL);
+    g_autoptr (SottoHello) decoded = hello_decode_ok (bytes);
+
+    g_assert_cmpstr (decoded->intro, ==, "");
+    g_assert_true (sotto_hello_equal (&hello, decoded));
+    assert_bytes_hex (bytes, "0100" "426f6200" "0000" "0000000000000000" "00" "06");
+  }
+}
+
+static void
+test_hello_sizes (void)
+{
+  g_autofree guint8 *data = g_malloc0 (SOTTO_HELLO_MAX_LEN + 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SottoHello) hello = NULL;
+  g_autofree char *name = dup_repeated ("\xf0\x9f\x91\x8b", 64);    /* 256 bytes */
+  g_autofree char *intro = dup_repeated ("\xf0\x9f\x91\x8b", 256);  /* 1024 bytes */
+  SottoHello largest = { 1, name, 1, 1, intro };
+  g_autoptr (GBytes) bytes = NULL;
+
+  hello = sotto_hello_decode (data, 0, &error);
+  g_assert_null (hello);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "hello is missing"));
+  g_clear_error (&error);
+
+  hello = sotto_hello_decode (data, SOTTO_HELLO_MAX_LEN + 1, &error);
+  g_assert_null (hello);
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "hello is 2049 bytes, at most 2048"));
+  g_clear_error (&error);
+
+  /* The largest valid hello, as sotto-payload.h promises. */
+  bytes = sotto_hello_encode (&largest, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (bytes), ==, 1299);
+  hello = hello_decode_ok (bytes);
+  g_assert_true (sotto_hello_equal (&largest, hello));
+}
+
+static void
+test_hello_check_empty (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (sotto_hello_check_empty (NULL, 0, &error));
+  g_assert_no_error (error);
+  g_assert_false (sotto_hello_check_empty ((const guint8 *) "\0", 1, &error));
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "1-byte payload, must be empty"));
+}
+
+/* Where the framing offsets grow from 1 to 2 bytes, as PROTOCOL.md says:
+ * the container, offsets included, no longer fits in 255 bytes. */
+static void
+test_offset_size (void)
+{
+  const struct {
+    gsize body_len;
+    gsize offset_size;
+  } texts[] = {
+    { 229, 1 },
+    { 230, 2 },
+  };
+  const struct {
+    guint n_ids;
+    gsize size;
+  } receipts[] = {
+    { 15, 1 + 1 + 15 * 16 + 15 },
+    { 16, 1 + 1 + 16 * 16 + 16 * 2 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+      g_autoptr (GBytes) bytes = NULL;
+      const guint8 *data;
+      gsize size;
+
+      payload->timestamp = 1;
+      payload->body = dup_repeated ("x", texts[i].body_len);
+      bytes = sotto_payload_encode (payload, NULL);
+      data = g_bytes_get_data (bytes, &size);
+      /* kind, id, timestamp, body and NUL, one framing offset */
+      g_assert_cmpuint (size, ==, 1 + 16 + 8 + texts[i].body_len + 1 + texts[i].offset_size);
+      /* It is the end of the id, 16, little-endian. */
+      g_assert_cmphex (data[size - texts[i].offset_size], ==, 16);
+      if (texts[i].offset_size == 2)
+        g_assert_cmphex (data[size - 1], ==, 0);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (receipts); i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+      g_autoptr (GBytes) bytes = NULL;
+
+      payload->receipt_state = SOTTO_RECEIPT_DELIVERED;
+      payload->n_ids = receipts[i].n_ids;
+      payload->ids = g_malloc0 (payload->n_ids * SOTTO_MESSAGE_UID_LEN);
+      bytes = sotto_payload_encode (payload, NULL);
+      g_assert_cmpuint (g_bytes_get_size (bytes), ==, receipts[i].size);
+    }
+}
+
+static void
+test_constants (void)
+{
+  g_assert_cmpuint (strlen (SOTTO_PROTOCOL_PROLOGUE), ==, 7);
+  g_assert_cmpstr (SOTTO_PROTOCOL_PROLOGUE, ==, "Sotto/1");
+  g_assert_cmpstr (SOTTO_PROTOCOL_NAME, ==, "Noise_XX_25519_ChaChaPoly_BLAKE2b");
+  g_assert_cmpint (SOTTO_PROTOCOL_VERSION, ==, 1);
+  g_assert_cmpint (SOTTO_HELLO_INTRO_MAX_BYTES, ==, 1024);
+  g_assert_cmpint (SOTTO_HELLO_INTRO_MAX_CHARS, ==, 280);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/payload/constants", test_constants);
+  g_test_add_func ("/payload/known-answer/text", test_known_answer_text);
+  g_test_add_func ("/payload/known-answer/receipt", test_known_answer_receipt);
+  g_test_add_func ("/payload/known-answer/small-kinds", test_known_answer_small);
+  g_test_add_func ("/payload/known-answer/hello", test_known_answer_hello);
+  g_test_add_func ("/payload/round-trip", test_round_trip);
+  g_test_add_func ("/payload/text/id-length", test_text_id_length);
+  g_test_add_func ("/payload/text/body-limits", test_text_body_limits);
+  g_test_add_func ("/payload/text/timestamp", test_text_timestamp);
+  g_test_add_func ("/payload/receipt/limits", test_receipt_limits);
+  g_test_add_func ("/payload/receipt/id-length", test_receipt_id_length);
+  g_test_add_func ("/payload/receipt/state", test_receipt_state);
+  g_test_add_func ("/payload/byte-values", test_byte_values);
+  g_test_add_func ("/payload/typing", test_typing);
+  g_test_add_func ("/payload/fixed-size", test_fixed_size);
+  g_test_add_func ("/payload/non-normal", test_non_normal);
+  g_test_add_func ("/payload/unknown-kind", test_unknown_kind);
+  g_test_add_func ("/payload/sizes", test_sizes);
+  g_test_add_func ("/payload/offset-size", test_offset_size);
+  g_test_add_func ("/payload/encode-unknown", test_encode_unknown);
+  g_test_add_func ("/payload/hello/round-trip", test_hello_round_trip);
+  g_test_add_func ("/payload/hello/non-normal", test_non_normal_hello);
+  g_test_add_func ("/payload/hello/intro-limits", test_hello_intro_limits);
+  g_test_add_func ("/payload/hello/display-name", test_hello_display_name);
+  g_test_add_func ("/payload/hello/fields", test_hello_fields);
+  g_test_add_func ("/payload/hello/sizes", test_hello_sizes);
+  g_test_add_func ("/payload/hello/check-empty", test_hello_check_empty);
+
+  return g_test_run ();
+}

@@ -1,0 +1,113 @@
+/* fuzz-payload.c — transport plaintexts and handshake hellos
+ *
+ * The same bytes go to both decoders (and, as text, to the intro check).
+ * Whatever decodes must encode again, to exactly the bytes it came from
+ * (normal form: one value, one spelling), and decode to an equal value.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <glib.h>
+
+#include "fuzz-common.h"
+#include "sotto-payload.h"
+
+static void
+check_payload (const guint8 *data,
+               gsize         size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SottoPayload) payload = NULL;
+  g_autoptr (SottoPayload) again = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  payload = sotto_payload_decode (data, size, &error);
+  if (payload == NULL)
+    {
+      FUZZ_CHECK (g_error_matches (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED));
+      return;
+    }
+  FUZZ_CHECK (error == NULL);
+  FUZZ_CHECK (size >= 1 && payload->kind == data[0]);
+  FUZZ_CHECK (sotto_payload_kind_to_string (payload->kind) != NULL);
+
+  if (!payload->known)
+    {
+      /* Nothing read, nothing to send back. */
+      FUZZ_CHECK (payload->body == NULL && payload->ids == NULL);
+      bytes = sotto_payload_encode (payload, &error);
+      FUZZ_CHECK (bytes == NULL && error != NULL);
+      return;
+    }
+
+  bytes = sotto_payload_encode (payload, &error);
+  FUZZ_CHECK (error == NULL && bytes != NULL);
+  FUZZ_CHECK (g_bytes_get_size (bytes) == size);
+  FUZZ_CHECK (memcmp (g_bytes_get_data (bytes, NULL), data, size) == 0);
+
+  again = sotto_payload_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  FUZZ_CHECK (error == NULL && again != NULL);
+  FUZZ_CHECK (sotto_payload_equal (payload, again));
+}
+
+static void
+check_hello (const guint8 *data,
+             gsize         size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SottoHello) hello = NULL;
+  g_autoptr (SottoHello) again = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  FUZZ_CHECK (sotto_hello_check_empty (data, size, NULL) == (size == 0));
+
+  hello = sotto_hello_decode (data, size, &error);
+  if (hello == NULL)
+    {
+      FUZZ_CHECK (g_error_matches (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED));
+      return;
+    }
+  FUZZ_CHECK (error == NULL);
+  FUZZ_CHECK (hello->version >= 1);
+  FUZZ_CHECK (hello->display_name != NULL && hello->intro != NULL);
+  FUZZ_CHECK (size <= SOTTO_HELLO_MAX_LEN);
+
+  bytes = sotto_hello_encode (hello, &error);
+  FUZZ_CHECK (error == NULL && bytes != NULL);
+  FUZZ_CHECK (g_bytes_get_size (bytes) == size);
+  FUZZ_CHECK (memcmp (g_bytes_get_data (bytes, NULL), data, size) == 0);
+
+  again = sotto_hello_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  FUZZ_CHECK (error == NULL && again != NULL);
+  FUZZ_CHECK (sotto_hello_equal (hello, again));
+}
+
+static void
+check_intro (const guint8 *data,
+             gsize         size)
+{
+  g_autofree char *text = g_malloc (size + 1);
+  g_autoptr (GError) error = NULL;
+
+  /* As a C string: up to the first NUL. */
+  memcpy (text, data, size);
+  text[size] = '\0';
+
+  if (!sotto_intro_validate (text, &error))
+    FUZZ_CHECK (g_error_matches (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED));
+  else
+    FUZZ_CHECK (strlen (text) <= SOTTO_HELLO_INTRO_MAX_BYTES);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  check_payload (data, size);
+  check_hello (data, size);
+  check_intro (data, size);
+
+  return 0;
+}
