@@ -53,6 +53,9 @@ struct _SottoStore
   guint8             *key;
   char               *store_id;
   SottoKeyProtection  protection;
+  /* history-enabled, as the last retention applied it: decides whether a
+   * message outlives its delivery */
+  gboolean            keep_history;
 
   /* main thread: the protection as of the last completed job */
   SottoKeyProtection  key_protection;
@@ -513,6 +516,14 @@ static const char *migrations[] = {
   "CREATE TABLE id_counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;"
   "INSERT INTO id_counters SELECT 'contacts', IFNULL(MAX(id), 0) + 1 FROM contacts;"
   "INSERT INTO id_counters SELECT 'messages', IFNULL(MAX(id), 0) + 1 FROM messages;",
+  /* 4: with history off a received message is shown, not stored; its id
+   * alone is remembered, so that the sender's retry is not shown twice. */
+  "CREATE TABLE seen ("
+  "  contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  uid BLOB NOT NULL,"
+  "  received INTEGER NOT NULL,"
+  "  PRIMARY KEY (contact_id, uid)"
+  ") WITHOUT ROWID;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);
@@ -1316,7 +1327,9 @@ sotto_store_class_init (SottoStoreClass *klass)
    * SottoStore::message-added:
    * @message: a message now on disk, ours or a new one of theirs
    *
-   * Emitted on the main thread after the message was committed.
+   * Emitted on the main thread after the message was committed. With
+   * history off a new one of theirs is not on disk: it is shown once, from
+   * here, and found in no history page.
    */
   signals[MESSAGE_ADDED] =
     g_signal_new ("message-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1327,6 +1340,9 @@ sotto_store_class_init (SottoStoreClass *klass)
    * @contact_id: the conversation's contact
    * @message_id: the message
    * @state: its new #SottoMessageState
+   *
+   * With history off, a message that became delivered is already deleted:
+   * only views holding it still have it.
    */
   signals[MESSAGE_STATE_CHANGED] =
     g_signal_new ("message-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1349,6 +1365,9 @@ sotto_store_init (SottoStore *self)
   g_autoptr (GError) error = NULL;
 
   self->contacts = g_list_store_new (SOTTO_TYPE_CONTACT);
+  /* The setting's default, until the first retention applies the real
+   * value (SottoRetention at start, sotto-cli on every open). */
+  self->keep_history = TRUE;
   /* Exclusive, one thread: every SQLite call happens on the same thread. */
   self->pool = g_thread_pool_new (worker_func, self, 1, TRUE, &error);
   g_assert_no_error (error);
@@ -1801,6 +1820,7 @@ typedef struct
   int                 blocked;       /* -1: unchanged */
   int                 verification;  /* -1: unchanged */
   gboolean            alias_set;
+  gboolean            addresses_set;
 } ContactRequest;
 
 static void
@@ -2086,6 +2106,21 @@ update_contact_job (SottoStore    *self,
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
 
+  if (request->addresses_set)
+    {
+      g_autoptr (GBytes) addresses = seal_addresses (self, request->id,
+                                                     (const char * const *)request->addresses);
+
+      stmt = db_prepare (self, "UPDATE contacts SET addresses = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      bind_sealed (stmt, 1, addresses);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
   if (request->verification >= 0)
     {
       stmt = db_prepare (self, "UPDATE contacts SET verification = ? WHERE id = ?", error);
@@ -2181,6 +2216,56 @@ sotto_store_update_contact_async (SottoStore          *self,
                   cancellable, callback, user_data);
 }
 
+/**
+ * sotto_store_set_contact_addresses_async:
+ * @addresses: (array zero-terminated=1): where the contact was last
+ *   reached, most recent first; each valid for
+ *   sotto_invite_address_validate(), at most %SOTTO_INVITE_MAX_ADDRESSES
+ *
+ * Remembers where to dial the contact. Finish with
+ * sotto_store_update_contact_finish().
+ */
+void
+sotto_store_set_contact_addresses_async (SottoStore          *self,
+                                         SottoContact        *contact,
+                                         const char * const  *addresses,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  ContactRequest *request;
+  guint n = addresses != NULL ? g_strv_length ((char **)addresses) : 0;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  if (n > SOTTO_INVITE_MAX_ADDRESSES)
+    g_set_error (&error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                 _("A contact has at most %d addresses"), SOTTO_INVITE_MAX_ADDRESSES);
+  for (guint i = 0; error == NULL && i < n; i++)
+    sotto_invite_address_validate (addresses[i], &error);
+  if (error != NULL)
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_set_contact_addresses_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = -1;
+  request->verification = -1;
+  request->addresses_set = TRUE;
+  request->addresses = g_strdupv ((char **)addresses);
+  if (request->addresses == NULL)
+    request->addresses = g_new0 (char *, 1);
+
+  store_schedule (self, sotto_store_set_contact_addresses_async, update_contact_job,
+                  update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                  cancellable, callback, user_data);
+}
+
 gboolean
 sotto_store_update_contact_finish (SottoStore    *self,
                                    GAsyncResult  *result,
@@ -2205,6 +2290,8 @@ gboolean
 sotto_message_body_validate (const char  *body,
                              GError     **error)
 {
+  const char *p;
+  const char *end;
   gsize len;
 
   if (body == NULL || body[0] == '\0')
@@ -2222,7 +2309,51 @@ sotto_message_body_validate (const char  *body,
       return FALSE;
     }
 
-  if (!g_utf8_validate (body, len, NULL))
+  /* Every body of every payload goes through here, and most are ASCII:
+   * skip ASCII 32 and then 8 bytes at a time, and leave the rest of each
+   * non-ASCII stretch to g_utf8_validate(), which is exact but goes byte
+   * by byte. A stretch handed over ends right before an ASCII byte, never
+   * inside a character, so the verdict is g_utf8_validate()'s on the
+   * whole body. */
+  p = body;
+  end = body + len;
+  while (p < end)
+    {
+      const guint64 high = G_GUINT64_CONSTANT (0x8080808080808080);
+      const char *q;
+
+      while (end - p >= 32)
+        {
+          guint64 words[4];
+
+          memcpy (words, p, sizeof words);
+          if (((words[0] | words[1] | words[2] | words[3]) & high) != 0)
+            break;
+          p += 32;
+        }
+      while (end - p >= 8)
+        {
+          guint64 word;
+
+          memcpy (&word, p, sizeof word);
+          if ((word & high) != 0)
+            break;
+          p += 8;
+        }
+      while (p < end && (guchar) *p < 0x80)
+        p++;
+      if (p == end)
+        break;
+
+      /* A non-ASCII stretch, up to the next ASCII byte or the end. */
+      for (q = p + 1; q < end && (guchar) *q >= 0x80; q++)
+        ;
+      if (!g_utf8_validate (p, q - p, NULL))
+        break;
+      p = q;
+    }
+
+  if (p != end)
     {
       g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                            _("The message is not valid UTF-8 text"));
@@ -2457,8 +2588,11 @@ save_incoming_job (SottoStore    *self,
 {
   MessageRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) seen = NULL;
   gint64 conversation_id;
+  gint64 received;
   gint64 id;
+  int rc;
 
   if (!db_begin (self, error))
     return NULL;
@@ -2491,8 +2625,54 @@ save_incoming_job (SottoStore    *self,
       return load_message (self, id, error);
     }
 
+  /* Received while history was off: it was shown then, and must not be
+   * shown again. The caller still acknowledges it. */
+  seen = db_prepare (self, "SELECT received FROM seen WHERE contact_id = ? AND uid = ?", error);
+  if (seen == NULL)
+    goto failed;
+  sqlite3_bind_int64 (seen, 1, request->contact_id);
+  sqlite3_bind_blob (seen, 2, request->uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
+  rc = sqlite3_step (seen);
+  if (rc == SQLITE_ROW)
+    {
+      received = sqlite3_column_int64 (seen, 0);
+      db_rollback (self);
+      request->is_new = FALSE;
+      return _sotto_message_new (0, request->contact_id, request->uid, SOTTO_DIRECTION_IN,
+                                 SOTTO_MESSAGE_DELIVERED, request->sent, received, request->body);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc, _("reading messages"));
+      goto failed;
+    }
+  g_clear_pointer (&seen, sqlite3_finalize);
+
+  received = g_get_real_time ();
+
+  if (!self->keep_history)
+    {
+      /* Only the id is written, never the text. The message still takes a
+       * fresh id from the counter: views keep messages in id order. */
+      if ((id = db_next_id (self, "messages", error)) == 0)
+        goto failed;
+      seen = db_prepare (self, "INSERT INTO seen (contact_id, uid, received) VALUES (?, ?, ?)",
+                         error);
+      if (seen == NULL)
+        goto failed;
+      sqlite3_bind_int64 (seen, 1, request->contact_id);
+      sqlite3_bind_blob (seen, 2, request->uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (seen, 3, received);
+      if (!db_step_done (self, seen, error) || !db_commit (self, error))
+        goto failed;
+
+      request->is_new = TRUE;
+      return _sotto_message_new (id, request->contact_id, request->uid, SOTTO_DIRECTION_IN,
+                                 SOTTO_MESSAGE_DELIVERED, request->sent, received, request->body);
+    }
+
   if ((id = insert_message (self, conversation_id, request->uid, SOTTO_DIRECTION_IN,
-                            SOTTO_MESSAGE_DELIVERED, request->sent, g_get_real_time (),
+                            SOTTO_MESSAGE_DELIVERED, request->sent, received,
                             request->body, error)) == 0 ||
       !db_commit (self, error))
     goto failed;
@@ -2513,6 +2693,10 @@ failed:
  * Persists a received message; only when this completes may the
  * *delivered* receipt go out. A message with a known @uid is not stored
  * again (sotto_store_save_incoming_finish() says which).
+ *
+ * With history off (see sotto_store_apply_retention_async()) only @uid is
+ * persisted, for recognising a retry: the message returned, with a new id,
+ * is in no history page, and a retry returns one with id 0.
  */
 void
 sotto_store_save_incoming_async (SottoStore          *self,
@@ -2567,16 +2751,18 @@ sotto_store_save_incoming_finish (SottoStore    *self,
 }
 
 static gpointer
-mark_delivered_job (SottoStore    *self,
-                    gpointer       data,
-                    GCancellable  *cancellable,
-                    GError       **error)
+mark_delivered_in_transaction (SottoStore    *self,
+                               gpointer       data,
+                               GCancellable  *cancellable,
+                               GError       **error)
 {
   MessageRequest *request = data;
   g_autoptr (sqlite3_stmt) find = NULL;
   g_autoptr (sqlite3_stmt) update = NULL;
   g_autoptr (sqlite3_stmt) unqueue = NULL;
+  g_autoptr (sqlite3_stmt) forget = NULL;
   gboolean *found;
+  gboolean newly;
   gint64 conversation_id;
   gint64 id;
   int rc;
@@ -2603,6 +2789,8 @@ mark_delivered_job (SottoStore    *self,
       return g_new0 (gboolean, 1);
     }
   id = sqlite3_column_int64 (find, 0);
+  /* A statement left mid-row would make the checkpoint below fail. */
+  g_clear_pointer (&find, sqlite3_finalize);
 
   update = db_prepare (self, "UPDATE messages SET state = 2 WHERE id = ? AND state < 2", error);
   unqueue = db_prepare (self, "DELETE FROM outbox WHERE message_id = ?", error);
@@ -2610,20 +2798,72 @@ mark_delivered_job (SottoStore    *self,
     goto failed;
   sqlite3_bind_int64 (update, 1, id);
   sqlite3_bind_int64 (unqueue, 1, id);
-  if (!db_step_done (self, update, error) ||
-      !db_step_done (self, unqueue, error) ||
-      !db_commit (self, error))
+  if (!db_step_done (self, update, error))
+    goto failed;
+  /* A receipt repeated (the peer acknowledges every retry it sees)
+   * changes nothing and is not news. */
+  newly = sqlite3_changes (self->db) > 0;
+  if (!db_step_done (self, unqueue, error))
     goto failed;
 
+  /* History off: it was kept only until the peer had it. */
+  if (!self->keep_history)
+    {
+      forget = db_prepare (self, "DELETE FROM messages WHERE id = ?", error);
+      if (forget == NULL)
+        goto failed;
+      sqlite3_bind_int64 (forget, 1, id);
+      if (!db_step_done (self, forget, error))
+        goto failed;
+    }
+
+  if (!db_commit (self, error))
+    goto failed;
+
+  /* secure_delete zeroed the row; the WAL still holds the pages it was
+   * written in (see purge_job). The receipt is recorded whatever happens
+   * here: a later checkpoint, at the latest on closing, catches up. */
+  if (!self->keep_history)
+    {
+      g_autoptr (GError) checkpoint_error = NULL;
+
+      if (!db_exec (self, "PRAGMA wal_checkpoint(TRUNCATE)", &checkpoint_error))
+        g_warning ("Could not empty the WAL after a delivery: %s", checkpoint_error->message);
+    }
+
   /* The message id rides along for the state signal. */
-  request->delivered_id = id;
+  request->delivered_id = newly ? id : 0;
   found = g_new0 (gboolean, 1);
-  *found = TRUE;
+  *found = newly;
   return found;
 
 failed:
   db_rollback (self);
   return NULL;
+}
+
+/* A delivered mark need not survive a crash: lost, the message is sent
+ * again, and the receiver recognises it and acknowledges it again. So it
+ * skips the fsync every other write waits for, which is a third of the
+ * time a message takes from send to receipt. */
+static gpointer
+mark_delivered_job (SottoStore    *self,
+                    gpointer       data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  gpointer result;
+
+  if (!db_exec (self, "PRAGMA synchronous = NORMAL", error))
+    return NULL;
+  result = mark_delivered_in_transaction (self, data, cancellable, error);
+  if (!db_exec (self, "PRAGMA synchronous = FULL", result != NULL ? error : NULL))
+    {
+      /* Every later write must be durable again: a store that can't
+       * promise that must not go on. */
+      g_clear_pointer (&result, g_free);
+    }
+  return result;
 }
 
 static gpointer
@@ -2645,9 +2885,11 @@ delivered_apply (SottoStore *self,
 /**
  * sotto_store_mark_delivered_async:
  *
- * The peer's *delivered* receipt: the message leaves the outbox.
+ * The peer's *delivered* receipt: the message leaves the outbox, and with
+ * history off (see sotto_store_apply_retention_async()) the store too.
+ * #SottoStore::message-state-changed is emitted either way.
  * sotto_store_mark_delivered_finish() returns %FALSE without an error
- * for a receipt that matches no message of ours.
+ * for a receipt that matches no message of ours, or one already delivered.
  */
 void
 sotto_store_mark_delivered_async (SottoStore          *self,
@@ -2843,6 +3085,7 @@ typedef struct
   gint64   contact_id;
   gint64   before;
   gboolean include_queued;
+  gboolean history_enabled;  /* retention only */
   guint    deleted;
 } PurgeRequest;
 
@@ -2891,6 +3134,31 @@ purge_job (SottoStore    *self,
 failed:
   db_rollback (self);
   return NULL;
+}
+
+static gpointer
+apply_retention_job (SottoStore    *self,
+                     gpointer       data,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  PurgeRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  /* Before anything can fail: the setting holds for the next message even
+   * when this purge does not go through. */
+  self->keep_history = request->history_enabled;
+
+  /* History on or off: the ids of messages received while it was off are
+   * needed only while their sender may still retry. */
+  stmt = db_prepare (self, "DELETE FROM seen WHERE received < ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, sotto_store_days_ago (SOTTO_SEEN_KEEP_DAYS));
+  if (!db_step_done (self, stmt, error))
+    return NULL;
+
+  return purge_job (self, data, cancellable, error);
 }
 
 static gpointer
@@ -2976,6 +3244,13 @@ sotto_store_days_ago (guint days)
  *
  * The GSettings keys `history-enabled` and `history-retention-days`, applied
  * once. Messages still in the outbox are never deleted by retention.
+ *
+ * The store also remembers @history_enabled from then on (it starts out
+ * %TRUE): while it is %FALSE, a message is deleted as soon as
+ * sotto_store_mark_delivered_async() records its receipt, and
+ * sotto_store_save_incoming_async() keeps no received message, only its
+ * id, for %SOTTO_SEEN_KEEP_DAYS days. Front ends therefore apply retention
+ * on opening a store and whenever the setting changes (#SottoRetention).
  */
 void
 sotto_store_apply_retention_async (SottoStore          *self,
@@ -2985,18 +3260,21 @@ sotto_store_apply_retention_async (SottoStore          *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  gint64 before;
+  PurgeRequest *request;
 
   g_return_if_fail (SOTTO_IS_STORE (self));
 
+  request = g_new0 (PurgeRequest, 1);
+  request->history_enabled = history_enabled;
   if (!history_enabled)
-    before = G_MAXINT64;
+    request->before = G_MAXINT64;
   else if (retention_days > 0)
-    before = sotto_store_days_ago (retention_days);
+    request->before = sotto_store_days_ago (retention_days);
   else
-    before = G_MININT64;
+    request->before = G_MININT64;
 
-  sotto_store_purge_async (self, NULL, before, FALSE, cancellable, callback, user_data);
+  store_schedule (self, sotto_store_apply_retention_async, apply_retention_job, purged_apply,
+                  request, g_free, g_free, cancellable, callback, user_data);
 }
 
 gboolean

@@ -15,7 +15,7 @@
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 3
+#define SOTTO_STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 #define SOTTO_SEARCH_TEXT_MAX      1024
 /* Matches are handed to the caller in batches of at most this many. */
 #define SOTTO_SEARCH_BATCH         64
+/* With history off, the ids of received messages are kept this long so
+ * that a retry is still recognised: a sender retries for far less. */
+#define SOTTO_SEEN_KEEP_DAYS       30
 
 
 #define SOTTO_TYPE_STORE (sotto_store_get_type ())
@@ -105,6 +108,12 @@ void                sotto_store_update_contact_async      (SottoStore          *
                                                            const char          *alias,
                                                            int                  blocked,
                                                            int                  verification,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+void                sotto_store_set_contact_addresses_async (SottoStore        *self,
+                                                           SottoContact        *contact,
+                                                           const char * const  *addresses,
                                                            GCancellable        *cancellable,
                                                            GAsyncReadyCallback  callback,
                                                            gpointer             user_data);

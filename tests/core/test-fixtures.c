@@ -59,6 +59,7 @@ typedef struct
   const char             *identity_public_key_hex;
   const ExpectedContact  *contacts;          /* any order; ends with a NULL display_name */
   const char * const     *outbox;            /* uids, oldest first; NULL-terminated */
+  gint64                  next_message_id;   /* what the next message written gets */
 } Fixture;
 
 /* store-v1.db: SOTTO_STORE_SCHEMA_VERSION 1, made by make-fixture. */
@@ -114,6 +115,60 @@ static const ExpectedContact v1_contacts[] = {
   { 0 }
 };
 
+/* store-v3.db: SOTTO_STORE_SCHEMA_VERSION 3, made by make-fixture (same
+ * content as v1; keys, uids and times of its own run). */
+static const ExpectedMessage v3_ada_messages[] = {
+  { 1, "2f6e1b3f89024cdb1899c4639c85076e", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1795391211780776), 0,
+    "Hello Ada, are you free for lunch?" },
+  { 2, "11111111111111111111111111111111", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000000000000), G_GINT64_CONSTANT (1795391211781552),
+    "Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 3, "5d6122f751b187c02d42c16dc8bf0e89", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1795391211783268), 0,
+    "Agenda for Monday:\n  1. Analytical Engine\n  2. Note G\n\nSee you!" },
+  { 4, "22222222222222222222222222222222", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000300000000), G_GINT64_CONSTANT (1795391211784298),
+    "Zeile eins\nZeile zwei: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b\n" },
+  { 5, "c22995e8657ff91c02b8318003f5672a", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1795391211784792), 0,
+    "Still in the outbox: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 9, "e8ddda5609f7cbe72f461e7c383e124f", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1795391211787694), 0,
+    "Last one, queued too" },
+  { 0 }
+};
+
+static const ExpectedMessage v3_grace_messages[] = {
+  { 6, "33333333333333333333333333333333", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000600000000), G_GINT64_CONSTANT (1795391211785303),
+    "It's easier to ask forgiveness than it is to get permission." },
+  { 7, "26439d97110205c1b807b1da82856c08", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1795391211785800), 0,
+    "Delivered before the block" },
+  { 8, "52425c235653c2a3368775d97879f3af", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1795391211787074), 0,
+    "Queued, then blocked:\nsecond line" },
+  { 0 }
+};
+
+static const ExpectedContact v3_contacts[] = {
+  {
+    1, "68baa662824edc465c6fc6b02d1ddab71144a9e2fbb5fc9df5d1c01b05ff0204",
+    "Ada Lovelace", "Ada", "Ada", FALSE, SOTTO_VERIFICATION_UNVERIFIED,
+    (const char * const[]) { "192.0.2.10:7483", "ada-desk.office.example:7483",
+                             "[2001:db8::10]:7483", NULL },
+    v3_ada_messages,
+  },
+  {
+    2, "827edd0895dc752e15d9fa0f65c554752f156e4e928d328a629a867c02bba47e",
+    "Grace Hopper", NULL, "Grace Hopper", TRUE, SOTTO_VERIFICATION_VERIFIED,
+    (const char * const[]) { "198.51.100.5:7483", NULL },
+    v3_grace_messages,
+  },
+  { 0 }
+};
+
 static const Fixture fixtures[] = {
   {
     "v1", "store-v1.db", 1,
@@ -123,6 +178,17 @@ static const Fixture fixtures[] = {
     (const char * const[]) { "6941304bdd5398b7e2ed7ae9415a2acf",
                              "00a247f49ba6868d6de89b50305e8c42",
                              "5b7f1f81a84158dc7fc3d1dadd56cc25", NULL },
+    10,
+  },
+  {
+    "v3", "store-v3.db", 3,
+    SOTTO_KEY_PROTECTION_PASSPHRASE, "fixture",
+    "Fixture Owner", "3718b6d96b7b0b161c6dc34c8e2c60ae97519376233f42c97c8fbc6617c40e12",
+    v3_contacts,
+    (const char * const[]) { "c22995e8657ff91c02b8318003f5672a",
+                             "52425c235653c2a3368775d97879f3af",
+                             "e8ddda5609f7cbe72f461e7c383e124f", NULL },
+    10,
   },
 };
 
@@ -545,6 +611,9 @@ test_fixture_original_untouched (gconstpointer data)
     last = g_ptr_array_index (history, n_messages);
     g_assert_cmpstr (sotto_message_get_body (last), ==, "written after opening an old file");
     g_assert_cmpint (sotto_message_get_id (last), ==, sotto_message_get_id (message));
+    /* The file's id counter (or, before it had one, its highest id) went
+     * through the migration. */
+    g_assert_cmpint (sotto_message_get_id (message), ==, fixture->next_message_id);
     g_assert_cmpuint (queue->len, ==, g_strv_length ((char **)fixture->outbox) + 1);
   }
   sotto_test_close_store (&store);

@@ -734,7 +734,7 @@ test_store_migrate_from_v1 (void)
                                  "'messages_by_conversation'"), ==, 1);
 
   /* Turned back into a version 1 file, it is migrated on open. */
-  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters;"
+  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters; DROP TABLE seen;"
                 "PRAGMA user_version = 1;");
   store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
@@ -742,6 +742,7 @@ test_store_migrate_from_v1 (void)
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
                                  "'messages_by_conversation'"), ==, 1);
   g_assert_cmpint (raw_int (dir, "SELECT next FROM id_counters WHERE name = 'messages'"), ==, 4);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM seen"), ==, 0);
   contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
   page = history (store, contact, 0, 10, &error);
   g_assert_no_error (error);
@@ -756,7 +757,7 @@ test_store_migration_failure_leaves_file (void)
   /* Something already holds the index's name: the migration fails, and
    * the file stays a version 1 file, byte for byte. */
   g_object_unref (make_store_with_messages (dir, 3));
-  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters;"
+  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters; DROP TABLE seen;"
                 "CREATE TABLE messages_by_conversation (x);"
                 "PRAGMA user_version = 1;");
   expect_open_fails_untouched (dir, SOTTO_ERROR_STORE);
@@ -964,6 +965,13 @@ test_store_find_contact (void)
 /* ------------------------------------------------------------------ */
 /* Messages and the outbox                                            */
 
+/* Counts a signal's emissions (connected swapped: the counter comes first). */
+static void
+count_calls_cb (guint *count)
+{
+  (*count)++;
+}
+
 static void
 test_store_outbox (void)
 {
@@ -1008,6 +1016,22 @@ test_store_outbox (void)
   g_assert_cmpuint (queue->len, ==, 1);
   g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (queue, 0)), ==, "two");
   g_clear_pointer (&queue, g_ptr_array_unref);
+
+  /* The same receipt again (the peer acknowledges every retry it sees):
+   * nothing new, no second state change. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    guint changes = 0;
+    gulong handler = g_signal_connect_swapped (store, "message-state-changed",
+                                               G_CALLBACK (count_calls_cb), &changes);
+
+    sotto_store_mark_delivered_async (store, contact, sotto_message_get_uid (first), NULL,
+                                      sotto_test_result_cb, &result);
+    g_assert_false (sotto_store_mark_delivered_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (changes, ==, 0);
+    g_signal_handler_disconnect (store, handler);
+  }
 
   /* A receipt for nothing of ours: no error, no change. */
   {
@@ -1485,6 +1509,375 @@ test_store_retention_follows_settings (void)
   g_assert_cmpint (applied, ==, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* History off: nothing kept beyond what is still undelivered         */
+
+static guint
+apply_retention (SottoStore *store,
+                 gboolean    history_enabled)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint deleted = 0;
+
+  sotto_store_apply_retention_async (store, history_enabled, 0, NULL,
+                                     sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_apply_retention_finish (store, sotto_test_wait (&result), &deleted,
+                                                     &error));
+  g_assert_no_error (error);
+
+  return deleted;
+}
+
+static SottoMessage *
+save_incoming (SottoStore   *store,
+               SottoContact *contact,
+               const guint8 *uid,
+               const char   *body,
+               gboolean     *out_is_new)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoMessage *message;
+
+  sotto_store_save_incoming_async (store, contact, uid, 1700000000000000, body, NULL,
+                                   sotto_test_result_cb, &result);
+  message = sotto_store_save_incoming_finish (store, sotto_test_wait (&result), out_is_new,
+                                              &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+
+  return message;
+}
+
+static guint
+history_length (SottoStore   *store,
+                SottoContact *contact)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) page = history (store, contact, 0, 100, &error);
+
+  g_assert_no_error (error);
+  return page->len;
+}
+
+typedef struct
+{
+  guint  n_added;
+  gint64 last_added_id;
+  guint  n_changed;
+  gint64 changed_contact_id;
+  gint64 changed_message_id;
+  int    changed_state;
+} StoreSignals;
+
+static void
+on_message_added (SottoStore   *store,
+                  SottoMessage *message,
+                  StoreSignals *signals)
+{
+  signals->n_added++;
+  signals->last_added_id = sotto_message_get_id (message);
+}
+
+static void
+on_message_state_changed (SottoStore        *store,
+                          gint64             contact_id,
+                          gint64             message_id,
+                          SottoMessageState  state,
+                          StoreSignals      *signals)
+{
+  signals->n_changed++;
+  signals->changed_contact_id = contact_id;
+  signals->changed_message_id = message_id;
+  signals->changed_state = state;
+}
+
+static void
+test_store_history_off_delivered (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *chunk = NULL;
+  const char *marker = "DeliveredMarker5T: the figures for the board, not for anyone else";
+  StoreSignals signals = { 0 };
+
+  store = sotto_test_create_store (dir, "Eve", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Finn", NULL, hint, &error);
+  g_assert_no_error (error);
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_message_state_changed),
+                    &signals);
+
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  message = queue_message (store, contact, marker);
+  chunk = raw_body_chunk (dir, sotto_message_get_id (message));
+  /* Positive control: until delivered, the sealed body is on disk. */
+  g_assert_true (dir_contains_bytes (dir, chunk));
+
+  mark_delivered (store, contact, message);
+
+  /* Front ends holding it still hear of the new state... */
+  g_assert_cmpuint (signals.n_changed, ==, 1);
+  g_assert_cmpint (signals.changed_contact_id, ==, sotto_contact_get_id (contact));
+  g_assert_cmpint (signals.changed_message_id, ==, sotto_message_get_id (message));
+  g_assert_cmpint (signals.changed_state, ==, SOTTO_MESSAGE_DELIVERED);
+
+  /* ...but the row is gone at once, with its outbox row, and its sealed
+   * text is in no file of the profile, not even the WAL. */
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages"), ==, 0);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM outbox"), ==, 0);
+  g_assert_cmpuint (history_length (store, contact), ==, 0);
+  g_assert_false (dir_contains_bytes (dir, chunk));
+  g_assert_false (sotto_test_dir_contains (dir, "DeliveredMarker5T", NULL));
+
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+  g_assert_false (dir_contains_bytes (dir, chunk));
+  g_assert_false (sotto_test_dir_contains (dir, "DeliveredMarker5T", NULL));
+}
+
+static void
+test_store_history_off_received (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoContact) other = NULL;
+  g_autoptr (SottoMessage) earlier = NULL;
+  g_autoptr (SottoMessage) received = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *marker = "ReceivedMarker8W: meet me at the loading dock";
+  StoreSignals signals = { 0 };
+  gboolean is_new = FALSE;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+  gint64 received_id;
+
+  store = sotto_test_create_store (dir, "Gus", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Hal", NULL, hint, &error);
+  other = sotto_test_add_contact (store, "Ivy", NULL, hint, &error);
+  g_assert_no_error (error);
+  earlier = queue_message (store, contact, "still waiting to be sent");
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  g_signal_connect (store, "message-added", G_CALLBACK (on_message_added), &signals);
+  randombytes_buf (uid, sizeof uid);
+
+  /* Shown once, with a new id after every earlier one, as views expect... */
+  received = save_incoming (store, contact, uid, marker, &is_new);
+  g_assert_true (is_new);
+  g_assert_cmpuint (signals.n_added, ==, 1);
+  received_id = sotto_message_get_id (received);
+  g_assert_cmpint (received_id, !=, 0);
+  g_assert_cmpint (received_id, >, sotto_message_get_id (earlier));
+  g_assert_cmpint (signals.last_added_id, ==, received_id);
+  g_assert_cmpint (sotto_message_get_contact_id (received), ==, sotto_contact_get_id (contact));
+  g_assert_cmpint (sotto_message_get_direction (received), ==, SOTTO_DIRECTION_IN);
+  g_assert_cmpint (sotto_message_get_state (received), ==, SOTTO_MESSAGE_DELIVERED);
+  g_assert_cmpint (sotto_message_get_received (received), >, 0);
+  g_assert_cmpstr (sotto_message_get_body (received), ==, marker);
+  g_assert_cmpmem (sotto_message_get_uid (received), SOTTO_MESSAGE_UID_LEN, uid, sizeof uid);
+  g_clear_object (&received);
+
+  /* ...but not kept: history has only what waits to be sent. */
+  g_assert_cmpuint (history_length (store, contact), ==, 1);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE direction = 1"), ==, 0);
+  g_assert_false (sotto_test_dir_contains (dir, "ReceivedMarker8W", NULL));
+
+  /* The sender's retry is known, and not shown again. */
+  received = save_incoming (store, contact, uid, marker, &is_new);
+  g_assert_false (is_new);
+  g_assert_cmpuint (signals.n_added, ==, 1);
+  g_clear_object (&received);
+
+  /* The same id from someone else is someone else's message. */
+  received = save_incoming (store, other, uid, "from Ivy", &is_new);
+  g_assert_true (is_new);
+  g_assert_cmpuint (signals.n_added, ==, 2);
+  g_assert_cmpint (sotto_message_get_id (received), >, received_id);
+  g_assert_cmpint (signals.last_added_id, ==, sotto_message_get_id (received));
+  g_assert_cmpuint (history_length (store, other), ==, 0);
+  g_clear_object (&received);
+
+  /* Across a restart too: a receipt lost in a crash brings a retry. */
+  g_clear_object (&contact);
+  g_clear_object (&other);
+  sotto_test_close_store (&store);
+  g_assert_false (sotto_test_dir_contains (dir, "ReceivedMarker8W", NULL));
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  contact = g_object_ref (sotto_store_get_contact_by_id (store,
+                                                         sotto_message_get_contact_id (earlier)));
+  signals.n_added = 0;
+  g_signal_connect (store, "message-added", G_CALLBACK (on_message_added), &signals);
+  received = save_incoming (store, contact, uid, marker, &is_new);
+  g_assert_false (is_new);
+  g_assert_cmpuint (signals.n_added, ==, 0);
+  g_assert_cmpuint (history_length (store, contact), ==, 1);
+}
+
+static void
+test_store_history_off_queued (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) message = NULL;
+  g_autoptr (GPtrArray) queue = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 contact_id;
+
+  store = sotto_test_create_store (dir, "Jan", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Kim", NULL, hint, &error);
+  g_assert_no_error (error);
+  contact_id = sotto_contact_get_id (contact);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  message = queue_message (store, contact, "not delivered yet");
+
+  /* Undelivered, it stays: through retention and a restart. */
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  contact = g_object_ref (sotto_store_get_contact_by_id (store, contact_id));
+  queue = sotto_test_outbox (store, contact);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (queue, 0)), ==,
+                   sotto_message_get_id (message));
+  g_clear_pointer (&queue, g_ptr_array_unref);
+  g_assert_cmpuint (history_length (store, contact), ==, 1);
+
+  /* Delivered, it goes. */
+  mark_delivered (store, contact, message);
+  queue = sotto_test_outbox (store, NULL);
+  g_assert_cmpuint (queue->len, ==, 0);
+  g_assert_cmpuint (history_length (store, contact), ==, 0);
+}
+
+static void
+test_store_history_off_seen_pruned (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *age = NULL;
+  guint8 old_uid[SOTTO_MESSAGE_UID_LEN];
+  guint8 new_uid[SOTTO_MESSAGE_UID_LEN];
+  gboolean is_new = FALSE;
+  gint64 contact_id;
+
+  memset (old_uid, 0xaa, sizeof old_uid);
+  memset (new_uid, 0xbb, sizeof new_uid);
+  store = sotto_test_create_store (dir, "Lou", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Max", NULL, hint, &error);
+  g_assert_no_error (error);
+  contact_id = sotto_contact_get_id (contact);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  g_object_unref (save_incoming (store, contact, old_uid, "old", &is_new));
+  g_object_unref (save_incoming (store, contact, new_uid, "new", &is_new));
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+
+  /* One of them arrived a day longer ago than any sender retries. */
+  age = g_strdup_printf ("UPDATE seen SET received = received - %" G_GINT64_FORMAT
+                         " WHERE uid = X'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'",
+                         (gint64)(SOTTO_SEEN_KEEP_DAYS + 1) * 24 * 60 * 60 * G_USEC_PER_SEC);
+  raw_sql (dir, age);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM seen"), ==, 2);
+
+  /* Pruned by the next retention, with history on as well as off. */
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apply_retention (store, TRUE), ==, 0);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM seen"), ==, 1);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM seen "
+                                 "WHERE uid = X'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'"), ==, 1);
+
+  /* The one kept still stops a retry. */
+  contact = g_object_ref (sotto_store_get_contact_by_id (store, contact_id));
+  g_object_unref (save_incoming (store, contact, new_uid, "new", &is_new));
+  g_assert_false (is_new);
+
+  /* And removing the contact takes its ids along. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_remove_contact_async (store, contact, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_remove_contact_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM seen"), ==, 0);
+}
+
+static void
+test_store_history_on_unchanged (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) sent = NULL;
+  g_autoptr (SottoMessage) received = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GError) error = NULL;
+  StoreSignals signals = { 0 };
+  gboolean is_new = FALSE;
+  guint8 while_off[SOTTO_MESSAGE_UID_LEN];
+  guint8 while_on[SOTTO_MESSAGE_UID_LEN];
+
+  randombytes_buf (while_off, sizeof while_off);
+  randombytes_buf (while_on, sizeof while_on);
+  store = sotto_test_create_store (dir, "Ned", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Oda", NULL, hint, &error);
+  g_assert_no_error (error);
+
+  /* Off for one message, then on again. */
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  g_object_unref (save_incoming (store, contact, while_off, "while off", &is_new));
+  g_assert_true (is_new);
+  g_assert_cmpuint (apply_retention (store, TRUE), ==, 0);
+  g_signal_connect (store, "message-added", G_CALLBACK (on_message_added), &signals);
+
+  /* A delivered message stays... */
+  sent = queue_message (store, contact, "kept after delivery");
+  mark_delivered (store, contact, sent);
+  page = history (store, contact, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 0)), ==,
+                   SOTTO_MESSAGE_DELIVERED);
+  g_clear_pointer (&page, g_ptr_array_unref);
+
+  /* ...a received one is stored, in history and not among the ids... */
+  received = save_incoming (store, contact, while_on, "kept after receipt", &is_new);
+  g_assert_true (is_new);
+  g_assert_cmpuint (signals.n_added, ==, 2);
+  page = history (store, contact, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 2);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (page, 1)), ==,
+                   sotto_message_get_id (received));
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 1)), ==, "kept after receipt");
+  g_clear_pointer (&page, g_ptr_array_unref);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM seen"), ==, 1);
+  g_clear_object (&received);
+
+  /* ...and a retry of what came while history was off is still known. */
+  received = save_incoming (store, contact, while_off, "while off", &is_new);
+  g_assert_false (is_new);
+  g_assert_cmpuint (signals.n_added, ==, 2);
+  g_assert_cmpuint (history_length (store, contact), ==, 2);
+}
+
 static void
 test_store_search (void)
 {
@@ -1822,6 +2215,12 @@ main (int   argc,
   g_test_add_func ("/store/purge/raw-files", test_store_purge_raw_files);
   g_test_add_func ("/store/purge/retention", test_store_retention);
   g_test_add_func ("/store/purge/retention-follows-settings", test_store_retention_follows_settings);
+  g_test_add_func ("/store/history-off/delivered-deleted-at-once",
+                   test_store_history_off_delivered);
+  g_test_add_func ("/store/history-off/received-not-kept", test_store_history_off_received);
+  g_test_add_func ("/store/history-off/queued-kept", test_store_history_off_queued);
+  g_test_add_func ("/store/history-off/seen-pruned", test_store_history_off_seen_pruned);
+  g_test_add_func ("/store/history-on/unchanged", test_store_history_on_unchanged);
   g_test_add_func ("/store/search/folding", test_store_search);
   g_test_add_func ("/store/search/batches-and-cancel", test_store_search_batches_and_cancel);
   g_test_add_func ("/store/search/order-and-damage", test_store_search_order_and_damage);
