@@ -64,8 +64,8 @@ fail (SottoFrameReader  *reader,
  * sotto_frame_reader_new:
  * @max_len: the longest frame accepted, 1 to %SOTTO_FRAME_MAX_LEN
  *
- * Creates a reader with a buffer of @max_len bytes, allocated now and
- * never grown. sotto_frame_reader_set_max_len() can lower the limit later,
+ * Creates a reader with a buffer of @max_len bytes, allocated when the
+ * first frame is stored and never grown. sotto_frame_reader_set_max_len() can lower the limit later,
  * and raise it again up to @max_len.
  *
  * Returns: (transfer full): a new reader
@@ -80,7 +80,6 @@ sotto_frame_reader_new (gsize max_len)
   reader = g_new0 (SottoFrameReader, 1);
   reader->capacity = max_len;
   reader->max_len = max_len;
-  reader->buffer = g_malloc (max_len);
 
   return reader;
 }
@@ -192,7 +191,13 @@ sotto_frame_reader_push (SottoFrameReader  *reader,
 
   n = MIN (reader->frame_len - reader->body_len, len - used);
   if (n > 0)
-    memcpy (reader->buffer + reader->body_len, data + used, n);
+    {
+      /* At the size the owner chose, the first time a frame is stored:
+       * sotto_frame_reader_next() may never need it. */
+      if (reader->buffer == NULL)
+        reader->buffer = g_malloc (reader->capacity);
+      memcpy (reader->buffer + reader->body_len, data + used, n);
+    }
   reader->body_len += n;
   used += n;
   *consumed = used;
@@ -202,6 +207,76 @@ sotto_frame_reader_push (SottoFrameReader  *reader,
 
   reader->ready = TRUE;
   return SOTTO_FRAME_READY;
+}
+
+/**
+ * sotto_frame_reader_next:
+ * @reader: a reader
+ * @data: (array length=len) (nullable): bytes from the peer, in a buffer
+ *   of the caller's that a frame may be handed out of
+ * @len: the number of bytes in @data
+ * @consumed: (out): how many bytes of @data were used
+ * @frame: (out) (transfer none): the frame when %SOTTO_FRAME_READY is
+ *   returned, without its header
+ * @frame_len: (out): its length, 1 to the limit
+ * @error: return location for a #SOTTO_FRAME_ERROR
+ *
+ * sotto_frame_reader_push() that copies only what it must: a frame that
+ * lies whole in @data is handed out where it is, and only a frame split
+ * between two pieces of input is gathered in the reader's buffer. The
+ * frame may be changed in place (decrypted); it is valid until the next
+ * call, and, when in @data, as long as @data is.
+ *
+ * Returns: as sotto_frame_reader_push(), with the same checks and errors
+ */
+SottoFrameStatus
+sotto_frame_reader_next (SottoFrameReader  *reader,
+                         guint8            *data,
+                         gsize              len,
+                         gsize             *consumed,
+                         guint8           **frame,
+                         gsize             *frame_len,
+                         GError           **error)
+{
+  SottoFrameStatus status;
+
+  g_return_val_if_fail (reader != NULL, SOTTO_FRAME_FAILED);
+  g_return_val_if_fail (data != NULL || len == 0, SOTTO_FRAME_FAILED);
+  g_return_val_if_fail (consumed != NULL, SOTTO_FRAME_FAILED);
+  g_return_val_if_fail (frame != NULL && frame_len != NULL, SOTTO_FRAME_FAILED);
+  g_return_val_if_fail (error == NULL || *error == NULL, SOTTO_FRAME_FAILED);
+
+  *consumed = 0;
+  *frame = NULL;
+  *frame_len = 0;
+
+  if (reader->ready)
+    start_next_frame (reader);
+
+  /* Nothing held, a whole frame within the limit in @data. Any other
+   * header, the failures included, is push()'s to judge. */
+  if (reader->failure == NULL && reader->header_len == 0 && len >= SOTTO_FRAME_HEADER_LEN)
+    {
+      gsize announced = (gsize) data[0] << 8 | data[1];
+
+      if (announced > 0 && announced <= reader->max_len &&
+          len - SOTTO_FRAME_HEADER_LEN >= announced)
+        {
+          *consumed = SOTTO_FRAME_HEADER_LEN + announced;
+          *frame = data + SOTTO_FRAME_HEADER_LEN;
+          *frame_len = announced;
+          return SOTTO_FRAME_READY;
+        }
+    }
+
+  status = sotto_frame_reader_push (reader, data, len, consumed, error);
+  if (status == SOTTO_FRAME_READY)
+    {
+      *frame = reader->buffer;
+      *frame_len = reader->frame_len;
+    }
+
+  return status;
 }
 
 /**

@@ -42,6 +42,13 @@ SottoFrameStatus  sotto_frame_reader_push          (SottoFrameReader  *reader,
                                                     gsize              len,
                                                     gsize             *consumed,
                                                     GError           **error);
+SottoFrameStatus  sotto_frame_reader_next          (SottoFrameReader  *reader,
+                                                    guint8            *data,
+                                                    gsize              len,
+                                                    gsize             *consumed,
+                                                    guint8           **frame,
+                                                    gsize             *frame_len,
+                                                    GError           **error);
 const guint8     *sotto_frame_reader_get_frame     (SottoFrameReader  *reader,
                                                     gsize             *len);
 gsize             sotto_frame_reader_get_buffered  (SottoFrameReader  *reader);

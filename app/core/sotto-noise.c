@@ -10,7 +10,8 @@
  *
  * Every secret (k, ck, h, s, e, psk, DH outputs, HKDF temporaries and the
  * HMAC's hash state) lives in one sodium_malloc() block per handshake and
- * one per cipher: guard pages, never swapped, wiped when done.
+ * one per cipher: guard pages, never swapped, wiped when done. A wiped
+ * block is kept for the next handshake or cipher (see secure_alloc()).
  */
 #define G_LOG_DOMAIN "sotto-noise"
 
@@ -71,6 +72,16 @@ typedef struct
 
 /* Sections 7.4 (one-way), 7.5 (interactive) and 18 (deferred) of the
  * specification, in its own notation. */
+/* A position in @array, which may have no storage yet when it is empty:
+ * never NULL + offset (undefined, even for 0). */
+static guint8 *
+array_at (GByteArray *array,
+          gsize       offset)
+{
+  g_assert (offset <= array->len);
+  return array->data != NULL ? array->data + offset : NULL;
+}
+
 static const PatternDef pattern_defs[] = {
   { "N",    "",  "s", { "e, es", NULL } },
   { "K",    "s", "s", { "e, es, ss", NULL } },
@@ -188,16 +199,80 @@ struct _SottoNoiseCipher
 
 static const guint8 zeros[KEYLEN];
 
+/* sodium_malloc() maps pages, guards and locks them, and sodium_free()
+ * undoes it all: about ten system calls that change page tables, as
+ * long as an X25519 operation each, and a session needs three blocks.
+ * So a released block is wiped and kept, still guarded and locked, for
+ * the next one of its size; a few per size are enough for sessions that
+ * come and go. The cache belongs to the process like malloc()'s arenas:
+ * it holds no secret, only zeros. */
+#define SECURE_CACHE_MAX 8
+
+typedef struct
+{
+  gsize    size;
+  guint    n_blocks;
+  gpointer blocks[SECURE_CACHE_MAX];
+} SecureCache;
+
+G_LOCK_DEFINE_STATIC (secure_caches);
+static SecureCache secure_caches[] = {
+  { sizeof (HandshakeSecrets), 0, { NULL, } },
+  { sizeof (CipherSecrets), 0, { NULL, } },
+};
+
+static SecureCache *
+secure_cache_for (gsize size)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (secure_caches); i++)
+    if (secure_caches[i].size == size)
+      return &secure_caches[i];
+  return NULL;
+}
+
+/* Zeroed memory from sodium_malloc(), fresh or kept. */
 static gpointer
 secure_alloc (gsize size)
 {
-  gpointer p = sodium_malloc (size);
+  SecureCache *cache = secure_cache_for (size);
+  gpointer p = NULL;
 
+  G_LOCK (secure_caches);
+  if (cache != NULL && cache->n_blocks > 0)
+    p = cache->blocks[--cache->n_blocks];
+  G_UNLOCK (secure_caches);
+  if (p != NULL)
+    return p;
+
+  p = sodium_malloc (size);
   /* Out of locked memory is not something a caller can handle. */
   if (p == NULL)
     g_error ("sodium_malloc (%" G_GSIZE_FORMAT ") failed", size);
   sodium_memzero (p, size);
   return p;
+}
+
+/* Wipes @p, then keeps it or gives it back. */
+static void
+secure_free (gpointer p,
+             gsize    size)
+{
+  SecureCache *cache = secure_cache_for (size);
+  gboolean kept = FALSE;
+
+  if (p == NULL)
+    return;
+
+  sodium_memzero (p, size);
+  G_LOCK (secure_caches);
+  if (cache != NULL && cache->n_blocks < SECURE_CACHE_MAX)
+    {
+      cache->blocks[cache->n_blocks++] = p;
+      kept = TRUE;
+    }
+  G_UNLOCK (secure_caches);
+  if (!kept)
+    sodium_free (p);
 }
 
 /* ChaCha20-Poly1305 (IETF) with Noise's nonce: 32 zero bits, then the
@@ -256,6 +331,62 @@ cipher_new (const guint8 *k)
   c->sec = secure_alloc (sizeof *c->sec);
   memcpy (c->sec->k, k, KEYLEN);
   return c;
+}
+
+static gboolean
+can_encrypt (SottoNoiseCipher  *c,
+             gsize              len,
+             GError           **error)
+{
+  if (len > MAXLEN - TAGLEN)
+    {
+      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_TOO_LONG,
+                   "Noise transport message would be longer than %d bytes", MAXLEN);
+      return FALSE;
+    }
+  if (c->n == NONCE_RESERVED)
+    {
+      g_set_error_literal (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_NONCE_EXHAUSTED,
+                           "Noise transport cipher: nonces exhausted");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+can_decrypt (SottoNoiseCipher  *c,
+             gsize              len,
+             GError           **error)
+{
+  if (len > MAXLEN)
+    {
+      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_TOO_LONG,
+                   "Noise transport message longer than %d bytes", MAXLEN);
+      return FALSE;
+    }
+  if (len < TAGLEN)
+    {
+      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_TRUNCATED,
+                   "Noise transport message shorter than its %d-byte tag", TAGLEN);
+      return FALSE;
+    }
+  if (c->n == NONCE_RESERVED)
+    {
+      g_set_error_literal (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_NONCE_EXHAUSTED,
+                           "Noise transport cipher: nonces exhausted");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+decrypt_failed (SottoNoiseCipher  *c,
+                GError           **error)
+{
+  g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_DECRYPT,
+               "Noise transport message %" G_GUINT64_FORMAT " does not authenticate", c->n);
 }
 
 /* HMAC (RFC 2104) over BLAKE2b. Keyed BLAKE2b would be shorter but is a
@@ -385,7 +516,7 @@ encrypt_and_hash (SottoNoiseHandshake  *hs,
   if (!hs->has_k)
     {
       g_byte_array_append (out, plaintext, len);
-      mix_hash (hs, out->data + offset, len);
+      mix_hash (hs, array_at (out, offset), len);
       return TRUE;
     }
 
@@ -397,9 +528,9 @@ encrypt_and_hash (SottoNoiseHandshake  *hs,
     }
 
   g_byte_array_set_size (out, offset + len + TAGLEN);
-  aead_encrypt (hs->sec->k, hs->n, hs->sec->h, HASHLEN, plaintext, len, out->data + offset);
+  aead_encrypt (hs->sec->k, hs->n, hs->sec->h, HASHLEN, plaintext, len, array_at (out, offset));
   hs->n++;
-  mix_hash (hs, out->data + offset, len + TAGLEN);
+  mix_hash (hs, array_at (out, offset), len + TAGLEN);
   return TRUE;
 }
 
@@ -786,6 +917,29 @@ sotto_noise_handshake_set_static_key (SottoNoiseHandshake *hs,
 }
 
 /**
+ * sotto_noise_handshake_set_static_keypair:
+ * @hs: a handshake not yet started
+ * @secret: the local static X25519 secret key
+ * @pub: its public key, as the caller already has it
+ *
+ * Like sotto_noise_handshake_set_static_key(), without deriving the public
+ * key again: a long-lived identity derives it once, and a handshake then
+ * costs only the X25519 operations of the pattern itself.
+ */
+void
+sotto_noise_handshake_set_static_keypair (SottoNoiseHandshake *hs,
+                                          const guint8         secret[32],
+                                          const guint8         pub[32])
+{
+  g_return_if_fail (hs != NULL && secret != NULL && pub != NULL);
+  g_return_if_fail (hs->state == STATE_NEW);
+
+  memcpy (hs->sec->s, secret, DHLEN);
+  memcpy (hs->s_pub, pub, DHLEN);
+  hs->has_s = TRUE;
+}
+
+/**
  * sotto_noise_handshake_set_remote_static_key:
  * @hs: a handshake not yet started
  * @pub: the peer's static public key, for patterns where it is known
@@ -1078,7 +1232,7 @@ sotto_noise_handshake_write_message (SottoNoiseHandshake  *hs,
   return TRUE;
 
 failed:
-  sodium_memzero (out->data + out_start, out->len - out_start);
+  sodium_memzero (array_at (out, out_start), out->len - out_start);
   g_byte_array_set_size (out, out_start);
   fail (hs);
   return FALSE;
@@ -1183,7 +1337,7 @@ sotto_noise_handshake_read_message (SottoNoiseHandshake  *hs,
   payload_len = message_len - pos - (hs->has_k ? TAGLEN : 0);
   g_byte_array_set_size (payload_out, out_start + payload_len);
   if (!decrypt_and_hash (hs, message + pos, message_len - pos,
-                         payload_out->data + out_start, error))
+                         array_at (payload_out, out_start), error))
     goto failed;
 
   hs->message_index++;
@@ -1196,7 +1350,7 @@ truncated:
                "Noise handshake message %u is truncated (%" G_GSIZE_FORMAT " bytes)",
                hs->message_index + 1, message_len);
 failed:
-  sodium_memzero (payload_out->data + out_start, payload_out->len - out_start);
+  sodium_memzero (array_at (payload_out, out_start), payload_out->len - out_start);
   g_byte_array_set_size (payload_out, out_start);
   fail (hs);
   return FALSE;
@@ -1309,7 +1463,7 @@ sotto_noise_handshake_free (SottoNoiseHandshake *hs)
   if (hs == NULL)
     return;
 
-  sodium_free (hs->sec);  /* wipes */
+  secure_free (hs->sec, sizeof *hs->sec);  /* wipes */
   g_free (hs->protocol_name);
   g_clear_pointer (&hs->prologue, g_bytes_unref);
   sodium_memzero (hs, sizeof *hs);
@@ -1345,22 +1499,88 @@ sotto_noise_cipher_encrypt (SottoNoiseCipher  *c,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (len > MAXLEN - TAGLEN)
-    {
-      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_TOO_LONG,
-                   "Noise transport message would be longer than %d bytes", MAXLEN);
-      return FALSE;
-    }
-  if (c->n == NONCE_RESERVED)
-    {
-      g_set_error_literal (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_NONCE_EXHAUSTED,
-                           "Noise transport cipher: nonces exhausted");
-      return FALSE;
-    }
+  if (!can_encrypt (c, len, error))
+    return FALSE;
 
   offset = out->len;
   g_byte_array_set_size (out, offset + len + TAGLEN);
-  aead_encrypt (c->sec->k, c->n, ad, ad_len, plaintext, len, out->data + offset);
+  aead_encrypt (c->sec->k, c->n, ad, ad_len, plaintext, len, array_at (out, offset));
+  c->n++;
+  return TRUE;
+}
+
+/**
+ * sotto_noise_cipher_encrypt_in_place:
+ * @c: a transport cipher
+ * @ad: (array length=ad_len) (nullable): associated data
+ * @ad_len: its length
+ * @buffer: (array length=len): @len bytes of plaintext, followed by room
+ *   for the 16-byte tag
+ * @len: the length of the plaintext, at most 65535 - 16
+ * @error: %SOTTO_NOISE_ERROR_TOO_LONG or
+ *   %SOTTO_NOISE_ERROR_NONCE_EXHAUSTED
+ *
+ * sotto_noise_cipher_encrypt() where the plaintext is: @buffer then holds
+ * @len + 16 bytes of ciphertext. A failure leaves @buffer as it was.
+ */
+gboolean
+sotto_noise_cipher_encrypt_in_place (SottoNoiseCipher  *c,
+                                     const guint8      *ad,
+                                     gsize              ad_len,
+                                     guint8            *buffer,
+                                     gsize              len,
+                                     GError           **error)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  g_return_val_if_fail (ad != NULL || ad_len == 0, FALSE);
+  g_return_val_if_fail (buffer != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!can_encrypt (c, len, error))
+    return FALSE;
+
+  /* libsodium encrypts and decrypts in place: the stream cipher reads
+   * each byte before it writes it, and the tag goes after the text. */
+  aead_encrypt (c->sec->k, c->n, ad, ad_len, buffer, len, buffer);
+  c->n++;
+  return TRUE;
+}
+
+/**
+ * sotto_noise_cipher_decrypt_in_place:
+ * @c: a transport cipher
+ * @ad: (array length=ad_len) (nullable): associated data
+ * @ad_len: its length
+ * @buffer: (array length=len): the ciphertext, 16 to 65535 bytes
+ * @len: its length
+ * @error: as for sotto_noise_cipher_decrypt()
+ *
+ * sotto_noise_cipher_decrypt() where the ciphertext is: on success the
+ * first @len - 16 bytes of @buffer are the plaintext. On failure the nonce
+ * stays where it was, and @buffer holds no plaintext.
+ */
+gboolean
+sotto_noise_cipher_decrypt_in_place (SottoNoiseCipher  *c,
+                                     const guint8      *ad,
+                                     gsize              ad_len,
+                                     guint8            *buffer,
+                                     gsize              len,
+                                     GError           **error)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  g_return_val_if_fail (ad != NULL || ad_len == 0, FALSE);
+  g_return_val_if_fail (buffer != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!can_decrypt (c, len, error))
+    return FALSE;
+
+  /* The tag is checked before anything is decrypted. */
+  if (!aead_decrypt (c->sec->k, c->n, ad, ad_len, buffer, len, buffer))
+    {
+      decrypt_failed (c, error);
+      return FALSE;
+    }
   c->n++;
   return TRUE;
 }
@@ -1396,34 +1616,16 @@ sotto_noise_cipher_decrypt (SottoNoiseCipher  *c,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (len > MAXLEN)
-    {
-      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_TOO_LONG,
-                   "Noise transport message longer than %d bytes", MAXLEN);
-      return FALSE;
-    }
-  if (len < TAGLEN)
-    {
-      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_TRUNCATED,
-                   "Noise transport message shorter than its %d-byte tag", TAGLEN);
-      return FALSE;
-    }
-  if (c->n == NONCE_RESERVED)
-    {
-      g_set_error_literal (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_NONCE_EXHAUSTED,
-                           "Noise transport cipher: nonces exhausted");
-      return FALSE;
-    }
+  if (!can_decrypt (c, len, error))
+    return FALSE;
 
   offset = out->len;
   g_byte_array_set_size (out, offset + len - TAGLEN);
-  if (!aead_decrypt (c->sec->k, c->n, ad, ad_len, ciphertext, len, out->data + offset))
+  if (!aead_decrypt (c->sec->k, c->n, ad, ad_len, ciphertext, len, array_at (out, offset)))
     {
-      sodium_memzero (out->data + offset, len - TAGLEN);
+      sodium_memzero (array_at (out, offset), len - TAGLEN);
       g_byte_array_set_size (out, offset);
-      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_DECRYPT,
-                   "Noise transport message %" G_GUINT64_FORMAT " does not authenticate",
-                   c->n);
+      decrypt_failed (c, error);
       return FALSE;
     }
   c->n++;
@@ -1490,6 +1692,6 @@ sotto_noise_cipher_free (SottoNoiseCipher *c)
   if (c == NULL)
     return;
 
-  sodium_free (c->sec);  /* wipes */
+  secure_free (c->sec, sizeof *c->sec);  /* wipes */
   g_free (c);
 }

@@ -45,6 +45,9 @@ SottoNoiseHandshake *sotto_noise_handshake_new                   (const char    
                                                                   GError              **error);
 void                 sotto_noise_handshake_set_static_key        (SottoNoiseHandshake  *hs,
                                                                   const guint8          secret[32]);
+void                 sotto_noise_handshake_set_static_keypair    (SottoNoiseHandshake  *hs,
+                                                                  const guint8          secret[32],
+                                                                  const guint8          pub[32]);
 void                 sotto_noise_handshake_set_remote_static_key (SottoNoiseHandshake  *hs,
                                                                   const guint8          pub[32]);
 void                 sotto_noise_handshake_set_ephemeral_key     (SottoNoiseHandshake  *hs,
@@ -87,6 +90,18 @@ gboolean             sotto_noise_cipher_decrypt                  (SottoNoiseCiph
                                                                   const guint8         *ciphertext,
                                                                   gsize                 len,
                                                                   GByteArray           *out,
+                                                                  GError              **error);
+gboolean             sotto_noise_cipher_encrypt_in_place         (SottoNoiseCipher     *c,
+                                                                  const guint8         *ad,
+                                                                  gsize                 ad_len,
+                                                                  guint8               *buffer,
+                                                                  gsize                 len,
+                                                                  GError              **error);
+gboolean             sotto_noise_cipher_decrypt_in_place         (SottoNoiseCipher     *c,
+                                                                  const guint8         *ad,
+                                                                  gsize                 ad_len,
+                                                                  guint8               *buffer,
+                                                                  gsize                 len,
                                                                   GError              **error);
 void                 sotto_noise_cipher_rekey                    (SottoNoiseCipher     *c);
 guint64              sotto_noise_cipher_get_nonce                (SottoNoiseCipher     *c);

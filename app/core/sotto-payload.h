@@ -113,6 +113,9 @@ SottoPayload *sotto_payload_decode          (const guint8        *data,
                                              GError             **error);
 GBytes       *sotto_payload_encode          (const SottoPayload  *payload,
                                              GError             **error);
+gboolean      sotto_payload_encode_to       (const SottoPayload  *payload,
+                                             GByteArray          *out,
+                                             GError             **error);
 gboolean      sotto_payload_equal           (const SottoPayload  *a,
                                              const SottoPayload  *b);
 void          sotto_payload_free            (SottoPayload        *payload);
@@ -131,6 +134,13 @@ gboolean      sotto_hello_equal             (const SottoHello    *a,
 void          sotto_hello_free              (SottoHello          *hello);
 
 gboolean      sotto_intro_validate          (const char          *intro,
+                                             GError             **error);
+
+/* For tests: the GLib-only paths that the TEXT fast paths must agree with. */
+SottoPayload *_sotto_payload_decode_glib    (const guint8        *data,
+                                             gsize                len,
+                                             GError             **error);
+GBytes       *_sotto_payload_encode_glib    (const SottoPayload  *payload,
                                              GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoPayload, sotto_payload_free)

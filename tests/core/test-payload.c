@@ -1099,6 +1099,208 @@ test_offset_size (void)
     }
 }
 
+/* --- the TEXT fast paths against the GLib reference --------------------- */
+
+/* The fast decoder and the reference agree on @data: both refuse it for
+ * the same reason, or both accept it with the same fields. Returns
+ * whether it was accepted. */
+static gboolean
+assert_paths_agree (const guint8 *data,
+                    gsize         len)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) reference_error = NULL;
+  g_autoptr (SottoPayload) payload = sotto_payload_decode (data, len, &error);
+  g_autoptr (SottoPayload) reference = _sotto_payload_decode_glib (data, len, &reference_error);
+
+  if (reference == NULL)
+    {
+      g_assert_null (payload);
+      g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+      g_assert_error (reference_error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+      g_assert_cmpstr (error->message, ==, reference_error->message);
+      return FALSE;
+    }
+
+  g_assert_no_error (error);
+  g_assert_nonnull (payload);
+  g_assert_true (sotto_payload_equal (payload, reference));
+  return TRUE;
+}
+
+/* Bodies on both sides of every boundary the fast paths know about: the
+ * offset size (229/230 bytes), the longest body, ASCII runs of every
+ * length around the 8-byte step, characters of 2, 3 and 4 bytes. */
+static char *
+fast_path_body (guint i)
+{
+  static const char *const units[] = { "a", "é", "€", "😀", "a\n", "ab€", "abcdefg😀" };
+
+  switch (i)
+    {
+    case 0: return g_strdup ("x");
+    case 1: return dup_repeated ("a", 229);
+    case 2: return dup_repeated ("a", 230);
+    case 3: return dup_repeated ("a", SOTTO_MESSAGE_BODY_MAX);
+    case 4: return dup_repeated ("€", SOTTO_MESSAGE_BODY_MAX / 3);
+    case 5: return g_strconcat ("abcdefgh", "😀", "abcdefghijklmno", "é", NULL);
+    default:
+      return dup_repeated (units[(i - 6) % G_N_ELEMENTS (units)], 1 + (i - 6) / 3);
+    }
+}
+
+#define N_FAST_PATH_BODIES 27
+
+static void
+test_fast_encode (void)
+{
+  for (guint i = 0; i < N_FAST_PATH_BODIES; i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GBytes) reference = NULL;
+      g_autoptr (GBytes) independent = NULL;
+      g_autoptr (GByteArray) appended = g_byte_array_new ();
+      g_autoptr (GError) error = NULL;
+
+      payload->timestamp = EXAMPLE_TIMESTAMP + i;
+      payload->body = fast_path_body (i);
+      for (guint j = 0; j < SOTTO_MESSAGE_UID_LEN; j++)
+        payload->uid[j] = (guint8) (i * 16 + j);
+
+      bytes = sotto_payload_encode (payload, &error);
+      g_assert_no_error (error);
+      reference = _sotto_payload_encode_glib (payload, &error);
+      g_assert_no_error (error);
+      independent = wire (SOTTO_PAYLOAD_TEXT,
+                          g_variant_new ("(@ayxs)",
+                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, payload->uid,
+                                                                    SOTTO_MESSAGE_UID_LEN, 1),
+                                         payload->timestamp, payload->body));
+      g_assert_true (g_bytes_equal (bytes, reference));
+      g_assert_true (g_bytes_equal (bytes, independent));
+
+      /* Appending leaves what was there. */
+      g_byte_array_append (appended, (const guint8 *) "\xaa\xbb", 2);
+      g_assert_true (sotto_payload_encode_to (payload, appended, &error));
+      g_assert_no_error (error);
+      g_assert_cmpmem (appended->data + 2, appended->len - 2,
+                       g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      g_assert_cmpuint (appended->data[0], ==, 0xaa);
+    }
+}
+
+static void
+test_fast_encode_refuses (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) reference_error = NULL;
+  g_autoptr (GBytes) reference = NULL;
+  const char *bodies[] = { "", "caf\xc3", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80" };
+
+  payload->timestamp = EXAMPLE_TIMESTAMP;
+  for (guint i = 0; i <= G_N_ELEMENTS (bodies); i++)
+    {
+      g_free (payload->body);
+      payload->body = i < G_N_ELEMENTS (bodies) ? g_strdup (bodies[i])
+                                                : dup_repeated ("a", SOTTO_MESSAGE_BODY_MAX + 1);
+      g_assert_false (sotto_payload_encode_to (payload, out, &error));
+      g_assert_cmpuint (out->len, ==, 0);
+      reference = _sotto_payload_encode_glib (payload, &reference_error);
+      g_assert_null (reference);
+      g_assert_cmpstr (error->message, ==, reference_error->message);
+      g_clear_error (&error);
+      g_clear_error (&reference_error);
+    }
+}
+
+/* Every single-byte change of valid TEXT payloads, and every truncation:
+ * the fast decoder gives the reference's verdict, reason and fields. */
+static void
+test_fast_decode_mutations (void)
+{
+  /* NUL, the id's end (16) and its neighbours, ASCII, a continuation
+   * byte, lead bytes of each length, the edges of the valid range. */
+  static const guint8 values[] = { 0x00, 0x01, 0x10, 0x11, 0x7f, 0x80, 0xc0, 0xc2, 0xe0, 0xed,
+                                   0xf0, 0xf4, 0xf5, 0xff };
+
+  for (guint i = 0; i < N_FAST_PATH_BODIES; i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autofree guint8 *data = NULL;
+      gsize len;
+      guint accepted = 0;
+      gboolean long_body;
+
+      payload->timestamp = EXAMPLE_TIMESTAMP;
+      payload->body = fast_path_body (i);
+      memset (payload->uid, 0x42, SOTTO_MESSAGE_UID_LEN);
+      bytes = sotto_payload_encode (payload, &error);
+      g_assert_no_error (error);
+      data = g_bytes_unref_to_data (g_steal_pointer (&bytes), &len);
+      g_assert_true (assert_paths_agree (data, len));
+      long_body = len > 4096;
+
+      for (gsize at = 0; at < len; at++)
+        {
+          guint8 saved = data[at];
+
+          /* In a long body: the id, the timestamp, the start and end of the
+           * body, the offset, and every 4093rd byte between. */
+          if (long_body && at > 40 && at + 16 < len && at % 4093 != 0)
+            continue;
+
+          for (guint v = 0; v < G_N_ELEMENTS (values); v++)
+            {
+              if (values[v] == saved)
+                continue;
+              data[at] = values[v];
+              accepted += assert_paths_agree (data, len);
+            }
+          data[at] = saved;
+          assert_paths_agree (data, at);
+        }
+
+      /* Some changes keep it valid (another id, timestamp or letter). */
+      g_assert_cmpuint (accepted, >, 0);
+    }
+}
+
+/* Around the change of offset size, both sizes, whichever is normal. */
+static void
+test_fast_decode_offset_size (void)
+{
+  for (gsize body_len = 220; body_len < 240; body_len++)
+    for (gsize k = 1; k <= 2; k++)
+      {
+        GByteArray *data = g_byte_array_new ();
+        g_autoptr (GBytes) bytes = NULL;
+        guint8 byte = SOTTO_PAYLOAD_TEXT;
+        gint64 timestamp = GINT64_TO_LE (EXAMPLE_TIMESTAMP);
+        guint8 offset[2] = { 16, 0 };
+        gsize unframed = 24 + body_len + 1;
+        gboolean normal = k == (unframed + 1 <= 255 ? 1 : 2);
+
+        g_byte_array_append (data, &byte, 1);
+        for (guint i = 0; i < 16; i++)
+          g_byte_array_append (data, (const guint8 *) "u", 1);
+        g_byte_array_append (data, (const guint8 *) &timestamp, 8);
+        for (gsize i = 0; i < body_len; i++)
+          g_byte_array_append (data, (const guint8 *) "b", 1);
+        byte = 0;
+        g_byte_array_append (data, &byte, 1);
+        g_byte_array_append (data, offset, (guint) k);
+        bytes = g_byte_array_free_to_bytes (data);
+
+        g_assert_cmpint (assert_paths_agree (g_bytes_get_data (bytes, NULL),
+                                             g_bytes_get_size (bytes)), ==, normal);
+      }
+}
+
 static void
 test_constants (void)
 {
@@ -1143,6 +1345,10 @@ main (int   argc,
   g_test_add_func ("/payload/hello/fields", test_hello_fields);
   g_test_add_func ("/payload/hello/sizes", test_hello_sizes);
   g_test_add_func ("/payload/hello/check-empty", test_hello_check_empty);
+  g_test_add_func ("/payload/text/fast-encode", test_fast_encode);
+  g_test_add_func ("/payload/text/fast-encode-refuses", test_fast_encode_refuses);
+  g_test_add_func ("/payload/text/fast-decode-mutations", test_fast_decode_mutations);
+  g_test_add_func ("/payload/text/fast-decode-offset-size", test_fast_decode_offset_size);
 
   return g_test_run ();
 }
