@@ -14,6 +14,8 @@
 #include <glib/gi18n.h>
 
 #include "sotto-cli-commands.h"
+#include "sotto-cli-run.h"
+#include "sotto-peer-service.h"
 
 /* Parses a command's own options; leaves positional arguments in argv. */
 static gboolean
@@ -90,15 +92,6 @@ find_or_fail (SottoStore    *store,
 
   g_object_ref (*contact);
   return CLI_EXIT_OK;
-}
-
-static char *
-dup_key_hex (const guint8 *key)
-{
-  char hex[2 * SOTTO_KEY_LEN + 1];
-
-  sodium_bin2hex (hex, sizeof hex, key, SOTTO_KEY_LEN);
-  return g_strdup (hex);
 }
 
 /* init ------------------------------------------------------------------ */
@@ -179,16 +172,51 @@ cmd_invite (CliEnv  *env,
             char   **argv)
 {
   g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GSettings) settings = NULL;
   g_autoptr (GError) error = NULL;
+  g_auto (GStrv) addresses = NULL;
+  g_auto (GStrv) local = NULL;
   g_autofree char *invite = NULL;
   int status = CLI_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &addresses,
+      N_("Tell colleagues to connect to HOST:PORT instead of this computer’s own addresses "
+         "(may be given several times)"), N_("HOST:PORT") },
+    { NULL }
+  };
 
-  if (!parse_command ("invite", "", NULL, &argc, &argv, &status) ||
-      !expect_args ("invite", argc, 0, &status) ||
-      (status = open_or_fail (env, &store)) != CLI_EXIT_OK)
+  if (!parse_command ("invite", "[--address HOST:PORT…]", entries, &argc, &argv, &status) ||
+      !expect_args ("invite", argc, 0, &status))
     return status;
 
-  invite = sotto_identity_dup_invite (sotto_store_get_identity (store), NULL, &error);
+  if (addresses == NULL)
+    {
+      settings = cli_settings_new (&error);
+      if (settings == NULL)
+        return cli_fail (error);
+      local = sotto_local_addresses (env->service != NULL
+                                     ? sotto_peer_service_get_port (env->service)
+                                     : (guint)g_settings_get_int (settings, "listen-port"));
+    }
+  else
+    {
+      if (g_strv_length (addresses) > SOTTO_INVITE_MAX_ADDRESSES)
+        {
+          g_autofree char *message = g_strdup_printf (_("An invite holds at most %d addresses"),
+                                                      SOTTO_INVITE_MAX_ADDRESSES);
+          return cli_usage_error (message);
+        }
+      for (guint i = 0; addresses[i] != NULL; i++)
+        if (!sotto_invite_address_validate (addresses[i], &error))
+          return cli_usage_error (error->message);
+    }
+
+  if ((status = open_or_fail (env, &store)) != CLI_EXIT_OK)
+    return status;
+
+  invite = sotto_identity_dup_invite (sotto_store_get_identity (store),
+                                      (const char * const *)(addresses != NULL ? addresses : local),
+                                      &error);
   if (invite == NULL)
     return cli_fail (error);
 
@@ -238,7 +266,7 @@ contact_to_json (SottoContact *contact)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autofree char *fingerprint = sotto_contact_dup_fingerprint (contact);
-  g_autofree char *key = dup_key_hex (sotto_contact_get_public_key (contact));
+  g_autofree char *key = cli_dup_key_hex (sotto_contact_get_public_key (contact));
   const char * const *addresses = sotto_contact_get_addresses (contact);
 
   json_builder_begin_object (builder);
@@ -483,10 +511,12 @@ print_message (SottoContact *contact,
                SottoMessage *message)
 {
   g_autofree char *when = cli_format_time (sotto_message_get_sent (message), FALSE);
-  g_auto (GStrv) lines = g_strsplit (sotto_message_get_body (message), "\n", -1);
+  g_autofree char *body = cli_terminal_text (sotto_message_get_body (message), FALSE);
+  g_autofree char *name = cli_terminal_text (sotto_contact_get_name (contact), TRUE);
+  g_auto (GStrv) lines = g_strsplit (body, "\n", -1);
   gboolean out = sotto_message_get_direction (message) == SOTTO_DIRECTION_OUT;
 
-  g_print ("%s <%s>", when, out ? "me" : sotto_contact_get_name (contact));
+  g_print ("%s <%s>", when, out ? "me" : name);
   for (guint i = 0; lines[i] != NULL; i++)
     g_print ("%s%s\n", i == 0 ? " " : "    ", lines[i]);
   if (out && sotto_message_get_state (message) != SOTTO_MESSAGE_DELIVERED &&
@@ -552,7 +582,7 @@ cmd_history (CliEnv  *env,
   return CLI_EXIT_OK;
 }
 
-/* send (queue only, until the peer protocol lands) --------------------------- */
+/* send ---------------------------------------------------------------------- */
 
 static int
 cmd_send (CliEnv  *env,
@@ -578,8 +608,18 @@ cmd_send (CliEnv  *env,
       (status = find_or_fail (store, argv[1], &contact)) != CLI_EXIT_OK)
     return status;
 
-  sotto_store_queue_message_async (store, contact, argv[2], NULL, cli_result_cb, &result);
-  message = sotto_store_queue_message_finish (store, cli_wait (&result), &error);
+  /* In the running process the message leaves at once; otherwise the
+   * next process to run the profile delivers it. */
+  if (env->service != NULL)
+    {
+      sotto_peer_service_send_async (env->service, contact, argv[2], NULL, cli_result_cb, &result);
+      message = sotto_peer_service_send_finish (env->service, cli_wait (&result), &error);
+    }
+  else
+    {
+      sotto_store_queue_message_async (store, contact, argv[2], NULL, cli_result_cb, &result);
+      message = sotto_store_queue_message_finish (store, cli_wait (&result), &error);
+    }
   if (message == NULL)
     return cli_fail (error);
 
@@ -760,6 +800,10 @@ cmd_protect (CliEnv  *env,
     return cli_usage_error (_("“protect” needs one of --keyring, --new-passphrase-file "
                               "or --ask-passphrase"));
 
+  if (env->forwarded && ask)
+    return cli_usage_error (_("Sotto is running with this profile and can’t ask for a "
+                              "passphrase here: use --new-passphrase-file"));
+
   /* The new passphrase first: nothing is opened before the command is
    * known to be complete. */
   if (!keyring)
@@ -820,13 +864,17 @@ static const CliCommand commands[] = {
   { "unblock", "CONTACT", N_("Unblock a contact"), cmd_unblock },
   { "verify", "CONTACT", N_("Mark a contact as verified, after comparing safety numbers"),
     cmd_verify },
-  { "send", "CONTACT TEXT", N_("Queue a message for a contact"), cmd_send },
+  { "send", "CONTACT TEXT",
+    N_("Send a message: at once if Sotto is running, else when it next runs"), cmd_send },
   { "history", "CONTACT", N_("Show the newest messages with a contact"), cmd_history },
   { "search", "TEXT", N_("Find messages containing TEXT, ignoring case and accents"), cmd_search },
   { "purge", "--older-than DAYS | --all", N_("Delete messages for good"), cmd_purge },
   { "protect", "--keyring | --new-passphrase-file FILE",
     N_("Move the history key to the keyring or under a new passphrase"), cmd_protect },
   { "profile", "", N_("Show the profile’s name and where it keeps its data"), cmd_profile },
+  { "run", "[--port N] [--json]",
+    N_("Connect to contacts and deliver messages until interrupted, reading commands from stdin"),
+    cli_run },
 };
 
 const CliCommand *

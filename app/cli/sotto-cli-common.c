@@ -255,16 +255,12 @@ open_with (CliEnv      *env,
   return sotto_store_open_finish (cli_wait (&result), error);
 }
 
-/* Every front end applies retention when it opens a profile: a one-shot
- * command must not show what the settings say is gone. */
-static gboolean
-apply_retention (SottoStore  *store,
-                 GError     **error)
+/* The application's settings, or a clear error when the schema is not
+ * installed (rather than GLib aborting). */
+GSettings *
+cli_settings_new (GError **error)
 {
   g_autoptr (GSettingsSchema) schema = NULL;
-  g_autoptr (GSettings) settings = NULL;
-  g_autoptr (SottoRetention) retention = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
 
   if (source != NULL)
@@ -273,14 +269,69 @@ apply_retention (SottoStore  *store,
     {
       g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
                    _("The settings schema “%s” is not installed"), SCHEMA_ID);
-      return FALSE;
+      return NULL;
     }
 
-  settings = g_settings_new_full (schema, NULL, NULL);
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+/* Every front end applies retention when it opens a profile: a one-shot
+ * command must not show what the settings say is gone. */
+static gboolean
+apply_retention (SottoStore  *store,
+                 GError     **error)
+{
+  g_autoptr (GSettings) settings = NULL;
+  g_autoptr (SottoRetention) retention = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+
+  settings = cli_settings_new (error);
+  if (settings == NULL)
+    return FALSE;
+
   retention = sotto_retention_new (store, settings);
   sotto_retention_apply_async (retention, NULL, cli_result_cb, &result);
 
   return sotto_retention_apply_finish (retention, cli_wait (&result), NULL, error);
+}
+
+/* A public key as 64 lower-case hex digits. */
+char *
+cli_dup_key_hex (const guint8 *key)
+{
+  char hex[2 * SOTTO_KEY_LEN + 1];
+
+  sodium_bin2hex (hex, sizeof hex, key, SOTTO_KEY_LEN);
+  return g_strdup (hex);
+}
+
+/* Text from others, made safe for a terminal: control characters (which
+ * could move the cursor or recolour the screen) and bidirectional
+ * overrides (which could make text read differently from what it is) are
+ * shown as \uXXXX escapes. Line feeds stay unless @one_line. */
+char *
+cli_terminal_text (const char *text,
+                   gboolean    one_line)
+{
+  GString *out = g_string_sized_new (strlen (text));
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      GUnicodeType type = g_unichar_type (c);
+
+      if ((c == '\n' && !one_line) || c == '\t')
+        g_string_append_unichar (out, c);
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (type == G_UNICODE_CONTROL ||
+               (type == G_UNICODE_FORMAT && c != 0x200C && c != 0x200D))
+        g_string_append_printf (out, "\\u%04X", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+
+  return g_string_free (out, FALSE);
 }
 
 /* Opens the profile's store; asks for the passphrase only if it has one. */
@@ -288,7 +339,13 @@ SottoStore *
 cli_open_store (CliEnv  *env,
                 GError **error)
 {
-  SottoStore *store = open_asking_passphrase (env, error);
+  SottoStore *store;
+
+  /* Handed over to the process that holds the profile: its store. */
+  if (env->store != NULL)
+    return g_object_ref (env->store);
+
+  store = open_asking_passphrase (env, error);
 
   if (store != NULL && !apply_retention (store, error))
     g_clear_object (&store);

@@ -20,10 +20,19 @@ enum {
   CLI_EXIT_PASSPHRASE = 4,
 };
 
+typedef struct _SottoPeerService SottoPeerService;
+
 typedef struct
 {
-  SottoContext *context;
-  char         *passphrase_file;
+  SottoContext     *context;
+  char             *passphrase_file;
+
+  /* Set when the command runs inside the process that holds the profile,
+   * handed over through the control socket: the open store and the peer
+   * service are that process's own, and nothing may prompt. */
+  gboolean          forwarded;
+  SottoStore       *store;
+  SottoPeerService *service;
 } CliEnv;
 
 int         cli_usage_error      (const char    *message);
@@ -43,5 +52,9 @@ void        cli_print_json       (JsonNode      *node);
 void        cli_print_json_array (JsonArray     *array);
 char       *cli_format_time      (gint64         usec,
                                   gboolean       iso);
+GSettings  *cli_settings_new     (GError       **error);
+char       *cli_dup_key_hex      (const guint8  *key);
+char       *cli_terminal_text    (const char    *text,
+                                  gboolean       one_line);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-cli-commands.h"
+#include "sotto-cli-forward.h"
 
 static char *
 dup_commands_description (void)
@@ -61,6 +62,9 @@ main (int   argc,
 
   sotto_i18n_init ();
   g_set_prgname ("sotto-cli");
+  /* stdout is for results and events that scripts parse: debug output,
+   * when asked for, goes to stderr with every other message. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   option_context = g_option_context_new (_("COMMAND [ARGUMENTS…]"));
   g_option_context_set_summary (option_context,
@@ -98,6 +102,15 @@ main (int   argc,
 
   env.context = context;
   env.passphrase_file = passphrase_file;
+
+  /* While a process holds the profile, it runs the command. */
+  if (cli_command_forwardable (command, argc - 1, argv + 1))
+    {
+      int status = 0;
+
+      if (cli_forward (&env, argc - 1, argv + 1, &status))
+        return status;
+    }
 
   return command->run (&env, argc - 1, argv + 1);
 }

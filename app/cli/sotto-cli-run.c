@@ -1,0 +1,807 @@
+/* sotto-cli-run.c — `sotto-cli run`: the peer service without a window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Runs the profile's peer service until interrupted, prints one line per
+ * event (JSON lines with --json) and reads commands from stdin, one per
+ * line, so that a script can drive a peer.
+ */
+
+#define G_LOG_DOMAIN "sotto-cli"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <gio/gunixinputstream.h>
+
+#include "sotto-cli-run.h"
+#include "sotto-cli-forward.h"
+#include "sotto-payload.h"
+#include "sotto-peer-service.h"
+#include "sotto-retention.h"
+
+/* A command line on stdin: generous for a message of the largest size. */
+#define RUN_LINE_MAX (SOTTO_MESSAGE_BODY_MAX + 1024)
+
+typedef struct
+{
+  CliEnv             env;          /* for commands handed over */
+  SottoControlServer *control;
+  SottoStore        *store;
+  SottoPeerService  *service;
+  GMainLoop         *loop;
+  GDataInputStream  *input;
+  GCancellable      *cancellable;
+  gboolean           json;
+  int                status;
+} Run;
+
+/* -------------------------------------------------------------------------
+ * Events
+ * ------------------------------------------------------------------------- */
+
+/* Prints one event. @human is the line for people; the JSON line carries
+ * "event" and the members given as NULL-terminated name/value string
+ * pairs (a NULL value prints as null). */
+static void
+emit (Run        *run,
+      const char *event,
+      const char *human,
+      ...)
+{
+  va_list args;
+
+  if (run->json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonGenerator) generator = json_generator_new ();
+      g_autoptr (JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+      const char *name;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "event");
+      json_builder_add_string_value (builder, event);
+      va_start (args, human);
+      while ((name = va_arg (args, const char *)) != NULL)
+        {
+          const char *value = va_arg (args, const char *);
+
+          json_builder_set_member_name (builder, name);
+          if (value != NULL)
+            json_builder_add_string_value (builder, value);
+          else
+            json_builder_add_null_value (builder);
+        }
+      va_end (args);
+      json_builder_end_object (builder);
+
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      text = json_generator_to_data (generator, NULL);
+      fprintf (stdout, "%s\n", text);
+    }
+  else
+    {
+      g_autofree char *safe = cli_terminal_text (human, TRUE);
+
+      fprintf (stdout, "%s: %s\n", event, safe);
+    }
+  /* Not g_print(): while a handed-over command runs, g_print() output
+   * belongs to that command. */
+  fflush (stdout);
+}
+
+static void
+on_contact_online_cb (SottoPeerService *service,
+                      SottoContact     *contact,
+                      Run              *run)
+{
+  emit (run, "connected", sotto_contact_get_name (contact),
+        "contact", sotto_contact_get_name (contact), NULL);
+}
+
+static void
+on_contact_offline_cb (SottoPeerService *service,
+                       SottoContact     *contact,
+                       const GError     *reason,
+                       Run              *run)
+{
+  g_autofree char *human = g_strdup_printf ("%s (%s)", sotto_contact_get_name (contact),
+                                            reason->message);
+
+  emit (run, "disconnected", human,
+        "contact", sotto_contact_get_name (contact), "reason", reason->message, NULL);
+}
+
+static void
+on_session_failed_cb (SottoPeerService *service,
+                      SottoContact     *contact,
+                      const GError     *reason,
+                      Run              *run)
+{
+  const char *name = contact != NULL ? sotto_contact_get_name (contact) : NULL;
+  g_autofree char *human = g_strdup_printf ("%s%s%s", name != NULL ? name : "",
+                                            name != NULL ? ": " : "", reason->message);
+
+  emit (run, "failed", human, "contact", name, "reason", reason->message, NULL);
+}
+
+static void
+on_message_received_cb (SottoPeerService *service,
+                        SottoContact     *contact,
+                        SottoMessage     *message,
+                        Run              *run)
+{
+  g_autofree char *uid = sotto_message_dup_uid_hex (message);
+  g_autofree char *sent = cli_format_time (sotto_message_get_sent (message), TRUE);
+  g_autofree char *human = g_strdup_printf ("%s: %s", sotto_contact_get_name (contact),
+                                            sotto_message_get_body (message));
+
+  emit (run, "message", human,
+        "contact", sotto_contact_get_name (contact), "uid", uid, "sent", sent,
+        "body", sotto_message_get_body (message), NULL);
+}
+
+/* A receipt: "delivered" or "read". */
+static void
+emit_receipt (Run          *run,
+              const char   *event,
+              SottoContact *contact,
+              const char   *uid)
+{
+  g_autofree char *human = g_strdup_printf ("%s %s", sotto_contact_get_name (contact), uid);
+
+  emit (run, event, human, "contact", sotto_contact_get_name (contact), "uid", uid, NULL);
+}
+
+static void
+on_message_delivered_cb (SottoPeerService *service,
+                         SottoContact     *contact,
+                         const char       *uid,
+                         Run              *run)
+{
+  emit_receipt (run, "delivered", contact, uid);
+}
+
+static void
+on_message_read_cb (SottoPeerService *service,
+                    SottoContact     *contact,
+                    const char       *uid,
+                    Run              *run)
+{
+  emit_receipt (run, "read", contact, uid);
+}
+
+static void
+on_key_changed_cb (SottoPeerService *service,
+                   SottoContact     *contact,
+                   GBytes           *key,
+                   Run              *run)
+{
+  g_autofree char *fingerprint = sotto_fingerprint_for_key (g_bytes_get_data (key, NULL));
+  g_autofree char *human = g_strdup_printf (_("%s’s key changed: nothing is sent to them until "
+                                              "you verify them again (new fingerprint %s)"),
+                                            sotto_contact_get_name (contact), fingerprint);
+
+  emit (run, "key-changed", human,
+        "contact", sotto_contact_get_name (contact), "fingerprint", fingerprint, NULL);
+}
+
+static void
+on_request_received_cb (SottoPeerService *service,
+                        gpointer          request_ptr,
+                        Run              *run)
+{
+  const SottoPeerRequest *request = request_ptr;
+  g_autofree char *fingerprint = sotto_fingerprint_for_key (request->public_key);
+  g_autofree char *key = cli_dup_key_hex (request->public_key);
+  g_autofree char *human = g_strdup_printf ("%s (%s) from %s: %s", request->display_name,
+                                            fingerprint, request->address ? request->address : "?",
+                                            request->intro);
+
+  emit (run, "request", human,
+        "name", request->display_name, "fingerprint", fingerprint, "key", key,
+        "address", request->address, "intro", request->intro, NULL);
+}
+
+static void
+on_request_pending_cb (SottoPeerService *service,
+                       SottoContact     *contact,
+                       Run              *run)
+{
+  emit (run, "request-pending", sotto_contact_get_name (contact),
+        "contact", sotto_contact_get_name (contact), NULL);
+}
+
+static void
+on_request_accepted_cb (SottoPeerService *service,
+                        SottoContact     *contact,
+                        Run              *run)
+{
+  emit (run, "request-accepted", sotto_contact_get_name (contact),
+        "contact", sotto_contact_get_name (contact), NULL);
+}
+
+static void
+on_typing_cb (SottoPeerService *service,
+              SottoContact     *contact,
+              gboolean          typing,
+              Run              *run)
+{
+  g_autofree char *human = g_strdup_printf ("%s %s", sotto_contact_get_name (contact),
+                                            typing ? "on" : "off");
+
+  emit (run, "typing", human, "contact", sotto_contact_get_name (contact),
+        "typing", typing ? "on" : "off", NULL);
+}
+
+static void
+on_presence_cb (SottoPeerService *service,
+                SottoContact     *contact,
+                guint             presence,
+                Run              *run)
+{
+  const char *state = presence == 2 ? "away" : "available";
+  g_autofree char *human = g_strdup_printf ("%s %s", sotto_contact_get_name (contact), state);
+
+  emit (run, "presence", human, "contact", sotto_contact_get_name (contact),
+        "presence", state, NULL);
+}
+
+/* -------------------------------------------------------------------------
+ * Commands from stdin
+ * ------------------------------------------------------------------------- */
+
+static void
+fail_command (Run        *run,
+              const char *message)
+{
+  emit (run, "error", message, "message", message, NULL);
+}
+
+/* Splits "WORD REST" or "\"TWO WORDS\" REST". */
+static gboolean
+split_argument (const char  *line,
+                char       **out_first,
+                const char **out_rest)
+{
+  const char *p = line;
+  const char *end;
+
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p == '\0')
+    return FALSE;
+
+  if (*p == '"')
+    {
+      end = strchr (p + 1, '"');
+      if (end == NULL)
+        return FALSE;
+      *out_first = g_strndup (p + 1, (gsize)(end - p - 1));
+      end++;
+    }
+  else
+    {
+      end = p + strcspn (p, " \t");
+      *out_first = g_strndup (p, (gsize)(end - p));
+    }
+  while (*end == ' ' || *end == '\t')
+    end++;
+  *out_rest = end;
+  return TRUE;
+}
+
+typedef struct
+{
+  Run  *run;
+  char *contact_name;
+} SendData;
+
+static void
+on_sent_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  SendData *data = user_data;
+  g_autoptr (SottoMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+
+  message = sotto_peer_service_send_finish (SOTTO_PEER_SERVICE (object), result, &error);
+  if (message == NULL)
+    fail_command (data->run, error->message);
+  else
+    {
+      g_autofree char *uid = sotto_message_dup_uid_hex (message);
+      g_autofree char *human = g_strdup_printf ("%s %s", data->contact_name, uid);
+
+      emit (data->run, "queued", human, "contact", data->contact_name, "uid", uid, NULL);
+    }
+  g_free (data->contact_name);
+  g_free (data);
+}
+
+static void
+command_send (Run        *run,
+              const char *args)
+{
+  g_autofree char *query = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoContact *contact;
+  const char *text = NULL;
+  SendData *data;
+
+  if (!split_argument (args, &query, &text) || text[0] == '\0')
+    {
+      fail_command (run, _("Usage: send CONTACT TEXT"));
+      return;
+    }
+  if (!sotto_message_body_validate (text, &error))
+    {
+      fail_command (run, error->message);
+      return;
+    }
+  contact = sotto_store_find_contact (run->store, query, &error);
+  if (contact == NULL)
+    {
+      fail_command (run, error->message);
+      return;
+    }
+
+  data = g_new0 (SendData, 1);
+  data->run = run;
+  data->contact_name = g_strdup (sotto_contact_get_name (contact));
+  sotto_peer_service_send_async (run->service, contact, text, NULL, on_sent_cb, data);
+}
+
+/* A request by the start of its key (hex) or its exact display name. */
+static SottoPeerRequest *
+find_request (Run        *run,
+              const char *query,
+              GError    **error)
+{
+  g_autoptr (GPtrArray) requests = sotto_peer_service_list_requests (run->service);
+  SottoPeerRequest *found = NULL;
+  guint matches = 0;
+
+  for (guint i = 0; i < requests->len; i++)
+    {
+      SottoPeerRequest *request = g_ptr_array_index (requests, i);
+      g_autofree char *key = cli_dup_key_hex (request->public_key);
+
+      if (g_str_equal (request->display_name, query) ||
+          (strlen (query) >= 8 && g_str_has_prefix (key, query)))
+        {
+          matches++;
+          found = request;
+        }
+    }
+
+  if (matches == 1)
+    {
+      SottoPeerRequest *copy = g_new0 (SottoPeerRequest, 1);
+
+      memcpy (copy->public_key, found->public_key, sizeof copy->public_key);
+      copy->display_name = g_strdup (found->display_name);
+      return copy;
+    }
+
+  g_set_error (error, SOTTO_ERROR, matches == 0 ? SOTTO_ERROR_NOT_FOUND : SOTTO_ERROR_INVALID_ARGUMENT,
+               matches == 0 ? _("No contact request matches “%s”")
+                            : _("Several contact requests match “%s”: give more of the key"),
+               query);
+  return NULL;
+}
+
+static void
+on_accepted_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+
+  contact = sotto_peer_service_accept_request_finish (SOTTO_PEER_SERVICE (object), result, &error);
+  if (contact == NULL)
+    fail_command (run, error->message);
+  else
+    emit (run, "added", sotto_contact_get_name (contact),
+          "contact", sotto_contact_get_name (contact), NULL);
+}
+
+static void
+on_blocked_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_peer_service_block_request_finish (SOTTO_PEER_SERVICE (object), result, &error))
+    fail_command (run, error->message);
+  else
+    emit (run, "blocked", "", NULL);
+}
+
+typedef enum
+{
+  REQUEST_ACCEPT,
+  REQUEST_IGNORE,
+  REQUEST_BLOCK,
+} RequestAction;
+
+static void
+command_request (Run           *run,
+                 const char    *args,
+                 RequestAction  action)
+{
+  g_autoptr (SottoPeerRequest) request = NULL;
+  g_autofree char *query = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *alias = NULL;
+
+  if (!split_argument (args, &query, &alias))
+    {
+      fail_command (run, action == REQUEST_ACCEPT ? _("Usage: accept REQUEST [ALIAS]")
+                         : action == REQUEST_IGNORE ? _("Usage: ignore REQUEST")
+                         : _("Usage: block REQUEST"));
+      return;
+    }
+  request = find_request (run, query, &error);
+  if (request == NULL)
+    {
+      fail_command (run, error->message);
+      return;
+    }
+
+  switch (action)
+    {
+    case REQUEST_ACCEPT:
+      sotto_peer_service_accept_request_async (run->service, request->public_key,
+                                               alias[0] != '\0' ? alias : NULL, NULL,
+                                               on_accepted_cb, run);
+      break;
+    case REQUEST_IGNORE:
+      sotto_peer_service_ignore_request (run->service, request->public_key);
+      emit (run, "ignored", request->display_name, "name", request->display_name, NULL);
+      break;
+    case REQUEST_BLOCK:
+      sotto_peer_service_block_request_async (run->service, request->public_key, NULL,
+                                              on_blocked_cb, run);
+      break;
+    }
+}
+
+static void
+command_requests (Run *run)
+{
+  g_autoptr (GPtrArray) requests = sotto_peer_service_list_requests (run->service);
+  g_autofree char *count = NULL;
+
+  for (guint i = 0; i < requests->len; i++)
+    on_request_received_cb (run->service, g_ptr_array_index (requests, i), run);
+  count = g_strdup_printf ("%u", requests->len);
+  emit (run, "requests", count, "count", count, NULL);
+}
+
+static void
+command_contacts (Run *run)
+{
+  GListModel *contacts = sotto_store_get_contacts (run->store);
+  guint n = g_list_model_get_n_items (contacts);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (contacts, i);
+      gboolean online = sotto_peer_service_is_online (run->service, contact);
+      const char *state = sotto_contact_get_blocked (contact) ? "blocked"
+                          : online ? "online" : "offline";
+      g_autofree char *human = g_strdup_printf ("%s %s", sotto_contact_get_name (contact), state);
+
+      emit (run, "contact", human, "contact", sotto_contact_get_name (contact),
+            "state", state, NULL);
+    }
+}
+
+static void
+command_typing (Run        *run,
+                const char *args)
+{
+  g_autofree char *query = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoContact *contact;
+  const char *state = NULL;
+
+  if (!split_argument (args, &query, &state) ||
+      (!g_str_equal (state, "on") && !g_str_equal (state, "off")))
+    {
+      fail_command (run, _("Usage: typing CONTACT on|off"));
+      return;
+    }
+  contact = sotto_store_find_contact (run->store, query, &error);
+  if (contact == NULL)
+    {
+      fail_command (run, error->message);
+      return;
+    }
+  sotto_peer_service_send_typing (run->service, contact, g_str_equal (state, "on"));
+}
+
+static void
+command_connect (Run        *run,
+                 const char *args)
+{
+  g_autoptr (GError) error = NULL;
+  SottoContact *contact = sotto_store_find_contact (run->store, g_strstrip ((char *)args), &error);
+
+  if (contact == NULL)
+    {
+      fail_command (run, error->message);
+      return;
+    }
+  sotto_peer_service_connect (run->service, contact);
+}
+
+static void
+handle_line (Run  *run,
+             char *line)
+{
+  g_autofree char *command = NULL;
+  const char *args = NULL;
+
+  if (!g_utf8_validate (line, -1, NULL))
+    {
+      fail_command (run, _("The command is not valid UTF-8 text"));
+      return;
+    }
+  if (!split_argument (line, &command, &args))
+    return;  /* an empty line */
+
+  if (g_str_equal (command, "send"))
+    command_send (run, args);
+  else if (g_str_equal (command, "accept"))
+    command_request (run, args, REQUEST_ACCEPT);
+  else if (g_str_equal (command, "ignore"))
+    command_request (run, args, REQUEST_IGNORE);
+  else if (g_str_equal (command, "block"))
+    command_request (run, args, REQUEST_BLOCK);
+  else if (g_str_equal (command, "requests"))
+    command_requests (run);
+  else if (g_str_equal (command, "contacts"))
+    command_contacts (run);
+  else if (g_str_equal (command, "typing"))
+    command_typing (run, args);
+  else if (g_str_equal (command, "connect"))
+    command_connect (run, args);
+  else if (g_str_equal (command, "status"))
+    {
+      g_strstrip ((char *)args);
+      if (g_str_equal (args, "available") || g_str_equal (args, "away"))
+        {
+          sotto_peer_service_set_presence (run->service, g_str_equal (args, "away")
+                                                         ? SOTTO_PRESENCE_AWAY
+                                                         : SOTTO_PRESENCE_AVAILABLE);
+          emit (run, "status", args, "status", args, NULL);
+        }
+      else
+        fail_command (run, _("Usage: status available|away"));
+    }
+  else if (g_str_equal (command, "quit"))
+    g_main_loop_quit (run->loop);
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("Unknown command “%s” (try send, accept, "
+                                                    "ignore, block, requests, contacts, "
+                                                    "typing, status, connect, quit)"), command);
+      fail_command (run, message);
+    }
+}
+
+static void read_next_line (Run *run);
+
+static void
+on_line_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  gsize len = 0;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result, &len,
+                                                    &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error != NULL && error->domain == G_CONVERT_ERROR)
+    {
+      fail_command (run, _("The command is not valid UTF-8 text"));
+      read_next_line (run);
+      return;
+    }
+  if (line == NULL)
+    {
+      /* stdin closed: a service started in the background keeps running
+       * until it is interrupted. */
+      if (error != NULL)
+        g_debug ("stdin: %s", error->message);
+      return;
+    }
+
+  if (len > RUN_LINE_MAX)
+    fail_command (run, _("The command line is too long"));
+  else
+    handle_line (run, line);
+  read_next_line (run);
+}
+
+static void
+read_next_line (Run *run)
+{
+  g_data_input_stream_read_line_async (run->input, G_PRIORITY_DEFAULT, run->cancellable,
+                                       on_line_cb, run);
+}
+
+static void
+on_control_request_cb (SottoControlServer  *server,
+                       SottoControlRequest *request,
+                       Run                 *run)
+{
+  cli_serve_request (&run->env, request);
+}
+
+static gboolean
+on_signal_cb (gpointer user_data)
+{
+  Run *run = user_data;
+
+  g_main_loop_quit (run->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* -------------------------------------------------------------------------
+ * The command
+ * ------------------------------------------------------------------------- */
+
+int
+cli_run (CliEnv  *env,
+         int      argc,
+         char   **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GSettings) settings = NULL;
+  g_autoptr (SottoRetention) retention = NULL;
+  g_autoptr (GInputStream) stdin_stream = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *intro = NULL;
+  g_autofree char *port_text = NULL;
+  g_autofree char *port_line = NULL;
+  guint64 port = 0;
+  gboolean json = FALSE;
+  guint sigint = 0;
+  guint sigterm = 0;
+  Run run = { 0 };
+  const GOptionEntry entries[] = {
+    { "port", 0, 0, G_OPTION_ARG_STRING, &port_text,
+      N_("Listen on port N instead of the one in the settings (0: any free port)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print events as JSON lines"), NULL },
+    { "intro", 0, 0, G_OPTION_ARG_STRING, &intro,
+      N_("What a colleague who has not added you yet sees in your contact request"), N_("TEXT") },
+    { NULL }
+  };
+
+  context = g_option_context_new ("[--port N] [--json] [--intro TEXT]");
+  g_option_context_set_summary (context,
+                                _("Runs the profile until interrupted: connects to contacts, "
+                                  "delivers queued messages, prints one line per event and "
+                                  "reads commands from stdin (send CONTACT TEXT, accept REQUEST, "
+                                  "ignore REQUEST, block REQUEST, requests, contacts, "
+                                  "typing CONTACT on|off, status available|away, "
+                                  "connect CONTACT, quit)."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return cli_usage_error (error->message);
+  if (argc > 1)
+    return cli_usage_error (_("“run” has too many arguments"));
+  if (port_text != NULL &&
+      !g_ascii_string_to_unsigned (port_text, 10, 0, 65535, &port, &error))
+    return cli_usage_error (error->message);
+  if (intro != NULL && !sotto_intro_validate (intro, &error))
+    return cli_usage_error (error->message);
+
+  settings = cli_settings_new (&error);
+  if (settings == NULL)
+    return cli_fail (error);
+
+  run.store = cli_open_store (env, &error);
+  if (run.store == NULL)
+    return cli_fail (error);
+
+  run.json = json;
+  run.loop = g_main_loop_new (NULL, FALSE);
+  run.cancellable = g_cancellable_new ();
+  run.service = sotto_peer_service_new (run.store, settings);
+  if (port_text != NULL)
+    sotto_peer_service_set_port (run.service, (guint)port);
+  if (intro != NULL)
+    sotto_peer_service_set_intro (run.service, intro);
+
+  g_signal_connect (run.service, "contact-online", G_CALLBACK (on_contact_online_cb), &run);
+  g_signal_connect (run.service, "contact-offline", G_CALLBACK (on_contact_offline_cb), &run);
+  g_signal_connect (run.service, "session-failed", G_CALLBACK (on_session_failed_cb), &run);
+  g_signal_connect (run.service, "message-received", G_CALLBACK (on_message_received_cb), &run);
+  g_signal_connect (run.service, "message-delivered", G_CALLBACK (on_message_delivered_cb), &run);
+  g_signal_connect (run.service, "message-read", G_CALLBACK (on_message_read_cb), &run);
+  g_signal_connect (run.service, "key-changed", G_CALLBACK (on_key_changed_cb), &run);
+  g_signal_connect (run.service, "request-received", G_CALLBACK (on_request_received_cb), &run);
+  g_signal_connect (run.service, "request-pending", G_CALLBACK (on_request_pending_cb), &run);
+  g_signal_connect (run.service, "request-accepted", G_CALLBACK (on_request_accepted_cb), &run);
+  g_signal_connect (run.service, "typing", G_CALLBACK (on_typing_cb), &run);
+  g_signal_connect (run.service, "presence", G_CALLBACK (on_presence_cb), &run);
+
+  if (!sotto_peer_service_start (run.service, &error))
+    {
+      int status = cli_fail (error);
+
+      g_clear_object (&run.service);
+      g_clear_object (&run.store);
+      g_main_loop_unref (run.loop);
+      g_object_unref (run.cancellable);
+      return status;
+    }
+
+  /* History settings hold while running, hourly and on every change. */
+  retention = sotto_retention_new (run.store, settings);
+  sotto_retention_start (retention);
+
+  /* One-shot commands (contacts, send, history, …) now come here. */
+  run.env = *env;
+  run.env.store = run.store;
+  run.env.service = run.service;
+  run.control = sotto_control_server_new (sotto_context_get_profile_dir (env->context), &error);
+  if (run.control != NULL)
+    g_signal_connect (run.control, "request", G_CALLBACK (on_control_request_cb), &run);
+  else
+    {
+      emit (&run, "warning", error->message, "message", error->message, NULL);
+      g_clear_error (&error);
+    }
+
+  port_line = g_strdup_printf ("%u", sotto_peer_service_get_port (run.service));
+  emit (&run, "listening", port_line, "port", port_line, NULL);
+
+  stdin_stream = g_unix_input_stream_new (0, FALSE);
+  run.input = g_data_input_stream_new (stdin_stream);
+  g_data_input_stream_set_newline_type (run.input, G_DATA_STREAM_NEWLINE_TYPE_LF);
+  read_next_line (&run);
+
+  sigint = g_unix_signal_add (SIGINT, on_signal_cb, &run);
+  sigterm = g_unix_signal_add (SIGTERM, on_signal_cb, &run);
+
+  g_main_loop_run (run.loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_cancellable_cancel (run.cancellable);
+  if (run.control != NULL)
+    sotto_control_server_stop (run.control);
+  g_clear_object (&run.control);
+  sotto_peer_service_stop (run.service);
+  emit (&run, "stopped", "", NULL);
+
+  g_clear_object (&retention);
+  g_clear_object (&run.input);
+  g_clear_object (&run.service);
+  g_clear_object (&run.cancellable);
+  g_clear_object (&run.store);
+  g_main_loop_unref (run.loop);
+
+  return run.status;
+}

@@ -1,0 +1,1959 @@
+/* sotto-peer-service.c — listener, dialer and delivery for one profile
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The peer service keeps one session per contact: it listens for
+ * contacts (and, if allowed, strangers with a contact request), dials
+ * contacts at their last known addresses with exponential backoff, and
+ * moves messages: the outbox goes out whenever a session comes up, an
+ * incoming message is acknowledged only once the store has it on disk,
+ * and a delivered receipt clears the outbox row.
+ */
+
+#define G_LOG_DOMAIN "sotto-peer"
+
+#include "config.h"
+
+#include <string.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <glib/gi18n-lib.h>
+
+#include "sotto-error.h"
+#include "sotto-invite.h"
+#include "sotto-payload.h"
+#include "sotto-peer-service.h"
+#include "sotto-session.h"
+
+typedef struct _Link Link;
+
+struct _SottoPeerService
+{
+  GObject           parent_instance;
+
+  /* owned references */
+  SottoStore       *store;
+  GSettings        *settings;
+  GSocketService   *listener;
+  GSocketClient    *client;
+  GCancellable     *cancellable;
+
+  GHashTable       *links;        /* gint64 contact id → Link */
+  GPtrArray        *handshaking;  /* sessions the peer started, caller not known yet */
+  GPtrArray        *requests;     /* Request */
+
+  guint             port;         /* configured; 0: any */
+  guint             bound_port;
+  char             *intro;
+  guint8            presence;     /* SottoPresence, told to every contact */
+  guint             backoff_base_ms;
+  guint             backoff_max_ms;
+  gboolean          started;
+  gboolean          stopping;
+  guint             prune_source;
+};
+
+struct _Link
+{
+  SottoPeerService *service;      /* unowned: the service owns the link */
+  gint64            contact_id;
+  SottoSession     *session;      /* established, contact mode */
+  SottoSession     *outgoing;     /* our dial, in its handshake */
+  GCancellable     *dial_cancellable;
+  char            **dial_addresses;
+  guint             dial_index;
+
+  guint             attempt;
+  guint             retry_source;
+  gboolean          key_mismatch; /* dial no more until re-verified */
+  gboolean          confirmed;    /* the peer has spoken on the session: it took us */
+
+  /* delivery on the current session */
+  GHashTable       *sent;         /* uid (16 bytes, GBytes) → TRUE */
+  gboolean          flushing;
+  gboolean          flush_again;
+  gboolean          flushed;
+  GByteArray       *receipts;     /* uids to acknowledge, 16 bytes each */
+  guint             receipt_source;
+};
+
+typedef struct
+{
+  SottoPeerRequest *info;
+  SottoSession     *session;      /* may be closed */
+  gboolean          handling;     /* being accepted or blocked */
+} Request;
+
+G_DEFINE_FINAL_TYPE (SottoPeerService, sotto_peer_service, G_TYPE_OBJECT)
+
+enum {
+  CONTACT_ONLINE,
+  CONTACT_OFFLINE,
+  MESSAGE_RECEIVED,
+  MESSAGE_DELIVERED,
+  MESSAGE_READ,
+  KEY_CHANGED,
+  REQUEST_RECEIVED,
+  REQUEST_PENDING,
+  REQUEST_ACCEPTED,
+  TYPING,
+  PRESENCE,
+  SESSION_FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void dial (Link *link);
+static Request *find_request (SottoPeerService *self, const guint8 *public_key, guint *out_index);
+static void schedule_flush (Link *link);
+static void attach_session (SottoPeerService *self, SottoSession *session);
+
+#define SESSION_CONTACT_KEY "sotto-contact-id"
+
+/* -------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------- */
+
+void
+sotto_peer_request_free (SottoPeerRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_free (request->display_name);
+  g_free (request->intro);
+  g_free (request->address);
+  g_free (request);
+}
+
+/* The store lends its contacts; these take a reference for g_autoptr. */
+static SottoContact *
+ref_contact_by_id (SottoStore *store,
+                   gint64      id)
+{
+  SottoContact *contact = sotto_store_get_contact_by_id (store, id);
+
+  return contact != NULL ? g_object_ref (contact) : NULL;
+}
+
+static SottoContact *
+ref_contact_by_key (SottoStore   *store,
+                    const guint8 *key)
+{
+  SottoContact *contact = sotto_store_get_contact_by_key (store, key);
+
+  return contact != NULL ? g_object_ref (contact) : NULL;
+}
+
+static SottoPeerRequest *
+peer_request_copy (const SottoPeerRequest *request)
+{
+  SottoPeerRequest *copy = g_new0 (SottoPeerRequest, 1);
+
+  memcpy (copy->public_key, request->public_key, sizeof copy->public_key);
+  copy->display_name = g_strdup (request->display_name);
+  copy->intro = g_strdup (request->intro);
+  copy->address = g_strdup (request->address);
+  copy->received = request->received;
+  return copy;
+}
+
+static void
+request_free (Request *request)
+{
+  sotto_peer_request_free (request->info);
+  g_clear_object (&request->session);
+  g_free (request);
+}
+
+static gint64
+session_contact_id (SottoSession *session)
+{
+  gint64 *id = g_object_get_data (G_OBJECT (session), SESSION_CONTACT_KEY);
+
+  return id != NULL ? *id : 0;
+}
+
+static void
+set_session_contact_id (SottoSession *session,
+                        gint64        id)
+{
+  g_object_set_data_full (G_OBJECT (session), SESSION_CONTACT_KEY,
+                          g_memdup2 (&id, sizeof id), g_free);
+}
+
+static char *
+format_address (GInetSocketAddress *address,
+                guint               port)
+{
+  g_autofree char *host = NULL;
+
+  if (address == NULL)
+    return NULL;
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+  if (g_inet_address_get_family (g_inet_socket_address_get_address (address)) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[%s]:%u", host, port);
+  return g_strdup_printf ("%s:%u", host, port);
+}
+
+static SottoHello *
+make_hello (SottoPeerService *self)
+{
+  SottoIdentity *identity = sotto_store_get_identity (self->store);
+  SottoHello *hello = g_new0 (SottoHello, 1);
+
+  hello->version = SOTTO_PROTOCOL_VERSION;
+  hello->display_name = g_strdup (sotto_identity_get_display_name (identity));
+  hello->listen_port = (guint16)self->bound_port;
+  hello->capabilities = 0;
+  hello->intro = g_strdup (self->intro != NULL ? self->intro : "");
+  return hello;
+}
+
+static void
+link_free (Link *link)
+{
+  g_clear_handle_id (&link->retry_source, g_source_remove);
+  g_clear_handle_id (&link->receipt_source, g_source_remove);
+  if (link->dial_cancellable != NULL)
+    g_cancellable_cancel (link->dial_cancellable);
+  g_clear_object (&link->dial_cancellable);
+  g_clear_pointer (&link->dial_addresses, g_strfreev);
+  if (link->session != NULL)
+    g_signal_handlers_disconnect_by_data (link->session, link->service);
+  if (link->outgoing != NULL)
+    g_signal_handlers_disconnect_by_data (link->outgoing, link->service);
+  if (link->session != NULL)
+    sotto_session_close (link->session, NULL);
+  if (link->outgoing != NULL)
+    sotto_session_close (link->outgoing, NULL);
+  g_clear_object (&link->session);
+  g_clear_object (&link->outgoing);
+  g_clear_pointer (&link->sent, g_hash_table_unref);
+  g_clear_pointer (&link->receipts, g_byte_array_unref);
+  g_free (link);
+}
+
+static Link *
+link_for (SottoPeerService *self,
+          gint64            contact_id)
+{
+  Link *link = g_hash_table_lookup (self->links, &contact_id);
+
+  if (link == NULL)
+    {
+      link = g_new0 (Link, 1);
+      link->service = self;
+      link->contact_id = contact_id;
+      link->sent = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                          (GDestroyNotify)g_bytes_unref, NULL);
+      link->receipts = g_byte_array_new ();
+      g_hash_table_insert (self->links, &link->contact_id, link);
+    }
+  return link;
+}
+
+static SottoContact *
+link_contact (Link *link)
+{
+  return ref_contact_by_id (link->service->store, link->contact_id);
+}
+
+/* -------------------------------------------------------------------------
+ * Reconnecting
+ * ------------------------------------------------------------------------- */
+
+static gboolean
+on_retry_cb (gpointer user_data)
+{
+  Link *link = user_data;
+
+  link->retry_source = 0;
+  dial (link);
+  return G_SOURCE_REMOVE;
+}
+
+/* Exponential backoff with ±25 % jitter, so that many desktops coming
+ * back after a network outage don't all dial at the same moment. */
+static void
+schedule_retry (Link *link)
+{
+  SottoPeerService *self = link->service;
+  guint64 delay;
+
+  if (self->stopping || !self->started || link->retry_source != 0 || link->key_mismatch)
+    return;
+
+  delay = (guint64)self->backoff_base_ms << MIN (link->attempt, 16u);
+  delay = MIN (delay, self->backoff_max_ms);
+  delay = (guint64)(delay * g_random_double_range (0.75, 1.25));
+  link->attempt++;
+
+  g_debug ("contact %" G_GINT64_FORMAT ": next attempt in %" G_GUINT64_FORMAT " ms",
+           link->contact_id, delay);
+  link->retry_source = g_timeout_add ((guint)MAX (delay, 1), on_retry_cb, link);
+}
+
+/* -------------------------------------------------------------------------
+ * Delivery
+ * ------------------------------------------------------------------------- */
+
+static void
+send_text (Link         *link,
+           SottoMessage *message)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+  g_autoptr (GError) error = NULL;
+  GBytes *uid;
+
+  if (link->session == NULL)
+    return;
+  {
+    g_autoptr (SottoContact) contact = link_contact (link);
+
+    if (contact == NULL || sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED)
+      return;
+  }
+
+  uid = g_bytes_new (sotto_message_get_uid (message), SOTTO_MESSAGE_UID_LEN);
+  if (g_hash_table_contains (link->sent, uid))
+    {
+      g_bytes_unref (uid);
+      return;
+    }
+
+  memcpy (payload->uid, sotto_message_get_uid (message), SOTTO_MESSAGE_UID_LEN);
+  payload->timestamp = sotto_message_get_sent (message);
+  payload->body = g_strdup (sotto_message_get_body (message));
+  if (!sotto_session_send (link->session, payload, &error))
+    {
+      g_debug ("not sent: %s", error->message);
+      g_bytes_unref (uid);
+      return;
+    }
+  g_hash_table_add (link->sent, uid);
+}
+
+typedef struct
+{
+  SottoPeerService *service;
+  gint64            contact_id;
+  SottoSession     *session;
+} FlushData;
+
+static void
+on_outbox_listed_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  FlushData *data = user_data;
+  g_autoptr (SottoPeerService) self = data->service;
+  g_autoptr (SottoSession) session = data->session;
+  g_autoptr (GPtrArray) outbox = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 contact_id = data->contact_id;
+  Link *link;
+
+  g_free (data);
+  outbox = sotto_store_list_outbox_finish (SOTTO_STORE (object), result, &error);
+
+  link = g_hash_table_lookup (self->links, &contact_id);
+  if (link == NULL)
+    return;
+  link->flushing = FALSE;
+
+  /* The session it was listed for may be gone: the next one lists again. */
+  if (link->session != session)
+    {
+      if (link->session != NULL)
+        schedule_flush (link);
+      return;
+    }
+
+  if (outbox == NULL)
+    {
+      g_warning ("can't read the outbox: %s", error->message);
+      return;
+    }
+
+  /* Oldest first: the outbox is in the order messages were written. */
+  for (guint i = 0; i < outbox->len; i++)
+    send_text (link, g_ptr_array_index (outbox, i));
+  link->flushed = TRUE;
+
+  if (link->flush_again)
+    {
+      link->flush_again = FALSE;
+      schedule_flush (link);
+    }
+}
+
+/* Sends what the outbox holds for this contact and this session has not
+ * carried yet. One listing at a time: a request during one runs after it,
+ * so messages always leave in the order they were written. */
+static void
+schedule_flush (Link *link)
+{
+  SottoPeerService *self = link->service;
+  g_autoptr (SottoContact) contact = NULL;
+  FlushData *data;
+
+  if (link->session == NULL || sotto_session_get_mode (link->session) != SOTTO_SESSION_MODE_CONTACT)
+    return;
+  if (link->flushing)
+    {
+      link->flush_again = TRUE;
+      return;
+    }
+  contact = link_contact (link);
+  if (contact == NULL)
+    return;
+  /* Until the user has checked the contact again, nothing goes out; and
+   * until the peer has spoken, we don't know it took our call. */
+  if (sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED || !link->confirmed)
+    return;
+
+  link->flushing = TRUE;
+  data = g_new0 (FlushData, 1);
+  data->service = g_object_ref (self);
+  data->contact_id = link->contact_id;
+  data->session = g_object_ref (link->session);
+  sotto_store_list_outbox_async (self->store, contact, self->cancellable, on_outbox_listed_cb, data);
+}
+
+static gboolean
+on_send_receipts_cb (gpointer user_data)
+{
+  Link *link = user_data;
+  g_autoptr (GError) error = NULL;
+
+  link->receipt_source = 0;
+  while (link->receipts->len > 0 && link->session != NULL)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+      guint n = MIN (link->receipts->len / SOTTO_MESSAGE_UID_LEN, SOTTO_PAYLOAD_MAX_RECEIPT_IDS);
+
+      payload->receipt_state = SOTTO_RECEIPT_DELIVERED;
+      payload->n_ids = n;
+      payload->ids = g_memdup2 (link->receipts->data, (gsize)n * SOTTO_MESSAGE_UID_LEN);
+      if (!sotto_session_send (link->session, payload, &error))
+        {
+          g_debug ("receipt not sent: %s", error->message);
+          break;
+        }
+      g_byte_array_remove_range (link->receipts, 0, n * SOTTO_MESSAGE_UID_LEN);
+    }
+  /* Whatever could not go is not lost: the sender still has those
+   * messages in its outbox and sends them again; we acknowledge the
+   * duplicates then. */
+  g_byte_array_set_size (link->receipts, 0);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Receipts for everything stored in one main loop iteration go out
+ * together, in as few payloads as the limit allows. */
+static void
+queue_receipt (Link         *link,
+               const guint8 *uid)
+{
+  g_byte_array_append (link->receipts, uid, SOTTO_MESSAGE_UID_LEN);
+  if (link->receipt_source == 0)
+    link->receipt_source = g_idle_add (on_send_receipts_cb, link);
+}
+
+typedef struct
+{
+  SottoPeerService *service;
+  gint64            contact_id;
+  SottoSession     *session;
+  guint8            uid[SOTTO_MESSAGE_UID_LEN];
+} IncomingData;
+
+static void
+on_incoming_saved_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  IncomingData *data = user_data;
+  g_autoptr (SottoPeerService) self = data->service;
+  g_autoptr (SottoSession) session = data->session;
+  g_autoptr (SottoMessage) message = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean is_new = FALSE;
+  Link *link;
+
+  message = sotto_store_save_incoming_finish (SOTTO_STORE (object), result, &is_new, &error);
+  if (message == NULL)
+    {
+      /* Not on disk, so not acknowledged: the sender keeps it and tries
+       * again on a later session. A stop cancels quietly; a peer that
+       * reuses one of our ids is at fault, not us. */
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT))
+        g_debug ("incoming message refused: %s", error->message);
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("can't store an incoming message: %s", error->message);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        sotto_session_close (session, error);
+      g_free (data);
+      return;
+    }
+
+  link = g_hash_table_lookup (self->links, &data->contact_id);
+  contact = ref_contact_by_id (self->store, data->contact_id);
+  if (link != NULL)
+    queue_receipt (link, data->uid);
+  if (is_new && contact != NULL)
+    g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, contact, message);
+  g_free (data);
+}
+
+typedef struct
+{
+  SottoPeerService *service;
+  gint64            contact_id;
+  guint8            uid[SOTTO_MESSAGE_UID_LEN];
+} ReceiptData;
+
+static void
+on_marked_delivered_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  ReceiptData *data = user_data;
+  g_autoptr (SottoPeerService) self = data->service;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hex = NULL;
+
+  if (!sotto_store_mark_delivered_finish (SOTTO_STORE (object), result, &error))
+    {
+      /* A receipt for a message we don't have (any more) changes nothing. */
+      g_debug ("receipt not applied: %s",
+               error != NULL ? error->message : "no such message of ours");
+      g_free (data);
+      return;
+    }
+
+  contact = ref_contact_by_id (self->store, data->contact_id);
+  hex = sodium_bin2hex (g_malloc (SOTTO_MESSAGE_UID_LEN * 2 + 1), SOTTO_MESSAGE_UID_LEN * 2 + 1,
+                        data->uid, SOTTO_MESSAGE_UID_LEN);
+  if (contact != NULL)
+    g_signal_emit (self, signals[MESSAGE_DELIVERED], 0, contact, hex);
+  g_free (data);
+}
+
+/* -------------------------------------------------------------------------
+ * Session events
+ * ------------------------------------------------------------------------- */
+
+static void
+on_payload_received_cb (SottoSession *session,
+                        gpointer      payload_ptr,
+                        gpointer      user_data)
+{
+  SottoPeerService *self = user_data;
+  const SottoPayload *payload = payload_ptr;
+  gint64 contact_id = session_contact_id (session);
+  g_autoptr (SottoContact) contact = ref_contact_by_id (self->store, contact_id);
+  Link *link = g_hash_table_lookup (self->links, &contact_id);
+
+  if (contact == NULL || link == NULL || link->session != session)
+    return;
+
+  if (!link->confirmed)
+    {
+      link->confirmed = TRUE;
+      g_signal_emit (self, signals[CONTACT_ONLINE], 0, contact);
+      schedule_flush (link);
+    }
+
+  switch (payload->kind)
+    {
+    case SOTTO_PAYLOAD_TEXT:
+      {
+        IncomingData *data = g_new0 (IncomingData, 1);
+
+        data->service = g_object_ref (self);
+        data->contact_id = contact_id;
+        data->session = g_object_ref (session);
+        memcpy (data->uid, payload->uid, SOTTO_MESSAGE_UID_LEN);
+        sotto_store_save_incoming_async (self->store, contact, payload->uid, payload->timestamp,
+                                         payload->body, self->cancellable, on_incoming_saved_cb,
+                                         data);
+      }
+      break;
+
+    case SOTTO_PAYLOAD_RECEIPT:
+      for (guint i = 0; i < payload->n_ids; i++)
+        {
+          const guint8 *uid = payload->ids + (gsize)i * SOTTO_MESSAGE_UID_LEN;
+
+          if (payload->receipt_state == SOTTO_RECEIPT_DELIVERED)
+            {
+              ReceiptData *data = g_new0 (ReceiptData, 1);
+
+              data->service = g_object_ref (self);
+              data->contact_id = contact_id;
+              memcpy (data->uid, uid, SOTTO_MESSAGE_UID_LEN);
+              sotto_store_mark_delivered_async (self->store, contact, uid, self->cancellable,
+                                                on_marked_delivered_cb, data);
+            }
+          else
+            {
+              g_autofree char *hex = g_malloc (SOTTO_MESSAGE_UID_LEN * 2 + 1);
+
+              sodium_bin2hex (hex, SOTTO_MESSAGE_UID_LEN * 2 + 1, uid, SOTTO_MESSAGE_UID_LEN);
+              g_signal_emit (self, signals[MESSAGE_READ], 0, contact, hex);
+            }
+        }
+      break;
+
+    case SOTTO_PAYLOAD_TYPING:
+      g_signal_emit (self, signals[TYPING], 0, contact, payload->typing);
+      break;
+
+    case SOTTO_PAYLOAD_PRESENCE:
+      g_signal_emit (self, signals[PRESENCE], 0, contact, (guint)payload->presence);
+      break;
+
+    case SOTTO_PAYLOAD_REQUEST_STATE:
+      if (payload->request_state == SOTTO_REQUEST_PENDING)
+        g_signal_emit (self, signals[REQUEST_PENDING], 0, contact);
+      else
+        {
+          /* Whatever we sent while we were a request was dropped: again. */
+          g_hash_table_remove_all (link->sent);
+          g_signal_emit (self, signals[REQUEST_ACCEPTED], 0, contact);
+          schedule_flush (link);
+        }
+      break;
+
+    default:
+      break;
+    }
+}
+
+static void
+learn_address (SottoPeerService *self,
+               SottoContact     *contact,
+               SottoSession     *session)
+{
+  g_autoptr (GInetSocketAddress) remote = sotto_session_get_remote_address (session);
+  const SottoHello *hello = sotto_session_get_remote_hello (session);
+  const char * const *known = sotto_contact_get_addresses (contact);
+  g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
+  g_autofree char *address = NULL;
+
+  if (remote == NULL || hello == NULL || hello->listen_port == 0)
+    return;
+  address = format_address (remote, hello->listen_port);
+  if (address == NULL || !sotto_invite_address_validate (address, NULL))
+    return;
+  if (known != NULL && known[0] != NULL && g_str_equal (known[0], address))
+    return;
+
+  /* Most recent first, without repeats, within the limit. */
+  g_ptr_array_add (addresses, address);
+  for (guint i = 0; known != NULL && known[i] != NULL; i++)
+    if (!g_str_equal (known[i], address) && addresses->len < SOTTO_INVITE_MAX_ADDRESSES)
+      g_ptr_array_add (addresses, (gpointer)known[i]);
+  g_ptr_array_add (addresses, NULL);
+
+  sotto_store_set_contact_addresses_async (self->store, contact,
+                                           (const char * const *)addresses->pdata,
+                                           NULL, NULL, NULL);
+}
+
+/* Which of two sessions for one contact both ends keep: the one whose
+ * initiator has the smaller key, when both came up together; otherwise
+ * the newer one (the peer evidently gave up on the older). */
+static gboolean
+keep_new_session (SottoPeerService *self,
+                  SottoSession     *old,
+                  SottoSession     *new)
+{
+  const guint8 *own = sotto_identity_get_public_key (sotto_store_get_identity (self->store));
+  const guint8 *old_initiator;
+  const guint8 *new_initiator;
+  gint64 apart = sotto_session_get_established_time (new) - sotto_session_get_established_time (old);
+
+  if (apart > (gint64)SOTTO_PEER_TIE_WINDOW_MS * 1000)
+    return TRUE;
+
+  old_initiator = sotto_session_is_initiator (old) ? own : sotto_session_get_remote_key (old);
+  new_initiator = sotto_session_is_initiator (new) ? own : sotto_session_get_remote_key (new);
+  /* The same initiator twice: it dials only when it has no session, so
+   * it lost the old one and we have not noticed yet. */
+  return memcmp (new_initiator, old_initiator, SOTTO_KEY_LEN) <= 0;
+}
+
+static void
+on_session_established_cb (SottoSession *session,
+                           gpointer      user_data)
+{
+  attach_session (SOTTO_PEER_SERVICE (user_data), session);
+}
+
+static void
+on_session_closed_cb (SottoSession *session,
+                      const GError *reason,
+                      gpointer      user_data)
+{
+  SottoPeerService *self = user_data;
+  g_autoptr (SottoSession) hold = g_object_ref (session);
+  gint64 contact_id = session_contact_id (session);
+  g_autoptr (SottoContact) contact = contact_id != 0
+                                     ? ref_contact_by_id (self->store, contact_id)
+                                     : NULL;
+  Link *link = contact_id != 0 ? g_hash_table_lookup (self->links, &contact_id) : NULL;
+
+  g_signal_handlers_disconnect_by_data (session, self);
+  g_ptr_array_remove (self->handshaking, session);
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      Request *request = g_ptr_array_index (self->requests, i);
+
+      if (request->session == session)
+        g_clear_object (&request->session);
+    }
+
+  if (link != NULL && link->session == session)
+    {
+      gboolean was_online = link->confirmed;
+
+      g_clear_object (&link->session);
+      g_hash_table_remove_all (link->sent);
+      link->flushed = FALSE;
+      link->confirmed = FALSE;
+      /* A call the peer hung up on before it said anything was refused,
+       * not a contact going offline. */
+      if (contact != NULL)
+        g_signal_emit (self, signals[was_online ? CONTACT_OFFLINE : SESSION_FAILED], 0,
+                       contact, reason);
+      schedule_retry (link);
+      return;
+    }
+
+  if (link != NULL && link->outgoing == session)
+    {
+      g_clear_object (&link->outgoing);
+      if (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH) &&
+          contact != NULL)
+        {
+          g_autoptr (GBytes) key = g_bytes_new (sotto_session_get_remote_key (session), SOTTO_KEY_LEN);
+
+          /* Nothing more goes to this contact until the user has checked
+           * the new key: no dialling, and the contact is marked. */
+          link->key_mismatch = TRUE;
+          sotto_store_update_contact_async (self->store, contact, NULL, -1,
+                                            SOTTO_VERIFICATION_KEY_CHANGED, NULL, NULL, NULL);
+          g_signal_emit (self, signals[KEY_CHANGED], 0, contact, key);
+        }
+      g_signal_emit (self, signals[SESSION_FAILED], 0, contact, reason);
+      if (link->session == NULL)
+        schedule_retry (link);
+      return;
+    }
+
+  /* A session that never became one: an incoming handshake that failed or
+   * was refused, or a duplicate we closed. */
+  g_signal_emit (self, signals[SESSION_FAILED], 0, contact, reason);
+}
+
+static void
+watch_session (SottoPeerService *self,
+               SottoSession     *session)
+{
+  g_signal_connect (session, "established", G_CALLBACK (on_session_established_cb), self);
+  g_signal_connect (session, "payload-received", G_CALLBACK (on_payload_received_cb), self);
+  g_signal_connect (session, "closed", G_CALLBACK (on_session_closed_cb), self);
+}
+
+static void
+send_presence (Link *link)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_PRESENCE);
+  g_autoptr (GError) error = NULL;
+
+  if (link->session == NULL || sotto_session_get_mode (link->session) != SOTTO_SESSION_MODE_CONTACT)
+    return;
+  payload->presence = link->service->presence;
+  if (!sotto_session_send (link->session, payload, &error))
+    g_debug ("presence not sent: %s", error->message);
+}
+
+static void
+attach_session (SottoPeerService *self,
+                SottoSession     *session)
+{
+  g_autoptr (SottoContact) contact = NULL;
+  Link *link;
+
+  g_ptr_array_remove (self->handshaking, session);  /* the array holds a ref: keep ours */
+
+  if (sotto_session_get_mode (session) == SOTTO_SESSION_MODE_REQUEST)
+    return;
+
+  /* Blocked while our dial was on its way (as a blocked request is: added
+   * as a contact, then blocked): no session. */
+  contact = ref_contact_by_key (self->store, sotto_session_get_remote_key (session));
+  if (contact == NULL || sotto_contact_get_blocked (contact))
+    {
+      sotto_session_close (session, NULL);
+      return;
+    }
+  set_session_contact_id (session, sotto_contact_get_id (contact));
+  link = link_for (self, sotto_contact_get_id (contact));
+  if (link->outgoing == session)
+    g_clear_object (&link->outgoing);
+
+  if (link->session != NULL)
+    {
+      SottoSession *old = link->session;
+      g_autoptr (GError) reason = g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED,
+                                                       "a second session to the same contact");
+
+      if (!keep_new_session (self, old, session))
+        {
+          sotto_session_close (session, reason);
+          return;
+        }
+      /* The old one goes quietly: the contact stays online. */
+      link->session = NULL;
+      g_signal_handlers_disconnect_by_data (old, self);
+      sotto_session_close (old, reason);
+      g_object_unref (old);
+    }
+
+  link->session = g_object_ref (session);
+  link->attempt = 0;
+  link->flushed = FALSE;
+  g_hash_table_remove_all (link->sent);
+  g_clear_handle_id (&link->retry_source, g_source_remove);
+
+  if (!sotto_session_is_initiator (session))
+    learn_address (self, contact, session);
+
+  /* Our first word on every contact session (PROTOCOL.md, "Trust"). */
+  send_presence (link);
+
+  /* The responder took the call when it let the session come up; the
+   * initiator knows only once the responder speaks: XX finishes on our
+   * side before the responder has seen who we are. */
+  link->confirmed = !sotto_session_is_initiator (session);
+  if (link->confirmed)
+    {
+      g_signal_emit (self, signals[CONTACT_ONLINE], 0, contact);
+      schedule_flush (link);
+    }
+}
+
+/* Who may talk to us: decided when the caller's key is known. */
+static SottoSessionMode
+authenticate_cb (SottoSession     *session,
+                 const guint8     *remote_key,
+                 const SottoHello *hello,
+                 gpointer          user_data)
+{
+  SottoPeerService *self = user_data;
+  g_autoptr (SottoContact) contact = ref_contact_by_key (self->store, remote_key);
+  const guint8 *own = sotto_identity_get_public_key (sotto_store_get_identity (self->store));
+  g_autoptr (GInetSocketAddress) remote = NULL;
+  SottoPeerRequest info = { 0 };
+  Request *request;
+
+  if (sodium_memcmp (remote_key, own, SOTTO_KEY_LEN) == 0)
+    return SOTTO_SESSION_MODE_REFUSE;
+
+  if (contact != NULL)
+    {
+      set_session_contact_id (session, sotto_contact_get_id (contact));
+      return sotto_contact_get_blocked (contact) ? SOTTO_SESSION_MODE_REFUSE
+                                                 : SOTTO_SESSION_MODE_CONTACT;
+    }
+
+  if (!g_settings_get_boolean (self->settings, "allow-contact-requests"))
+    return SOTTO_SESSION_MODE_REFUSE;
+
+  /* A stranger: one request per key, the latest session kept. */
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      request = g_ptr_array_index (self->requests, i);
+      if (sodium_memcmp (request->info->public_key, remote_key, SOTTO_KEY_LEN) == 0)
+        {
+          if (request->session != NULL && request->session != session)
+            sotto_session_close (request->session, NULL);
+          g_set_object (&request->session, session);
+          return SOTTO_SESSION_MODE_REQUEST;
+        }
+    }
+  if (self->requests->len >= SOTTO_PEER_MAX_REQUESTS)
+    return SOTTO_SESSION_MODE_REFUSE;
+
+  remote = sotto_session_get_remote_address (session);
+  memcpy (info.public_key, remote_key, SOTTO_KEY_LEN);
+  info.display_name = hello->display_name;
+  info.intro = hello->intro;
+  info.address = format_address (remote, hello->listen_port != 0 ? hello->listen_port
+                                                                  : g_inet_socket_address_get_port (remote));
+  info.received = g_get_real_time ();
+
+  request = g_new0 (Request, 1);
+  request->info = peer_request_copy (&info);
+  request->session = g_object_ref (session);
+  g_ptr_array_add (self->requests, request);
+  g_free (info.address);
+
+  g_signal_emit (self, signals[REQUEST_RECEIVED], 0, request->info);
+  return SOTTO_SESSION_MODE_REQUEST;
+}
+
+static gboolean
+on_incoming_cb (GSocketService    *service,
+                GSocketConnection *connection,
+                GObject           *source,
+                gpointer           user_data)
+{
+  SottoPeerService *self = user_data;
+  g_autoptr (SottoHello) hello = make_hello (self);
+  SottoSession *session;
+
+  if (self->stopping)
+    return FALSE;
+
+  session = sotto_session_new (G_IO_STREAM (connection), sotto_store_get_identity (self->store),
+                               hello, NULL);
+  sotto_session_set_auth_func (session, authenticate_cb, self);
+  watch_session (self, session);
+  g_ptr_array_add (self->handshaking, session);
+  sotto_session_start (session);
+
+  return TRUE;
+}
+
+/* -------------------------------------------------------------------------
+ * Dialling
+ * ------------------------------------------------------------------------- */
+
+static void try_next_address (Link *link);
+
+typedef struct
+{
+  SottoPeerService *service;
+  gint64            contact_id;
+  GCancellable     *cancellable;
+} DialData;
+
+static void
+on_connected_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  DialData *data = user_data;
+  g_autoptr (SottoPeerService) self = data->service;
+  g_autoptr (GCancellable) cancellable = data->cancellable;
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoHello) hello = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 contact_id = data->contact_id;
+  Link *link;
+
+  g_free (data);
+  connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (object), result, &error);
+  if (g_cancellable_is_cancelled (cancellable))
+    return;
+
+  link = g_hash_table_lookup (self->links, &contact_id);
+  contact = ref_contact_by_id (self->store, contact_id);
+  if (link == NULL || contact == NULL)
+    return;
+
+  if (connection == NULL)
+    {
+      g_debug ("dialling %s failed: %s", link->dial_addresses[link->dial_index], error->message);
+      link->dial_index++;
+      try_next_address (link);
+      return;
+    }
+
+  g_clear_object (&link->dial_cancellable);
+  g_clear_pointer (&link->dial_addresses, g_strfreev);
+
+  /* Someone may have called us meanwhile. */
+  if (link->session != NULL)
+    return;
+
+  /* The connect timeout must not linger as an I/O timeout. */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
+
+  hello = make_hello (self);
+  link->outgoing = sotto_session_new (G_IO_STREAM (connection),
+                                      sotto_store_get_identity (self->store), hello,
+                                      sotto_contact_get_public_key (contact));
+  set_session_contact_id (link->outgoing, contact_id);
+  watch_session (self, link->outgoing);
+  sotto_session_start (link->outgoing);
+}
+
+static void
+try_next_address (Link *link)
+{
+  SottoPeerService *self = link->service;
+  DialData *data;
+
+  if (link->dial_addresses == NULL || link->dial_addresses[link->dial_index] == NULL)
+    {
+      g_clear_object (&link->dial_cancellable);
+      g_clear_pointer (&link->dial_addresses, g_strfreev);
+      schedule_retry (link);
+      return;
+    }
+
+  data = g_new0 (DialData, 1);
+  data->service = g_object_ref (self);
+  data->contact_id = link->contact_id;
+  data->cancellable = g_object_ref (link->dial_cancellable);
+  g_socket_client_connect_to_host_async (self->client, link->dial_addresses[link->dial_index],
+                                         SOTTO_PEER_DEFAULT_PORT, link->dial_cancellable,
+                                         on_connected_cb, data);
+}
+
+static void
+dial (Link *link)
+{
+  SottoPeerService *self = link->service;
+  g_autoptr (SottoContact) contact = link_contact (link);
+  const char * const *addresses;
+
+  if (!self->started || self->stopping || contact == NULL)
+    return;
+  if (link->session != NULL || link->outgoing != NULL || link->dial_cancellable != NULL)
+    return;
+  if (sotto_contact_get_blocked (contact) || link->key_mismatch ||
+      sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED)
+    return;
+  /* A stranger whose request is being accepted or blocked: their own
+   * session is the one to keep, or none is wanted. */
+  if (find_request (self, sotto_contact_get_public_key (contact), NULL) != NULL)
+    return;
+
+  addresses = sotto_contact_get_addresses (contact);
+  if (addresses == NULL || addresses[0] == NULL)
+    return;
+
+  g_clear_handle_id (&link->retry_source, g_source_remove);
+  link->dial_cancellable = g_cancellable_new ();
+  link->dial_addresses = g_strdupv ((char **)addresses);
+  link->dial_index = 0;
+  try_next_address (link);
+}
+
+/* -------------------------------------------------------------------------
+ * Contacts changing
+ * ------------------------------------------------------------------------- */
+
+static void
+on_contact_notify_cb (SottoContact *contact,
+                      GParamSpec   *pspec,
+                      gpointer      user_data)
+{
+  SottoPeerService *self = user_data;
+  gint64 id = sotto_contact_get_id (contact);
+  Link *link = link_for (self, id);
+
+  if (sotto_contact_get_blocked (contact))
+    {
+      if (link->session != NULL)
+        sotto_session_close (link->session, NULL);
+      return;
+    }
+
+  if (sotto_contact_get_verification (contact) != SOTTO_VERIFICATION_KEY_CHANGED)
+    link->key_mismatch = FALSE;
+
+  if (link->session == NULL)
+    dial (link);
+  else
+    schedule_flush (link);  /* held while the key was in doubt */
+}
+
+static void
+watch_contact (SottoPeerService *self,
+               SottoContact     *contact)
+{
+  g_signal_handlers_disconnect_by_func (contact, on_contact_notify_cb, self);
+  g_signal_connect_object (contact, "notify::blocked", G_CALLBACK (on_contact_notify_cb), self, 0);
+  g_signal_connect_object (contact, "notify::verification", G_CALLBACK (on_contact_notify_cb), self, 0);
+  g_signal_connect_object (contact, "notify::addresses", G_CALLBACK (on_contact_notify_cb), self, 0);
+}
+
+/* A stranger waiting in a request session who has just been added as a
+ * contact (by `add` with their invite, not by accepting the request):
+ * the session becomes a contact session, as on accepting. */
+static void
+promote_request (SottoPeerService *self,
+                 SottoContact     *contact)
+{
+  guint index = 0;
+  Request *request = find_request (self, sotto_contact_get_public_key (contact), &index);
+  g_autoptr (SottoSession) session = NULL;
+
+  if (request == NULL || request->handling || sotto_contact_get_blocked (contact))
+    return;
+  session = request->session != NULL ? g_object_ref (request->session) : NULL;
+  g_ptr_array_remove_index (self->requests, index);
+  if (session != NULL && sotto_session_is_established (session))
+    {
+      set_session_contact_id (session, sotto_contact_get_id (contact));
+      sotto_session_set_mode (session, SOTTO_SESSION_MODE_CONTACT);
+      attach_session (self, session);
+    }
+}
+
+static gboolean
+on_prune_links_cb (gpointer user_data)
+{
+  SottoPeerService *self = user_data;
+  GHashTableIter iter;
+  Link *link;
+
+  self->prune_source = 0;
+  g_hash_table_iter_init (&iter, self->links);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
+    {
+      g_autoptr (SottoContact) contact = link_contact (link);
+
+      if (contact == NULL)
+        g_hash_table_iter_remove (&iter);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_contacts_changed_cb (GListModel *model,
+                        guint       position,
+                        guint       removed,
+                        guint       added,
+                        gpointer    user_data)
+{
+  SottoPeerService *self = user_data;
+
+  /* Links of contacts that are gone. Not now: the store moves an updated
+   * contact by taking it out and putting it back, and its session must
+   * survive that. */
+  if (removed > 0 && self->prune_source == 0)
+    self->prune_source = g_idle_add (on_prune_links_cb, self);
+
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (model, i);
+
+      watch_contact (self, contact);
+      promote_request (self, contact);
+      dial (link_for (self, sotto_contact_get_id (contact)));
+    }
+}
+
+/* -------------------------------------------------------------------------
+ * GObject
+ * ------------------------------------------------------------------------- */
+
+static void
+sotto_peer_service_dispose (GObject *object)
+{
+  SottoPeerService *self = SOTTO_PEER_SERVICE (object);
+
+  sotto_peer_service_stop (self);
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (sotto_peer_service_parent_class)->dispose (object);
+}
+
+static void
+sotto_peer_service_finalize (GObject *object)
+{
+  SottoPeerService *self = SOTTO_PEER_SERVICE (object);
+
+  g_clear_pointer (&self->links, g_hash_table_unref);
+  g_clear_pointer (&self->handshaking, g_ptr_array_unref);
+  g_clear_pointer (&self->requests, g_ptr_array_unref);
+  g_clear_object (&self->listener);
+  g_clear_object (&self->client);
+  g_clear_object (&self->cancellable);
+  g_free (self->intro);
+
+  G_OBJECT_CLASS (sotto_peer_service_parent_class)->finalize (object);
+}
+
+static void
+sotto_peer_service_class_init (SottoPeerServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GType type = G_TYPE_FROM_CLASS (klass);
+
+  object_class->dispose = sotto_peer_service_dispose;
+  object_class->finalize = sotto_peer_service_finalize;
+
+  signals[CONTACT_ONLINE] =
+    g_signal_new ("contact-online", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONTACT);
+  signals[CONTACT_OFFLINE] =
+    g_signal_new ("contact-offline", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_ERROR);
+  signals[MESSAGE_RECEIVED] =
+    g_signal_new ("message-received", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, SOTTO_TYPE_MESSAGE);
+  signals[MESSAGE_DELIVERED] =
+    g_signal_new ("message-delivered", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_STRING);
+  signals[MESSAGE_READ] =
+    g_signal_new ("message-read", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_STRING);
+  signals[KEY_CHANGED] =
+    g_signal_new ("key-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_BYTES);
+  signals[REQUEST_RECEIVED] =
+    g_signal_new ("request-received", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[REQUEST_PENDING] =
+    g_signal_new ("request-pending", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONTACT);
+  signals[REQUEST_ACCEPTED] =
+    g_signal_new ("request-accepted", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONTACT);
+  signals[TYPING] =
+    g_signal_new ("typing", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_BOOLEAN);
+  signals[PRESENCE] =
+    g_signal_new ("presence", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_UINT);
+  /**
+   * SottoPeerService::session-failed:
+   * @contact: (nullable): the contact, if known
+   * @reason: why
+   *
+   * A connection ended before it became a session, or was refused.
+   */
+  signals[SESSION_FAILED] =
+    g_signal_new ("session-failed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_ERROR);
+}
+
+static void
+sotto_peer_service_init (SottoPeerService *self)
+{
+  self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)link_free);
+  self->handshaking = g_ptr_array_new_with_free_func (g_object_unref);
+  self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)request_free);
+  self->cancellable = g_cancellable_new ();
+  self->presence = SOTTO_PRESENCE_AVAILABLE;
+  self->backoff_base_ms = SOTTO_PEER_BACKOFF_BASE_MS;
+  self->backoff_max_ms = SOTTO_PEER_BACKOFF_MAX_MS;
+  self->port = SOTTO_PEER_DEFAULT_PORT;
+  self->client = g_socket_client_new ();
+  g_socket_client_set_timeout (self->client, SOTTO_PEER_CONNECT_TIMEOUT_S);
+  /* Colleagues are reached directly on the office network, never through
+   * a proxy that would see who talks to whom. */
+  g_socket_client_set_enable_proxy (self->client, FALSE);
+}
+
+/* -------------------------------------------------------------------------
+ * Public API
+ * ------------------------------------------------------------------------- */
+
+/**
+ * sotto_peer_service_new:
+ * @settings: the application's settings: `listen-port`,
+ *   `allow-contact-requests`
+ */
+SottoPeerService *
+sotto_peer_service_new (SottoStore *store,
+                        GSettings  *settings)
+{
+  SottoPeerService *self;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  self = g_object_new (SOTTO_TYPE_PEER_SERVICE, NULL);
+  self->store = g_object_ref (store);
+  self->settings = g_object_ref (settings);
+  self->port = (guint)g_settings_get_int (settings, "listen-port");
+
+  return self;
+}
+
+/**
+ * sotto_peer_service_set_port:
+ * @port: 1–65535, or 0 for any free port (see sotto_peer_service_get_port())
+ *
+ * Overrides the `listen-port` setting; before sotto_peer_service_start().
+ */
+void
+sotto_peer_service_set_port (SottoPeerService *self,
+                             guint             port)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (port <= 65535);
+  g_return_if_fail (!self->started);
+
+  self->port = port;
+}
+
+/**
+ * sotto_peer_service_set_intro:
+ *
+ * The introduction sent with our hello: what a colleague who has not added
+ * us yet sees in our contact request.
+ */
+void
+sotto_peer_service_set_intro (SottoPeerService *self,
+                              const char       *intro)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (intro == NULL || sotto_intro_validate (intro, NULL));
+
+  g_free (self->intro);
+  self->intro = g_strdup (intro);
+}
+
+/**
+ * sotto_peer_service_set_backoff:
+ *
+ * For tests: the first retry delay and the longest.
+ */
+void
+sotto_peer_service_set_backoff (SottoPeerService *self,
+                                guint             base_ms,
+                                guint             max_ms)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (base_ms > 0 && max_ms >= base_ms);
+
+  self->backoff_base_ms = base_ms;
+  self->backoff_max_ms = max_ms;
+}
+
+/**
+ * sotto_peer_service_start:
+ *
+ * Listens on the port (all interfaces) and dials every contact.
+ */
+gboolean
+sotto_peer_service_start (SottoPeerService  *self,
+                          GError           **error)
+{
+  GListModel *contacts;
+  guint n;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
+  g_return_val_if_fail (!self->started, FALSE);
+
+  self->listener = g_socket_service_new ();
+  if (self->port == 0)
+    {
+      self->bound_port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (self->listener),
+                                                              NULL, error);
+      if (self->bound_port == 0)
+        {
+          g_clear_object (&self->listener);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!g_socket_listener_add_inet_port (G_SOCKET_LISTENER (self->listener), (guint16)self->port,
+                                            NULL, &local_error))
+        {
+          g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                       _("Can’t listen on port %u: %s"), self->port, local_error->message);
+          g_clear_object (&self->listener);
+          return FALSE;
+        }
+      self->bound_port = self->port;
+    }
+  g_signal_connect (self->listener, "incoming", G_CALLBACK (on_incoming_cb), self);
+  g_socket_service_start (self->listener);
+  self->started = TRUE;
+
+  contacts = sotto_store_get_contacts (self->store);
+  g_signal_connect_object (contacts, "items-changed", G_CALLBACK (on_contacts_changed_cb), self, 0);
+  n = g_list_model_get_n_items (contacts);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (contacts, i);
+
+      watch_contact (self, contact);
+      dial (link_for (self, sotto_contact_get_id (contact)));
+    }
+
+  return TRUE;
+}
+
+/**
+ * sotto_peer_service_stop:
+ *
+ * Closes every session and stops listening and dialling. Queued messages
+ * stay in the outbox for the next start.
+ */
+void
+sotto_peer_service_stop (SottoPeerService *self)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+
+  if (!self->started || self->stopping)
+    return;
+  self->stopping = TRUE;
+
+  /* What this run had under way ends; a later start gets a fresh one. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_clear_handle_id (&self->prune_source, g_source_remove);
+  if (self->listener != NULL)
+    {
+      g_socket_service_stop (self->listener);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->listener));
+      g_signal_handlers_disconnect_by_data (self->listener, self);
+      g_clear_object (&self->listener);
+    }
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_func (sotto_store_get_contacts (self->store),
+                                          on_contacts_changed_cb, self);
+
+  g_hash_table_remove_all (self->links);
+  while (self->handshaking->len > 0)
+    {
+      SottoSession *session = g_object_ref (g_ptr_array_index (self->handshaking, 0));
+
+      g_signal_handlers_disconnect_by_data (session, self);
+      g_ptr_array_remove_index (self->handshaking, 0);
+      sotto_session_close (session, NULL);
+      g_object_unref (session);
+    }
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      Request *request = g_ptr_array_index (self->requests, i);
+
+      if (request->session != NULL)
+        {
+          g_signal_handlers_disconnect_by_data (request->session, self);
+          sotto_session_close (request->session, NULL);
+        }
+    }
+  g_ptr_array_set_size (self->requests, 0);
+  self->started = FALSE;
+  self->stopping = FALSE;
+}
+
+/**
+ * sotto_peer_service_get_port:
+ *
+ * Returns: the port we listen on, 0 when not started
+ */
+guint
+sotto_peer_service_get_port (SottoPeerService *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
+  return self->started ? self->bound_port : 0;
+}
+
+SottoStore *
+sotto_peer_service_get_store (SottoPeerService *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), NULL);
+  return self->store;
+}
+
+gboolean
+sotto_peer_service_is_online (SottoPeerService *self,
+                              SottoContact     *contact)
+{
+  gint64 id;
+  Link *link;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
+  g_return_val_if_fail (SOTTO_IS_CONTACT (contact), FALSE);
+
+  id = sotto_contact_get_id (contact);
+  link = g_hash_table_lookup (self->links, &id);
+  return link != NULL && link->session != NULL && link->confirmed;
+}
+
+/**
+ * sotto_peer_service_connect:
+ *
+ * Dials the contact now, without waiting for the backoff.
+ */
+void
+sotto_peer_service_connect (SottoPeerService *self,
+                            SottoContact     *contact)
+{
+  Link *link;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  link = link_for (self, sotto_contact_get_id (contact));
+  link->attempt = 0;
+  g_clear_handle_id (&link->retry_source, g_source_remove);
+  dial (link);
+}
+
+/**
+ * sotto_peer_service_deliver:
+ *
+ * Sends what the contact's outbox holds, now if connected, else dials:
+ * for messages queued by someone else (another process's `send`).
+ */
+void
+sotto_peer_service_deliver (SottoPeerService *self,
+                            SottoContact     *contact)
+{
+  Link *link;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  link = link_for (self, sotto_contact_get_id (contact));
+  if (link->session != NULL)
+    schedule_flush (link);
+  else
+    sotto_peer_service_connect (self, contact);
+}
+
+static void
+on_queued_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SottoPeerService *self = g_task_get_source_object (task);
+  SottoContact *contact = g_task_get_task_data (task);
+  g_autoptr (SottoMessage) message = NULL;
+  GError *error = NULL;
+  Link *link;
+
+  message = sotto_store_queue_message_finish (SOTTO_STORE (object), result, &error);
+  if (message == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* On disk: now it may leave. Straight away when the outbox has been
+   * sent on this session and nothing is being listed (so nothing older
+   * can be behind it); otherwise through the outbox. */
+  link = link_for (self, sotto_contact_get_id (contact));
+  if (link->session != NULL && link->flushed && !link->flushing)
+    send_text (link, message);
+  else
+    sotto_peer_service_deliver (self, contact);
+
+  g_task_return_pointer (task, g_steal_pointer (&message), g_object_unref);
+}
+
+/**
+ * sotto_peer_service_send_async:
+ *
+ * Writes the message to the outbox, then sends it if the contact is
+ * online. Completes once the message is on disk.
+ */
+void
+sotto_peer_service_send_async (SottoPeerService    *self,
+                               SottoContact        *contact,
+                               const char          *body,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_peer_service_send_async);
+  g_task_set_task_data (task, g_object_ref (contact), g_object_unref);
+  sotto_store_queue_message_async (self->store, contact, body, cancellable, on_queued_cb, task);
+}
+
+SottoMessage *
+sotto_peer_service_send_finish (SottoPeerService  *self,
+                                GAsyncResult      *result,
+                                GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * sotto_peer_service_send_typing:
+ *
+ * Tells the contact we are typing, if it is online and the `send-typing`
+ * setting allows.
+ */
+gboolean
+sotto_peer_service_send_typing (SottoPeerService *self,
+                                SottoContact     *contact,
+                                gboolean          typing)
+{
+  g_autoptr (SottoPayload) payload = NULL;
+  gint64 id;
+  Link *link;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
+  g_return_val_if_fail (SOTTO_IS_CONTACT (contact), FALSE);
+
+  if (!g_settings_get_boolean (self->settings, "send-typing"))
+    return FALSE;
+  id = sotto_contact_get_id (contact);
+  link = g_hash_table_lookup (self->links, &id);
+  if (link == NULL || link->session == NULL)
+    return FALSE;
+
+  payload = sotto_payload_new (SOTTO_PAYLOAD_TYPING);
+  payload->typing = typing;
+  return sotto_session_send (link->session, payload, NULL);
+}
+
+/**
+ * sotto_peer_service_list_requests:
+ *
+ * Returns: (transfer container) (element-type SottoPeerRequest): the
+ *   contact requests waiting, oldest first
+ */
+GPtrArray *
+sotto_peer_service_list_requests (SottoPeerService *self)
+{
+  GPtrArray *list;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), NULL);
+
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify)sotto_peer_request_free);
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      Request *request = g_ptr_array_index (self->requests, i);
+
+      g_ptr_array_add (list, peer_request_copy (request->info));
+    }
+  return list;
+}
+
+static Request *
+find_request (SottoPeerService *self,
+              const guint8     *public_key,
+              guint            *out_index)
+{
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      Request *request = g_ptr_array_index (self->requests, i);
+
+      if (sodium_memcmp (request->info->public_key, public_key, SOTTO_KEY_LEN) == 0)
+        {
+          if (out_index != NULL)
+            *out_index = i;
+          return request;
+        }
+    }
+  return NULL;
+}
+
+static void
+on_request_blocked_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_request_contact_added_cb (GObject      *object,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SottoPeerService *self = g_task_get_source_object (task);
+  g_autoptr (SottoContact) contact = NULL;
+  GError *error = NULL;
+  Request *request;
+  guint index = 0;
+
+  gboolean block = GPOINTER_TO_INT (g_task_get_task_data (task));
+
+  contact = sotto_store_add_contact_finish (SOTTO_STORE (object), result, &error);
+  if (contact == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* A blocked stranger becomes a blocked contact: refused from now on,
+   * and their session ends. */
+  if (block)
+    {
+      request = find_request (self, sotto_contact_get_public_key (contact), &index);
+      if (request != NULL)
+        {
+          if (request->session != NULL)
+            sotto_session_close (request->session, NULL);
+          g_ptr_array_remove_index (self->requests, index);
+        }
+      sotto_store_update_contact_async (self->store, contact, NULL, 1, -1, NULL,
+                                        on_request_blocked_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  /* If the stranger is still connected, the session becomes a contact
+   * session and the caller learns it is welcome now. */
+  request = find_request (self, sotto_contact_get_public_key (contact), &index);
+  if (request != NULL)
+    {
+      SottoSession *session = request->session != NULL ? g_object_ref (request->session) : NULL;
+
+      g_ptr_array_remove_index (self->requests, index);
+      if (session != NULL && sotto_session_is_established (session))
+        {
+          set_session_contact_id (session, sotto_contact_get_id (contact));
+          sotto_session_set_mode (session, SOTTO_SESSION_MODE_CONTACT);
+          attach_session (self, session);
+        }
+      g_clear_object (&session);
+    }
+  /* The stranger has gone meanwhile: we call them. */
+  dial (link_for (self, sotto_contact_get_id (contact)));
+
+  g_task_return_pointer (task, g_steal_pointer (&contact), g_object_unref);
+}
+
+static void
+add_request_contact (SottoPeerService    *self,
+                     const guint8        *public_key,
+                     const char          *alias,
+                     gboolean             block,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data,
+                     gpointer             source_tag)
+{
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *addresses[2] = { NULL, NULL };
+  Request *request;
+  GTask *task;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, GINT_TO_POINTER (block), NULL);
+
+  request = find_request (self, public_key, NULL);
+  if (request == NULL)
+    {
+      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                               _("There is no such contact request"));
+      g_object_unref (task);
+      return;
+    }
+
+  if (request->info->address != NULL && sotto_invite_address_validate (request->info->address, NULL))
+    addresses[0] = request->info->address;
+  /* The contact list will change: that is this call's business, not a
+   * contact added by other means (see promote_request()). */
+  request->handling = TRUE;
+  invite = sotto_invite_new (public_key, request->info->display_name, addresses, &error);
+  if (invite == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  sotto_store_add_contact_async (self->store, invite, alias, cancellable,
+                                 on_request_contact_added_cb, task);
+}
+
+/**
+ * sotto_peer_service_accept_request_async:
+ * @alias: (nullable): a name of our own for the new contact
+ *
+ * Adds the stranger as a contact, with the name and address it gave.
+ */
+void
+sotto_peer_service_accept_request_async (SottoPeerService    *self,
+                                         const guint8        *public_key,
+                                         const char          *alias,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (public_key != NULL);
+
+  add_request_contact (self, public_key, alias, FALSE, cancellable, callback, user_data,
+                       sotto_peer_service_accept_request_async);
+}
+
+/**
+ * sotto_peer_service_block_request_async:
+ *
+ * Adds the stranger as a blocked contact: their session ends, and they are
+ * refused from now on.
+ */
+void
+sotto_peer_service_block_request_async (SottoPeerService    *self,
+                                        const guint8        *public_key,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (public_key != NULL);
+
+  add_request_contact (self, public_key, NULL, TRUE, cancellable, callback, user_data,
+                       sotto_peer_service_block_request_async);
+}
+
+gboolean
+sotto_peer_service_block_request_finish (SottoPeerService  *self,
+                                         GAsyncResult      *result,
+                                         GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+SottoContact *
+sotto_peer_service_accept_request_finish (SottoPeerService  *self,
+                                          GAsyncResult      *result,
+                                          GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * sotto_peer_service_ignore_request:
+ *
+ * Forgets the request and ends its session.
+ *
+ * Returns: %FALSE if there was no such request
+ */
+gboolean
+sotto_peer_service_ignore_request (SottoPeerService *self,
+                                   const guint8     *public_key)
+{
+  Request *request;
+  guint index = 0;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
+
+  request = find_request (self, public_key, &index);
+  if (request == NULL)
+    return FALSE;
+  if (request->session != NULL)
+    sotto_session_close (request->session, NULL);
+  g_ptr_array_remove_index (self->requests, index);
+  return TRUE;
+}
+
+/**
+ * sotto_local_addresses:
+ * @port: the port colleagues dial
+ *
+ * This computer's addresses as invite hints: every address of an interface
+ * that is up, except loopback and IPv6 link-local ones (which need an
+ * interface name to be dialled), IPv4 first, at most
+ * %SOTTO_INVITE_MAX_ADDRESSES.
+ *
+ * Returns: (transfer full): "host:port" strings, possibly none
+ */
+char **
+sotto_local_addresses (guint port)
+{
+  g_autoptr (GPtrArray) v4 = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) v6 = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *all = g_ptr_array_new ();
+  struct ifaddrs *list = NULL;
+
+  g_return_val_if_fail (port > 0 && port <= 65535, NULL);
+
+  if (getifaddrs (&list) == 0)
+    {
+      for (struct ifaddrs *ifa = list; ifa != NULL; ifa = ifa->ifa_next)
+        {
+          g_autoptr (GSocketAddress) socket_address = NULL;
+          g_autoptr (GInetSocketAddress) with_port = NULL;
+          GInetAddress *address;
+          gsize len;
+
+          if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK))
+            continue;
+          if (ifa->ifa_addr->sa_family == AF_INET)
+            len = sizeof (struct sockaddr_in);
+          else if (ifa->ifa_addr->sa_family == AF_INET6)
+            len = sizeof (struct sockaddr_in6);
+          else
+            continue;
+
+          socket_address = g_socket_address_new_from_native (ifa->ifa_addr, len);
+          if (!G_IS_INET_SOCKET_ADDRESS (socket_address))
+            continue;
+          address = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (socket_address));
+          if (g_inet_address_get_is_loopback (address) || g_inet_address_get_is_link_local (address))
+            continue;
+
+          with_port = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (address, (guint16)port));
+          if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4)
+            g_ptr_array_add (v4, format_address (with_port, port));
+          else
+            g_ptr_array_add (v6, format_address (with_port, port));
+        }
+      freeifaddrs (list);
+    }
+
+  for (guint i = 0; i < v4->len && all->len < SOTTO_INVITE_MAX_ADDRESSES; i++)
+    g_ptr_array_add (all, g_strdup (g_ptr_array_index (v4, i)));
+  for (guint i = 0; i < v6->len && all->len < SOTTO_INVITE_MAX_ADDRESSES; i++)
+    g_ptr_array_add (all, g_strdup (g_ptr_array_index (v6, i)));
+  g_ptr_array_add (all, NULL);
+
+  return (char **)g_ptr_array_free (all, FALSE);
+}
+
+/**
+ * sotto_peer_service_set_presence:
+ * @presence: a #SottoPresence
+ *
+ * What contacts are told about us: now, and on every new session.
+ */
+void
+sotto_peer_service_set_presence (SottoPeerService *self,
+                                 guint             presence)
+{
+  GHashTableIter iter;
+  Link *link;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (presence == SOTTO_PRESENCE_AVAILABLE || presence == SOTTO_PRESENCE_AWAY);
+
+  if (self->presence == presence)
+    return;
+  self->presence = (guint8)presence;
+  g_hash_table_iter_init (&iter, self->links);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
+    if (link->confirmed)
+      send_presence (link);
+}

@@ -1,0 +1,106 @@
+/* sotto-peer-service.h — listener, dialer and delivery for one profile
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sotto-contact.h"
+#include "sotto-message.h"
+#include "sotto-store.h"
+
+G_BEGIN_DECLS
+
+/* See PROTOCOL.md, "Connections". */
+#define SOTTO_PEER_DEFAULT_PORT        47300
+#define SOTTO_PEER_CONNECT_TIMEOUT_S   5
+#define SOTTO_PEER_BACKOFF_BASE_MS     1000
+#define SOTTO_PEER_BACKOFF_MAX_MS      60000
+/* Two sessions for one contact established this close together were
+ * dialled at once: both ends keep the same one (see PROTOCOL.md). */
+#define SOTTO_PEER_TIE_WINDOW_MS       10000
+/* Contact requests held at once; more are refused until some are handled. */
+#define SOTTO_PEER_MAX_REQUESTS        32
+
+#define SOTTO_TYPE_PEER_SERVICE (sotto_peer_service_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoPeerService, sotto_peer_service, SOTTO, PEER_SERVICE, GObject)
+
+SottoPeerService *sotto_peer_service_new               (SottoStore           *store,
+                                                        GSettings            *settings);
+void              sotto_peer_service_set_port          (SottoPeerService     *self,
+                                                        guint                 port);
+void              sotto_peer_service_set_intro         (SottoPeerService     *self,
+                                                        const char           *intro);
+void              sotto_peer_service_set_backoff       (SottoPeerService     *self,
+                                                        guint                 base_ms,
+                                                        guint                 max_ms);
+gboolean          sotto_peer_service_start             (SottoPeerService     *self,
+                                                        GError              **error);
+void              sotto_peer_service_stop              (SottoPeerService     *self);
+guint             sotto_peer_service_get_port          (SottoPeerService     *self);
+SottoStore       *sotto_peer_service_get_store         (SottoPeerService     *self);
+
+gboolean          sotto_peer_service_is_online         (SottoPeerService     *self,
+                                                        SottoContact         *contact);
+void              sotto_peer_service_connect           (SottoPeerService     *self,
+                                                        SottoContact         *contact);
+void              sotto_peer_service_deliver           (SottoPeerService     *self,
+                                                        SottoContact         *contact);
+
+void              sotto_peer_service_send_async        (SottoPeerService     *self,
+                                                        SottoContact         *contact,
+                                                        const char           *body,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+SottoMessage     *sotto_peer_service_send_finish       (SottoPeerService     *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+
+void              sotto_peer_service_set_presence      (SottoPeerService     *self,
+                                                        guint                 presence);
+gboolean          sotto_peer_service_send_typing       (SottoPeerService     *self,
+                                                        SottoContact         *contact,
+                                                        gboolean              typing);
+
+GPtrArray        *sotto_peer_service_list_requests     (SottoPeerService     *self);
+void              sotto_peer_service_accept_request_async (SottoPeerService  *self,
+                                                        const guint8         *public_key,
+                                                        const char           *alias,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+SottoContact     *sotto_peer_service_accept_request_finish (SottoPeerService *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+void              sotto_peer_service_block_request_async (SottoPeerService   *self,
+                                                        const guint8         *public_key,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+gboolean          sotto_peer_service_block_request_finish (SottoPeerService  *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+gboolean          sotto_peer_service_ignore_request    (SottoPeerService     *self,
+                                                        const guint8         *public_key);
+
+/* What sotto_peer_service_list_requests() returns: a stranger waiting. */
+typedef struct
+{
+  guint8  public_key[32];
+  char   *display_name;
+  char   *intro;
+  char   *address;          /* where it connects from, "host:port" */
+  gint64  received;         /* µs since the epoch */
+} SottoPeerRequest;
+
+char            **sotto_local_addresses                (guint                 port);
+
+void              sotto_peer_request_free              (SottoPeerRequest     *request);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoPeerRequest, sotto_peer_request_free)
+
+G_END_DECLS

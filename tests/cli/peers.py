@@ -1,0 +1,499 @@
+#!/usr/bin/python3
+# peers.py — two (or three) `sotto-cli run` processes talking over real TCP
+# on loopback: bulk exchange, delivery after restarts, contact requests,
+# a key that is not the pinned one.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: peers.py [TEST...]   (SOTTO_CLI names the sotto-cli binary)
+# Prints TAP.
+
+import json
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+CLI = os.environ.get('SOTTO_CLI', 'sotto-cli')
+TIMEOUT = float(os.environ.get('SOTTO_PEERS_TIMEOUT', '60'))
+
+
+class Failure(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class World:
+    """Throw-away XDG dirs and settings shared by the peers of one test."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix='sotto-peers-')
+        self.env = dict(os.environ)
+        for name in ('DATA', 'CONFIG', 'CACHE', 'STATE'):
+            path = os.path.join(self.root, name.lower())
+            os.makedirs(path)
+            self.env[f'XDG_{name}_HOME'] = path
+        runtime = os.path.join(self.root, 'runtime')
+        os.makedirs(runtime, mode=0o700)
+        self.env['XDG_RUNTIME_DIR'] = runtime
+        self.env['HOME'] = self.root
+        # A key file shared by every process of the test, so that a
+        # setting changed here holds in the peers.
+        self.env['GSETTINGS_BACKEND'] = 'keyfile'
+        self.peers = []
+
+    def cleanup(self):
+        # Never leave a peer running.
+        for peer in self.peers:
+            if peer.proc is not None:
+                peer.proc.kill()
+                peer.proc.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def gsettings(self, *args):
+        subprocess.run(['gsettings', *args], env=self.env, check=True)
+
+
+class Peer:
+    def __init__(self, world, name):
+        self.world = world
+        self.name = name
+        self.profile = name.lower()
+        self.port = free_port()
+        self.passfile = os.path.join(world.root, f'{self.profile}.pass')
+        with open(os.open(self.passfile, os.O_WRONLY | os.O_CREAT, 0o600), 'w') as f:
+            f.write(f'passphrase of {name}\n')
+        self.proc = None
+        self.events = None
+        self.log = []
+        world.peers.append(self)
+
+    def cli(self, *args, check=True):
+        cmd = [CLI, '--profile', self.profile, '--passphrase-file', self.passfile, *args]
+        result = subprocess.run(cmd, env=self.world.env, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise Failure(f'{" ".join(cmd)}: exit {result.returncode}: {result.stderr}')
+        return result
+
+    def init(self):
+        self.cli('init', '--name', self.name)
+        self.invite = self.cli('invite', '--address', f'127.0.0.1:{self.port}').stdout.strip()
+        return self
+
+    def add(self, other):
+        self.cli('add', other.invite)
+
+    def start(self, *extra):
+        assert self.proc is None
+        cmd = [CLI, '--profile', self.profile, '--passphrase-file', self.passfile,
+               'run', '--json', '--port', str(self.port), *extra]
+        self.proc = subprocess.Popen(cmd, env=self.world.env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        self.events = queue.Queue()
+        self.pending = []
+        self.stderr = []
+        threading.Thread(target=self._read, args=(self.proc.stdout, self.events), daemon=True).start()
+        threading.Thread(target=self._read_err, args=(self.proc.stderr,), daemon=True).start()
+        self.expect('listening')
+        return self
+
+    def _read(self, stream, events):
+        for line in stream:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                event = {'event': 'unparsable', 'line': line}
+            events.put(event)
+        events.put({'event': 'eof'})
+
+    def _read_err(self, stream):
+        for line in stream:
+            self.stderr.append(line)
+
+    def say(self, line):
+        self.proc.stdin.write(line + '\n')
+        self.proc.stdin.flush()
+
+    def next_event(self, timeout=TIMEOUT):
+        """The next event not consumed yet, in order."""
+        if self.pending:
+            return self.pending.pop(0)
+        return self._receive(timeout)
+
+    def _receive(self, timeout):
+        try:
+            event = self.events.get(timeout=max(timeout, 0))
+        except queue.Empty:
+            raise Failure(f'{self.name}: no event within {timeout:.1f} s; last events: {self.log[-5:]}; '
+                          f'stderr: {"".join(self.stderr)}')
+        self.log.append(event)
+        if event['event'] in ('unparsable', 'eof'):
+            raise Failure(f'{self.name}: {event}; stderr: {"".join(self.stderr)}')
+        return event
+
+    def expect(self, kind, timeout=TIMEOUT, **fields):
+        """The first event of this kind with these fields, seen or still to come;
+        other events stay pending for later expectations."""
+        def matches(event):
+            return event['event'] == kind and all(event.get(k) == v for k, v in fields.items())
+
+        for i, event in enumerate(self.pending):
+            if matches(event):
+                return self.pending.pop(i)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failure(f'{self.name}: no “{kind}” {fields} within {timeout} s; '
+                              f'last events: {self.log[-5:]}')
+            event = self._receive(left)
+            if matches(event):
+                return event
+            self.pending.append(event)
+
+    def quiet_for(self, seconds, kinds):
+        """Fails if an event of one of these kinds is pending or arrives within the time."""
+        for event in self.pending:
+            if event['event'] in kinds:
+                raise Failure(f'{self.name}: unexpected {event}')
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                event = self.events.get(timeout=left)
+            except queue.Empty:
+                return
+            self.log.append(event)
+            self.pending.append(event)
+            if event['event'] in kinds:
+                raise Failure(f'{self.name}: unexpected {event}')
+
+    def stop(self):
+        if self.proc is None:
+            return
+        try:
+            self.say('quit')
+        except BrokenPipeError:
+            pass
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure(f'{self.name}: did not quit')
+        # Drain what is left, then check the exit status.
+        while True:
+            try:
+                event = self.events.get(timeout=5)
+            except queue.Empty:
+                break
+            if event['event'] == 'eof':
+                break
+            self.log.append(event)
+        status = self.proc.returncode
+        self.proc = None
+        if status != 0:
+            raise Failure(f'{self.name}: exit status {status}; stderr: {"".join(self.stderr)}')
+
+    def search(self, text):
+        return json.loads(self.cli('search', text, '--json').stdout)
+
+    def history(self, contact, limit=1000):
+        out = self.cli('history', contact, '--json', '--limit', str(limit)).stdout
+        return json.loads(out)
+
+
+def pair(world):
+    alice = Peer(world, 'Alice').init()
+    bob = Peer(world, 'Bob').init()
+    alice.add(bob)
+    bob.add(alice)
+    return alice, bob
+
+
+# ---------------------------------------------------------------------------
+
+def test_exchange(world):
+    """1,000 messages each way at once: none lost, none duplicated, order kept."""
+    n = 1000
+    alice, bob = pair(world)
+    alice.start()
+    bob.start()
+    alice.expect('connected', contact='Bob')
+    bob.expect('connected', contact='Alice')
+
+    for i in range(n):
+        alice.say(f'send Bob a-to-b {i:04d}')
+        bob.say(f'send Alice b-to-a {i:04d}')
+
+    def collect(peer, prefix):
+        bodies, uids, delivered, queued = [], set(), set(), set()
+        while len(bodies) < n or len(delivered) < n or len(queued) < n:
+            event = peer.next_event()
+            if event['event'] == 'message':
+                if event['uid'] in uids:
+                    raise Failure(f'{peer.name}: duplicate message {event}')
+                uids.add(event['uid'])
+                bodies.append(event['body'])
+            elif event['event'] == 'delivered':
+                delivered.add(event['uid'])
+            elif event['event'] == 'queued':
+                queued.add(event['uid'])
+            elif event['event'] in ('error', 'disconnected', 'failed'):
+                raise Failure(f'{peer.name}: {event}')
+        if bodies != [f'{prefix} {i:04d}' for i in range(n)]:
+            raise Failure(f'{peer.name}: messages lost or out of order')
+        if delivered != queued:
+            raise Failure(f'{peer.name}: {len(queued - delivered)} not delivered')
+
+    start = time.monotonic()
+    collect(alice, 'b-to-a')
+    collect(bob, 'a-to-b')
+    elapsed = time.monotonic() - start
+    print(f'# {2 * n} messages in {elapsed:.1f} s')
+
+    bob.quiet_for(1.0, ('message',))
+    alice.stop()
+    bob.stop()
+
+    # On disk too: each side has every message once, in order, delivered.
+    incoming = alice.search('b-to-a')
+    outgoing = alice.search('a-to-b')
+    if [m['body'] for m in reversed(incoming)] != [f'b-to-a {i:04d}' for i in range(n)]:
+        raise Failure('Alice’s history has lost, doubled or reordered messages')
+    if any(m['direction'] != 'in' for m in incoming):
+        raise Failure('Alice’s history has Bob’s messages as her own')
+    if len(outgoing) != n or any(m['state'] != 'delivered' for m in outgoing):
+        raise Failure('Alice’s own messages are not all delivered')
+
+
+def test_offline(world):
+    """Sent while the peer is offline: delivered once it starts, also after the sender restarted."""
+    alice, bob = pair(world)
+
+    # 1. Bob is offline; Alice queues, quits, and comes back.
+    alice.start()
+    alice.say('send Bob while you were away')
+    queued = alice.expect('queued')
+    alice.quiet_for(1.0, ('delivered',))
+    alice.stop()
+
+    # 2. Bob starts first: nobody to talk to yet.
+    bob.start()
+    bob.quiet_for(1.0, ('message',))
+
+    # 3. Alice restarts: the message from her previous run goes out.
+    alice.start()
+    message = bob.expect('message', contact='Alice')
+    if message['body'] != 'while you were away' or message['uid'] != queued['uid']:
+        raise Failure(f'wrong message: {message}')
+    alice.expect('delivered', uid=queued['uid'])
+
+    # 4. Queued by a one-shot `send` while Alice's process is not running.
+    bob.say('send Alice and back')
+    bob.expect('delivered')
+    alice.expect('message', body='and back')
+    bob.quiet_for(1.0, ('message',))
+    alice.quiet_for(1.0, ('message',))
+    alice.stop()
+    bob.stop()
+
+    # Exactly once on disk.
+    bodies = [m['body'] for m in bob.history('Alice') if m['direction'] == 'in']
+    if bodies != ['while you were away']:
+        raise Failure(f'Bob’s history: {bodies}')
+
+
+def test_requests(world):
+    """A stranger may only introduce themselves; accepted, their messages flow."""
+    alice = Peer(world, 'Alice').init()
+    carol = Peer(world, 'Carol').init()
+    carol.add(alice)   # Alice does not know Carol
+
+    alice.start()
+    carol.start('--intro', 'Hi, Carol from accounting')
+    carol.say('send Alice may I?')
+    carol.expect('queued')
+
+    request = alice.expect('request', name='Carol')
+    if request['intro'] != 'Hi, Carol from accounting':
+        raise Failure(f'wrong intro: {request}')
+    carol.expect('request-pending', contact='Alice')
+    alice.quiet_for(1.0, ('message',))
+    carol.quiet_for(0.5, ('delivered',))
+
+    alice.say(f'accept {request["key"][:16]}')
+    alice.expect('added', contact='Carol')
+    carol.expect('request-accepted', contact='Alice')
+    message = alice.expect('message', contact='Carol')
+    if message['body'] != 'may I?':
+        raise Failure(f'wrong message: {message}')
+    carol.expect('delivered')
+    carol.stop()
+
+    # A blocked stranger becomes a blocked contact and is refused.
+    eve = Peer(world, 'Eve').init()
+    eve.add(alice)
+    eve.start('--intro', 'buy now')
+    request = alice.expect('request', name='Eve')
+    alice.say(f'block {request["key"][:16]}')
+    alice.expect('blocked')
+    eve.expect('disconnected', contact='Alice')
+    eve.say('connect Alice')
+    failed = alice.expect('failed', contact='Eve')
+    if 'not welcome' not in failed['reason']:
+        raise Failure(f'Eve refused for the wrong reason: {failed}')
+    alice.quiet_for(1.0, ('request', 'message'))
+    eve.stop()
+    alice.stop()
+    contacts = {c['name']: c for c in json.loads(alice.cli('contacts', '--json').stdout)}
+    if not contacts.get('Eve', {}).get('blocked'):
+        raise Failure(f'Eve is not a blocked contact: {contacts}')
+
+    # With requests turned off, a stranger is refused outright.
+    dave = Peer(world, 'Dave').init()
+    dave.add(alice)
+    world.gsettings('set', 'im.sotto.Sotto', 'allow-contact-requests', 'false')
+    alice.start()
+    dave.start()
+    dave.say('send Alice hello?')
+    # Dave learns only that Alice hung up before saying anything: XX lets
+    # him finish his side of the handshake before Alice knows who he is.
+    dave.expect('failed', contact='Alice')
+    dave.quiet_for(0.5, ('connected',))
+    failed = alice.expect('failed')
+    if 'not welcome' not in failed['reason']:
+        raise Failure(f'Alice refused for the wrong reason: {failed}')
+    dave.quiet_for(0.5, ('delivered',))
+    alice.quiet_for(1.0, ('request', 'message'))
+    alice.stop()
+    dave.stop()
+
+
+def test_key_changed(world):
+    """Someone else answers at Bob's address: nothing is sent to them, and the user is warned."""
+    alice, bob = pair(world)
+    mallory = Peer(world, 'Mallory').init()
+    mallory.port = bob.port   # squats Bob's address
+    mallory.add(alice)
+
+    mallory.start()
+    alice.start()
+    alice.say('send Bob for Bob only')
+    alice.expect('queued')
+    changed = alice.expect('key-changed', contact='Bob')
+    if not changed.get('fingerprint'):
+        raise Failure(f'no new fingerprint: {changed}')
+    mallory.quiet_for(1.5, ('message',))
+    alice.quiet_for(0.5, ('delivered',))
+    alice.stop()
+    mallory.stop()
+
+    contacts = json.loads(alice.cli('contacts', '--json').stdout)
+    bob_entry = [c for c in contacts if c['name'] == 'Bob'][0]
+    if bob_entry['verification'] != 'key-changed':
+        raise Failure(f'Bob is not marked: {bob_entry}')
+
+
+def test_forwarded(world):
+    """One-shot commands next to a running profile are run by that process."""
+    alice, bob = pair(world)
+    carol = Peer(world, 'Carol').init()
+    alice.start()
+    bob.start()
+    alice.expect('connected', contact='Bob')
+
+    # send: leaves at once through the running process.
+    result = alice.cli('send', 'Bob', 'from a one-shot command')
+    if not result.stdout.startswith('queued: '):
+        raise Failure(f'send printed {result.stdout!r}')
+    uid = result.stdout.split()[1]
+    bob.expect('message', contact='Alice', body='from a one-shot command', uid=uid)
+    alice.expect('delivered', uid=uid)
+
+    # add, contacts, history, verify, remove: answered as if run directly.
+    alice.cli('add', carol.invite)
+    names = [c['name'] for c in json.loads(alice.cli('contacts', '--json').stdout)]
+    if sorted(names) != ['Bob', 'Carol']:
+        raise Failure(f'contacts: {names}')
+    history = alice.history('Bob')
+    if [m['state'] for m in history if m['uid'] == uid] != ['delivered']:
+        raise Failure(f'history: {history}')
+    alice.cli('verify', 'Carol')
+    alice.cli('remove', 'Carol')
+    names = [c['name'] for c in json.loads(alice.cli('contacts', '--json').stdout)]
+    if names != ['Bob']:
+        raise Failure(f'contacts after remove: {names}')
+
+    # Errors and exit statuses come back too.
+    missing = alice.cli('remove', 'Nobody', check=False)
+    if missing.returncode != 1 or 'Nobody' not in missing.stderr:
+        raise Failure(f'remove Nobody: {missing.returncode} {missing.stderr!r}')
+    usage = alice.cli('history', 'Bob', '--limit', '0', check=False)
+    if usage.returncode != 2:
+        raise Failure(f'bad --limit: exit {usage.returncode}')
+    second = alice.cli('run', check=False)
+    if second.returncode != 3:
+        raise Failure(f'a second run: exit {second.returncode}')
+    prompt = alice.cli('protect', '--ask-passphrase', check=False)
+    if prompt.returncode != 2:
+        raise Failure(f'protect --ask-passphrase: exit {prompt.returncode}')
+    # Help is printed here; the running process must survive the request.
+    helped = alice.cli('contacts', '--help')
+    if 'contacts' not in helped.stdout:
+        raise Failure(f'help: {helped.stdout!r}')
+    alice.cli('contacts')
+    alice.stop()
+    bob.stop()
+
+    # Nobody running: the same commands open the profile themselves.
+    names = [c['name'] for c in json.loads(alice.cli('contacts', '--json').stdout)]
+    if names != ['Bob']:
+        raise Failure(f'contacts, not running: {names}')
+
+
+TESTS = {
+    'exchange': test_exchange,
+    'offline': test_offline,
+    'requests': test_requests,
+    'key-changed': test_key_changed,
+    'forwarded': test_forwarded,
+}
+
+
+def main():
+    names = sys.argv[1:] or list(TESTS)
+    print(f'1..{len(names)}')
+    failed = 0
+    for number, name in enumerate(names, 1):
+        world = World()
+        try:
+            start = time.monotonic()
+            TESTS[name](world)
+            print(f'ok {number} /peers/{name} # {time.monotonic() - start:.1f} s')
+        except Failure as e:
+            failed += 1
+            print(f'not ok {number} /peers/{name}')
+            for line in str(e).splitlines():
+                print(f'# {line}')
+        finally:
+            world.cleanup()
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

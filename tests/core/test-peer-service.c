@@ -1,0 +1,1447 @@
+/* test-peer-service.c — the peer service: several profiles in one process,
+ * real stores, real TCP on loopback
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * tests/cli/peers.py drives two sotto-cli processes end to end; these tests
+ * run the services side by side on one main context, so that they can
+ * choose the moment things happen (both dial at once, a peer goes away
+ * with messages queued) and count every signal.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sodium.h>
+#define G_SETTINGS_ENABLE_BACKEND 1
+#include <gio/gsettingsbackend.h>
+
+#include "sotto-contact-private.h"
+#include "sotto-core.h"
+#include "sotto-payload.h"
+#include "sotto-peer-service.h"
+#include "sotto-session.h"
+#include "sotto-store.h"
+#include "sotto-test-util.h"
+
+/* Every wait gives up (and fails the test) after this long. */
+#define WAIT_S 10
+
+/* Iterates the main context until @cond holds. */
+#define WAIT_FOR(cond)                                                        \
+  G_STMT_START                                                                \
+  {                                                                           \
+    gint64 wait_end_ = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;     \
+    while (!(cond))                                                           \
+      {                                                                       \
+        if (g_get_monotonic_time () > wait_end_)                              \
+          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
+        g_main_context_iteration (NULL, TRUE);                                \
+      }                                                                       \
+  }                                                                           \
+  G_STMT_END
+
+/* Lets everything run for @ms: what must not happen has its chance. */
+static void
+spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Keeps the blocking iterations above waking up. */
+static gboolean
+on_tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+uid_hex (const guint8 *uid)
+{
+  char *hex = g_malloc (SOTTO_MESSAGE_UID_LEN * 2 + 1);
+
+  return sodium_bin2hex (hex, SOTTO_MESSAGE_UID_LEN * 2 + 1, uid, SOTTO_MESSAGE_UID_LEN);
+}
+
+static guint
+count_str (GPtrArray  *strings,
+           const char *needle)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < strings->len; i++)
+    if (g_str_equal (g_ptr_array_index (strings, i), needle))
+      n++;
+  return n;
+}
+
+/* A port nobody listens on (for now). */
+static guint
+free_port (void)
+{
+  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr (GError) error = NULL;
+  guint port;
+
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  return port;
+}
+
+/* ------------------------------------------------------------------ */
+/* A peer: a profile, its settings and its service, and what it heard. */
+
+typedef struct
+{
+  const char       *name;
+  char             *dir;
+  SottoStore       *store;
+  GSettings        *settings;
+  SottoPeerService *service;
+  guint             port;
+
+  guint             online;
+  guint             offline;
+  guint             failed;
+  int               failed_code;     /* the last session-failed's SOTTO_SESSION_ERROR code */
+  guint             pending;
+  guint             accepted;
+  GPtrArray        *received;        /* char *: bodies, in the order of message-received */
+  GPtrArray        *delivered;       /* char *: uids in hex, in the order of message-delivered */
+  GPtrArray        *requests;        /* SottoPeerRequest, as request-received gave them */
+  GPtrArray        *changed_keys;    /* GBytes, as key-changed gave them */
+} Peer;
+
+static void
+on_contact_online_cb (SottoPeerService *service,
+                      SottoContact     *contact,
+                      Peer             *peer)
+{
+  peer->online++;
+}
+
+static void
+on_contact_offline_cb (SottoPeerService *service,
+                       SottoContact     *contact,
+                       const GError     *reason,
+                       Peer             *peer)
+{
+  peer->offline++;
+}
+
+static void
+on_session_failed_cb (SottoPeerService *service,
+                      SottoContact     *contact,
+                      const GError     *reason,
+                      Peer             *peer)
+{
+  peer->failed++;
+  peer->failed_code = reason != NULL && reason->domain == SOTTO_SESSION_ERROR ? reason->code : -1;
+}
+
+static void
+on_message_received_cb (SottoPeerService *service,
+                        SottoContact     *contact,
+                        SottoMessage     *message,
+                        Peer             *peer)
+{
+  g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_DIRECTION_IN);
+  g_ptr_array_add (peer->received, g_strdup (sotto_message_get_body (message)));
+}
+
+static void
+on_message_delivered_cb (SottoPeerService *service,
+                         SottoContact     *contact,
+                         const char       *uid,
+                         Peer             *peer)
+{
+  g_ptr_array_add (peer->delivered, g_strdup (uid));
+}
+
+static void
+on_key_changed_cb (SottoPeerService *service,
+                   SottoContact     *contact,
+                   GBytes           *key,
+                   Peer             *peer)
+{
+  g_ptr_array_add (peer->changed_keys, g_bytes_ref (key));
+}
+
+static void
+on_request_received_cb (SottoPeerService       *service,
+                        const SottoPeerRequest *info,
+                        Peer                   *peer)
+{
+  SottoPeerRequest *copy = g_new0 (SottoPeerRequest, 1);
+
+  memcpy (copy->public_key, info->public_key, sizeof copy->public_key);
+  copy->display_name = g_strdup (info->display_name);
+  copy->intro = g_strdup (info->intro);
+  copy->address = g_strdup (info->address);
+  copy->received = info->received;
+  g_ptr_array_add (peer->requests, copy);
+}
+
+static void
+on_request_pending_cb (SottoPeerService *service,
+                       SottoContact     *contact,
+                       Peer             *peer)
+{
+  peer->pending++;
+}
+
+static void
+on_request_accepted_cb (SottoPeerService *service,
+                        SottoContact     *contact,
+                        Peer             *peer)
+{
+  peer->accepted++;
+}
+
+static Peer *
+peer_new (const char *name)
+{
+  g_autoptr (GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr (GError) error = NULL;
+  Peer *peer = g_new0 (Peer, 1);
+
+  peer->name = name;
+  peer->dir = sotto_test_make_profile_dir ();
+  peer->store = sotto_test_create_store (peer->dir, name, SOTTO_KEY_PROTECTION_PASSPHRASE,
+                                         "correct horse", &error);
+  g_assert_no_error (error);
+  peer->settings = g_settings_new_with_backend (SCHEMA_ID, backend);
+  peer->received = g_ptr_array_new_with_free_func (g_free);
+  peer->delivered = g_ptr_array_new_with_free_func (g_free);
+  peer->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)sotto_peer_request_free);
+  peer->changed_keys = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  return peer;
+}
+
+static const guint8 *
+peer_key (Peer *peer)
+{
+  return sotto_identity_get_public_key (sotto_store_get_identity (peer->store));
+}
+
+/* The peer's service, made once, not started. */
+static SottoPeerService *
+peer_service (Peer *peer)
+{
+  if (peer->service == NULL)
+    {
+      SottoPeerService *service = sotto_peer_service_new (peer->store, peer->settings);
+
+      sotto_peer_service_set_backoff (service, 20, 200);
+      g_signal_connect (service, "contact-online", G_CALLBACK (on_contact_online_cb), peer);
+      g_signal_connect (service, "contact-offline", G_CALLBACK (on_contact_offline_cb), peer);
+      g_signal_connect (service, "session-failed", G_CALLBACK (on_session_failed_cb), peer);
+      g_signal_connect (service, "message-received", G_CALLBACK (on_message_received_cb), peer);
+      g_signal_connect (service, "message-delivered", G_CALLBACK (on_message_delivered_cb), peer);
+      g_signal_connect (service, "key-changed", G_CALLBACK (on_key_changed_cb), peer);
+      g_signal_connect (service, "request-received", G_CALLBACK (on_request_received_cb), peer);
+      g_signal_connect (service, "request-pending", G_CALLBACK (on_request_pending_cb), peer);
+      g_signal_connect (service, "request-accepted", G_CALLBACK (on_request_accepted_cb), peer);
+      peer->service = service;
+    }
+  return peer->service;
+}
+
+/* Starts the peer's service (the same object again after a stop), on
+ * @port or, with 0, any free port. */
+static void
+peer_start (Peer  *peer,
+            guint  port)
+{
+  g_autoptr (GError) error = NULL;
+
+  peer_service (peer);
+  sotto_peer_service_set_port (peer->service, port);
+  g_assert_true (sotto_peer_service_start (peer->service, &error));
+  g_assert_no_error (error);
+  peer->port = sotto_peer_service_get_port (peer->service);
+  g_assert_cmpuint (peer->port, >, 0);
+  if (port != 0)
+    g_assert_cmpuint (peer->port, ==, port);
+}
+
+/* Drops the service for good, and waits until it is really gone (what it
+ * still had in flight holds it). */
+static void
+peer_drop_service (Peer *peer)
+{
+  GObject *service = G_OBJECT (peer->service);
+
+  if (service == NULL)
+    return;
+  sotto_peer_service_stop (peer->service);
+  g_object_add_weak_pointer (service, (gpointer *)&service);
+  g_clear_object (&peer->service);
+  WAIT_FOR (service == NULL);
+}
+
+static void
+peer_free (Peer *peer)
+{
+  peer_drop_service (peer);
+  /* Closed sockets and cancelled reads finish on the main context. */
+  spin (50);
+  sotto_test_close_store (&peer->store);
+  g_clear_object (&peer->settings);
+  sotto_test_rm_rf (peer->dir);
+  g_free (peer->dir);
+  g_ptr_array_unref (peer->received);
+  g_ptr_array_unref (peer->delivered);
+  g_ptr_array_unref (peer->requests);
+  g_ptr_array_unref (peer->changed_keys);
+  g_free (peer);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Peer, peer_free)
+
+/* @other becomes a contact of @owner, dialled at 127.0.0.1:@port (none
+ * with 0). */
+static SottoContact *
+add_contact (Peer  *owner,
+             Peer  *other,
+             guint  port)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address = port > 0 ? g_strdup_printf ("127.0.0.1:%u", port) : NULL;
+  const char *addresses[] = { address, NULL };
+  SottoContact *contact;
+
+  invite = sotto_invite_new (peer_key (other), other->name, addresses, &error);
+  g_assert_no_error (error);
+  sotto_store_add_contact_async (owner->store, invite, NULL, NULL, sotto_test_result_cb, &result);
+  contact = sotto_store_add_contact_finish (owner->store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return contact;
+}
+
+static void
+update_contact (Peer         *owner,
+                SottoContact *contact,
+                const char   *alias,
+                int           blocked,
+                int           verification)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  sotto_store_update_contact_async (owner->store, contact, alias, blocked, verification, NULL,
+                                    sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_update_contact_finish (owner->store, sotto_test_wait (&result),
+                                                    &error));
+  g_assert_no_error (error);
+}
+
+/* Queues (and, if the contact is online, sends) one message. */
+static SottoMessage *
+send_message (Peer         *peer,
+              SottoContact *contact,
+              const char   *body)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoMessage *message;
+
+  sotto_peer_service_send_async (peer->service, contact, body, NULL, sotto_test_result_cb, &result);
+  message = sotto_peer_service_send_finish (peer->service, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+  return message;
+}
+
+static guint
+outbox_len (Peer         *peer,
+            SottoContact *contact)
+{
+  g_autoptr (GPtrArray) outbox = sotto_test_outbox (peer->store, contact);
+
+  return outbox->len;
+}
+
+/* The TCP connections (either end, established or left half-closed) with
+ * @port at one end: one session between two local peers is two. */
+static guint
+count_connections (guint port)
+{
+  const char *files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+  guint n = 0;
+
+  for (guint f = 0; f < G_N_ELEMENTS (files); f++)
+    {
+      g_autofree char *contents = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      if (!g_file_get_contents (files[f], &contents, NULL, NULL))
+        continue;
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint i = 1; lines[i] != NULL; i++)
+        {
+          g_auto (GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          g_autoptr (GPtrArray) words = g_ptr_array_new ();
+          const char *local_port;
+          const char *remote_port;
+
+          for (guint j = 0; fields[j] != NULL; j++)
+            if (fields[j][0] != '\0')
+              g_ptr_array_add (words, fields[j]);
+          if (words->len < 4)
+            continue;
+          local_port = strrchr (g_ptr_array_index (words, 1), ':');
+          remote_port = strrchr (g_ptr_array_index (words, 2), ':');
+          if (local_port == NULL || remote_port == NULL)
+            continue;
+          /* 01 ESTABLISHED, 08 CLOSE_WAIT (the peer closed, we did not) */
+          if (!g_str_equal (g_ptr_array_index (words, 3), "01") &&
+              !g_str_equal (g_ptr_array_index (words, 3), "08"))
+            continue;
+          if (g_ascii_strtoull (local_port + 1, NULL, 16) == port ||
+              g_ascii_strtoull (remote_port + 1, NULL, 16) == port)
+            n++;
+        }
+    }
+  return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* A raw peer: a bare SottoSession on a listener, which says what the  */
+/* test wants it to say.                                               */
+
+typedef struct
+{
+  SottoIdentity  *identity;
+  GSocketService *listener;
+  guint           port;
+  SottoSession   *session;
+  gboolean        established;
+  guint           closed;
+  GByteArray     *texts;           /* uids of the TEXTs it got, 16 bytes each */
+  GByteArray     *acks;            /* uids its delivered receipts named */
+} RawPeer;
+
+static SottoSessionMode
+raw_auth_cb (SottoSession     *session,
+             const guint8     *remote_key,
+             const SottoHello *hello,
+             gpointer          user_data)
+{
+  return SOTTO_SESSION_MODE_CONTACT;
+}
+
+static void
+on_raw_established_cb (SottoSession *session,
+                       RawPeer      *raw)
+{
+  raw->established = TRUE;
+  /* As the protocol asks: a contact session's first payload is a presence
+   * (the caller counts us online only then). */
+  {
+    g_autoptr (SottoPayload) presence = sotto_payload_new (SOTTO_PAYLOAD_PRESENCE);
+
+    presence->presence = SOTTO_PRESENCE_AVAILABLE;
+    g_assert_true (sotto_session_send (session, presence, NULL));
+  }
+}
+
+static void
+on_raw_payload_cb (SottoSession *session,
+                   gpointer      payload_ptr,
+                   RawPeer      *raw)
+{
+  const SottoPayload *payload = payload_ptr;
+
+  if (payload->kind == SOTTO_PAYLOAD_TEXT)
+    g_byte_array_append (raw->texts, payload->uid, SOTTO_MESSAGE_UID_LEN);
+  if (payload->kind == SOTTO_PAYLOAD_RECEIPT && payload->receipt_state == SOTTO_RECEIPT_DELIVERED)
+    g_byte_array_append (raw->acks, payload->ids, payload->n_ids * SOTTO_MESSAGE_UID_LEN);
+}
+
+static void
+on_raw_closed_cb (SottoSession *session,
+                  const GError *reason,
+                  RawPeer      *raw)
+{
+  raw->closed++;
+}
+
+static void
+raw_watch (RawPeer      *raw,
+           SottoSession *session)
+{
+  g_signal_connect (session, "established", G_CALLBACK (on_raw_established_cb), raw);
+  g_signal_connect (session, "payload-received", G_CALLBACK (on_raw_payload_cb), raw);
+  g_signal_connect (session, "closed", G_CALLBACK (on_raw_closed_cb), raw);
+}
+
+static gboolean
+on_raw_incoming_cb (GSocketService    *service,
+                    GSocketConnection *connection,
+                    GObject           *source,
+                    RawPeer           *raw)
+{
+  SottoHello hello = { SOTTO_PROTOCOL_VERSION, (char *)"Bob", (guint16)raw->port, 0, (char *)"" };
+
+  g_assert_null (raw->session);
+  raw->session = sotto_session_new (G_IO_STREAM (connection), raw->identity, &hello, NULL);
+  sotto_session_set_auth_func (raw->session, raw_auth_cb, raw);
+  raw_watch (raw, raw->session);
+  sotto_session_start (raw->session);
+  return TRUE;
+}
+
+/* The raw peer calls a service, as the contact whose identity it has. */
+static void
+raw_dial (RawPeer      *raw,
+          guint         port,
+          const guint8 *expected_key)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoHello hello = { SOTTO_PROTOCOL_VERSION, (char *)"Alice", 0, 0, (char *)"" };
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16)port, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&raw->session);
+  raw->established = FALSE;
+  raw->session = sotto_session_new (G_IO_STREAM (connection), raw->identity, &hello, expected_key);
+  raw_watch (raw, raw->session);
+  sotto_session_start (raw->session);
+  WAIT_FOR (raw->established);
+}
+
+static void
+raw_send (RawPeer      *raw,
+          SottoPayload *payload)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (sotto_session_send (raw->session, payload, &error));
+  g_assert_no_error (error);
+}
+
+static void
+raw_send_receipt (RawPeer      *raw,
+                  const guint8 *ids,
+                  guint         n_ids)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+
+  payload->receipt_state = SOTTO_RECEIPT_DELIVERED;
+  payload->n_ids = n_ids;
+  payload->ids = g_memdup2 (ids, (gsize)n_ids * SOTTO_MESSAGE_UID_LEN);
+  raw_send (raw, payload);
+}
+
+static void
+raw_clear (RawPeer *raw)
+{
+  if (raw->listener != NULL)
+    {
+      g_socket_service_stop (raw->listener);
+      g_socket_listener_close (G_SOCKET_LISTENER (raw->listener));
+      g_clear_object (&raw->listener);
+    }
+  if (raw->session != NULL)
+    sotto_session_close (raw->session, NULL);
+  g_clear_object (&raw->session);
+  g_clear_pointer (&raw->texts, g_byte_array_unref);
+  g_clear_pointer (&raw->acks, g_byte_array_unref);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                              */
+
+/* A and B online; 50 messages from A arrive at B once each, in order, are
+ * acknowledged, and leave A's outbox. */
+static void
+test_deliver (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) history = NULL;
+  g_autofree char *a_address = NULL;
+  GAsyncResult *results[50] = { NULL };
+  const guint n = G_N_ELEMENTS (results);
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  /* B knows A but not where: only A dials, and B learns A's address. */
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+
+  WAIT_FOR (a->online == 1 && b->online == 1);
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+  g_assert_true (sotto_peer_service_is_online (b->service, ba));
+
+  /* All at once: the outbox, the direct path and the receipts overlap. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("message %u", i);
+
+      sotto_peer_service_send_async (a->service, ab, body, NULL, sotto_test_result_cb,
+                                     &results[i]);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      SottoMessage *message;
+
+      message = sotto_peer_service_send_finish (a->service, sotto_test_wait (&results[i]), &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (sent, message);
+      g_clear_object (&results[i]);
+    }
+
+  WAIT_FOR (b->received->len >= n && a->delivered->len >= n);
+  spin (300);  /* room for a duplicate */
+
+  g_assert_cmpuint (b->received->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("message %u", i);
+      g_autofree char *hex = uid_hex (sotto_message_get_uid (g_ptr_array_index (sent, i)));
+
+      g_assert_cmpstr (g_ptr_array_index (b->received, i), ==, body);
+      g_assert_cmpuint (count_str (a->delivered, hex), ==, 1);
+    }
+  g_assert_cmpuint (a->delivered->len, ==, n);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+
+  history = sotto_test_full_history (b->store, ba, 100);
+  g_assert_cmpuint (history->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      SottoMessage *message = g_ptr_array_index (history, i);
+
+      g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_DIRECTION_IN);
+      g_assert_cmpstr (sotto_message_get_body (message), ==,
+                       sotto_message_get_body (g_ptr_array_index (sent, i)));
+      g_assert_cmpmem (sotto_message_get_uid (message), SOTTO_MESSAGE_UID_LEN,
+                       sotto_message_get_uid (g_ptr_array_index (sent, i)), SOTTO_MESSAGE_UID_LEN);
+    }
+
+  /* B, the responder, learned where A listens; the session stayed up all
+   * along, on both sides. */
+  a_address = g_strdup_printf ("127.0.0.1:%u", a->port);
+  WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
+  g_assert_cmpstr (sotto_contact_get_addresses (ba)[0], ==, a_address);
+  g_assert_cmpuint (a->online, ==, 1);
+  g_assert_cmpuint (b->online, ==, 1);
+  g_assert_cmpuint (a->offline, ==, 0);
+  g_assert_cmpuint (b->offline, ==, 0);
+}
+
+/* Editing a contact (a new alias, a verification) must not cut its
+ * session. */
+static void
+test_contact_update_keeps_session (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  /* This time B dials, and A learns B's address. */
+  ab = add_contact (a, b, 0);
+  ba = add_contact (b, a, a->port);
+  WAIT_FOR (a->online == 1 && b->online == 1);
+  WAIT_FOR (sotto_contact_get_addresses (ab)[0] != NULL);
+  spin (100);
+
+  update_contact (a, ab, "Bobby", -1, SOTTO_VERIFICATION_VERIFIED);
+  update_contact (b, ba, "Ali", -1, -1);
+  spin (300);
+
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+  g_assert_true (sotto_peer_service_is_online (b->service, ba));
+  g_assert_cmpuint (a->offline, ==, 0);
+  g_assert_cmpuint (b->offline, ==, 0);
+  g_assert_cmpuint (a->online, ==, 1);
+  g_assert_cmpuint (b->online, ==, 1);
+
+  m = send_message (a, ab, "still there?");
+  WAIT_FOR (b->received->len == 1 && a->delivered->len == 1);
+}
+
+/* Sends one more message the moment the contact comes online, i.e. while
+ * the outbox is still being listed for the new session. */
+static void
+on_online_send_cb (SottoPeerService *service,
+                   SottoContact     *contact,
+                   GAsyncResult    **slot)
+{
+  g_signal_handlers_disconnect_by_func (service, on_online_send_cb, slot);
+  sotto_peer_service_send_async (service, contact, "written as you came", NULL,
+                                 sotto_test_result_cb, slot);
+}
+
+/* B is not running: messages wait in A's outbox; B comes up, A's next
+ * retry reaches it, and they arrive once each, in the order written, with
+ * one written just as the session came up last. */
+static void
+test_offline_then_online (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GAsyncResult) late_result = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *bodies[] = { "while you were out", "one", "two", "three", "written as you came" };
+  guint port_b = free_port ();
+
+  peer_start (a, 0);
+  ba = add_contact (b, a, 0);  /* B will not dial: A's retry must do it */
+  ab = add_contact (a, b, port_b);
+
+  for (guint i = 0; i < 4; i++)
+    g_ptr_array_add (sent, send_message (a, ab, bodies[i]));
+  spin (300);  /* several failed dials */
+  g_assert_cmpuint (a->online, ==, 0);
+  g_assert_false (sotto_peer_service_is_online (a->service, ab));
+  g_assert_cmpuint (outbox_len (a, ab), ==, 4);
+
+  g_signal_connect (a->service, "contact-online", G_CALLBACK (on_online_send_cb), &late_result);
+  peer_start (b, port_b);
+  WAIT_FOR (late_result != NULL);
+  g_ptr_array_add (sent, sotto_peer_service_send_finish (a->service, late_result, &error));
+  g_assert_no_error (error);
+  WAIT_FOR (b->received->len >= 5 && a->delivered->len >= 5);
+  spin (300);
+
+  g_assert_cmpuint (b->received->len, ==, 5);
+  g_assert_cmpuint (a->delivered->len, ==, 5);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *hex = uid_hex (sotto_message_get_uid (g_ptr_array_index (sent, i)));
+
+      g_assert_cmpstr (g_ptr_array_index (b->received, i), ==, bodies[i]);
+      g_assert_cmpuint (count_str (a->delivered, hex), ==, 1);
+    }
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+  g_assert_cmpuint (a->online, ==, 1);
+}
+
+/* Both dial each other at the same moment, 20 times over: each time both
+ * end up with one and the same session, messages cross once each, and
+ * then nothing moves any more. */
+static void
+test_simultaneous_dial (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  guint port_a;
+  guint port_b;
+  guint online_a, online_b, offline_a, offline_b;
+  const guint rounds = 20;
+
+  /* Ports first, then the contacts, so that the services find addresses
+   * at start and dial at once. */
+  peer_start (a, 0);
+  peer_start (b, 0);
+  port_a = a->port;
+  port_b = b->port;
+  sotto_peer_service_stop (a->service);
+  sotto_peer_service_stop (b->service);
+  ab = add_contact (a, b, port_b);
+  ba = add_contact (b, a, port_a);
+
+  for (guint r = 0; r < rounds; r++)
+    {
+      g_autoptr (SottoMessage) ma = NULL;
+      g_autoptr (SottoMessage) mb = NULL;
+      g_autofree char *body_a = g_strdup_printf ("from A, round %u", r);
+      g_autofree char *body_b = g_strdup_printf ("from B, round %u", r);
+      guint received_a = a->received->len;
+      guint received_b = b->received->len;
+      guint offline_a_before = a->offline;
+      guint offline_b_before = b->offline;
+
+      /* Queued first, so that they go out on whichever session comes up
+       * first, and must go again on the one kept. */
+      ma = send_message (a, ab, body_a);
+      mb = send_message (b, ba, body_b);
+
+      /* In one main loop iteration: start dials every contact, and
+       * connect asks again (a no-op while a dial is on its way). */
+      peer_start (a, port_a);
+      peer_start (b, port_b);
+      sotto_peer_service_connect (a->service, ab);
+      sotto_peer_service_connect (b->service, ba);
+
+      WAIT_FOR (count_str (b->received, body_a) >= 1 && count_str (a->received, body_b) >= 1 &&
+                outbox_len (a, ab) == 0 && outbox_len (b, ba) == 0);
+      g_assert_true (sotto_peer_service_is_online (a->service, ab));
+      g_assert_true (sotto_peer_service_is_online (b->service, ba));
+      g_assert_cmpuint (a->received->len, ==, received_a + 1);
+      g_assert_cmpuint (b->received->len, ==, received_b + 1);
+      /* Both keep the same session. Whoever closes the other one already
+       * holds the winner, so at most one side can see the contact drop
+       * for a moment; a tie-break that disagrees drops it on both. */
+      g_assert_false (a->offline > offline_a_before && b->offline > offline_b_before);
+
+      if (r + 1 < rounds)
+        {
+          /* Alternately, so that either side is the last to let go. */
+          sotto_peer_service_stop (r % 2 == 0 ? a->service : b->service);
+          sotto_peer_service_stop (r % 2 == 0 ? b->service : a->service);
+        }
+    }
+
+  /* Settled: over 2 s of quiet, nobody connects or disconnects. */
+  spin (300);
+  online_a = a->online;
+  online_b = b->online;
+  offline_a = a->offline;
+  offline_b = b->offline;
+  spin (2000);
+  g_assert_cmpuint (a->online, ==, online_a);
+  g_assert_cmpuint (b->online, ==, online_b);
+  g_assert_cmpuint (a->offline, ==, offline_a);
+  g_assert_cmpuint (b->offline, ==, offline_b);
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+  g_assert_true (sotto_peer_service_is_online (b->service, ba));
+
+  /* One TCP connection between them (two ends): the one dialled by the
+   * peer with the smaller key, to the other's port. */
+  if (g_file_test ("/proc/net/tcp", G_FILE_TEST_EXISTS))
+    {
+      gboolean a_smaller = memcmp (peer_key (a), peer_key (b), SOTTO_KEY_LEN) < 0;
+
+      g_assert_cmpuint (count_connections (a_smaller ? port_b : port_a), ==, 2);
+      g_assert_cmpuint (count_connections (a_smaller ? port_a : port_b), ==, 0);
+    }
+
+  /* Every message arrived exactly once. */
+  g_assert_cmpuint (a->received->len, ==, rounds);
+  g_assert_cmpuint (b->received->len, ==, rounds);
+  for (guint r = 0; r < rounds; r++)
+    {
+      g_autofree char *body_a = g_strdup_printf ("from A, round %u", r);
+      g_autofree char *body_b = g_strdup_printf ("from B, round %u", r);
+
+      g_assert_cmpuint (count_str (b->received, body_a), ==, 1);
+      g_assert_cmpuint (count_str (a->received, body_b), ==, 1);
+    }
+  g_assert_cmpuint (a->delivered->len, ==, rounds);
+  g_assert_cmpuint (b->delivered->len, ==, rounds);
+}
+
+/* B blocks A: A is refused, its message waits; B unblocks A: delivered. */
+static void
+test_blocked (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  guint failed;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+  WAIT_FOR (a->online == 1 && b->online == 1);
+
+  update_contact (b, ba, NULL, 1, -1);
+  WAIT_FOR (a->offline >= 1 && b->offline >= 1);
+  g_assert_false (sotto_peer_service_is_online (b->service, ba));
+
+  /* A keeps trying; B refuses each time. */
+  failed = b->failed;
+  WAIT_FOR (b->failed >= failed + 2);
+  g_assert_cmpint (b->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
+
+  m = send_message (a, ab, "let me in");
+  failed = b->failed;
+  WAIT_FOR (b->failed >= failed + 2);  /* A tried with the message in its outbox */
+  g_assert_cmpuint (b->received->len, ==, 0);
+  g_assert_cmpuint (a->delivered->len, ==, 0);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 1);
+  g_assert_false (sotto_peer_service_is_online (b->service, ba));
+  g_assert_cmpuint (b->online, ==, 1);  /* never again while blocked */
+
+  update_contact (b, ba, NULL, 0, -1);
+  WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
+  spin (200);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "let me in");
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+}
+
+/* A blocks B while its dial to B is on its way: the session that comes of
+ * it is not kept. */
+static void
+test_block_while_dialling (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoContact) blocked = NULL;
+
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+
+  /* start dials B; before the loop runs again, the user blocks B. The
+   * change is made to the contact as the store would make it, without
+   * the store's round trip, so that it surely lands mid-dial. */
+  peer_start (a, 0);
+  blocked = _sotto_contact_new (sotto_contact_get_id (ab), sotto_contact_get_public_key (ab),
+                                sotto_contact_get_display_name (ab), NULL,
+                                sotto_contact_get_verification (ab), TRUE,
+                                sotto_contact_get_addresses (ab));
+  _sotto_contact_update_from (ab, blocked);
+  g_assert_true (sotto_contact_get_blocked (ab));
+
+  WAIT_FOR (a->failed >= 1);
+  spin (300);
+  g_assert_cmpuint (a->online, ==, 0);
+  g_assert_false (sotto_peer_service_is_online (a->service, ab));
+  /* B, which learned A's address from that session, calls back: refused. */
+  g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
+}
+
+/* Someone else answers at B's address: A marks B's key changed, tells
+ * nothing, and stops dialling until the user verifies again. */
+static void
+test_key_changed (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (Peer) mallory = peer_new ("Mallory");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autoptr (GPtrArray) requests = NULL;
+  guint port_b;
+  guint failed;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  port_b = b->port;
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, port_b);
+  WAIT_FOR (a->online == 1 && b->online == 1);
+
+  /* B goes; Mallory takes its port. A's retry finds her. */
+  peer_drop_service (b);
+  WAIT_FOR (a->offline == 1);
+  peer_start (mallory, port_b);
+
+  WAIT_FOR (a->changed_keys->len == 1);
+  g_assert_cmpmem (g_bytes_get_data (g_ptr_array_index (a->changed_keys, 0), NULL),
+                   g_bytes_get_size (g_ptr_array_index (a->changed_keys, 0)),
+                   peer_key (mallory), SOTTO_KEY_LEN);
+  g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_KEY_MISMATCH);
+  WAIT_FOR (sotto_contact_get_verification (ab) == SOTTO_VERIFICATION_KEY_CHANGED);
+
+  /* A message now stays home, and A does not dial again by itself. */
+  failed = a->failed;
+  m = send_message (a, ab, "for Bob only");
+  sotto_peer_service_connect (a->service, ab);
+  spin (1000);
+  g_assert_cmpuint (a->failed, ==, failed);
+  g_assert_cmpuint (a->changed_keys->len, ==, 1);
+  g_assert_cmpuint (a->online, ==, 1);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 1);
+  g_assert_cmpuint (mallory->received->len, ==, 0);
+  /* A left before its own message 3: Mallory never learned who called. */
+  g_assert_cmpuint (mallory->requests->len, ==, 0);
+  requests = sotto_peer_service_list_requests (mallory->service);
+  g_assert_cmpuint (requests->len, ==, 0);
+  g_assert_cmpuint (mallory->online, ==, 0);
+
+  /* Verified again: A dials again (and finds Mallory again). */
+  update_contact (a, ab, NULL, -1, SOTTO_VERIFICATION_VERIFIED);
+  WAIT_FOR (a->changed_keys->len == 2);
+  g_assert_cmpuint (a->failed, ==, failed + 1);
+  WAIT_FOR (sotto_contact_get_verification (ab) == SOTTO_VERIFICATION_KEY_CHANGED);
+  g_assert_cmpuint (mallory->received->len, ==, 0);
+
+  /* Mallory gone, B back, verified again: the message reaches B. */
+  peer_drop_service (mallory);
+  update_contact (a, ab, NULL, -1, SOTTO_VERIFICATION_VERIFIED);
+  peer_start (b, port_b);
+  WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
+  spin (200);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "for Bob only");
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+  g_assert_cmpuint (mallory->received->len, ==, 0);
+}
+
+/* A stranger (D knows A, A does not know D) gets a contact request through,
+ * and nothing else until A accepts. */
+static void
+test_request_accept (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) d = peer_new ("Dave");
+  g_autoptr (SottoContact) da = NULL;
+  g_autoptr (SottoContact) ad = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autoptr (GPtrArray) requests = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *d_address = NULL;
+  const char *intro = "Hi, it’s Dave from accounting.\nAbout the invoices.";
+  SottoPeerRequest *request;
+
+  peer_start (a, 0);
+  da = add_contact (d, a, a->port);
+  sotto_peer_service_set_intro (peer_service (d), intro);
+  peer_start (d, 0);
+
+  WAIT_FOR (a->requests->len >= 1 && d->pending >= 1);
+  g_assert_cmpuint (a->requests->len, ==, 1);
+  request = g_ptr_array_index (a->requests, 0);
+  g_assert_cmpmem (request->public_key, SOTTO_KEY_LEN, peer_key (d), SOTTO_KEY_LEN);
+  g_assert_cmpstr (request->display_name, ==, "Dave");
+  g_assert_cmpstr (request->intro, ==, intro);
+  d_address = g_strdup_printf ("127.0.0.1:%u", d->port);
+  g_assert_cmpstr (request->address, ==, d_address);
+
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 1);
+  g_assert_cmpstr (((SottoPeerRequest *)g_ptr_array_index (requests, 0))->display_name, ==, "Dave");
+  g_clear_pointer (&requests, g_ptr_array_unref);
+
+  /* D's message goes out on the session and is dropped by A. */
+  m = send_message (d, da, "hello from a stranger");
+  spin (300);
+  g_assert_cmpuint (a->received->len, ==, 0);
+  g_assert_cmpuint (d->delivered->len, ==, 0);
+  g_assert_cmpuint (outbox_len (d, da), ==, 1);
+  g_assert_null (sotto_store_get_contact_by_key (a->store, peer_key (d)));
+  g_assert_cmpuint (a->online, ==, 0);
+
+  sotto_peer_service_accept_request_async (a->service, peer_key (d), NULL, NULL,
+                                           sotto_test_result_cb, &result);
+  ad = sotto_peer_service_accept_request_finish (a->service, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ad);
+  g_assert_cmpstr (sotto_contact_get_display_name (ad), ==, "Dave");
+  g_assert_false (sotto_contact_get_blocked (ad));
+  g_assert_cmpstr (sotto_contact_get_addresses (ad)[0], ==, d_address);
+
+  WAIT_FOR (d->accepted >= 1 && a->received->len >= 1 && d->delivered->len >= 1);
+  spin (300);
+  g_assert_cmpuint (d->accepted, ==, 1);
+  g_assert_cmpuint (a->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (a->received, 0), ==, "hello from a stranger");
+  g_assert_cmpuint (outbox_len (d, da), ==, 0);
+  g_assert_true (sotto_peer_service_is_online (a->service, ad));
+  g_assert_true (sotto_peer_service_is_online (d->service, da));
+
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 0);
+}
+
+/* Ignoring a request ends its session and adds no contact. */
+static void
+test_request_ignore (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) e = peer_new ("Eve");
+  g_autoptr (SottoContact) ea = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autoptr (GPtrArray) requests = NULL;
+
+  peer_start (a, 0);
+  peer_start (e, 0);
+  ea = add_contact (e, a, a->port);
+  WAIT_FOR (a->requests->len >= 1 && e->pending >= 1);
+  m = send_message (e, ea, "psst");
+
+  g_assert_true (sotto_peer_service_ignore_request (a->service, peer_key (e)));
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 0);
+  g_assert_false (sotto_peer_service_ignore_request (a->service, peer_key (e)));
+  WAIT_FOR (e->offline >= 1);
+
+  spin (300);
+  g_assert_null (sotto_store_get_contact_by_key (a->store, peer_key (e)));
+  g_assert_cmpuint (a->received->len, ==, 0);
+  g_assert_cmpuint (outbox_len (e, ea), ==, 1);
+}
+
+/* Blocking a request makes the stranger a blocked contact: refused from
+ * then on, and nothing of theirs gets through. */
+static void
+test_request_block (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) e = peer_new ("Eve");
+  g_autoptr (SottoContact) ea = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autoptr (GPtrArray) requests = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoContact *ae;
+  guint failed;
+
+  peer_start (a, 0);
+  peer_start (e, 0);
+  ea = add_contact (e, a, a->port);
+  WAIT_FOR (a->requests->len >= 1 && e->pending >= 1);
+  m = send_message (e, ea, "psst");
+
+  sotto_peer_service_block_request_async (a->service, peer_key (e), NULL,
+                                          sotto_test_result_cb, &result);
+  g_assert_true (sotto_peer_service_block_request_finish (a->service, sotto_test_wait (&result),
+                                                          &error));
+  g_assert_no_error (error);
+
+  ae = sotto_store_get_contact_by_key (a->store, peer_key (e));
+  g_assert_nonnull (ae);
+  g_assert_true (sotto_contact_get_blocked (ae));
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 0);
+
+  /* E keeps calling; A refuses, and never holds a session with E. */
+  failed = a->failed;
+  WAIT_FOR (a->failed >= failed + 3);
+  g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
+  g_assert_cmpuint (a->requests->len, ==, 1);
+  g_assert_cmpuint (a->online, ==, 0);
+  g_assert_false (sotto_peer_service_is_online (a->service, ae));
+  g_assert_cmpuint (a->received->len, ==, 0);
+  g_assert_cmpuint (outbox_len (e, ea), ==, 1);
+}
+
+/* With allow-contact-requests off, a stranger is refused outright. */
+static void
+test_requests_off (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) f = peer_new ("Frank");
+  g_autoptr (SottoContact) fa = NULL;
+  g_autoptr (GPtrArray) requests = NULL;
+
+  g_settings_set_boolean (a->settings, "allow-contact-requests", FALSE);
+  peer_start (a, 0);
+  peer_start (f, 0);
+  fa = add_contact (f, a, a->port);
+
+  /* Frank only sees the call end: refused before Alice said a word, so
+   * never online, never offline. */
+  WAIT_FOR (a->failed >= 2 && f->failed >= 2);
+  g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
+  g_assert_cmpuint (f->online, ==, 0);
+  g_assert_cmpuint (f->offline, ==, 0);
+  g_assert_cmpuint (a->requests->len, ==, 0);
+  g_assert_cmpuint (f->pending, ==, 0);
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 0);
+}
+
+/* A receipt naming ids A never sent to that peer (a random one, one of the
+ * peer's own messages, one of A's messages to someone else) changes
+ * nothing and signals nothing; the session goes on. */
+static void
+test_receipt_for_unknown_id (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");      /* only its identity: a raw session speaks */
+  g_autoptr (Peer) c = peer_new ("Carol");    /* only its key */
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ac = NULL;
+  g_autoptr (SottoMessage) mb = NULL;
+  g_autoptr (SottoMessage) mc = NULL;
+  g_autoptr (SottoPayload) text = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+  g_autoptr (GPtrArray) history = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *mb_hex = NULL;
+  guint8 ids[3 * SOTTO_MESSAGE_UID_LEN];
+  RawPeer raw = { 0 };
+
+  raw.identity = sotto_store_get_identity (b->store);
+  raw.texts = g_byte_array_new ();
+  raw.acks = g_byte_array_new ();
+  raw.listener = g_socket_service_new ();
+  raw.port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (raw.listener), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (raw.listener, "incoming", G_CALLBACK (on_raw_incoming_cb), &raw);
+  g_socket_service_start (raw.listener);
+
+  peer_start (a, 0);
+  ac = add_contact (a, c, 0);
+  mc = send_message (a, ac, "for Carol");
+  ab = add_contact (a, b, raw.port);
+  WAIT_FOR (raw.established && a->online == 1);
+
+  mb = send_message (a, ab, "for Bob");
+  mb_hex = uid_hex (sotto_message_get_uid (mb));
+  WAIT_FOR (raw.texts->len == SOTTO_MESSAGE_UID_LEN);
+  g_assert_cmpmem (raw.texts->data, SOTTO_MESSAGE_UID_LEN,
+                   sotto_message_get_uid (mb), SOTTO_MESSAGE_UID_LEN);
+
+  /* One message of B's own, which A stores. */
+  randombytes_buf (text->uid, SOTTO_MESSAGE_UID_LEN);
+  text->timestamp = g_get_real_time ();
+  text->body = g_strdup ("from Bob");
+  raw_send (&raw, text);
+  WAIT_FOR (a->received->len == 1);
+
+  /* Unknown, B's own (incoming at A), A's to Carol; then the real one.
+   * The store takes them in order, so once the last is applied the
+   * others have been too. */
+  randombytes_buf (ids, SOTTO_MESSAGE_UID_LEN);
+  memcpy (ids + SOTTO_MESSAGE_UID_LEN, text->uid, SOTTO_MESSAGE_UID_LEN);
+  memcpy (ids + 2 * SOTTO_MESSAGE_UID_LEN, sotto_message_get_uid (mc), SOTTO_MESSAGE_UID_LEN);
+  raw_send_receipt (&raw, ids, 3);
+  raw_send_receipt (&raw, sotto_message_get_uid (mb), 1);
+
+  WAIT_FOR (a->delivered->len >= 1);
+  spin (200);
+  g_assert_cmpuint (a->delivered->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (a->delivered, 0), ==, mb_hex);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+  g_assert_cmpuint (outbox_len (a, ac), ==, 1);
+  history = sotto_test_full_history (a->store, ac, 10);
+  g_assert_cmpuint (history->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (history, 0)), !=,
+                   SOTTO_MESSAGE_DELIVERED);
+
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+  g_assert_cmpuint (a->offline, ==, 0);
+  g_assert_cmpuint (raw.closed, ==, 0);
+
+  peer_drop_service (a);
+  WAIT_FOR (raw.closed == 1);
+  raw_clear (&raw);
+}
+
+/* A calls again while B still holds A's first session (A lost it without
+ * B noticing): B keeps the new one, closes the old, and sends again on
+ * the new one what A had not acknowledged. */
+static void
+test_redial_replaces (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");    /* only its identity: raw sessions speak */
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  RawPeer first = { 0 };
+  RawPeer second = { 0 };
+
+  first.identity = second.identity = sotto_store_get_identity (a->store);
+  first.texts = g_byte_array_new ();
+  first.acks = g_byte_array_new ();
+  second.texts = g_byte_array_new ();
+  second.acks = g_byte_array_new ();
+
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  m = send_message (b, ba, "did you get this?");
+
+  raw_dial (&first, b->port, peer_key (b));
+  WAIT_FOR (first.texts->len == SOTTO_MESSAGE_UID_LEN);
+
+  /* Well within the tie window, and with the same initiator. */
+  raw_dial (&second, b->port, peer_key (b));
+  WAIT_FOR (first.closed == 1);
+  WAIT_FOR (second.texts->len == SOTTO_MESSAGE_UID_LEN);
+  g_assert_cmpmem (second.texts->data, SOTTO_MESSAGE_UID_LEN,
+                   sotto_message_get_uid (m), SOTTO_MESSAGE_UID_LEN);
+  g_assert_cmpuint (second.closed, ==, 0);
+  g_assert_true (sotto_peer_service_is_online (b->service, ba));
+  g_assert_cmpuint (b->offline, ==, 0);  /* replaced quietly */
+
+  raw_send_receipt (&second, sotto_message_get_uid (m), 1);
+  WAIT_FOR (b->delivered->len == 1);
+  g_assert_cmpuint (outbox_len (b, ba), ==, 0);
+
+  peer_drop_service (b);
+  raw_clear (&first);
+  raw_clear (&second);
+}
+
+/* A retried message (twice on one session, again on the next) is shown
+ * once and acknowledged every time; a TEXT that reuses the id of one of
+ * B's own messages is refused and ends the session. */
+static void
+test_duplicate (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");    /* only its identity: a raw session speaks */
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) own = NULL;
+  g_autoptr (SottoPayload) text = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+  g_autoptr (SottoPayload) forged = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+  g_autoptr (GPtrArray) history = NULL;
+  RawPeer raw = { 0 };
+
+  raw.identity = sotto_store_get_identity (a->store);
+  raw.texts = g_byte_array_new ();
+  raw.acks = g_byte_array_new ();
+
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  raw_dial (&raw, b->port, peer_key (b));
+  WAIT_FOR (b->online == 1);
+
+  randombytes_buf (text->uid, SOTTO_MESSAGE_UID_LEN);
+  text->timestamp = g_get_real_time ();
+  text->body = g_strdup ("say it twice");
+  raw_send (&raw, text);
+  raw_send (&raw, text);
+  WAIT_FOR (raw.acks->len == 2 * SOTTO_MESSAGE_UID_LEN);
+
+  /* A new session, as after a lost receipt: once more. */
+  sotto_session_close (raw.session, NULL);
+  WAIT_FOR (b->offline == 1);
+  raw_dial (&raw, b->port, peer_key (b));
+  WAIT_FOR (b->online == 2);
+  raw_send (&raw, text);
+  WAIT_FOR (raw.acks->len == 3 * SOTTO_MESSAGE_UID_LEN);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpmem (raw.acks->data + i * SOTTO_MESSAGE_UID_LEN, SOTTO_MESSAGE_UID_LEN,
+                     text->uid, SOTTO_MESSAGE_UID_LEN);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "say it twice");
+
+  /* B writes to A; A answers with a TEXT under that message's id. */
+  own = send_message (b, ba, "mine");
+  WAIT_FOR (raw.texts->len == SOTTO_MESSAGE_UID_LEN);
+  memcpy (forged->uid, sotto_message_get_uid (own), SOTTO_MESSAGE_UID_LEN);
+  forged->timestamp = g_get_real_time ();
+  forged->body = g_strdup ("yours, really");
+  raw_send (&raw, forged);
+  WAIT_FOR (raw.closed == 2);
+  spin (100);
+  g_assert_cmpuint (raw.acks->len, ==, 3 * SOTTO_MESSAGE_UID_LEN);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpuint (b->offline, ==, 2);
+
+  history = sotto_test_full_history (b->store, ba, 10);
+  g_assert_cmpuint (history->len, ==, 2);
+  g_assert_cmpint (sotto_message_get_direction (g_ptr_array_index (history, 1)), ==,
+                   SOTTO_DIRECTION_OUT);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (history, 1)), ==, "mine");
+
+  peer_drop_service (b);
+  raw_clear (&raw);
+}
+
+/* Stopping keeps what is queued; a stopped service sends nothing, even
+ * when asked to; the same service, started again, sends it all once the
+ * peer is there. */
+static void
+test_stop_keeps_outbox (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  guint port_b = free_port ();
+  guint port_a;
+
+  peer_start (a, 0);
+  port_a = a->port;
+  ba = add_contact (b, a, 0);  /* B never dials A */
+  ab = add_contact (a, b, port_b);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("queued %u", i);
+
+      g_ptr_array_add (sent, send_message (a, ab, body));
+    }
+  spin (100);
+
+  sotto_peer_service_stop (a->service);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, 0);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 3);
+  /* Not listening any more. */
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16)port_a, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_null (connection);
+
+  /* Started again while B is away: still queued. */
+  peer_start (a, 0);
+  spin (200);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 3);
+  g_assert_cmpuint (a->online, ==, 0);
+
+  /* Stopped, B there, one more written: nothing leaves. */
+  sotto_peer_service_stop (a->service);
+  peer_start (b, port_b);
+  g_ptr_array_add (sent, send_message (a, ab, "queued 3"));
+  spin (300);
+  g_assert_cmpuint (b->online, ==, 0);
+  g_assert_cmpuint (b->received->len, ==, 0);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 4);
+
+  peer_start (a, 0);
+  WAIT_FOR (b->received->len >= 4 && a->delivered->len >= 4);
+  spin (200);
+  g_assert_cmpuint (b->received->len, ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("queued %u", i);
+      g_autofree char *hex = uid_hex (sotto_message_get_uid (g_ptr_array_index (sent, i)));
+
+      g_assert_cmpstr (g_ptr_array_index (b->received, i), ==, body);
+      g_assert_cmpuint (count_str (a->delivered, hex), ==, 1);
+    }
+  g_assert_cmpuint (a->delivered->len, ==, 4);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+  guint tick;
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_assert_cmpint (sodium_init (), >=, 0);
+
+  g_test_add_func ("/peer-service/deliver", test_deliver);
+  g_test_add_func ("/peer-service/contact-update-keeps-session", test_contact_update_keeps_session);
+  g_test_add_func ("/peer-service/offline-then-online", test_offline_then_online);
+  g_test_add_func ("/peer-service/simultaneous-dial", test_simultaneous_dial);
+  g_test_add_func ("/peer-service/blocked", test_blocked);
+  g_test_add_func ("/peer-service/block-while-dialling", test_block_while_dialling);
+  g_test_add_func ("/peer-service/key-changed", test_key_changed);
+  g_test_add_func ("/peer-service/request", test_request_accept);
+  g_test_add_func ("/peer-service/request-ignore", test_request_ignore);
+  g_test_add_func ("/peer-service/request-block", test_request_block);
+  g_test_add_func ("/peer-service/requests-off", test_requests_off);
+  g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
+  g_test_add_func ("/peer-service/duplicate", test_duplicate);
+  g_test_add_func ("/peer-service/redial-replaces", test_redial_replaces);
+  g_test_add_func ("/peer-service/stop-keeps-outbox", test_stop_keeps_outbox);
+
+  tick = g_timeout_add (10, on_tick_cb, NULL);
+  status = g_test_run ();
+  g_source_remove (tick);
+
+  return status;
+}
