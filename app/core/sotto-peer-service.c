@@ -147,6 +147,15 @@ ref_contact_by_key (SottoStore   *store,
   return contact != NULL ? g_object_ref (contact) : NULL;
 }
 
+/* A message id as front ends show it (sotto_message_dup_uid_hex()). */
+static char *
+uid_to_hex (const guint8 *uid)
+{
+  char *hex = g_malloc (SOTTO_MESSAGE_UID_LEN * 2 + 1);
+
+  return sodium_bin2hex (hex, SOTTO_MESSAGE_UID_LEN * 2 + 1, uid, SOTTO_MESSAGE_UID_LEN);
+}
+
 static SottoPeerRequest *
 peer_request_copy (const SottoPeerRequest *request)
 {
@@ -539,8 +548,7 @@ on_marked_delivered_cb (GObject      *object,
     }
 
   contact = ref_contact_by_id (self->store, data->contact_id);
-  hex = sodium_bin2hex (g_malloc (SOTTO_MESSAGE_UID_LEN * 2 + 1), SOTTO_MESSAGE_UID_LEN * 2 + 1,
-                        data->uid, SOTTO_MESSAGE_UID_LEN);
+  hex = uid_to_hex (data->uid);
   if (contact != NULL)
     g_signal_emit (self, signals[MESSAGE_DELIVERED], 0, contact, hex);
   g_free (data);
@@ -604,9 +612,8 @@ on_payload_received_cb (SottoSession *session,
             }
           else
             {
-              g_autofree char *hex = g_malloc (SOTTO_MESSAGE_UID_LEN * 2 + 1);
+              g_autofree char *hex = uid_to_hex (uid);
 
-              sodium_bin2hex (hex, SOTTO_MESSAGE_UID_LEN * 2 + 1, uid, SOTTO_MESSAGE_UID_LEN);
               g_signal_emit (self, signals[MESSAGE_READ], 0, contact, hex);
             }
         }
@@ -925,7 +932,7 @@ on_incoming_cb (GSocketService    *service,
   if (self->stopping)
     return FALSE;
 
-  session = sotto_session_new (G_IO_STREAM (connection), sotto_store_get_identity (self->store),
+  session = sotto_session_new (connection, sotto_store_get_identity (self->store),
                                hello, NULL);
   sotto_session_set_auth_func (session, authenticate_cb, self);
   watch_session (self, session);
@@ -992,7 +999,7 @@ on_connected_cb (GObject      *object,
   g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
 
   hello = make_hello (self);
-  link->outgoing = sotto_session_new (G_IO_STREAM (connection),
+  link->outgoing = sotto_session_new (connection,
                                       sotto_store_get_identity (self->store), hello,
                                       sotto_contact_get_public_key (contact));
   set_session_contact_id (link->outgoing, contact_id);

@@ -46,7 +46,7 @@ struct _SottoSession
   GObject               parent_instance;
 
   /* owned references */
-  GIOStream            *stream;
+  GSocketConnection    *connection;
   GCancellable         *cancellable;
   SottoIdentity        *identity;
   GBytes               *hello_bytes;     /* our hello, encoded */
@@ -74,26 +74,22 @@ struct _SottoSession
   guint64               received_messages;
   guint64               received_bytes;
 
-  /* I/O: sockets are pollable, and then the session reads and writes
-   * without blocking, straight from its sources, with no GTask and no
-   * idle callback per read or write; other streams go through the
-   * asynchronous stream API. */
+  /* I/O: the session reads and writes the socket without blocking,
+   * straight from the socket's sources, with no GTask and no idle
+   * callback per read or write. */
   GMainContext         *context;         /* the thread-default one at start */
-  gboolean              pollable;
 
   /* reading */
   SottoFrameReader     *reader;
   guint8               *read_buffer;
   gsize                 read_buffer_len;
-  GSource              *read_source;     /* pollable: attached while reading */
-  gboolean              reading;         /* otherwise: a read is pending */
+  GSource              *read_source;     /* attached for the session's life */
 
   /* writing */
   GQueue                write_queue;     /* GBytes, whole frames */
   gsize                 queued_bytes;
   gsize                 write_offset;    /* bytes of the first frame already written */
-  GSource              *write_source;    /* pollable: attached while the socket is full */
-  gboolean              writing;         /* otherwise: a write is pending */
+  GSource              *write_source;    /* attached while the socket is full */
   GSource              *failure_source;  /* reports a failed write from the main loop */
   GError               *write_error;
 
@@ -122,7 +118,6 @@ static guint signals[N_SIGNALS];
 G_DEFINE_QUARK (sotto-session-error-quark, sotto_session_error)
 
 static void start_reading (SottoSession *self);
-static void write_next    (SottoSession *self);
 
 /* -------------------------------------------------------------------------
  * Helpers
@@ -193,34 +188,11 @@ frame_written (SottoSession *self)
   g_bytes_unref (frame);
 }
 
-static void
-on_write_done_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr (SottoSession) self = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
-    {
-      if (self->state != STATE_CLOSED)
-        close_with_error (self, SOTTO_SESSION_ERROR_IO, "sending failed", error);
-      return;
-    }
-
-  self->writing = FALSE;
-  if (self->state == STATE_CLOSED)
-    return;
-
-  frame_written (self);
-  write_next (self);
-}
-
 /* Writes queued frames until the socket is full; FALSE once closed. */
 static gboolean
 write_nonblocking (SottoSession *self)
 {
-  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (G_IO_STREAM (self->connection)));
   GBytes *frame;
 
   while ((frame = g_queue_peek_head (&self->write_queue)) != NULL)
@@ -270,68 +242,21 @@ on_socket_writable_cb (GSocket      *socket,
   return writable (user_data);
 }
 
-static gboolean
-on_stream_writable_cb (GObject  *stream,
-                       gpointer  user_data)
-{
-  return writable (user_data);
-}
-
-/* A source for @condition on the stream. For a socket, the socket's own
- * source: the pollable streams wrap it as a child source, and GLib takes
- * a child's descriptor out of the poll set and puts it back around every
- * dispatch, waking the main context twice each time. */
+/* The socket's own source, not the pollable streams': they wrap it as a
+ * child source, and GLib takes a child's descriptor out of the poll set
+ * and puts it back around every dispatch, waking the main context twice
+ * each time. */
 static GSource *
 io_source_new (SottoSession *self,
                GIOCondition  condition,
-               GSourceFunc   socket_func,
-               GSourceFunc   stream_func)
+               GSourceFunc   func)
 {
-  GSource *source;
+  GSocket *socket = g_socket_connection_get_socket (self->connection);
+  GSource *source = g_socket_create_source (socket, condition, NULL);
 
-  if (G_IS_SOCKET_CONNECTION (self->stream))
-    {
-      GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (self->stream));
-
-      source = g_socket_create_source (socket, condition, NULL);
-      g_source_set_callback (source, socket_func, self, NULL);
-    }
-  else if (condition == G_IO_IN)
-    {
-      GInputStream *in = g_io_stream_get_input_stream (self->stream);
-
-      source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (in), NULL);
-      g_source_set_callback (source, stream_func, self, NULL);
-    }
-  else
-    {
-      GOutputStream *out = g_io_stream_get_output_stream (self->stream);
-
-      source = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (out), NULL);
-      g_source_set_callback (source, stream_func, self, NULL);
-    }
-
+  g_source_set_callback (source, func, self, NULL);
   g_source_attach (source, self->context);
   return source;
-}
-
-static void
-write_next (SottoSession *self)
-{
-  GBytes *frame;
-  GOutputStream *out;
-
-  if (self->writing || self->state == STATE_CLOSED)
-    return;
-  frame = g_queue_peek_head (&self->write_queue);
-  if (frame == NULL)
-    return;
-
-  self->writing = TRUE;
-  out = g_io_stream_get_output_stream (self->stream);
-  g_output_stream_write_all_async (out, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
-                                   G_PRIORITY_DEFAULT, self->cancellable, on_write_done_cb,
-                                   g_object_ref (self));
 }
 
 static gboolean
@@ -361,8 +286,8 @@ check_room (SottoSession  *self,
 }
 
 /* Sends one whole frame (header and Noise message), which check_room()
- * has admitted. On a pollable stream it goes out at once if the socket
- * takes it, and only what it does not take is queued. A failure is
+ * has admitted. It goes out at once if the socket takes it, and only
+ * what it does not take is queued. A failure is
  * reported from the main loop, as it would be by an asynchronous write:
  * the caller is in the middle of something. */
 static void
@@ -377,10 +302,10 @@ send_frame (SottoSession *self,
   if (self->write_error != NULL)
     return;
 
-  if (self->pollable && g_queue_is_empty (&self->write_queue))
+  if (g_queue_is_empty (&self->write_queue))
     {
       GPollableOutputStream *out =
-        G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
+        G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (G_IO_STREAM (self->connection)));
       g_autoptr (GError) error = NULL;
       gssize n = g_pollable_output_stream_write_nonblocking (out, frame->data, size, NULL, &error);
 
@@ -404,11 +329,8 @@ send_frame (SottoSession *self,
   g_queue_push_tail (&self->write_queue, g_byte_array_free_to_bytes (g_steal_pointer (&owned)));
   self->queued_bytes += size;
 
-  if (!self->pollable)
-    write_next (self);
-  else if (self->write_source == NULL)
-    self->write_source = io_source_new (self, G_IO_OUT, G_SOURCE_FUNC (on_socket_writable_cb),
-                                        G_SOURCE_FUNC (on_stream_writable_cb));
+  if (self->write_source == NULL)
+    self->write_source = io_source_new (self, G_IO_OUT, G_SOURCE_FUNC (on_socket_writable_cb));
 }
 
 /* A new frame with room for its header, for the message to follow. */
@@ -823,7 +745,7 @@ static gboolean
 readable (SottoSession *self)
 {
   g_autoptr (SottoSession) hold = g_object_ref (self);
-  GInputStream *stream = g_io_stream_get_input_stream (self->stream);
+  GInputStream *stream = g_io_stream_get_input_stream (G_IO_STREAM (self->connection));
 
   for (guint i = 0; i < MAX_READS_PER_DISPATCH; i++)
     {
@@ -855,55 +777,13 @@ on_socket_readable_cb (GSocket      *socket,
   return readable (user_data);
 }
 
-static gboolean
-on_stream_readable_cb (GObject  *stream,
-                       gpointer  user_data)
-{
-  return readable (user_data);
-}
-
-static void
-on_read_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr (SottoSession) self = user_data;
-  g_autoptr (GError) error = NULL;
-  gssize n;
-
-  self->reading = FALSE;
-  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  if (self->state == STATE_CLOSED)
-    return;
-
-  if (handle_read (self, n, error))
-    start_reading (self);
-}
-
 static void
 start_reading (SottoSession *self)
 {
-  GInputStream *in = g_io_stream_get_input_stream (self->stream);
-
-  if (self->state == STATE_CLOSED)
-    return;
-
-  if (self->pollable)
-    {
-      /* One source for the whole session: it stays attached and fires
-       * whenever there is something to read. */
-      if (self->read_source == NULL)
-        self->read_source = io_source_new (self, G_IO_IN, G_SOURCE_FUNC (on_socket_readable_cb),
-                                           G_SOURCE_FUNC (on_stream_readable_cb));
-      return;
-    }
-
-  if (self->reading)
-    return;
-  self->reading = TRUE;
-  prepare_read_buffer (self);
-  g_input_stream_read_async (in, self->read_buffer, self->read_buffer_len, G_PRIORITY_DEFAULT,
-                             self->cancellable, on_read_cb, g_object_ref (self));
+  /* One source for the whole session: it stays attached and fires
+   * whenever there is something to read. */
+  if (self->state != STATE_CLOSED && self->read_source == NULL)
+    self->read_source = io_source_new (self, G_IO_IN, G_SOURCE_FUNC (on_socket_readable_cb));
 }
 
 /* -------------------------------------------------------------------------
@@ -945,7 +825,7 @@ sotto_session_finalize (GObject *object)
   g_clear_pointer (&self->read_buffer, g_free);
   g_clear_pointer (&self->hello_bytes, g_bytes_unref);
   g_clear_pointer (&self->remote_hello, sotto_hello_free);
-  g_clear_object (&self->stream);
+  g_clear_object (&self->connection);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->identity);
 
@@ -1010,7 +890,7 @@ sotto_session_init (SottoSession *self)
 
 /**
  * sotto_session_new:
- * @stream: a connected stream (a #GSocketConnection in real use)
+ * @connection: a connected socket (TCP in real use; any stream socket in tests)
  * @identity: our identity: its secret key is our Noise static key
  * @hello: what we say about ourselves in the handshake
  * @expected_key: (nullable): for a session we start (the initiator), the
@@ -1019,7 +899,7 @@ sotto_session_init (SottoSession *self)
  * Returns: (transfer full): a session; call sotto_session_start()
  */
 SottoSession *
-sotto_session_new (GIOStream        *stream,
+sotto_session_new (GSocketConnection *connection,
                    SottoIdentity    *identity,
                    const SottoHello *hello,
                    const guint8     *expected_key)
@@ -1027,12 +907,12 @@ sotto_session_new (GIOStream        *stream,
   g_autoptr (GError) error = NULL;
   SottoSession *self;
 
-  g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
+  g_return_val_if_fail (G_IS_SOCKET_CONNECTION (connection), NULL);
   g_return_val_if_fail (SOTTO_IS_IDENTITY (identity), NULL);
   g_return_val_if_fail (hello != NULL, NULL);
 
   self = g_object_new (SOTTO_TYPE_SESSION, NULL);
-  self->stream = g_object_ref (stream);
+  self->connection = g_object_ref (connection);
   self->identity = g_object_ref (identity);
   self->initiator = expected_key != NULL;
   if (expected_key != NULL)
@@ -1115,9 +995,9 @@ sotto_session_start (SottoSession *self)
   self->last_received = self->last_sent = g_get_monotonic_time ();
 
   /* Chat messages are small and each should leave at once: no Nagle. */
-  if (G_IS_TCP_CONNECTION (self->stream))
+  if (G_IS_TCP_CONNECTION (self->connection))
     {
-      GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (self->stream));
+      GSocket *socket = g_socket_connection_get_socket (self->connection);
 
       if (!g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &error))
         {
@@ -1126,11 +1006,6 @@ sotto_session_start (SottoSession *self)
         }
     }
   self->context = g_main_context_ref_thread_default ();
-  self->pollable =
-    G_IS_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream)) &&
-    g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream))) &&
-    G_IS_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream)) &&
-    g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream)));
   /* Message 1 is an ephemeral key alone: 32 bytes, not one more. */
   self->reader = sotto_frame_reader_new (SOTTO_FRAME_MAX_LEN);
   sotto_frame_reader_set_max_len (self->reader, self->initiator ? SOTTO_SESSION_HANDSHAKE_FRAME_MAX
@@ -1246,9 +1121,7 @@ sotto_session_get_remote_address (SottoSession *self)
 
   g_return_val_if_fail (SOTTO_IS_SESSION (self), NULL);
 
-  if (!G_IS_SOCKET_CONNECTION (self->stream))
-    return NULL;
-  address = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (self->stream), NULL);
+  address = g_socket_connection_get_remote_address (self->connection, NULL);
   if (!G_IS_INET_SOCKET_ADDRESS (address))
     return NULL;
   return G_INET_SOCKET_ADDRESS (g_steal_pointer (&address));
@@ -1346,10 +1219,7 @@ sotto_session_close (SottoSession *self,
 
   /* Closing a socket does not block (GSocketConnection's close_async()
    * closes it right away too, then reports from an idle callback). */
-  if (G_IS_SOCKET_CONNECTION (self->stream))
-    g_io_stream_close (self->stream, NULL, NULL);
-  else
-    g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
 
   copy = reason != NULL ? g_error_copy (reason)
                         : g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED,

@@ -59,7 +59,7 @@ typedef SottoSessionMode (*SottoSessionAuthFunc) (SottoSession     *session,
 
 GQuark            sotto_session_error_quark         (void);
 
-SottoSession     *sotto_session_new                 (GIOStream            *stream,
+SottoSession     *sotto_session_new                 (GSocketConnection    *connection,
                                                      SottoIdentity        *identity,
                                                      const SottoHello     *hello,
                                                      const guint8         *expected_key);

@@ -118,7 +118,7 @@ receiver_thread (gpointer data)
   if (connection == NULL)
     g_error ("accept: %s", error->message);
 
-  session = sotto_session_new (G_IO_STREAM (connection), receiver->identity, hello, NULL);
+  session = sotto_session_new (connection, receiver->identity, hello, NULL);
   sotto_session_set_auth_func (session, accept_all_cb, NULL);
   g_signal_connect (session, "payload-received", G_CALLBACK (on_received_cb), receiver);
   sotto_session_start (session);
@@ -183,7 +183,7 @@ bench_throughput (guint n_chunks)
   connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (bound), NULL, &error);
   if (connection == NULL)
     g_error ("connect: %s", error->message);
-  session = sotto_session_new (G_IO_STREAM (connection), sender_id, hello,
+  session = sotto_session_new (connection, sender_id, hello,
                                sotto_identity_get_public_key (receiver_id));
   sotto_session_start (session);
   while (!session_up (session))
@@ -285,7 +285,7 @@ start_session (GSocketConnection *connection,
                Handshakes        *state,
                const guint8      *expected_key)
 {
-  SottoSession *session = sotto_session_new (G_IO_STREAM (connection), state->identity,
+  SottoSession *session = sotto_session_new (connection, state->identity,
                                              state->hello, expected_key);
 
   if (expected_key == NULL)

@@ -490,7 +490,7 @@ on_raw_incoming_cb (GSocketService    *service,
   SottoHello hello = { SOTTO_PROTOCOL_VERSION, (char *)"Bob", (guint16)raw->port, 0, (char *)"" };
 
   g_assert_null (raw->session);
-  raw->session = sotto_session_new (G_IO_STREAM (connection), raw->identity, &hello, NULL);
+  raw->session = sotto_session_new (connection, raw->identity, &hello, NULL);
   sotto_session_set_auth_func (raw->session, raw_auth_cb, raw);
   raw_watch (raw, raw->session);
   sotto_session_start (raw->session);
@@ -512,7 +512,7 @@ raw_dial (RawPeer      *raw,
   g_assert_no_error (error);
   g_clear_object (&raw->session);
   raw->established = FALSE;
-  raw->session = sotto_session_new (G_IO_STREAM (connection), raw->identity, &hello, expected_key);
+  raw->session = sotto_session_new (connection, raw->identity, &hello, expected_key);
   raw_watch (raw, raw->session);
   sotto_session_start (raw->session);
   WAIT_FOR (raw->established);

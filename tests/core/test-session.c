@@ -159,14 +159,14 @@ auth_cb (SottoSession     *session,
 
 static Peer *
 peer_new (Fixture          *f,
-          GIOStream        *stream,
+          GSocketConnection *connection,
           SottoIdentity    *identity,
           const SottoHello *hello,
           const guint8     *expected_key)
 {
   Peer *peer = g_new0 (Peer, 1);
 
-  peer->session = sotto_session_new (stream, identity, hello, expected_key);
+  peer->session = sotto_session_new (connection, identity, hello, expected_key);
   peer->alive = peer->session;
   g_object_add_weak_pointer (G_OBJECT (peer->session), &peer->alive);
   peer->payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_payload_free);
@@ -316,7 +316,7 @@ on_accepted_cb (GObject      *object,
     return;
   g_assert_no_error (error);
 
-  peer = peer_new (f, G_IO_STREAM (connection), f->server_id, &f->server_hello, NULL);
+  peer = peer_new (f, connection, f->server_id, &f->server_hello, NULL);
   g_ptr_array_add (f->servers, peer);
   peer_start (peer);
   accept_next (f);
@@ -351,7 +351,7 @@ client_connect (Fixture       *f,
   Peer *client;
 
   connection = connect_to_loopback (f->port);
-  client = peer_new (f, G_IO_STREAM (connection), f->client_id, &f->client_hello, expected_key);
+  client = peer_new (f, connection, f->client_id, &f->client_hello, expected_key);
   g_ptr_array_add (f->clients, client);
   peer_start (client);
   *server_out = wait_for_server (f, n);
@@ -512,7 +512,7 @@ raw_accept (Fixture       *f,
   g_assert_no_error (error);
   g_socket_listener_close (listener);
 
-  client = peer_new (f, G_IO_STREAM (connection), f->client_id, &f->client_hello, expected_key);
+  client = peer_new (f, connection, f->client_id, &f->client_hello, expected_key);
   g_ptr_array_add (f->clients, client);
   peer_start (client);
   *client_out = client;
@@ -1472,7 +1472,7 @@ test_attack_refused (Fixture       *f,
     connection = connect_to_loopback (port);
     accepted = g_socket_listener_accept (listener, NULL, NULL, NULL);
     g_assert_nonnull (accepted);
-    lone = peer_new (f, G_IO_STREAM (accepted), f->server_id, &f->server_hello, NULL);
+    lone = peer_new (f, accepted, f->server_id, &f->server_hello, NULL);
     sotto_session_set_auth_func (lone->session, NULL, NULL);
     g_ptr_array_add (f->servers, lone);
     peer_start (lone);

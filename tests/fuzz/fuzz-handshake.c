@@ -504,7 +504,7 @@ harness_init (Harness *h,
   h->socket_source = g_source_attach (source, NULL);
   g_source_unref (source);
 
-  h->session = sotto_session_new (G_IO_STREAM (connection), h->keys->responder,
+  h->session = sotto_session_new (connection, h->keys->responder,
                                   &h->keys->responder_hello, NULL);
   h->alive = h->session;
   g_object_add_weak_pointer (G_OBJECT (h->session), &h->alive);
