@@ -84,6 +84,8 @@ struct _SottoSession
   guint8               *read_buffer;
   gsize                 read_buffer_len;
   GSource              *read_source;     /* attached for the session's life */
+  gboolean              in_read;         /* readable() is running */
+  gboolean              read_paused;     /* a nested loop re-entered it */
 
   /* writing */
   GQueue                write_queue;     /* GBytes, whole frames */
@@ -245,7 +247,9 @@ on_socket_writable_cb (GSocket      *socket,
 /* The socket's own source, not the pollable streams': they wrap it as a
  * child source, and GLib takes a child's descriptor out of the poll set
  * and puts it back around every dispatch, waking the main context twice
- * each time. */
+ * each time. It does the same to a source's own descriptor unless the
+ * source may recurse, hence can_recurse; readable() copes with the
+ * recursion that allows. */
 static GSource *
 io_source_new (SottoSession *self,
                GIOCondition  condition,
@@ -254,6 +258,7 @@ io_source_new (SottoSession *self,
   GSocket *socket = g_socket_connection_get_socket (self->connection);
   GSource *source = g_socket_create_source (socket, condition, NULL);
 
+  g_source_set_can_recurse (source, TRUE);
   g_source_set_callback (source, func, self, NULL);
   g_source_attach (source, self->context);
   return source;
@@ -741,12 +746,26 @@ prepare_read_buffer (SottoSession *self)
   self->read_buffer_len = wanted;
 }
 
+static void start_reading (SottoSession *self);
+
 static gboolean
 readable (SottoSession *self)
 {
   g_autoptr (SottoSession) hold = g_object_ref (self);
   GInputStream *stream = g_io_stream_get_input_stream (G_IO_STREAM (self->connection));
+  gboolean keep = G_SOURCE_CONTINUE;
 
+  if (self->in_read)
+    {
+      /* A signal handler below runs a nested main loop, and the outer
+       * read is not done with the buffer: stop watching the socket until
+       * it is. */
+      self->read_paused = TRUE;
+      g_clear_pointer (&self->read_source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+
+  self->in_read = TRUE;
   for (guint i = 0; i < MAX_READS_PER_DISPATCH; i++)
     {
       g_autoptr (GError) error = NULL;
@@ -759,14 +778,26 @@ readable (SottoSession *self)
       if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         break;
       if (!handle_read (self, n, error))
-        return G_SOURCE_REMOVE;
+        {
+          keep = G_SOURCE_REMOVE;
+          break;
+        }
       /* A short read most likely emptied the socket: poll again rather
        * than make a read that finds nothing. */
       if ((gsize) n < self->read_buffer_len)
         break;
     }
+  self->in_read = FALSE;
 
-  return G_SOURCE_CONTINUE;
+  if (self->read_paused)
+    {
+      self->read_paused = FALSE;
+      /* This dispatch's source is gone: watch with a new one. */
+      start_reading (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  return keep;
 }
 
 static gboolean

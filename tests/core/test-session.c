@@ -1107,6 +1107,86 @@ test_happy_path (Fixture       *f,
   g_assert_cmpuint (client->n_closed, ==, 1);
 }
 
+/* A handler of payload-received that runs a nested main loop (as a test
+ * waiting for the store does) while more arrives: the nested loop neither
+ * re-enters the session's read nor spins on the readable socket, and
+ * everything arrives in order once the handler returns. */
+#define N_NESTED 50
+
+typedef struct
+{
+  Peer    *client;
+  guint    depth;
+  gboolean nested_done;
+  guint    iterations;
+} Nested;
+
+static gboolean
+on_nested_send_cb (gpointer user_data)
+{
+  Nested *nested = user_data;
+
+  for (guint i = 1; i < N_NESTED; i++)
+    send_text (nested->client, i, "client");
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_nested_done_cb (gpointer user_data)
+{
+  Nested *nested = user_data;
+
+  nested->nested_done = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_nested_payload_cb (SottoSession *session,
+                      gpointer      payload,
+                      Nested       *nested)
+{
+  g_assert_cmpuint (nested->depth, ==, 0);
+  if (nested->iterations > 0)
+    return;
+
+  nested->depth++;
+  g_timeout_add (5, on_nested_send_cb, nested);
+  g_timeout_add (100, on_nested_done_cb, nested);
+  while (!nested->nested_done)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      nested->iterations++;
+    }
+  nested->depth--;
+}
+
+static void
+test_nested_main_loop (Fixture       *f,
+                       gconstpointer  data)
+{
+  Nested nested = { 0 };
+  Peer *server;
+  Peer *client;
+
+  client = client_connect (f, sotto_identity_get_public_key (f->server_id), &server);
+  WAIT_UNTIL (client->established && server->established);
+  nested.client = client;
+  g_signal_connect (server->session, "payload-received", G_CALLBACK (on_nested_payload_cb),
+                    &nested);
+
+  send_text (client, 0, "client");
+  WAIT_UNTIL (server->payloads->len == N_NESTED);
+  for (guint i = 0; i < N_NESTED; i++)
+    assert_text (peer_payload (server, i), i, "client");
+
+  /* The client's sends and its own socket made a handful of iterations;
+   * a readable socket polled over and over would make thousands. */
+  g_assert_true (nested.nested_done);
+  g_assert_cmpuint (nested.iterations, <, 100);
+  g_assert_null (server->reason);
+  assert_honest_session_works (f);
+}
+
 /* -------------------------------------------------------------------------
  * Tests: attacks
  * ------------------------------------------------------------------------- */
@@ -2270,6 +2350,7 @@ main (int   argc,
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
 
   ADD ("/session/happy-path", test_happy_path, NULL);
+  ADD ("/session/nested-main-loop", test_nested_main_loop, NULL);
   ADD ("/session/attack/flipped-byte", test_attack_flipped_byte, NULL);
   ADD ("/session/attack/replay", test_attack_replay, NULL);
   ADD ("/session/attack/truncated-frame", test_attack_truncated_frame, NULL);
