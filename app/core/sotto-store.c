@@ -31,6 +31,19 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
+/* A statement from the store's cache (db_cached()): going out of scope
+ * resets it for the next use instead of finalizing it. */
+typedef sqlite3_stmt CachedStmt;
+
+static void
+cached_stmt_release (CachedStmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CachedStmt, cached_stmt_release)
+
 #define KEY_CHECK_TEXT "sotto key check v1"
 #define STORE_ID_LEN   16
 
@@ -50,6 +63,8 @@ struct _SottoStore
   GThreadPool        *pool;
   SottoProfileLock   *lock;
   sqlite3            *db;
+  /* SQL text (a literal) → prepared statement, for what runs per message */
+  GHashTable         *statements;
   guint8             *key;
   char               *store_id;
   SottoKeyProtection  protection;
@@ -229,6 +244,51 @@ db_exec (SottoStore  *self,
   return TRUE;
 }
 
+/* A statement kept prepared for the life of the connection, for the
+ * statements every message runs: compiling one costs more than running
+ * it. @sql must be a literal, and a caller holds it with
+ * g_autoptr (CachedStmt); the same SQL must not be in use twice at once. */
+static sqlite3_stmt *
+db_cached (SottoStore  *self,
+           const char  *sql,
+           GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+  int rc;
+
+  if (stmt != NULL)
+    {
+      g_assert (!sqlite3_stmt_busy (stmt));
+      return stmt;
+    }
+
+  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (error, self->db, rc, sql);
+      return NULL;
+    }
+
+  g_hash_table_insert (self->statements, (gpointer)sql, stmt);
+  return stmt;
+}
+
+/* Runs a cached statement that returns no rows. */
+static gboolean
+db_run_cached (SottoStore  *self,
+               const char  *sql,
+               GError     **error);
+
+/* Closes the connection, with the statements it keeps prepared. */
+static void
+db_close (SottoStore *self)
+{
+  g_hash_table_remove_all (self->statements);
+  if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
+    g_critical ("The history database was not closed: %s", sqlite3_errmsg (self->db));
+  self->db = NULL;
+}
+
 static sqlite3_stmt *
 db_prepare (SottoStore  *self,
             const char  *sql,
@@ -264,17 +324,27 @@ db_step_done (SottoStore    *self,
 }
 
 static gboolean
+db_run_cached (SottoStore  *self,
+               const char  *sql,
+               GError     **error)
+{
+  g_autoptr (CachedStmt) stmt = db_cached (self, sql, error);
+
+  return stmt != NULL && db_step_done (self, stmt, error);
+}
+
+static gboolean
 db_begin (SottoStore  *self,
           GError     **error)
 {
-  return db_exec (self, "BEGIN IMMEDIATE", error);
+  return db_run_cached (self, "BEGIN IMMEDIATE", error);
 }
 
 static gboolean
 db_commit (SottoStore  *self,
            GError     **error)
 {
-  return db_exec (self, "COMMIT", error);
+  return db_run_cached (self, "COMMIT", error);
 }
 
 static void
@@ -292,17 +362,18 @@ db_next_id (SottoStore  *self,
             const char  *table,
             GError     **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (CachedStmt) find = NULL;
+  g_autoptr (CachedStmt) bump = NULL;
+  gint64 next;
   int rc;
 
-  stmt = db_prepare (self,
-                     "UPDATE id_counters SET next = next + 1 WHERE name = ? RETURNING next - 1",
-                     error);
-  if (stmt == NULL)
+  /* A SELECT and an UPDATE, not UPDATE … RETURNING: RETURNING makes
+   * SQLite open a statement journal, which costs more than the rest. */
+  if ((find = db_cached (self, "SELECT next FROM id_counters WHERE name = ?", error)) == NULL)
     return 0;
-  sqlite3_bind_text (stmt, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (find, 1, table, -1, SQLITE_STATIC);
 
-  rc = sqlite3_step (stmt);
+  rc = sqlite3_step (find);
   if (rc != SQLITE_ROW)
     {
       if (rc == SQLITE_DONE)
@@ -312,8 +383,22 @@ db_next_id (SottoStore  *self,
         set_db_error (error, self->db, rc, _("allocating an id"));
       return 0;
     }
+  next = sqlite3_column_int64 (find, 0);
+  if (next < 1 || next == G_MAXINT64)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("The history database has no id counter for “%s”: it is damaged"), table);
+      return 0;
+    }
 
-  return sqlite3_column_int64 (stmt, 0);
+  if ((bump = db_cached (self, "UPDATE id_counters SET next = ? WHERE name = ?", error)) == NULL)
+    return 0;
+  sqlite3_bind_int64 (bump, 1, next + 1);
+  sqlite3_bind_text (bump, 2, table, -1, SQLITE_STATIC);
+  if (!db_step_done (self, bump, error))
+    return 0;
+
+  return next;
 }
 
 static void
@@ -1048,7 +1133,7 @@ failed:
   if (self->db != NULL)
     {
       db_rollback (self);
-      g_clear_pointer (&self->db, sqlite3_close);
+      db_close (self);
     }
   /* Nothing half-made is left behind: the file was ours. */
   remove_db_files (self->db_path);
@@ -1302,9 +1387,8 @@ sotto_store_finalize (GObject *object)
   g_clear_pointer (&self->pool, thread_pool_free_wait);
   /* Closing checkpoints the WAL; a statement left open would silently
    * keep the connection (and the WAL) alive. */
-  if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
-    g_critical ("The history database was not closed: %s", sqlite3_errmsg (self->db));
-  self->db = NULL;
+  db_close (self);
+  g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->key, sotto_store_key_free);
   g_clear_pointer (&self->lock, sotto_profile_lock_release);
   g_clear_pointer (&self->store_id, g_free);
@@ -1365,6 +1449,8 @@ sotto_store_init (SottoStore *self)
   g_autoptr (GError) error = NULL;
 
   self->contacts = g_list_store_new (SOTTO_TYPE_CONTACT);
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                            (GDestroyNotify)sqlite3_finalize);
   /* The setting's default, until the first retention applies the real
    * value (SottoRetention at start, sotto-cli on every open). */
   self->keep_history = TRUE;
@@ -2387,9 +2473,9 @@ conversation_for_contact (SottoStore  *self,
                           gint64       contact_id,
                           GError     **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (CachedStmt) stmt = NULL;
 
-  stmt = db_prepare (self, "SELECT id FROM conversations WHERE contact_id = ?", error);
+  stmt = db_cached (self, "SELECT id FROM conversations WHERE contact_id = ?", error);
   if (stmt == NULL)
     return 0;
   sqlite3_bind_int64 (stmt, 1, contact_id);
@@ -2442,8 +2528,8 @@ insert_message (SottoStore        *self,
                 const char        *body,
                 GError           **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (sqlite3_stmt) touch = NULL;
+  g_autoptr (CachedStmt) stmt = NULL;
+  g_autoptr (CachedStmt) touch = NULL;
   g_autoptr (GBytes) sealed = NULL;
   gint64 id;
 
@@ -2451,7 +2537,7 @@ insert_message (SottoStore        *self,
     return 0;
 
   sealed = seal_string (self, "messages", "body", id, body);
-  stmt = db_prepare (self,
+  stmt = db_cached (self,
                      "INSERT INTO messages (id, conversation_id, uid, direction, state, sent, "
                      "received, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      error);
@@ -2468,7 +2554,7 @@ insert_message (SottoStore        *self,
   if (!db_step_done (self, stmt, error))
     return 0;
 
-  touch = db_prepare (self, "UPDATE conversations SET last_activity = ? WHERE id = ?", error);
+  touch = db_cached (self, "UPDATE conversations SET last_activity = ? WHERE id = ?", error);
   if (touch == NULL)
     return 0;
   sqlite3_bind_int64 (touch, 1, MAX (sent, received));
@@ -2502,7 +2588,7 @@ queue_message_job (SottoStore    *self,
                    GError       **error)
 {
   MessageRequest *request = data;
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (CachedStmt) stmt = NULL;
   gint64 conversation_id;
   gint64 id;
 
@@ -2516,7 +2602,7 @@ queue_message_job (SottoStore    *self,
                             SOTTO_MESSAGE_QUEUED, request->sent, 0, request->body, error)) == 0)
     goto failed;
 
-  stmt = db_prepare (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)", error);
+  stmt = db_cached (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)", error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, id);
@@ -2524,7 +2610,9 @@ queue_message_job (SottoStore    *self,
   if (!db_step_done (self, stmt, error) || !db_commit (self, error))
     goto failed;
 
-  return load_message (self, id, error);
+  /* What was just written, without reading it back and unsealing it. */
+  return _sotto_message_new (id, request->contact_id, request->uid, SOTTO_DIRECTION_OUT,
+                             SOTTO_MESSAGE_QUEUED, request->sent, 0, request->body);
 
 failed:
   db_rollback (self);
@@ -2587,8 +2675,9 @@ save_incoming_job (SottoStore    *self,
                    GError       **error)
 {
   MessageRequest *request = data;
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (sqlite3_stmt) seen = NULL;
+  g_autoptr (CachedStmt) stmt = NULL;
+  g_autoptr (CachedStmt) seen = NULL;
+  g_autoptr (CachedStmt) remember = NULL;
   gint64 conversation_id;
   gint64 received;
   gint64 id;
@@ -2602,9 +2691,9 @@ save_incoming_job (SottoStore    *self,
 
   /* The sender retries until it hears "delivered": a message we already
    * have is not stored twice. */
-  stmt = db_prepare (self,
-                     "SELECT id, direction FROM messages WHERE conversation_id = ? AND uid = ?",
-                     error);
+  stmt = db_cached (self,
+                    "SELECT id, direction FROM messages WHERE conversation_id = ? AND uid = ?",
+                    error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, conversation_id);
@@ -2620,14 +2709,16 @@ save_incoming_job (SottoStore    *self,
                                _("The contact sent a message with the id of one of yours"));
           goto failed;
         }
+      g_clear_pointer (&stmt, cached_stmt_release);
       db_rollback (self);
       request->is_new = FALSE;
       return load_message (self, id, error);
     }
+  g_clear_pointer (&stmt, cached_stmt_release);
 
   /* Received while history was off: it was shown then, and must not be
    * shown again. The caller still acknowledges it. */
-  seen = db_prepare (self, "SELECT received FROM seen WHERE contact_id = ? AND uid = ?", error);
+  seen = db_cached (self, "SELECT received FROM seen WHERE contact_id = ? AND uid = ?", error);
   if (seen == NULL)
     goto failed;
   sqlite3_bind_int64 (seen, 1, request->contact_id);
@@ -2636,6 +2727,7 @@ save_incoming_job (SottoStore    *self,
   if (rc == SQLITE_ROW)
     {
       received = sqlite3_column_int64 (seen, 0);
+      g_clear_pointer (&seen, cached_stmt_release);
       db_rollback (self);
       request->is_new = FALSE;
       return _sotto_message_new (0, request->contact_id, request->uid, SOTTO_DIRECTION_IN,
@@ -2646,7 +2738,7 @@ save_incoming_job (SottoStore    *self,
       set_db_error (error, self->db, rc, _("reading messages"));
       goto failed;
     }
-  g_clear_pointer (&seen, sqlite3_finalize);
+  g_clear_pointer (&seen, cached_stmt_release);
 
   received = g_get_real_time ();
 
@@ -2656,14 +2748,14 @@ save_incoming_job (SottoStore    *self,
        * fresh id from the counter: views keep messages in id order. */
       if ((id = db_next_id (self, "messages", error)) == 0)
         goto failed;
-      seen = db_prepare (self, "INSERT INTO seen (contact_id, uid, received) VALUES (?, ?, ?)",
-                         error);
-      if (seen == NULL)
+      remember = db_cached (self, "INSERT INTO seen (contact_id, uid, received) VALUES (?, ?, ?)",
+                            error);
+      if (remember == NULL)
         goto failed;
-      sqlite3_bind_int64 (seen, 1, request->contact_id);
-      sqlite3_bind_blob (seen, 2, request->uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (seen, 3, received);
-      if (!db_step_done (self, seen, error) || !db_commit (self, error))
+      sqlite3_bind_int64 (remember, 1, request->contact_id);
+      sqlite3_bind_blob (remember, 2, request->uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (remember, 3, received);
+      if (!db_step_done (self, remember, error) || !db_commit (self, error))
         goto failed;
 
       request->is_new = TRUE;
@@ -2678,7 +2770,8 @@ save_incoming_job (SottoStore    *self,
     goto failed;
 
   request->is_new = TRUE;
-  return load_message (self, id, error);
+  return _sotto_message_new (id, request->contact_id, request->uid, SOTTO_DIRECTION_IN,
+                             SOTTO_MESSAGE_DELIVERED, request->sent, received, request->body);
 
 failed:
   db_rollback (self);
@@ -2757,10 +2850,10 @@ mark_delivered_in_transaction (SottoStore    *self,
                                GError       **error)
 {
   MessageRequest *request = data;
-  g_autoptr (sqlite3_stmt) find = NULL;
-  g_autoptr (sqlite3_stmt) update = NULL;
-  g_autoptr (sqlite3_stmt) unqueue = NULL;
-  g_autoptr (sqlite3_stmt) forget = NULL;
+  g_autoptr (CachedStmt) find = NULL;
+  g_autoptr (CachedStmt) update = NULL;
+  g_autoptr (CachedStmt) unqueue = NULL;
+  g_autoptr (CachedStmt) forget = NULL;
   gboolean *found;
   gboolean newly;
   gint64 conversation_id;
@@ -2773,10 +2866,10 @@ mark_delivered_in_transaction (SottoStore    *self,
   if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
     goto failed;
 
-  find = db_prepare (self,
-                     "SELECT id FROM messages WHERE conversation_id = ? AND uid = ? "
-                     "AND direction = 0",
-                     error);
+  find = db_cached (self,
+                    "SELECT id FROM messages WHERE conversation_id = ? AND uid = ? "
+                    "AND direction = 0",
+                    error);
   if (find == NULL)
     goto failed;
   sqlite3_bind_int64 (find, 1, conversation_id);
@@ -2785,15 +2878,16 @@ mark_delivered_in_transaction (SottoStore    *self,
   if (rc != SQLITE_ROW)
     {
       /* A receipt for something we never sent: ignored, not an error of ours. */
+      g_clear_pointer (&find, cached_stmt_release);
       db_rollback (self);
       return g_new0 (gboolean, 1);
     }
   id = sqlite3_column_int64 (find, 0);
   /* A statement left mid-row would make the checkpoint below fail. */
-  g_clear_pointer (&find, sqlite3_finalize);
+  g_clear_pointer (&find, cached_stmt_release);
 
-  update = db_prepare (self, "UPDATE messages SET state = 2 WHERE id = ? AND state < 2", error);
-  unqueue = db_prepare (self, "DELETE FROM outbox WHERE message_id = ?", error);
+  update = db_cached (self, "UPDATE messages SET state = 2 WHERE id = ? AND state < 2", error);
+  unqueue = db_cached (self, "DELETE FROM outbox WHERE message_id = ?", error);
   if (update == NULL || unqueue == NULL)
     goto failed;
   sqlite3_bind_int64 (update, 1, id);
@@ -2809,7 +2903,7 @@ mark_delivered_in_transaction (SottoStore    *self,
   /* History off: it was kept only until the peer had it. */
   if (!self->keep_history)
     {
-      forget = db_prepare (self, "DELETE FROM messages WHERE id = ?", error);
+      forget = db_cached (self, "DELETE FROM messages WHERE id = ?", error);
       if (forget == NULL)
         goto failed;
       sqlite3_bind_int64 (forget, 1, id);
@@ -2854,10 +2948,10 @@ mark_delivered_job (SottoStore    *self,
 {
   gpointer result;
 
-  if (!db_exec (self, "PRAGMA synchronous = NORMAL", error))
+  if (!db_run_cached (self, "PRAGMA synchronous = NORMAL", error))
     return NULL;
   result = mark_delivered_in_transaction (self, data, cancellable, error);
-  if (!db_exec (self, "PRAGMA synchronous = FULL", result != NULL ? error : NULL))
+  if (!db_run_cached (self, "PRAGMA synchronous = FULL", result != NULL ? error : NULL))
     {
       /* Every later write must be durable again: a store that can't
        * promise that must not go on. */
