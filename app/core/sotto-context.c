@@ -15,7 +15,10 @@
 
 #include "sotto-context.h"
 #include "sotto-error.h"
+#include "sotto-peer-service.h"
 #include "sotto-profile.h"
+#include "sotto-retention.h"
+#include "sotto-store.h"
 
 /* History and keys live below the profile directory: nobody else reads it. */
 #define PROFILE_DIR_MODE 0700
@@ -25,8 +28,14 @@ struct _SottoContext
   GObject parent_instance;
 
   /* construct-only */
-  char *profile;
-  char *profile_dir;
+  char             *profile;
+  char             *profile_dir;
+
+  /* owned references, once the profile is open (see sotto_context_open_async()) */
+  SottoStore       *store;
+  GSettings        *settings;
+  SottoRetention   *retention;
+  SottoPeerService *service;
 };
 
 static void sotto_context_initable_iface_init (GInitableIface *iface);
@@ -39,6 +48,7 @@ enum {
   PROP_0,
   PROP_PROFILE,
   PROP_PROFILE_DIR,
+  PROP_STORE,
   N_PROPS
 };
 
@@ -91,6 +101,20 @@ sotto_context_initable_iface_init (GInitableIface *iface)
 }
 
 static void
+sotto_context_dispose (GObject *object)
+{
+  SottoContext *self = (SottoContext *)object;
+
+  sotto_context_stop (self);
+  g_clear_object (&self->service);
+  g_clear_object (&self->retention);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (sotto_context_parent_class)->dispose (object);
+}
+
+static void
 sotto_context_finalize (GObject *object)
 {
   SottoContext *self = (SottoContext *)object;
@@ -117,6 +141,10 @@ sotto_context_get_property (GObject    *object,
 
     case PROP_PROFILE_DIR:
       g_value_set_string (value, self->profile_dir);
+      break;
+
+    case PROP_STORE:
+      g_value_set_object (value, self->store);
       break;
 
     default:
@@ -154,6 +182,7 @@ sotto_context_class_init (SottoContextClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = sotto_context_dispose;
   object_class->finalize = sotto_context_finalize;
   object_class->get_property = sotto_context_get_property;
   object_class->set_property = sotto_context_set_property;
@@ -182,6 +211,19 @@ sotto_context_class_init (SottoContextClass *klass)
                          NULL,
                          (G_PARAM_READWRITE |
                           G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoContext:store:
+   *
+   * The profile's open store, %NULL until sotto_context_open_async() or
+   * sotto_context_create_async() succeeded.
+   */
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL,
+                         SOTTO_TYPE_STORE,
+                         (G_PARAM_READABLE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
 
@@ -317,4 +359,298 @@ sotto_context_ensure_profile_dir (SottoContext  *self,
     }
 
   return TRUE;
+}
+
+/**
+ * sotto_context_has_profile:
+ * @self: a #SottoContext
+ *
+ * Whether the profile was ever created (its history database exists):
+ * a front end offers to create one when it was not.
+ */
+gboolean
+sotto_context_has_profile (SottoContext *self)
+{
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), FALSE);
+
+  path = g_build_filename (self->profile_dir, SOTTO_STORE_FILENAME, NULL);
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+typedef struct
+{
+  GSettings      *settings;
+  SottoStore     *store;
+  SottoRetention *retention;
+} OpenData;
+
+static void
+open_data_free (gpointer data)
+{
+  OpenData *open = data;
+
+  g_clear_object (&open->settings);
+  g_clear_object (&open->store);
+  g_clear_object (&open->retention);
+  g_free (open);
+}
+
+static void
+on_retention_applied_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SottoContext *self = g_task_get_source_object (task);
+  OpenData *open = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  /* The store is this callback's source object; the retention ran it. */
+  if (!sotto_retention_apply_finish (open->retention, result, NULL, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_assert (self->store == NULL);
+  self->store = g_object_ref (open->store);
+  self->settings = g_object_ref (open->settings);
+  self->retention = g_object_ref (open->retention);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_store_opened_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  OpenData *open = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+
+  if (g_task_get_source_tag (task) == sotto_context_open_async)
+    open->store = sotto_store_open_finish (result, &error);
+  else
+    open->store = sotto_store_create_finish (result, &error);
+  if (open->store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* What the settings say is gone must not be shown, not even once. */
+  open->retention = sotto_retention_new (open->store, open->settings);
+  sotto_retention_apply_async (open->retention, cancellable, on_retention_applied_cb,
+                               g_steal_pointer (&task));
+}
+
+static GTask *
+open_task_new (SottoContext        *self,
+               GSettings           *settings,
+               gpointer             tag,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  OpenData *open = g_new0 (OpenData, 1);
+
+  open->settings = g_object_ref (settings);
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, open, open_data_free);
+  return task;
+}
+
+/**
+ * sotto_context_open_async:
+ * @self: a #SottoContext whose profile exists and is not open yet
+ * @settings: the application's settings
+ * @passphrase: (nullable): the profile's passphrase; %NULL for a profile
+ *   whose key is in the login keyring
+ *
+ * Opens the profile's store and applies the history settings to it.
+ * A passphrase-protected profile opened without @passphrase fails with
+ * %SOTTO_ERROR_NEEDS_PASSPHRASE, a wrong one with
+ * %SOTTO_ERROR_WRONG_PASSPHRASE: ask, and try again.
+ */
+void
+sotto_context_open_async (SottoContext        *self,
+                          GSettings           *settings,
+                          const char          *passphrase,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (SOTTO_IS_CONTEXT (self));
+  g_return_if_fail (G_IS_SETTINGS (settings));
+  g_return_if_fail (self->store == NULL);
+
+  task = open_task_new (self, settings, sotto_context_open_async, cancellable, callback, user_data);
+  sotto_store_open_async (self->profile_dir, passphrase, cancellable, on_store_opened_cb, task);
+}
+
+gboolean
+sotto_context_open_finish (SottoContext  *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * sotto_context_create_async:
+ * @self: a #SottoContext whose profile does not exist yet
+ * @settings: the application's settings
+ * @display_name: the name colleagues see
+ * @protection: where the history key is kept
+ * @passphrase: (nullable): with %SOTTO_KEY_PROTECTION_PASSPHRASE, the new
+ *   passphrase
+ *
+ * Creates the profile (directory, identity, store) and opens it, as
+ * `sotto-cli init` does.
+ */
+void
+sotto_context_create_async (SottoContext        *self,
+                            GSettings           *settings,
+                            const char          *display_name,
+                            SottoKeyProtection   protection,
+                            const char          *passphrase,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  GError *error = NULL;
+  GTask *task;
+
+  g_return_if_fail (SOTTO_IS_CONTEXT (self));
+  g_return_if_fail (G_IS_SETTINGS (settings));
+  g_return_if_fail (display_name != NULL);
+  g_return_if_fail (self->store == NULL);
+
+  task = open_task_new (self, settings, sotto_context_create_async, cancellable, callback,
+                        user_data);
+  if (!sotto_context_ensure_profile_dir (self, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  sotto_store_create_async (self->profile_dir, display_name, protection, passphrase, 0, 0,
+                            cancellable, on_store_opened_cb, task);
+}
+
+gboolean
+sotto_context_create_finish (SottoContext  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * sotto_context_get_store:
+ * @self: a #SottoContext
+ *
+ * Returns: (transfer none) (nullable): the open store
+ */
+SottoStore *
+sotto_context_get_store (SottoContext *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
+
+  return self->store;
+}
+
+/**
+ * sotto_context_get_peer_service:
+ * @self: a #SottoContext
+ *
+ * Returns: (transfer none) (nullable): the peer service, once
+ *   sotto_context_start() made it
+ */
+SottoPeerService *
+sotto_context_get_peer_service (SottoContext *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
+
+  return self->service;
+}
+
+/**
+ * sotto_context_start:
+ * @self: a #SottoContext with its profile open
+ * @error: return location for a #GError
+ *
+ * Starts what runs while the profile is open: the peer service (listening
+ * on the `listen-port` setting, dialling contacts) and retention (applied
+ * hourly and on every change of the history settings). A port already in
+ * use is an error; the peer service then exists but is not started.
+ */
+gboolean
+sotto_context_start (SottoContext  *self,
+                     GError       **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), FALSE);
+  g_return_val_if_fail (self->store != NULL, FALSE);
+
+  if (self->service == NULL)
+    self->service = sotto_peer_service_new (self->store, self->settings);
+
+  sotto_retention_start (self->retention);
+  return sotto_peer_service_start (self->service, error);
+}
+
+/**
+ * sotto_context_stop:
+ * @self: a #SottoContext
+ *
+ * Stops the peer service: sessions close, queued messages stay queued.
+ */
+void
+sotto_context_stop (SottoContext *self)
+{
+  g_return_if_fail (SOTTO_IS_CONTEXT (self));
+
+  if (self->service != NULL)
+    sotto_peer_service_stop (self->service);
+}
+
+/**
+ * sotto_context_dup_invite:
+ * @self: a #SottoContext with its profile open
+ * @error: return location for a #GError
+ *
+ * The user's own invite, with this computer's addresses and the port the
+ * peer service listens on (or will, by the settings), as `sotto-cli
+ * invite` prints it.
+ *
+ * Returns: (transfer full) (nullable): a `sotto:` URI
+ */
+char *
+sotto_context_dup_invite (SottoContext  *self,
+                          GError       **error)
+{
+  g_auto (GStrv) addresses = NULL;
+  guint port;
+
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
+  g_return_val_if_fail (self->store != NULL, NULL);
+
+  port = self->service != NULL && sotto_peer_service_get_port (self->service) != 0
+           ? sotto_peer_service_get_port (self->service)
+           : (guint)g_settings_get_int (self->settings, "listen-port");
+  addresses = sotto_local_addresses (port);
+  return sotto_identity_dup_invite (sotto_store_get_identity (self->store),
+                                    (const char * const *)addresses, error);
 }

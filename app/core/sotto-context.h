@@ -6,7 +6,12 @@
 
 #include <gio/gio.h>
 
+#include "sotto-store-key.h"
+
 G_BEGIN_DECLS
+
+typedef struct _SottoStore       SottoStore;
+typedef struct _SottoPeerService SottoPeerService;
 
 #define SOTTO_TYPE_CONTEXT (sotto_context_get_type ())
 
@@ -19,6 +24,35 @@ const char   *sotto_context_get_profile         (SottoContext  *self);
 const char   *sotto_context_get_profile_dir     (SottoContext  *self);
 gboolean      sotto_context_is_default_profile  (SottoContext  *self);
 gboolean      sotto_context_ensure_profile_dir  (SottoContext  *self,
+                                                 GError       **error);
+gboolean      sotto_context_has_profile         (SottoContext  *self);
+
+void          sotto_context_open_async          (SottoContext        *self,
+                                                 GSettings           *settings,
+                                                 const char          *passphrase,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+gboolean      sotto_context_open_finish         (SottoContext        *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
+void          sotto_context_create_async        (SottoContext        *self,
+                                                 GSettings           *settings,
+                                                 const char          *display_name,
+                                                 SottoKeyProtection   protection,
+                                                 const char          *passphrase,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+gboolean      sotto_context_create_finish       (SottoContext        *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
+SottoStore       *sotto_context_get_store        (SottoContext  *self);
+SottoPeerService *sotto_context_get_peer_service (SottoContext  *self);
+gboolean      sotto_context_start               (SottoContext  *self,
+                                                 GError       **error);
+void          sotto_context_stop                (SottoContext  *self);
+char         *sotto_context_dup_invite          (SottoContext  *self,
                                                  GError       **error);
 
 G_END_DECLS

@@ -7,7 +7,7 @@
  * as the view scrolls back (load_older). A conversation of a million
  * messages therefore opens in the time of one page. The store's signals
  * keep it current: new messages are appended, delivery states change on
- * the objects the view shows, and a purge reloads it.
+ * the objects the view shows (only ever forward), and a purge reloads it.
  */
 #define G_LOG_DOMAIN "sotto-conversation-model"
 
@@ -162,6 +162,22 @@ on_message_added_cb (SottoStore             *store,
   g_list_model_items_changed (G_LIST_MODEL (self), position, 0, 1);
 }
 
+/* States only move forward: queued, sent, delivered, read. Signals of one
+ * message can cross (a resend of the outbox, listed before the receipt
+ * was recorded, is noted as sent after it was delivered), and a view must
+ * not show a delivered message as merely sent again. Failure is possible
+ * only before the peer has it, and a later success overrides it. */
+static gboolean
+state_moves_forward (SottoMessageState from,
+                     SottoMessageState to)
+{
+  if (to == SOTTO_MESSAGE_FAILED)
+    return from < SOTTO_MESSAGE_DELIVERED;
+  if (from == SOTTO_MESSAGE_FAILED)
+    return TRUE;
+  return to > from;
+}
+
 static void
 on_message_state_changed_cb (SottoStore             *store,
                              gint64                  contact_id,
@@ -185,7 +201,10 @@ on_message_state_changed_cb (SottoStore             *store,
 
       if (id == message_id)
         {
-          _sotto_message_set_state (g_ptr_array_index (self->items, mid), state);
+          SottoMessage *message = g_ptr_array_index (self->items, mid);
+
+          if (state_moves_forward (sotto_message_get_state (message), state))
+            _sotto_message_set_state (message, state);
           return;
         }
       if (id < message_id)

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "sotto-autostart.h"
 #include "sotto-contact.h"
 #include "sotto-context.h"
 #include "sotto-conversation-model.h"
@@ -11,9 +12,16 @@
 #include "sotto-i18n.h"
 #include "sotto-identity.h"
 #include "sotto-invite.h"
+#include "sotto-link-guard.h"
 #include "sotto-message.h"
+#include "sotto-notification.h"
 #include "sotto-profile-lock.h"
 #include "sotto-profile.h"
+#include "sotto-qr.h"
 #include "sotto-retention.h"
+#include "sotto-roster-item.h"
+#include "sotto-roster.h"
 #include "sotto-store-key.h"
 #include "sotto-store.h"
+#include "sotto-text.h"
+#include "sotto-time.h"

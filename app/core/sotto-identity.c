@@ -12,6 +12,7 @@
 
 #include "sotto-error.h"
 #include "sotto-identity.h"
+#include "sotto-identity-private.h"
 #include "sotto-invite.h"
 
 /* Domain separation: this hash is never confused with any other use of
@@ -664,4 +665,20 @@ sotto_safety_number (const guint8 *key_a,
   fingerprint_digits (second, digits + SOTTO_FINGERPRINT_DIGITS);
 
   return format_digit_groups (digits, sizeof digits);
+}
+
+/* After the store has persisted it (sotto_store_set_display_name_async()):
+ * sessions started from now on introduce us by the new name. */
+void
+_sotto_identity_set_display_name (SottoIdentity *self,
+                                  const char    *display_name)
+{
+  g_return_if_fail (SOTTO_IS_IDENTITY (self));
+  g_return_if_fail (display_name != NULL);
+
+  if (g_strcmp0 (self->display_name, display_name) == 0)
+    return;
+  g_free (self->display_name);
+  self->display_name = g_strdup (display_name);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
 }

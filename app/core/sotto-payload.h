@@ -56,8 +56,11 @@ typedef enum
   SOTTO_RECEIPT_READ = 2,
 } SottoReceiptState;
 
+/* On the wire only AVAILABLE and AWAY: OFFLINE is what front ends show
+ * for a contact without a session, and is malformed in a PRESENCE. */
 typedef enum
 {
+  SOTTO_PRESENCE_OFFLINE = 0,
   SOTTO_PRESENCE_AVAILABLE = 1,
   SOTTO_PRESENCE_AWAY = 2,
 } SottoPresence;

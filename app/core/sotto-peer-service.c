@@ -47,10 +47,12 @@ struct _SottoPeerService
   guint             port;         /* configured; 0: any */
   guint             bound_port;
   char             *intro;
+  SottoStatus       status;
   guint8            presence;     /* SottoPresence, told to every contact */
   guint             backoff_base_ms;
   guint             backoff_max_ms;
-  gboolean          started;
+  gboolean          running;      /* between start() and stop(): online unless invisible */
+  gboolean          started;      /* listening and dialling */
   gboolean          stopping;
   guint             prune_source;
 };
@@ -69,6 +71,7 @@ struct _Link
   guint             retry_source;
   gboolean          key_mismatch; /* dial no more until re-verified */
   gboolean          confirmed;    /* the peer has spoken on the session: it took us */
+  guint8            presence;     /* SottoPresence the peer last told us on this session */
 
   /* delivery on the current session */
   GHashTable       *sent;         /* uid (16 bytes, GBytes) → TRUE */
@@ -87,6 +90,19 @@ typedef struct
 } Request;
 
 G_DEFINE_FINAL_TYPE (SottoPeerService, sotto_peer_service, G_TYPE_OBJECT)
+
+G_DEFINE_ENUM_TYPE (SottoStatus, sotto_status,
+                    G_DEFINE_ENUM_VALUE (SOTTO_STATUS_AVAILABLE, "available"),
+                    G_DEFINE_ENUM_VALUE (SOTTO_STATUS_AWAY, "away"),
+                    G_DEFINE_ENUM_VALUE (SOTTO_STATUS_INVISIBLE, "invisible"))
+
+enum {
+  PROP_0,
+  PROP_STATUS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 enum {
   CONTACT_ONLINE,
@@ -343,6 +359,9 @@ send_text (Link         *link,
       return;
     }
   g_hash_table_add (link->sent, uid);
+  /* Written or queued on an established session: that is "sent", told to
+   * views without a disk write (the receipt follows within a round trip). */
+  sotto_store_note_sent (link->service->store, link->contact_id, sotto_message_get_id (message));
 }
 
 typedef struct
@@ -554,6 +573,35 @@ on_marked_delivered_cb (GObject      *object,
   g_free (data);
 }
 
+static void
+on_marked_read_by_peer_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  ReceiptData *data = user_data;
+  g_autoptr (SottoPeerService) self = data->service;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hex = NULL;
+
+  /* FALSE without an error: no message of ours, or already read. The
+   * signal still goes out: with history off the message is gone from the
+   * store once delivered, and only views still holding it can show it read. */
+  if (!sotto_store_mark_read_by_peer_finish (SOTTO_STORE (object), result, &error) &&
+      error != NULL)
+    {
+      g_debug ("read receipt not applied: %s", error->message);
+      g_free (data);
+      return;
+    }
+
+  contact = ref_contact_by_id (self->store, data->contact_id);
+  hex = uid_to_hex (data->uid);
+  if (contact != NULL)
+    g_signal_emit (self, signals[MESSAGE_READ], 0, contact, hex);
+  g_free (data);
+}
+
 /* -------------------------------------------------------------------------
  * Session events
  * ------------------------------------------------------------------------- */
@@ -575,6 +623,9 @@ on_payload_received_cb (SottoSession *session,
   if (!link->confirmed)
     {
       link->confirmed = TRUE;
+      /* The first word is the peer's presence: known when we say it is online. */
+      if (payload->kind == SOTTO_PAYLOAD_PRESENCE)
+        link->presence = payload->presence;
       g_signal_emit (self, signals[CONTACT_ONLINE], 0, contact);
       schedule_flush (link);
     }
@@ -599,23 +650,17 @@ on_payload_received_cb (SottoSession *session,
       for (guint i = 0; i < payload->n_ids; i++)
         {
           const guint8 *uid = payload->ids + (gsize)i * SOTTO_MESSAGE_UID_LEN;
+          ReceiptData *data = g_new0 (ReceiptData, 1);
 
+          data->service = g_object_ref (self);
+          data->contact_id = contact_id;
+          memcpy (data->uid, uid, SOTTO_MESSAGE_UID_LEN);
           if (payload->receipt_state == SOTTO_RECEIPT_DELIVERED)
-            {
-              ReceiptData *data = g_new0 (ReceiptData, 1);
-
-              data->service = g_object_ref (self);
-              data->contact_id = contact_id;
-              memcpy (data->uid, uid, SOTTO_MESSAGE_UID_LEN);
-              sotto_store_mark_delivered_async (self->store, contact, uid, self->cancellable,
-                                                on_marked_delivered_cb, data);
-            }
+            sotto_store_mark_delivered_async (self->store, contact, uid, self->cancellable,
+                                              on_marked_delivered_cb, data);
           else
-            {
-              g_autofree char *hex = uid_to_hex (uid);
-
-              g_signal_emit (self, signals[MESSAGE_READ], 0, contact, hex);
-            }
+            sotto_store_mark_read_by_peer_async (self->store, contact, uid, self->cancellable,
+                                                 on_marked_read_by_peer_cb, data);
         }
       break;
 
@@ -624,6 +669,7 @@ on_payload_received_cb (SottoSession *session,
       break;
 
     case SOTTO_PAYLOAD_PRESENCE:
+      link->presence = payload->presence;
       g_signal_emit (self, signals[PRESENCE], 0, contact, (guint)payload->presence);
       break;
 
@@ -736,6 +782,7 @@ on_session_closed_cb (SottoSession *session,
       g_hash_table_remove_all (link->sent);
       link->flushed = FALSE;
       link->confirmed = FALSE;
+      link->presence = SOTTO_PRESENCE_OFFLINE;
       /* A call the peer hung up on before it said anything was refused,
        * not a contact going offline. */
       if (contact != NULL)
@@ -1199,6 +1246,46 @@ sotto_peer_service_finalize (GObject *object)
 }
 
 static void
+sotto_peer_service_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  SottoPeerService *self = SOTTO_PEER_SERVICE (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATUS:
+      g_value_set_enum (value, self->status);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_peer_service_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  SottoPeerService *self = SOTTO_PEER_SERVICE (object);
+  g_autoptr (GError) error = NULL;
+
+  switch (prop_id)
+    {
+    case PROP_STATUS:
+      if (!sotto_peer_service_set_status (self, g_value_get_enum (value), &error))
+        g_warning ("%s", error->message);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 sotto_peer_service_class_init (SottoPeerServiceClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -1206,6 +1293,20 @@ sotto_peer_service_class_init (SottoPeerServiceClass *klass)
 
   object_class->dispose = sotto_peer_service_dispose;
   object_class->finalize = sotto_peer_service_finalize;
+  object_class->get_property = sotto_peer_service_get_property;
+  object_class->set_property = sotto_peer_service_set_property;
+
+  /**
+   * SottoPeerService:status:
+   *
+   * Our own status (sotto_peer_service_set_status()). Setting it to
+   * visible can fail (the port is taken): a warning, and it stays
+   * invisible.
+   */
+  properties[PROP_STATUS] =
+    g_param_spec_enum ("status", NULL, NULL, SOTTO_TYPE_STATUS, SOTTO_STATUS_AVAILABLE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[CONTACT_ONLINE] =
     g_signal_new ("contact-online", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -1259,6 +1360,7 @@ sotto_peer_service_init (SottoPeerService *self)
   self->handshaking = g_ptr_array_new_with_free_func (g_object_unref);
   self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)request_free);
   self->cancellable = g_cancellable_new ();
+  self->status = SOTTO_STATUS_AVAILABLE;
   self->presence = SOTTO_PRESENCE_AVAILABLE;
   self->backoff_base_ms = SOTTO_PEER_BACKOFF_BASE_MS;
   self->backoff_max_ms = SOTTO_PEER_BACKOFF_MAX_MS;
@@ -1347,23 +1449,19 @@ sotto_peer_service_set_backoff (SottoPeerService *self,
   self->backoff_max_ms = max_ms;
 }
 
-/**
- * sotto_peer_service_start:
- *
- * Listens on the port (all interfaces) and dials every contact.
- */
-gboolean
-sotto_peer_service_start (SottoPeerService  *self,
-                          GError           **error)
+/* Listens on @port (0: any) and dials every contact. */
+static gboolean
+go_online (SottoPeerService  *self,
+           guint              port,
+           GError           **error)
 {
   GListModel *contacts;
   guint n;
 
-  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
-  g_return_val_if_fail (!self->started, FALSE);
+  g_assert (!self->started);
 
   self->listener = g_socket_service_new ();
-  if (self->port == 0)
+  if (port == 0)
     {
       self->bound_port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (self->listener),
                                                               NULL, error);
@@ -1377,15 +1475,15 @@ sotto_peer_service_start (SottoPeerService  *self,
     {
       g_autoptr (GError) local_error = NULL;
 
-      if (!g_socket_listener_add_inet_port (G_SOCKET_LISTENER (self->listener), (guint16)self->port,
+      if (!g_socket_listener_add_inet_port (G_SOCKET_LISTENER (self->listener), (guint16)port,
                                             NULL, &local_error))
         {
           g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
-                       _("Can’t listen on port %u: %s"), self->port, local_error->message);
+                       _("Can’t listen on port %u: %s"), port, local_error->message);
           g_clear_object (&self->listener);
           return FALSE;
         }
-      self->bound_port = self->port;
+      self->bound_port = port;
     }
   g_signal_connect (self->listener, "incoming", G_CALLBACK (on_incoming_cb), self);
   g_socket_service_start (self->listener);
@@ -1406,19 +1504,47 @@ sotto_peer_service_start (SottoPeerService  *self,
 }
 
 /**
- * sotto_peer_service_stop:
+ * sotto_peer_service_start:
  *
- * Closes every session and stops listening and dialling. Queued messages
- * stay in the outbox for the next start.
+ * Listens on the port (all interfaces) and dials every contact; while the
+ * status is %SOTTO_STATUS_INVISIBLE, only from when it changes.
  */
-void
-sotto_peer_service_stop (SottoPeerService *self)
+gboolean
+sotto_peer_service_start (SottoPeerService  *self,
+                          GError           **error)
 {
-  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
+  g_return_val_if_fail (!self->running, FALSE);
+
+  if (self->status != SOTTO_STATUS_INVISIBLE && !go_online (self, self->port, error))
+    return FALSE;
+  self->running = TRUE;
+
+  return TRUE;
+}
+
+/* Closes every session and stops listening and dialling; the contacts
+ * that were online are told to front ends as gone. */
+static void
+go_offline (SottoPeerService *self)
+{
+  g_autoptr (GPtrArray) were_online = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) reason = NULL;
+  GHashTableIter iter;
+  Link *link;
 
   if (!self->started || self->stopping)
     return;
   self->stopping = TRUE;
+
+  g_hash_table_iter_init (&iter, self->links);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
+    {
+      SottoContact *contact = link->session != NULL && link->confirmed ? link_contact (link) : NULL;
+
+      if (contact != NULL)
+        g_ptr_array_add (were_online, contact);
+    }
 
   /* What this run had under way ends; a later start gets a fresh one. */
   g_cancellable_cancel (self->cancellable);
@@ -1459,6 +1585,28 @@ sotto_peer_service_stop (SottoPeerService *self)
   g_ptr_array_set_size (self->requests, 0);
   self->started = FALSE;
   self->stopping = FALSE;
+
+  /* Told once the service is offline, so that a handler sees it so. */
+  reason = g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED,
+                                _("You went offline"));
+  for (guint i = 0; i < were_online->len; i++)
+    g_signal_emit (self, signals[CONTACT_OFFLINE], 0, g_ptr_array_index (were_online, i), reason);
+}
+
+/**
+ * sotto_peer_service_stop:
+ *
+ * Closes every session and stops listening and dialling. Queued messages
+ * stay in the outbox for the next start. #SottoPeerService::contact-offline
+ * is emitted for every contact that was online.
+ */
+void
+sotto_peer_service_stop (SottoPeerService *self)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+
+  self->running = FALSE;
+  go_offline (self);
 }
 
 /**
@@ -1471,6 +1619,30 @@ sotto_peer_service_get_port (SottoPeerService *self)
 {
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
   return self->started ? self->bound_port : 0;
+}
+
+/**
+ * sotto_peer_service_get_contact_presence:
+ *
+ * Returns: what the contact last told us on its current session, or
+ *   %SOTTO_PRESENCE_OFFLINE when it is not online
+ */
+SottoPresence
+sotto_peer_service_get_contact_presence (SottoPeerService *self,
+                                         SottoContact     *contact)
+{
+  gint64 id;
+  Link *link;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), SOTTO_PRESENCE_OFFLINE);
+  g_return_val_if_fail (SOTTO_IS_CONTACT (contact), SOTTO_PRESENCE_OFFLINE);
+
+  id = sotto_contact_get_id (contact);
+  link = g_hash_table_lookup (self->links, &id);
+  if (link == NULL || link->session == NULL || !link->confirmed)
+    return SOTTO_PRESENCE_OFFLINE;
+  /* Online but not heard from yet (a peer breaking the first-word rule). */
+  return link->presence != SOTTO_PRESENCE_OFFLINE ? link->presence : SOTTO_PRESENCE_AVAILABLE;
 }
 
 SottoStore *
@@ -1597,6 +1769,107 @@ SottoMessage *
 sotto_peer_service_send_finish (SottoPeerService  *self,
                                 GAsyncResult      *result,
                                 GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Read receipts for @uids, in as few payloads as the limit allows. */
+static void
+send_read_receipts (Link      *link,
+                    GPtrArray *uids)
+{
+  for (guint first = 0; first < uids->len; first += SOTTO_PAYLOAD_MAX_RECEIPT_IDS)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+      g_autoptr (GError) error = NULL;
+      guint n = MIN (uids->len - first, SOTTO_PAYLOAD_MAX_RECEIPT_IDS);
+
+      payload->receipt_state = SOTTO_RECEIPT_READ;
+      payload->n_ids = n;
+      payload->ids = g_malloc ((gsize)n * SOTTO_MESSAGE_UID_LEN);
+      for (guint i = 0; i < n; i++)
+        memcpy (payload->ids + (gsize)i * SOTTO_MESSAGE_UID_LEN,
+                g_bytes_get_data (g_ptr_array_index (uids, first + i), NULL),
+                SOTTO_MESSAGE_UID_LEN);
+      if (!sotto_session_send (link->session, payload, &error))
+        {
+          /* Best effort (PROTOCOL.md, "Delivery"): not sent later. */
+          g_debug ("read receipt not sent: %s", error->message);
+          return;
+        }
+    }
+}
+
+static void
+on_marked_read_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SottoPeerService *self = g_task_get_source_object (task);
+  gint64 contact_id = *(gint64 *)g_task_get_task_data (task);
+  g_autoptr (GPtrArray) uids = NULL;
+  GError *error = NULL;
+  Link *link;
+
+  uids = sotto_store_mark_read_finish (SOTTO_STORE (object), result, &error);
+  if (uids == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* The setting as it is now, not as it was when the service started. */
+  link = g_hash_table_lookup (self->links, &contact_id);
+  if (uids->len > 0 && link != NULL && link->session != NULL && link->confirmed &&
+      g_settings_get_boolean (self->settings, "send-read-receipts"))
+    send_read_receipts (link, uids);
+
+  g_task_return_pointer (task, g_steal_pointer (&uids), (GDestroyNotify)g_ptr_array_unref);
+}
+
+/**
+ * sotto_peer_service_mark_read_async:
+ * @up_to_id: the newest message the user has seen
+ *
+ * Marks the contact's messages up to @up_to_id read in the store
+ * (sotto_store_mark_read_async()), then, if the `send-read-receipts`
+ * setting allows and the contact is online, tells the contact. Best
+ * effort: a contact that is offline now never hears of these.
+ */
+void
+sotto_peer_service_mark_read_async (SottoPeerService    *self,
+                                    SottoContact        *contact,
+                                    gint64               up_to_id,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  gint64 contact_id;
+  GTask *task;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  contact_id = sotto_contact_get_id (contact);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_peer_service_mark_read_async);
+  g_task_set_task_data (task, g_memdup2 (&contact_id, sizeof contact_id), g_free);
+  sotto_store_mark_read_async (self->store, contact, up_to_id, cancellable,
+                               on_marked_read_cb, task);
+}
+
+/**
+ * sotto_peer_service_mark_read_finish:
+ *
+ * Returns: (transfer container) (element-type GBytes): the uids newly
+ *   marked read, as sotto_store_mark_read_finish() gives them
+ */
+GPtrArray *
+sotto_peer_service_mark_read_finish (SottoPeerService  *self,
+                                     GAsyncResult      *result,
+                                     GError           **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -1942,25 +2215,90 @@ sotto_local_addresses (guint port)
 
 /**
  * sotto_peer_service_set_presence:
- * @presence: a #SottoPresence
+ * @presence: %SOTTO_PRESENCE_AVAILABLE or %SOTTO_PRESENCE_AWAY
  *
- * What contacts are told about us: now, and on every new session.
+ * The same as sotto_peer_service_set_status() with %SOTTO_STATUS_AVAILABLE
+ * or %SOTTO_STATUS_AWAY: a user who says where they are is visible again.
  */
 void
 sotto_peer_service_set_presence (SottoPeerService *self,
                                  guint             presence)
 {
-  GHashTableIter iter;
-  Link *link;
+  g_autoptr (GError) error = NULL;
+  SottoStatus status;
 
   g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
   g_return_if_fail (presence == SOTTO_PRESENCE_AVAILABLE || presence == SOTTO_PRESENCE_AWAY);
 
-  if (self->presence == presence)
-    return;
-  self->presence = (guint8)presence;
-  g_hash_table_iter_init (&iter, self->links);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
-    if (link->confirmed)
-      send_presence (link);
+  status = presence == SOTTO_PRESENCE_AWAY ? SOTTO_STATUS_AWAY : SOTTO_STATUS_AVAILABLE;
+  if (!sotto_peer_service_set_status (self, status, &error))
+    g_warning ("%s", error->message);
+}
+
+/**
+ * sotto_peer_service_set_status:
+ *
+ * Available or away: contacts are told, now and on every new session.
+ * Invisible: the service appears offline, as if stopped (no listening, no
+ * dialling, every session closed, #SottoPeerService::contact-offline for
+ * each contact that was online); messages written meanwhile wait in the
+ * outbox. Leaving invisible listens again, on the same port as before if
+ * it is still free, and dials every contact.
+ *
+ * Before sotto_peer_service_start(), or after sotto_peer_service_stop(),
+ * the status is only recorded, for the next start.
+ *
+ * Returns: %FALSE if the service could not listen again; it then stays
+ *   invisible
+ */
+gboolean
+sotto_peer_service_set_status (SottoPeerService  *self,
+                               SottoStatus        status,
+                               GError           **error)
+{
+  SottoStatus old;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
+  g_return_val_if_fail (status <= SOTTO_STATUS_INVISIBLE, FALSE);
+
+  old = self->status;
+  if (old == status)
+    return TRUE;
+
+  if (status != SOTTO_STATUS_INVISIBLE)
+    self->presence = status == SOTTO_STATUS_AWAY ? SOTTO_PRESENCE_AWAY : SOTTO_PRESENCE_AVAILABLE;
+
+  if (self->running && status == SOTTO_STATUS_INVISIBLE)
+    go_offline (self);
+  else if (self->running && old == SOTTO_STATUS_INVISIBLE)
+    {
+      /* Where contacts last reached us is where they will call again. */
+      guint port = self->port != 0 ? self->port : self->bound_port;
+
+      if (!go_online (self, port, port != self->port ? NULL : error) &&
+          (port == self->port || !go_online (self, 0, error)))
+        return FALSE;
+    }
+  else
+    {
+      GHashTableIter iter;
+      Link *link;
+
+      g_hash_table_iter_init (&iter, self->links);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
+        if (link->confirmed)
+          send_presence (link);
+    }
+
+  self->status = status;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
+
+  return TRUE;
+}
+
+SottoStatus
+sotto_peer_service_get_status (SottoPeerService *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), SOTTO_STATUS_AVAILABLE);
+  return self->status;
 }

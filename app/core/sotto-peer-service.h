@@ -9,6 +9,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-message.h"
+#include "sotto-payload.h"
 #include "sotto-store.h"
 
 G_BEGIN_DECLS
@@ -23,6 +24,25 @@ G_BEGIN_DECLS
 #define SOTTO_PEER_TIE_WINDOW_MS       10000
 /* Contact requests held at once; more are refused until some are handled. */
 #define SOTTO_PEER_MAX_REQUESTS        32
+
+/**
+ * SottoStatus:
+ * @SOTTO_STATUS_AVAILABLE: online, and contacts are told so
+ * @SOTTO_STATUS_AWAY: online, and contacts are told we are away
+ * @SOTTO_STATUS_INVISIBLE: appear offline: no listening, no dialling, no
+ *   session; messages wait in the outbox
+ *
+ * Our own status, as the user chose it.
+ */
+typedef enum
+{
+  SOTTO_STATUS_AVAILABLE,
+  SOTTO_STATUS_AWAY,
+  SOTTO_STATUS_INVISIBLE,
+} SottoStatus;
+
+#define SOTTO_TYPE_STATUS (sotto_status_get_type ())
+GType sotto_status_get_type (void);
 
 #define SOTTO_TYPE_PEER_SERVICE (sotto_peer_service_get_type ())
 
@@ -59,9 +79,24 @@ void              sotto_peer_service_send_async        (SottoPeerService     *se
 SottoMessage     *sotto_peer_service_send_finish       (SottoPeerService     *self,
                                                         GAsyncResult         *result,
                                                         GError              **error);
+void              sotto_peer_service_mark_read_async   (SottoPeerService     *self,
+                                                        SottoContact         *contact,
+                                                        gint64                up_to_id,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+GPtrArray        *sotto_peer_service_mark_read_finish  (SottoPeerService     *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
 
 void              sotto_peer_service_set_presence      (SottoPeerService     *self,
                                                         guint                 presence);
+gboolean          sotto_peer_service_set_status        (SottoPeerService     *self,
+                                                        SottoStatus           status,
+                                                        GError              **error);
+SottoStatus       sotto_peer_service_get_status        (SottoPeerService     *self);
+SottoPresence     sotto_peer_service_get_contact_presence (SottoPeerService  *self,
+                                                        SottoContact         *contact);
 gboolean          sotto_peer_service_send_typing       (SottoPeerService     *self,
                                                         SottoContact         *contact,
                                                         gboolean              typing);

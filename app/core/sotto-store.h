@@ -15,7 +15,7 @@
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 4
+#define SOTTO_STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
@@ -27,6 +27,28 @@ G_BEGIN_DECLS
  * that a retry is still recognised: a sender retries for far less. */
 #define SOTTO_SEEN_KEEP_DAYS       30
 
+
+/**
+ * SottoConversationSummary:
+ * @contact_id: the conversation's contact
+ * @unread: incoming messages on disk not marked read
+ * @last_activity: when the newest message was sent or received, µs since
+ *   the epoch; 0 for none yet
+ *
+ * What the buddy list shows of a conversation without opening it.
+ */
+typedef struct
+{
+  gint64 contact_id;
+  guint  unread;
+  gint64 last_activity;
+} SottoConversationSummary;
+
+#define SOTTO_TYPE_CONVERSATION_SUMMARY (sotto_conversation_summary_get_type ())
+GType                     sotto_conversation_summary_get_type (void);
+SottoConversationSummary *sotto_conversation_summary_copy (const SottoConversationSummary *summary);
+void                      sotto_conversation_summary_free (SottoConversationSummary *summary);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoConversationSummary, sotto_conversation_summary_free)
 
 #define SOTTO_TYPE_STORE (sotto_store_get_type ())
 
@@ -86,6 +108,14 @@ gboolean            sotto_store_set_key_protection_finish (SottoStore          *
                                                            GAsyncResult        *result,
                                                            GError             **error);
 
+void                sotto_store_set_display_name_async    (SottoStore          *self,
+                                                           const char          *name,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_set_display_name_finish   (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
 void                sotto_store_add_contact_async         (SottoStore          *self,
                                                            const SottoInvite   *invite,
                                                            const char          *alias,
@@ -149,6 +179,35 @@ void                sotto_store_mark_delivered_async      (SottoStore          *
                                                            GAsyncReadyCallback  callback,
                                                            gpointer             user_data);
 gboolean            sotto_store_mark_delivered_finish     (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_note_sent                 (SottoStore          *self,
+                                                           gint64               contact_id,
+                                                           gint64               message_id);
+void                sotto_store_mark_read_by_peer_async   (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const guint8        *uid,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_mark_read_by_peer_finish  (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_mark_read_async           (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           gint64               up_to_id,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_mark_read_finish          (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_list_summaries_async      (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_list_summaries_finish     (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            GError             **error);
 void                sotto_store_list_outbox_async         (SottoStore          *self,

@@ -169,6 +169,60 @@ static const ExpectedContact v3_contacts[] = {
   { 0 }
 };
 
+/* store-v4.db: SOTTO_STORE_SCHEMA_VERSION 4, made by make-fixture (same
+ * content as v1; keys, uids and times of its own run). */
+static const ExpectedMessage v4_ada_messages[] = {
+  { 1, "55b3a40b31165c8832a77c0e2c74897a", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1795398512709736), 0,
+    "Hello Ada, are you free for lunch?" },
+  { 2, "11111111111111111111111111111111", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000000000000), G_GINT64_CONSTANT (1795398512710292),
+    "Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 3, "b341bb2b48b82f87b8b55677ee2eea14", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1795398512710625), 0,
+    "Agenda for Monday:\n  1. Analytical Engine\n  2. Note G\n\nSee you!" },
+  { 4, "22222222222222222222222222222222", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000300000000), G_GINT64_CONSTANT (1795398512711030),
+    "Zeile eins\nZeile zwei: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b\n" },
+  { 5, "6a4d88927839c0a8c58b613c628f8a80", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1795398512711375), 0,
+    "Still in the outbox: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 9, "05a7a420941b41f251aaf0486b0ad0a5", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1795398512713085), 0,
+    "Last one, queued too" },
+  { 0 }
+};
+
+static const ExpectedMessage v4_grace_messages[] = {
+  { 6, "33333333333333333333333333333333", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000600000000), G_GINT64_CONSTANT (1795398512711822),
+    "It's easier to ask forgiveness than it is to get permission." },
+  { 7, "134fa1df04e8571532a08132bb8e21c5", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1795398512712133), 0,
+    "Delivered before the block" },
+  { 8, "f00c5fbca002d8f993d8a9ef294bfbce", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1795398512712739), 0,
+    "Queued, then blocked:\nsecond line" },
+  { 0 }
+};
+
+static const ExpectedContact v4_contacts[] = {
+  {
+    1, "68baa662824edc465c6fc6b02d1ddab71144a9e2fbb5fc9df5d1c01b05ff0204",
+    "Ada Lovelace", "Ada", "Ada", FALSE, SOTTO_VERIFICATION_UNVERIFIED,
+    (const char * const[]) { "192.0.2.10:7483", "ada-desk.office.example:7483",
+                             "[2001:db8::10]:7483", NULL },
+    v4_ada_messages,
+  },
+  {
+    2, "827edd0895dc752e15d9fa0f65c554752f156e4e928d328a629a867c02bba47e",
+    "Grace Hopper", NULL, "Grace Hopper", TRUE, SOTTO_VERIFICATION_VERIFIED,
+    (const char * const[]) { "198.51.100.5:7483", NULL },
+    v4_grace_messages,
+  },
+  { 0 }
+};
+
 static const Fixture fixtures[] = {
   {
     "v1", "store-v1.db", 1,
@@ -188,6 +242,16 @@ static const Fixture fixtures[] = {
     (const char * const[]) { "c22995e8657ff91c02b8318003f5672a",
                              "52425c235653c2a3368775d97879f3af",
                              "e8ddda5609f7cbe72f461e7c383e124f", NULL },
+    10,
+  },
+  {
+    "v4", "store-v4.db", 4,
+    SOTTO_KEY_PROTECTION_PASSPHRASE, "fixture",
+    "Fixture Owner", "421467d41f8412c5066a6dee17a3830a2c19283447e23960717333d57cde5e0f",
+    v4_contacts,
+    (const char * const[]) { "6a4d88927839c0a8c58b613c628f8a80",
+                             "f00c5fbca002d8f993d8a9ef294bfbce",
+                             "05a7a420941b41f251aaf0486b0ad0a5", NULL },
     10,
   },
 };
@@ -405,6 +469,43 @@ assert_outbox (SottoStore    *store,
     }
 }
 
+/* Every fixture predates read marks: after the migration nothing counts
+ * as unread, and the last activity is that of each contact's newest
+ * message. */
+static void
+assert_summaries (SottoStore    *store,
+                  const Fixture *fixture)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) summaries = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n_expected = 0;
+
+  sotto_store_list_summaries_async (store, NULL, NULL, sotto_test_result_cb, &result);
+  summaries = sotto_store_list_summaries_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  for (const ExpectedContact *c = fixture->contacts; c->display_name != NULL; c++)
+    {
+      const ExpectedMessage *newest = &c->messages[count_messages (c->messages) - 1];
+      gboolean found = FALSE;
+
+      n_expected++;
+      for (guint i = 0; i < summaries->len; i++)
+        {
+          SottoConversationSummary *summary = g_ptr_array_index (summaries, i);
+
+          if (summary->contact_id != c->id)
+            continue;
+          found = TRUE;
+          g_assert_cmpuint (summary->unread, ==, 0);
+          g_assert_cmpint (summary->last_activity, ==, MAX (newest->sent, newest->received));
+        }
+      g_assert_true (found);
+    }
+  g_assert_cmpuint (summaries->len, ==, n_expected);
+}
+
 static void
 assert_content (SottoStore    *store,
                 const Fixture *fixture)
@@ -412,6 +513,7 @@ assert_content (SottoStore    *store,
   assert_identity (store, fixture);
   assert_contacts_and_history (store, fixture);
   assert_outbox (store, fixture);
+  assert_summaries (store, fixture);
 }
 
 static guint32

@@ -111,6 +111,7 @@ typedef struct
   guint             accepted;
   GPtrArray        *received;        /* char *: bodies, in the order of message-received */
   GPtrArray        *delivered;       /* char *: uids in hex, in the order of message-delivered */
+  GPtrArray        *read;            /* char *: uids in hex, in the order of message-read */
   GPtrArray        *requests;        /* SottoPeerRequest, as request-received gave them */
   GPtrArray        *changed_keys;    /* GBytes, as key-changed gave them */
 } Peer;
@@ -159,6 +160,15 @@ on_message_delivered_cb (SottoPeerService *service,
                          Peer             *peer)
 {
   g_ptr_array_add (peer->delivered, g_strdup (uid));
+}
+
+static void
+on_message_read_cb (SottoPeerService *service,
+                    SottoContact     *contact,
+                    const char       *uid,
+                    Peer             *peer)
+{
+  g_ptr_array_add (peer->read, g_strdup (uid));
 }
 
 static void
@@ -216,6 +226,7 @@ peer_new (const char *name)
   peer->settings = g_settings_new_with_backend (SCHEMA_ID, backend);
   peer->received = g_ptr_array_new_with_free_func (g_free);
   peer->delivered = g_ptr_array_new_with_free_func (g_free);
+  peer->read = g_ptr_array_new_with_free_func (g_free);
   peer->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)sotto_peer_request_free);
   peer->changed_keys = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   return peer;
@@ -241,6 +252,7 @@ peer_service (Peer *peer)
       g_signal_connect (service, "session-failed", G_CALLBACK (on_session_failed_cb), peer);
       g_signal_connect (service, "message-received", G_CALLBACK (on_message_received_cb), peer);
       g_signal_connect (service, "message-delivered", G_CALLBACK (on_message_delivered_cb), peer);
+      g_signal_connect (service, "message-read", G_CALLBACK (on_message_read_cb), peer);
       g_signal_connect (service, "key-changed", G_CALLBACK (on_key_changed_cb), peer);
       g_signal_connect (service, "request-received", G_CALLBACK (on_request_received_cb), peer);
       g_signal_connect (service, "request-pending", G_CALLBACK (on_request_pending_cb), peer);
@@ -295,6 +307,7 @@ peer_free (Peer *peer)
   g_free (peer->dir);
   g_ptr_array_unref (peer->received);
   g_ptr_array_unref (peer->delivered);
+  g_ptr_array_unref (peer->read);
   g_ptr_array_unref (peer->requests);
   g_ptr_array_unref (peer->changed_keys);
   g_free (peer);
@@ -425,6 +438,8 @@ typedef struct
   guint           closed;
   GByteArray     *texts;           /* uids of the TEXTs it got, 16 bytes each */
   GByteArray     *acks;            /* uids its delivered receipts named */
+  GByteArray     *reads;           /* uids its read receipts named, if not NULL */
+  guint           read_payloads;   /* read receipts it got */
 } RawPeer;
 
 static SottoSessionMode
@@ -462,6 +477,12 @@ on_raw_payload_cb (SottoSession *session,
     g_byte_array_append (raw->texts, payload->uid, SOTTO_MESSAGE_UID_LEN);
   if (payload->kind == SOTTO_PAYLOAD_RECEIPT && payload->receipt_state == SOTTO_RECEIPT_DELIVERED)
     g_byte_array_append (raw->acks, payload->ids, payload->n_ids * SOTTO_MESSAGE_UID_LEN);
+  if (payload->kind == SOTTO_PAYLOAD_RECEIPT && payload->receipt_state == SOTTO_RECEIPT_READ &&
+      raw->reads != NULL)
+    {
+      g_byte_array_append (raw->reads, payload->ids, payload->n_ids * SOTTO_MESSAGE_UID_LEN);
+      raw->read_payloads++;
+    }
 }
 
 static void
@@ -555,6 +576,7 @@ raw_clear (RawPeer *raw)
   g_clear_object (&raw->session);
   g_clear_pointer (&raw->texts, g_byte_array_unref);
   g_clear_pointer (&raw->acks, g_byte_array_unref);
+  g_clear_pointer (&raw->reads, g_byte_array_unref);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1413,6 +1435,386 @@ test_stop_keeps_outbox (void)
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Read receipts, the sent state, our own status                      */
+
+static GPtrArray *
+peer_mark_read (Peer         *peer,
+                SottoContact *contact,
+                gint64        up_to_id)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *uids;
+
+  sotto_peer_service_mark_read_async (peer->service, contact, up_to_id, NULL,
+                                      sotto_test_result_cb, &result);
+  uids = sotto_peer_service_mark_read_finish (peer->service, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (uids);
+  return uids;
+}
+
+/* The id of the newest message in @peer's conversation with @contact. */
+static gint64
+newest_id (Peer         *peer,
+           SottoContact *contact)
+{
+  g_autoptr (GPtrArray) history = sotto_test_full_history (peer->store, contact, 100);
+
+  g_assert_cmpuint (history->len, >, 0);
+  return sotto_message_get_id (g_ptr_array_index (history, history->len - 1));
+}
+
+static SottoMessageState
+stored_state (Peer         *peer,
+              SottoContact *contact,
+              SottoMessage *message)
+{
+  g_autoptr (GPtrArray) history = sotto_test_full_history (peer->store, contact, 100);
+
+  for (guint i = 0; i < history->len; i++)
+    if (sotto_message_get_id (g_ptr_array_index (history, i)) == sotto_message_get_id (message))
+      return sotto_message_get_state (g_ptr_array_index (history, i));
+  g_assert_not_reached ();
+}
+
+/* B reads what A wrote; A hears of it if B's send-read-receipts (as it is
+ * when B marks read) says so. Marked read while A is away, never told. */
+static void
+test_read_receipts (gconstpointer data)
+{
+  gboolean send = GPOINTER_TO_INT (data);
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m1 = NULL;
+  g_autoptr (SottoMessage) m2 = NULL;
+  g_autoptr (SottoMessage) m3 = NULL;
+  g_autoptr (GPtrArray) uids = NULL;
+  g_autofree char *hex1 = NULL;
+  g_autofree char *hex2 = NULL;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+  WAIT_FOR (a->online == 1 && b->online == 1);
+  /* After the start: the service reads the setting when it marks read. */
+  g_settings_set_boolean (b->settings, "send-read-receipts", send);
+
+  m1 = send_message (a, ab, "read me");
+  m2 = send_message (a, ab, "and me");
+  hex1 = uid_hex (sotto_message_get_uid (m1));
+  hex2 = uid_hex (sotto_message_get_uid (m2));
+  WAIT_FOR (b->received->len == 2 && a->delivered->len == 2);
+
+  uids = peer_mark_read (b, ba, newest_id (b, ba));
+  g_assert_cmpuint (uids->len, ==, 2);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+
+  if (send)
+    {
+      WAIT_FOR (a->read->len == 2);
+      g_assert_cmpstr (g_ptr_array_index (a->read, 0), ==, hex1);
+      g_assert_cmpstr (g_ptr_array_index (a->read, 1), ==, hex2);
+      WAIT_FOR (stored_state (a, ab, m2) == SOTTO_MESSAGE_READ);
+      g_assert_cmpint (stored_state (a, ab, m1), ==, SOTTO_MESSAGE_READ);
+    }
+  else
+    {
+      spin (300);
+      g_assert_cmpuint (a->read->len, ==, 0);
+      g_assert_cmpint (stored_state (a, ab, m1), ==, SOTTO_MESSAGE_DELIVERED);
+      g_assert_cmpint (stored_state (a, ab, m2), ==, SOTTO_MESSAGE_DELIVERED);
+    }
+
+  /* Nothing new to mark: nothing sent. */
+  uids = peer_mark_read (b, ba, newest_id (b, ba));
+  g_assert_cmpuint (uids->len, ==, 0);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+
+  /* Read while A is away: best effort, so A never hears of it. */
+  m3 = send_message (a, ab, "read me later");
+  WAIT_FOR (b->received->len == 3 && a->delivered->len == 3);
+  sotto_peer_service_stop (a->service);
+  WAIT_FOR (b->offline == 1);
+  uids = peer_mark_read (b, ba, newest_id (b, ba));
+  g_assert_cmpuint (uids->len, ==, 1);
+  peer_start (a, 0);
+  WAIT_FOR (a->online == 2 && b->online == 2);
+  spin (300);
+  g_assert_cmpuint (a->read->len, ==, send ? 2 : 0);
+  g_assert_cmpint (stored_state (a, ab, m3), ==, SOTTO_MESSAGE_DELIVERED);
+}
+
+/* More ids than one receipt may carry go out in several, in order. */
+static void
+test_read_receipts_split (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");    /* only its identity: a raw session speaks */
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (GByteArray) sent = g_byte_array_new ();
+  g_autoptr (GPtrArray) uids = NULL;
+  const guint n = SOTTO_PAYLOAD_MAX_RECEIPT_IDS + 44;
+  RawPeer raw = { 0 };
+
+  raw.identity = sotto_store_get_identity (a->store);
+  raw.texts = g_byte_array_new ();
+  raw.acks = g_byte_array_new ();
+  raw.reads = g_byte_array_new ();
+
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  raw_dial (&raw, b->port, peer_key (b));
+  WAIT_FOR (b->online == 1);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoPayload) text = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+
+      randombytes_buf (text->uid, SOTTO_MESSAGE_UID_LEN);
+      text->timestamp = g_get_real_time ();
+      text->body = g_strdup_printf ("message %u", i);
+      raw_send (&raw, text);
+      g_byte_array_append (sent, text->uid, SOTTO_MESSAGE_UID_LEN);
+    }
+  WAIT_FOR (raw.acks->len == n * SOTTO_MESSAGE_UID_LEN && b->received->len == n);
+
+  uids = peer_mark_read (b, ba, newest_id (b, ba));
+  g_assert_cmpuint (uids->len, ==, n);
+  WAIT_FOR (raw.reads->len == n * SOTTO_MESSAGE_UID_LEN);
+  g_assert_cmpuint (raw.read_payloads, ==, 2);
+  g_assert_cmpmem (raw.reads->data, raw.reads->len, sent->data, sent->len);
+
+  peer_drop_service (b);
+  raw_clear (&raw);
+}
+
+typedef struct
+{
+  gint64            id;
+  SottoMessageState state;
+} StateChange;
+
+static void
+on_state_notify_cb (SottoMessage *message,
+                    GParamSpec   *pspec,
+                    GArray       *log)
+{
+  StateChange change = { sotto_message_get_id (message), sotto_message_get_state (message) };
+
+  g_array_append_val (log, change);
+}
+
+static void
+on_model_items_changed_cb (GListModel *model,
+                           guint       position,
+                           guint       removed,
+                           guint       added,
+                           GArray     *log)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (SottoMessage) message = g_list_model_get_item (model, i);
+
+      g_signal_connect (message, "notify::state", G_CALLBACK (on_state_notify_cb), log);
+    }
+}
+
+/* The states @log saw @message take, as a string: "sent delivered". */
+static char *
+states_seen (GArray       *log,
+             SottoMessage *message)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) states = NULL;
+
+  for (guint i = 0; i < log->len; i++)
+    if (g_array_index (log, StateChange, i).id == sotto_message_get_id (message))
+      {
+        SottoMessageState state = g_array_index (log, StateChange, i).state;
+
+        g_strv_builder_add (builder, sotto_message_state_to_string (state));
+      }
+  states = g_strv_builder_end (builder);
+  return g_strjoinv (" ", states);
+}
+
+/* A conversation view sees a message go sent (nothing written), then
+ * delivered, then read, and never back, whatever order the news comes in. */
+static void
+test_sent_state (void)
+{
+  g_autoptr (GArray) log = g_array_new (FALSE, FALSE, sizeof (StateChange));
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoConversationModel) model = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autoptr (GPtrArray) uids = NULL;
+  g_autofree char *seen = NULL;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+  WAIT_FOR (a->online == 1 && b->online == 1);
+
+  model = sotto_conversation_model_new (a->store, ab);
+  g_signal_connect (model, "items-changed", G_CALLBACK (on_model_items_changed_cb), log);
+  WAIT_FOR (!sotto_conversation_model_get_loading (model));
+
+  m = send_message (a, ab, "watch me go");
+  {
+    g_autoptr (SottoMessage) shown = g_list_model_get_item (G_LIST_MODEL (model), 0);
+
+    g_assert_true (shown == m);
+  }
+  WAIT_FOR (a->delivered->len == 1 && sotto_message_get_state (m) == SOTTO_MESSAGE_DELIVERED);
+  seen = states_seen (log, m);
+  g_assert_cmpstr (seen, ==, "sent delivered");
+  g_clear_pointer (&seen, g_free);
+  /* "Sent" was never written. */
+  g_assert_cmpint (stored_state (a, ab, m), ==, SOTTO_MESSAGE_DELIVERED);
+
+  /* A resend listed before the receipt came back: noted as sent after it
+   * was delivered, it does not move the message back. */
+  sotto_store_note_sent (a->store, sotto_contact_get_id (ab), sotto_message_get_id (m));
+  g_assert_cmpint (sotto_message_get_state (m), ==, SOTTO_MESSAGE_DELIVERED);
+
+  uids = peer_mark_read (b, ba, newest_id (b, ba));
+  g_assert_cmpuint (uids->len, ==, 1);
+  WAIT_FOR (sotto_message_get_state (m) == SOTTO_MESSAGE_READ);
+  sotto_store_note_sent (a->store, sotto_contact_get_id (ab), sotto_message_get_id (m));
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GError) error = NULL;
+
+    sotto_store_mark_delivered_async (a->store, ab, sotto_message_get_uid (m), NULL,
+                                      sotto_test_result_cb, &result);
+    g_assert_false (sotto_store_mark_delivered_finish (a->store, sotto_test_wait (&result),
+                                                       &error));
+    g_assert_no_error (error);
+  }
+  spin (100);
+  g_assert_cmpint (sotto_message_get_state (m), ==, SOTTO_MESSAGE_READ);
+  seen = states_seen (log, m);
+  g_assert_cmpstr (seen, ==, "sent delivered read");
+
+  g_signal_handlers_disconnect_by_data (m, log);
+}
+
+static void
+count_notify_cb (guint *count)
+{
+  (*count)++;
+}
+
+/* Invisible, A looks to B as if it had stopped: B sees it go, can't
+ * reach it, and what either writes waits. Visible again (away), on the
+ * same port, it all flows, and B learns the new presence. */
+static void
+test_status_invisible (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) from_a = NULL;
+  g_autoptr (SottoMessage) from_b = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoStatus status = SOTTO_STATUS_INVISIBLE;
+  guint notified = 0;
+  guint port_a;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  port_a = a->port;
+  /* Only A dials at first (two at once would make one drop); B learns
+   * where A is, and calls there from then on. */
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+  WAIT_FOR (a->online == 1 && b->online == 1);
+  WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
+  WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AVAILABLE);
+  g_signal_connect_swapped (a->service, "notify::status", G_CALLBACK (count_notify_cb), &notified);
+
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_INVISIBLE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_INVISIBLE);
+  g_assert_cmpuint (notified, ==, 1);
+  /* Our side hears of it at once: nobody is online for us any more. */
+  g_assert_cmpuint (a->offline, ==, 1);
+  g_assert_false (sotto_peer_service_is_online (a->service, ab));
+  WAIT_FOR (b->offline == 1);
+  g_assert_false (sotto_peer_service_is_online (b->service, ba));
+  g_assert_cmpint (sotto_peer_service_get_contact_presence (b->service, ba), ==,
+                   SOTTO_PRESENCE_OFFLINE);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, 0);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16)port_a, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_null (connection);
+  g_clear_error (&error);
+
+  /* The same again changes nothing. */
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_INVISIBLE, NULL));
+  g_assert_cmpuint (notified, ==, 1);
+
+  from_a = send_message (a, ab, "written while invisible");
+  from_b = send_message (b, ba, "written while you hide");
+  spin (500);  /* B dials again and again, A dials not at all */
+  g_assert_cmpuint (a->online, ==, 1);
+  g_assert_cmpuint (b->online, ==, 1);
+  g_assert_cmpuint (a->received->len, ==, 0);
+  g_assert_cmpuint (b->received->len, ==, 0);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 1);
+  g_assert_cmpuint (outbox_len (b, ba), ==, 1);
+
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_AWAY, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (notified, ==, 2);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, port_a);
+  WAIT_FOR (a->online >= 2 && b->online >= 2);
+  WAIT_FOR (a->received->len == 1 && b->received->len == 1 &&
+            outbox_len (a, ab) == 0 && outbox_len (b, ba) == 0);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "written while invisible");
+  g_assert_cmpstr (g_ptr_array_index (a->received, 0), ==, "written while you hide");
+  WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AWAY);
+
+  /* The old call still works, and makes us visible too. */
+  sotto_peer_service_set_presence (a->service, SOTTO_PRESENCE_AVAILABLE);
+  g_object_get (a->service, "status", &status, NULL);
+  g_assert_cmpint (status, ==, SOTTO_STATUS_AVAILABLE);
+  g_assert_cmpuint (notified, ==, 3);
+  WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AVAILABLE);
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+  g_assert_true (sotto_peer_service_is_online (b->service, ba));
+}
+
+/* Invisible before the start: started, but not listening until visible. */
+static void
+test_status_invisible_at_start (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (GError) error = NULL;
+
+  g_object_set (peer_service (a), "status", SOTTO_STATUS_INVISIBLE, NULL);
+  sotto_peer_service_set_port (a->service, 0);
+  g_assert_true (sotto_peer_service_start (a->service, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, 0);
+
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_AVAILABLE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), >, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1438,6 +1840,14 @@ main (int   argc,
   g_test_add_func ("/peer-service/duplicate", test_duplicate);
   g_test_add_func ("/peer-service/redial-replaces", test_redial_replaces);
   g_test_add_func ("/peer-service/stop-keeps-outbox", test_stop_keeps_outbox);
+  g_test_add_data_func ("/peer-service/read-receipts/on", GINT_TO_POINTER (TRUE),
+                        test_read_receipts);
+  g_test_add_data_func ("/peer-service/read-receipts/off", GINT_TO_POINTER (FALSE),
+                        test_read_receipts);
+  g_test_add_func ("/peer-service/read-receipts/split", test_read_receipts_split);
+  g_test_add_func ("/peer-service/sent-state", test_sent_state);
+  g_test_add_func ("/peer-service/status/invisible", test_status_invisible);
+  g_test_add_func ("/peer-service/status/invisible-at-start", test_status_invisible_at_start);
 
   tick = g_timeout_add (10, on_tick_cb, NULL);
   status = g_test_run ();

@@ -727,26 +727,53 @@ test_store_migrate_from_v1 (void)
   g_autoptr (GPtrArray) page = NULL;
   g_autoptr (GError) error = NULL;
 
-  /* A new file is at the current version, with the index. */
-  g_object_unref (make_store_with_messages (dir, 3));
+  /* A new file is at the current version, with the indexes. */
+  store = make_store_with_messages (dir, 3);
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (SottoMessage) incoming = NULL;
+    guint8 uid[SOTTO_MESSAGE_UID_LEN] = { 7 };
+
+    contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+    sotto_store_save_incoming_async (store, contact, uid, g_get_real_time (), "an answer", NULL,
+                                     sotto_test_result_cb, &result);
+    incoming = sotto_store_save_incoming_finish (store, sotto_test_wait (&result), NULL, &error);
+    g_assert_no_error (error);
+  }
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
   g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
                                  "'messages_by_conversation'"), ==, 1);
 
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                 "'messages_unread'"), ==, 1);
+  /* Its one incoming message is unread. */
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE direction = 1 "
+                                 "AND read = 0"), ==, 1);
+
   /* Turned back into a version 1 file, it is migrated on open. */
-  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters; DROP TABLE seen;"
-                "PRAGMA user_version = 1;");
+  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP INDEX messages_unread;"
+                "DROP TABLE id_counters; DROP TABLE seen; PRAGMA user_version = 1;");
   store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
   g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
                                  "'messages_by_conversation'"), ==, 1);
-  g_assert_cmpint (raw_int (dir, "SELECT next FROM id_counters WHERE name = 'messages'"), ==, 4);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                 "'messages_unread'"), ==, 1);
+  /* Nothing before version 5 marked anything read: what had arrived counts
+   * as read since it arrived, not as unread. */
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE direction = 1 "
+                                 "AND read = 0"), ==, 0);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE direction = 1 "
+                                 "AND read = received"), ==, 1);
+  g_assert_cmpint (raw_int (dir, "SELECT next FROM id_counters WHERE name = 'messages'"), ==, 5);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM seen"), ==, 0);
   contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
   page = history (store, contact, 0, 10, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (page->len, ==, 3);
+  g_assert_cmpuint (page->len, ==, 4);
 }
 
 static void
@@ -757,7 +784,8 @@ test_store_migration_failure_leaves_file (void)
   /* Something already holds the index's name: the migration fails, and
    * the file stays a version 1 file, byte for byte. */
   g_object_unref (make_store_with_messages (dir, 3));
-  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP TABLE id_counters; DROP TABLE seen;"
+  raw_sql (dir, "DROP INDEX messages_by_conversation; DROP INDEX messages_unread;"
+                "DROP TABLE id_counters; DROP TABLE seen;"
                 "CREATE TABLE messages_by_conversation (x);"
                 "PRAGMA user_version = 1;");
   expect_open_fails_untouched (dir, SOTTO_ERROR_STORE);
@@ -2170,6 +2198,463 @@ test_store_incoming_echo_of_our_uid (void)
   g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==, "ours");
 }
 
+/* ------------------------------------------------------------------ */
+/* Read marks and conversation summaries                              */
+
+static GPtrArray *
+mark_read (SottoStore   *store,
+           SottoContact *contact,
+           gint64        up_to_id)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *uids;
+
+  sotto_store_mark_read_async (store, contact, up_to_id, NULL, sotto_test_result_cb, &result);
+  uids = sotto_store_mark_read_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (uids);
+
+  return uids;
+}
+
+static gboolean
+mark_read_by_peer (SottoStore   *store,
+                   SottoContact *contact,
+                   const guint8 *uid)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean changed;
+
+  sotto_store_mark_read_by_peer_async (store, contact, uid, NULL, sotto_test_result_cb, &result);
+  changed = sotto_store_mark_read_by_peer_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  return changed;
+}
+
+/* Checks the list of every summary (@n_expected of them), and returns
+ * @contact's, which must be the same when asked for alone. */
+static SottoConversationSummary *
+summary_of (SottoStore   *store,
+            SottoContact *contact,
+            guint         n_expected)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (GPtrArray) one = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoConversationSummary *found = NULL;
+
+  sotto_store_list_summaries_async (store, NULL, NULL, sotto_test_result_cb, &result);
+  all = sotto_store_list_summaries_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, n_expected);
+  for (guint i = 0; i < all->len; i++)
+    {
+      SottoConversationSummary *summary = g_ptr_array_index (all, i);
+
+      /* By contact id, as documented. */
+      if (i > 0)
+        g_assert_cmpint (((SottoConversationSummary *)g_ptr_array_index (all, i - 1))->contact_id,
+                         <, summary->contact_id);
+      if (contact != NULL && summary->contact_id == sotto_contact_get_id (contact))
+        found = sotto_conversation_summary_copy (summary);
+    }
+  if (contact == NULL)
+    return NULL;
+  g_assert_nonnull (found);
+
+  /* The same, asked for that one conversation only. */
+  g_clear_object (&result);
+  sotto_store_list_summaries_async (store, contact, NULL, sotto_test_result_cb, &result);
+  one = sotto_store_list_summaries_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (one->len, ==, 1);
+  g_assert_cmpmem (g_ptr_array_index (one, 0), sizeof *found, found, sizeof *found);
+
+  return found;
+}
+
+static void
+assert_uids (GPtrArray     *uids,
+             SottoMessage **expected,
+             guint          n_expected)
+{
+  g_assert_cmpuint (uids->len, ==, n_expected);
+  for (guint i = 0; i < n_expected; i++)
+    g_assert_cmpmem (g_bytes_get_data (g_ptr_array_index (uids, i), NULL),
+                     g_bytes_get_size (g_ptr_array_index (uids, i)),
+                     sotto_message_get_uid (expected[i]), SOTTO_MESSAGE_UID_LEN);
+}
+
+static void
+on_conversation_read (SottoStore *store,
+                      gint64      contact_id,
+                      GArray     *read)
+{
+  g_array_append_val (read, contact_id);
+}
+
+/* Exactly what is at most up_to_id, incoming and unread, becomes read:
+ * the message at up_to_id is in, the next one is not. */
+static void
+test_store_read_mark_read (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) liz = NULL;
+  g_autoptr (SottoContact) max = NULL;
+  g_autoptr (SottoMessage) in1 = NULL;
+  g_autoptr (SottoMessage) in2 = NULL;
+  g_autoptr (SottoMessage) out1 = NULL;
+  g_autoptr (SottoMessage) in3 = NULL;
+  g_autoptr (SottoMessage) from_max = NULL;
+  g_autoptr (GPtrArray) uids = NULL;
+  g_autoptr (GArray) read = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree SottoConversationSummary *summary = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+
+  store = sotto_test_create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  liz = sotto_test_add_contact (store, "Liz", NULL, hint, &error);
+  max = sotto_test_add_contact (store, "Max", NULL, hint, &error);
+  g_assert_no_error (error);
+  g_signal_connect (store, "conversation-read", G_CALLBACK (on_conversation_read), read);
+
+  randombytes_buf (uid, sizeof uid);
+  in1 = save_incoming (store, liz, uid, "one", NULL);
+  randombytes_buf (uid, sizeof uid);
+  in2 = save_incoming (store, liz, uid, "two", NULL);
+  out1 = queue_message (store, liz, "mine");
+  randombytes_buf (uid, sizeof uid);
+  in3 = save_incoming (store, liz, uid, "three", NULL);
+  randombytes_buf (uid, sizeof uid);
+  from_max = save_incoming (store, max, uid, "from Max", NULL);
+  g_assert_cmpint (sotto_message_get_id (in3), ==, sotto_message_get_id (out1) + 1);
+
+  summary = summary_of (store, liz, 2);
+  g_assert_cmpuint (summary->unread, ==, 3);
+  g_clear_pointer (&summary, g_free);
+
+  /* Up to and including in2: in1 and in2, oldest first. */
+  uids = mark_read (store, liz, sotto_message_get_id (in2));
+  assert_uids (uids, (SottoMessage *[]) { in1, in2 }, 2);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+  g_assert_cmpuint (read->len, ==, 1);
+  g_assert_cmpint (g_array_index (read, gint64, 0), ==, sotto_contact_get_id (liz));
+  summary = summary_of (store, liz, 2);
+  g_assert_cmpuint (summary->unread, ==, 1);
+  g_clear_pointer (&summary, g_free);
+
+  /* Again: nothing new, no signal. */
+  uids = mark_read (store, liz, sotto_message_get_id (in2));
+  g_assert_cmpuint (uids->len, ==, 0);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+  g_assert_cmpuint (read->len, ==, 1);
+
+  /* One short of in3 (our own message there is never "read" by us). */
+  uids = mark_read (store, liz, sotto_message_get_id (in3) - 1);
+  g_assert_cmpuint (uids->len, ==, 0);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+  g_assert_cmpuint (read->len, ==, 1);
+
+  /* Exactly in3. */
+  uids = mark_read (store, liz, sotto_message_get_id (in3));
+  assert_uids (uids, (SottoMessage *[]) { in3 }, 1);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+  g_assert_cmpuint (read->len, ==, 2);
+
+  /* Max's conversation is his own, even past its ids. */
+  summary = summary_of (store, max, 2);
+  g_assert_cmpuint (summary->unread, ==, 1);
+  g_clear_pointer (&summary, g_free);
+
+  /* Read marks are times, and stay across a restart. */
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE direction = 1 "
+                                 "AND read > 0"), ==, 3);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE direction = 0 "
+                                 "AND read > 0"), ==, 0);
+  g_clear_object (&liz);
+  g_clear_object (&max);
+  sotto_test_close_store (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  liz = g_object_ref (sotto_store_get_contact_by_id (store, sotto_message_get_contact_id (in1)));
+  max = g_object_ref (sotto_store_get_contact_by_id (store,
+                                                     sotto_message_get_contact_id (from_max)));
+  summary = summary_of (store, liz, 2);
+  g_assert_cmpuint (summary->unread, ==, 0);
+  g_clear_pointer (&summary, g_free);
+  summary = summary_of (store, max, 2);
+  g_assert_cmpuint (summary->unread, ==, 1);
+}
+
+/* The peer's read receipt only moves a message forward, and takes it out
+ * of the outbox; a later delivered receipt changes nothing. */
+static void
+test_store_read_by_peer (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) first = NULL;
+  g_autoptr (SottoMessage) second = NULL;
+  g_autoptr (SottoMessage) third = NULL;
+  g_autoptr (SottoMessage) theirs = NULL;
+  g_autoptr (GPtrArray) queue = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GError) error = NULL;
+  StoreSignals signals = { 0 };
+  guint8 unknown[SOTTO_MESSAGE_UID_LEN] = { 9 };
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+
+  store = sotto_test_create_store (dir, "Nia", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Oz", NULL, hint, &error);
+  g_assert_no_error (error);
+  first = queue_message (store, contact, "first");
+  second = queue_message (store, contact, "second");
+  third = queue_message (store, contact, "third");
+  randombytes_buf (uid, sizeof uid);
+  theirs = save_incoming (store, contact, uid, "theirs", NULL);
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_message_state_changed),
+                    &signals);
+
+  /* Sent is told, never written. */
+  sotto_store_note_sent (store, sotto_contact_get_id (contact), sotto_message_get_id (first));
+  g_assert_cmpuint (signals.n_changed, ==, 1);
+  g_assert_cmpint (signals.changed_state, ==, SOTTO_MESSAGE_SENT);
+  g_assert_cmpint (signals.changed_message_id, ==, sotto_message_get_id (first));
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE state = 1"), ==, 0);
+
+  /* Read while still queued (its delivered receipt was lost). */
+  g_assert_true (mark_read_by_peer (store, contact, sotto_message_get_uid (first)));
+  g_assert_cmpuint (signals.n_changed, ==, 2);
+  g_assert_cmpint (signals.changed_contact_id, ==, sotto_contact_get_id (contact));
+  g_assert_cmpint (signals.changed_message_id, ==, sotto_message_get_id (first));
+  g_assert_cmpint (signals.changed_state, ==, SOTTO_MESSAGE_READ);
+
+  /* The delivered receipt, late: nothing changes. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_mark_delivered_async (store, contact, sotto_message_get_uid (first), NULL,
+                                      sotto_test_result_cb, &result);
+    g_assert_false (sotto_store_mark_delivered_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (signals.n_changed, ==, 2);
+
+  /* Delivered, then read, then read again. */
+  mark_delivered (store, contact, second);
+  g_assert_cmpuint (signals.n_changed, ==, 3);
+  g_assert_true (mark_read_by_peer (store, contact, sotto_message_get_uid (second)));
+  g_assert_cmpuint (signals.n_changed, ==, 4);
+  g_assert_cmpint (signals.changed_state, ==, SOTTO_MESSAGE_READ);
+  g_assert_false (mark_read_by_peer (store, contact, sotto_message_get_uid (second)));
+  g_assert_cmpuint (signals.n_changed, ==, 4);
+
+  /* Not ours, or nobody's: ignored. */
+  g_assert_false (mark_read_by_peer (store, contact, sotto_message_get_uid (theirs)));
+  g_assert_false (mark_read_by_peer (store, contact, unknown));
+  g_assert_cmpuint (signals.n_changed, ==, 4);
+
+  /* On disk, across a restart: the outbox has only the third. */
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  queue = sotto_test_outbox (store, NULL);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (queue, 0)), ==,
+                   sotto_message_get_id (third));
+  page = history (store, contact, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 4);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 0)), ==, SOTTO_MESSAGE_READ);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 1)), ==, SOTTO_MESSAGE_READ);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 2)), ==,
+                   SOTTO_MESSAGE_QUEUED);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 3)), ==,
+                   SOTTO_MESSAGE_DELIVERED);
+}
+
+/* Unread count and last activity of every conversation, and after a
+ * purge. */
+static void
+test_store_read_summaries (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) ann = NULL;
+  g_autoptr (SottoContact) ben = NULL;
+  g_autoptr (SottoContact) cat = NULL;
+  g_autoptr (SottoMessage) newest = NULL;
+  g_autoptr (GPtrArray) uids = NULL;
+  g_autofree SottoConversationSummary *summary = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+
+  store = sotto_test_create_store (dir, "Pia", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  ann = sotto_test_add_contact (store, "Ann", NULL, hint, &error);
+  ben = sotto_test_add_contact (store, "Ben", NULL, hint, &error);
+  cat = sotto_test_add_contact (store, "Cat", NULL, hint, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      randombytes_buf (uid, sizeof uid);
+      g_object_unref (save_incoming (store, ann, uid, "to Pia", NULL));
+    }
+  newest = queue_message (store, ann, "from Pia");
+  randombytes_buf (uid, sizeof uid);
+  g_object_unref (save_incoming (store, cat, uid, "read soon", NULL));
+  uids = mark_read (store, cat, G_MAXINT64);
+  g_assert_cmpuint (uids->len, ==, 1);
+
+  summary = summary_of (store, ann, 3);
+  g_assert_cmpuint (summary->unread, ==, 2);
+  /* Our own message was the last thing that happened. */
+  g_assert_cmpint (summary->last_activity, ==, sotto_message_get_sent (newest));
+  g_clear_pointer (&summary, g_free);
+  summary = summary_of (store, ben, 3);
+  g_assert_cmpuint (summary->unread, ==, 0);
+  g_assert_cmpint (summary->last_activity, ==, 0);
+  g_clear_pointer (&summary, g_free);
+  summary = summary_of (store, cat, 3);
+  g_assert_cmpuint (summary->unread, ==, 0);
+  g_assert_cmpint (summary->last_activity, >, 0);
+  g_clear_pointer (&summary, g_free);
+
+  /* Purged messages are no longer unread; the activity stays. */
+  g_assert_cmpuint (purge (store, ann, G_MAXINT64, FALSE), ==, 2);
+  summary = summary_of (store, ann, 3);
+  g_assert_cmpuint (summary->unread, ==, 0);
+  g_assert_cmpint (summary->last_activity, ==, sotto_message_get_sent (newest));
+  g_clear_pointer (&summary, g_free);
+}
+
+/* With history off, received messages are not on disk, but unread until
+ * marked read, as long as the store is open. Our messages go as soon as
+ * the peer has them, read or delivered. */
+static void
+test_store_read_history_off (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) received = NULL;
+  g_autoptr (SottoMessage) later = NULL;
+  g_autoptr (SottoMessage) ours = NULL;
+  g_autoptr (GPtrArray) uids = NULL;
+  g_autoptr (GArray) read = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree SottoConversationSummary *summary = NULL;
+  g_autoptr (GError) error = NULL;
+  StoreSignals signals = { 0 };
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+
+  store = sotto_test_create_store (dir, "Quy", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Rex", NULL, hint, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  g_signal_connect (store, "conversation-read", G_CALLBACK (on_conversation_read), read);
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_message_state_changed),
+                    &signals);
+
+  randombytes_buf (uid, sizeof uid);
+  received = save_incoming (store, contact, uid, "not kept", NULL);
+  randombytes_buf (uid, sizeof uid);
+  later = save_incoming (store, contact, uid, "not kept either", NULL);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages"), ==, 0);
+  summary = summary_of (store, contact, 1);
+  g_assert_cmpuint (summary->unread, ==, 2);
+  g_clear_pointer (&summary, g_free);
+
+  /* Up to the first: its uid, for the receipt. */
+  uids = mark_read (store, contact, sotto_message_get_id (received));
+  assert_uids (uids, (SottoMessage *[]) { received }, 1);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+  g_assert_cmpuint (read->len, ==, 1);
+  summary = summary_of (store, contact, 1);
+  g_assert_cmpuint (summary->unread, ==, 1);
+  g_clear_pointer (&summary, g_free);
+  uids = mark_read (store, contact, sotto_message_get_id (received));
+  g_assert_cmpuint (uids->len, ==, 0);
+  g_clear_pointer (&uids, g_ptr_array_unref);
+  g_assert_cmpuint (read->len, ==, 1);
+
+  /* Only while the store is open. */
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_message_state_changed),
+                    &signals);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  summary = summary_of (store, contact, 1);
+  g_assert_cmpuint (summary->unread, ==, 0);
+
+  ours = queue_message (store, contact, "kept until read");
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages"), ==, 1);
+  g_assert_true (mark_read_by_peer (store, contact, sotto_message_get_uid (ours)));
+  g_assert_cmpuint (signals.n_changed, ==, 1);
+  g_assert_cmpint (signals.changed_state, ==, SOTTO_MESSAGE_READ);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages"), ==, 0);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM outbox"), ==, 0);
+}
+
+/* The user's own name changes, is stored sealed, and survives reopening;
+ * a name that could not be created is refused and changes nothing. */
+static void
+test_store_display_name (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  SottoStore *store = sotto_test_create_store (dir, "Old Name", SOTTO_KEY_PROTECTION_PASSPHRASE,
+                                               "pass", &error);
+  g_autofree char *hit = NULL;
+  guint notified = 0;
+
+  g_assert_no_error (error);
+  g_signal_connect_swapped (sotto_store_get_identity (store), "notify::display-name",
+                            G_CALLBACK (g_atomic_int_inc), &notified);
+
+  sotto_store_set_display_name_async (store, "New Name", NULL, sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_set_display_name_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)), ==,
+                   "New Name");
+  g_assert_cmpuint (notified, ==, 1);
+
+  sotto_store_set_display_name_async (store, "\x01" "bad", NULL, sotto_test_result_cb, &result);
+  g_assert_false (sotto_store_set_display_name_finish (store, sotto_test_wait (&result), &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)), ==,
+                   "New Name");
+
+  sotto_test_close_store (&store);
+  /* Sealed: neither name is in the files as text. */
+  g_assert_false (sotto_test_dir_contains (dir, "New Name", &hit));
+
+  store = sotto_test_open_store (dir, "pass", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)), ==,
+                   "New Name");
+  sotto_test_close_store (&store);
+  sotto_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2190,6 +2675,7 @@ main (int   argc,
   g_test_add_func ("/store/passphrase/limits-from-file", test_store_pwhash_limits_from_file);
   g_test_add_func ("/store/protection/change", test_store_change_protection);
   g_test_add_func ("/store/create/exists-and-missing", test_store_exists_and_missing);
+  g_test_add_func ("/store/identity/display-name", test_store_display_name);
   g_test_add_func ("/store/create/bad-name-leaves-nothing", test_store_bad_display_name_leaves_nothing);
   g_test_add_func ("/store/profile-lock", test_store_profile_lock);
   g_test_add_func ("/store/tamper/swap-rows", test_store_tamper_swap_rows);
@@ -2224,6 +2710,10 @@ main (int   argc,
   g_test_add_func ("/store/search/folding", test_store_search);
   g_test_add_func ("/store/search/batches-and-cancel", test_store_search_batches_and_cancel);
   g_test_add_func ("/store/search/order-and-damage", test_store_search_order_and_damage);
+  g_test_add_func ("/store/read/mark-read", test_store_read_mark_read);
+  g_test_add_func ("/store/read/by-peer", test_store_read_by_peer);
+  g_test_add_func ("/store/read/summaries", test_store_read_summaries);
+  g_test_add_func ("/store/read/history-off", test_store_read_history_off);
 
   sotto_test_keyring_start ();
   status = g_test_run ();
