@@ -9,20 +9,40 @@
 #include <glib/gi18n.h>
 
 #include "sotto-application.h"
+#include "sotto-chat-window.h"
+#include "sotto-cli-common.h"
+#include "sotto-cli-forward.h"
 #include "sotto-context.h"
+#include "sotto-control.h"
+#include "sotto-core.h"
+#include "sotto-notifier.h"
+#include "sotto-peer-service.h"
 #include "sotto-profile.h"
+#include "sotto-setup-window.h"
+#include "sotto-unlock-window.h"
 #include "sotto-window.h"
 
 struct _SottoApplication
 {
-  GtkApplication parent_instance;
+  GtkApplication      parent_instance;
 
   /* owned references */
-  SottoContext *context;
-  GSettings    *settings;
+  SottoContext       *context;
+  GSettings          *settings;
+  SottoControlServer *control;
+  SottoNotifier      *notifier;
+  GCancellable       *cancellable;
+  GPtrArray          *pending_invites;  /* sotto: URIs opened before the window */
+
+  /* not owned: the windows of the start-up flow, while they exist */
+  GtkWindow          *flow_window;
+  SottoWindow        *main_window;
+  gboolean            opening;
 
   /* set in startup when the profile can't be used; shown on activate */
-  GError       *startup_error;
+  GError             *startup_error;
+  /* why colleagues can't reach us (the port is taken, say), for the window */
+  GError             *network_error;
 };
 
 G_DEFINE_FINAL_TYPE (SottoApplication, sotto_application, GTK_TYPE_APPLICATION)
@@ -48,6 +68,211 @@ show_startup_error (SottoApplication *self)
   gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
   g_signal_connect_swapped (dialog, "response", G_CALLBACK (gtk_window_destroy), dialog);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+show_error_dialog (SottoApplication *self,
+                   const char       *title,
+                   const GError     *error)
+{
+  GtkWidget *dialog;
+
+  dialog = gtk_message_dialog_new (NULL, GTK_DIALOG_MODAL, GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+                                   "%s", title);
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
+  gtk_window_set_title (GTK_WINDOW (dialog), _("Sotto"));
+  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
+  g_signal_connect_swapped (dialog, "response", G_CALLBACK (gtk_window_destroy), dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* One-shot sotto-cli commands, handed over while we hold the profile:
+ * carried out here, on the open store and the running peer service. */
+static void
+on_control_request_cb (SottoControlServer  *server,
+                       SottoControlRequest *request,
+                       SottoApplication    *self)
+{
+  CliEnv env = { 0 };
+
+  env.context = self->context;
+  env.store = sotto_context_get_store (self->context);
+  env.service = sotto_context_get_peer_service (self->context);
+  cli_serve_request (&env, request);
+}
+
+static void
+open_pending_invites (SottoApplication *self)
+{
+  if (self->main_window == NULL)
+    return;
+
+  for (guint i = 0; i < self->pending_invites->len; i++)
+    sotto_window_add_contact (self->main_window, g_ptr_array_index (self->pending_invites, i));
+  g_ptr_array_set_size (self->pending_invites, 0);
+}
+
+static gboolean
+destroy_window_cb (gpointer window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_main_window (SottoApplication *self)
+{
+  if (self->main_window == NULL)
+    {
+      self->main_window = sotto_window_new (self, self->context, self->settings);
+      g_object_add_weak_pointer (G_OBJECT (self->main_window), (gpointer *)&self->main_window);
+      if (self->network_error != NULL)
+        sotto_window_show_network_error (self->main_window, self->network_error);
+    }
+
+  /* Hidden now, destroyed once the click that got us here is over: GTK
+   * does not like a window destroyed inside its own button's handler. */
+  if (self->flow_window != NULL)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->flow_window), FALSE);
+      g_idle_add_full (G_PRIORITY_LOW, destroy_window_cb, g_object_ref (self->flow_window),
+                       g_object_unref);
+    }
+  gtk_window_present (GTK_WINDOW (self->main_window));
+  open_pending_invites (self);
+}
+
+static gboolean
+is_showing_cb (gint64   contact_id,
+               gpointer user_data)
+{
+  SottoApplication *self = user_data;
+  SottoChatWindow *chat = self->main_window != NULL
+                            ? sotto_window_get_chat_window (self->main_window) : NULL;
+
+  return chat != NULL && sotto_chat_window_is_showing (chat, contact_id);
+}
+
+static void
+on_conversation_read_cb (SottoStore       *store,
+                         gint64            contact_id,
+                         SottoApplication *self)
+{
+  if (self->notifier != NULL)
+    sotto_notifier_seen (self->notifier, contact_id);
+}
+
+/* The autostart entry follows the setting, also when an administrator
+ * pushes it. */
+static void
+apply_start_at_login (SottoApplication *self)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean wanted = g_settings_get_boolean (self->settings, "start-at-login");
+
+  if (wanted != sotto_autostart_is_enabled () &&
+      !sotto_autostart_set (wanted, sotto_context_get_profile (self->context), &error))
+    g_printerr ("sotto: %s\n", error->message);
+}
+
+static void
+on_start_at_login_changed_cb (GSettings        *settings,
+                              const char       *key,
+                              SottoApplication *self)
+{
+  apply_start_at_login (self);
+}
+
+/* The profile is open: start what runs while it is, once. */
+static void
+start_profile (SottoApplication *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->control != NULL)
+    return;
+
+  if (!sotto_context_start (self->context, &error))
+    {
+      /* Not fatal: history and queued messages are still there, and the
+       * window says why colleagues can't reach us. */
+      g_printerr ("sotto: %s\n", error->message);
+      self->network_error = g_steal_pointer (&error);
+    }
+
+  apply_start_at_login (self);
+  g_signal_connect_object (self->settings, "changed::start-at-login",
+                           G_CALLBACK (on_start_at_login_changed_cb), self, 0);
+
+  self->notifier = sotto_notifier_new (G_APPLICATION (self), self->context, self->settings,
+                                       is_showing_cb, self);
+  g_signal_connect_object (sotto_context_get_store (self->context), "conversation-read",
+                           G_CALLBACK (on_conversation_read_cb), self, 0);
+
+  self->control = sotto_control_server_new (sotto_context_get_profile_dir (self->context), &error);
+  if (self->control != NULL)
+    g_signal_connect (self->control, "request", G_CALLBACK (on_control_request_cb), self);
+  else
+    g_printerr ("sotto: %s\n", error->message);
+}
+
+static void
+on_profile_created_cb (SottoSetupWindow *window,
+                       SottoApplication *self)
+{
+  start_profile (self);
+}
+
+static void
+on_setup_finished_cb (SottoSetupWindow *window,
+                      SottoApplication *self)
+{
+  show_main_window (self);
+}
+
+static void
+on_unlocked_cb (SottoUnlockWindow *window,
+                SottoApplication  *self)
+{
+  start_profile (self);
+  show_main_window (self);
+}
+
+static void
+show_flow_window (SottoApplication *self,
+                  GtkWindow        *window)
+{
+  self->flow_window = window;
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *)&self->flow_window);
+  gtk_window_present (window);
+}
+
+static void
+on_opened_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  SottoApplication *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  self->opening = FALSE;
+  if (sotto_context_open_finish (self->context, result, &error))
+    {
+      start_profile (self);
+      show_main_window (self);
+    }
+  else if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE))
+    {
+      SottoUnlockWindow *window = sotto_unlock_window_new (GTK_APPLICATION (self), self->context,
+                                                           self->settings);
+
+      g_signal_connect (window, "unlocked", G_CALLBACK (on_unlocked_cb), self);
+      show_flow_window (self, GTK_WINDOW (window));
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error_dialog (self, _("Sotto cannot open its profile"), error);
+
+  g_application_release (G_APPLICATION (self));
 }
 
 static void
@@ -88,9 +313,27 @@ about_activated_cb (GSimpleAction *action,
                          NULL);
 }
 
+/* From a notification: the conversation it was about. */
+static void
+open_chat_activated_cb (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  SottoApplication *self = user_data;
+  SottoStore *store = sotto_context_get_store (self->context);
+  SottoContact *contact;
+
+  if (store == NULL || self->main_window == NULL)
+    return;
+  contact = sotto_store_get_contact_by_id (store, g_variant_get_int64 (parameter));
+  if (contact != NULL)
+    sotto_window_open_chat (self->main_window, contact);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_activated_cb },
   { "about", about_activated_cb },
+  { "open-chat", open_chat_activated_cb, "x" },
 };
 
 static int
@@ -178,7 +421,6 @@ static void
 sotto_application_activate (GApplication *app)
 {
   SottoApplication *self = SOTTO_APPLICATION (app);
-  GtkWindow *window;
 
   if (self->startup_error != NULL)
     {
@@ -186,11 +428,69 @@ sotto_application_activate (GApplication *app)
       return;
     }
 
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  if (window == NULL)
-    window = GTK_WINDOW (sotto_window_new (self, self->context, self->settings));
+  if (self->main_window != NULL)
+    gtk_window_present (GTK_WINDOW (self->main_window));
+  else if (self->flow_window != NULL)
+    gtk_window_present (self->flow_window);
+  else if (self->opening)
+    return;
+  else if (sotto_context_get_store (self->context) != NULL)
+    show_main_window (self);
+  else if (!sotto_context_has_profile (self->context))
+    {
+      SottoSetupWindow *window = sotto_setup_window_new (GTK_APPLICATION (self), self->context,
+                                                         self->settings);
 
-  gtk_window_present (window);
+      g_signal_connect (window, "profile-created", G_CALLBACK (on_profile_created_cb), self);
+      g_signal_connect (window, "finished", G_CALLBACK (on_setup_finished_cb), self);
+      show_flow_window (self, GTK_WINDOW (window));
+    }
+  else
+    {
+      /* With the key in the login keyring this needs nothing from the
+       * user; a passphrase-protected profile says so, and is asked for. */
+      self->opening = TRUE;
+      g_application_hold (app);
+      sotto_context_open_async (self->context, self->settings, NULL, self->cancellable,
+                                on_opened_cb, self);
+    }
+}
+
+/* sotto:… links (x-scheme-handler/sotto) and `sotto sotto:…`: an invite
+ * to look at and perhaps add, never added without asking. */
+static void
+sotto_application_open (GApplication  *app,
+                        GFile        **files,
+                        int            n_files,
+                        const char    *hint)
+{
+  SottoApplication *self = SOTTO_APPLICATION (app);
+
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+
+      g_ptr_array_add (self->pending_invites, g_steal_pointer (&uri));
+    }
+
+  sotto_application_activate (app);
+  open_pending_invites (self);
+}
+
+static void
+sotto_application_shutdown (GApplication *app)
+{
+  SottoApplication *self = SOTTO_APPLICATION (app);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->control != NULL)
+    sotto_control_server_stop (self->control);
+  g_clear_object (&self->control);
+  g_clear_object (&self->notifier);
+  if (self->context != NULL)
+    sotto_context_stop (self->context);
+
+  G_APPLICATION_CLASS (sotto_application_parent_class)->shutdown (app);
 }
 
 static void
@@ -198,6 +498,9 @@ sotto_application_dispose (GObject *object)
 {
   SottoApplication *self = (SottoApplication *)object;
 
+  g_clear_object (&self->control);
+  g_clear_object (&self->notifier);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
   g_clear_object (&self->context);
 
@@ -210,6 +513,8 @@ sotto_application_finalize (GObject *object)
   SottoApplication *self = (SottoApplication *)object;
 
   g_clear_error (&self->startup_error);
+  g_clear_error (&self->network_error);
+  g_clear_pointer (&self->pending_invites, g_ptr_array_unref);
 
   G_OBJECT_CLASS (sotto_application_parent_class)->finalize (object);
 }
@@ -226,11 +531,15 @@ sotto_application_class_init (SottoApplicationClass *klass)
   app_class->handle_local_options = sotto_application_handle_local_options;
   app_class->startup = sotto_application_startup;
   app_class->activate = sotto_application_activate;
+  app_class->open = sotto_application_open;
+  app_class->shutdown = sotto_application_shutdown;
 }
 
 static void
 sotto_application_init (SottoApplication *self)
 {
+  self->cancellable = g_cancellable_new ();
+  self->pending_invites = g_ptr_array_new_with_free_func (g_free);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("Sotto: private instant messaging for the office."));
@@ -241,7 +550,7 @@ sotto_application_new (void)
 {
   return g_object_new (SOTTO_TYPE_APPLICATION,
                        "application-id", APPLICATION_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", RESOURCE_PATH,
                        NULL);
 }

@@ -1,6 +1,11 @@
 /* sotto-window.c
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The buddy list. It presents the core's SottoRoster (contacts with
+ * presence, verification, unread counts, in the core's order and filter)
+ * and the peer service's pending contact requests, and turns menu choices
+ * into core calls. Chats open in the one SottoChatWindow it owns.
  */
 #define G_LOG_DOMAIN "sotto-window"
 
@@ -8,6 +13,16 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-add-contact-dialog.h"
+#include "sotto-chat-window.h"
+#include "sotto-contact-row.h"
+#include "sotto-core.h"
+#include "sotto-invite-window.h"
+#include "sotto-peer-service.h"
+#include "sotto-preferences-window.h"
+#include "sotto-request-row.h"
+#include "sotto-roster.h"
+#include "sotto-verify-dialog.h"
 #include "sotto-window.h"
 
 struct _SottoWindow
@@ -15,13 +30,28 @@ struct _SottoWindow
   GtkApplicationWindow parent_instance;
 
   /* template widgets */
-  GtkMenuButton *primary_menu_button;
-  GtkLabel      *subtitle_label;
-  GtkImage      *empty_image;
+  GtkMenuButton      *primary_menu_button;
+  GtkLabel           *subtitle_label;
+  GtkImage           *empty_image;
+  GtkImage           *status_image;
+  GtkMenuButton      *status_button;
+  GtkRevealer        *network_revealer;
+  GtkLabel           *network_label;
+  GtkSearchBar       *search_bar;
+  GtkSearchEntry     *search_entry;
+  GtkToggleButton    *search_button;
+  GtkRevealer        *requests_revealer;
+  GtkLabel           *requests_label;
+  GtkListBox         *requests_list;
+  GtkStack           *content_stack;
+  GtkListView        *contact_list;
 
   /* owned references */
-  SottoContext  *context;
-  GSettings     *settings;
+  SottoContext       *context;
+  GSettings          *settings;
+  SottoRoster        *roster;
+  SottoChatWindow    *chat_window;
+  GCancellable       *cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (SottoWindow, sotto_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -34,6 +64,18 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+static SottoStore *
+get_store (SottoWindow *self)
+{
+  return sotto_context_get_store (self->context);
+}
+
+static SottoPeerService *
+get_service (SottoWindow *self)
+{
+  return sotto_context_get_peer_service (self->context);
+}
 
 static char *
 dup_subtitle (SottoWindow *self)
@@ -81,10 +123,759 @@ save_window_state (SottoWindow *self)
   g_settings_set_boolean (self->settings, "window-maximized", maximized);
 }
 
+static SottoContact *
+find_contact (SottoWindow *self,
+              gint64       contact_id)
+{
+  SottoContact *contact = sotto_store_get_contact_by_id (get_store (self), contact_id);
+
+  return contact != NULL ? g_object_ref (contact) : NULL;
+}
+
+static void
+show_error (SottoWindow  *self,
+            const char   *title,
+            const GError *error)
+{
+  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                              GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", title);
+
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* -------------------------------------------------------------------------
+ * What is shown
+ * ------------------------------------------------------------------------- */
+
+static void
+update_content (SottoWindow *self)
+{
+  guint contacts = g_list_model_get_n_items (sotto_store_get_contacts (get_store (self)));
+  guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->roster));
+
+  if (contacts == 0)
+    gtk_stack_set_visible_child_name (self->content_stack, "empty");
+  else if (shown == 0)
+    gtk_stack_set_visible_child_name (self->content_stack, "no-match");
+  else
+    gtk_stack_set_visible_child_name (self->content_stack, "contacts");
+}
+
+static void
+on_roster_items_changed_cb (GListModel  *model,
+                            guint        position,
+                            guint        removed,
+                            guint        added,
+                            SottoWindow *self)
+{
+  update_content (self);
+}
+
+static void update_requests (SottoWindow *self);
+
+/* A request goes when its sender is added as a contact (here or through
+ * sotto-cli), too. */
+static void
+on_contacts_changed_cb (GListModel  *model,
+                        guint        position,
+                        guint        removed,
+                        guint        added,
+                        SottoWindow *self)
+{
+  update_content (self);
+  update_requests (self);
+}
+
+static void
+update_status (SottoWindow *self)
+{
+  SottoPeerService *service = get_service (self);
+  SottoStatus status = service != NULL ? sotto_peer_service_get_status (service)
+                                       : SOTTO_STATUS_INVISIBLE;
+  const char *icon;
+  const char *name;
+  const char *target;
+
+  switch (status)
+    {
+    case SOTTO_STATUS_AVAILABLE:
+      icon = "user-available-symbolic";
+      name = _("Your status: available");
+      target = "available";
+      break;
+    case SOTTO_STATUS_AWAY:
+      icon = "user-away-symbolic";
+      name = _("Your status: away");
+      target = "away";
+      break;
+    default:
+      icon = "user-invisible-symbolic";
+      name = _("Your status: invisible");
+      target = "invisible";
+    }
+
+  gtk_image_set_from_icon_name (self->status_image, icon);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_button), name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->status_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "status",
+                                      g_variant_new_string (target));
+}
+
+static void
+on_status_notify_cb (SottoPeerService *service,
+                     GParamSpec       *pspec,
+                     SottoWindow      *self)
+{
+  update_status (self);
+}
+
+/* -------------------------------------------------------------------------
+ * Contact requests
+ * ------------------------------------------------------------------------- */
+
+static void
+on_request_accepted_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr (SottoWindow) self = user_data;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+
+  contact = sotto_peer_service_accept_request_finish (SOTTO_PEER_SERVICE (object), result, &error);
+  if (contact == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (self, _("The request could not be accepted"), error);
+  update_requests (self);
+}
+
+static void
+on_request_blocked_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr (SottoWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_peer_service_block_request_finish (SOTTO_PEER_SERVICE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (self, _("The sender could not be blocked"), error);
+  update_requests (self);
+}
+
+static void
+on_request_answered_cb (SottoRequestRow    *row,
+                        SottoRequestAnswer  answer,
+                        SottoWindow        *self)
+{
+  const guint8 *key = sotto_request_row_get_public_key (row);
+
+  switch (answer)
+    {
+    case SOTTO_REQUEST_ANSWER_ACCEPT:
+      sotto_peer_service_accept_request_async (get_service (self), key, NULL, self->cancellable,
+                                               on_request_accepted_cb, g_object_ref (self));
+      break;
+    case SOTTO_REQUEST_ANSWER_IGNORE:
+      sotto_peer_service_ignore_request (get_service (self), key);
+      update_requests (self);
+      break;
+    case SOTTO_REQUEST_ANSWER_BLOCK:
+      sotto_peer_service_block_request_async (get_service (self), key, self->cancellable,
+                                              on_request_blocked_cb, g_object_ref (self));
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+update_requests (SottoWindow *self)
+{
+  g_autoptr (GPtrArray) requests = NULL;
+  g_autofree char *heading = NULL;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list))) != NULL)
+    gtk_list_box_remove (self->requests_list, child);
+
+  if (get_service (self) == NULL)
+    return;
+
+  requests = sotto_peer_service_list_requests (get_service (self));
+  for (guint i = 0; i < requests->len; i++)
+    {
+      GtkWidget *row = sotto_request_row_new (g_ptr_array_index (requests, i));
+
+      g_signal_connect (row, "answered", G_CALLBACK (on_request_answered_cb), self);
+      gtk_list_box_append (self->requests_list, row);
+    }
+
+  heading = g_strdup_printf (ngettext ("%u Contact Request", "%u Contact Requests", requests->len),
+                             requests->len);
+  gtk_label_set_label (self->requests_label, heading);
+  gtk_revealer_set_reveal_child (self->requests_revealer, requests->len > 0);
+}
+
+static void
+on_request_received_cb (SottoPeerService *service,
+                        gpointer          request,
+                        SottoWindow      *self)
+{
+  update_requests (self);
+}
+
+/* -------------------------------------------------------------------------
+ * Callbacks
+ * ------------------------------------------------------------------------- */
+
+static void
+on_search_changed_cb (SottoWindow    *self,
+                      GtkSearchEntry *entry)
+{
+  sotto_roster_set_filter (self->roster, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  update_content (self);
+}
+
+/* Enter in the filter opens the first match. */
+static void
+on_search_activate_cb (SottoWindow    *self,
+                       GtkSearchEntry *entry)
+{
+  g_autoptr (GObject) item = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+
+  /* search-changed comes after a delay: what was typed counts now. */
+  sotto_roster_set_filter (self->roster, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  update_content (self);
+  item = g_list_model_get_item (G_LIST_MODEL (self->roster), 0);
+  if (item == NULL)
+    return;
+  g_object_get (item, "contact", &contact, NULL);
+  sotto_window_open_chat (self, contact);
+}
+
+static void
+on_contact_activated_cb (SottoWindow *self,
+                         guint        position,
+                         GtkListView *list)
+{
+  g_autoptr (GObject) item = g_list_model_get_item (G_LIST_MODEL (self->roster), position);
+  g_autoptr (SottoContact) contact = NULL;
+
+  if (item == NULL)
+    return;
+  g_object_get (item, "contact", &contact, NULL);
+  sotto_window_open_chat (self, contact);
+}
+
+static void
+on_setup_row_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 SottoWindow              *self)
+{
+  gtk_list_item_set_child (list_item, sotto_contact_row_new ());
+}
+
+static void
+on_bind_row_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                SottoWindow              *self)
+{
+  sotto_contact_row_set_item (SOTTO_CONTACT_ROW (gtk_list_item_get_child (list_item)),
+                              gtk_list_item_get_item (list_item));
+}
+
+static void
+on_unbind_row_cb (GtkSignalListItemFactory *factory,
+                  GtkListItem              *list_item,
+                  SottoWindow              *self)
+{
+  sotto_contact_row_set_item (SOTTO_CONTACT_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
+static void
+on_contact_updated_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr (SottoWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (self, _("The contact could not be changed"), error);
+}
+
+static void
+on_contact_removed_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr (SottoWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_remove_contact_finish (SOTTO_STORE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (self, _("The contact could not be removed"), error);
+}
+
+typedef struct
+{
+  SottoWindow  *window;
+  SottoContact *contact;
+  GtkEditable  *entry;
+} ContactDialog;
+
+static void
+contact_dialog_free (gpointer data)
+{
+  ContactDialog *dialog = data;
+
+  g_object_unref (dialog->window);
+  g_object_unref (dialog->contact);
+  g_free (dialog);
+}
+
+static void
+on_rename_response_cb (GtkDialog     *dialog,
+                       int            response,
+                       ContactDialog *data)
+{
+  if (response == GTK_RESPONSE_OK)
+    {
+      g_autofree char *alias = g_strstrip (g_strdup (gtk_editable_get_text (data->entry)));
+
+      /* An empty name goes back to the one the contact chose. */
+      sotto_store_update_contact_async (get_store (data->window), data->contact, alias, -1, -1,
+                                        data->window->cancellable, on_contact_updated_cb,
+                                        g_object_ref (data->window));
+    }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+on_remove_response_cb (GtkDialog     *dialog,
+                       int            response,
+                       ContactDialog *data)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    sotto_store_remove_contact_async (get_store (data->window), data->contact,
+                                      data->window->cancellable, on_contact_removed_cb,
+                                      g_object_ref (data->window));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* -------------------------------------------------------------------------
+ * Actions
+ * ------------------------------------------------------------------------- */
+
+static SottoContact *
+contact_from_parameter (SottoWindow *self,
+                        GVariant    *parameter)
+{
+  return find_contact (self, g_variant_get_int64 (parameter));
+}
+
+static void
+open_chat_activated (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
+
+  if (contact != NULL)
+    sotto_window_open_chat (self, contact);
+}
+
+static void
+verify_contact_activated (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
+
+  if (contact != NULL)
+    sotto_window_verify_contact (self, contact, GTK_WINDOW (self));
+}
+
+static void
+rename_contact_activated (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
+  ContactDialog *data;
+  GtkWidget *dialog;
+  GtkWidget *entry;
+
+  if (contact == NULL)
+    return;
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   _("Rename %s"), sotto_contact_get_name (contact));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            _("Only you see this name. Leave it empty to use "
+                                              "the name %s chose."),
+                                            sotto_contact_get_display_name (contact));
+  gtk_dialog_add_buttons (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL,
+                          _("_Rename"), GTK_RESPONSE_OK, NULL);
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+
+  entry = gtk_entry_new ();
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (entry), sotto_contact_get_name (contact));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("New name"), -1);
+  gtk_box_append (GTK_BOX (gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (dialog))),
+                  entry);
+
+  data = g_new0 (ContactDialog, 1);
+  data->window = g_object_ref (self);
+  data->contact = g_object_ref (contact);
+  data->entry = GTK_EDITABLE (entry);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_rename_response_cb), data,
+                         (GClosureNotify)(void (*) (void))contact_dialog_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+set_blocked (SottoWindow *self,
+             GVariant    *parameter,
+             gboolean     blocked)
+{
+  g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
+
+  if (contact != NULL)
+    sotto_store_update_contact_async (get_store (self), contact, NULL, blocked, -1,
+                                      self->cancellable, on_contact_updated_cb,
+                                      g_object_ref (self));
+}
+
+static void
+block_contact_activated (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  set_blocked (SOTTO_WINDOW (widget), parameter, TRUE);
+}
+
+static void
+unblock_contact_activated (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  set_blocked (SOTTO_WINDOW (widget), parameter, FALSE);
+}
+
+static void
+remove_contact_activated (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
+  ContactDialog *data;
+  GtkWidget *dialog;
+  GtkWidget *remove;
+
+  if (contact == NULL)
+    return;
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+                                   _("Remove %s?"), sotto_contact_get_name (contact));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
+                                            _("Your conversation with them is deleted too. "
+                                              "To talk again, you will need their invite."));
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  remove = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Remove"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (remove, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+
+  data = g_new0 (ContactDialog, 1);
+  data->window = g_object_ref (self);
+  data->contact = g_object_ref (contact);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_remove_response_cb), data,
+                         (GClosureNotify)(void (*) (void))contact_dialog_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+add_contact_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  sotto_window_add_contact (SOTTO_WINDOW (widget), NULL);
+}
+
+static void
+show_invite_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *invite = sotto_context_dup_invite (self->context, &error);
+  GtkWindow *window;
+
+  if (invite == NULL)
+    {
+      show_error (self, _("Your invite could not be made"), error);
+      return;
+    }
+
+  window = sotto_invite_window_new (GTK_WINDOW (self), invite);
+  gtk_window_present (window);
+}
+
+static void
+on_display_name_set_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr (SottoWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_set_display_name_finish (SOTTO_STORE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (self, _("Your name could not be changed"), error);
+}
+
+static void
+on_display_name_changed_cb (SottoPreferencesWindow *preferences,
+                            const char             *name,
+                            SottoWindow            *self)
+{
+  sotto_store_set_display_name_async (get_store (self), name, self->cancellable,
+                                      on_display_name_set_cb, g_object_ref (self));
+}
+
+static void
+on_history_deleted_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr (SottoWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_purge_finish (SOTTO_STORE (object), result, NULL, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (self, _("The history could not be deleted"), error);
+}
+
+/* Confirmed in the preferences window already. What is still waiting to
+ * be delivered is not history yet, and stays. */
+static void
+on_delete_history_requested_cb (SottoPreferencesWindow *preferences,
+                                SottoWindow            *self)
+{
+  sotto_store_purge_async (get_store (self), NULL, G_MAXINT64, FALSE, self->cancellable,
+                           on_history_deleted_cb, g_object_ref (self));
+}
+
+typedef struct
+{
+  SottoWindow            *window;
+  SottoPreferencesWindow *preferences;
+  GtkEditable            *first;
+  GtkEditable            *second;
+  GtkLabel               *error;
+} PassphraseDialog;
+
+static void
+passphrase_dialog_free (gpointer data)
+{
+  PassphraseDialog *dialog = data;
+
+  g_object_unref (dialog->window);
+  g_clear_object (&dialog->preferences);
+  g_free (dialog);
+}
+
+static void
+on_protection_set_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  PassphraseDialog *data = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_set_key_protection_finish (SOTTO_STORE (object), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (data->window, _("The passphrase could not be changed"), error);
+    }
+  else if (data->preferences != NULL)
+    sotto_preferences_window_set_passphrase_protected (data->preferences, TRUE);
+  passphrase_dialog_free (data);
+}
+
+static void
+on_passphrase_response_cb (GtkDialog        *dialog,
+                           int               response,
+                           PassphraseDialog *data)
+{
+  const char *first = gtk_editable_get_text (data->first);
+
+  if (response == GTK_RESPONSE_OK)
+    {
+      PassphraseDialog *job;
+
+      if (first[0] == '\0' || strcmp (first, gtk_editable_get_text (data->second)) != 0)
+        {
+          gtk_label_set_label (data->error, first[0] == '\0' ? _("Enter a passphrase")
+                                                             : _("The two passphrases differ"));
+          gtk_widget_set_visible (GTK_WIDGET (data->error), TRUE);
+          return;
+        }
+
+      job = g_new0 (PassphraseDialog, 1);
+      job->window = g_object_ref (data->window);
+      job->preferences = data->preferences != NULL ? g_object_ref (data->preferences) : NULL;
+      /* The default limits: about a second of Argon2id on an office PC. */
+      sotto_store_set_key_protection_async (get_store (data->window),
+                                            SOTTO_KEY_PROTECTION_PASSPHRASE, first, 0, 0,
+                                            data->window->cancellable, on_protection_set_cb, job);
+    }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static GtkWidget *
+password_entry_new (const char *label)
+{
+  GtkWidget *entry = gtk_password_entry_new ();
+
+  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
+  g_object_set (entry, "placeholder-text", label, "activates-default", TRUE, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  return entry;
+}
+
+/* A new passphrase (also from the login keyring to a passphrase). The
+ * store re-wraps the history key; nothing else is re-encrypted. */
+static void
+on_change_passphrase_requested_cb (SottoPreferencesWindow *preferences,
+                                   SottoWindow            *self)
+{
+  PassphraseDialog *data = g_new0 (PassphraseDialog, 1);
+  GtkWidget *dialog;
+  GtkWidget *area;
+  GtkWidget *first = password_entry_new (_("New passphrase"));
+  GtkWidget *second = password_entry_new (_("Repeat the new passphrase"));
+  GtkWidget *error = gtk_label_new (NULL);
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (preferences),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   "%s", _("Change the Passphrase"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
+                                            _("Sotto will ask for it every time it starts. If "
+                                              "you forget it, your history cannot be "
+                                              "recovered."));
+  gtk_dialog_add_buttons (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL,
+                          _("C_hange"), GTK_RESPONSE_OK, NULL);
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+
+  gtk_widget_add_css_class (error, "error");
+  gtk_widget_set_visible (error, FALSE);
+  area = gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (dialog));
+  gtk_box_append (GTK_BOX (area), first);
+  gtk_box_append (GTK_BOX (area), second);
+  gtk_box_append (GTK_BOX (area), error);
+
+  data->window = g_object_ref (self);
+  data->preferences = g_object_ref (preferences);
+  data->first = GTK_EDITABLE (first);
+  data->second = GTK_EDITABLE (second);
+  data->error = GTK_LABEL (error);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_passphrase_response_cb), data,
+                         (GClosureNotify)(void (*) (void))passphrase_dialog_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+preferences_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  SottoStore *store = get_store (self);
+  SottoIdentity *identity = sotto_store_get_identity (store);
+  g_autofree char *fingerprint = sotto_identity_dup_fingerprint (identity);
+  GtkWindow *window;
+
+  window = GTK_WINDOW (sotto_preferences_window_new (GTK_WINDOW (self), self->settings,
+                                                     sotto_context_get_profile (self->context),
+                                                     sotto_identity_get_display_name (identity),
+                                                     fingerprint,
+                                                     sotto_store_get_key_protection (store)
+                                                       == SOTTO_KEY_PROTECTION_PASSPHRASE));
+  g_signal_connect_object (window, "display-name-changed",
+                           G_CALLBACK (on_display_name_changed_cb), self, 0);
+  g_signal_connect_object (window, "delete-history-requested",
+                           G_CALLBACK (on_delete_history_requested_cb), self, 0);
+  g_signal_connect_object (window, "change-passphrase-requested",
+                           G_CALLBACK (on_change_passphrase_requested_cb), self, 0);
+  gtk_window_present (window);
+}
+
+static void
+change_status (GSimpleAction *action,
+               GVariant      *state,
+               gpointer       user_data)
+{
+  SottoWindow *self = user_data;
+  const char *name = g_variant_get_string (state, NULL);
+  SottoStatus status;
+
+  if (g_str_equal (name, "available"))
+    status = SOTTO_STATUS_AVAILABLE;
+  else if (g_str_equal (name, "away"))
+    status = SOTTO_STATUS_AWAY;
+  else if (g_str_equal (name, "invisible"))
+    status = SOTTO_STATUS_INVISIBLE;
+  else
+    return;
+
+  g_simple_action_set_state (action, state);
+  if (get_service (self) != NULL && sotto_peer_service_get_status (get_service (self)) != status)
+    {
+      g_autoptr (GError) error = NULL;
+
+      /* Coming back from invisible listens again: the port may be taken. */
+      if (!sotto_peer_service_set_status (get_service (self), status, &error))
+        sotto_window_show_network_error (self, error);
+      else
+        sotto_window_show_network_error (self, NULL);
+    }
+}
+
+static const GActionEntry window_actions[] = {
+  { "status", NULL, "s", "'available'", change_status },
+};
+
+/* -------------------------------------------------------------------------
+ * GObject
+ * ------------------------------------------------------------------------- */
+
 static gboolean
 sotto_window_close_request (GtkWindow *window)
 {
-  save_window_state (SOTTO_WINDOW (window));
+  SottoWindow *self = SOTTO_WINDOW (window);
+
+  save_window_state (self);
+  if (self->chat_window != NULL)
+    gtk_window_close (GTK_WINDOW (self->chat_window));
 
   return GTK_WINDOW_CLASS (sotto_window_parent_class)->close_request (window);
 }
@@ -93,13 +884,18 @@ static void
 sotto_window_constructed (GObject *object)
 {
   SottoWindow *self = (SottoWindow *)object;
+  g_autoptr (GtkListItemFactory) factory = NULL;
   g_autofree char *subtitle = NULL;
   g_autofree char *title = NULL;
+  SottoPeerService *service;
 
   G_OBJECT_CLASS (sotto_window_parent_class)->constructed (object);
 
   g_assert (SOTTO_IS_CONTEXT (self->context));
   g_assert (G_IS_SETTINGS (self->settings));
+  g_assert (SOTTO_IS_STORE (get_store (self)));
+
+  service = get_service (self);
 
   if (DEVELOPMENT_BUILD)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
@@ -118,6 +914,36 @@ sotto_window_constructed (GObject *object)
 
   gtk_image_set_from_icon_name (self->empty_image, APPLICATION_ID);
 
+  g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions,
+                                   G_N_ELEMENTS (window_actions), self);
+
+  self->roster = sotto_roster_new (get_store (self), service);
+  g_signal_connect_object (self->roster, "items-changed",
+                           G_CALLBACK (on_roster_items_changed_cb), self, 0);
+  g_signal_connect_object (sotto_store_get_contacts (get_store (self)), "items-changed",
+                           G_CALLBACK (on_contacts_changed_cb), self, 0);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (on_setup_row_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (on_bind_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (on_unbind_row_cb), self);
+  gtk_list_view_set_factory (self->contact_list, factory);
+  gtk_list_view_set_model (self->contact_list,
+                           GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->roster)))));
+
+  if (service != NULL)
+    {
+      g_signal_connect_object (service, "request-received",
+                               G_CALLBACK (on_request_received_cb), self, 0);
+      g_signal_connect_object (service, "notify::status", G_CALLBACK (on_status_notify_cb),
+                               self, 0);
+    }
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.status", service != NULL);
+
+  gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
+  update_status (self);
+  update_requests (self);
+  update_content (self);
   restore_window_state (self);
 }
 
@@ -126,8 +952,13 @@ sotto_window_dispose (GObject *object)
 {
   SottoWindow *self = (SottoWindow *)object;
 
-  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_WINDOW);
+  g_cancellable_cancel (self->cancellable);
+  if (self->chat_window != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->chat_window));
 
+
+  g_clear_object (&self->roster);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
 
@@ -216,12 +1047,68 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, primary_menu_button);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, empty_image);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, status_image);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, status_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, network_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, network_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, search_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, contact_list);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_contact_activated_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.open-chat", "x", open_chat_activated);
+  gtk_widget_class_install_action (widget_class, "win.verify-contact", "x",
+                                   verify_contact_activated);
+  gtk_widget_class_install_action (widget_class, "win.rename-contact", "x",
+                                   rename_contact_activated);
+  gtk_widget_class_install_action (widget_class, "win.block-contact", "x",
+                                   block_contact_activated);
+  gtk_widget_class_install_action (widget_class, "win.unblock-contact", "x",
+                                   unblock_contact_activated);
+  gtk_widget_class_install_action (widget_class, "win.remove-contact", "x",
+                                   remove_contact_activated);
+  gtk_widget_class_install_action (widget_class, "win.add-contact", NULL, add_contact_activated);
+  gtk_widget_class_install_action (widget_class, "win.show-invite", NULL, show_invite_activated);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_activated);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
+                                       "win.add-contact", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK,
+                                       "win.preferences", NULL);
+}
+
+static void
+on_find_shortcut (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
 sotto_window_init (SottoWindow *self)
 {
+  GtkEventController *shortcuts = gtk_shortcut_controller_new ();
+
+  self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Ctrl+F: find a contact. */
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_f, GDK_CONTROL_MASK),
+                                                          gtk_callback_action_new ((GtkShortcutFunc)(void (*) (void))on_find_shortcut,
+                                                                                   NULL, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 }
 
 SottoWindow *
@@ -246,4 +1133,122 @@ sotto_window_get_context (SottoWindow *self)
   g_return_val_if_fail (SOTTO_IS_WINDOW (self), NULL);
 
   return self->context;
+}
+
+/**
+ * sotto_window_open_chat:
+ * @self: a #SottoWindow
+ * @contact: the contact to talk to
+ *
+ * Shows the chat window with @contact's tab in front, opening the tab if
+ * needed.
+ */
+void
+sotto_window_open_chat (SottoWindow  *self,
+                        SottoContact *contact)
+{
+  g_return_if_fail (SOTTO_IS_WINDOW (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  if (self->chat_window == NULL)
+    {
+      GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+
+      /* GTK owns the window; this pointer is cleared when it goes. */
+      self->chat_window = sotto_chat_window_new (application, self, self->context, self->settings);
+      g_object_add_weak_pointer (G_OBJECT (self->chat_window), (gpointer *)&self->chat_window);
+    }
+
+  sotto_chat_window_open (self->chat_window, contact);
+}
+
+/**
+ * sotto_window_get_roster:
+ *
+ * Returns: (transfer none): the buddy list's model, which chat tabs share
+ */
+SottoRoster *
+sotto_window_get_roster (SottoWindow *self)
+{
+  g_return_val_if_fail (SOTTO_IS_WINDOW (self), NULL);
+
+  return self->roster;
+}
+
+/**
+ * sotto_window_get_chat_window:
+ *
+ * Returns: (transfer none) (nullable): the chat window, if open
+ */
+SottoChatWindow *
+sotto_window_get_chat_window (SottoWindow *self)
+{
+  g_return_val_if_fail (SOTTO_IS_WINDOW (self), NULL);
+
+  return self->chat_window;
+}
+
+/**
+ * sotto_window_verify_contact:
+ * @parent: the window the dialog belongs to
+ *
+ * Shows the safety number of @contact and lets the user mark it verified.
+ */
+void
+sotto_window_verify_contact (SottoWindow  *self,
+                             SottoContact *contact,
+                             GtkWindow    *parent)
+{
+  SottoStore *store;
+  GtkWindow *dialog;
+
+  g_return_if_fail (SOTTO_IS_WINDOW (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  store = get_store (self);
+  dialog = GTK_WINDOW (sotto_verify_dialog_new (parent, store, contact,
+                                                sotto_store_get_identity (store)));
+  gtk_window_present (dialog);
+}
+
+/**
+ * sotto_window_add_contact:
+ * @invite: (nullable): an invite to show, e.g. from a `sotto:` link
+ *
+ * Opens the dialog that adds a contact from an invite.
+ */
+void
+sotto_window_add_contact (SottoWindow *self,
+                          const char  *invite)
+{
+  GtkWindow *dialog;
+
+  g_return_if_fail (SOTTO_IS_WINDOW (self));
+
+  dialog = GTK_WINDOW (sotto_add_contact_dialog_new (GTK_WINDOW (self), get_store (self), invite));
+  gtk_window_present (dialog);
+}
+
+/**
+ * sotto_window_show_network_error:
+ *
+ * Says, above the list, why colleagues can't reach us.
+ */
+void
+sotto_window_show_network_error (SottoWindow  *self,
+                                 const GError *error)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (SOTTO_IS_WINDOW (self));
+
+  if (error == NULL)
+    {
+      gtk_revealer_set_reveal_child (self->network_revealer, FALSE);
+      return;
+    }
+
+  text = g_strdup_printf (_("Colleagues can’t reach you: %s"), error->message);
+  gtk_label_set_label (self->network_label, text);
+  gtk_revealer_set_reveal_child (self->network_revealer, TRUE);
 }

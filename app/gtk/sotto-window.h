@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "sotto-application.h"
+#include "sotto-contact.h"
 #include "sotto-context.h"
 
 G_BEGIN_DECLS
@@ -15,9 +16,23 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SottoWindow, sotto_window, SOTTO, WINDOW, GtkApplicationWindow)
 
-SottoWindow  *sotto_window_new         (SottoApplication *application,
-                                        SottoContext     *context,
-                                        GSettings        *settings);
-SottoContext *sotto_window_get_context (SottoWindow      *self);
+typedef struct _SottoChatWindow SottoChatWindow;
+typedef struct _SottoRoster     SottoRoster;
+
+SottoWindow     *sotto_window_new                (SottoApplication *application,
+                                                  SottoContext     *context,
+                                                  GSettings        *settings);
+SottoContext    *sotto_window_get_context        (SottoWindow      *self);
+void             sotto_window_open_chat          (SottoWindow      *self,
+                                                  SottoContact     *contact);
+SottoChatWindow *sotto_window_get_chat_window    (SottoWindow      *self);
+SottoRoster     *sotto_window_get_roster         (SottoWindow      *self);
+void             sotto_window_verify_contact     (SottoWindow      *self,
+                                                  SottoContact     *contact,
+                                                  GtkWindow        *parent);
+void             sotto_window_add_contact        (SottoWindow      *self,
+                                                  const char       *invite);
+void             sotto_window_show_network_error (SottoWindow      *self,
+                                                  const GError     *error);
 
 G_END_DECLS

@@ -13,8 +13,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_window() { # NAME-REGEX
-  timeout 30 xdotool search --sync --onlyvisible --name "$1" | head -n 1
+# A new profile opens on the first-run assistant.
+wait_window() { # PID
+  timeout 30 xdotool search --all --sync --onlyvisible --pid "$1" --name '^Welcome to Sotto$' | head -n 1
 }
 
 "$sotto" --profile side-a &
@@ -22,8 +23,9 @@ pids+=($!)
 "$sotto" --profile side-b &
 pids+=($!)
 
-a=$(wait_window '^Contacts — side-a$') || { echo "FAIL: no window for profile side-a" >&2; exit 1; }
-b=$(wait_window '^Contacts — side-b$') || { echo "FAIL: no window for profile side-b" >&2; exit 1; }
+a=$(wait_window "${pids[0]}") || { echo "FAIL: no window for profile side-a" >&2; exit 1; }
+b=$(wait_window "${pids[1]}") || { echo "FAIL: no window for profile side-b" >&2; exit 1; }
+[ -n "$a" ] && [ -n "$b" ] || { echo "FAIL: a profile has no window" >&2; exit 1; }
 [ "$a" != "$b" ] || { echo "FAIL: one window for two profiles" >&2; exit 1; }
 for p in "${pids[@]}"; do
   kill -0 "$p" || { echo "FAIL: an instance exited" >&2; exit 1; }
@@ -33,7 +35,7 @@ echo "two profiles side by side: windows $a and $b, processes ${pids[*]}"
 # The same profile again: hands over to the running instance and exits.
 timeout 20 "$sotto" --profile side-a || { echo "FAIL: a second start of side-a did not return" >&2; exit 1; }
 sleep 1
-count=$(xdotool search --onlyvisible --name '^Contacts — side-a$' | wc -l)
-[ "$count" -eq 1 ] || { echo "FAIL: $count windows for profile side-a" >&2; exit 1; }
+count=$(xdotool search --onlyvisible --name '^Welcome to Sotto$' | wc -l)
+[ "$count" -eq 2 ] || { echo "FAIL: $count assistant windows for two profiles" >&2; exit 1; }
 echo "second start of side-a activated the running instance"
 

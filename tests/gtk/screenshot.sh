@@ -15,7 +15,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 
 # xdotool --sync waits forever; the timeout turns "no window" into a failure.
-if ! window=$(timeout 30 xdotool search --sync --onlyvisible --pid "$pid" --name '.' | head -n 1) \
+if ! window=$(timeout 30 xdotool search --all --sync --onlyvisible --pid "$pid" --name '.' | head -n 1) \
    || [ -z "$window" ]; then
   echo "FAIL: no window appeared within 30 s; sotto printed:" >&2
   cat "$log" >&2

@@ -33,7 +33,7 @@ mkdir -p "$data/sotto"
 echo "not a directory" >"$data/sotto/blocked"
 XDG_DATA_HOME="$data" "$sotto" --profile blocked >"$work/out" 2>&1 &
 pid=$!
-window=$(timeout 30 xdotool search --sync --onlyvisible --pid "$pid" --name '^Sotto$' | head -n 1) \
+window=$(timeout 30 xdotool search --all --sync --onlyvisible --pid "$pid" --name '^Sotto$' | head -n 1) \
   || fail "unusable profile: no error dialog appeared: $(cat "$work/out")"
 [ -n "$window" ] || fail "unusable profile: no error dialog appeared"
 sleep 1

@@ -7,6 +7,8 @@
 #include <gtk/gtk.h>
 
 #include "sotto-application.h"
+#include "sotto-core.h"
+#include "sotto-test-util.h"
 #include "sotto-window.h"
 
 typedef void (*WindowCheck) (SottoWindow *window,
@@ -46,11 +48,39 @@ check_window_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+wait_for_window_cb (gpointer user_data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  /* The profile opens asynchronously; the main window follows. */
+  if (!SOTTO_IS_WINDOW (window))
+    return G_SOURCE_CONTINUE;
+  check_window_cb (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_activate_cb (GApplication *app)
 {
-  /* After the application's own activate handler has shown the window. */
-  g_idle_add (check_window_cb, app);
+  g_timeout_add (20, wait_for_window_cb, app);
+}
+
+/* The main window shows an open profile: one is made for each test,
+ * with its key in the test's own keyring, so the app opens it unasked. */
+static void
+ensure_profile (const char *profile)
+{
+  g_autofree char *dir = sotto_profile_default_dir (profile);
+  g_autoptr (GError) error = NULL;
+  SottoStore *store;
+
+  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  store = sotto_test_create_store (dir, "Tester", SOTTO_KEY_PROTECTION_KEYRING, NULL, &error);
+  g_assert_no_error (error);
+  sotto_test_close_store (&store);
 }
 
 static void
@@ -61,6 +91,8 @@ run_app_with (const char  *profile,
   RunData data = { check, FALSE };
   char *argv[] = { (char *)"sotto", (char *)"--profile", (char *)profile, NULL };
   int status;
+
+  ensure_profile (profile);
 
   g_object_set_data (G_OBJECT (app), "run-data", &data);
   g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_cb), NULL);
@@ -165,6 +197,8 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autofree char *data_home = NULL;
+
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_printerr ("No display: run the GUI tests through build-aux/sotto-dev test (Xvfb)\n");
@@ -176,16 +210,39 @@ main (int   argc,
    * a throw-away HOME. Settings stay in memory, so runs can't interfere. */
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
 
+  /* Profiles of their own: one left from elsewhere would have its key in
+   * another keyring. */
+  data_home = g_dir_make_tmp ("sotto-test-window-XXXXXX", NULL);
+  g_assert_nonnull (data_home);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+
   /* These checks compare untranslated strings. */
   g_setenv ("LC_ALL", "C.UTF-8", TRUE);
   g_unsetenv ("LANGUAGE");
 
+  /* The test's own bus (for the keyring) has no accessibility bus. */
+  g_setenv ("GTK_A11Y", "none", TRUE);
+
   g_test_init (&argc, &argv, NULL);
+  {
+    /* GTestDBus unsets DISPLAY, so that nothing autolaunches on X. */
+    g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+
+    sotto_test_keyring_start ();
+    if (display != NULL)
+      g_setenv ("DISPLAY", display, TRUE);
+  }
 
   g_test_add_func ("/window/profile/default", test_window_default_profile);
   g_test_add_func ("/window/profile/named", test_window_named_profile);
   g_test_add_func ("/window/state/size-remembered", test_window_size_remembered);
   g_test_add_func ("/window/menu/actions", test_window_menu_actions);
 
-  return g_test_run ();
+  {
+    int status = g_test_run ();
+
+    sotto_test_keyring_stop ();
+    sotto_test_rm_rf (data_home);
+    return status;
+  }
 }

@@ -26,9 +26,9 @@ expect "sotto-cli error" "$("$cli" frobnicate 2>&1 || true)" "Unbekannter Befehl
 "$sotto" --profile german &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-if ! window=$(timeout 30 xdotool search --sync --onlyvisible --name '^Kontakte — german$' | head -n 1) \
+if ! window=$(timeout 30 xdotool search --sync --onlyvisible --name '^Willkommen bei Sotto$' | head -n 1) \
    || [ -z "$window" ]; then
-  echo "FAIL: no window titled “Kontakte — german” appeared; windows:" >&2
+  echo "FAIL: no window titled “Willkommen bei Sotto” (the first-run assistant) appeared; windows:" >&2
   for w in $(xdotool search --onlyvisible --name '.' 2>/dev/null); do xdotool getwindowname "$w" >&2; done
   exit 1
 fi

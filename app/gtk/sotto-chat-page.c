@@ -1,0 +1,1072 @@
+/* sotto-chat-page.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A conversation: the store's lazy SottoConversationModel in a
+ * GtkListView (older pages load as the view reaches the top), the
+ * contact's presence, typing and verification from the roster, a composer
+ * (Enter sends, Shift+Enter starts a new line) and search through the
+ * store. Sending, reading, typing notices and link verdicts are core
+ * calls; the page only presents them.
+ *
+ * While the contact is marked "key changed", a banner says so and nothing
+ * can be sent until the user verifies again or trusts the contact again.
+ */
+#define G_LOG_DOMAIN "sotto-chat-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-chat-page.h"
+#include "sotto-core.h"
+#include "sotto-message-row.h"
+#include "sotto-peer-service.h"
+#include "sotto-roster.h"
+
+/* A typing notice is repeated this often while the user types, and a
+ * "stopped" sent after this long without a key press. */
+#define TYPING_REPEAT_US   (4 * G_USEC_PER_SEC)
+#define TYPING_STOP_MS     5000
+/* Search waits for the user to pause. */
+#define SEARCH_DELAY_MS    250
+
+struct _SottoChatPage
+{
+  GtkWidget               parent_instance;
+
+  /* template widgets */
+  GtkWidget              *main_box;
+  GtkLabel               *name_label;
+  GtkLabel               *status_label;
+  GtkButton              *verify_button;
+  GtkRevealer            *key_banner;
+  GtkLabel               *key_banner_label;
+  GtkSearchBar           *search_bar;
+  GtkSearchEntry         *search_entry;
+  GtkLabel               *search_count;
+  GtkScrolledWindow      *scroller;
+  GtkListView            *message_list;
+  GtkLabel               *typing_label;
+  GtkLabel               *composer_error;
+  GtkWidget              *composer_box;
+  GtkTextView            *composer;
+
+  /* owned references */
+  SottoContext           *context;
+  GSettings              *settings;
+  SottoContact           *contact;
+  SottoConversationModel *model;
+  GtkSingleSelection     *selection;
+  GObject                *roster_item;
+  GCancellable           *cancellable;
+  GCancellable           *search_cancellable;
+  GArray                 *matches;        /* gint64 message ids, oldest first */
+  GtkWidget              *tab_label;
+  GtkWidget              *tab_name;
+
+  /* not owned */
+  SottoWindow            *main_window;
+
+  gboolean                shown;
+  gboolean                stick_to_bottom;
+  gint64                  last_read_id;
+  gint64                  typing_sent_at;
+  guint                   typing_stop_id;
+  guint                   search_delay_id;
+  int                     match;          /* index into matches, -1 for none */
+  gint64                  pending_scroll_id;
+};
+
+G_DEFINE_FINAL_TYPE (SottoChatPage, sotto_chat_page, GTK_TYPE_WIDGET)
+
+enum {
+  CLOSE_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static SottoStore *
+get_store (SottoChatPage *self)
+{
+  return sotto_context_get_store (self->context);
+}
+
+static SottoPeerService *
+get_service (SottoChatPage *self)
+{
+  return sotto_context_get_peer_service (self->context);
+}
+
+/* -------------------------------------------------------------------------
+ * Header, banner, tab
+ * ------------------------------------------------------------------------- */
+
+static void
+update_header (SottoChatPage *self)
+{
+  SottoVerification verification = sotto_contact_get_verification (self->contact);
+  g_autofree char *tab_text = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *name = NULL;
+  int presence = 0;
+  guint unread = 0;
+  gboolean typing = FALSE;
+  const char *presence_text;
+  const char *trust_text;
+  gboolean held;
+
+  if (self->roster_item != NULL)
+    g_object_get (self->roster_item, "presence", &presence, "unread", &unread,
+                  "typing", &typing, NULL);
+
+  name = g_strdup (sotto_contact_get_name (self->contact));
+  gtk_label_set_label (self->name_label, name);
+
+  presence_text = presence == SOTTO_PRESENCE_AVAILABLE ? _("Available")
+                  : presence == SOTTO_PRESENCE_AWAY ? _("Away") : _("Offline");
+  trust_text = verification == SOTTO_VERIFICATION_VERIFIED ? _("verified")
+               : verification == SOTTO_VERIFICATION_KEY_CHANGED ? _("security key changed")
+               : _("not verified");
+  if (sotto_contact_get_blocked (self->contact))
+    status = g_strdup_printf (_("Blocked · %s"), trust_text);
+  else
+    status = g_strdup_printf ("%s · %s", presence_text, trust_text);
+  gtk_label_set_label (self->status_label, status);
+  gtk_widget_set_visible (GTK_WIDGET (self->verify_button),
+                          verification == SOTTO_VERIFICATION_UNVERIFIED);
+
+  if (typing)
+    {
+      g_autofree char *text = g_strdup_printf (_("%s is typing…"), name);
+
+      gtk_label_set_label (self->typing_label, text);
+    }
+  else
+    gtk_label_set_label (self->typing_label, "");
+
+  held = verification == SOTTO_VERIFICATION_KEY_CHANGED;
+  if (held)
+    {
+      g_autofree char *text =
+        g_strdup_printf (_("%s’s security key changed: someone answered at their address with "
+                           "a different key. Nothing is sent to them until you check with %s "
+                           "and verify again."), name, name);
+
+      gtk_label_set_label (self->key_banner_label, text);
+    }
+  gtk_revealer_set_reveal_child (self->key_banner, held);
+  gtk_widget_set_sensitive (self->composer_box, !held && !sotto_contact_get_blocked (self->contact));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "page.send",
+                                 !held && !sotto_contact_get_blocked (self->contact));
+
+  /* The tab: name, and the number of unread messages when there are any. */
+  if (unread > 0 && !self->shown)
+    tab_text = g_strdup_printf ("%s (%u)", name, unread);
+  else
+    tab_text = g_strdup (name);
+  gtk_label_set_label (GTK_LABEL (self->tab_name), tab_text);
+  /* A notebook gives tabs their minimum width: short names stay whole,
+   * long ones are cut. */
+  gtk_label_set_ellipsize (GTK_LABEL (self->tab_name),
+                           g_utf8_strlen (tab_text, -1) > 20 ? PANGO_ELLIPSIZE_END
+                                                             : PANGO_ELLIPSIZE_NONE);
+  if (unread > 0 && !self->shown)
+    gtk_widget_add_css_class (self->tab_name, "unread");
+  else
+    gtk_widget_remove_css_class (self->tab_name, "unread");
+}
+
+static void
+on_contact_notify_cb (SottoContact  *contact,
+                      GParamSpec    *pspec,
+                      SottoChatPage *self)
+{
+  update_header (self);
+}
+
+static void
+on_roster_item_notify_cb (GObject       *item,
+                          GParamSpec    *pspec,
+                          SottoChatPage *self)
+{
+  update_header (self);
+}
+
+static void
+on_tab_close_clicked_cb (GtkButton     *button,
+                         SottoChatPage *self)
+{
+  g_signal_emit (self, signals[CLOSE_REQUESTED], 0);
+}
+
+/* -------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------- */
+
+static gint64
+newest_incoming_id (SottoChatPage *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr (SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->model), i - 1);
+
+      if (sotto_message_get_direction (message) == SOTTO_DIRECTION_IN)
+        return sotto_message_get_id (message);
+    }
+
+  return 0;
+}
+
+static void
+on_marked_read_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr (GPtrArray) uids = NULL;
+  g_autoptr (GError) error = NULL;
+
+  uids = sotto_peer_service_mark_read_finish (SOTTO_PEER_SERVICE (object), result, &error);
+  if (uids == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not mark messages read: %s", error->message);
+}
+
+/* What the user has in front of them is read: the store marks it, and the
+ * peer service tells the contact if the settings allow read receipts. */
+static void
+mark_read (SottoChatPage *self)
+{
+  gint64 newest;
+
+  if (!self->shown || get_service (self) == NULL)
+    return;
+
+  newest = newest_incoming_id (self);
+  if (newest <= self->last_read_id)
+    return;
+
+  self->last_read_id = newest;
+  sotto_peer_service_mark_read_async (get_service (self), self->contact, newest,
+                                      self->cancellable, on_marked_read_cb, NULL);
+}
+
+/* -------------------------------------------------------------------------
+ * The message list
+ * ------------------------------------------------------------------------- */
+
+static void scroll_to_id (SottoChatPage *self,
+                          gint64         id);
+
+static gboolean
+scroll_to_bottom_cb (gpointer user_data)
+{
+  SottoChatPage *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+at_bottom (SottoChatPage *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  return gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
+         >= gtk_adjustment_get_upper (adjustment) - 24;
+}
+
+static void
+on_model_items_changed_cb (GListModel    *model,
+                           guint          position,
+                           guint          removed,
+                           guint          added,
+                           SottoChatPage *self)
+{
+  guint n = g_list_model_get_n_items (model);
+
+  /* New messages at the end keep the view at the end if it was there. */
+  if (added > 0 && position + added == n && (self->stick_to_bottom || position == 0))
+    g_idle_add_full (G_PRIORITY_LOW, scroll_to_bottom_cb, g_object_ref (self), g_object_unref);
+
+  if (self->pending_scroll_id != 0)
+    scroll_to_id (self, self->pending_scroll_id);
+
+  mark_read (self);
+}
+
+static void
+on_value_changed_cb (GtkAdjustment *adjustment,
+                     SottoChatPage *self)
+{
+  self->stick_to_bottom = at_bottom (self);
+}
+
+static void
+on_loaded_older_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr (SottoChatPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_conversation_model_load_older_finish (SOTTO_CONVERSATION_MODEL (object), result,
+                                                   NULL, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not load older messages: %s", error->message);
+
+  if (self->pending_scroll_id != 0)
+    scroll_to_id (self, self->pending_scroll_id);
+}
+
+static void
+load_older (SottoChatPage *self)
+{
+  if (sotto_conversation_model_get_complete (self->model) ||
+      sotto_conversation_model_get_loading (self->model))
+    return;
+
+  sotto_conversation_model_load_older_async (self->model, self->cancellable, on_loaded_older_cb,
+                                             g_object_ref (self));
+}
+
+static void
+on_edge_reached_cb (SottoChatPage     *self,
+                    GtkPositionType    position,
+                    GtkScrolledWindow *scroller)
+{
+  if (position == GTK_POS_TOP)
+    load_older (self);
+}
+
+typedef struct
+{
+  SottoChatPage   *page;
+  SottoLinkVerdict *verdict;
+} LinkDialog;
+
+static void
+link_dialog_free (gpointer data)
+{
+  LinkDialog *dialog = data;
+
+  g_object_unref (dialog->page);
+  sotto_link_verdict_free (dialog->verdict);
+  g_free (dialog);
+}
+
+static void
+on_link_response_cb (GtkDialog  *dialog,
+                     int         response,
+                     LinkDialog *data)
+{
+  if (response == GTK_RESPONSE_ACCEPT && data->verdict->risk != SOTTO_LINK_REFUSE)
+    {
+      GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (data->page));
+
+      gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, data->verdict->uri,
+                    GDK_CURRENT_TIME);
+    }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* Every click on a link ends here: the guard's verdict, the whole link
+ * and its host, and the user's decision. */
+static void
+on_link_activated_cb (SottoMessageRow *row,
+                      const char      *uri,
+                      SottoChatPage   *self)
+{
+  g_autoptr (SottoLinkVerdict) verdict = sotto_link_guard_check (uri);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autoptr (GString) details = g_string_new (NULL);
+  LinkDialog *data;
+  GtkWidget *dialog;
+  GtkWidget *open;
+
+  g_string_append_printf (details, "%s\n\n", verdict->uri);
+  if (verdict->host != NULL)
+    g_string_append_printf (details, _("Site: %s\n"), verdict->host);
+  for (guint i = 0; i < verdict->reasons->len; i++)
+    g_string_append_printf (details, "\n• %s", (const char *)g_ptr_array_index (verdict->reasons, i));
+  if (verdict->risk != SOTTO_LINK_REFUSE)
+    g_string_append_printf (details, "\n\n%s",
+                            _("Open it only if you expected this link from this person."));
+
+  dialog = gtk_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   verdict->risk == SOTTO_LINK_OPEN_AFTER_ASKING
+                                     ? GTK_MESSAGE_QUESTION : GTK_MESSAGE_WARNING,
+                                   GTK_BUTTONS_NONE, "%s",
+                                   verdict->risk == SOTTO_LINK_REFUSE
+                                     ? _("Sotto will not open this link")
+                                     : _("Open this link?"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", details->str);
+  if (verdict->risk == SOTTO_LINK_REFUSE)
+    gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Close"), GTK_RESPONSE_CANCEL);
+  else
+    {
+      gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+      open = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Open Link"), GTK_RESPONSE_ACCEPT);
+      if (verdict->risk == SOTTO_LINK_WARN)
+        gtk_widget_add_css_class (open, "destructive-action");
+    }
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+
+  data = g_new0 (LinkDialog, 1);
+  data->page = g_object_ref (self);
+  data->verdict = g_steal_pointer (&verdict);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_link_response_cb), data,
+                         (GClosureNotify)(void (*) (void))link_dialog_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_setup_row_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 SottoChatPage            *self)
+{
+  GtkWidget *row = sotto_message_row_new ();
+
+  g_signal_connect (row, "link-activated", G_CALLBACK (on_link_activated_cb), self);
+  gtk_list_item_set_child (list_item, row);
+  gtk_list_item_set_activatable (list_item, FALSE);
+}
+
+static void
+on_bind_row_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                SottoChatPage            *self)
+{
+  SottoMessage *message = gtk_list_item_get_item (list_item);
+  guint position = gtk_list_item_get_position (list_item);
+  g_autoptr (SottoMessage) previous = NULL;
+  g_autofree char *heading = NULL;
+  gint64 when = sotto_message_get_sent (message);
+
+  if (position > 0)
+    previous = g_list_model_get_item (G_LIST_MODEL (self->model), position - 1);
+  if (previous == NULL || !sotto_time_same_day (sotto_message_get_sent (previous), when))
+    heading = sotto_time_format_day (when, g_get_real_time ());
+
+  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
+                                 message, heading);
+}
+
+static void
+on_unbind_row_cb (GtkSignalListItemFactory *factory,
+                  GtkListItem              *list_item,
+                  SottoChatPage            *self)
+{
+  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
+                                 NULL, NULL);
+}
+
+/* -------------------------------------------------------------------------
+ * Search
+ * ------------------------------------------------------------------------- */
+
+static gboolean
+find_position (SottoChatPage *self,
+               gint64         id,
+               guint         *position)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr (SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->model), i - 1);
+
+      if (sotto_message_get_id (message) == id)
+        {
+          *position = i - 1;
+          return TRUE;
+        }
+      if (sotto_message_get_id (message) < id)
+        break;
+    }
+
+  return FALSE;
+}
+
+/* Brings a message into view, loading older pages until it is there. */
+static void
+scroll_to_id (SottoChatPage *self,
+              gint64         id)
+{
+  guint position = 0;
+
+  if (find_position (self, id, &position))
+    {
+      self->pending_scroll_id = 0;
+      gtk_single_selection_set_selected (self->selection, position);
+      gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item", "u",
+                                  position);
+      return;
+    }
+
+  self->pending_scroll_id = id;
+  if (sotto_conversation_model_get_complete (self->model))
+    self->pending_scroll_id = 0;  /* gone (retention) since it was found */
+  else
+    load_older (self);
+}
+
+static void
+show_match (SottoChatPage *self)
+{
+  g_autofree char *count = NULL;
+
+  if (self->matches->len == 0)
+    {
+      gtk_label_set_label (self->search_count, _("No results"));
+      gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+      return;
+    }
+
+  /* Translators: "3 of 12" matches. */
+  count = g_strdup_printf (_("%d of %u"), self->match + 1, self->matches->len);
+  gtk_label_set_label (self->search_count, count);
+  scroll_to_id (self, g_array_index (self->matches, gint64, self->match));
+}
+
+static void
+on_search_matches_cb (SottoStore *store,
+                      GPtrArray  *matches,
+                      gpointer    user_data)
+{
+  SottoChatPage *self = user_data;
+
+  /* Newest first from the store; kept oldest first, like the view. */
+  for (guint i = 0; i < matches->len; i++)
+    {
+      gint64 id = sotto_message_get_id (g_ptr_array_index (matches, i));
+
+      g_array_prepend_val (self->matches, id);
+    }
+}
+
+static void
+on_search_done_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr (SottoChatPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_search_finish (SOTTO_STORE (object), result, NULL, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_label (self->search_count, error->message);
+      return;
+    }
+
+  /* The newest match first, as people search for what was said lately. */
+  self->match = (int)self->matches->len - 1;
+  show_match (self);
+}
+
+static gboolean
+search_now_cb (gpointer user_data)
+{
+  SottoChatPage *self = user_data;
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  self->search_delay_id = 0;
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+  g_array_set_size (self->matches, 0);
+  self->match = -1;
+
+  if (text[0] == '\0')
+    {
+      gtk_label_set_label (self->search_count, "");
+      gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+      return G_SOURCE_REMOVE;
+    }
+
+  self->search_cancellable = g_cancellable_new ();
+  gtk_label_set_label (self->search_count, _("Searching…"));
+  sotto_store_search_async (get_store (self), self->contact, text, on_search_matches_cb, self,
+                            self->search_cancellable, on_search_done_cb, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_search_changed_cb (SottoChatPage  *self,
+                      GtkSearchEntry *entry)
+{
+  g_clear_handle_id (&self->search_delay_id, g_source_remove);
+  self->search_delay_id = g_timeout_add (SEARCH_DELAY_MS, search_now_cb, self);
+}
+
+static void
+step_match (SottoChatPage *self,
+            int            step)
+{
+  if (self->search_delay_id != 0)
+    {
+      g_clear_handle_id (&self->search_delay_id, g_source_remove);
+      search_now_cb (self);
+      return;
+    }
+  if (self->matches->len == 0)
+    return;
+
+  self->match = CLAMP (self->match + step, 0, (int)self->matches->len - 1);
+  show_match (self);
+}
+
+static void
+on_search_next_cb (SottoChatPage  *self,
+                   GtkSearchEntry *entry)
+{
+  step_match (self, 1);
+}
+
+static void
+on_search_previous_cb (SottoChatPage  *self,
+                       GtkSearchEntry *entry)
+{
+  step_match (self, -1);
+}
+
+static void
+search_next_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  step_match (SOTTO_CHAT_PAGE (widget), 1);
+}
+
+static void
+search_previous_activated (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  step_match (SOTTO_CHAT_PAGE (widget), -1);
+}
+
+/* -------------------------------------------------------------------------
+ * Composing
+ * ------------------------------------------------------------------------- */
+
+static void
+send_typing (SottoChatPage *self,
+             gboolean       typing)
+{
+  if (get_service (self) != NULL)
+    sotto_peer_service_send_typing (get_service (self), self->contact, typing);
+}
+
+static gboolean
+typing_stopped_cb (gpointer user_data)
+{
+  SottoChatPage *self = user_data;
+
+  self->typing_stop_id = 0;
+  self->typing_sent_at = 0;
+  send_typing (self, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_composer_changed_cb (GtkTextBuffer *buffer,
+                        SottoChatPage *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  gtk_widget_set_visible (GTK_WIDGET (self->composer_error), FALSE);
+  if (gtk_text_buffer_get_char_count (buffer) == 0)
+    {
+      if (self->typing_sent_at != 0)
+        typing_stopped_cb (self);
+      g_clear_handle_id (&self->typing_stop_id, g_source_remove);
+      return;
+    }
+
+  /* The peer service sends nothing when send-typing is off. */
+  if (self->typing_sent_at == 0 || now - self->typing_sent_at > TYPING_REPEAT_US)
+    {
+      self->typing_sent_at = now;
+      send_typing (self, TRUE);
+    }
+  g_clear_handle_id (&self->typing_stop_id, g_source_remove);
+  self->typing_stop_id = g_timeout_add (TYPING_STOP_MS, typing_stopped_cb, self);
+}
+
+static void
+on_sent_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr (SottoChatPage) self = user_data;
+  g_autoptr (SottoMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+
+  message = sotto_peer_service_send_finish (SOTTO_PEER_SERVICE (object), result, &error);
+  if (message == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      gtk_label_set_label (self->composer_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->composer_error), TRUE);
+    }
+}
+
+static void
+send_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  SottoChatPage *self = SOTTO_CHAT_PAGE (widget);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  GtkTextIter start;
+  GtkTextIter end;
+  g_autofree char *text = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (GError) error = NULL;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  /* Leading and trailing blank lines are not part of what was meant. */
+  body = g_strstrip (g_strdup (text));
+  if (body[0] == '\0')
+    return;
+
+  if (!sotto_message_body_validate (body, &error))
+    {
+      gtk_label_set_label (self->composer_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->composer_error), TRUE);
+      return;
+    }
+
+  self->stick_to_bottom = TRUE;
+  sotto_peer_service_send_async (get_service (self), self->contact, body, self->cancellable,
+                                 on_sent_cb, g_object_ref (self));
+  gtk_text_buffer_set_text (buffer, "", 0);
+  g_clear_handle_id (&self->typing_stop_id, g_source_remove);
+  self->typing_sent_at = 0;
+}
+
+static gboolean
+on_composer_key_pressed_cb (GtkEventControllerKey *controller,
+                            guint                  keyval,
+                            guint                  keycode,
+                            GdkModifierType        state,
+                            SottoChatPage         *self)
+{
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter) &&
+      (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)) == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "page.send", NULL);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* -------------------------------------------------------------------------
+ * Trust
+ * ------------------------------------------------------------------------- */
+
+static void
+verify_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  SottoChatPage *self = SOTTO_CHAT_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (self->main_window != NULL)
+    sotto_window_verify_contact (self->main_window, self->contact,
+                                 GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL);
+}
+
+static void
+on_trusted_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not trust the contact again: %s", error->message);
+}
+
+/* The explicit alternative to verifying: back to "not verified", and the
+ * held messages go out to the pinned key again. */
+static void
+trust_again_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  SottoChatPage *self = SOTTO_CHAT_PAGE (widget);
+
+  sotto_store_update_contact_async (get_store (self), self->contact, NULL, -1,
+                                    SOTTO_VERIFICATION_UNVERIFIED, self->cancellable,
+                                    on_trusted_cb, NULL);
+}
+
+/* -------------------------------------------------------------------------
+ * GObject
+ * ------------------------------------------------------------------------- */
+
+static void
+sotto_chat_page_dispose (GObject *object)
+{
+  SottoChatPage *self = (SottoChatPage *)object;
+
+  if (self->typing_sent_at != 0 && self->contact != NULL)
+    send_typing (self, FALSE);
+  g_clear_handle_id (&self->typing_stop_id, g_source_remove);
+  g_clear_handle_id (&self->search_delay_id, g_source_remove);
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  if (self->search_cancellable != NULL)
+    g_cancellable_cancel (self->search_cancellable);
+  if (self->roster_item != NULL)
+    g_signal_handlers_disconnect_by_func (self->roster_item, on_roster_item_notify_cb, self);
+  if (self->contact != NULL)
+    g_signal_handlers_disconnect_by_func (self->contact, on_contact_notify_cb, self);
+  if (self->model != NULL)
+    g_signal_handlers_disconnect_by_func (self->model, on_model_items_changed_cb, self);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CHAT_PAGE);
+
+  g_clear_object (&self->tab_label);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->model);
+  g_clear_object (&self->roster_item);
+  g_clear_object (&self->contact);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->search_cancellable);
+  g_clear_object (&self->context);
+  g_clear_object (&self->settings);
+  if (self->main_window != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->main_window), (gpointer *)&self->main_window);
+  self->main_window = NULL;
+
+  G_OBJECT_CLASS (sotto_chat_page_parent_class)->dispose (object);
+}
+
+static void
+sotto_chat_page_finalize (GObject *object)
+{
+  SottoChatPage *self = (SottoChatPage *)object;
+
+  g_clear_pointer (&self->matches, g_array_unref);
+
+  G_OBJECT_CLASS (sotto_chat_page_parent_class)->finalize (object);
+}
+
+static void
+sotto_chat_page_class_init (SottoChatPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sotto_chat_page_dispose;
+  object_class->finalize = sotto_chat_page_finalize;
+
+  /**
+   * SottoChatPage::close-requested:
+   *
+   * The tab's close button was clicked.
+   */
+  signals[CLOSE_REQUESTED] =
+    g_signal_new ("close-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PATH "/sotto-chat-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, main_box);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, name_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, verify_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, key_banner);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, key_banner_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, search_count);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, scroller);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, message_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, typing_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_error);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_box);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_next_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_previous_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_edge_reached_cb);
+
+  gtk_widget_class_install_action (widget_class, "page.send", NULL, send_activated);
+  gtk_widget_class_install_action (widget_class, "page.verify", NULL, verify_activated);
+  gtk_widget_class_install_action (widget_class, "page.trust-again", NULL, trust_again_activated);
+  gtk_widget_class_install_action (widget_class, "page.search-next", NULL, search_next_activated);
+  gtk_widget_class_install_action (widget_class, "page.search-previous", NULL,
+                                   search_previous_activated);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+sotto_chat_page_init (SottoChatPage *self)
+{
+  GtkEventController *keys;
+
+  self->cancellable = g_cancellable_new ();
+  self->matches = g_array_new (FALSE, FALSE, sizeof (gint64));
+  self->match = -1;
+  self->stick_to_bottom = TRUE;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_composer_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
+
+  g_signal_connect (gtk_text_view_get_buffer (self->composer), "changed",
+                    G_CALLBACK (on_composer_changed_cb), self);
+  g_signal_connect (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
+                    G_CALLBACK (on_value_changed_cb), self);
+  gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
+}
+
+static GtkWidget *
+tab_label_new (SottoChatPage *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *close = gtk_button_new_from_icon_name ("window-close-symbolic");
+  g_autofree char *close_name = g_strdup_printf (_("Close the chat with %s"),
+                                                 sotto_contact_get_name (self->contact));
+
+  self->tab_name = gtk_label_new (NULL);
+  gtk_label_set_ellipsize (GTK_LABEL (self->tab_name), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->tab_name), 20);
+  gtk_box_append (GTK_BOX (box), self->tab_name);
+
+  gtk_widget_add_css_class (close, "flat");
+  gtk_widget_add_css_class (close, "tab-close");
+  gtk_widget_set_tooltip_text (close, close_name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (close), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  close_name, -1);
+  g_signal_connect (close, "clicked", G_CALLBACK (on_tab_close_clicked_cb), self);
+  gtk_box_append (GTK_BOX (box), close);
+
+  return g_object_ref_sink (box);
+}
+
+SottoChatPage *
+sotto_chat_page_new (SottoContext *context,
+                     GSettings    *settings,
+                     SottoWindow  *main_window,
+                     SottoContact *contact)
+{
+  g_autoptr (GtkListItemFactory) factory = NULL;
+  SottoChatPage *self;
+  SottoRoster *roster;
+
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (context), NULL);
+  g_return_val_if_fail (SOTTO_IS_CONTACT (contact), NULL);
+
+  self = g_object_new (SOTTO_TYPE_CHAT_PAGE, NULL);
+  self->context = g_object_ref (context);
+  self->settings = g_object_ref (settings);
+  self->contact = g_object_ref (contact);
+  self->main_window = main_window;
+  if (main_window != NULL)
+    g_object_add_weak_pointer (G_OBJECT (main_window), (gpointer *)&self->main_window);
+
+  roster = main_window != NULL ? sotto_window_get_roster (main_window) : NULL;
+  if (roster != NULL)
+    {
+      GObject *item = (GObject *)sotto_roster_find (roster, sotto_contact_get_id (contact));
+
+      if (item != NULL)
+        {
+          self->roster_item = g_object_ref (item);
+          g_signal_connect (item, "notify", G_CALLBACK (on_roster_item_notify_cb), self);
+        }
+    }
+  g_signal_connect (contact, "notify", G_CALLBACK (on_contact_notify_cb), self);
+
+  self->model = sotto_conversation_model_new (sotto_context_get_store (context), contact);
+  g_signal_connect (self->model, "items-changed", G_CALLBACK (on_model_items_changed_cb), self);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (on_setup_row_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (on_bind_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (on_unbind_row_cb), self);
+  gtk_list_view_set_factory (self->message_list, factory);
+  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->selection));
+
+  self->tab_label = tab_label_new (self);
+  update_header (self);
+
+  return self;
+}
+
+SottoContact *
+sotto_chat_page_get_contact (SottoChatPage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CHAT_PAGE (self), NULL);
+
+  return self->contact;
+}
+
+/**
+ * sotto_chat_page_get_tab_label:
+ *
+ * Returns: (transfer none): the widget for the notebook tab
+ */
+GtkWidget *
+sotto_chat_page_get_tab_label (SottoChatPage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CHAT_PAGE (self), NULL);
+
+  return self->tab_label;
+}
+
+/**
+ * sotto_chat_page_set_shown:
+ * @shown: whether the user can see the conversation now (its tab is in
+ *   front, in the focused window)
+ *
+ * A shown conversation is read as it arrives.
+ */
+void
+sotto_chat_page_set_shown (SottoChatPage *self,
+                           gboolean       shown)
+{
+  g_return_if_fail (SOTTO_IS_CHAT_PAGE (self));
+
+  if (self->shown == shown)
+    return;
+  self->shown = shown;
+  update_header (self);
+  mark_read (self);
+}
+
+void
+sotto_chat_page_focus_composer (SottoChatPage *self)
+{
+  g_return_if_fail (SOTTO_IS_CHAT_PAGE (self));
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+void
+sotto_chat_page_start_search (SottoChatPage *self)
+{
+  g_return_if_fail (SOTTO_IS_CHAT_PAGE (self));
+
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}

@@ -1,0 +1,821 @@
+/* sotto-preferences-window.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every preference is a GSettings key bound through bind_setting(), the one
+ * place that also shows when an administrator has locked the key: the
+ * control greys out (GSettings does that) and the row says why, for as long
+ * as the lock lasts. The core enforces the locked values; this only shows
+ * them. The display name and the key protection live in the store, not in
+ * GSettings: the window asks for them to change with signals.
+ */
+#define G_LOG_DOMAIN "sotto-preferences-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-autostart.h"
+#include "sotto-identity.h"
+#include "sotto-preferences-window.h"
+
+/* One locked-or-not state per key, shared by the controls bound to it. */
+typedef struct
+{
+  GtkWidget *hint;      /* in the key's row, shown while the key is locked */
+  GPtrArray *controls;  /* (element-type GtkWidget) (unowned): the template's */
+} KeyHint;
+
+struct _SottoPreferencesWindow
+{
+  GtkWindow           parent_instance;
+
+  /* template widgets */
+  GtkStackSidebar    *sidebar;
+  GtkStack           *stack;
+  GtkEntry           *display_name_entry;
+  GtkSwitch          *start_at_login_switch;
+  GtkCheckButton     *notify_message_check;
+  GtkCheckButton     *notify_sender_check;
+  GtkCheckButton     *notify_nothing_check;
+  GtkSwitch          *send_typing_switch;
+  GtkSwitch          *send_read_receipts_switch;
+  GtkSwitch          *allow_requests_switch;
+  GtkSwitch          *history_switch;
+  GtkSpinButton      *retention_spin;
+  GtkSpinButton      *listen_port_spin;
+  GtkLabel           *fingerprint_label;
+  GtkLabel           *key_protection_label;
+  GtkButton          *change_passphrase_button;
+
+  /* owned references */
+  GSettings          *settings;
+  GSimpleActionGroup *settings_actions;
+  GHashTable         *hints;  /* key → KeyHint */
+
+  char               *profile;
+  char               *display_name;
+  char               *fingerprint;
+  gboolean            passphrase_protected;
+};
+
+G_DEFINE_FINAL_TYPE (SottoPreferencesWindow, sotto_preferences_window, GTK_TYPE_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_SETTINGS,
+  PROP_PROFILE,
+  PROP_DISPLAY_NAME,
+  PROP_FINGERPRINT,
+  PROP_PASSPHRASE_PROTECTED,
+  N_PROPS
+};
+
+enum {
+  DISPLAY_NAME_CHANGED,
+  DELETE_HISTORY_REQUESTED,
+  CHANGE_PASSPHRASE_REQUESTED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void on_writable_changed_cb (GSettings              *settings,
+                                    const char             *key,
+                                    SottoPreferencesWindow *self);
+
+static void
+key_hint_free (gpointer data)
+{
+  KeyHint *hint = data;
+
+  g_ptr_array_unref (hint->controls);
+  g_free (hint);
+}
+
+/* Every row is a box whose first child holds the title and subtitle
+ * (see the .ui file): the hint goes below them. */
+static GtkBox *
+text_box_for (GtkWidget *control)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (control, GTK_TYPE_LIST_BOX_ROW);
+  GtkWidget *text_box;
+
+  g_assert (row != NULL);
+  text_box = gtk_widget_get_first_child (gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (row)));
+  g_assert (GTK_IS_BOX (text_box));
+
+  return GTK_BOX (text_box);
+}
+
+static GtkWidget *
+make_admin_hint (void)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *icon = gtk_image_new_from_icon_name ("changes-prevent-symbolic");
+  GtkWidget *label = gtk_label_new (_("Set by your administrator"));
+
+  gtk_widget_add_css_class (box, "admin-hint");
+  gtk_widget_add_css_class (box, "dim-label");
+  gtk_widget_set_margin_top (box, 2);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (icon),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Locked"),
+                                  -1);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "caption");
+  gtk_box_append (GTK_BOX (box), icon);
+  gtk_box_append (GTK_BOX (box), label);
+
+  return box;
+}
+
+static void
+update_key_hint (SottoPreferencesWindow *self,
+                 const char             *key,
+                 KeyHint                *hint)
+{
+  gboolean writable = g_settings_is_writable (self->settings, key);
+
+  gtk_widget_set_visible (hint->hint, !writable);
+
+  /* Greyed out says nothing to a screen reader user: the control itself
+   * says why it can't be changed. */
+  for (guint i = 0; i < hint->controls->len; i++)
+    {
+      GtkAccessible *control = g_ptr_array_index (hint->controls, i);
+
+      if (writable)
+        gtk_accessible_reset_property (control, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      else
+        gtk_accessible_update_property (control,
+                                        GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                        _("Set by your administrator"),
+                                        -1);
+    }
+}
+
+static void
+track_writable (SottoPreferencesWindow *self,
+                const char             *key,
+                GtkWidget              *control)
+{
+  KeyHint *hint = g_hash_table_lookup (self->hints, key);
+
+  if (hint == NULL)
+    {
+      g_autofree char *signal = g_strconcat ("writable-changed::", key, NULL);
+
+      hint = g_new0 (KeyHint, 1);
+      hint->controls = g_ptr_array_new ();
+      hint->hint = make_admin_hint ();
+      gtk_box_append (text_box_for (control), hint->hint);
+      g_hash_table_insert (self->hints, g_strdup (key), hint);
+
+      g_signal_connect_object (self->settings, signal,
+                               G_CALLBACK (on_writable_changed_cb), self, 0);
+    }
+
+  g_ptr_array_add (hint->controls, control);
+  update_key_hint (self, key, hint);
+}
+
+/*
+ * bind_setting:
+ * @key: a key of the schema
+ * @control: a control in a row of the template
+ * @property: (nullable): the property of @control that holds the value, or
+ *   %NULL for a #GtkActionable bound to the action "settings.KEY" (a group
+ *   of radio buttons, each with its own target)
+ *
+ * Binds @control to @key both ways, and shows in the control's row whether
+ * an administrator has locked the key, now and whenever that changes.
+ */
+static void
+bind_setting (SottoPreferencesWindow *self,
+              const char             *key,
+              GtkWidget              *control,
+              const char             *property)
+{
+  if (property != NULL)
+    {
+      /* Also greys the control out while the key is not writable. */
+      g_settings_bind (self->settings, key, control, property, G_SETTINGS_BIND_DEFAULT);
+    }
+  else
+    {
+      /* The action is disabled while the key is not writable, which
+       * greys out every control that uses it. */
+      if (!g_action_map_lookup_action (G_ACTION_MAP (self->settings_actions), key))
+        {
+          g_autoptr (GAction) action = g_settings_create_action (self->settings, key);
+
+          g_action_map_add_action (G_ACTION_MAP (self->settings_actions), action);
+        }
+      g_assert (g_str_has_prefix (gtk_actionable_get_action_name (GTK_ACTIONABLE (control)),
+                                  "settings."));
+    }
+
+  track_writable (self, key, control);
+}
+
+/* "61537 21082 48558 42141 97358 07623" → three groups a line: short
+ * enough to read aloud one line at a time. */
+static char *
+format_fingerprint (const char *fingerprint)
+{
+  g_auto (GStrv) groups = NULL;
+  GString *text;
+
+  if (fingerprint == NULL)
+    return g_strdup ("");
+
+  groups = g_strsplit (fingerprint, " ", -1);
+  text = g_string_new (NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append_c (text, i % 3 == 0 ? '\n' : ' ');
+      g_string_append (text, groups[i]);
+    }
+
+  return g_string_free (text, FALSE);
+}
+
+static void
+update_key_protection (SottoPreferencesWindow *self)
+{
+  if (self->passphrase_protected)
+    {
+      gtk_label_set_label (self->key_protection_label,
+                           _("Protected by a passphrase that you type when Sotto starts"));
+      gtk_button_set_label (self->change_passphrase_button, _("_Change Passphrase…"));
+    }
+  else
+    {
+      gtk_label_set_label (self->key_protection_label,
+                           _("Kept in your login keyring, unlocked when you log in"));
+      gtk_button_set_label (self->change_passphrase_button, _("_Use a Passphrase…"));
+    }
+}
+
+static void
+show_error (SottoPreferencesWindow *self,
+            const char             *primary,
+            const char             *secondary)
+{
+  GtkWidget *dialog;
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", primary);
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+apply_display_name (SottoPreferencesWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->display_name_entry));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = sotto_display_name_normalize (text, &error);
+
+  if (name == NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->display_name_entry), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->display_name_entry), error->message);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->display_name_entry),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, error->message,
+                                      -1);
+      return;
+    }
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->display_name_entry), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->display_name_entry), NULL);
+  gtk_accessible_reset_property (GTK_ACCESSIBLE (self->display_name_entry),
+                                 GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+
+  if (g_strcmp0 (name, text) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (self->display_name_entry), name);
+
+  if (g_strcmp0 (name, self->display_name) == 0)
+    return;
+
+  g_free (self->display_name);
+  self->display_name = g_steal_pointer (&name);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
+  g_signal_emit (self, signals[DISPLAY_NAME_CHANGED], 0, self->display_name);
+}
+
+static void
+on_writable_changed_cb (GSettings              *settings,
+                        const char             *key,
+                        SottoPreferencesWindow *self)
+{
+  KeyHint *hint = g_hash_table_lookup (self->hints, key);
+
+  if (hint != NULL)
+    update_key_hint (self, key, hint);
+}
+
+static gboolean
+switch_off_start_at_login_cb (gpointer user_data)
+{
+  GSettings *settings = user_data;
+
+  if (g_settings_is_writable (settings, "start-at-login"))
+    g_settings_set_boolean (settings, "start-at-login", FALSE);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_start_at_login_changed_cb (GSettings              *settings,
+                              const char             *key,
+                              SottoPreferencesWindow *self)
+{
+  gboolean enabled = g_settings_get_boolean (settings, key);
+  g_autoptr (GError) error = NULL;
+
+  if (sotto_autostart_set (enabled, self->profile, &error))
+    return;
+
+  show_error (self,
+              enabled ? _("Sotto could not add itself to the programs started at login")
+                      : _("Sotto could not remove itself from the programs started at login"),
+              error->message);
+
+  /* The switch should say what will happen at the next login. Not from
+   * here: a binding ignores changes made while it is writing the key. */
+  if (enabled && g_settings_is_writable (settings, key))
+    g_idle_add_full (G_PRIORITY_DEFAULT, switch_off_start_at_login_cb,
+                     g_object_ref (settings), g_object_unref);
+}
+
+static void
+on_display_name_activate_cb (SottoPreferencesWindow *self)
+{
+  apply_display_name (self);
+}
+
+static void
+on_display_name_focus_leave_cb (SottoPreferencesWindow *self)
+{
+  /* Focus also leaves while the window is torn down. */
+  if (self->display_name_entry != NULL)
+    apply_display_name (self);
+}
+
+static void
+on_delete_history_response_cb (GtkDialog              *dialog,
+                               int                     response,
+                               SottoPreferencesWindow *self)
+{
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    g_signal_emit (self, signals[DELETE_HISTORY_REQUESTED], 0);
+}
+
+static void
+delete_history_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  SottoPreferencesWindow *self = SOTTO_PREFERENCES_WINDOW (widget);
+  GtkWidget *dialog;
+  GtkWidget *button;
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+                                   "%s", _("Delete all history?"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
+                                            _("Every message of every conversation is deleted "
+                                              "from this computer, and cannot be brought back. "
+                                              "Messages still waiting to be sent are kept."));
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Delete All History"),
+                                  GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (button, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  gtk_widget_set_name (dialog, "delete-history-dialog");
+
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (on_delete_history_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+change_passphrase_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  g_signal_emit (widget, signals[CHANGE_PASSPHRASE_REQUESTED], 0);
+}
+
+static void
+sotto_preferences_window_map (GtkWidget *widget)
+{
+  SottoPreferencesWindow *self = SOTTO_PREFERENCES_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (sotto_preferences_window_parent_class)->map (widget);
+
+  /* Start in the list of pages, not in the first page: focus there would
+   * select the display name, ready to be typed over. */
+  gtk_widget_child_focus (GTK_WIDGET (self->sidebar), GTK_DIR_TAB_FORWARD);
+}
+
+static gboolean
+sotto_preferences_window_close_request (GtkWindow *window)
+{
+  /* A name typed and the window closed: as if Enter had been pressed. */
+  apply_display_name (SOTTO_PREFERENCES_WINDOW (window));
+
+  return GTK_WINDOW_CLASS (sotto_preferences_window_parent_class)->close_request (window);
+}
+
+static void
+sotto_preferences_window_constructed (GObject *object)
+{
+  SottoPreferencesWindow *self = (SottoPreferencesWindow *)object;
+  g_autofree char *fingerprint = NULL;
+
+  G_OBJECT_CLASS (sotto_preferences_window_parent_class)->constructed (object);
+
+  g_assert (G_IS_SETTINGS (self->settings));
+
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "settings",
+                                  G_ACTION_GROUP (self->settings_actions));
+
+  bind_setting (self, "start-at-login", GTK_WIDGET (self->start_at_login_switch), "active");
+  bind_setting (self, "notification-content", GTK_WIDGET (self->notify_message_check), NULL);
+  bind_setting (self, "notification-content", GTK_WIDGET (self->notify_sender_check), NULL);
+  bind_setting (self, "notification-content", GTK_WIDGET (self->notify_nothing_check), NULL);
+  bind_setting (self, "send-typing", GTK_WIDGET (self->send_typing_switch), "active");
+  bind_setting (self, "send-read-receipts", GTK_WIDGET (self->send_read_receipts_switch),
+                "active");
+  bind_setting (self, "allow-contact-requests", GTK_WIDGET (self->allow_requests_switch),
+                "active");
+  bind_setting (self, "history-enabled", GTK_WIDGET (self->history_switch), "active");
+  bind_setting (self, "history-retention-days", GTK_WIDGET (self->retention_spin), "value");
+  bind_setting (self, "listen-port", GTK_WIDGET (self->listen_port_spin), "value");
+
+  g_signal_connect_object (self->settings, "changed::start-at-login",
+                           G_CALLBACK (on_start_at_login_changed_cb), self, 0);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->display_name_entry),
+                         self->display_name != NULL ? self->display_name : "");
+
+  fingerprint = format_fingerprint (self->fingerprint);
+  gtk_label_set_label (self->fingerprint_label, fingerprint);
+
+  update_key_protection (self);
+}
+
+static void
+sotto_preferences_window_dispose (GObject *object)
+{
+  SottoPreferencesWindow *self = (SottoPreferencesWindow *)object;
+
+  g_clear_pointer (&self->hints, g_hash_table_unref);
+  g_clear_object (&self->settings_actions);
+  g_clear_object (&self->settings);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_PREFERENCES_WINDOW);
+
+  G_OBJECT_CLASS (sotto_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+sotto_preferences_window_finalize (GObject *object)
+{
+  SottoPreferencesWindow *self = (SottoPreferencesWindow *)object;
+
+  g_free (self->profile);
+  g_free (self->display_name);
+  g_free (self->fingerprint);
+
+  G_OBJECT_CLASS (sotto_preferences_window_parent_class)->finalize (object);
+}
+
+static void
+sotto_preferences_window_get_property (GObject    *object,
+                                       guint       prop_id,
+                                       GValue     *value,
+                                       GParamSpec *pspec)
+{
+  SottoPreferencesWindow *self = SOTTO_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+
+    case PROP_PROFILE:
+      g_value_set_string (value, self->profile);
+      break;
+
+    case PROP_DISPLAY_NAME:
+      g_value_set_string (value, self->display_name);
+      break;
+
+    case PROP_FINGERPRINT:
+      g_value_set_string (value, self->fingerprint);
+      break;
+
+    case PROP_PASSPHRASE_PROTECTED:
+      g_value_set_boolean (value, self->passphrase_protected);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_preferences_window_set_property (GObject      *object,
+                                       guint         prop_id,
+                                       const GValue *value,
+                                       GParamSpec   *pspec)
+{
+  SottoPreferencesWindow *self = SOTTO_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+
+    case PROP_PROFILE:
+      self->profile = g_value_dup_string (value);
+      break;
+
+    case PROP_DISPLAY_NAME:
+      sotto_preferences_window_set_display_name (self, g_value_get_string (value));
+      break;
+
+    case PROP_FINGERPRINT:
+      self->fingerprint = g_value_dup_string (value);
+      break;
+
+    case PROP_PASSPHRASE_PROTECTED:
+      sotto_preferences_window_set_passphrase_protected (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = sotto_preferences_window_constructed;
+  object_class->dispose = sotto_preferences_window_dispose;
+  object_class->finalize = sotto_preferences_window_finalize;
+  object_class->get_property = sotto_preferences_window_get_property;
+  object_class->set_property = sotto_preferences_window_set_property;
+
+  widget_class->map = sotto_preferences_window_map;
+
+  window_class->close_request = sotto_preferences_window_close_request;
+
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL,
+                         G_TYPE_SETTINGS,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoPreferencesWindow:profile:
+   *
+   * The profile that "Start at login" starts.
+   */
+  properties[PROP_PROFILE] =
+    g_param_spec_string ("profile", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoPreferencesWindow:display-name:
+   *
+   * The name colleagues see. Set it when the store has it; the window
+   * changes it itself only when it emits #SottoPreferencesWindow::display-name-changed.
+   */
+  properties[PROP_DISPLAY_NAME] =
+    g_param_spec_string ("display-name", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_FINGERPRINT] =
+    g_param_spec_string ("fingerprint", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_PASSPHRASE_PROTECTED] =
+    g_param_spec_boolean ("passphrase-protected", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SottoPreferencesWindow::display-name-changed:
+   * @name: the new name, valid and normalized
+   *
+   * The user changed their display name; the owner stores it.
+   */
+  signals[DISPLAY_NAME_CHANGED] =
+    g_signal_new ("display-name-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * SottoPreferencesWindow::delete-history-requested:
+   *
+   * The user confirmed that all history is to be deleted.
+   */
+  signals[DELETE_HISTORY_REQUESTED] =
+    g_signal_new ("delete-history-requested",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
+  /**
+   * SottoPreferencesWindow::change-passphrase-requested:
+   *
+   * The user wants to set or change the passphrase of the history key.
+   */
+  signals[CHANGE_PASSPHRASE_REQUESTED] =
+    g_signal_new ("change-passphrase-requested",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
+  gtk_widget_class_install_action (widget_class, "preferences.delete-history", NULL,
+                                   delete_history_action);
+  gtk_widget_class_install_action (widget_class, "preferences.change-passphrase", NULL,
+                                   change_passphrase_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK,
+                                       "window.close", NULL);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PATH "/sotto-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        display_name_entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        start_at_login_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        notify_message_check);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        notify_sender_check);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        notify_nothing_check);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        send_typing_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        send_read_receipts_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        allow_requests_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, history_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, retention_spin);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, listen_port_spin);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        key_protection_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        change_passphrase_button);
+  /* Not used here, but found by name by the tests. */
+  gtk_widget_class_bind_template_child_full (widget_class, "delete_history_button", FALSE, 0);
+  gtk_widget_class_bind_template_callback (widget_class, on_display_name_activate_cb);
+}
+
+static void
+sotto_preferences_window_init (SottoPreferencesWindow *self)
+{
+  GtkEventController *focus;
+
+  self->hints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, key_hint_free);
+  self->settings_actions = g_simple_action_group_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* A name typed and then left is applied as if Enter had been pressed. */
+  focus = gtk_event_controller_focus_new ();
+  g_signal_connect_swapped (focus, "leave", G_CALLBACK (on_display_name_focus_leave_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->display_name_entry), focus);
+}
+
+/**
+ * sotto_preferences_window_new:
+ * @parent: (nullable): the window the preferences belong to
+ * @settings: the application's settings (schema im.sotto.Sotto)
+ * @profile: (nullable): the running profile, started by "Start at login"
+ * @display_name: (nullable): the user's display name, from the store
+ * @fingerprint: (nullable): the user's fingerprint, from the identity
+ * @passphrase_protected: whether the history key is behind a passphrase
+ *   rather than in the login keyring
+ *
+ * Returns: (transfer full): a new, not yet shown, preferences window
+ */
+SottoPreferencesWindow *
+sotto_preferences_window_new (GtkWindow  *parent,
+                              GSettings  *settings,
+                              const char *profile,
+                              const char *display_name,
+                              const char *fingerprint,
+                              gboolean    passphrase_protected)
+{
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  return g_object_new (SOTTO_TYPE_PREFERENCES_WINDOW,
+                       "transient-for", parent,
+                       "settings", settings,
+                       "profile", profile,
+                       "display-name", display_name,
+                       "fingerprint", fingerprint,
+                       "passphrase-protected", passphrase_protected,
+                       NULL);
+}
+
+const char *
+sotto_preferences_window_get_display_name (SottoPreferencesWindow *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PREFERENCES_WINDOW (self), NULL);
+
+  return self->display_name;
+}
+
+/**
+ * sotto_preferences_window_set_display_name:
+ * @name: (nullable): the name as the store has it
+ *
+ * Shows @name, without emitting #SottoPreferencesWindow::display-name-changed.
+ */
+void
+sotto_preferences_window_set_display_name (SottoPreferencesWindow *self,
+                                           const char             *name)
+{
+  g_return_if_fail (SOTTO_IS_PREFERENCES_WINDOW (self));
+
+  if (g_strcmp0 (name, self->display_name) == 0)
+    return;
+
+  g_free (self->display_name);
+  self->display_name = g_strdup (name);
+  gtk_editable_set_text (GTK_EDITABLE (self->display_name_entry), name != NULL ? name : "");
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
+}
+
+gboolean
+sotto_preferences_window_get_passphrase_protected (SottoPreferencesWindow *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PREFERENCES_WINDOW (self), FALSE);
+
+  return self->passphrase_protected;
+}
+
+void
+sotto_preferences_window_set_passphrase_protected (SottoPreferencesWindow *self,
+                                                   gboolean                value)
+{
+  g_return_if_fail (SOTTO_IS_PREFERENCES_WINDOW (self));
+
+  value = !!value;
+  if (self->passphrase_protected == value)
+    return;
+
+  self->passphrase_protected = value;
+  update_key_protection (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PASSPHRASE_PROTECTED]);
+}

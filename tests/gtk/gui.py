@@ -1,0 +1,518 @@
+#!/usr/bin/python3
+# gui.py — the desktop app end to end, driven as a person would: buttons
+# and menus through AT-SPI (pyatspi), typing through xdotool, against real
+# `sotto-cli run` peers over TCP on loopback, a real Secret Service
+# (gnome-keyring-daemon) and a real notification server on D-Bus
+# (python3-dbusmock's notification_daemon template). Saves screenshots.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: gui.py SOTTO SCREENSHOT_DIR [TEST...]
+# Needs an X display (build-aux/sotto-dev test runs Xvfb). Runs itself in
+# a private D-Bus session, so that its keyring, notification server and
+# accessibility bus are its own. Prints TAP.
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+if 'SOTTO_GUI_PRIVATE_BUS' not in os.environ:
+    os.environ['SOTTO_GUI_PRIVATE_BUS'] = '1'
+    os.execvp('dbus-run-session', ['dbus-run-session', '--', sys.executable, *sys.argv])
+
+import gi                                      # noqa: E402
+gi.require_version('Atspi', '2.0')
+import pyatspi                                 # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
+import peers                                   # noqa: E402
+from peers import Failure, Peer, free_port     # noqa: E402
+
+SOTTO = sys.argv[1]
+SHOTS = sys.argv[2]
+TIMEOUT = float(os.environ.get('SOTTO_GUI_TIMEOUT', '30'))
+
+
+def wait_for(what, check, timeout=TIMEOUT, interval=0.1):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except Exception as e:            # the tree changes under our feet
+            last = e
+            result = None
+        if result:
+            return result
+        time.sleep(interval)
+    raise Failure(f'timed out waiting for {what}' + (f' (last error: {last})' if last else ''))
+
+
+def parent_pid(pid):
+    try:
+        with open(f'/proc/{pid}/status') as f:
+            for line in f:
+                if line.startswith('PPid:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class Desktop:
+    """The session's shared parts: keyring, notification server, settings."""
+
+    def __init__(self):
+        self.world = peers.World()
+        self.env = self.world.env
+        # The point is the accessibility bus: whatever turned it off goes.
+        for name in ('NO_AT_BRIDGE', 'GTK_A11Y'):
+            self.env.pop(name, None)
+        self.procs = []
+        self.start_keyring()
+        self.notify_log = os.path.join(self.world.root, 'notifications.log')
+        self.start_notification_server()
+
+    def start_keyring(self):
+        proc = subprocess.Popen(['gnome-keyring-daemon', '--foreground', '--unlock',
+                                 '--components=secrets'],
+                                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        proc.stdin.write(b'sotto-gui-test')
+        proc.stdin.close()
+        self.procs.append(proc)
+        wait_for('the Secret Service on the bus', lambda: self.bus_has('org.freedesktop.secrets'))
+
+    def start_notification_server(self):
+        proc = subprocess.Popen(['/usr/bin/python3', '-m', 'dbusmock', '--session',
+                                 '--template', 'notification_daemon', '-l', self.notify_log],
+                                env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_for('the notification server on the bus',
+                 lambda: self.bus_has('org.freedesktop.Notifications'))
+
+    def bus_has(self, name):
+        result = subprocess.run(['dbus-send', '--session', '--print-reply', '--dest=org.freedesktop.DBus',
+                                 '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner',
+                                 f'string:{name}'], env=self.env, capture_output=True, text=True)
+        return 'boolean true' in result.stdout
+
+    def notifications(self):
+        """The Notify calls the server received: (summary, body) pairs, oldest first."""
+        if not os.path.exists(self.notify_log):
+            return []
+        calls = []
+        with open(self.notify_log, encoding='utf-8', errors='replace') as f:
+            for line in f:
+                # dbusmock logs: TIME Notify "app" REPLACES "icon" "summary" "body" [...] {...} TIMEOUT
+                m = re.match(r'^\S+ Notify "(.*?)" (\d+) "(.*?)" "(.*?)" "(.*?)" ', line)
+                if m:
+                    calls.append((m.group(4), m.group(5)))
+        return calls
+
+    def gsettings(self, *args):
+        self.world.gsettings(*args)
+
+    def cleanup(self):
+        for proc in self.procs:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.world.cleanup()
+
+
+class App:
+    """A running `sotto`, found on the accessibility bus by its process id."""
+
+    running = []
+
+    def __init__(self, desktop, profile, *args):
+        self.desktop = desktop
+        self.profile = profile
+        self.log = os.path.join(desktop.world.root, f'{profile}.log')
+        self.logfile = open(self.log, 'w')
+        self.proc = subprocess.Popen([SOTTO, '--profile', profile, *args], env=desktop.env,
+                                     stdout=self.logfile, stderr=subprocess.STDOUT)
+        App.running.append(self)
+        try:
+            self.app = wait_for(f'{profile} on the accessibility bus', self.find_app)
+        except Failure as e:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure(f'{e}; exit status {self.proc.returncode}; it printed:\n{self.output()}')
+
+    def find_app(self):
+        desktop = pyatspi.Registry.getDesktop(0)
+        for app in desktop:
+            if app is None:
+                continue
+            pid = app.get_process_id()
+            # The app, or (SOTTO being a wrapper such as gdb) its child.
+            if pid == self.proc.pid or parent_pid(pid) == self.proc.pid:
+                self.pid = pid
+                return app
+        return None
+
+    def output(self):
+        with open(self.log, encoding='utf-8', errors='replace') as f:
+            return f.read()
+
+    def window(self, title, timeout=TIMEOUT):
+        def find():
+            for w in self.app:
+                if w is not None and w.name == title and w.getState().contains(pyatspi.STATE_SHOWING):
+                    return w
+            return None
+        return wait_for(f'the window “{title}”', find, timeout)
+
+    def windows(self):
+        return [w.name for w in self.app if w is not None]
+
+    @staticmethod
+    def named(node, name):
+        # GTK 4.8 puts a mnemonic label's own text before the accessible
+        # label ("_Next Next", "Your name Your name"): the name is what
+        # the accessible name ends with, as a whole word.
+        return re.search(r'(^|\s)' + re.escape(name) + r'$', node.name or '') is not None
+
+    def find(self, root, role, name=None, timeout=TIMEOUT, match=None):
+        """A widget by role and name (GTK 4.8 reports no "showing" state,
+        so hidden pages are searched too: names must be unique enough)."""
+        def pred(node):
+            if node is None or node.getRoleName() != role:
+                return False
+            if name is not None and not self.named(node, name):
+                return False
+            return match is None or re.search(match, node.name or '') is not None
+        return wait_for(f'{role} “{name or match}”',
+                        lambda: pyatspi.findDescendant(root, pred, True), timeout)
+
+    def find_all(self, root, role, match=None):
+        def pred(node):
+            return (node is not None and node.getRoleName() == role and
+                    (match is None or re.search(match, node.name or '') is not None))
+        return pyatspi.findAllDescendants(root, pred)
+
+    def click(self, node):
+        action = node.queryAction()
+        for i in range(action.nActions):
+            if action.getName(i) in ('click', 'activate', 'press', 'toggle'):
+                action.doAction(i)
+                return
+        raise Failure(f'{node.getRoleName()} “{node.name}” has no click action')
+
+    def x_windows(self):
+        result = subprocess.run(['xdotool', 'search', '--all', '--onlyvisible', '--pid', str(self.pid),
+                                 '--name', '.'], capture_output=True, text=True)
+        return result.stdout.split()
+
+    def x_window(self, title):
+        def find():
+            for w in self.x_windows():
+                name = subprocess.run(['xdotool', 'getwindowname', w], capture_output=True,
+                                      text=True).stdout.strip()
+                if name == title:
+                    return w
+            return None
+        return wait_for(f'the X window “{title}”', find)
+
+    def type_into(self, window_title, node, text, enter=False):
+        """Type like a person into a widget that has the keyboard focus.
+
+        GTK 4.8's AT-SPI can neither move the focus nor tell where a widget
+        is on screen, so the app must have put the focus there itself (as
+        it does for people: the first field of a dialog, the composer of a
+        chat just opened, the entry a mnemonic or shortcut leads to)."""
+        xid = self.x_window(window_title)
+        subprocess.run(['xdotool', 'windowfocus', '--sync', xid], check=True)
+        wait_for(f'the keyboard focus in {node.getRoleName()} “{node.name}”',
+                 lambda: node.getState().contains(pyatspi.STATE_FOCUSED), 5)
+        subprocess.run(['xdotool', 'type', '--delay', '8', '--clearmodifiers', text], check=True)
+        if enter:
+            subprocess.run(['xdotool', 'key', '--clearmodifiers', 'Return'], check=True)
+
+    def key(self, window_title, *keys):
+        xid = self.x_window(window_title)
+        subprocess.run(['xdotool', 'windowfocus', '--sync', xid], check=True)
+        subprocess.run(['xdotool', 'key', '--clearmodifiers', *keys], check=True)
+
+    def screenshot(self, window_title, name):
+        xid = self.x_window(window_title)
+        time.sleep(0.5)  # let the last frame land
+        os.makedirs(SHOTS, exist_ok=True)
+        path = os.path.join(SHOTS, name)
+        subprocess.run(['import', '-window', xid, path], check=True)
+        colours = int(subprocess.run(['convert', path, '-format', '%k', 'info:'],
+                                     capture_output=True, text=True).stdout or 0)
+        if colours < 16:
+            raise Failure(f'{path}: {colours} colours, nothing was drawn')
+        return path
+
+    def text_of(self, node):
+        try:
+            text = node.queryText()
+            return text.getText(0, text.characterCount)
+        except NotImplementedError:
+            return node.name
+
+    def quit(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Failure(f'{self.profile}: did not quit on SIGTERM')
+        self.logfile.close()
+        out = self.output()
+        if re.search(r'CRITICAL|WARNING|Gtk-.*ERROR', out):
+            raise Failure(f'{self.profile} logged warnings:\n{out}')
+
+
+def first_run(desktop, profile, name, port):
+    """The assistant, as a new user goes through it. Returns the app."""
+    desktop.gsettings('set', 'im.sotto.Sotto', 'listen-port', str(port))
+    app = App(desktop, profile)
+    setup = app.window('Welcome to Sotto')
+    entry = app.find(setup, 'text', 'Your name')
+    app.type_into('Welcome to Sotto', entry, name)
+    app.click(app.find(setup, 'push button', 'Next'))
+    # The second page is up when "Back" can be used.
+    back = app.find(setup, 'push button', 'Back')
+    wait_for('the second page', lambda: back.getState().contains(pyatspi.STATE_SENSITIVE))
+    app.click(app.find(setup, 'push button', 'Create Profile'))
+    # GTK 4.8 does not say which page shows; the invite appears once the
+    # profile exists.
+    label = app.find(setup, 'label', 'Your invite')
+    wait_for('the invite', lambda: app.text_of(label).startswith('sotto:'), 60)
+    app.invite = app.text_of(label)
+    return app
+
+
+# -------------------------------------------------------------------------
+# Tests
+# -------------------------------------------------------------------------
+
+def test_first_run_and_chat(desktop):
+    """A new user sets up, adds a colleague from an invite, and they talk."""
+    port = free_port()
+    alice = first_run(desktop, 'alice', 'Alice Example', port)
+    app = alice
+    setup = app.window('Welcome to Sotto')
+    if 'n=Alice%20Example' not in app.invite:
+        raise Failure(f'the invite does not carry the name: {app.invite}')
+    app.screenshot('Welcome to Sotto', 'first-run.png')
+    app.click(app.find(setup, 'push button', 'Start Using Sotto'))
+    main = app.window('Contacts — alice')
+    app.find(main, 'label', 'No Contacts Yet')
+    app.screenshot('Contacts — alice', 'contacts-empty.png')
+
+    # A colleague on the command line adds Alice, reached on loopback; the
+    # invite comes from the running app through its control socket.
+    bob = Peer(desktop.world, 'Bob').init()
+    alice_invite = subprocess.run([peers.CLI, '--profile', 'alice', 'invite', '--address',
+                                   f'127.0.0.1:{port}'], env=desktop.env, capture_output=True,
+                                  text=True, check=True).stdout.strip()
+    bob.cli('add', alice_invite)
+    bob.start()
+
+    # Alice adds Bob through the Add Contact dialog.
+    app.click(app.find(main, 'push button', 'Add Contact'))
+    dialog = app.window('Add Contact')
+    app.type_into('Add Contact', app.find(dialog, 'text', 'Invite'), bob.invite)
+    app.find(dialog, 'label', 'Calls themselves “Bob”')
+    app.click(app.find(dialog, 'push button', 'Add'))
+    wait_for('the dialog to close', lambda: 'Add Contact' not in app.windows())
+
+    bob.expect('connected', contact='Alice Example')
+    bob.say('send Alice hello from the command line')
+    app.find(main, 'panel', match=r'^Bob, Available, 1 unread message$')
+    app.screenshot('Contacts — alice', 'contacts.png')
+
+    # Ctrl+F, the name, Enter: the chat opens with the message in it.
+    app.key('Contacts — alice', 'ctrl+f')
+    app.type_into('Contacts — alice', app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
+    chat = app.window('Bob')
+    app.find(chat, 'label', 'hello from the command line')
+    composer = app.find(chat, 'text', 'Message')
+    app.type_into('Bob', composer, 'hello from the desktop', enter=True)
+    bob.expect('message', body='hello from the desktop')
+    app.find(chat, 'label', match=r' · Delivered$')
+    app.screenshot('Bob', 'chat.png')
+    return alice, bob
+
+
+def alice_cli(desktop, *args):
+    """sotto-cli for the profile the app holds: handed over to the app."""
+    result = subprocess.run([peers.CLI, '--profile', 'alice', *args], env=desktop.env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise Failure(f'sotto-cli {" ".join(args)}: {result.stderr}')
+    return result.stdout
+
+
+def started_alice(desktop):
+    """Alice after the assistant, at her contact list."""
+    port = free_port()
+    app = first_run(desktop, 'alice', 'Alice Example', port)
+    app.click(app.find(app.window('Welcome to Sotto'), 'push button', 'Start Using Sotto'))
+    app.main = app.window('Contacts — alice')
+    app.port = port
+    app.invite = alice_cli(desktop, 'invite', '--address', f'127.0.0.1:{port}').strip()
+    return app
+
+
+def test_request_and_key_change(desktop):
+    """A stranger's request is plain text, and accepted; an impostor at a
+    contact's address gets nothing and the chat says so and won't send."""
+    app = started_alice(desktop)
+    main = app.main
+
+    carol = Peer(desktop.world, 'Carol').init()
+    carol.cli('add', app.invite)
+    carol.start('--intro', 'Hi, Carol from accounting: https://example.com/form')
+    carol.expect('request-pending', contact='Alice Example')
+    app.find(main, 'label', '1 Contact Request')
+    app.find(main, 'label', 'Hi, Carol from accounting: https://example.com/form')
+    wait_for('the request notification',
+             lambda: ('New contact request', '') in desktop.notifications())
+    if any('Carol' in summary + body for summary, body in desktop.notifications()):
+        raise Failure(f'a notification shows the stranger: {desktop.notifications()}')
+    app.screenshot('Contacts — alice', 'request.png')
+    app.click(app.find(main, 'push button', match=r'Accept the request from Carol'))
+    carol.expect('request-accepted', contact='Alice Example')
+    app.find(main, 'panel', match=r'^Carol, Available')
+
+    # Bob's invite, but Mallory listens at Bob's address.
+    bob = Peer(desktop.world, 'Bob').init()
+    mallory = Peer(desktop.world, 'Mallory').init()
+    mallory.port = bob.port
+    mallory.cli('add', app.invite)
+    alice_cli(desktop, 'add', bob.invite)
+    mallory.start()
+    app.find(main, 'panel', match=r'^Bob, ')
+    alice_cli(desktop, 'send', 'Bob', 'for Bob only')
+    wait_for('Bob marked key changed',
+             lambda: 'key-changed' in alice_cli(desktop, 'contacts', '--json'))
+    mallory.quiet_for(1.0, ('message',))
+
+    app.key('Contacts — alice', 'ctrl+f')
+    app.type_into('Contacts — alice', app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
+    chat = app.window('Bob')
+    banner = app.find(chat, 'label', match=r'answered at their address with a different key')
+    send = app.find(chat, 'push button', 'Send')
+    wait_for('sending held', lambda: not send.getState().contains(pyatspi.STATE_SENSITIVE))
+    app.screenshot('Bob', 'key-changed.png')
+    mallory.stop()
+    return app, carol
+
+
+def test_notifications(desktop):
+    """What notifications say follows the privacy setting; one per
+    conversation is updated; none for the conversation in front."""
+    app = started_alice(desktop)
+    bob = Peer(desktop.world, 'Bob').init()
+    bob.cli('add', app.invite)
+    alice_cli(desktop, 'add', bob.invite)
+    bob.start()
+    bob.expect('connected', contact='Alice Example')
+
+    def after(count):
+        wait_for(f'notification {count}', lambda: len(message_notes()) >= count)
+        return message_notes()[count - 1]
+
+    def message_notes():
+        return [n for n in desktop.notifications() if n[0] != 'New contact request']
+
+    bob.say('send Alice lunch <b>today</b> & tomorrow?')
+    note = after(1)
+    if note != ('Bob', 'lunch &lt;b&gt;today&lt;/b&gt; &amp; tomorrow?'):
+        raise Failure(f'sender-and-message: {note}')
+
+    desktop.gsettings('set', 'im.sotto.Sotto', 'notification-content', 'sender-only')
+    time.sleep(0.5)
+    bob.say('send Alice second message')
+    note = after(2)
+    if note != ('2 new messages from Bob', ''):
+        raise Failure(f'sender-only: {note}')
+
+    desktop.gsettings('set', 'im.sotto.Sotto', 'notification-content', 'nothing')
+    time.sleep(0.5)
+    bob.say('send Alice third message')
+    note = after(3)
+    if note != ('New message', ''):
+        raise Failure(f'nothing: {note}')
+    if any('third' in s + b or 'second' in s + b for s, b in message_notes()[1:]):
+        raise Failure(f'text leaked: {message_notes()}')
+
+    # One notification for the conversation: every call replaces the first.
+    ids = re.findall(r'Notify "[^"]*" (\d+) ', open(desktop.notify_log).read())
+    if len(set(ids[1:])) != 1 or ids[1] == '0':
+        raise Failure(f'the notification was not updated in place: replaces ids {ids}')
+
+    # With the conversation in front, nothing pops up.
+    main = app.main
+    app.key('Contacts — alice', 'ctrl+f')
+    app.type_into('Contacts — alice', app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
+    chat = app.window('Bob')
+    app.find(chat, 'label', 'third message')
+    subprocess.run(['xdotool', 'windowfocus', '--sync', app.x_window('Bob')], check=True)
+    before = len(message_notes())
+    bob.say('send Alice while you look')
+    app.find(chat, 'label', 'while you look')
+    time.sleep(1.0)
+    if len(message_notes()) != before:
+        raise Failure(f'a notification for the conversation in front: {message_notes()[before:]}')
+    return app, bob
+
+
+def run(tests):
+    selected = sys.argv[3:]
+    plan = [t for t in tests if not selected or t.__name__ in selected]
+    print(f'1..{len(plan)}', flush=True)
+    failed = 0
+    for n, test in enumerate(plan, 1):
+        desktop = Desktop()
+        started = []
+        try:
+            result = test(desktop)
+            for part in (result if isinstance(result, tuple) else (result,)):
+                if part is not None:
+                    started.append(part)
+            for part in started:
+                if isinstance(part, App):
+                    part.quit()
+                else:
+                    part.stop()
+            print(f'ok {n} {test.__name__}', flush=True)
+        except Exception as e:
+            failed += 1
+            print(f'not ok {n} {test.__name__}', flush=True)
+            for line in traceback.format_exc().splitlines():
+                print(f'# {line}', flush=True)
+            # What the screen looked like, for whoever reads the log.
+            os.makedirs(SHOTS, exist_ok=True)
+            subprocess.run(['import', '-window', 'root',
+                            os.path.join(SHOTS, f'failed-{test.__name__}.png')])
+            for app in App.running:
+                print('# ' + app.profile + ': ' + app.output().replace('\n', '\n# '))
+        finally:
+            for app in App.running:
+                if app.proc.poll() is None:
+                    app.proc.kill()
+                    app.proc.wait()
+            App.running.clear()
+            desktop.cleanup()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    run([test_first_run_and_chat, test_request_and_key_change, test_notifications])

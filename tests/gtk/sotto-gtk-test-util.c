@@ -1,0 +1,190 @@
+/* sotto-gtk-test-util.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "sotto-gtk-test-util.h"
+#include "sotto-test-util.h"
+
+static char *scratch_dir;
+
+/* Before anything reads the XDG directories: what the widgets write (the
+ * autostart entry, stores) lands in a throw-away directory, also when the
+ * test runs outside build-aux/sotto-dev. GTK keeps the system's data dirs
+ * (icons, MIME), so no G_TEST_OPTION_ISOLATE_DIRS. */
+void
+sotto_gtk_test_init (int    *argc,
+                     char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GtkCssProvider) provider = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *data = NULL;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_printerr ("No display: run the GUI tests through build-aux/sotto-dev test (Xvfb)\n");
+      exit (1);
+    }
+
+  scratch_dir = g_dir_make_tmp ("sotto-gtk-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  config = g_build_filename (scratch_dir, "config", NULL);
+  data = g_build_filename (scratch_dir, "data", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (data, 0700), ==, 0);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+
+  /* These checks compare untranslated strings. */
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_unsetenv ("LANGUAGE");
+
+  g_test_init (argc, argv, NULL);
+
+  /* Settings stay in memory, so runs can't interfere; a test that needs
+   * the dconf backend sets it up for a subprocess of its own. */
+  if (!g_test_subprocess ())
+    g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  gtk_init ();
+
+  /* What SottoApplication loads at startup. */
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, RESOURCE_PATH "/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+void
+sotto_gtk_test_cleanup (void)
+{
+  if (scratch_dir != NULL)
+    sotto_test_rm_rf (scratch_dir);
+  g_clear_pointer (&scratch_dir, g_free);
+}
+
+/* Runs what is pending: GSettings delivers changes from an idle. */
+void
+sotto_gtk_test_flush (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* A click, at once: gtk_widget_activate() on a button only clicks after
+ * showing it pressed for a moment. */
+void
+sotto_gtk_test_click (GtkWidget *button)
+{
+  g_assert_true (GTK_IS_BUTTON (button));
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static gboolean
+count_frame_cb (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  guint *frames = user_data;
+
+  (*frames)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Until @widget has been drawn @n_frames times: laid out and painted. */
+void
+sotto_gtk_test_wait_frames (GtkWidget *widget,
+                            guint      n_frames)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint frames = 0;
+  guint id;
+
+  id = gtk_widget_add_tick_callback (widget, count_frame_cb, &frames, NULL);
+  while (frames < n_frames)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  gtk_widget_remove_tick_callback (widget, id);
+  sotto_gtk_test_flush ();
+}
+
+/* Renders @window as it is on screen into screenshots/NAME.png in the
+ * build tree, for a person to look at. Returns the file's path. */
+char *
+sotto_gtk_test_save_screenshot (GtkWidget  *window,
+                                const char *name)
+{
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (window);
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *dir = g_test_build_filename (G_TEST_BUILT, "gtk", "screenshots", NULL);
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  char *path = g_build_filename (dir, file, NULL);
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (renderer);
+  /* At its own size: scaling would blur every edge. */
+  gdk_paintable_snapshot (paintable, snapshot,
+                          gdk_paintable_get_intrinsic_width (paintable),
+                          gdk_paintable_get_intrinsic_height (paintable));
+
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  gsk_render_node_get_bounds (node, &bounds);
+  texture = gsk_renderer_render_texture (renderer, node, &bounds);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s (%dx%d)", path,
+                  gdk_texture_get_width (texture), gdk_texture_get_height (texture));
+
+  return path;
+}
+
+/* The first GtkLabel below @root (itself included) showing @text. */
+GtkWidget *
+sotto_gtk_test_find_label (GtkWidget  *root,
+                           const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = sotto_gtk_test_find_label (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* A GtkMessageDialog shown for @parent, or NULL. */
+GtkWidget *
+sotto_gtk_test_find_dialog (GtkWindow *parent)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_MESSAGE_DIALOG (window) &&
+          gtk_window_get_transient_for (window) == parent &&
+          gtk_widget_get_visible (GTK_WIDGET (window)))
+        return GTK_WIDGET (window);
+    }
+
+  return NULL;
+}

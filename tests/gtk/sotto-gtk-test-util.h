@@ -1,0 +1,24 @@
+/* sotto-gtk-test-util.h — helpers for tests that build widgets directly
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+void       sotto_gtk_test_init            (int          *argc,
+                                           char       ***argv);
+void       sotto_gtk_test_cleanup         (void);
+void       sotto_gtk_test_flush           (void);
+void       sotto_gtk_test_click           (GtkWidget    *button);
+void       sotto_gtk_test_wait_frames     (GtkWidget    *widget,
+                                           guint         n_frames);
+char      *sotto_gtk_test_save_screenshot (GtkWidget    *window,
+                                           const char   *name);
+GtkWidget *sotto_gtk_test_find_label      (GtkWidget    *root,
+                                           const char   *text);
+GtkWidget *sotto_gtk_test_find_dialog     (GtkWindow    *parent);
+
+G_END_DECLS

@@ -1,0 +1,781 @@
+/* test-preferences.c — SottoPreferencesWindow: every control bound to its
+ * key both ways, and keys locked by an administrator shown as such, with a
+ * real dconf lock as well as one that comes and goes while the window is up
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+
+#include "sotto-autostart.h"
+#include "sotto-gtk-test-util.h"
+#include "sotto-preferences-window.h"
+#include "sotto-test-util.h"
+
+#define FINGERPRINT "61537 21082 48558 42141 97358 07623"
+#define ADMIN_HINT  "Set by your administrator"
+
+/* The keys with a switch, and the switch's name in the template. */
+static const struct {
+  const char *key;
+  const char *child;
+} switches[] = {
+  { "start-at-login", "start_at_login_switch" },
+  { "send-typing", "send_typing_switch" },
+  { "send-read-receipts", "send_read_receipts_switch" },
+  { "allow-contact-requests", "allow_requests_switch" },
+  { "history-enabled", "history_switch" },
+};
+
+static GtkWidget *
+child (SottoPreferencesWindow *window,
+       const char             *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                   SOTTO_TYPE_PREFERENCES_WINDOW, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+/* The administrator hint in the row of @control, whether shown or not:
+ * gtk_widget_is_visible() tells which. */
+static GtkWidget *
+admin_hint_for (SottoPreferencesWindow *window,
+                const char             *control)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (child (window, control), GTK_TYPE_LIST_BOX_ROW);
+  GtkWidget *label;
+
+  g_assert_nonnull (row);
+  label = sotto_gtk_test_find_label (row, ADMIN_HINT);
+  g_assert_nonnull (label);
+
+  return label;
+}
+
+static SottoPreferencesWindow *
+show_window (GSettings *settings,
+             gboolean   passphrase_protected)
+{
+  SottoPreferencesWindow *window;
+
+  window = sotto_preferences_window_new (NULL, settings, "gtktest", "Ann Example",
+                                         FINGERPRINT, passphrase_protected);
+  gtk_window_present (GTK_WINDOW (window));
+  sotto_gtk_test_wait_frames (GTK_WIDGET (window), 2);
+
+  return window;
+}
+
+static void
+reset_settings (GSettings *settings)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_auto (GStrv) keys = NULL;
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    g_settings_reset (settings, keys[i]);
+  sotto_gtk_test_flush ();
+}
+
+static void
+test_preferences_switches (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  SottoPreferencesWindow *window;
+
+  reset_settings (settings);
+  window = show_window (settings, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (switches); i++)
+    {
+      GtkSwitch *toggle = GTK_SWITCH (child (window, switches[i].child));
+      gboolean initial = g_settings_get_boolean (settings, switches[i].key);
+
+      g_test_message ("%s", switches[i].key);
+      g_assert_cmpint (gtk_switch_get_active (toggle), ==, initial);
+      g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (toggle)));
+      g_assert_false (gtk_widget_is_visible (admin_hint_for (window, switches[i].child)));
+
+      /* The user flips the switch: the key follows. */
+      gtk_switch_set_active (toggle, !initial);
+      sotto_gtk_test_flush ();
+      g_assert_cmpint (g_settings_get_boolean (settings, switches[i].key), ==, !initial);
+
+      /* Someone else changes the key: the switch follows. */
+      g_settings_set_boolean (settings, switches[i].key, initial);
+      sotto_gtk_test_flush ();
+      g_assert_cmpint (gtk_switch_get_active (toggle), ==, initial);
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_preferences_spin_buttons (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  SottoPreferencesWindow *window;
+  GtkSpinButton *retention;
+  GtkSpinButton *port;
+
+  reset_settings (settings);
+  window = show_window (settings, FALSE);
+  retention = GTK_SPIN_BUTTON (child (window, "retention_spin"));
+  port = GTK_SPIN_BUTTON (child (window, "listen_port_spin"));
+
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (retention), ==, 0);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 47300);
+  /* 0 means something: the row says what. */
+  g_assert_nonnull (sotto_gtk_test_find_label (gtk_widget_get_ancestor (GTK_WIDGET (retention),
+                                                                        GTK_TYPE_LIST_BOX_ROW),
+                                               "0 days keeps them for ever"));
+
+  gtk_spin_button_set_value (retention, 30);
+  gtk_spin_button_set_value (port, 50123);
+  sotto_gtk_test_flush ();
+  g_assert_cmpuint (g_settings_get_uint (settings, "history-retention-days"), ==, 30);
+  g_assert_cmpint (g_settings_get_int (settings, "listen-port"), ==, 50123);
+
+  g_settings_set_uint (settings, "history-retention-days", 90);
+  g_settings_set_int (settings, "listen-port", 1024);
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (retention), ==, 90);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 1024);
+
+  /* The schema's ranges are the spin buttons' ranges. */
+  gtk_spin_button_set_value (port, 70000);
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (g_settings_get_int (settings, "listen-port"), ==, 65535);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+assert_notification_choice (SottoPreferencesWindow *window,
+                            const char             *chosen)
+{
+  g_assert_cmpint (gtk_check_button_get_active (GTK_CHECK_BUTTON (child (window,
+                                                                         "notify_message_check"))),
+                   ==, g_str_equal (chosen, "notify_message_check"));
+  g_assert_cmpint (gtk_check_button_get_active (GTK_CHECK_BUTTON (child (window,
+                                                                         "notify_sender_check"))),
+                   ==, g_str_equal (chosen, "notify_sender_check"));
+  g_assert_cmpint (gtk_check_button_get_active (GTK_CHECK_BUTTON (child (window,
+                                                                         "notify_nothing_check"))),
+                   ==, g_str_equal (chosen, "notify_nothing_check"));
+}
+
+static void
+test_preferences_radio_group (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_autofree char *value = NULL;
+  SottoPreferencesWindow *window;
+
+  reset_settings (settings);
+  window = show_window (settings, FALSE);
+
+  assert_notification_choice (window, "notify_message_check");
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "notify_sender_check")));
+
+  gtk_widget_activate (child (window, "notify_sender_check"));
+  sotto_gtk_test_flush ();
+  value = g_settings_get_string (settings, "notification-content");
+  g_assert_cmpstr (value, ==, "sender-only");
+  assert_notification_choice (window, "notify_sender_check");
+
+  gtk_widget_activate (child (window, "notify_nothing_check"));
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (g_settings_get_enum (settings, "notification-content"), ==, 2);
+  assert_notification_choice (window, "notify_nothing_check");
+
+  g_settings_set_string (settings, "notification-content", "sender-and-message");
+  sotto_gtk_test_flush ();
+  assert_notification_choice (window, "notify_message_check");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_preferences_start_at_login (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_autoptr (GKeyFile) entry = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *exec = NULL;
+  SottoPreferencesWindow *window;
+  GtkSwitch *toggle;
+
+  reset_settings (settings);
+  window = show_window (settings, FALSE);
+  toggle = GTK_SWITCH (child (window, "start_at_login_switch"));
+  g_assert_false (sotto_autostart_is_enabled ());
+
+  gtk_switch_set_active (toggle, TRUE);
+  sotto_gtk_test_flush ();
+  g_assert_true (sotto_autostart_is_enabled ());
+  g_key_file_load_from_file (entry, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  exec = g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, "Exec", NULL);
+  g_assert_cmpstr (exec, ==, "sotto --profile gtktest");
+
+  gtk_switch_set_active (toggle, FALSE);
+  sotto_gtk_test_flush ();
+  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_preferences_start_at_login_error (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "autostart", NULL);
+  SottoPreferencesWindow *window;
+  GtkWidget *dialog;
+
+  reset_settings (settings);
+  window = show_window (settings, FALSE);
+
+  /* A file where the autostart folder should be. */
+  sotto_test_rm_rf (dir);
+  g_file_set_contents (dir, "", 0, &error);
+  g_assert_no_error (error);
+
+  gtk_switch_set_active (GTK_SWITCH (child (window, "start_at_login_switch")), TRUE);
+  sotto_gtk_test_flush ();
+
+  dialog = sotto_gtk_test_find_dialog (GTK_WINDOW (window));
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (sotto_gtk_test_find_label (
+    dialog, "Sotto could not add itself to the programs started at login"));
+  /* The switch says what will happen at the next login: nothing. */
+  g_assert_false (g_settings_get_boolean (settings, "start-at-login"));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (child (window, "start_at_login_switch"))));
+
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CLOSE);
+  g_assert_cmpint (g_unlink (dir), ==, 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+on_display_name_changed_cb (SottoPreferencesWindow  *window,
+                            const char              *name,
+                            char                   **out)
+{
+  g_free (*out);
+  *out = g_strdup (name);
+}
+
+/* What pressing Enter in the entry does. */
+static void
+press_enter (GtkWidget *entry)
+{
+  g_signal_emit_by_name (gtk_editable_get_delegate (GTK_EDITABLE (entry)), "activate");
+}
+
+static void
+test_preferences_display_name (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_autofree char *changed = NULL;
+  SottoPreferencesWindow *window;
+  GtkWidget *entry;
+
+  window = show_window (settings, FALSE);
+  entry = child (window, "display_name_entry");
+  g_signal_connect (window, "display-name-changed",
+                    G_CALLBACK (on_display_name_changed_cb), &changed);
+
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "Ann Example");
+
+  /* Nothing changed: nothing to store. */
+  press_enter (entry);
+  g_assert_null (changed);
+
+  /* Normalized as the core would, before anyone sees it. */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "  Ann Beispiel ");
+  press_enter (entry);
+  g_assert_cmpstr (changed, ==, "Ann Beispiel");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "Ann Beispiel");
+  g_assert_cmpstr (sotto_preferences_window_get_display_name (window), ==, "Ann Beispiel");
+  g_clear_pointer (&changed, g_free);
+
+  /* A name the core refuses is not passed on, and the entry says so. */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "Ann\tTab");
+  press_enter (entry);
+  g_assert_null (changed);
+  g_assert_true (gtk_widget_has_css_class (entry, "error"));
+  g_assert_nonnull (gtk_widget_get_tooltip_text (entry));
+
+  /* The owner stored a name: shown, without a signal back. */
+  sotto_preferences_window_set_display_name (window, "Ann Exemple");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "Ann Exemple");
+  g_assert_null (changed);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+count_cb (gpointer  instance,
+          guint    *count)
+{
+  (*count)++;
+}
+
+static void
+test_preferences_delete_history (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  SottoPreferencesWindow *window;
+  GtkWidget *dialog;
+  guint requested = 0;
+
+  window = show_window (settings, FALSE);
+  g_signal_connect (window, "delete-history-requested", G_CALLBACK (count_cb), &requested);
+
+  /* Cancelled: nothing happens. */
+  sotto_gtk_test_click (child (window, "delete_history_button"));
+  dialog = sotto_gtk_test_find_dialog (GTK_WINDOW (window));
+  g_assert_nonnull (dialog);
+  g_assert_true (gtk_window_get_modal (GTK_WINDOW (dialog)));
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  sotto_gtk_test_flush ();
+  g_assert_cmpuint (requested, ==, 0);
+  g_assert_null (sotto_gtk_test_find_dialog (GTK_WINDOW (window)));
+
+  /* Confirmed: the owner is asked to delete. */
+  sotto_gtk_test_click (child (window, "delete_history_button"));
+  dialog = sotto_gtk_test_find_dialog (GTK_WINDOW (window));
+  g_assert_nonnull (dialog);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  sotto_gtk_test_flush ();
+  g_assert_cmpuint (requested, ==, 1);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_preferences_security (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  SottoPreferencesWindow *window;
+  GtkLabel *fingerprint;
+  GtkLabel *protection;
+  GtkButton *button;
+  guint requested = 0;
+
+  window = show_window (settings, FALSE);
+  g_signal_connect (window, "change-passphrase-requested", G_CALLBACK (count_cb), &requested);
+  fingerprint = GTK_LABEL (child (window, "fingerprint_label"));
+  protection = GTK_LABEL (child (window, "key_protection_label"));
+  button = GTK_BUTTON (child (window, "change_passphrase_button"));
+
+  g_assert_cmpstr (gtk_label_get_label (fingerprint), ==, "61537 21082 48558\n42141 97358 07623");
+  g_assert_true (gtk_label_get_selectable (fingerprint));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (fingerprint), "monospace"));
+
+  g_assert_cmpstr (gtk_label_get_label (protection), ==,
+                   "Kept in your login keyring, unlocked when you log in");
+  g_assert_cmpstr (gtk_button_get_label (button), ==, "_Use a Passphrase…");
+
+  sotto_preferences_window_set_passphrase_protected (window, TRUE);
+  g_assert_cmpstr (gtk_label_get_label (protection), ==,
+                   "Protected by a passphrase that you type when Sotto starts");
+  g_assert_cmpstr (gtk_button_get_label (button), ==, "_Change Passphrase…");
+
+  sotto_gtk_test_click (GTK_WIDGET (button));
+  g_assert_cmpuint (requested, ==, 1);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Every page, as a person sees it. */
+static void
+test_preferences_screenshots (void)
+{
+  static const char *pages[] = { "general", "privacy", "history", "network", "security" };
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  SottoPreferencesWindow *window;
+  GtkStack *stack;
+  int width, height;
+
+  reset_settings (settings);
+  window = show_window (settings, TRUE);
+  stack = GTK_STACK (child (window, "stack"));
+
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 560);
+  g_assert_cmpint (height, ==, 520);
+  g_assert_false (gtk_window_get_modal (GTK_WINDOW (window)));
+
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      g_autofree char *name = g_strconcat ("preferences-", pages[i], NULL);
+      g_autofree char *path = NULL;
+
+      gtk_stack_set_visible_child_name (stack, pages[i]);
+      sotto_gtk_test_wait_frames (GTK_WIDGET (window), 3);
+      path = sotto_gtk_test_save_screenshot (GTK_WIDGET (window), name);
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* --------------------------------------------------------------------------
+ * Locks that come and go while the window is up: a settings backend that
+ * an "administrator" (the test) can lock keys in, as dconf does when its
+ * system database is updated.
+ * -------------------------------------------------------------------------- */
+
+#define TEST_TYPE_LOCK_BACKEND (test_lock_backend_get_type ())
+G_DECLARE_FINAL_TYPE (TestLockBackend, test_lock_backend, TEST, LOCK_BACKEND, GSettingsBackend)
+
+struct _TestLockBackend
+{
+  GSettingsBackend  parent_instance;
+  GHashTable       *values;  /* path → GVariant */
+  GHashTable       *locked;  /* set of paths */
+};
+
+G_DEFINE_FINAL_TYPE (TestLockBackend, test_lock_backend, G_TYPE_SETTINGS_BACKEND)
+
+static GVariant *
+test_lock_backend_read (GSettingsBackend   *backend,
+                        const char         *key,
+                        const GVariantType *expected_type,
+                        gboolean            default_value)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
+  GVariant *value;
+
+  if (default_value)
+    return NULL;
+
+  value = g_hash_table_lookup (self->values, key);
+  return value != NULL ? g_variant_ref (value) : NULL;
+}
+
+static gboolean
+test_lock_backend_write (GSettingsBackend *backend,
+                         const char       *key,
+                         GVariant         *value,
+                         gpointer          origin_tag)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
+
+  if (g_hash_table_contains (self->locked, key))
+    return FALSE;
+
+  g_hash_table_insert (self->values, g_strdup (key), g_variant_ref_sink (value));
+  g_settings_backend_changed (backend, key, origin_tag);
+  return TRUE;
+}
+
+static gboolean
+write_one_cb (gpointer key,
+              gpointer value,
+              gpointer user_data)
+{
+  test_lock_backend_write (user_data, key, value, NULL);
+  return FALSE;
+}
+
+static gboolean
+test_lock_backend_write_tree (GSettingsBackend *backend,
+                              GTree            *tree,
+                              gpointer          origin_tag)
+{
+  g_tree_foreach (tree, write_one_cb, backend);
+  return TRUE;
+}
+
+static void
+test_lock_backend_reset (GSettingsBackend *backend,
+                         const char       *key,
+                         gpointer          origin_tag)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
+
+  if (g_hash_table_remove (self->values, key))
+    g_settings_backend_changed (backend, key, origin_tag);
+}
+
+static gboolean
+test_lock_backend_get_writable (GSettingsBackend *backend,
+                                const char       *key)
+{
+  return !g_hash_table_contains (TEST_LOCK_BACKEND (backend)->locked, key);
+}
+
+static GPermission *
+test_lock_backend_get_permission (GSettingsBackend *backend,
+                                  const char       *path)
+{
+  return g_simple_permission_new (TRUE);
+}
+
+static void
+test_lock_backend_finalize (GObject *object)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (object);
+
+  g_hash_table_unref (self->values);
+  g_hash_table_unref (self->locked);
+
+  G_OBJECT_CLASS (test_lock_backend_parent_class)->finalize (object);
+}
+
+static void
+test_lock_backend_class_init (TestLockBackendClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GSettingsBackendClass *backend_class = G_SETTINGS_BACKEND_CLASS (klass);
+
+  object_class->finalize = test_lock_backend_finalize;
+  backend_class->read = test_lock_backend_read;
+  backend_class->write = test_lock_backend_write;
+  backend_class->write_tree = test_lock_backend_write_tree;
+  backend_class->reset = test_lock_backend_reset;
+  backend_class->get_writable = test_lock_backend_get_writable;
+  backend_class->get_permission = test_lock_backend_get_permission;
+}
+
+static void
+test_lock_backend_init (TestLockBackend *self)
+{
+  self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)g_variant_unref);
+  self->locked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* The administrator sets @key to @value and locks it, or unlocks it. */
+static void
+admin_lock (TestLockBackend *self,
+            const char      *key,
+            GVariant        *value)
+{
+  g_autofree char *path = g_strconcat ("/im/sotto/Sotto/", key, NULL);
+
+  if (value != NULL)
+    {
+      g_hash_table_insert (self->values, g_strdup (path), g_variant_ref_sink (value));
+      g_hash_table_add (self->locked, g_strdup (path));
+      g_settings_backend_changed (G_SETTINGS_BACKEND (self), path, NULL);
+    }
+  else
+    g_hash_table_remove (self->locked, path);
+
+  g_settings_backend_writable_changed (G_SETTINGS_BACKEND (self), path);
+  sotto_gtk_test_flush ();
+}
+
+static void
+test_preferences_lock_live (void)
+{
+  g_autoptr (TestLockBackend) backend = g_object_new (TEST_TYPE_LOCK_BACKEND, NULL);
+  g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID,
+                                                                G_SETTINGS_BACKEND (backend));
+  SottoPreferencesWindow *window = show_window (settings, FALSE);
+  GtkWidget *port = child (window, "listen_port_spin");
+  GtkWidget *sender_only = child (window, "notify_sender_check");
+  GtkWidget *nothing = child (window, "notify_nothing_check");
+
+  g_assert_true (gtk_widget_get_sensitive (port));
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "listen_port_spin")));
+  g_assert_true (gtk_widget_get_sensitive (nothing));
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "notify_nothing_check")));
+
+  /* The administrator pushes a port and a notification policy. */
+  admin_lock (backend, "listen-port", g_variant_new_int32 (443));
+  admin_lock (backend, "notification-content", g_variant_new_string ("sender-only"));
+
+  g_assert_false (gtk_widget_get_sensitive (port));
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (port)), ==, 443);
+  g_assert_true (gtk_widget_is_visible (admin_hint_for (window, "listen_port_spin")));
+
+  g_assert_false (gtk_widget_get_sensitive (nothing));
+  g_assert_false (gtk_widget_get_sensitive (sender_only));
+  g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (sender_only)));
+  g_assert_true (gtk_widget_is_visible (admin_hint_for (window, "notify_nothing_check")));
+  /* One hint per key, not one per radio button. */
+  g_assert_true (admin_hint_for (window, "notify_nothing_check") ==
+                 admin_hint_for (window, "notify_message_check"));
+
+  /* Others stay the user's. */
+  g_assert_true (gtk_widget_get_sensitive (child (window, "send_typing_switch")));
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "send_typing_switch")));
+
+  /* Unlocked again: the user's to change. */
+  admin_lock (backend, "listen-port", NULL);
+  admin_lock (backend, "notification-content", NULL);
+  g_assert_true (gtk_widget_get_sensitive (port));
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "listen_port_spin")));
+  g_assert_true (gtk_widget_get_sensitive (nothing));
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "notify_nothing_check")));
+
+  gtk_widget_activate (nothing);
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (g_settings_get_enum (settings, "notification-content"), ==, 2);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  sotto_gtk_test_flush ();
+}
+
+/* --------------------------------------------------------------------------
+ * A real dconf lock, as an administrator makes one (see README.md): a
+ * system database compiled by `dconf compile`, named in a dconf profile.
+ * -------------------------------------------------------------------------- */
+
+static void
+test_preferences_dconf_lock_subprocess (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_autoptr (GSettingsBackend) backend = NULL;
+  g_autofree char *screenshot = NULL;
+  SottoPreferencesWindow *window;
+  GtkWidget *typing;
+
+  /* Really through dconf, not a fallback to memory. */
+  g_object_get (settings, "backend", &backend, NULL);
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (backend), ==, "DConfSettingsBackend");
+  g_assert_false (g_settings_is_writable (settings, "send-typing"));
+  g_assert_false (g_settings_get_boolean (settings, "send-typing"));
+  g_assert_true (g_settings_is_writable (settings, "send-read-receipts"));
+
+  window = show_window (settings, TRUE);
+  typing = child (window, "send_typing_switch");
+
+  g_assert_false (gtk_widget_get_sensitive (typing));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (typing)));
+  g_assert_true (gtk_widget_is_visible (admin_hint_for (window, "send_typing_switch")));
+  g_assert_true (gtk_widget_get_sensitive (child (window, "send_read_receipts_switch")));
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "send_read_receipts_switch")));
+  g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "history_switch")));
+
+  gtk_stack_set_visible_child_name (GTK_STACK (child (window, "stack")), "privacy");
+  sotto_gtk_test_wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_is_visible (admin_hint_for (window, "send_typing_switch")));
+  g_assert_true (gtk_widget_get_mapped (admin_hint_for (window, "send_typing_switch")));
+  screenshot = sotto_gtk_test_save_screenshot (GTK_WIDGET (window), "preferences");
+
+  /* The user can't get round it through the widget. */
+  gtk_switch_set_active (GTK_SWITCH (typing), TRUE);
+  sotto_gtk_test_flush ();
+  g_assert_false (g_settings_get_boolean (settings, "send-typing"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+write_file (const char *dir,
+            const char *name,
+            const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_preferences_dconf_lock (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *work = g_dir_make_tmp ("sotto-dconf-XXXXXX", &error);
+  g_autofree char *keyfiles = NULL;
+  g_autofree char *locks = NULL;
+  g_autofree char *database = NULL;
+  g_autofree char *profile = NULL;
+  g_autofree char *profile_text = NULL;
+  g_autofree char *dconf_stderr = NULL;
+  g_autofree char *saved_profile = g_strdup (g_getenv ("DCONF_PROFILE"));
+  g_autofree char *saved_backend = g_strdup (g_getenv ("GSETTINGS_BACKEND"));
+  int status = -1;
+  const char *argv[] = { "dconf", "compile", NULL, NULL, NULL };
+
+  g_assert_no_error (error);
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
+    {
+      g_test_skip ("No D-Bus session for dconf: run through build-aux/sotto-dev test");
+      return;
+    }
+
+  keyfiles = g_build_filename (work, "locked.d", NULL);
+  locks = g_build_filename (keyfiles, "locks", NULL);
+  database = g_build_filename (work, "locked.db", NULL);
+  profile = g_build_filename (work, "profile", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (locks, 0700), ==, 0);
+
+  write_file (keyfiles, "00-sotto", "[im/sotto/Sotto]\nsend-typing=false\n");
+  write_file (locks, "sotto", "/im/sotto/Sotto/send-typing\n");
+  profile_text = g_strdup_printf ("user-db:user\nfile-db:%s\n", database);
+  write_file (work, "profile", profile_text);
+
+  argv[2] = database;
+  argv[3] = keyfiles;
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &dconf_stderr, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("dconf compile failed: %s\n%s", error->message, dconf_stderr);
+
+  /* The backend is chosen once per process: a fresh one reads the lock. */
+  g_setenv ("DCONF_PROFILE", profile, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "dconf", TRUE);
+  g_test_trap_subprocess ("/preferences/admin-lock/dconf/subprocess", 60 * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
+
+  if (saved_profile != NULL)
+    g_setenv ("DCONF_PROFILE", saved_profile, TRUE);
+  else
+    g_unsetenv ("DCONF_PROFILE");
+  if (saved_backend != NULL)
+    g_setenv ("GSETTINGS_BACKEND", saved_backend, TRUE);
+  else
+    g_unsetenv ("GSETTINGS_BACKEND");
+  sotto_test_rm_rf (work);
+
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  sotto_gtk_test_init (&argc, &argv);
+
+  g_test_add_func ("/preferences/bind/switches", test_preferences_switches);
+  g_test_add_func ("/preferences/bind/spin-buttons", test_preferences_spin_buttons);
+  g_test_add_func ("/preferences/bind/radio-group", test_preferences_radio_group);
+  g_test_add_func ("/preferences/start-at-login/autostart", test_preferences_start_at_login);
+  g_test_add_func ("/preferences/start-at-login/error", test_preferences_start_at_login_error);
+  g_test_add_func ("/preferences/display-name", test_preferences_display_name);
+  g_test_add_func ("/preferences/delete-history", test_preferences_delete_history);
+  g_test_add_func ("/preferences/security", test_preferences_security);
+  g_test_add_func ("/preferences/admin-lock/live", test_preferences_lock_live);
+  g_test_add_func ("/preferences/admin-lock/dconf", test_preferences_dconf_lock);
+  g_test_add_func ("/preferences/admin-lock/dconf/subprocess",
+                   test_preferences_dconf_lock_subprocess);
+  g_test_add_func ("/preferences/screenshots", test_preferences_screenshots);
+
+  status = g_test_run ();
+  sotto_gtk_test_cleanup ();
+
+  return status;
+}
