@@ -1607,6 +1607,56 @@ sotto_store_open_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/**
+ * sotto_store_peek_protection:
+ * @profile_dir: a profile's directory
+ * @out_protection: (out): where the history key is kept
+ * @error: return location for a #GError
+ *
+ * Reads, without opening the store, only what protects its key: enough
+ * for a front end to show the right first window (ask for a passphrase,
+ * or open at once). One small read-only query on the calling thread;
+ * the store itself checks everything again when it opens.
+ *
+ * Returns: %TRUE if @out_protection was set
+ */
+gboolean
+sotto_store_peek_protection (const char          *profile_dir,
+                             SottoKeyProtection  *out_protection,
+                             GError             **error)
+{
+  g_autofree char *path = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean found = FALSE;
+  int rc;
+
+  g_return_val_if_fail (profile_dir != NULL, FALSE);
+  g_return_val_if_fail (out_protection != NULL, FALSE);
+
+  path = g_build_filename (profile_dir, SOTTO_STORE_FILENAME, NULL);
+  rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2 (db, "SELECT protection FROM keyinfo WHERE id = 1", -1, &stmt, NULL);
+  if (rc == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 value = sqlite3_column_int64 (stmt, 0);
+
+      if (value == SOTTO_KEY_PROTECTION_KEYRING || value == SOTTO_KEY_PROTECTION_PASSPHRASE)
+        {
+          *out_protection = (SottoKeyProtection)value;
+          found = TRUE;
+        }
+    }
+  if (!found)
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                 _("“%s” is not a Sotto history database"), path);
+
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return found;
+}
+
 const char *
 sotto_store_get_profile_dir (SottoStore *self)
 {

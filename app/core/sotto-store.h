@@ -84,6 +84,9 @@ void                sotto_store_open_async                (const char          *
 SottoStore         *sotto_store_open_finish               (GAsyncResult        *result,
                                                            GError             **error);
 
+gboolean            sotto_store_peek_protection           (const char          *profile_dir,
+                                                           SottoKeyProtection  *out_protection,
+                                                           GError             **error);
 const char         *sotto_store_get_profile_dir           (SottoStore          *self);
 SottoIdentity      *sotto_store_get_identity              (SottoStore          *self);
 SottoKeyProtection  sotto_store_get_key_protection        (SottoStore          *self);

@@ -121,6 +121,9 @@ on_added_cb (GObject      *object,
       return;
     }
 
+  /* The entry gives up the focus first: GTK 4.8 warns when a text widget
+   * goes with the focus still in it. */
+  gtk_window_set_focus (GTK_WINDOW (self), NULL);
   gtk_window_destroy (GTK_WINDOW (self));
 }
 

@@ -104,7 +104,7 @@ on_control_request_cb (SottoControlServer  *server,
 static void
 open_pending_invites (SottoApplication *self)
 {
-  if (self->main_window == NULL)
+  if (self->main_window == NULL || sotto_context_get_store (self->context) == NULL)
     return;
 
   for (guint i = 0; i < self->pending_invites->len; i++)
@@ -126,9 +126,11 @@ show_main_window (SottoApplication *self)
     {
       self->main_window = sotto_window_new (self, self->context, self->settings);
       g_object_add_weak_pointer (G_OBJECT (self->main_window), (gpointer *)&self->main_window);
-      if (self->network_error != NULL)
-        sotto_window_show_network_error (self->main_window, self->network_error);
     }
+  if (sotto_context_get_store (self->context) != NULL)
+    sotto_window_set_ready (self->main_window);
+  if (self->network_error != NULL)
+    sotto_window_show_network_error (self->main_window, self->network_error);
 
   /* Hidden now, destroyed once the click that got us here is over: GTK
    * does not like a window destroyed inside its own button's handler. */
@@ -248,6 +250,16 @@ show_flow_window (SottoApplication *self,
 }
 
 static void
+show_unlock_window (SottoApplication *self)
+{
+  SottoUnlockWindow *window = sotto_unlock_window_new (GTK_APPLICATION (self), self->context,
+                                                       self->settings);
+
+  g_signal_connect (window, "unlocked", G_CALLBACK (on_unlocked_cb), self);
+  show_flow_window (self, GTK_WINDOW (window));
+}
+
+static void
 on_opened_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
@@ -261,16 +273,16 @@ on_opened_cb (GObject      *object,
       start_profile (self);
       show_main_window (self);
     }
-  else if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE))
+  else
     {
-      SottoUnlockWindow *window = sotto_unlock_window_new (GTK_APPLICATION (self), self->context,
-                                                           self->settings);
-
-      g_signal_connect (window, "unlocked", G_CALLBACK (on_unlocked_cb), self);
-      show_flow_window (self, GTK_WINDOW (window));
+      /* The window shown while opening has nothing to show. */
+      if (self->main_window != NULL)
+        gtk_window_destroy (GTK_WINDOW (self->main_window));
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE))
+        show_unlock_window (self);
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error_dialog (self, _("Sotto cannot open its profile"), error);
     }
-  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    show_error_dialog (self, _("Sotto cannot open its profile"), error);
 
   g_application_release (G_APPLICATION (self));
 }
@@ -447,10 +459,23 @@ sotto_application_activate (GApplication *app)
     }
   else
     {
-      /* With the key in the login keyring this needs nothing from the
-       * user; a passphrase-protected profile says so, and is asked for. */
+      SottoKeyProtection protection = SOTTO_KEY_PROTECTION_KEYRING;
+      gboolean known = sotto_store_peek_protection (sotto_context_get_profile_dir (self->context),
+                                                    &protection, NULL);
+
+      /* A passphrase-protected profile asks first. One in the login
+       * keyring opens unasked: its window shows at once, and fills when
+       * the profile is open. (Not known: the opening says why.) */
+      if (known && protection == SOTTO_KEY_PROTECTION_PASSPHRASE)
+        {
+          show_unlock_window (self);
+          return;
+        }
+
       self->opening = TRUE;
       g_application_hold (app);
+      if (known)
+        show_main_window (self);
       sotto_context_open_async (self->context, self->settings, NULL, self->cancellable,
                                 on_opened_cb, self);
     }

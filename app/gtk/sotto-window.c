@@ -153,8 +153,13 @@ show_error (SottoWindow  *self,
 static void
 update_content (SottoWindow *self)
 {
-  guint contacts = g_list_model_get_n_items (sotto_store_get_contacts (get_store (self)));
-  guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->roster));
+  guint contacts;
+  guint shown;
+
+  if (self->roster == NULL)
+    return;
+  contacts = g_list_model_get_n_items (sotto_store_get_contacts (get_store (self)));
+  shown = g_list_model_get_n_items (G_LIST_MODEL (self->roster));
 
   if (contacts == 0)
     gtk_stack_set_visible_child_name (self->content_stack, "empty");
@@ -336,6 +341,8 @@ static void
 on_search_changed_cb (SottoWindow    *self,
                       GtkSearchEntry *entry)
 {
+  if (self->roster == NULL)
+    return;
   sotto_roster_set_filter (self->roster, gtk_editable_get_text (GTK_EDITABLE (entry)));
   update_content (self);
 }
@@ -348,6 +355,8 @@ on_search_activate_cb (SottoWindow    *self,
   g_autoptr (GObject) item = NULL;
   g_autoptr (SottoContact) contact = NULL;
 
+  if (self->roster == NULL)
+    return;
   /* search-changed comes after a delay: what was typed counts now. */
   sotto_roster_set_filter (self->roster, gtk_editable_get_text (GTK_EDITABLE (entry)));
   update_content (self);
@@ -864,6 +873,13 @@ static const GActionEntry window_actions[] = {
   { "status", NULL, "s", "'available'", change_status },
 };
 
+/* What can't be done before the profile is open. */
+static const char *profile_actions[] = {
+  "win.add-contact", "win.show-invite", "win.preferences", "win.open-chat",
+  "win.verify-contact", "win.rename-contact", "win.block-contact", "win.unblock-contact",
+  "win.remove-contact",
+};
+
 /* -------------------------------------------------------------------------
  * GObject
  * ------------------------------------------------------------------------- */
@@ -880,42 +896,16 @@ sotto_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (sotto_window_parent_class)->close_request (window);
 }
 
+/* Everything that needs the open profile: the window may exist before,
+ * showing that it opens (see sotto_window_set_ready()). */
 static void
-sotto_window_constructed (GObject *object)
+setup_profile (SottoWindow *self)
 {
-  SottoWindow *self = (SottoWindow *)object;
   g_autoptr (GtkListItemFactory) factory = NULL;
-  g_autofree char *subtitle = NULL;
-  g_autofree char *title = NULL;
-  SottoPeerService *service;
+  SottoPeerService *service = get_service (self);
 
-  G_OBJECT_CLASS (sotto_window_parent_class)->constructed (object);
-
-  g_assert (SOTTO_IS_CONTEXT (self->context));
-  g_assert (G_IS_SETTINGS (self->settings));
   g_assert (SOTTO_IS_STORE (get_store (self)));
-
-  service = get_service (self);
-
-  if (DEVELOPMENT_BUILD)
-    gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
-
-  subtitle = dup_subtitle (self);
-  gtk_label_set_label (self->subtitle_label, subtitle);
-  gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), subtitle != NULL);
-
-  /* Two profiles' windows must be told apart in the window list, too. */
-  if (!sotto_context_is_default_profile (self->context))
-    {
-      /* Translators: the window title of a named profile's contact list. */
-      title = g_strdup_printf (_("Contacts — %s"), sotto_context_get_profile (self->context));
-      gtk_window_set_title (GTK_WINDOW (self), title);
-    }
-
-  gtk_image_set_from_icon_name (self->empty_image, APPLICATION_ID);
-
-  g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions,
-                                   G_N_ELEMENTS (window_actions), self);
+  g_assert (self->roster == NULL);
 
   self->roster = sotto_roster_new (get_store (self), service);
   g_signal_connect_object (self->roster, "items-changed",
@@ -938,13 +928,64 @@ sotto_window_constructed (GObject *object)
       g_signal_connect_object (service, "notify::status", G_CALLBACK (on_status_notify_cb),
                                self, 0);
     }
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.status", service != NULL);
 
+  for (guint i = 0; i < G_N_ELEMENTS (profile_actions); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), profile_actions[i], TRUE);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
+                                                                            "status")),
+                               service != NULL);
   gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
+
   update_status (self);
   update_requests (self);
   update_content (self);
+}
+
+static void
+sotto_window_constructed (GObject *object)
+{
+  SottoWindow *self = (SottoWindow *)object;
+  g_autofree char *subtitle = NULL;
+  g_autofree char *title = NULL;
+
+  G_OBJECT_CLASS (sotto_window_parent_class)->constructed (object);
+
+  g_assert (SOTTO_IS_CONTEXT (self->context));
+  g_assert (G_IS_SETTINGS (self->settings));
+
+  if (DEVELOPMENT_BUILD)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  subtitle = dup_subtitle (self);
+  gtk_label_set_label (self->subtitle_label, subtitle);
+  gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), subtitle != NULL);
+
+  /* Two profiles' windows must be told apart in the window list, too. */
+  if (!sotto_context_is_default_profile (self->context))
+    {
+      /* Translators: the window title of a named profile's contact list. */
+      title = g_strdup_printf (_("Contacts — %s"), sotto_context_get_profile (self->context));
+      gtk_window_set_title (GTK_WINDOW (self), title);
+    }
+
+  gtk_image_set_from_icon_name (self->empty_image, APPLICATION_ID);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions,
+                                   G_N_ELEMENTS (window_actions), self);
   restore_window_state (self);
+
+  if (get_store (self) != NULL)
+    setup_profile (self);
+  else
+    {
+      /* Shown at once; the profile opens meanwhile. */
+      gtk_stack_set_visible_child_name (self->content_stack, "opening");
+      for (guint i = 0; i < G_N_ELEMENTS (profile_actions); i++)
+        gtk_widget_action_set_enabled (GTK_WIDGET (self), profile_actions[i], FALSE);
+      g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
+                                                                                "status")),
+                                   FALSE);
+    }
 }
 
 static void
@@ -1251,4 +1292,20 @@ sotto_window_show_network_error (SottoWindow  *self,
   text = g_strdup_printf (_("Colleagues can’t reach you: %s"), error->message);
   gtk_label_set_label (self->network_label, text);
   gtk_revealer_set_reveal_child (self->network_revealer, TRUE);
+}
+
+/**
+ * sotto_window_set_ready:
+ *
+ * The profile is open (and its peer service started): the window made
+ * before shows the contacts now.
+ */
+void
+sotto_window_set_ready (SottoWindow *self)
+{
+  g_return_if_fail (SOTTO_IS_WINDOW (self));
+  g_return_if_fail (SOTTO_IS_STORE (get_store (self)));
+
+  if (self->roster == NULL)
+    setup_profile (self);
 }

@@ -34,5 +34,6 @@ void             sotto_window_add_contact        (SottoWindow      *self,
                                                   const char       *invite);
 void             sotto_window_show_network_error (SottoWindow      *self,
                                                   const GError     *error);
+void             sotto_window_set_ready          (SottoWindow      *self);
 
 G_END_DECLS

@@ -19,16 +19,20 @@ import tempfile
 import time
 
 
-def wait_window(pid, timeout=60):
+def wait_window(proc, name, timeout=60):
     """Polls until the process has a visible window; returns the time seen."""
+    pid = proc.pid
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f'{name} exited with status {proc.returncode} before its window '
+                             f'showed: {proc.stderr.read()}')
         out = subprocess.run(['xdotool', 'search', '--all', '--onlyvisible', '--pid', str(pid), '--name', '.'],
                              capture_output=True, text=True).stdout.split()
         if out:
             return time.monotonic()
         time.sleep(0.005)
-    raise SystemExit(f'no window from process {pid} within {timeout} s')
+    raise SystemExit(f'no window from {name} (process {pid}) within {timeout} s')
 
 
 def rss_kib(pid):
@@ -43,7 +47,7 @@ def measure(cmd, env, settle=5.0):
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        shown = wait_window(proc.pid)
+        shown = wait_window(proc, os.path.basename(cmd[0]))
         time.sleep(max(0.0, start + settle - time.monotonic()))
         rss = rss_kib(proc.pid)
         if proc.poll() is not None:

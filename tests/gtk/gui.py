@@ -133,12 +133,13 @@ class App:
 
     running = []
 
-    def __init__(self, desktop, profile, *args):
+    def __init__(self, desktop, profile, *args, env=None):
         self.desktop = desktop
         self.profile = profile
+        self.env = env if env is not None else desktop.env
         self.log = os.path.join(desktop.world.root, f'{profile}.log')
         self.logfile = open(self.log, 'w')
-        self.proc = subprocess.Popen([SOTTO, '--profile', profile, *args], env=desktop.env,
+        self.proc = subprocess.Popen([SOTTO, '--profile', profile, *args], env=self.env,
                                      stdout=self.logfile, stderr=subprocess.STDOUT)
         App.running.append(self)
         try:
@@ -277,10 +278,12 @@ class App:
             raise Failure(f'{self.profile} logged warnings:\n{out}')
 
 
-def first_run(desktop, profile, name, port):
+def first_run(desktop, profile, name, port, env=None):
     """The assistant, as a new user goes through it. Returns the app."""
-    desktop.gsettings('set', 'im.sotto.Sotto', 'listen-port', str(port))
-    app = App(desktop, profile)
+    env = env if env is not None else desktop.env
+    subprocess.run(['gsettings', 'set', 'im.sotto.Sotto', 'listen-port', str(port)], env=env,
+                   check=True)
+    app = App(desktop, profile, env=env)
     setup = app.window('Welcome to Sotto')
     entry = app.find(setup, 'text', 'Your name')
     app.type_into('Welcome to Sotto', entry, name)
@@ -291,7 +294,8 @@ def first_run(desktop, profile, name, port):
     app.click(app.find(setup, 'push button', 'Create Profile'))
     # GTK 4.8 does not say which page shows; the invite appears once the
     # profile exists.
-    label = app.find(setup, 'label', 'Your invite')
+    # Its name is "Your invite" until the invite is in it.
+    label = app.find(setup, 'label', match=r'(^sotto:|(^|\s)Your invite$)')
     wait_for('the invite', lambda: app.text_of(label).startswith('sotto:'), 60)
     app.invite = app.text_of(label)
     return app
@@ -350,24 +354,71 @@ def test_first_run_and_chat(desktop):
     return alice, bob
 
 
-def alice_cli(desktop, *args):
-    """sotto-cli for the profile the app holds: handed over to the app."""
-    result = subprocess.run([peers.CLI, '--profile', 'alice', *args], env=desktop.env,
+def profile_cli(desktop, profile, *args, env=None):
+    """sotto-cli for a profile an app holds: handed over to the app."""
+    result = subprocess.run([peers.CLI, '--profile', profile, *args],
+                            env=env if env is not None else desktop.env,
                             capture_output=True, text=True)
     if result.returncode != 0:
-        raise Failure(f'sotto-cli {" ".join(args)}: {result.stderr}')
+        raise Failure(f'sotto-cli --profile {profile} {" ".join(args)}: {result.stderr}')
     return result.stdout
 
 
-def started_alice(desktop):
-    """Alice after the assistant, at her contact list."""
+def alice_cli(desktop, *args):
+    return profile_cli(desktop, 'alice', *args)
+
+
+def started(desktop, profile, name, own_settings=False):
+    """Someone after the assistant, at their contact list, with an invite
+    that reaches them on loopback (made by sotto-cli, handed to the app).
+    With own_settings, as on another person's desktop: settings of their
+    own (another listening port, say)."""
     port = free_port()
-    app = first_run(desktop, 'alice', 'Alice Example', port)
+    env = None
+    if own_settings:
+        env = dict(desktop.env)
+        env['XDG_CONFIG_HOME'] = os.path.join(desktop.world.root, f'config-{profile}')
+        os.makedirs(env['XDG_CONFIG_HOME'], exist_ok=True)
+    app = first_run(desktop, profile, name, port, env)
     app.click(app.find(app.window('Welcome to Sotto'), 'push button', 'Start Using Sotto'))
-    app.main = app.window('Contacts — alice')
+    app.title = f'Contacts — {profile}'
+    app.main = app.window(app.title)
     app.port = port
-    app.invite = alice_cli(desktop, 'invite', '--address', f'127.0.0.1:{port}').strip()
+    app.invite = profile_cli(desktop, profile, 'invite', '--address', f'127.0.0.1:{port}',
+                             env=app.env).strip()
     return app
+
+
+def started_alice(desktop):
+    return started(desktop, 'alice', 'Alice Example')
+
+
+def test_two_desktops(desktop):
+    """Two people, each with the app, add each other and talk."""
+    alice = started(desktop, 'alice', 'Alice Example')
+    dave = started(desktop, 'dave', 'Dave Dupont', own_settings=True)
+    profile_cli(desktop, 'alice', 'add', dave.invite)
+    profile_cli(desktop, 'dave', 'add', alice.invite, env=dave.env)
+    alice.find(alice.main, 'panel', match=r'^Dave Dupont, Available')
+    dave.find(dave.main, 'panel', match=r'^Alice Example, Available')
+
+    for app, other, text in ((alice, 'Dave Dupont', 'Hello Dave, from one window to another'),
+                             (dave, 'Alice Example', 'Hello Alice, got it')):
+        app.key(app.title, 'ctrl+f')
+        app.type_into(app.title, app.find(app.main, 'entry', 'Find a contact'), other.split()[0],
+                      enter=True)
+        chat = app.window(other)
+        app.type_into(other, app.find(chat, 'text', 'Message'), text, enter=True)
+        app.find(chat, 'label', match=r' · (Delivered|Read)$')
+
+    chat = dave.window('Alice Example')
+    dave.find(chat, 'label', 'Hello Dave, from one window to another')
+    chat = alice.window('Dave Dupont')
+    alice.find(chat, 'label', 'Hello Alice, got it')
+    # Dave has the conversation in front: Alice's message is read.
+    alice.find(chat, 'label', match=r' · Read$')
+    alice.screenshot('Dave Dupont', 'two-desktops.png')
+    return alice, dave
 
 
 def test_request_and_key_change(desktop):
@@ -515,4 +566,5 @@ def run(tests):
 
 
 if __name__ == '__main__':
-    run([test_first_run_and_chat, test_request_and_key_change, test_notifications])
+    run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
+         test_two_desktops])
