@@ -513,6 +513,32 @@ verify_contact_activated (GtkWidget  *widget,
     sotto_window_verify_contact (self, contact, GTK_WINDOW (self));
 }
 
+/* A question about one contact, answered through @on_response with a
+ * ContactDialog; the caller adds the buttons and presents it. */
+static GtkWidget *
+contact_dialog_new (SottoWindow     *self,
+                    SottoContact    *contact,
+                    GtkMessageType   type,
+                    const char      *title,
+                    const char      *detail,
+                    GCallback        on_response,
+                    ContactDialog  **out_data)
+{
+  ContactDialog *data = g_new0 (ContactDialog, 1);
+  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                              GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              type, GTK_BUTTONS_NONE, "%s", title);
+
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", detail);
+  data->window = g_object_ref (self);
+  data->contact = g_object_ref (contact);
+  g_signal_connect_data (dialog, "response", on_response, data,
+                         (GClosureNotify)(void (*) (void))contact_dialog_free, 0);
+  if (out_data != NULL)
+    *out_data = data;
+  return dialog;
+}
+
 static void
 rename_contact_activated (GtkWidget  *widget,
                           const char *action_name,
@@ -520,6 +546,8 @@ rename_contact_activated (GtkWidget  *widget,
 {
   SottoWindow *self = SOTTO_WINDOW (widget);
   g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
+  g_autofree char *title = NULL;
+  g_autofree char *detail = NULL;
   ContactDialog *data;
   GtkWidget *dialog;
   GtkWidget *entry;
@@ -527,14 +555,11 @@ rename_contact_activated (GtkWidget  *widget,
   if (contact == NULL)
     return;
 
-  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
-                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-                                   _("Rename %s"), sotto_contact_get_name (contact));
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
-                                            _("Only you see this name. Leave it empty to use "
-                                              "the name %s chose."),
-                                            sotto_contact_get_display_name (contact));
+  title = g_strdup_printf (_("Rename %s"), sotto_contact_get_name (contact));
+  detail = g_strdup_printf (_("Only you see this name. Leave it empty to use the name %s chose."),
+                            sotto_contact_get_display_name (contact));
+  dialog = contact_dialog_new (self, contact, GTK_MESSAGE_QUESTION, title, detail,
+                               G_CALLBACK (on_rename_response_cb), &data);
   gtk_dialog_add_buttons (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL,
                           _("_Rename"), GTK_RESPONSE_OK, NULL);
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
@@ -546,13 +571,7 @@ rename_contact_activated (GtkWidget  *widget,
                                   _("New name"), -1);
   gtk_box_append (GTK_BOX (gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (dialog))),
                   entry);
-
-  data = g_new0 (ContactDialog, 1);
-  data->window = g_object_ref (self);
-  data->contact = g_object_ref (contact);
   data->entry = GTK_EDITABLE (entry);
-  g_signal_connect_data (dialog, "response", G_CALLBACK (on_rename_response_cb), data,
-                         (GClosureNotify)(void (*) (void))contact_dialog_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -592,30 +611,22 @@ remove_contact_activated (GtkWidget  *widget,
 {
   SottoWindow *self = SOTTO_WINDOW (widget);
   g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
-  ContactDialog *data;
+  g_autofree char *title = NULL;
   GtkWidget *dialog;
   GtkWidget *remove;
 
   if (contact == NULL)
     return;
 
-  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
-                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                   GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
-                                   _("Remove %s?"), sotto_contact_get_name (contact));
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
-                                            _("Your conversation with them is deleted too. "
-                                              "To talk again, you will need their invite."));
+  title = g_strdup_printf (_("Remove %s?"), sotto_contact_get_name (contact));
+  dialog = contact_dialog_new (self, contact, GTK_MESSAGE_WARNING, title,
+                               _("Your conversation with them is deleted too. "
+                                 "To talk again, you will need their invite."),
+                               G_CALLBACK (on_remove_response_cb), NULL);
   gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
   remove = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Remove"), GTK_RESPONSE_ACCEPT);
   gtk_widget_add_css_class (remove, "destructive-action");
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
-
-  data = g_new0 (ContactDialog, 1);
-  data->window = g_object_ref (self);
-  data->contact = g_object_ref (contact);
-  g_signal_connect_data (dialog, "response", G_CALLBACK (on_remove_response_cb), data,
-                         (GClosureNotify)(void (*) (void))contact_dialog_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
