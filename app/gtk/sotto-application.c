@@ -34,6 +34,10 @@ struct _SottoApplication
   GCancellable       *cancellable;
   GPtrArray          *pending_invites;  /* sotto: URIs opened before the window */
 
+  /* the desktop's light or dark preference */
+  GDBusProxy         *portal_settings;
+  GSettings          *desktop_interface;
+
   /* not owned: the windows of the start-up flow, while they exist */
   GtkWindow          *flow_window;
   SottoWindow        *main_window;
@@ -264,11 +268,19 @@ on_opened_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  SottoApplication *self = user_data;
+  g_autoptr (SottoApplication) self = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean opened = sotto_context_open_finish (SOTTO_CONTEXT (object), result, &error);
 
   self->opening = FALSE;
-  if (sotto_context_open_finish (self->context, result, &error))
+  /* Quit while opening: the context has already gone. */
+  if (self->context == NULL)
+    {
+      g_application_release (G_APPLICATION (self));
+      return;
+    }
+
+  if (opened)
     {
       start_profile (self);
       show_main_window (self);
@@ -395,6 +407,141 @@ sotto_application_handle_local_options (GApplication *app,
   return -1;
 }
 
+/* -------------------------------------------------------------------------
+ * Dark or light, as the desktop prefers
+ *
+ * GTK 4.8 without libadwaita does not follow the desktop's colour scheme
+ * by itself. The desktop portal says what the user chose
+ * (org.freedesktop.appearance color-scheme: 1 dark, 2 light, 0 no
+ * preference); without a portal, GNOME's own setting does.
+ * ------------------------------------------------------------------------- */
+
+static void
+prefer_dark (gboolean dark)
+{
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", dark, NULL);
+}
+
+static void
+on_desktop_color_scheme_cb (GSettings        *settings,
+                            const char       *key,
+                            SottoApplication *self)
+{
+  g_autofree char *scheme = g_settings_get_string (settings, "color-scheme");
+
+  prefer_dark (g_strcmp0 (scheme, "prefer-dark") == 0);
+}
+
+static void
+follow_gnome_setting (SottoApplication *self)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, "org.gnome.desktop.interface", TRUE);
+  if (schema == NULL || !g_settings_schema_has_key (schema, "color-scheme"))
+    return;
+
+  self->desktop_interface = g_settings_new_full (schema, NULL, NULL);
+  g_signal_connect (self->desktop_interface, "changed::color-scheme",
+                    G_CALLBACK (on_desktop_color_scheme_cb), self);
+  on_desktop_color_scheme_cb (self->desktop_interface, "color-scheme", self);
+}
+
+/* The portal wraps the value in one or two variants, by its version. */
+static void
+apply_portal_value (GVariant *value)
+{
+  g_autoptr (GVariant) inner = g_variant_ref (value);
+
+  while (g_variant_is_of_type (inner, G_VARIANT_TYPE_VARIANT))
+    {
+      GVariant *next = g_variant_get_variant (inner);
+
+      g_variant_unref (inner);
+      inner = next;
+    }
+  if (g_variant_is_of_type (inner, G_VARIANT_TYPE_UINT32))
+    prefer_dark (g_variant_get_uint32 (inner) == 1);
+}
+
+static void
+on_portal_signal_cb (GDBusProxy *proxy,
+                     const char *sender,
+                     const char *signal,
+                     GVariant   *parameters,
+                     gpointer    user_data)
+{
+  const char *ns = NULL;
+  const char *key = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  if (!g_str_equal (signal, "SettingChanged") ||
+      !g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ssv)")))
+    return;
+  g_variant_get (parameters, "(&s&sv)", &ns, &key, &value);
+  if (g_str_equal (ns, "org.freedesktop.appearance") && g_str_equal (key, "color-scheme"))
+    apply_portal_value (value);
+}
+
+static void
+on_portal_read_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr (SottoApplication) self = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (object), result, NULL);
+  if (reply == NULL)
+    {
+      /* No portal, or an old one: GNOME's setting, if there is one. */
+      g_clear_object (&self->portal_settings);
+      follow_gnome_setting (self);
+      return;
+    }
+
+  g_signal_connect (self->portal_settings, "g-signal", G_CALLBACK (on_portal_signal_cb), NULL);
+  g_variant_get (reply, "(v)", &value);
+  apply_portal_value (value);
+}
+
+static void
+on_portal_proxy_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr (SottoApplication) self = user_data;
+
+  self->portal_settings = g_dbus_proxy_new_for_bus_finish (result, NULL);
+  if (self->portal_settings == NULL || g_dbus_proxy_get_name_owner (self->portal_settings) == NULL)
+    {
+      g_clear_object (&self->portal_settings);
+      follow_gnome_setting (self);
+      return;
+    }
+
+  g_dbus_proxy_call (self->portal_settings, "Read",
+                     g_variant_new ("(ss)", "org.freedesktop.appearance", "color-scheme"),
+                     G_DBUS_CALL_FLAGS_NONE, 2000, self->cancellable, on_portal_read_cb,
+                     g_object_ref (self));
+}
+
+static void
+follow_color_scheme (SottoApplication *self)
+{
+  /* Not started for us: a desktop without a portal has none running. */
+  g_dbus_proxy_new_for_bus (G_BUS_TYPE_SESSION,
+                            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START |
+                            G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+                            NULL, "org.freedesktop.portal.Desktop",
+                            "/org/freedesktop/portal/desktop",
+                            "org.freedesktop.portal.Settings", self->cancellable,
+                            on_portal_proxy_cb, g_object_ref (self));
+}
+
 static void
 load_css (void)
 {
@@ -420,6 +567,7 @@ sotto_application_startup (GApplication *app)
 
   gtk_window_set_default_icon_name (APPLICATION_ID);
   load_css ();
+  follow_color_scheme (self);
 
   self->settings = g_settings_new (SCHEMA_ID);
 
@@ -477,7 +625,7 @@ sotto_application_activate (GApplication *app)
       if (known)
         show_main_window (self);
       sotto_context_open_async (self->context, self->settings, NULL, self->cancellable,
-                                on_opened_cb, self);
+                                on_opened_cb, g_object_ref (self));
     }
 }
 
@@ -525,6 +673,8 @@ sotto_application_dispose (GObject *object)
 
   g_clear_object (&self->control);
   g_clear_object (&self->notifier);
+  g_clear_object (&self->portal_settings);
+  g_clear_object (&self->desktop_interface);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
   g_clear_object (&self->context);

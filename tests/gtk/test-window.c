@@ -124,11 +124,12 @@ check_named_profile (SottoWindow *window,
                      GSettings   *settings)
 {
   GtkWidget *subtitle = template_child (window, "subtitle_label");
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
 
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Contacts — gtktest");
   g_assert_true (gtk_widget_get_visible (subtitle));
   g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (subtitle)), ==, "Profile “gtktest”");
-  g_assert_cmpstr (g_application_get_application_id (g_application_get_default ()),
+  g_assert_cmpstr (g_application_get_application_id (app),
                    ==, APPLICATION_ID ".Profile_gtktest");
 }
 
@@ -172,7 +173,7 @@ static void
 check_menu_actions (SottoWindow *window,
                     GSettings   *settings)
 {
-  GApplication *app = g_application_get_default ();
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
   GtkWidget *menu_button = template_child (window, "primary_menu_button");
   g_auto (GStrv) quit_accels = NULL;
 
