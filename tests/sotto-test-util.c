@@ -322,3 +322,27 @@ sotto_test_full_history (SottoStore   *store,
 
   return g_steal_pointer (&all);
 }
+
+/* Lets everything run for @ms: what must not happen has its chance. */
+void
+sotto_test_spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+on_tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* A 10 ms timer that keeps blocking iterations (SOTTO_TEST_WAIT_FOR,
+ * sotto_test_spin) waking up; remove it with g_source_remove(). */
+guint
+sotto_test_tick_start (void)
+{
+  return g_timeout_add (10, on_tick_cb, NULL);
+}

@@ -10,6 +10,24 @@
 
 G_BEGIN_DECLS
 
+/* Every wait gives up (and fails the test) after this long. */
+#define SOTTO_TEST_WAIT_S 10
+
+/* Iterates the main context until @cond holds; a test that waits longer
+ * than SOTTO_TEST_WAIT_S fails, naming the condition. */
+#define SOTTO_TEST_WAIT_FOR(cond)                                             \
+  G_STMT_START                                                                \
+  {                                                                           \
+    gint64 wait_end_ = g_get_monotonic_time () + SOTTO_TEST_WAIT_S * G_USEC_PER_SEC; \
+    while (!(cond))                                                           \
+      {                                                                       \
+        if (g_get_monotonic_time () > wait_end_)                              \
+          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
+        g_main_context_iteration (NULL, TRUE);                                \
+      }                                                                       \
+  }                                                                           \
+  G_STMT_END
+
 void          sotto_test_keyring_start     (void);
 void          sotto_test_keyring_stop      (void);
 GAsyncResult *sotto_test_wait              (GAsyncResult **slot);
@@ -22,6 +40,8 @@ gboolean      sotto_test_dir_contains      (const char    *dir,
                                             const char    *needle,
                                             char         **out_file);
 char         *sotto_test_file_checksum     (const char    *path);
+void          sotto_test_spin              (guint          ms);
+guint         sotto_test_tick_start        (void);
 
 /* The store, synchronously (fast Argon2id limits for created profiles). */
 SottoStore   *sotto_test_create_store      (const char          *dir,

@@ -23,40 +23,6 @@
 #include "sotto-store.h"
 #include "sotto-test-util.h"
 
-/* Every wait gives up (and fails the test) after this long. */
-#define WAIT_S 10
-
-/* Iterates the main context until @cond holds. */
-#define WAIT_FOR(cond)                                                        \
-  G_STMT_START                                                                \
-  {                                                                           \
-    gint64 wait_end_ = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;     \
-    while (!(cond))                                                           \
-      {                                                                       \
-        if (g_get_monotonic_time () > wait_end_)                              \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                                \
-      }                                                                       \
-  }                                                                           \
-  G_STMT_END
-
-/* Lets everything run for @ms: what must not happen has its chance. */
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Keeps the blocking iterations above waking up. */
-static gboolean
-on_tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 static char *
 uid_hex (const guint8 *uid)
 {
@@ -292,7 +258,7 @@ peer_drop_service (Peer *peer)
   sotto_peer_service_stop (peer->service);
   g_object_add_weak_pointer (service, (gpointer *)&service);
   g_clear_object (&peer->service);
-  WAIT_FOR (service == NULL);
+  SOTTO_TEST_WAIT_FOR (service == NULL);
 }
 
 static void
@@ -300,7 +266,7 @@ peer_free (Peer *peer)
 {
   peer_drop_service (peer);
   /* Closed sockets and cancelled reads finish on the main context. */
-  spin (50);
+  sotto_test_spin (50);
   sotto_test_close_store (&peer->store);
   g_clear_object (&peer->settings);
   sotto_test_rm_rf (peer->dir);
@@ -536,7 +502,7 @@ raw_dial (RawPeer      *raw,
   raw->session = sotto_session_new (connection, raw->identity, &hello, expected_key);
   raw_watch (raw, raw->session);
   sotto_session_start (raw->session);
-  WAIT_FOR (raw->established);
+  SOTTO_TEST_WAIT_FOR (raw->established);
 }
 
 static void
@@ -603,7 +569,7 @@ test_deliver (void)
   ba = add_contact (b, a, 0);
   ab = add_contact (a, b, b->port);
 
-  WAIT_FOR (a->online == 1 && b->online == 1);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
   g_assert_true (sotto_peer_service_is_online (a->service, ab));
   g_assert_true (sotto_peer_service_is_online (b->service, ba));
 
@@ -626,8 +592,8 @@ test_deliver (void)
       g_clear_object (&results[i]);
     }
 
-  WAIT_FOR (b->received->len >= n && a->delivered->len >= n);
-  spin (300);  /* room for a duplicate */
+  SOTTO_TEST_WAIT_FOR (b->received->len >= n && a->delivered->len >= n);
+  sotto_test_spin (300);  /* room for a duplicate */
 
   g_assert_cmpuint (b->received->len, ==, n);
   for (guint i = 0; i < n; i++)
@@ -657,7 +623,7 @@ test_deliver (void)
   /* B, the responder, learned where A listens; the session stayed up all
    * along, on both sides. */
   a_address = g_strdup_printf ("127.0.0.1:%u", a->port);
-  WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
+  SOTTO_TEST_WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
   g_assert_cmpstr (sotto_contact_get_addresses (ba)[0], ==, a_address);
   g_assert_cmpuint (a->online, ==, 1);
   g_assert_cmpuint (b->online, ==, 1);
@@ -681,13 +647,13 @@ test_contact_update_keeps_session (void)
   /* This time B dials, and A learns B's address. */
   ab = add_contact (a, b, 0);
   ba = add_contact (b, a, a->port);
-  WAIT_FOR (a->online == 1 && b->online == 1);
-  WAIT_FOR (sotto_contact_get_addresses (ab)[0] != NULL);
-  spin (100);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
+  SOTTO_TEST_WAIT_FOR (sotto_contact_get_addresses (ab)[0] != NULL);
+  sotto_test_spin (100);
 
   update_contact (a, ab, "Bobby", -1, SOTTO_VERIFICATION_VERIFIED);
   update_contact (b, ba, "Ali", -1, -1);
-  spin (300);
+  sotto_test_spin (300);
 
   g_assert_true (sotto_peer_service_is_online (a->service, ab));
   g_assert_true (sotto_peer_service_is_online (b->service, ba));
@@ -697,7 +663,7 @@ test_contact_update_keeps_session (void)
   g_assert_cmpuint (b->online, ==, 1);
 
   m = send_message (a, ab, "still there?");
-  WAIT_FOR (b->received->len == 1 && a->delivered->len == 1);
+  SOTTO_TEST_WAIT_FOR (b->received->len == 1 && a->delivered->len == 1);
 }
 
 /* Sends one more message the moment the contact comes online, i.e. while
@@ -734,18 +700,18 @@ test_offline_then_online (void)
 
   for (guint i = 0; i < 4; i++)
     g_ptr_array_add (sent, send_message (a, ab, bodies[i]));
-  spin (300);  /* several failed dials */
+  sotto_test_spin (300);  /* several failed dials */
   g_assert_cmpuint (a->online, ==, 0);
   g_assert_false (sotto_peer_service_is_online (a->service, ab));
   g_assert_cmpuint (outbox_len (a, ab), ==, 4);
 
   g_signal_connect (a->service, "contact-online", G_CALLBACK (on_online_send_cb), &late_result);
   peer_start (b, port_b);
-  WAIT_FOR (late_result != NULL);
+  SOTTO_TEST_WAIT_FOR (late_result != NULL);
   g_ptr_array_add (sent, sotto_peer_service_send_finish (a->service, late_result, &error));
   g_assert_no_error (error);
-  WAIT_FOR (b->received->len >= 5 && a->delivered->len >= 5);
-  spin (300);
+  SOTTO_TEST_WAIT_FOR (b->received->len >= 5 && a->delivered->len >= 5);
+  sotto_test_spin (300);
 
   g_assert_cmpuint (b->received->len, ==, 5);
   g_assert_cmpuint (a->delivered->len, ==, 5);
@@ -809,7 +775,7 @@ test_simultaneous_dial (void)
       sotto_peer_service_connect (a->service, ab);
       sotto_peer_service_connect (b->service, ba);
 
-      WAIT_FOR (count_str (b->received, body_a) >= 1 && count_str (a->received, body_b) >= 1 &&
+      SOTTO_TEST_WAIT_FOR (count_str (b->received, body_a) >= 1 && count_str (a->received, body_b) >= 1 &&
                 outbox_len (a, ab) == 0 && outbox_len (b, ba) == 0);
       g_assert_true (sotto_peer_service_is_online (a->service, ab));
       g_assert_true (sotto_peer_service_is_online (b->service, ba));
@@ -829,12 +795,12 @@ test_simultaneous_dial (void)
     }
 
   /* Settled: over 2 s of quiet, nobody connects or disconnects. */
-  spin (300);
+  sotto_test_spin (300);
   online_a = a->online;
   online_b = b->online;
   offline_a = a->offline;
   offline_b = b->offline;
-  spin (2000);
+  sotto_test_spin (2000);
   g_assert_cmpuint (a->online, ==, online_a);
   g_assert_cmpuint (b->online, ==, online_b);
   g_assert_cmpuint (a->offline, ==, offline_a);
@@ -882,20 +848,20 @@ test_blocked (void)
   peer_start (b, 0);
   ba = add_contact (b, a, 0);
   ab = add_contact (a, b, b->port);
-  WAIT_FOR (a->online == 1 && b->online == 1);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
 
   update_contact (b, ba, NULL, 1, -1);
-  WAIT_FOR (a->offline >= 1 && b->offline >= 1);
+  SOTTO_TEST_WAIT_FOR (a->offline >= 1 && b->offline >= 1);
   g_assert_false (sotto_peer_service_is_online (b->service, ba));
 
   /* A keeps trying; B refuses each time. */
   failed = b->failed;
-  WAIT_FOR (b->failed >= failed + 2);
+  SOTTO_TEST_WAIT_FOR (b->failed >= failed + 2);
   g_assert_cmpint (b->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
 
   m = send_message (a, ab, "let me in");
   failed = b->failed;
-  WAIT_FOR (b->failed >= failed + 2);  /* A tried with the message in its outbox */
+  SOTTO_TEST_WAIT_FOR (b->failed >= failed + 2);  /* A tried with the message in its outbox */
   g_assert_cmpuint (b->received->len, ==, 0);
   g_assert_cmpuint (a->delivered->len, ==, 0);
   g_assert_cmpuint (outbox_len (a, ab), ==, 1);
@@ -903,8 +869,8 @@ test_blocked (void)
   g_assert_cmpuint (b->online, ==, 1);  /* never again while blocked */
 
   update_contact (b, ba, NULL, 0, -1);
-  WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
-  spin (200);
+  SOTTO_TEST_WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
+  sotto_test_spin (200);
   g_assert_cmpuint (b->received->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "let me in");
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
@@ -936,8 +902,8 @@ test_block_while_dialling (void)
   _sotto_contact_update_from (ab, blocked);
   g_assert_true (sotto_contact_get_blocked (ab));
 
-  WAIT_FOR (a->failed >= 1);
-  spin (300);
+  SOTTO_TEST_WAIT_FOR (a->failed >= 1);
+  sotto_test_spin (300);
   g_assert_cmpuint (a->online, ==, 0);
   g_assert_false (sotto_peer_service_is_online (a->service, ab));
   /* B, which learned A's address from that session, calls back: refused. */
@@ -964,25 +930,25 @@ test_key_changed (void)
   port_b = b->port;
   ba = add_contact (b, a, 0);
   ab = add_contact (a, b, port_b);
-  WAIT_FOR (a->online == 1 && b->online == 1);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
 
   /* B goes; Mallory takes its port. A's retry finds her. */
   peer_drop_service (b);
-  WAIT_FOR (a->offline == 1);
+  SOTTO_TEST_WAIT_FOR (a->offline == 1);
   peer_start (mallory, port_b);
 
-  WAIT_FOR (a->changed_keys->len == 1);
+  SOTTO_TEST_WAIT_FOR (a->changed_keys->len == 1);
   g_assert_cmpmem (g_bytes_get_data (g_ptr_array_index (a->changed_keys, 0), NULL),
                    g_bytes_get_size (g_ptr_array_index (a->changed_keys, 0)),
                    peer_key (mallory), SOTTO_KEY_LEN);
   g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_KEY_MISMATCH);
-  WAIT_FOR (sotto_contact_get_verification (ab) == SOTTO_VERIFICATION_KEY_CHANGED);
+  SOTTO_TEST_WAIT_FOR (sotto_contact_get_verification (ab) == SOTTO_VERIFICATION_KEY_CHANGED);
 
   /* A message now stays home, and A does not dial again by itself. */
   failed = a->failed;
   m = send_message (a, ab, "for Bob only");
   sotto_peer_service_connect (a->service, ab);
-  spin (1000);
+  sotto_test_spin (1000);
   g_assert_cmpuint (a->failed, ==, failed);
   g_assert_cmpuint (a->changed_keys->len, ==, 1);
   g_assert_cmpuint (a->online, ==, 1);
@@ -996,17 +962,17 @@ test_key_changed (void)
 
   /* Verified again: A dials again (and finds Mallory again). */
   update_contact (a, ab, NULL, -1, SOTTO_VERIFICATION_VERIFIED);
-  WAIT_FOR (a->changed_keys->len == 2);
+  SOTTO_TEST_WAIT_FOR (a->changed_keys->len == 2);
   g_assert_cmpuint (a->failed, ==, failed + 1);
-  WAIT_FOR (sotto_contact_get_verification (ab) == SOTTO_VERIFICATION_KEY_CHANGED);
+  SOTTO_TEST_WAIT_FOR (sotto_contact_get_verification (ab) == SOTTO_VERIFICATION_KEY_CHANGED);
   g_assert_cmpuint (mallory->received->len, ==, 0);
 
   /* Mallory gone, B back, verified again: the message reaches B. */
   peer_drop_service (mallory);
   update_contact (a, ab, NULL, -1, SOTTO_VERIFICATION_VERIFIED);
   peer_start (b, port_b);
-  WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
-  spin (200);
+  SOTTO_TEST_WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
+  sotto_test_spin (200);
   g_assert_cmpuint (b->received->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "for Bob only");
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
@@ -1035,7 +1001,7 @@ test_request_accept (void)
   sotto_peer_service_set_intro (peer_service (d), intro);
   peer_start (d, 0);
 
-  WAIT_FOR (a->requests->len >= 1 && d->pending >= 1);
+  SOTTO_TEST_WAIT_FOR (a->requests->len >= 1 && d->pending >= 1);
   g_assert_cmpuint (a->requests->len, ==, 1);
   request = g_ptr_array_index (a->requests, 0);
   g_assert_cmpmem (request->public_key, SOTTO_KEY_LEN, peer_key (d), SOTTO_KEY_LEN);
@@ -1051,7 +1017,7 @@ test_request_accept (void)
 
   /* D's message goes out on the session and is dropped by A. */
   m = send_message (d, da, "hello from a stranger");
-  spin (300);
+  sotto_test_spin (300);
   g_assert_cmpuint (a->received->len, ==, 0);
   g_assert_cmpuint (d->delivered->len, ==, 0);
   g_assert_cmpuint (outbox_len (d, da), ==, 1);
@@ -1067,8 +1033,8 @@ test_request_accept (void)
   g_assert_false (sotto_contact_get_blocked (ad));
   g_assert_cmpstr (sotto_contact_get_addresses (ad)[0], ==, d_address);
 
-  WAIT_FOR (d->accepted >= 1 && a->received->len >= 1 && d->delivered->len >= 1);
-  spin (300);
+  SOTTO_TEST_WAIT_FOR (d->accepted >= 1 && a->received->len >= 1 && d->delivered->len >= 1);
+  sotto_test_spin (300);
   g_assert_cmpuint (d->accepted, ==, 1);
   g_assert_cmpuint (a->received->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (a->received, 0), ==, "hello from a stranger");
@@ -1093,16 +1059,16 @@ test_request_ignore (void)
   peer_start (a, 0);
   peer_start (e, 0);
   ea = add_contact (e, a, a->port);
-  WAIT_FOR (a->requests->len >= 1 && e->pending >= 1);
+  SOTTO_TEST_WAIT_FOR (a->requests->len >= 1 && e->pending >= 1);
   m = send_message (e, ea, "psst");
 
   g_assert_true (sotto_peer_service_ignore_request (a->service, peer_key (e)));
   requests = sotto_peer_service_list_requests (a->service);
   g_assert_cmpuint (requests->len, ==, 0);
   g_assert_false (sotto_peer_service_ignore_request (a->service, peer_key (e)));
-  WAIT_FOR (e->offline >= 1);
+  SOTTO_TEST_WAIT_FOR (e->offline >= 1);
 
-  spin (300);
+  sotto_test_spin (300);
   g_assert_null (sotto_store_get_contact_by_key (a->store, peer_key (e)));
   g_assert_cmpuint (a->received->len, ==, 0);
   g_assert_cmpuint (outbox_len (e, ea), ==, 1);
@@ -1126,7 +1092,7 @@ test_request_block (void)
   peer_start (a, 0);
   peer_start (e, 0);
   ea = add_contact (e, a, a->port);
-  WAIT_FOR (a->requests->len >= 1 && e->pending >= 1);
+  SOTTO_TEST_WAIT_FOR (a->requests->len >= 1 && e->pending >= 1);
   m = send_message (e, ea, "psst");
 
   sotto_peer_service_block_request_async (a->service, peer_key (e), NULL,
@@ -1143,7 +1109,7 @@ test_request_block (void)
 
   /* E keeps calling; A refuses, and never holds a session with E. */
   failed = a->failed;
-  WAIT_FOR (a->failed >= failed + 3);
+  SOTTO_TEST_WAIT_FOR (a->failed >= failed + 3);
   g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
   g_assert_cmpuint (a->requests->len, ==, 1);
   g_assert_cmpuint (a->online, ==, 0);
@@ -1168,7 +1134,7 @@ test_requests_off (void)
 
   /* Frank only sees the call end: refused before Alice said a word, so
    * never online, never offline. */
-  WAIT_FOR (a->failed >= 2 && f->failed >= 2);
+  SOTTO_TEST_WAIT_FOR (a->failed >= 2 && f->failed >= 2);
   g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
   g_assert_cmpuint (f->online, ==, 0);
   g_assert_cmpuint (f->offline, ==, 0);
@@ -1211,11 +1177,11 @@ test_receipt_for_unknown_id (void)
   ac = add_contact (a, c, 0);
   mc = send_message (a, ac, "for Carol");
   ab = add_contact (a, b, raw.port);
-  WAIT_FOR (raw.established && a->online == 1);
+  SOTTO_TEST_WAIT_FOR (raw.established && a->online == 1);
 
   mb = send_message (a, ab, "for Bob");
   mb_hex = uid_hex (sotto_message_get_uid (mb));
-  WAIT_FOR (raw.texts->len == SOTTO_MESSAGE_UID_LEN);
+  SOTTO_TEST_WAIT_FOR (raw.texts->len == SOTTO_MESSAGE_UID_LEN);
   g_assert_cmpmem (raw.texts->data, SOTTO_MESSAGE_UID_LEN,
                    sotto_message_get_uid (mb), SOTTO_MESSAGE_UID_LEN);
 
@@ -1224,7 +1190,7 @@ test_receipt_for_unknown_id (void)
   text->timestamp = g_get_real_time ();
   text->body = g_strdup ("from Bob");
   raw_send (&raw, text);
-  WAIT_FOR (a->received->len == 1);
+  SOTTO_TEST_WAIT_FOR (a->received->len == 1);
 
   /* Unknown, B's own (incoming at A), A's to Carol; then the real one.
    * The store takes them in order, so once the last is applied the
@@ -1235,8 +1201,8 @@ test_receipt_for_unknown_id (void)
   raw_send_receipt (&raw, ids, 3);
   raw_send_receipt (&raw, sotto_message_get_uid (mb), 1);
 
-  WAIT_FOR (a->delivered->len >= 1);
-  spin (200);
+  SOTTO_TEST_WAIT_FOR (a->delivered->len >= 1);
+  sotto_test_spin (200);
   g_assert_cmpuint (a->delivered->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (a->delivered, 0), ==, mb_hex);
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
@@ -1251,7 +1217,7 @@ test_receipt_for_unknown_id (void)
   g_assert_cmpuint (raw.closed, ==, 0);
 
   peer_drop_service (a);
-  WAIT_FOR (raw.closed == 1);
+  SOTTO_TEST_WAIT_FOR (raw.closed == 1);
   raw_clear (&raw);
 }
 
@@ -1279,12 +1245,12 @@ test_redial_replaces (void)
   m = send_message (b, ba, "did you get this?");
 
   raw_dial (&first, b->port, peer_key (b));
-  WAIT_FOR (first.texts->len == SOTTO_MESSAGE_UID_LEN);
+  SOTTO_TEST_WAIT_FOR (first.texts->len == SOTTO_MESSAGE_UID_LEN);
 
   /* Well within the tie window, and with the same initiator. */
   raw_dial (&second, b->port, peer_key (b));
-  WAIT_FOR (first.closed == 1);
-  WAIT_FOR (second.texts->len == SOTTO_MESSAGE_UID_LEN);
+  SOTTO_TEST_WAIT_FOR (first.closed == 1);
+  SOTTO_TEST_WAIT_FOR (second.texts->len == SOTTO_MESSAGE_UID_LEN);
   g_assert_cmpmem (second.texts->data, SOTTO_MESSAGE_UID_LEN,
                    sotto_message_get_uid (m), SOTTO_MESSAGE_UID_LEN);
   g_assert_cmpuint (second.closed, ==, 0);
@@ -1292,7 +1258,7 @@ test_redial_replaces (void)
   g_assert_cmpuint (b->offline, ==, 0);  /* replaced quietly */
 
   raw_send_receipt (&second, sotto_message_get_uid (m), 1);
-  WAIT_FOR (b->delivered->len == 1);
+  SOTTO_TEST_WAIT_FOR (b->delivered->len == 1);
   g_assert_cmpuint (outbox_len (b, ba), ==, 0);
 
   peer_drop_service (b);
@@ -1322,22 +1288,22 @@ test_duplicate (void)
   peer_start (b, 0);
   ba = add_contact (b, a, 0);
   raw_dial (&raw, b->port, peer_key (b));
-  WAIT_FOR (b->online == 1);
+  SOTTO_TEST_WAIT_FOR (b->online == 1);
 
   randombytes_buf (text->uid, SOTTO_MESSAGE_UID_LEN);
   text->timestamp = g_get_real_time ();
   text->body = g_strdup ("say it twice");
   raw_send (&raw, text);
   raw_send (&raw, text);
-  WAIT_FOR (raw.acks->len == 2 * SOTTO_MESSAGE_UID_LEN);
+  SOTTO_TEST_WAIT_FOR (raw.acks->len == 2 * SOTTO_MESSAGE_UID_LEN);
 
   /* A new session, as after a lost receipt: once more. */
   sotto_session_close (raw.session, NULL);
-  WAIT_FOR (b->offline == 1);
+  SOTTO_TEST_WAIT_FOR (b->offline == 1);
   raw_dial (&raw, b->port, peer_key (b));
-  WAIT_FOR (b->online == 2);
+  SOTTO_TEST_WAIT_FOR (b->online == 2);
   raw_send (&raw, text);
-  WAIT_FOR (raw.acks->len == 3 * SOTTO_MESSAGE_UID_LEN);
+  SOTTO_TEST_WAIT_FOR (raw.acks->len == 3 * SOTTO_MESSAGE_UID_LEN);
   for (guint i = 0; i < 3; i++)
     g_assert_cmpmem (raw.acks->data + i * SOTTO_MESSAGE_UID_LEN, SOTTO_MESSAGE_UID_LEN,
                      text->uid, SOTTO_MESSAGE_UID_LEN);
@@ -1346,13 +1312,13 @@ test_duplicate (void)
 
   /* B writes to A; A answers with a TEXT under that message's id. */
   own = send_message (b, ba, "mine");
-  WAIT_FOR (raw.texts->len == SOTTO_MESSAGE_UID_LEN);
+  SOTTO_TEST_WAIT_FOR (raw.texts->len == SOTTO_MESSAGE_UID_LEN);
   memcpy (forged->uid, sotto_message_get_uid (own), SOTTO_MESSAGE_UID_LEN);
   forged->timestamp = g_get_real_time ();
   forged->body = g_strdup ("yours, really");
   raw_send (&raw, forged);
-  WAIT_FOR (raw.closed == 2);
-  spin (100);
+  SOTTO_TEST_WAIT_FOR (raw.closed == 2);
+  sotto_test_spin (100);
   g_assert_cmpuint (raw.acks->len, ==, 3 * SOTTO_MESSAGE_UID_LEN);
   g_assert_cmpuint (b->received->len, ==, 1);
   g_assert_cmpuint (b->offline, ==, 2);
@@ -1394,7 +1360,7 @@ test_stop_keeps_outbox (void)
 
       g_ptr_array_add (sent, send_message (a, ab, body));
     }
-  spin (100);
+  sotto_test_spin (100);
 
   sotto_peer_service_stop (a->service);
   g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, 0);
@@ -1406,7 +1372,7 @@ test_stop_keeps_outbox (void)
 
   /* Started again while B is away: still queued. */
   peer_start (a, 0);
-  spin (200);
+  sotto_test_spin (200);
   g_assert_cmpuint (outbox_len (a, ab), ==, 3);
   g_assert_cmpuint (a->online, ==, 0);
 
@@ -1414,14 +1380,14 @@ test_stop_keeps_outbox (void)
   sotto_peer_service_stop (a->service);
   peer_start (b, port_b);
   g_ptr_array_add (sent, send_message (a, ab, "queued 3"));
-  spin (300);
+  sotto_test_spin (300);
   g_assert_cmpuint (b->online, ==, 0);
   g_assert_cmpuint (b->received->len, ==, 0);
   g_assert_cmpuint (outbox_len (a, ab), ==, 4);
 
   peer_start (a, 0);
-  WAIT_FOR (b->received->len >= 4 && a->delivered->len >= 4);
-  spin (200);
+  SOTTO_TEST_WAIT_FOR (b->received->len >= 4 && a->delivered->len >= 4);
+  sotto_test_spin (200);
   g_assert_cmpuint (b->received->len, ==, 4);
   for (guint i = 0; i < 4; i++)
     {
@@ -1500,7 +1466,7 @@ test_read_receipts (gconstpointer data)
   peer_start (b, 0);
   ba = add_contact (b, a, 0);
   ab = add_contact (a, b, b->port);
-  WAIT_FOR (a->online == 1 && b->online == 1);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
   /* After the start: the service reads the setting when it marks read. */
   g_settings_set_boolean (b->settings, "send-read-receipts", send);
 
@@ -1508,7 +1474,7 @@ test_read_receipts (gconstpointer data)
   m2 = send_message (a, ab, "and me");
   hex1 = uid_hex (sotto_message_get_uid (m1));
   hex2 = uid_hex (sotto_message_get_uid (m2));
-  WAIT_FOR (b->received->len == 2 && a->delivered->len == 2);
+  SOTTO_TEST_WAIT_FOR (b->received->len == 2 && a->delivered->len == 2);
 
   uids = peer_mark_read (b, ba, newest_id (b, ba));
   g_assert_cmpuint (uids->len, ==, 2);
@@ -1516,15 +1482,15 @@ test_read_receipts (gconstpointer data)
 
   if (send)
     {
-      WAIT_FOR (a->read->len == 2);
+      SOTTO_TEST_WAIT_FOR (a->read->len == 2);
       g_assert_cmpstr (g_ptr_array_index (a->read, 0), ==, hex1);
       g_assert_cmpstr (g_ptr_array_index (a->read, 1), ==, hex2);
-      WAIT_FOR (stored_state (a, ab, m2) == SOTTO_MESSAGE_READ);
+      SOTTO_TEST_WAIT_FOR (stored_state (a, ab, m2) == SOTTO_MESSAGE_READ);
       g_assert_cmpint (stored_state (a, ab, m1), ==, SOTTO_MESSAGE_READ);
     }
   else
     {
-      spin (300);
+      sotto_test_spin (300);
       g_assert_cmpuint (a->read->len, ==, 0);
       g_assert_cmpint (stored_state (a, ab, m1), ==, SOTTO_MESSAGE_DELIVERED);
       g_assert_cmpint (stored_state (a, ab, m2), ==, SOTTO_MESSAGE_DELIVERED);
@@ -1537,14 +1503,14 @@ test_read_receipts (gconstpointer data)
 
   /* Read while A is away: best effort, so A never hears of it. */
   m3 = send_message (a, ab, "read me later");
-  WAIT_FOR (b->received->len == 3 && a->delivered->len == 3);
+  SOTTO_TEST_WAIT_FOR (b->received->len == 3 && a->delivered->len == 3);
   sotto_peer_service_stop (a->service);
-  WAIT_FOR (b->offline == 1);
+  SOTTO_TEST_WAIT_FOR (b->offline == 1);
   uids = peer_mark_read (b, ba, newest_id (b, ba));
   g_assert_cmpuint (uids->len, ==, 1);
   peer_start (a, 0);
-  WAIT_FOR (a->online == 2 && b->online == 2);
-  spin (300);
+  SOTTO_TEST_WAIT_FOR (a->online == 2 && b->online == 2);
+  sotto_test_spin (300);
   g_assert_cmpuint (a->read->len, ==, send ? 2 : 0);
   g_assert_cmpint (stored_state (a, ab, m3), ==, SOTTO_MESSAGE_DELIVERED);
 }
@@ -1569,7 +1535,7 @@ test_read_receipts_split (void)
   peer_start (b, 0);
   ba = add_contact (b, a, 0);
   raw_dial (&raw, b->port, peer_key (b));
-  WAIT_FOR (b->online == 1);
+  SOTTO_TEST_WAIT_FOR (b->online == 1);
 
   for (guint i = 0; i < n; i++)
     {
@@ -1581,11 +1547,11 @@ test_read_receipts_split (void)
       raw_send (&raw, text);
       g_byte_array_append (sent, text->uid, SOTTO_MESSAGE_UID_LEN);
     }
-  WAIT_FOR (raw.acks->len == n * SOTTO_MESSAGE_UID_LEN && b->received->len == n);
+  SOTTO_TEST_WAIT_FOR (raw.acks->len == n * SOTTO_MESSAGE_UID_LEN && b->received->len == n);
 
   uids = peer_mark_read (b, ba, newest_id (b, ba));
   g_assert_cmpuint (uids->len, ==, n);
-  WAIT_FOR (raw.reads->len == n * SOTTO_MESSAGE_UID_LEN);
+  SOTTO_TEST_WAIT_FOR (raw.reads->len == n * SOTTO_MESSAGE_UID_LEN);
   g_assert_cmpuint (raw.read_payloads, ==, 2);
   g_assert_cmpmem (raw.reads->data, raw.reads->len, sent->data, sent->len);
 
@@ -1662,11 +1628,11 @@ test_sent_state (void)
   peer_start (b, 0);
   ba = add_contact (b, a, 0);
   ab = add_contact (a, b, b->port);
-  WAIT_FOR (a->online == 1 && b->online == 1);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
 
   model = sotto_conversation_model_new (a->store, ab);
   g_signal_connect (model, "items-changed", G_CALLBACK (on_model_items_changed_cb), log);
-  WAIT_FOR (!sotto_conversation_model_get_loading (model));
+  SOTTO_TEST_WAIT_FOR (!sotto_conversation_model_get_loading (model));
 
   m = send_message (a, ab, "watch me go");
   {
@@ -1674,7 +1640,7 @@ test_sent_state (void)
 
     g_assert_true (shown == m);
   }
-  WAIT_FOR (a->delivered->len == 1 && sotto_message_get_state (m) == SOTTO_MESSAGE_DELIVERED);
+  SOTTO_TEST_WAIT_FOR (a->delivered->len == 1 && sotto_message_get_state (m) == SOTTO_MESSAGE_DELIVERED);
   seen = states_seen (log, m);
   g_assert_cmpstr (seen, ==, "sent delivered");
   g_clear_pointer (&seen, g_free);
@@ -1688,7 +1654,7 @@ test_sent_state (void)
 
   uids = peer_mark_read (b, ba, newest_id (b, ba));
   g_assert_cmpuint (uids->len, ==, 1);
-  WAIT_FOR (sotto_message_get_state (m) == SOTTO_MESSAGE_READ);
+  SOTTO_TEST_WAIT_FOR (sotto_message_get_state (m) == SOTTO_MESSAGE_READ);
   sotto_store_note_sent (a->store, sotto_contact_get_id (ab), sotto_message_get_id (m));
   {
     g_autoptr (GAsyncResult) result = NULL;
@@ -1700,7 +1666,7 @@ test_sent_state (void)
                                                        &error));
     g_assert_no_error (error);
   }
-  spin (100);
+  sotto_test_spin (100);
   g_assert_cmpint (sotto_message_get_state (m), ==, SOTTO_MESSAGE_READ);
   seen = states_seen (log, m);
   g_assert_cmpstr (seen, ==, "sent delivered read");
@@ -1740,9 +1706,9 @@ test_status_invisible (void)
    * where A is, and calls there from then on. */
   ba = add_contact (b, a, 0);
   ab = add_contact (a, b, b->port);
-  WAIT_FOR (a->online == 1 && b->online == 1);
-  WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
-  WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AVAILABLE);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
+  SOTTO_TEST_WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AVAILABLE);
   g_signal_connect_swapped (a->service, "notify::status", G_CALLBACK (count_notify_cb), &notified);
 
   g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_INVISIBLE, &error));
@@ -1752,7 +1718,7 @@ test_status_invisible (void)
   /* Our side hears of it at once: nobody is online for us any more. */
   g_assert_cmpuint (a->offline, ==, 1);
   g_assert_false (sotto_peer_service_is_online (a->service, ab));
-  WAIT_FOR (b->offline == 1);
+  SOTTO_TEST_WAIT_FOR (b->offline == 1);
   g_assert_false (sotto_peer_service_is_online (b->service, ba));
   g_assert_cmpint (sotto_peer_service_get_contact_presence (b->service, ba), ==,
                    SOTTO_PRESENCE_OFFLINE);
@@ -1768,7 +1734,7 @@ test_status_invisible (void)
 
   from_a = send_message (a, ab, "written while invisible");
   from_b = send_message (b, ba, "written while you hide");
-  spin (500);  /* B dials again and again, A dials not at all */
+  sotto_test_spin (500);  /* B dials again and again, A dials not at all */
   g_assert_cmpuint (a->online, ==, 1);
   g_assert_cmpuint (b->online, ==, 1);
   g_assert_cmpuint (a->received->len, ==, 0);
@@ -1780,19 +1746,19 @@ test_status_invisible (void)
   g_assert_no_error (error);
   g_assert_cmpuint (notified, ==, 2);
   g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, port_a);
-  WAIT_FOR (a->online >= 2 && b->online >= 2);
-  WAIT_FOR (a->received->len == 1 && b->received->len == 1 &&
+  SOTTO_TEST_WAIT_FOR (a->online >= 2 && b->online >= 2);
+  SOTTO_TEST_WAIT_FOR (a->received->len == 1 && b->received->len == 1 &&
             outbox_len (a, ab) == 0 && outbox_len (b, ba) == 0);
   g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "written while invisible");
   g_assert_cmpstr (g_ptr_array_index (a->received, 0), ==, "written while you hide");
-  WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AWAY);
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AWAY);
 
   /* The old call still works, and makes us visible too. */
   sotto_peer_service_set_presence (a->service, SOTTO_PRESENCE_AVAILABLE);
   g_object_get (a->service, "status", &status, NULL);
   g_assert_cmpint (status, ==, SOTTO_STATUS_AVAILABLE);
   g_assert_cmpuint (notified, ==, 3);
-  WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AVAILABLE);
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) == SOTTO_PRESENCE_AVAILABLE);
   g_assert_true (sotto_peer_service_is_online (a->service, ab));
   g_assert_true (sotto_peer_service_is_online (b->service, ba));
 }
@@ -1849,7 +1815,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/status/invisible", test_status_invisible);
   g_test_add_func ("/peer-service/status/invisible-at-start", test_status_invisible_at_start);
 
-  tick = g_timeout_add (10, on_tick_cb, NULL);
+  tick = sotto_test_tick_start ();
   status = g_test_run ();
   g_source_remove (tick);
 

@@ -21,37 +21,6 @@
 #include "sotto-session.h"
 #include "sotto-test-util.h"
 
-#define WAIT_S 10
-
-#define WAIT_FOR(cond)                                                        \
-  G_STMT_START                                                                \
-  {                                                                           \
-    gint64 wait_end_ = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;     \
-    while (!(cond))                                                           \
-      {                                                                       \
-        if (g_get_monotonic_time () > wait_end_)                              \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                                \
-      }                                                                       \
-  }                                                                           \
-  G_STMT_END
-
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Keeps the blocking iterations above waking up. */
-static gboolean
-on_tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 /* ------------------------------------------------------------------ */
 /* A store, a service that is never started, a roster, what it said   */
 
@@ -101,7 +70,7 @@ fixture_roster (Fixture *fixture)
       fixture->roster = sotto_roster_new (fixture->store, fixture->service);
       g_signal_connect (fixture->roster, "items-changed", G_CALLBACK (on_items_changed_cb),
                         fixture);
-      spin (50);
+      sotto_test_spin (50);
     }
   return fixture->roster;
 }
@@ -112,7 +81,7 @@ fixture_tear_down (Fixture       *fixture,
 {
   g_clear_object (&fixture->roster);
   g_clear_object (&fixture->service);
-  spin (20);
+  sotto_test_spin (20);
   sotto_test_close_store (&fixture->store);
   g_clear_object (&fixture->settings);
   sotto_test_rm_rf (fixture->dir);
@@ -369,7 +338,7 @@ test_order (Fixture       *fixture,
       if (p->blocked)
         update (fixture, contact, NULL, 1, -1);
     }
-  spin (20);
+  sotto_test_spin (20);
 
   g_test_message ("%s", order_case->what);
   assert_shown (fixture, order_case->expected);
@@ -406,13 +375,13 @@ test_order_moves_one_item (Fixture       *fixture,
   /* A new alias; the store takes the contact out and puts it back, which
    * the roster must not pass on. */
   update (fixture, bob, "Zoltan", -1, -1);
-  spin (20);
+  sotto_test_spin (20);
   assert_shown (fixture, "Dave,Ann,Cat,Eve,Zoltan");
   assert_changes (fixture, "2-1+0 4-0+1");
 
   /* Verified: nothing moves. */
   update (fixture, bob, NULL, -1, SOTTO_VERIFICATION_VERIFIED);
-  spin (20);
+  sotto_test_spin (20);
   assert_changes (fixture, "");
   g_assert_cmpint (sotto_roster_item_get_verification (item_of (fixture, bob)), ==,
                    SOTTO_VERIFICATION_VERIFIED);
@@ -420,7 +389,7 @@ test_order_moves_one_item (Fixture       *fixture,
   /* Blocked: to the end, and off the line. */
   update (fixture, dave, NULL, 1, -1);
   say_offline (fixture, dave);
-  spin (20);
+  sotto_test_spin (20);
   assert_shown (fixture, "Ann,Cat,Eve,Zoltan,Dave");
   assert_changes (fixture, "0-1+0 4-0+1");
   g_assert_true (sotto_roster_item_get_blocked (item_of (fixture, dave)));
@@ -462,7 +431,7 @@ test_contacts_add_remove (Fixture       *fixture,
                             &name_notified);
   g_signal_connect_swapped (item_of (fixture, cy), "notify", G_CALLBACK (count_cb), &notified);
   update (fixture, cy, "Cyril", -1, -1);
-  spin (20);
+  sotto_test_spin (20);
   g_assert_cmpuint (name_notified, ==, 1);
   g_assert_cmpuint (notified, ==, 1);
   g_assert_cmpstr (sotto_roster_item_get_name (item_of (fixture, cy)), ==, "Cyril");
@@ -475,7 +444,7 @@ test_contacts_add_remove (Fixture       *fixture,
   g_assert_true (sotto_store_remove_contact_finish (fixture->store, sotto_test_wait (&result),
                                                     &error));
   g_assert_no_error (error);
-  WAIT_FOR (fixture->changes->len > 0);
+  SOTTO_TEST_WAIT_FOR (fixture->changes->len > 0);
   assert_shown (fixture, "Cyril,Ann");
   assert_changes (fixture, "2-1+0");
   g_assert_null (sotto_roster_find (fixture->roster, bea_id));
@@ -565,7 +534,7 @@ test_filter_changes (Fixture       *fixture,
   say_presence (fixture, dan, SOTTO_PRESENCE_AVAILABLE);
   assert_changes (fixture, "");
   update (fixture, dan, "Berta", -1, -1);
-  spin (20);
+  sotto_test_spin (20);
   assert_shown (fixture, "Berta,Bert");
   assert_changes (fixture, "0-0+1");
 
@@ -597,7 +566,7 @@ test_unread (Fixture       *fixture,
 
   /* What the store has, at the start. */
   item = item_of (fixture, ann);
-  WAIT_FOR (sotto_roster_item_get_unread (item) == 1);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_unread (item) == 1);
   g_assert_cmpint (sotto_roster_item_get_last_activity (item), ==,
                    sotto_message_get_received (old));
   g_assert_cmpuint (sotto_roster_get_total_unread (fixture->roster), ==, 1);
@@ -617,9 +586,9 @@ test_unread (Fixture       *fixture,
 
   /* Read up to the first: one left, from the store. */
   mark_read (fixture, ann, sotto_message_get_id (old));
-  WAIT_FOR (sotto_roster_item_get_unread (item) == 1);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_unread (item) == 1);
   mark_read (fixture, ann, sotto_message_get_id (mine));
-  WAIT_FOR (sotto_roster_item_get_unread (item) == 0);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_unread (item) == 0);
   g_assert_cmpuint (sotto_roster_get_total_unread (fixture->roster), ==, 1);
   /* Activity never goes back. */
   g_assert_cmpint (sotto_roster_item_get_last_activity (item), ==, sotto_message_get_sent (mine));
@@ -633,7 +602,7 @@ test_unread (Fixture       *fixture,
     g_assert_true (sotto_store_purge_finish (fixture->store, sotto_test_wait (&result), NULL,
                                              NULL));
   }
-  WAIT_FOR (sotto_roster_get_total_unread (fixture->roster) == 0);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_get_total_unread (fixture->roster) == 0);
 
   /* History off: not on disk, counted here until marked read. */
   {
@@ -644,14 +613,14 @@ test_unread (Fixture       *fixture,
     g_assert_true (sotto_store_apply_retention_finish (fixture->store, sotto_test_wait (&result),
                                                        NULL, NULL));
   }
-  spin (20);
+  sotto_test_spin (20);
   volatile_message = receive (fixture, ann, "shown, not kept");
   g_assert_cmpuint (sotto_roster_item_get_unread (item), ==, 1);
   g_assert_cmpuint (sotto_roster_get_total_unread (fixture->roster), ==, 1);
   g_assert_cmpint (sotto_roster_item_get_last_activity (item), ==,
                    sotto_message_get_received (volatile_message));
   mark_read (fixture, ann, sotto_message_get_id (volatile_message));
-  WAIT_FOR (sotto_roster_item_get_unread (item) == 0);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_unread (item) == 0);
   g_assert_cmpuint (sotto_roster_get_total_unread (fixture->roster), ==, 0);
   /* ...and the activity it brought stays. */
   g_assert_cmpint (sotto_roster_item_get_last_activity (item), ==,
@@ -716,20 +685,20 @@ test_typing_timeout (Fixture       *fixture,
 
   start = g_get_monotonic_time ();
   say_typing (fixture, ann, TRUE);
-  spin (200);
+  sotto_test_spin (200);
   g_assert_true (sotto_roster_item_get_typing (item));
   say_typing (fixture, ann, TRUE);
-  spin (200);
+  sotto_test_spin (200);
   /* 400 ms after the first notice, 200 after the second: still typing. */
   g_assert_true (sotto_roster_item_get_typing (item));
-  WAIT_FOR (!sotto_roster_item_get_typing (item));
+  SOTTO_TEST_WAIT_FOR (!sotto_roster_item_get_typing (item));
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 500 * 1000);
 
   /* A notice that says "stopped" needs no wait, and leaves no timer. */
   say_typing (fixture, ann, TRUE);
   say_typing (fixture, ann, FALSE);
   g_assert_false (sotto_roster_item_get_typing (item));
-  spin (400);
+  sotto_test_spin (400);
   g_assert_false (sotto_roster_item_get_typing (item));
 }
 
@@ -772,8 +741,8 @@ peer_free (Peer *peer)
   sotto_peer_service_stop (peer->service);
   g_object_add_weak_pointer (service, (gpointer *)&service);
   g_clear_object (&peer->service);
-  WAIT_FOR (service == NULL);
-  spin (50);
+  SOTTO_TEST_WAIT_FOR (service == NULL);
+  sotto_test_spin (50);
   sotto_test_close_store (&peer->store);
   g_clear_object (&peer->settings);
   sotto_test_rm_rf (peer->dir);
@@ -840,7 +809,7 @@ test_end_to_end (void)
 
   bob = sotto_roster_find (roster, sotto_contact_get_id (ab));
   g_assert_nonnull (bob);
-  WAIT_FOR (sotto_roster_item_get_presence (bob) == SOTTO_PRESENCE_AVAILABLE);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_presence (bob) == SOTTO_PRESENCE_AVAILABLE);
   {
     g_autoptr (SottoRosterItem) first = g_list_model_get_item (G_LIST_MODEL (roster), 0);
 
@@ -849,17 +818,17 @@ test_end_to_end (void)
 
   sotto_peer_service_set_status (b->service, SOTTO_STATUS_AWAY, &error);
   g_assert_no_error (error);
-  WAIT_FOR (sotto_roster_item_get_presence (bob) == SOTTO_PRESENCE_AWAY);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_presence (bob) == SOTTO_PRESENCE_AWAY);
 
   g_assert_true (sotto_peer_service_send_typing (b->service, ba, TRUE));
-  WAIT_FOR (sotto_roster_item_get_typing (bob));
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_typing (bob));
 
   sotto_peer_service_send_async (b->service, ba, "hello Alice", NULL, sotto_test_result_cb,
                                  &result);
   g_object_unref (sotto_peer_service_send_finish (b->service, sotto_test_wait (&result), &error));
   g_assert_no_error (error);
   g_clear_object (&result);
-  WAIT_FOR (sotto_roster_item_get_unread (bob) == 1);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_unread (bob) == 1);
   g_assert_cmpuint (sotto_roster_get_total_unread (roster), ==, 1);
 
   sotto_peer_service_mark_read_async (a->service, ab, G_MAXINT64, NULL, sotto_test_result_cb,
@@ -867,11 +836,11 @@ test_end_to_end (void)
   uids = sotto_peer_service_mark_read_finish (a->service, sotto_test_wait (&result), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (uids->len, ==, 1);
-  WAIT_FOR (sotto_roster_item_get_unread (bob) == 0);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_unread (bob) == 0);
 
   sotto_peer_service_set_status (b->service, SOTTO_STATUS_INVISIBLE, &error);
   g_assert_no_error (error);
-  WAIT_FOR (sotto_roster_item_get_presence (bob) == SOTTO_PRESENCE_OFFLINE);
+  SOTTO_TEST_WAIT_FOR (sotto_roster_item_get_presence (bob) == SOTTO_PRESENCE_OFFLINE);
   g_assert_false (sotto_roster_item_get_typing (bob));
   g_clear_object (&roster);
 }
@@ -912,7 +881,7 @@ main (int   argc,
               fixture_set_up, test_typing_timeout, fixture_tear_down);
   g_test_add_func ("/roster/end-to-end", test_end_to_end);
 
-  tick = g_timeout_add (10, on_tick_cb, NULL);
+  tick = sotto_test_tick_start ();
   status = g_test_run ();
   g_source_remove (tick);
 
