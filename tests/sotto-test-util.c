@@ -346,3 +346,19 @@ sotto_test_tick_start (void)
 {
   return g_timeout_add (10, on_tick_cb, NULL);
 }
+
+/* sotto_store_update_contact_async(), waited for. */
+gboolean
+sotto_test_update_contact (SottoStore    *store,
+                           SottoContact  *contact,
+                           const char    *alias,
+                           int            blocked,
+                           int            verification,
+                           GError       **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_update_contact_async (store, contact, alias, blocked, verification, NULL,
+                                    sotto_test_result_cb, &result);
+  return sotto_store_update_contact_finish (store, sotto_test_wait (&result), error);
+}

@@ -53,6 +53,12 @@ SottoStore   *sotto_test_open_store        (const char          *dir,
                                             const char          *passphrase,
                                             GError             **error);
 void          sotto_test_close_store       (SottoStore         **store);
+gboolean      sotto_test_update_contact    (SottoStore          *store,
+                                            SottoContact        *contact,
+                                            const char          *alias,
+                                            int                  blocked,
+                                            int                  verification,
+                                            GError             **error);
 SottoContact *sotto_test_add_contact       (SottoStore          *store,
                                             const char          *name,
                                             const char          *alias,

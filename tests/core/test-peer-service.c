@@ -310,13 +310,10 @@ update_contact (Peer         *owner,
                 int           blocked,
                 int           verification)
 {
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  sotto_store_update_contact_async (owner->store, contact, alias, blocked, verification, NULL,
-                                    sotto_test_result_cb, &result);
-  g_assert_true (sotto_store_update_contact_finish (owner->store, sotto_test_wait (&result),
-                                                    &error));
+  g_assert_true (sotto_test_update_contact (owner->store, contact, alias, blocked, verification,
+                                            &error));
   g_assert_no_error (error);
 }
 

@@ -135,13 +135,10 @@ update (Fixture      *fixture,
         int           blocked,
         int           verification)
 {
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  sotto_store_update_contact_async (fixture->store, contact, alias, blocked, verification, NULL,
-                                    sotto_test_result_cb, &result);
-  g_assert_true (sotto_store_update_contact_finish (fixture->store, sotto_test_wait (&result),
-                                                    &error));
+  g_assert_true (sotto_test_update_contact (fixture->store, contact, alias, blocked, verification,
+                                            &error));
   g_assert_no_error (error);
 }
 

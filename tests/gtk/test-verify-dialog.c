@@ -65,12 +65,9 @@ static void
 set_verification (Fixture           *fixture,
                   SottoVerification  verification)
 {
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  sotto_store_update_contact_async (fixture->store, fixture->contact, NULL, -1, verification,
-                                    NULL, sotto_test_result_cb, &result);
-  sotto_store_update_contact_finish (fixture->store, sotto_test_wait (&result), &error);
+  sotto_test_update_contact (fixture->store, fixture->contact, NULL, -1, verification, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sotto_contact_get_verification (fixture->contact), ==, verification);
 }
