@@ -419,7 +419,14 @@ sotto_application_handle_local_options (GApplication *app,
 static void
 prefer_dark (gboolean dark)
 {
-  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", dark, NULL);
+  GtkSettings *settings = gtk_settings_get_default ();
+  gboolean current = FALSE;
+
+  /* Setting it at all reloads the whole theme, even to the same value:
+   * at start-up that would be most of a style's work done twice. */
+  g_object_get (settings, "gtk-application-prefer-dark-theme", &current, NULL);
+  if (!current != !dark)
+    g_object_set (settings, "gtk-application-prefer-dark-theme", dark, NULL);
 }
 
 static void

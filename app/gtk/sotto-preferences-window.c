@@ -271,6 +271,7 @@ show_error (SottoPreferencesWindow *self,
                                    GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                    GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", primary);
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
+  gtk_window_set_title (GTK_WINDOW (dialog), primary);
   g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -392,6 +393,7 @@ delete_history_action (GtkWidget  *widget,
                                    GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                    GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
                                    "%s", _("Delete all history?"));
+  gtk_window_set_title (GTK_WINDOW (dialog), _("Delete all history?"));
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
                                             _("Every message of every conversation is deleted "
                                               "from this computer, and cannot be brought back. "

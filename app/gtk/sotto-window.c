@@ -44,6 +44,7 @@ struct _SottoWindow
   GtkLabel           *requests_label;
   GtkListBox         *requests_list;
   GtkStack           *content_stack;
+  GtkProgressBar     *opening_progress;
   GtkListView        *contact_list;
 
   /* owned references */
@@ -52,6 +53,8 @@ struct _SottoWindow
   SottoRoster        *roster;
   SottoChatWindow    *chat_window;
   GCancellable       *cancellable;
+
+  gint64              last_pulse;
 };
 
 G_DEFINE_FINAL_TYPE (SottoWindow, sotto_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -142,6 +145,7 @@ show_error (SottoWindow  *self,
                                               GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", title);
 
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
+  gtk_window_set_title (GTK_WINDOW (dialog), title);
   g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -167,6 +171,26 @@ update_content (SottoWindow *self)
     gtk_stack_set_visible_child_name (self->content_stack, "no-match");
   else
     gtk_stack_set_visible_child_name (self->content_stack, "contacts");
+}
+
+/* Moves the "opening" page's bar along, ten times a second, until the
+ * profile is open. */
+static gboolean
+pulse_cb (GtkWidget     *widget,
+          GdkFrameClock *clock,
+          gpointer       user_data)
+{
+  SottoWindow *self = user_data;
+  gint64 now = gdk_frame_clock_get_frame_time (clock);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "opening") != 0)
+    return G_SOURCE_REMOVE;
+  if (now - self->last_pulse >= 100 * G_TIME_SPAN_MILLISECOND)
+    {
+      gtk_progress_bar_pulse (self->opening_progress);
+      self->last_pulse = now;
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -530,6 +554,8 @@ contact_dialog_new (SottoWindow     *self,
                                               type, GTK_BUTTONS_NONE, "%s", title);
 
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", detail);
+  /* Not shown, but what screen readers announce for the dialog. */
+  gtk_window_set_title (GTK_WINDOW (dialog), title);
   data->window = g_object_ref (self);
   data->contact = g_object_ref (contact);
   g_signal_connect_data (dialog, "response", on_response, data,
@@ -991,6 +1017,7 @@ sotto_window_constructed (GObject *object)
     {
       /* Shown at once; the profile opens meanwhile. */
       gtk_stack_set_visible_child_name (self->content_stack, "opening");
+      gtk_widget_add_tick_callback (GTK_WIDGET (self->opening_progress), pulse_cb, self, NULL);
       for (guint i = 0; i < G_N_ELEMENTS (profile_actions); i++)
         gtk_widget_action_set_enabled (GTK_WIDGET (self), profile_actions[i], FALSE);
       g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
@@ -1110,6 +1137,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_list);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, opening_progress);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, contact_list);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_activate_cb);
