@@ -515,13 +515,15 @@ print_message (SottoContact *contact,
   g_autofree char *name = cli_terminal_text (sotto_contact_get_name (contact), TRUE);
   g_auto (GStrv) lines = g_strsplit (body, "\n", -1);
   gboolean out = sotto_message_get_direction (message) == SOTTO_DIRECTION_OUT;
+  SottoMessageState state = sotto_message_get_state (message);
 
   g_print ("%s <%s>", when, out ? "me" : name);
   for (guint i = 0; lines[i] != NULL; i++)
     g_print ("%s%s\n", i == 0 ? " " : "    ", lines[i]);
-  if (out && sotto_message_get_state (message) != SOTTO_MESSAGE_DELIVERED &&
-      sotto_message_get_state (message) != SOTTO_MESSAGE_READ)
-    g_print ("    (%s)\n", sotto_message_state_to_string (sotto_message_get_state (message)));
+  if (out && state == SOTTO_MESSAGE_FAILED)
+    g_print ("    (not sent)\n");
+  else if (out && state != SOTTO_MESSAGE_DELIVERED && state != SOTTO_MESSAGE_READ)
+    g_print ("    (%s)\n", sotto_message_state_to_string (state));
 }
 
 static int
@@ -625,6 +627,61 @@ cmd_send (CliEnv  *env,
 
   uid = sotto_message_dup_uid_hex (message);
   g_print ("queued: %s\n", uid);
+  return CLI_EXIT_OK;
+}
+
+/* retry --------------------------------------------------------------------- */
+
+static int
+cmd_retry (CliEnv  *env,
+           int      argc,
+           char   **argv)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) failed = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = CLI_EXIT_OK;
+
+  if (!parse_command ("retry", "CONTACT", NULL, &argc, &argv, &status) ||
+      !expect_args ("retry", argc, 1, &status) ||
+      (status = open_or_fail (env, &store)) != CLI_EXIT_OK ||
+      (status = find_or_fail (store, argv[1], &contact)) != CLI_EXIT_OK)
+    return status;
+
+  sotto_store_list_failed_async (store, contact, NULL, cli_result_cb, &result);
+  failed = sotto_store_list_failed_finish (store, cli_wait (&result), &error);
+  if (failed == NULL)
+    return cli_fail (error);
+
+  /* Oldest first, one after the other: in the running process each leaves
+   * at once, in the order they were written; otherwise the next process
+   * to run the profile sends them. */
+  for (guint i = 0; i < failed->len; i++)
+    {
+      SottoMessage *message = g_ptr_array_index (failed, i);
+      g_autoptr (GAsyncResult) retried = NULL;
+      gboolean ok;
+
+      if (env->service != NULL)
+        {
+          sotto_peer_service_retry_async (env->service, message, NULL, cli_result_cb, &retried);
+          ok = sotto_peer_service_retry_finish (env->service, cli_wait (&retried), &error);
+        }
+      else
+        {
+          sotto_store_retry_message_async (store, message, NULL, cli_result_cb, &retried);
+          ok = sotto_store_retry_message_finish (store, cli_wait (&retried), &error);
+        }
+      if (!ok)
+        {
+          g_print ("retried: %u\n", i);
+          return cli_fail (error);
+        }
+    }
+
+  g_print ("retried: %u\n", failed->len);
   return CLI_EXIT_OK;
 }
 
@@ -866,6 +923,9 @@ static const CliCommand commands[] = {
     cmd_verify },
   { "send", "CONTACT TEXT",
     N_("Send a message: at once if Sotto is running, else when it next runs"), cmd_send },
+  { "retry", "CONTACT",
+    N_("Send again the messages to a contact that were not delivered within a week"),
+    cmd_retry },
   { "history", "CONTACT", N_("Show the newest messages with a contact"), cmd_history },
   { "search", "TEXT", N_("Find messages containing TEXT, ignoring case and accents"), cmd_search },
   { "purge", "--older-than DAYS | --all", N_("Delete messages for good"), cmd_purge },

@@ -295,6 +295,27 @@ apply_retention (SottoStore  *store,
   return sotto_retention_apply_finish (retention, cli_wait (&result), NULL, error);
 }
 
+/* Gives up on messages that waited too long for delivery, as a running
+ * peer service does (sotto_peer_service_start()): `history` shows them as
+ * not sent, and `retry` finds them, even when nothing has run for a week. */
+static gboolean
+expire_outbox (SottoStore  *store,
+               GError     **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  sotto_store_expire_outbox_async (store, g_get_real_time (), NULL, cli_result_cb, &result);
+  sotto_store_expire_outbox_finish (store, cli_wait (&result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* A public key as 64 lower-case hex digits. */
 char *
 cli_dup_key_hex (const guint8 *key)
@@ -334,10 +355,10 @@ cli_terminal_text (const char *text,
   return g_string_free (out, FALSE);
 }
 
-/* Opens the profile's store; asks for the passphrase only if it has one. */
-SottoStore *
-cli_open_store (CliEnv  *env,
-                GError **error)
+static SottoStore *
+open_store (CliEnv    *env,
+            gboolean   expire,
+            GError   **error)
 {
   SottoStore *store;
 
@@ -347,10 +368,28 @@ cli_open_store (CliEnv  *env,
 
   store = open_asking_passphrase (env, error);
 
-  if (store != NULL && !apply_retention (store, error))
+  if (store != NULL &&
+      (!apply_retention (store, error) || (expire && !expire_outbox (store, error))))
     g_clear_object (&store);
 
   return store;
+}
+
+/* Opens the profile's store; asks for the passphrase only if it has one. */
+SottoStore *
+cli_open_store (CliEnv  *env,
+                GError **error)
+{
+  return open_store (env, TRUE, error);
+}
+
+/* The same for `run`: its peer service gives up on old messages itself
+ * when it starts, and `run` reports each one. */
+SottoStore *
+cli_open_store_for_service (CliEnv  *env,
+                            GError **error)
+{
+  return open_store (env, FALSE, error);
 }
 
 static SottoStore *

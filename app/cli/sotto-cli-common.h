@@ -44,6 +44,8 @@ char       *cli_read_passphrase  (const char    *file,
 void        cli_passphrase_free  (char          *passphrase);
 SottoStore *cli_open_store       (CliEnv        *env,
                                   GError       **error);
+SottoStore *cli_open_store_for_service (CliEnv   *env,
+                                        GError  **error);
 GAsyncResult *cli_wait           (GAsyncResult **slot);
 void        cli_result_cb        (GObject       *object,
                                   GAsyncResult  *result,

@@ -177,6 +177,73 @@ on_message_read_cb (SottoPeerService *service,
   emit_receipt (run, "read", contact, uid);
 }
 
+typedef struct
+{
+  Run    *run;
+  gint64  contact_id;
+  gint64  message_id;
+} NotSentData;
+
+static void
+on_not_sent_found_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  NotSentData *data = user_data;
+  SottoStore *store = SOTTO_STORE (object);
+  SottoContact *contact = sotto_store_get_contact_by_id (store, data->contact_id);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) page = sotto_store_history_finish (store, result, &error);
+  g_autofree char *uid = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_free (data);
+      return;
+    }
+  if (page != NULL && page->len == 1 &&
+      sotto_message_get_id (g_ptr_array_index (page, 0)) == data->message_id)
+    uid = sotto_message_dup_uid_hex (g_ptr_array_index (page, 0));
+
+  if (contact != NULL)
+    {
+      g_autofree char *human = g_strdup_printf ("%s %s", sotto_contact_get_name (contact),
+                                                uid != NULL ? uid : "?");
+
+      emit (data->run, "not-sent", human,
+            "contact", sotto_contact_get_name (contact), "uid", uid, NULL);
+    }
+  g_free (data);
+}
+
+/* A message of ours given up on: not delivered within
+ * SOTTO_OUTBOX_EXPIRY_DAYS (`retry` sends it again). */
+static void
+on_message_state_changed_cb (SottoStore        *store,
+                             gint64             contact_id,
+                             gint64             message_id,
+                             SottoMessageState  state,
+                             Run               *run)
+{
+  SottoContact *contact;
+  NotSentData *data;
+
+  if (state != SOTTO_MESSAGE_FAILED)
+    return;
+  contact = sotto_store_get_contact_by_id (store, contact_id);
+  if (contact == NULL)
+    return;
+
+  /* Scripts know a message by its uid (`queued`, `delivered`); the
+   * signal names the row: the history page of one that ends there has it. */
+  data = g_new0 (NotSentData, 1);
+  data->run = run;
+  data->contact_id = contact_id;
+  data->message_id = message_id;
+  sotto_store_history_async (store, contact, message_id + 1, 1, run->cancellable,
+                             on_not_sent_found_cb, data);
+}
+
 static void
 on_key_changed_cb (SottoPeerService *service,
                    SottoContact     *contact,
@@ -720,7 +787,7 @@ cli_run (CliEnv  *env,
   if (settings == NULL)
     return cli_fail (error);
 
-  run.store = cli_open_store (env, &error);
+  run.store = cli_open_store_for_service (env, &error);
   if (run.store == NULL)
     return cli_fail (error);
 
@@ -745,11 +812,15 @@ cli_run (CliEnv  *env,
   g_signal_connect (run.service, "request-accepted", G_CALLBACK (on_request_accepted_cb), &run);
   g_signal_connect (run.service, "typing", G_CALLBACK (on_typing_cb), &run);
   g_signal_connect (run.service, "presence", G_CALLBACK (on_presence_cb), &run);
+  /* Before the start: the service gives up on old messages right away. */
+  g_signal_connect (run.store, "message-state-changed",
+                    G_CALLBACK (on_message_state_changed_cb), &run);
 
   if (!sotto_peer_service_start (run.service, &error))
     {
       int status = cli_fail (error);
 
+      g_signal_handlers_disconnect_by_data (run.store, &run);
       g_clear_object (&run.service);
       g_clear_object (&run.store);
       g_main_loop_unref (run.loop);
@@ -794,6 +865,7 @@ cli_run (CliEnv  *env,
     sotto_control_server_stop (run.control);
   g_clear_object (&run.control);
   sotto_peer_service_stop (run.service);
+  g_signal_handlers_disconnect_by_data (run.store, &run);
   emit (&run, "stopped", "", NULL);
 
   g_clear_object (&retention);

@@ -55,6 +55,11 @@ struct _SottoPeerService
   gboolean          started;      /* listening and dialling */
   gboolean          stopping;
   guint             prune_source;
+
+  /* giving up on old messages, while running */
+  guint             expiry_interval_ms;
+  guint             expiry_source;
+  GCancellable     *expiry_cancellable;
 };
 
 struct _Link
@@ -600,6 +605,63 @@ on_marked_read_by_peer_cb (GObject      *object,
   if (contact != NULL)
     g_signal_emit (self, signals[MESSAGE_READ], 0, contact, hex);
   g_free (data);
+}
+
+static void
+on_outbox_expired_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr (GError) error = NULL;
+  guint n;
+
+  /* The store tells views (SottoStore::message-state-changed); nothing
+   * more to do here. */
+  n = sotto_store_expire_outbox_finish (SOTTO_STORE (object), result, &error);
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("can't give up on old messages: %s", error->message);
+  else if (n > 0)
+    g_debug ("%u message(s) not delivered within %d days: not sent", n, SOTTO_OUTBOX_EXPIRY_DAYS);
+}
+
+static void
+expire_outbox (SottoPeerService *self)
+{
+  sotto_store_expire_outbox_async (self->store, g_get_real_time (), self->expiry_cancellable,
+                                   on_outbox_expired_cb, NULL);
+}
+
+static gboolean
+on_expiry_timeout_cb (gpointer user_data)
+{
+  expire_outbox (SOTTO_PEER_SERVICE (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+/* Once now, then every interval. Before any outbox is listed: the store
+ * runs its jobs in order, so no session sends what is about to fail. */
+static void
+start_expiry (SottoPeerService *self)
+{
+  g_assert (self->expiry_source == 0);
+
+  self->expiry_cancellable = g_cancellable_new ();
+  expire_outbox (self);
+  if (self->expiry_interval_ms % 1000 == 0)
+    self->expiry_source = g_timeout_add_seconds (self->expiry_interval_ms / 1000,
+                                                 on_expiry_timeout_cb, self);
+  else
+    self->expiry_source = g_timeout_add (self->expiry_interval_ms, on_expiry_timeout_cb, self);
+  g_source_set_name_by_id (self->expiry_source, "[sotto-peer] outbox expiry");
+}
+
+static void
+stop_expiry (SottoPeerService *self)
+{
+  g_clear_handle_id (&self->expiry_source, g_source_remove);
+  if (self->expiry_cancellable != NULL)
+    g_cancellable_cancel (self->expiry_cancellable);
+  g_clear_object (&self->expiry_cancellable);
 }
 
 /* -------------------------------------------------------------------------
@@ -1240,6 +1302,7 @@ sotto_peer_service_finalize (GObject *object)
   g_clear_object (&self->listener);
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->expiry_cancellable);
   g_free (self->intro);
 
   G_OBJECT_CLASS (sotto_peer_service_parent_class)->finalize (object);
@@ -1364,6 +1427,7 @@ sotto_peer_service_init (SottoPeerService *self)
   self->presence = SOTTO_PRESENCE_AVAILABLE;
   self->backoff_base_ms = SOTTO_PEER_BACKOFF_BASE_MS;
   self->backoff_max_ms = SOTTO_PEER_BACKOFF_MAX_MS;
+  self->expiry_interval_ms = SOTTO_PEER_EXPIRY_INTERVAL_S * 1000;
   self->port = SOTTO_PEER_DEFAULT_PORT;
   self->client = g_socket_client_new ();
   g_socket_client_set_timeout (self->client, SOTTO_PEER_CONNECT_TIMEOUT_S);
@@ -1449,6 +1513,24 @@ sotto_peer_service_set_backoff (SottoPeerService *self,
   self->backoff_max_ms = max_ms;
 }
 
+/**
+ * sotto_peer_service_set_expiry_interval:
+ *
+ * For tests: how often a running service gives up on old messages,
+ * instead of every %SOTTO_PEER_EXPIRY_INTERVAL_S seconds; before
+ * sotto_peer_service_start().
+ */
+void
+sotto_peer_service_set_expiry_interval (SottoPeerService *self,
+                                        guint             interval_ms)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (interval_ms > 0);
+  g_return_if_fail (!self->running);
+
+  self->expiry_interval_ms = interval_ms;
+}
+
 /* Listens on @port (0: any) and dials every contact. */
 static gboolean
 go_online (SottoPeerService  *self,
@@ -1508,6 +1590,11 @@ go_online (SottoPeerService  *self,
  *
  * Listens on the port (all interfaces) and dials every contact; while the
  * status is %SOTTO_STATUS_INVISIBLE, only from when it changes.
+ *
+ * Invisible or not, it also gives up on messages that have waited for
+ * delivery longer than %SOTTO_OUTBOX_EXPIRY_DAYS: now, and then every
+ * %SOTTO_PEER_EXPIRY_INTERVAL_S seconds until stopped
+ * (sotto_store_expire_outbox_async()).
  */
 gboolean
 sotto_peer_service_start (SottoPeerService  *self,
@@ -1519,6 +1606,7 @@ sotto_peer_service_start (SottoPeerService  *self,
   if (self->status != SOTTO_STATUS_INVISIBLE && !go_online (self, self->port, error))
     return FALSE;
   self->running = TRUE;
+  start_expiry (self);
 
   return TRUE;
 }
@@ -1606,6 +1694,7 @@ sotto_peer_service_stop (SottoPeerService *self)
   g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
 
   self->running = FALSE;
+  stop_expiry (self);
   go_offline (self);
 }
 
@@ -1772,6 +1861,80 @@ sotto_peer_service_send_finish (SottoPeerService  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+on_retried_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SottoPeerService *self = g_task_get_source_object (task);
+  SottoMessage *message = g_task_get_task_data (task);
+  g_autoptr (SottoContact) contact = NULL;
+  GError *error = NULL;
+
+  if (!sotto_store_retry_message_finish (SOTTO_STORE (object), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Back in the outbox: from here on as a message just written
+   * (on_queued_cb()). The session that carried it before, if it is still
+   * up, never had it acknowledged: it carries it again. */
+  contact = ref_contact_by_id (self->store, sotto_message_get_contact_id (message));
+  if (contact != NULL)
+    {
+      Link *link = link_for (self, sotto_contact_get_id (contact));
+      g_autoptr (GBytes) uid = g_bytes_new (sotto_message_get_uid (message),
+                                            SOTTO_MESSAGE_UID_LEN);
+
+      g_hash_table_remove (link->sent, uid);
+      if (link->session != NULL && link->flushed && !link->flushing)
+        send_text (link, message);
+      else
+        sotto_peer_service_deliver (self, contact);
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_peer_service_retry_async:
+ * @message: one of our messages that could not be sent
+ *   (%SOTTO_MESSAGE_FAILED)
+ *
+ * Queues the message again (sotto_store_retry_message_async(): same id, a
+ * new %SOTTO_OUTBOX_EXPIRY_DAYS from now), then sends it as a new one is
+ * sent: at once if the contact is online, else the contact is dialled
+ * now. Completes once it is back in the outbox on disk.
+ */
+void
+sotto_peer_service_retry_async (SottoPeerService    *self,
+                                SottoMessage        *message,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_MESSAGE (message));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_peer_service_retry_async);
+  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  sotto_store_retry_message_async (self->store, message, cancellable, on_retried_cb, task);
+}
+
+gboolean
+sotto_peer_service_retry_finish (SottoPeerService  *self,
+                                 GAsyncResult      *result,
+                                 GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Read receipts for @uids, in as few payloads as the limit allows. */

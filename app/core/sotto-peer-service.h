@@ -24,6 +24,10 @@ G_BEGIN_DECLS
 #define SOTTO_PEER_TIE_WINDOW_MS       10000
 /* Contact requests held at once; more are refused until some are handled. */
 #define SOTTO_PEER_MAX_REQUESTS        32
+/* How often a running service gives up on messages that have waited longer
+ * than SOTTO_OUTBOX_EXPIRY_DAYS (and once on starting): the limit is in
+ * days, so an hour late is close enough, and costs one query an hour. */
+#define SOTTO_PEER_EXPIRY_INTERVAL_S   3600
 
 /**
  * SottoStatus:
@@ -57,6 +61,8 @@ void              sotto_peer_service_set_intro         (SottoPeerService     *se
 void              sotto_peer_service_set_backoff       (SottoPeerService     *self,
                                                         guint                 base_ms,
                                                         guint                 max_ms);
+void              sotto_peer_service_set_expiry_interval (SottoPeerService   *self,
+                                                        guint                 interval_ms);
 gboolean          sotto_peer_service_start             (SottoPeerService     *self,
                                                         GError              **error);
 void              sotto_peer_service_stop              (SottoPeerService     *self);
@@ -77,6 +83,14 @@ void              sotto_peer_service_send_async        (SottoPeerService     *se
                                                         GAsyncReadyCallback   callback,
                                                         gpointer              user_data);
 SottoMessage     *sotto_peer_service_send_finish       (SottoPeerService     *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+void              sotto_peer_service_retry_async       (SottoPeerService     *self,
+                                                        SottoMessage         *message,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+gboolean          sotto_peer_service_retry_finish      (SottoPeerService     *self,
                                                         GAsyncResult         *result,
                                                         GError              **error);
 void              sotto_peer_service_mark_read_async   (SottoPeerService     *self,

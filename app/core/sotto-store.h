@@ -26,6 +26,11 @@ G_BEGIN_DECLS
 /* With history off, the ids of received messages are kept this long so
  * that a retry is still recognised: a sender retries for far less. */
 #define SOTTO_SEEN_KEEP_DAYS       30
+/* An outgoing message still without its delivered receipt this many days
+ * after it was queued becomes %SOTTO_MESSAGE_FAILED and leaves the outbox:
+ * after a week without delivery the sender should hear about it rather
+ * than wait silently. A retry queues it again, for as long again. */
+#define SOTTO_OUTBOX_EXPIRY_DAYS   7
 
 
 /**
@@ -219,6 +224,30 @@ void                sotto_store_list_outbox_async         (SottoStore          *
                                                            GAsyncReadyCallback  callback,
                                                            gpointer             user_data);
 GPtrArray          *sotto_store_list_outbox_finish        (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_expire_outbox_async       (SottoStore          *self,
+                                                           gint64               now_us,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+guint               sotto_store_expire_outbox_finish      (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_retry_message_async       (SottoStore          *self,
+                                                           SottoMessage        *message,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_retry_message_finish      (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_list_failed_async         (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_list_failed_finish        (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            GError             **error);
 void                sotto_store_history_async             (SottoStore          *self,

@@ -405,6 +405,9 @@ on_link_activated_cb (SottoMessageRow *row,
                                      ? _("Sotto will not open this link")
                                      : _("Open this link?"));
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", details->str);
+  gtk_window_set_title (GTK_WINDOW (dialog), verdict->risk == SOTTO_LINK_REFUSE
+                                               ? _("Sotto will not open this link")
+                                               : _("Open this link?"));
   if (verdict->risk == SOTTO_LINK_REFUSE)
     gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Close"), GTK_RESPONSE_CANCEL);
   else
@@ -425,6 +428,35 @@ on_link_activated_cb (SottoMessageRow *row,
 }
 
 static void
+on_retried_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (SottoChatPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_peer_service_retry_finish (SOTTO_PEER_SERVICE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      gtk_label_set_label (self->composer_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->composer_error), TRUE);
+    }
+}
+
+/* The message goes back into the outbox; the row follows its state. */
+static void
+on_retry_cb (SottoMessageRow *row,
+             SottoChatPage   *self)
+{
+  SottoMessage *message = sotto_message_row_get_message (row);
+
+  if (message == NULL || get_service (self) == NULL)
+    return;
+  sotto_peer_service_retry_async (get_service (self), message, self->cancellable,
+                                  on_retried_cb, g_object_ref (self));
+}
+
+static void
 on_setup_row_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *list_item,
                  SottoChatPage            *self)
@@ -432,6 +464,7 @@ on_setup_row_cb (GtkSignalListItemFactory *factory,
   GtkWidget *row = sotto_message_row_new ();
 
   g_signal_connect (row, "link-activated", G_CALLBACK (on_link_activated_cb), self);
+  g_signal_connect (row, "retry", G_CALLBACK (on_retry_cb), self);
   gtk_list_item_set_child (list_item, row);
   gtk_list_item_set_activatable (list_item, FALSE);
 }

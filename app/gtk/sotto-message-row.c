@@ -5,7 +5,8 @@
  * A message: the day's heading when it is the first of its day, the text
  * (selectable, links underlined), the time and, for ours, how far it got.
  * A link is never opened from here: the row emits ::link-activated and
- * the chat page asks the link guard and the user.
+ * the chat page asks the link guard and the user. A message of ours that
+ * was not delivered in time gets a Retry button, which emits ::retry.
  */
 #define G_LOG_DOMAIN "sotto-message-row"
 
@@ -24,7 +25,9 @@ struct _SottoMessageRow
   GtkWidget    *day_label;
   GtkWidget    *bubble;
   GtkWidget    *body_label;
+  GtkWidget    *meta_box;
   GtkWidget    *meta_label;
+  GtkWidget    *retry_button;   /* made for the first failed message shown */
 
   SottoMessage *message;
   gulong        state_id;
@@ -34,6 +37,7 @@ G_DEFINE_FINAL_TYPE (SottoMessageRow, sotto_message_row, GTK_TYPE_WIDGET)
 
 enum {
   LINK_ACTIVATED,
+  RETRY,
   N_SIGNALS
 };
 
@@ -89,6 +93,13 @@ body_markup (const char *body)
 }
 
 static void
+on_retry_clicked_cb (GtkButton       *button,
+                     SottoMessageRow *self)
+{
+  g_signal_emit (self, signals[RETRY], 0);
+}
+
+static void
 update_meta (SottoMessageRow *self)
 {
   g_autofree char *clock = NULL;
@@ -113,6 +124,19 @@ update_meta (SottoMessageRow *self)
     gtk_widget_add_css_class (self->bubble, "queued");
   if (out && state == SOTTO_MESSAGE_FAILED)
     gtk_widget_add_css_class (self->bubble, "failed");
+
+  /* Few messages ever fail: the button is made the first time one does. */
+  if (out && state == SOTTO_MESSAGE_FAILED && self->retry_button == NULL)
+    {
+      self->retry_button = gtk_button_new_with_mnemonic (_("_Retry"));
+      gtk_widget_add_css_class (self->retry_button, "flat");
+      gtk_widget_add_css_class (self->retry_button, "caption");
+      gtk_widget_set_tooltip_text (self->retry_button, _("Send this message again"));
+      g_signal_connect (self->retry_button, "clicked", G_CALLBACK (on_retry_clicked_cb), self);
+      gtk_box_append (GTK_BOX (self->meta_box), self->retry_button);
+    }
+  if (self->retry_button != NULL)
+    gtk_widget_set_visible (self->retry_button, out && state == SOTTO_MESSAGE_FAILED);
 }
 
 static void
@@ -160,6 +184,15 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
     g_signal_new ("link-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
+  /**
+   * SottoMessageRow::retry:
+   *
+   * The user asked to send a failed message again.
+   */
+  signals[RETRY] =
+    g_signal_new ("retry", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "messagerow");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -193,11 +226,15 @@ sotto_message_row_init (SottoMessageRow *self)
   g_signal_connect (self->body_label, "activate-link", G_CALLBACK (on_activate_link_cb), self);
   gtk_box_append (GTK_BOX (inner), self->body_label);
 
+  self->meta_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_halign (self->meta_box, GTK_ALIGN_END);
+  gtk_box_append (GTK_BOX (inner), self->meta_box);
+
   self->meta_label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (self->meta_label), 1);
   gtk_widget_add_css_class (self->meta_label, "caption");
   gtk_widget_add_css_class (self->meta_label, "dim-label");
-  gtk_box_append (GTK_BOX (inner), self->meta_label);
+  gtk_box_append (GTK_BOX (self->meta_box), self->meta_label);
 }
 
 GtkWidget *

@@ -13,6 +13,7 @@ import os
 import queue
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -465,12 +466,75 @@ def test_forwarded(world):
         raise Failure(f'contacts, not running: {names}')
 
 
+# SOTTO_OUTBOX_EXPIRY_DAYS, in microseconds.
+EXPIRY_US = 7 * 24 * 3600 * 1000000
+
+
+def age_outbox(peer):
+    """Everything in the peer's outbox was queued a week and a second ago, as if
+    nothing had run since. Only while no process has the profile open."""
+    path = os.path.join(peer.world.env['XDG_DATA_HOME'], 'sotto', peer.profile, 'sotto.db')
+    db = sqlite3.connect(path)
+    with db:
+        db.execute('UPDATE outbox SET queued = queued - ?', (EXPIRY_US + 1000000,))
+    db.close()
+
+
+def test_retry(world):
+    """Not delivered within a week: given up on when the profile runs, and
+    reported; `retry`, handed over to the running process, sends it at once,
+    and it arrives exactly once."""
+    alice, bob = pair(world)
+    uid = alice.cli('send', 'Bob', 'a week too late').stdout.split()[1]
+    age_outbox(alice)
+    alice.start()
+    alice.expect('not-sent', contact='Bob', uid=uid)
+
+    # history, handed over: shown as not sent, for people and scripts.
+    text = alice.cli('history', 'Bob').stdout
+    if '<me> a week too late\n    (not sent)\n' not in text:
+        raise Failure(f'history: {text!r}')
+    states = [m['state'] for m in alice.history('Bob') if m['uid'] == uid]
+    if states != ['failed']:
+        raise Failure(f'history --json: {states}')
+
+    # Bob is back: the outbox goes oldest first, so had the old message
+    # still been in it, it would have come before this one.
+    bob.start()
+    alice.expect('connected', contact='Bob')
+    later = alice.cli('send', 'Bob', 'written after').stdout.split()[1]
+    bob.expect('message', contact='Alice', uid=later)
+    if any(e['event'] == 'message' and e.get('uid') == uid for e in bob.log):
+        raise Failure('Bob got the message given up on')
+
+    # retry, handed over: sent at once, on the session that is up.
+    result = alice.cli('retry', 'Bob')
+    if result.stdout != 'retried: 1\n':
+        raise Failure(f'retry printed {result.stdout!r}')
+    bob.expect('message', contact='Alice', uid=uid, body='a week too late')
+    alice.expect('delivered', uid=uid)
+    bob.quiet_for(1.0, ('message',))
+    again = alice.cli('retry', 'Bob')
+    if again.stdout != 'retried: 0\n':
+        raise Failure(f'a second retry printed {again.stdout!r}')
+    alice.stop()
+    bob.stop()
+
+    received = [m['uid'] for m in bob.history('Alice')]
+    if received != [later, uid]:
+        raise Failure(f"Bob's history: {received}")
+    states = [m['state'] for m in alice.history('Bob') if m['uid'] == uid]
+    if states != ['delivered']:
+        raise Failure(f"Alice's history: {states}")
+
+
 TESTS = {
     'exchange': test_exchange,
     'offline': test_offline,
     'requests': test_requests,
     'key-changed': test_key_changed,
     'forwarded': test_forwarded,
+    'retry': test_retry,
 }
 
 

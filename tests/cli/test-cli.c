@@ -10,8 +10,10 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <sqlite3.h>
 
 #include "sotto-profile-lock.h"
+#include "sotto-store.h"
 #include "sotto-test-util.h"
 
 typedef struct
@@ -102,6 +104,7 @@ test_cli_help (void)
   g_assert_nonnull (strstr (r->out, "--profile=NAME"));
   g_assert_nonnull (strstr (r->out, "Commands:"));
   g_assert_nonnull (strstr (r->out, "  profile "));
+  g_assert_nonnull (strstr (r->out, "  retry "));
   g_assert_nonnull (strstr (r->out, "Exit status"));
 }
 
@@ -407,6 +410,98 @@ test_cli_send_history (void)
   g_assert_cmpint (empty->status, ==, 2);
 }
 
+/* Edits a profile's database as the store would never do: for times the
+ * tests can't wait for. */
+static void
+profile_raw_sql (const char *profile,
+                 const char *sql)
+{
+  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "sotto", profile,
+                                            "sotto.db", NULL);
+  sqlite3 *db = NULL;
+  char *errmsg = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
+    g_error ("%s: %s", sql, errmsg);
+  sqlite3_close (db);
+}
+
+static void
+test_cli_retry (void)
+{
+  g_autofree char *nina = init_profile ("nina", "Nina");
+  g_autofree char *omar = init_profile ("omar", "Omar");
+  g_autofree char *age = g_strdup_printf ("UPDATE outbox SET queued = queued - %" G_GINT64_FORMAT,
+                                          (gint64)SOTTO_OUTBOX_EXPIRY_DAYS * G_TIME_SPAN_DAY +
+                                          G_TIME_SPAN_SECOND);
+  g_autoptr (CliResult) add = run_cli ("-p", "nina", "add", omar, NULL);
+  g_autoptr (CliResult) old = run_cli ("-p", "nina", "send", "omar", "a week ago", NULL);
+  g_autoptr (CliResult) failed_text = NULL;
+  g_autoptr (CliResult) failed_json = NULL;
+  g_autoptr (CliResult) fresh = NULL;
+  g_autoptr (CliResult) retried = NULL;
+  g_autoptr (CliResult) queued_text = NULL;
+  g_autoptr (CliResult) queued_json = NULL;
+  g_autoptr (CliResult) nothing = NULL;
+  g_autoptr (CliResult) nobody = NULL;
+  g_autoptr (CliResult) missing = NULL;
+  g_autoptr (CliResult) extra = NULL;
+  g_autoptr (JsonArray) messages = NULL;
+  g_autofree char *uid = NULL;
+
+  g_assert_cmpint (add->status, ==, 0);
+  g_assert_cmpint (old->status, ==, 0);
+  uid = first_line_value (old->out, "queued");
+  g_assert_nonnull (uid);
+
+  /* Nothing ran for a week: the next command to open the profile gives
+   * up on it, and says so. */
+  profile_raw_sql ("nina", age);
+  failed_text = run_cli ("-p", "nina", "history", "omar", NULL);
+  g_assert_cmpint (failed_text->status, ==, 0);
+  g_assert_nonnull (strstr (failed_text->out, "<me> a week ago\n    (not sent)\n"));
+  failed_json = run_cli ("-p", "nina", "history", "omar", "--json", NULL);
+  g_assert_cmpint (failed_json->status, ==, 0);
+  messages = parse_json_array (failed_json->out);
+  g_assert_cmpuint (json_array_get_length (messages), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0),
+                                                  "state"), ==, "failed");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0),
+                                                  "uid"), ==, uid);
+  g_clear_pointer (&messages, json_array_unref);
+
+  /* A message written since is not affected, nor retried. */
+  fresh = run_cli ("-p", "nina", "send", "omar", "just now", NULL);
+  g_assert_cmpint (fresh->status, ==, 0);
+  retried = run_cli ("-p", "nina", "retry", "omar", NULL);
+  g_assert_cmpint (retried->status, ==, 0);
+  g_assert_cmpstr (retried->out, ==, "retried: 1\n");
+
+  queued_text = run_cli ("-p", "nina", "history", "omar", NULL);
+  g_assert_null (strstr (queued_text->out, "(not sent)"));
+  g_assert_nonnull (strstr (queued_text->out, "<me> a week ago\n    (queued)\n"));
+  queued_json = run_cli ("-p", "nina", "history", "omar", "--json", NULL);
+  messages = parse_json_array (queued_json->out);
+  g_assert_cmpuint (json_array_get_length (messages), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0),
+                                                  "uid"), ==, uid);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0),
+                                                  "state"), ==, "queued");
+
+  nothing = run_cli ("-p", "nina", "retry", "Omar", NULL);
+  g_assert_cmpint (nothing->status, ==, 0);
+  g_assert_cmpstr (nothing->out, ==, "retried: 0\n");
+
+  nobody = run_cli ("-p", "nina", "retry", "nobody", NULL);
+  g_assert_cmpint (nobody->status, ==, 1);
+  g_assert_nonnull (strstr (nobody->err, "nobody"));
+  missing = run_cli ("-p", "nina", "retry", NULL);
+  g_assert_cmpint (missing->status, ==, 2);
+  extra = run_cli ("-p", "nina", "retry", "omar", "now", NULL);
+  g_assert_cmpint (extra->status, ==, 2);
+}
+
 static void
 test_cli_block_verify_remove (void)
 {
@@ -581,6 +676,7 @@ main (int   argc,
   g_test_add_func ("/cli/add/both-sides", test_cli_add_both_sides);
   g_test_add_func ("/cli/add/bad-invite", test_cli_add_bad_invite);
   g_test_add_func ("/cli/send-history", test_cli_send_history);
+  g_test_add_func ("/cli/retry", test_cli_retry);
   g_test_add_func ("/cli/block-verify-remove", test_cli_block_verify_remove);
   g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);

@@ -275,6 +275,76 @@ test_conversation_outlives_nothing (Fixture       *fixture,
   g_object_unref (model);
 }
 
+/* An open conversation shows a message given up on as failed, then, once
+ * retried, as queued again; a late receipt still makes it delivered. */
+static void
+test_conversation_failed_and_retried (Fixture       *fixture,
+                                      gconstpointer  data)
+{
+  g_autoptr (SottoConversationModel) model = NULL;
+  g_autoptr (SottoMessage) queued = NULL;
+  g_autoptr (SottoMessage) shown = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 late = g_get_real_time () + (gint64)SOTTO_OUTBOX_EXPIRY_DAYS * G_TIME_SPAN_DAY +
+                G_TIME_SPAN_SECOND;
+
+  model = sotto_conversation_model_new (fixture->store, fixture->contact);
+  wait_idle (model);
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_queue_message_async (fixture->store, fixture->contact, "hello?", NULL,
+                                     sotto_test_result_cb, &result);
+    queued = sotto_store_queue_message_finish (fixture->store, sotto_test_wait (&result), &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
+  shown = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_assert_cmpint (sotto_message_get_state (shown), ==, SOTTO_MESSAGE_QUEUED);
+
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_expire_outbox_async (fixture->store, late, NULL, sotto_test_result_cb, &result);
+    g_assert_cmpuint (sotto_store_expire_outbox_finish (fixture->store, sotto_test_wait (&result),
+                                                        &error), ==, 1);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (sotto_message_get_state (shown), ==, SOTTO_MESSAGE_FAILED);
+
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_retry_message_async (fixture->store, shown, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_retry_message_finish (fixture->store, sotto_test_wait (&result),
+                                                     &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (sotto_message_get_state (shown), ==, SOTTO_MESSAGE_QUEUED);
+
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_expire_outbox_async (fixture->store, late, NULL, sotto_test_result_cb, &result);
+    g_assert_cmpuint (sotto_store_expire_outbox_finish (fixture->store, sotto_test_wait (&result),
+                                                        &error), ==, 1);
+    g_assert_no_error (error);
+    g_assert_cmpint (sotto_message_get_state (shown), ==, SOTTO_MESSAGE_FAILED);
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_mark_delivered_async (fixture->store, fixture->contact,
+                                      sotto_message_get_uid (queued), NULL,
+                                      sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_mark_delivered_finish (fixture->store, sotto_test_wait (&result),
+                                                      &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (sotto_message_get_state (shown), ==, SOTTO_MESSAGE_DELIVERED);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -290,6 +360,8 @@ main (int   argc,
               fixture_set_up, test_conversation_purge_reloads, fixture_tear_down);
   g_test_add ("/conversation/dropped-while-loading", Fixture, NULL,
               fixture_set_up, test_conversation_outlives_nothing, fixture_tear_down);
+  g_test_add ("/conversation/failed-and-retried", Fixture, NULL,
+              fixture_set_up, test_conversation_failed_and_retried, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -733,6 +733,84 @@ test_fixture_original_untouched (gconstpointer data)
   g_assert_cmpstrv (names_after, names_before);
 }
 
+static guint
+expire (SottoStore *store,
+        gint64      now_us)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n;
+
+  sotto_store_expire_outbox_async (store, now_us, NULL, sotto_test_result_cb, &result);
+  n = sotto_store_expire_outbox_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  return n;
+}
+
+/* What an old file has in its outbox was queued when it was written: it
+ * expires SOTTO_OUTBOX_EXPIRY_DAYS after its own time, to the
+ * microsecond, and not before; the rest of the file is untouched. */
+static void
+test_fixture_outbox_expiry (gconstpointer data)
+{
+  const Fixture *fixture = data;
+  g_autofree char *dir = copy_into_profile (fixture);
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) queue = NULL;
+  const gint64 span = (gint64)SOTTO_OUTBOX_EXPIRY_DAYS * G_TIME_SPAN_DAY;
+  guint n_queued = g_strv_length ((char **)fixture->outbox);
+  guint n_failed = 0;
+
+  store = sotto_test_open_store (dir, fixture->passphrase, &error);
+  g_assert_no_error (error);
+
+  /* Oldest first: at each message's limit nothing more fails, one
+   * microsecond later that one does. */
+  for (guint i = 0; i < n_queued; i++)
+    {
+      const ExpectedContact *contact = NULL;
+      const ExpectedMessage *expected = find_expected_message (fixture, fixture->outbox[i],
+                                                               &contact);
+
+      g_assert_nonnull (expected);
+      g_assert_cmpuint (expire (store, expected->sent + span), ==, 0);
+      g_assert_cmpuint (expire (store, expected->sent + span + 1), ==, 1);
+      n_failed++;
+
+      queue = sotto_test_outbox (store, NULL);
+      g_assert_cmpuint (queue->len, ==, n_queued - n_failed);
+      g_clear_pointer (&queue, g_ptr_array_unref);
+    }
+  sotto_test_close_store (&store);
+
+  /* Failed on disk; everything else as it was. */
+  store = sotto_test_open_store (dir, fixture->passphrase, &error);
+  g_assert_no_error (error);
+  assert_identity (store, fixture);
+  for (const ExpectedContact *c = fixture->contacts; c->display_name != NULL; c++)
+    {
+      guint8 key[SOTTO_KEY_LEN];
+      g_autoptr (GPtrArray) history = NULL;
+
+      g_assert_cmpint (sodium_hex2bin (key, sizeof key, c->public_key_hex,
+                                       strlen (c->public_key_hex), NULL, NULL, NULL), ==, 0);
+      history = sotto_test_full_history (store, sotto_store_get_contact_by_key (store, key), 2);
+      g_assert_cmpuint (history->len, ==, count_messages (c->messages));
+      for (guint i = 0; i < history->len; i++)
+        {
+          ExpectedMessage expected = c->messages[i];
+
+          if (expected.state == SOTTO_MESSAGE_QUEUED)
+            expected.state = SOTTO_MESSAGE_FAILED;
+          assert_message (g_ptr_array_index (history, i), c, &expected);
+        }
+    }
+  queue = sotto_test_outbox (store, NULL);
+  g_assert_cmpuint (queue->len, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -747,10 +825,13 @@ main (int   argc,
       g_autofree char *content_path = g_strdup_printf ("/store/fixtures/%s", fixture->name);
       g_autofree char *untouched_path = g_strdup_printf ("/store/fixtures/%s/original-untouched",
                                                          fixture->name);
+      g_autofree char *expiry_path = g_strdup_printf ("/store/fixtures/%s/outbox-expiry",
+                                                      fixture->name);
 
       g_test_add_data_func (file_path, fixture, test_fixture_file);
       g_test_add_data_func (content_path, fixture, test_fixture_content);
       g_test_add_data_func (untouched_path, fixture, test_fixture_original_untouched);
+      g_test_add_data_func (expiry_path, fixture, test_fixture_outbox_expiry);
     }
 
   return g_test_run ();

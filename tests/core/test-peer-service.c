@@ -12,6 +12,7 @@
 
 #include <string.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #define G_SETTINGS_ENABLE_BACKEND 1
 #include <gio/gsettingsbackend.h>
 
@@ -1778,6 +1779,267 @@ test_status_invisible_at_start (void)
   g_assert_cmpuint (sotto_peer_service_get_port (a->service), >, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Giving up on old messages, and trying again                        */
+
+#define EXPIRY_SPAN ((gint64)SOTTO_OUTBOX_EXPIRY_DAYS * G_TIME_SPAN_DAY)
+
+/* Edits @peer's database behind its store's back (a second connection:
+ * the store's stays open). */
+static void
+peer_raw_sql (Peer       *peer,
+              const char *sql)
+{
+  g_autofree char *path = g_build_filename (peer->dir, SOTTO_STORE_FILENAME, NULL);
+  sqlite3 *db = NULL;
+  char *errmsg = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  if (sqlite3_exec (db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
+    g_error ("%s: %s", sql, errmsg);
+  sqlite3_close (db);
+}
+
+/* Everything in @peer's outbox was queued @by µs earlier than it was.
+ * Only while the store is idle: it expects to be the only writer, and a
+ * write of its own would find the file busy. */
+static void
+age_outbox (Peer   *peer,
+            gint64  by)
+{
+  g_autofree char *sql = g_strdup_printf ("UPDATE outbox SET queued = queued - %" G_GINT64_FORMAT,
+                                          by);
+  g_autoptr (GPtrArray) drained = NULL;
+
+  /* The store runs one job at a time, in order: once this one is back,
+   * nothing queued before it is still writing. */
+  drained = sotto_test_outbox (peer->store, NULL);
+  peer_raw_sql (peer, sql);
+}
+
+/* A week and a second: as if nothing had run since. */
+#define LONG_AGO     (EXPIRY_SPAN + G_TIME_SPAN_SECOND)
+/* A second short of the week: fails soon after, while running. */
+#define NEARLY_EXPIRED (EXPIRY_SPAN - G_TIME_SPAN_SECOND)
+
+/* Message ids the store said had failed, in order. */
+static void
+on_failed_logged_cb (SottoStore        *store,
+                     gint64             contact_id,
+                     gint64             message_id,
+                     SottoMessageState  state,
+                     GArray            *failed)
+{
+  if (state == SOTTO_MESSAGE_FAILED)
+    g_array_append_val (failed, message_id);
+}
+
+static gboolean
+peer_retry (Peer         *peer,
+            SottoMessage *message,
+            GError      **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_peer_service_retry_async (peer->service, message, NULL, sotto_test_result_cb, &result);
+  return sotto_peer_service_retry_finish (peer->service, sotto_test_wait (&result), error);
+}
+
+/* What waited too long while nothing ran fails as soon as the service
+ * starts, before anything could be sent. */
+static void
+test_expiry_on_start (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoMessage) old = NULL;
+  g_autoptr (SottoMessage) fresh = NULL;
+  g_autoptr (GArray) failed = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  ab = add_contact (a, b, 0);
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GError) error = NULL;
+
+    sotto_store_queue_message_async (a->store, ab, "written last month", NULL,
+                                     sotto_test_result_cb, &result);
+    old = sotto_store_queue_message_finish (a->store, sotto_test_wait (&result), &error);
+    g_assert_no_error (error);
+  }
+  age_outbox (a, LONG_AGO);
+  g_signal_connect (a->store, "message-state-changed", G_CALLBACK (on_failed_logged_cb), failed);
+
+  peer_start (a, 0);
+  fresh = send_message (a, ab, "written today");
+  SOTTO_TEST_WAIT_FOR (failed->len == 1);
+  g_assert_cmpint (g_array_index (failed, gint64, 0), ==, sotto_message_get_id (old));
+  g_assert_cmpint (stored_state (a, ab, old), ==, SOTTO_MESSAGE_FAILED);
+  g_assert_cmpint (stored_state (a, ab, fresh), ==, SOTTO_MESSAGE_QUEUED);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 1);
+  g_signal_handlers_disconnect_by_data (a->store, failed);
+}
+
+/* While running, the service gives up every interval, not only on
+ * starting; once stopped, no more. */
+static void
+test_expiry_interval (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoMessage) first = NULL;
+  g_autoptr (SottoMessage) second = NULL;
+  g_autoptr (GArray) failed = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  ab = add_contact (a, b, 0);
+  g_signal_connect (a->store, "message-state-changed", G_CALLBACK (on_failed_logged_cb), failed);
+  sotto_peer_service_set_expiry_interval (peer_service (a), 50);
+
+  /* Not yet expired when the service starts; a later round gets it. */
+  first = send_message (a, ab, "nobody there");
+  age_outbox (a, NEARLY_EXPIRED);
+  peer_start (a, 0);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 1);  /* after the round on starting */
+  g_assert_cmpuint (failed->len, ==, 0);
+  SOTTO_TEST_WAIT_FOR (failed->len == 1);
+  g_assert_cmpint (g_array_index (failed, gint64, 0), ==, sotto_message_get_id (first));
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+
+  sotto_peer_service_stop (a->service);
+  second = send_message (a, ab, "written while stopped");
+  age_outbox (a, LONG_AGO);
+  sotto_test_spin (300);
+  g_assert_cmpuint (failed->len, ==, 1);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 1);
+  g_signal_handlers_disconnect_by_data (a->store, failed);
+}
+
+/* A message fails while B is away; B comes back and does not get it (but
+ * what is written next); the user retries, and B gets it exactly once. */
+static void
+test_expiry_retry_delivers (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) lost = NULL;
+  g_autoptr (SottoMessage) next = NULL;
+  g_autoptr (GArray) failed = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GPtrArray) history = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *lost_hex = NULL;
+  guint port_b = free_port ();
+
+  ba = add_contact (b, a, 0);  /* B will not dial: A's retry must do it */
+  ab = add_contact (a, b, port_b);
+  g_signal_connect (a->store, "message-state-changed", G_CALLBACK (on_failed_logged_cb), failed);
+  sotto_peer_service_set_expiry_interval (peer_service (a), 50);
+
+  /* Nearly a week old when A starts: dials to B fail until it expires. */
+  lost = send_message (a, ab, "a week too late");
+  lost_hex = uid_hex (sotto_message_get_uid (lost));
+  age_outbox (a, NEARLY_EXPIRED);
+  peer_start (a, 0);
+  SOTTO_TEST_WAIT_FOR (failed->len == 1);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+
+  /* B is back: what was given up on stays behind; the outbox goes oldest
+   * first, so with the next message there, the lost one would be too. */
+  peer_start (b, port_b);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
+  next = send_message (a, ab, "written after");
+  SOTTO_TEST_WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
+  sotto_test_spin (200);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "written after");
+  g_assert_cmpint (stored_state (a, ab, lost), ==, SOTTO_MESSAGE_FAILED);
+
+  /* Retried: sent at once on the session that is up. */
+  g_assert_true (peer_retry (a, lost, &error));
+  g_assert_no_error (error);
+  SOTTO_TEST_WAIT_FOR (b->received->len >= 2 && count_str (a->delivered, lost_hex) >= 1);
+  sotto_test_spin (300);  /* room for a duplicate */
+  g_assert_cmpuint (b->received->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 1), ==, "a week too late");
+  g_assert_cmpuint (count_str (a->delivered, lost_hex), ==, 1);
+  g_assert_cmpint (stored_state (a, ab, lost), ==, SOTTO_MESSAGE_DELIVERED);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+
+  history = sotto_test_full_history (b->store, ba, 10);
+  g_assert_cmpuint (history->len, ==, 2);
+  g_assert_cmpmem (sotto_message_get_uid (g_ptr_array_index (history, 1)), SOTTO_MESSAGE_UID_LEN,
+                   sotto_message_get_uid (lost), SOTTO_MESSAGE_UID_LEN);
+
+  /* Delivered now: a second retry is refused. */
+  g_assert_false (peer_retry (a, lost, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (failed->len, ==, 1);
+  g_signal_handlers_disconnect_by_data (a->store, failed);
+}
+
+/* B did get the message, but A never heard: A gives up, the user retries
+ * on the very session that carried it, and B recognises the id: shown
+ * once, acknowledged again, delivered at last. */
+static void
+test_expiry_retry_duplicate (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autoptr (GPtrArray) history = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hex = NULL;
+  g_autofree char *sql = NULL;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
+
+  m = send_message (a, ab, "did you get this?");
+  hex = uid_hex (sotto_message_get_uid (m));
+  SOTTO_TEST_WAIT_FOR (b->received->len == 1 && a->delivered->len == 1);
+
+  /* As if the receipt had been lost a week ago. */
+  sql = g_strdup_printf ("UPDATE messages SET state = %d WHERE id = %" G_GINT64_FORMAT ";"
+                         "INSERT INTO outbox (message_id, queued) VALUES (%" G_GINT64_FORMAT
+                         ", %" G_GINT64_FORMAT ");",
+                         SOTTO_MESSAGE_QUEUED, sotto_message_get_id (m), sotto_message_get_id (m),
+                         g_get_real_time () - LONG_AGO);
+  {
+    g_autoptr (GPtrArray) drained = sotto_test_outbox (a->store, NULL);
+
+    peer_raw_sql (a, sql);
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_expire_outbox_async (a->store, g_get_real_time (), NULL, sotto_test_result_cb,
+                                     &result);
+    g_assert_cmpuint (sotto_store_expire_outbox_finish (a->store, sotto_test_wait (&result),
+                                                        &error), ==, 1);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (stored_state (a, ab, m), ==, SOTTO_MESSAGE_FAILED);
+
+  g_assert_true (peer_retry (a, m, &error));
+  g_assert_no_error (error);
+  SOTTO_TEST_WAIT_FOR (count_str (a->delivered, hex) == 2);
+  sotto_test_spin (200);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpint (stored_state (a, ab, m), ==, SOTTO_MESSAGE_DELIVERED);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+  history = sotto_test_full_history (b->store, ba, 10);
+  g_assert_cmpuint (history->len, ==, 1);
+  g_assert_cmpuint (a->online, ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1811,6 +2073,10 @@ main (int   argc,
   g_test_add_func ("/peer-service/sent-state", test_sent_state);
   g_test_add_func ("/peer-service/status/invisible", test_status_invisible);
   g_test_add_func ("/peer-service/status/invisible-at-start", test_status_invisible_at_start);
+  g_test_add_func ("/peer-service/expiry/on-start", test_expiry_on_start);
+  g_test_add_func ("/peer-service/expiry/interval", test_expiry_interval);
+  g_test_add_func ("/peer-service/expiry/retry-delivers-once", test_expiry_retry_delivers);
+  g_test_add_func ("/peer-service/expiry/retry-duplicate-dropped", test_expiry_retry_duplicate);
 
   tick = sotto_test_tick_start ();
   status = g_test_run ();

@@ -2655,6 +2655,426 @@ test_store_display_name (void)
   sotto_test_rm_rf (dir);
 }
 
+/* ------------------------------------------------------------------ */
+/* Giving up on old messages, and trying again                        */
+
+#define EXPIRY_SPAN ((gint64)SOTTO_OUTBOX_EXPIRY_DAYS * G_TIME_SPAN_DAY)
+
+typedef struct
+{
+  gint64            contact_id;
+  gint64            message_id;
+  SottoMessageState state;
+} StateChange;
+
+static void
+on_state_logged (SottoStore        *store,
+                 gint64             contact_id,
+                 gint64             message_id,
+                 SottoMessageState  state,
+                 GArray            *log)
+{
+  StateChange change = { contact_id, message_id, state };
+
+  g_array_append_val (log, change);
+}
+
+static guint
+expire (SottoStore *store,
+        gint64      now_us)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n;
+
+  sotto_store_expire_outbox_async (store, now_us, NULL, sotto_test_result_cb, &result);
+  n = sotto_store_expire_outbox_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  return n;
+}
+
+static gboolean
+retry (SottoStore    *store,
+       SottoMessage  *message,
+       GError       **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_retry_message_async (store, message, NULL, sotto_test_result_cb, &result);
+  return sotto_store_retry_message_finish (store, sotto_test_wait (&result), error);
+}
+
+static GPtrArray *
+list_failed (SottoStore   *store,
+             SottoContact *contact)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *failed;
+
+  sotto_store_list_failed_async (store, contact, NULL, sotto_test_result_cb, &result);
+  failed = sotto_store_list_failed_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+
+  return failed;
+}
+
+/* The state on disk, read through the store. */
+static SottoMessageState
+stored_state (SottoStore   *store,
+              SottoContact *contact,
+              SottoMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) page = history (store, contact, sotto_message_get_id (message) + 1, 1,
+                                        &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (page, 0)), ==,
+                   sotto_message_get_id (message));
+  return sotto_message_get_state (g_ptr_array_index (page, 0));
+}
+
+static gboolean
+outbox_has (SottoStore   *store,
+            SottoMessage *message)
+{
+  g_autoptr (GPtrArray) queue = sotto_test_outbox (store, NULL);
+
+  for (guint i = 0; i < queue->len; i++)
+    if (sotto_message_get_id (g_ptr_array_index (queue, i)) == sotto_message_get_id (message))
+      return TRUE;
+  return FALSE;
+}
+
+/* Expiry counts to the microsecond from when each message was queued: at
+ * exactly SOTTO_OUTBOX_EXPIRY_DAYS a message still waits, one microsecond
+ * later it has failed, left the outbox, and views were told. */
+static void
+test_store_outbox_expire_limit (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) first = NULL;
+  g_autoptr (SottoMessage) second = NULL;
+  g_autoptr (GArray) log = g_array_new (FALSE, FALSE, sizeof (StateChange));
+  g_autoptr (GPtrArray) failed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sql = NULL;
+  const gint64 t = G_GINT64_CONSTANT (1800000000000000);
+
+  store = sotto_test_create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Liz", NULL, hint, &error);
+  g_assert_no_error (error);
+  first = queue_message (store, contact, "one");
+  second = queue_message (store, contact, "two");
+
+  /* Queued at known times, ten microseconds apart. */
+  sql = g_strdup_printf ("UPDATE outbox SET queued = %" G_GINT64_FORMAT " WHERE message_id = %"
+                         G_GINT64_FORMAT "; UPDATE outbox SET queued = %" G_GINT64_FORMAT
+                         " WHERE message_id = %" G_GINT64_FORMAT ";",
+                         t, sotto_message_get_id (first), t + 10, sotto_message_get_id (second));
+  raw_sql (dir, sql);
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_state_logged), log);
+
+  /* Long before, and at the limit: nothing. */
+  g_assert_cmpuint (expire (store, t), ==, 0);
+  g_assert_cmpuint (expire (store, t + EXPIRY_SPAN), ==, 0);
+  g_assert_cmpuint (log->len, ==, 0);
+  g_assert_true (outbox_has (store, first));
+  g_assert_cmpint (stored_state (store, contact, first), ==, SOTTO_MESSAGE_QUEUED);
+
+  /* One microsecond past it: the first, and only the first. */
+  g_assert_cmpuint (expire (store, t + EXPIRY_SPAN + 1), ==, 1);
+  g_assert_cmpuint (log->len, ==, 1);
+  g_assert_cmpint (g_array_index (log, StateChange, 0).contact_id, ==,
+                   sotto_contact_get_id (contact));
+  g_assert_cmpint (g_array_index (log, StateChange, 0).message_id, ==,
+                   sotto_message_get_id (first));
+  g_assert_cmpint (g_array_index (log, StateChange, 0).state, ==, SOTTO_MESSAGE_FAILED);
+  g_assert_false (outbox_has (store, first));
+  g_assert_true (outbox_has (store, second));
+  g_assert_cmpint (stored_state (store, contact, first), ==, SOTTO_MESSAGE_FAILED);
+  g_assert_cmpint (stored_state (store, contact, second), ==, SOTTO_MESSAGE_QUEUED);
+
+  /* Given up on once: not again. The second at its own limit, then past. */
+  g_assert_cmpuint (expire (store, t + 10 + EXPIRY_SPAN), ==, 0);
+  g_assert_cmpuint (log->len, ==, 1);
+  g_assert_cmpuint (expire (store, t + 10 + EXPIRY_SPAN + 1), ==, 1);
+  g_assert_cmpuint (log->len, ==, 2);
+  g_assert_cmpint (g_array_index (log, StateChange, 1).message_id, ==,
+                   sotto_message_get_id (second));
+  g_assert_cmpint (g_array_index (log, StateChange, 1).state, ==, SOTTO_MESSAGE_FAILED);
+  g_signal_handlers_disconnect_by_data (store, log);
+
+  /* Nothing is sent any more; both are there to be retried, oldest first. */
+  {
+    g_autoptr (GPtrArray) queue = sotto_test_outbox (store, NULL);
+
+    g_assert_cmpuint (queue->len, ==, 0);
+  }
+  failed = list_failed (store, contact);
+  g_assert_cmpuint (failed->len, ==, 2);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (failed, 0)), ==,
+                   sotto_message_get_id (first));
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (failed, 1)), ==,
+                   SOTTO_MESSAGE_FAILED);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (failed, 1)), ==, "two");
+  g_clear_pointer (&failed, g_ptr_array_unref);
+
+  /* On disk: still failed after a restart. */
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_assert_cmpint (stored_state (store, contact, first), ==, SOTTO_MESSAGE_FAILED);
+  failed = list_failed (store, NULL);
+  g_assert_cmpuint (failed->len, ==, 2);
+}
+
+/* A delivered (or read) message is out of the outbox and never fails; one
+ * given up on whose receipt comes after all is delivered, not failed. */
+static void
+test_store_outbox_expire_delivered (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) delivered = NULL;
+  g_autoptr (SottoMessage) late = NULL;
+  g_autoptr (GArray) log = g_array_new (FALSE, FALSE, sizeof (StateChange));
+  g_autoptr (GPtrArray) failed = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = sotto_test_create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Liz", NULL, hint, &error);
+  g_assert_no_error (error);
+  delivered = queue_message (store, contact, "got there");
+  late = queue_message (store, contact, "got there late");
+  mark_delivered (store, contact, delivered);
+
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_state_logged), log);
+  g_assert_cmpuint (expire (store, g_get_real_time () + 100 * EXPIRY_SPAN), ==, 1);
+  g_assert_cmpuint (log->len, ==, 1);
+  g_assert_cmpint (g_array_index (log, StateChange, 0).message_id, ==, sotto_message_get_id (late));
+  g_assert_cmpint (stored_state (store, contact, delivered), ==, SOTTO_MESSAGE_DELIVERED);
+  g_assert_cmpint (stored_state (store, contact, late), ==, SOTTO_MESSAGE_FAILED);
+
+  /* The peer had it after all. */
+  mark_delivered (store, contact, late);
+  g_assert_cmpuint (log->len, ==, 2);
+  g_assert_cmpint (g_array_index (log, StateChange, 1).message_id, ==, sotto_message_get_id (late));
+  g_assert_cmpint (g_array_index (log, StateChange, 1).state, ==, SOTTO_MESSAGE_DELIVERED);
+  g_assert_cmpint (stored_state (store, contact, late), ==, SOTTO_MESSAGE_DELIVERED);
+  failed = list_failed (store, NULL);
+  g_assert_cmpuint (failed->len, ==, 0);
+  g_assert_cmpuint (expire (store, g_get_real_time () + 100 * EXPIRY_SPAN), ==, 0);
+  g_assert_cmpuint (log->len, ==, 2);
+  g_signal_handlers_disconnect_by_data (store, log);
+}
+
+/* A retry puts the message back in the outbox under the same id, queued
+ * now: a whole new week, also after a restart. */
+static void
+test_store_outbox_retry (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) message = NULL;
+  g_autoptr (GArray) log = g_array_new (FALSE, FALSE, sizeof (StateChange));
+  g_autoptr (GPtrArray) failed = NULL;
+  g_autoptr (GPtrArray) queue = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *queued_sql = NULL;
+  gint64 before;
+  gint64 after;
+  gint64 queued;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+
+  store = sotto_test_create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Liz", NULL, hint, &error);
+  g_assert_no_error (error);
+  message = queue_message (store, contact, "try, try again");
+  memcpy (uid, sotto_message_get_uid (message), sizeof uid);
+  g_assert_cmpuint (expire (store, g_get_real_time () + EXPIRY_SPAN + G_TIME_SPAN_SECOND), ==, 1);
+
+  /* What the caller holds is what history says: failed. */
+  failed = list_failed (store, contact);
+  g_assert_cmpuint (failed->len, ==, 1);
+  g_clear_object (&message);
+  message = g_object_ref (g_ptr_array_index (failed, 0));
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_FAILED);
+
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_state_logged), log);
+  before = g_get_real_time ();
+  g_assert_true (retry (store, message, &error));
+  g_assert_no_error (error);
+  after = g_get_real_time ();
+
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_QUEUED);
+  g_assert_cmpuint (log->len, ==, 1);
+  g_assert_cmpint (g_array_index (log, StateChange, 0).contact_id, ==,
+                   sotto_contact_get_id (contact));
+  g_assert_cmpint (g_array_index (log, StateChange, 0).message_id, ==,
+                   sotto_message_get_id (message));
+  g_assert_cmpint (g_array_index (log, StateChange, 0).state, ==, SOTTO_MESSAGE_QUEUED);
+  g_signal_handlers_disconnect_by_data (store, log);
+
+  queue = sotto_test_outbox (store, contact);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (queue, 0)), ==,
+                   sotto_message_get_id (message));
+  g_assert_cmpmem (sotto_message_get_uid (g_ptr_array_index (queue, 0)), SOTTO_MESSAGE_UID_LEN,
+                   uid, sizeof uid);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (queue, 0)), ==,
+                   SOTTO_MESSAGE_QUEUED);
+  g_clear_pointer (&queue, g_ptr_array_unref);
+  g_clear_pointer (&failed, g_ptr_array_unref);
+  failed = list_failed (store, contact);
+  g_assert_cmpuint (failed->len, ==, 0);
+  g_clear_pointer (&failed, g_ptr_array_unref);
+
+  /* It survives a restart, queued at the time of the retry. */
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+  queued_sql = g_strdup_printf ("SELECT queued FROM outbox WHERE message_id = %" G_GINT64_FORMAT,
+                                sotto_message_get_id (message));
+  queued = raw_int (dir, queued_sql);
+  g_assert_cmpint (queued, >=, before);
+  g_assert_cmpint (queued, <=, after);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_assert_cmpint (stored_state (store, contact, message), ==, SOTTO_MESSAGE_QUEUED);
+  queue = sotto_test_outbox (store, NULL);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpmem (sotto_message_get_uid (g_ptr_array_index (queue, 0)), SOTTO_MESSAGE_UID_LEN,
+                   uid, sizeof uid);
+
+  /* A new week from the retry: at its limit still queued, then failed. */
+  g_assert_cmpuint (expire (store, queued + EXPIRY_SPAN), ==, 0);
+  g_assert_cmpint (stored_state (store, contact, message), ==, SOTTO_MESSAGE_QUEUED);
+  g_assert_cmpuint (expire (store, queued + EXPIRY_SPAN + 1), ==, 1);
+  g_assert_cmpint (stored_state (store, contact, message), ==, SOTTO_MESSAGE_FAILED);
+
+  /* And again, as often as the user likes. */
+  g_assert_true (retry (store, message, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (stored_state (store, contact, message), ==, SOTTO_MESSAGE_QUEUED);
+}
+
+static void
+assert_retry_refused (const char   *dir,
+                      SottoStore   *store,
+                      SottoContact *contact,
+                      SottoMessage *message,
+                      int           code)
+{
+  g_autoptr (GArray) log = g_array_new (FALSE, FALSE, sizeof (StateChange));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) queue_before = sotto_test_outbox (store, NULL);
+  g_autoptr (GPtrArray) queue_after = NULL;
+  g_autoptr (GPtrArray) history_before = history (store, contact, 0, 100, &error);
+  g_autoptr (GPtrArray) history_after = NULL;
+  SottoMessageState held = sotto_message_get_state (message);
+
+  g_assert_no_error (error);
+  g_signal_connect (store, "message-state-changed", G_CALLBACK (on_state_logged), log);
+  g_assert_false (retry (store, message, &error));
+  g_assert_error (error, SOTTO_ERROR, code);
+  g_assert_nonnull (error->message);
+  g_clear_error (&error);
+  g_signal_handlers_disconnect_by_data (store, log);
+
+  /* Nothing changed: no signal, the same queue, the same states. */
+  g_assert_cmpuint (log->len, ==, 0);
+  g_assert_cmpint (sotto_message_get_state (message), ==, held);
+  queue_after = sotto_test_outbox (store, NULL);
+  g_assert_cmpuint (queue_after->len, ==, queue_before->len);
+  for (guint i = 0; i < queue_after->len; i++)
+    g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (queue_after, i)), ==,
+                     sotto_message_get_id (g_ptr_array_index (queue_before, i)));
+  history_after = history (store, contact, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history_after->len, ==, history_before->len);
+  for (guint i = 0; i < history_after->len; i++)
+    g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (history_after, i)), ==,
+                     sotto_message_get_state (g_ptr_array_index (history_before, i)));
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM outbox"), ==, (gint64)queue_before->len);
+}
+
+/* Only an outgoing message that failed may be retried: anything else is
+ * refused, and nothing changes. */
+static void
+test_store_outbox_retry_refused (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoContact) other = NULL;
+  g_autoptr (SottoMessage) queued = NULL;
+  g_autoptr (SottoMessage) delivered = NULL;
+  g_autoptr (SottoMessage) incoming = NULL;
+  g_autoptr (SottoMessage) failed = NULL;
+  g_autoptr (SottoMessage) orphan = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN] = { 0x5a };
+  const char * const other_hint[] = { "192.0.2.8:7483", NULL };
+
+  store = sotto_test_create_store (dir, "Ken", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Liz", NULL, hint, &error);
+  g_assert_no_error (error);
+  queued = queue_message (store, contact, "still waiting");
+  delivered = queue_message (store, contact, "arrived");
+  mark_delivered (store, contact, delivered);
+  incoming = save_incoming (store, contact, uid, "from Liz", NULL);
+
+  assert_retry_refused (dir, store, contact, queued, SOTTO_ERROR_INVALID_ARGUMENT);
+  assert_retry_refused (dir, store, contact, delivered, SOTTO_ERROR_INVALID_ARGUMENT);
+  assert_retry_refused (dir, store, contact, incoming, SOTTO_ERROR_INVALID_ARGUMENT);
+
+  /* Failed, retried once: a second retry (a stale copy that still says
+   * failed) is refused. */
+  g_assert_cmpuint (expire (store, g_get_real_time () + EXPIRY_SPAN + G_TIME_SPAN_SECOND), ==, 1);
+  list = list_failed (store, contact);
+  g_assert_cmpuint (list->len, ==, 1);
+  failed = g_object_ref (g_ptr_array_index (list, 0));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = list_failed (store, contact);
+  g_assert_true (retry (store, failed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (list, 0)), ==,
+                   SOTTO_MESSAGE_FAILED);
+  assert_retry_refused (dir, store, contact, g_ptr_array_index (list, 0),
+                        SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* A message gone with its contact. */
+  other = sotto_test_add_contact (store, "Max", NULL, other_hint, &error);
+  g_assert_no_error (error);
+  orphan = queue_message (store, other, "to someone removed");
+  g_assert_cmpuint (expire (store, g_get_real_time () + EXPIRY_SPAN + G_TIME_SPAN_SECOND), ==, 2);
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_remove_contact_async (store, other, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_remove_contact_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+  g_assert_false (retry (store, orphan, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2692,6 +3112,11 @@ main (int   argc,
   g_test_add_func ("/store/contacts", test_store_contacts);
   g_test_add_func ("/store/contacts/find", test_store_find_contact);
   g_test_add_func ("/store/outbox/deliver", test_store_outbox);
+  g_test_add_func ("/store/outbox/expire/limit", test_store_outbox_expire_limit);
+  g_test_add_func ("/store/outbox/expire/delivered-never-fails",
+                   test_store_outbox_expire_delivered);
+  g_test_add_func ("/store/outbox/retry", test_store_outbox_retry);
+  g_test_add_func ("/store/outbox/retry/refused", test_store_outbox_retry_refused);
   g_test_add_func ("/store/incoming/duplicates", test_store_incoming_duplicates);
   g_test_add_func ("/store/incoming/echo-of-our-uid", test_store_incoming_echo_of_our_uid);
   g_test_add_func ("/store/threads/changes-on-main-thread", test_store_changes_on_main_thread);
