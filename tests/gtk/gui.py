@@ -36,6 +36,8 @@ from peers import Failure, Peer, free_port     # noqa: E402
 SOTTO = sys.argv[1]
 SHOTS = sys.argv[2]
 TIMEOUT = float(os.environ.get('SOTTO_GUI_TIMEOUT', '30'))
+# A popover is an X window of its own, which GTK names after the app.
+MENU_WINDOW = 'Sotto'
 
 
 def wait_for(what, check, timeout=TIMEOUT, interval=0.1):
@@ -221,9 +223,14 @@ class App:
         raise Failure(f'{node.getRoleName()} “{node.name}” has no click action')
 
     def x_windows(self):
-        result = subprocess.run(['xdotool', 'search', '--all', '--onlyvisible', '--pid', str(self.pid),
-                                 '--name', '.'], capture_output=True, text=True)
+        # Untitled ones too: a GtkMessageDialog has no title.
+        result = subprocess.run(['xdotool', 'search', '--onlyvisible', '--pid', str(self.pid)],
+                                capture_output=True, text=True)
         return result.stdout.split()
+
+    def x_titles(self):
+        return [subprocess.run(['xdotool', 'getwindowname', w], capture_output=True,
+                               text=True).stdout.strip() for w in self.x_windows()]
 
     def x_window(self, title):
         def find():
@@ -255,12 +262,50 @@ class App:
         subprocess.run(['xdotool', 'windowfocus', '--sync', xid], check=True)
         subprocess.run(['xdotool', 'key', '--clearmodifiers', *keys], check=True)
 
-    def screenshot(self, window_title, name):
+    def dialog(self, text, timeout=TIMEOUT):
+        """A GtkMessageDialog, by its primary text: it has no title, so its
+        name is empty, on the accessibility bus as in X (and GTK 4.8 calls
+        it visible, never showing)."""
+        def shows_text(node):
+            return node is not None and node.getRoleName() == 'label' and node.name == text
+
+        def find():
+            for w in self.app:
+                if (w is not None and w.getRoleName() == 'dialog' and
+                        w.getState().contains(pyatspi.STATE_VISIBLE) and
+                        pyatspi.findDescendant(w, shows_text, True)):
+                    return w
+            return None
+        return wait_for(f'the dialog “{text}”', find, timeout)
+
+    def dialogs(self):
+        return [w for w in self.app if w is not None and w.getRoleName() == 'dialog']
+
+    def x_geometry(self, xid):
+        shell = subprocess.run(['xdotool', 'getwindowgeometry', '--shell', xid],
+                               capture_output=True, text=True, check=True).stdout
+        g = dict(line.split('=', 1) for line in shell.split())
+        return int(g['X']), int(g['Y']), int(g['WIDTH']), int(g['HEIGHT'])
+
+    def screenshot(self, window_title, name, popup=None):
+        """With a popup (a menu: an X window of its own, which may reach
+        past the window's edge), the window raised and the two taken from
+        the screen."""
         xid = self.x_window(window_title)
+        crop = []
+        if popup is not None:
+            subprocess.run(['xdotool', 'windowraise', xid], check=True)
+            boxes = [self.x_geometry(w) for w in (xid, self.x_window(popup))]
+            left = min(x for x, y, w, h in boxes)
+            top = min(y for x, y, w, h in boxes)
+            right = max(x + w for x, y, w, h in boxes)
+            bottom = max(y + h for x, y, w, h in boxes)
+            crop = ['-crop', f'{right - left}x{bottom - top}+{left}+{top}', '+repage']
+            xid = 'root'
         time.sleep(0.5)  # let the last frame land
         os.makedirs(SHOTS, exist_ok=True)
         path = os.path.join(SHOTS, name)
-        subprocess.run(['import', '-window', xid, path], check=True)
+        subprocess.run(['import', '-window', xid, *crop, path], check=True)
         colours = int(subprocess.run(['convert', path, '-format', '%k', 'info:'],
                                      capture_output=True, text=True).stdout or 0)
         if colours < 16:
@@ -310,6 +355,14 @@ def first_run(desktop, profile, name, port, env=None):
     wait_for('the invite', lambda: app.text_of(label).startswith('sotto:'), 60)
     app.invite = app.text_of(label)
     return app
+
+
+def contact_menu(app, row):
+    """Opens a contact row's menu with its button; returns the menu once it
+    is on screen (GTK 4.8 does not say what shows: its X window does)."""
+    app.click(app.find(row, 'push button', 'Contact Menu'))
+    app.x_window(MENU_WINDOW)
+    return app.find(row, 'menu')
 
 
 # -------------------------------------------------------------------------
@@ -362,6 +415,46 @@ def test_first_run_and_chat(desktop):
     bob.expect('message', body='hello from the desktop')
     app.find(chat, 'label', match=r' · Delivered$')
     app.screenshot('Bob', 'chat.png')
+
+    # The contact's menu: it opens and closes, renames Bob, blocks him
+    # (he is cut off) and unblocks him (he is back).
+    row = app.find(main, 'panel', match=r'^Bob, Available$')
+    items = [item.name for item in app.find_all(contact_menu(app, row), 'menu item')]
+    if items != ['Open Chat', 'Verify Security Key…', 'Rename…', 'Block', 'Remove…']:
+        raise Failure(f'the contact menu: {items}')
+    app.screenshot('Contacts — alice', 'contact-menu.png', popup=MENU_WINDOW)
+    app.key('Contacts — alice', 'Escape')
+    wait_for('the menu to close', lambda: MENU_WINDOW not in app.x_titles())
+
+    app.click(app.find(contact_menu(app, row), 'menu item', 'Rename…'))
+    dialog = app.dialog('Rename Bob')
+    entry = app.find(dialog, 'text', 'New name')
+    # It comes with the old name selected: typing replaces it.
+    app.type_into(dialog.name, entry, 'Bob Builder')
+    wait_for('the new name typed', lambda: app.text_of(entry) == 'Bob Builder', 5)
+    app.click(app.find(dialog, 'push button', 'Rename'))
+    wait_for('the dialog to close', lambda: not app.dialogs())
+    row = app.find(main, 'panel', match=r'^Bob Builder, Available$')
+    if not re.search(r'^Bob Builder\t', alice_cli(desktop, 'contacts'), re.M):
+        raise Failure(f'the store lacks the new name: {alice_cli(desktop, "contacts")}')
+
+    def bob_detail():
+        return app.find_all(main, 'panel', match=r'^Bob Builder, ')[0].description
+
+    app.click(app.find(contact_menu(app, row), 'menu item', 'Block'))
+    wait_for('Bob shown blocked', lambda: bob_detail() == 'Blocked')
+    bob.expect('disconnected', contact='Alice Example')
+    if not re.search(r'^Bob Builder\t.*\tblocked$', alice_cli(desktop, 'contacts'), re.M):
+        raise Failure(f'Bob is not blocked in the store: {alice_cli(desktop, "contacts")}')
+
+    row = app.find(main, 'panel', match=r'^Bob Builder, ')
+    app.click(app.find(contact_menu(app, row), 'menu item', 'Unblock'))
+    wait_for('Bob shown unblocked', lambda: bob_detail() != 'Blocked')
+    if re.search(r'\tblocked$', alice_cli(desktop, 'contacts'), re.M):
+        raise Failure(f'Bob is still blocked in the store: {alice_cli(desktop, "contacts")}')
+    bob.expect('connected', contact='Alice Example')
+    bob.say('send Alice back again')
+    app.find(chat, 'label', 'back again')
     return alice, bob
 
 
