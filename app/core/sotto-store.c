@@ -4141,19 +4141,24 @@ purge_job (SottoStore    *self,
     return NULL;
 
   /* Age is judged by our own clock: when we sent it, or when it arrived. A
-   * sender's clock set to the future must not keep a message for ever. */
+   * sender's clock set to the future must not keep a message for ever.
+   * Ours that were given up on wait for the user's retry, as the queued
+   * ones wait for delivery. */
   stmt = db_prepare (self,
                      "DELETE FROM messages WHERE "
                      "(?1 = 0 OR conversation_id = "
                      "  (SELECT id FROM conversations WHERE contact_id = ?1)) "
                      "AND (CASE direction WHEN 1 THEN received ELSE sent END) < ?2 "
-                     "AND (?3 OR id NOT IN (SELECT message_id FROM outbox))",
+                     "AND (?3 OR (id NOT IN (SELECT message_id FROM outbox) "
+                     "            AND NOT (direction = ?4 AND state = ?5)))",
                      error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
   sqlite3_bind_int64 (stmt, 2, request->before);
   sqlite3_bind_int (stmt, 3, request->include_queued);
+  sqlite3_bind_int (stmt, 4, SOTTO_DIRECTION_OUT);
+  sqlite3_bind_int (stmt, 5, SOTTO_MESSAGE_FAILED);
   if (!db_step_done (self, stmt, error))
     goto failed;
   request->deleted = (guint)sqlite3_changes (self->db);

@@ -1420,6 +1420,71 @@ test_store_retention (void)
   }
 }
 
+/* A message given up on waits for the user's retry: history off and
+ * retention keep it, as they keep what is queued; only a purge that
+ * includes queued messages deletes it. */
+static void
+test_store_purge_keeps_failed (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 late = g_get_real_time () + (gint64)(SOTTO_OUTBOX_EXPIRY_DAYS + 1) * G_TIME_SPAN_DAY;
+  guint deleted = 0;
+
+  store = sotto_test_create_store (dir, "Quinn", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Rita", NULL, hint, &error);
+  g_assert_no_error (error);
+  message = queue_message (store, contact, "are you there?");
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_expire_outbox_async (store, late, NULL, sotto_test_result_cb, &result);
+    g_assert_cmpuint (sotto_store_expire_outbox_finish (store, sotto_test_wait (&result), &error),
+                      ==, 1);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_apply_retention_async (store, FALSE, 0, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_apply_retention_finish (store, sotto_test_wait (&result), &deleted,
+                                                       &error));
+    g_assert_cmpuint (deleted, ==, 0);
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_purge_async (store, contact, late, FALSE, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_purge_finish (store, sotto_test_wait (&result), &deleted, &error));
+    g_assert_cmpuint (deleted, ==, 0);
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_retry_message_async (store, message, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_retry_message_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_expire_outbox_async (store, late, NULL, sotto_test_result_cb, &result);
+    g_assert_cmpuint (sotto_store_expire_outbox_finish (store, sotto_test_wait (&result), &error),
+                      ==, 1);
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_purge_async (store, contact, late, TRUE, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_purge_finish (store, sotto_test_wait (&result), &deleted, &error));
+    g_assert_cmpuint (deleted, ==, 1);
+  }
+}
+
 typedef struct
 {
   guint n_batches;
@@ -3125,6 +3190,7 @@ main (int   argc,
   g_test_add_func ("/store/message/body-limits", test_store_body_limits);
   g_test_add_func ("/store/purge/raw-files", test_store_purge_raw_files);
   g_test_add_func ("/store/purge/retention", test_store_retention);
+  g_test_add_func ("/store/purge/keeps-failed", test_store_purge_keeps_failed);
   g_test_add_func ("/store/purge/retention-follows-settings", test_store_retention_follows_settings);
   g_test_add_func ("/store/history-off/delivered-deleted-at-once",
                    test_store_history_off_delivered);
