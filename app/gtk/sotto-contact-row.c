@@ -784,3 +784,18 @@ sotto_contact_row_get_item (SottoContactRow *self)
 
   return self->item;
 }
+
+/**
+ * sotto_contact_row_popup_menu:
+ *
+ * Opens the contact's menu under its menu button, as the keyboard's menu
+ * key does.
+ */
+void
+sotto_contact_row_popup_menu (SottoContactRow *self)
+{
+  g_return_if_fail (SOTTO_IS_CONTACT_ROW (self));
+
+  if (self->item != NULL)
+    popup_menu (self, NULL);
+}

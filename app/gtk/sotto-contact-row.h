@@ -16,5 +16,6 @@ GtkWidget *sotto_contact_row_new      (void);
 void       sotto_contact_row_set_item (SottoContactRow *self,
                                        GObject         *item);
 GObject   *sotto_contact_row_get_item (SottoContactRow *self);
+void       sotto_contact_row_popup_menu (SottoContactRow *self);
 
 G_END_DECLS

@@ -1164,6 +1164,21 @@ sotto_window_class_init (SottoWindowClass *klass)
                                        "win.preferences", NULL);
 }
 
+static gboolean
+on_contact_menu_shortcut (GtkWidget *widget,
+                          GVariant  *args,
+                          gpointer   user_data)
+{
+  SottoWindow *self = user_data;
+  GtkWidget *item = gtk_widget_get_focus_child (GTK_WIDGET (self->contact_list));
+  GtkWidget *row = item != NULL ? gtk_widget_get_first_child (item) : NULL;
+
+  if (!SOTTO_IS_CONTACT_ROW (row))
+    return FALSE;
+  sotto_contact_row_popup_menu (SOTTO_CONTACT_ROW (row));
+  return TRUE;
+}
+
 static void
 on_find_shortcut (GtkWidget  *widget,
                   const char *action_name,
@@ -1179,9 +1194,18 @@ static void
 sotto_window_init (SottoWindow *self)
 {
   GtkEventController *shortcuts = gtk_shortcut_controller_new ();
+  GtkEventController *menu_keys = gtk_shortcut_controller_new ();
 
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Shift+F10 or the Menu key: the focused contact's menu. */
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (menu_keys),
+                                        gtk_shortcut_new (gtk_alternative_trigger_new (gtk_keyval_trigger_new (GDK_KEY_F10, GDK_SHIFT_MASK),
+                                                                                       gtk_keyval_trigger_new (GDK_KEY_Menu, 0)),
+                                                          gtk_callback_action_new (on_contact_menu_shortcut,
+                                                                                   self, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self->contact_list), menu_keys);
 
   /* Ctrl+F: find a contact. */
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),

@@ -549,6 +549,18 @@ test_row_menu (Fixture       *fixture,
   gtk_popover_popdown (GTK_POPOVER (menu));
   g_clear_pointer (&actions, g_free);
 
+  /* The keyboard's way (Shift+F10 or Menu, from the window): the same
+   * menu, under the button, whatever row had it last. */
+  sotto_contact_row_popup_menu (friend_row);
+  menu = GTK_POPOVER_MENU (gtk_widget_get_last_child (GTK_WIDGET (friend_row)));
+  SOTTO_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (menu)));
+  actions = menu_actions (gtk_popover_menu_get_menu_model (menu));
+  g_assert_cmpstr (actions, ==, expected_friend);
+  sotto_gtk_test_wait_frames (fixture->window, 2);
+  gtk_popover_popdown (GTK_POPOVER (menu));
+  SOTTO_TEST_WAIT_FOR (!gtk_widget_get_mapped (GTK_WIDGET (menu)));
+  g_clear_pointer (&actions, g_free);
+
   /* Unblocked meanwhile: the next menu says so. */
   {
     g_autoptr (GError) error = NULL;
@@ -605,6 +617,100 @@ test_row_follows_contact (Fixture       *fixture,
   g_assert_null (sotto_contact_row_get_item (row));
 }
 
+static void
+on_setup_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *list_item)
+{
+  gtk_list_item_set_child (list_item, sotto_contact_row_new ());
+}
+
+static void
+on_bind_cb (GtkSignalListItemFactory *factory,
+            GtkListItem              *list_item)
+{
+  sotto_contact_row_set_item (SOTTO_CONTACT_ROW (gtk_list_item_get_child (list_item)),
+                              gtk_list_item_get_item (list_item));
+}
+
+static void
+on_unbind_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *list_item)
+{
+  sotto_contact_row_set_item (SOTTO_CONTACT_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
+/* The row showing @name in @list, or NULL. */
+static SottoContactRow *
+row_in_list (GtkWidget  *list,
+             const char *name)
+{
+  for (GtkWidget *item = gtk_widget_get_first_child (list); item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+      GObject *bound;
+
+      if (!SOTTO_IS_CONTACT_ROW (row) || !gtk_widget_get_mapped (row))
+        continue;
+      bound = sotto_contact_row_get_item (SOTTO_CONTACT_ROW (row));
+      if (bound != NULL && g_strcmp0 (sotto_roster_item_get_name (SOTTO_ROSTER_ITEM (bound)), name) == 0)
+        return SOTTO_CONTACT_ROW (row);
+    }
+  return NULL;
+}
+
+/* As in the buddy list: rows are recycled as the filter changes, and a
+ * menu opened on a row before must not trouble one opened after. */
+static void
+test_row_menu_in_list (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  const char *names[] = { "Alan Turing", "Bob Builder", "Carol Shaw", "Dan Kaminsky" };
+  g_autoptr (GPtrArray) contacts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *list;
+  SottoContactRow *row;
+  GtkWidget *menu;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_ptr_array_add (contacts, add_contact (fixture, names[i], -1, -1));
+  SOTTO_TEST_WAIT_FOR (g_list_model_get_n_items (G_LIST_MODEL (fixture->roster)) == G_N_ELEMENTS (names));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (on_setup_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (on_bind_cb), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (on_unbind_cb), NULL);
+  list = gtk_list_view_new (GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (fixture->roster)))),
+                            g_object_ref (factory));
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), list);
+  gtk_widget_set_size_request (scrolled, ROW_WIDTH, 300);
+  gtk_box_append (GTK_BOX (fixture->box), scrolled);
+  show (fixture);
+
+  SOTTO_TEST_WAIT_FOR ((row = row_in_list (list, "Alan Turing")) != NULL);
+  menu = GTK_WIDGET (open_menu (row));
+  gtk_popover_popdown (GTK_POPOVER (menu));
+  SOTTO_TEST_WAIT_FOR (!gtk_widget_get_mapped (menu));
+
+  for (guint round = 0; round < 3; round++)
+    {
+      const char *filter = round % 2 == 0 ? "bui" : "";
+
+      sotto_roster_set_filter (fixture->roster, filter);
+      sotto_gtk_test_wait_frames (fixture->window, 2);
+      SOTTO_TEST_WAIT_FOR ((row = row_in_list (list, "Bob Builder")) != NULL);
+      g_assert_true (gtk_widget_grab_focus (gtk_widget_get_parent (GTK_WIDGET (row))));
+
+      sotto_contact_row_popup_menu (row);
+      menu = gtk_widget_get_last_child (GTK_WIDGET (row));
+      g_assert_true (GTK_IS_POPOVER_MENU (menu));
+      SOTTO_TEST_WAIT_FOR (gtk_widget_get_mapped (menu));
+      sotto_gtk_test_wait_frames (fixture->window, 2);
+      gtk_popover_popdown (GTK_POPOVER (menu));
+      SOTTO_TEST_WAIT_FOR (!gtk_widget_get_mapped (menu));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -620,6 +726,7 @@ main (int   argc,
   ADD ("/contact-row/draw/narrow", test_row_narrow);
   ADD ("/contact-row/draw/dark", test_row_dark);
   ADD ("/contact-row/menu/targets-contact", test_row_menu);
+  ADD ("/contact-row/menu/in-a-list", test_row_menu_in_list);
   ADD ("/contact-row/follows-contact", test_row_follows_contact);
 
 #undef ADD
