@@ -59,6 +59,7 @@ struct _SottoStore
   /* main thread */
   SottoIdentity      *identity;
   GListStore         *contacts;
+  GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
 
   /* worker thread (and finalize, once the worker has stopped) */
   GThreadPool        *pool;
@@ -1377,6 +1378,32 @@ compare_contacts (gconstpointer a,
   return sotto_contact_get_id ((SottoContact *)a) < sotto_contact_get_id ((SottoContact *)b) ? -1 : 1;
 }
 
+/* The contact list and its index by id change together, on the main
+ * thread: looking a contact up by id is then no walk through the list
+ * (the peer service does it for every contact when it starts). */
+static void
+contacts_insert (SottoStore   *self,
+                 SottoContact *contact)
+{
+  gint64 id = sotto_contact_get_id (contact);
+
+  /* Found by id from the moment the list says it has it: the list's
+   * items-changed handlers look it up. */
+  g_hash_table_replace (self->contacts_by_id, g_memdup2 (&id, sizeof id), contact);
+  g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+}
+
+static void
+contacts_remove (SottoStore *self,
+                 guint       position)
+{
+  g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), position);
+  gint64 id = sotto_contact_get_id (contact);
+
+  g_hash_table_remove (self->contacts_by_id, &id);
+  g_list_store_remove (self->contacts, position);
+}
+
 static gpointer
 open_apply (SottoStore *self,
             gpointer    request,
@@ -1387,8 +1414,7 @@ open_apply (SottoStore *self,
   g_set_object (&self->identity, result->identity);
   self->key_protection = self->protection;
   for (guint i = 0; i < result->contacts->len; i++)
-    g_list_store_insert_sorted (self->contacts, g_ptr_array_index (result->contacts, i),
-                                compare_contacts, NULL);
+    contacts_insert (self, g_ptr_array_index (result->contacts, i));
   open_result_free (result);
 
   return g_object_ref (self);
@@ -1420,6 +1446,7 @@ sotto_store_finalize (GObject *object)
   g_clear_pointer (&self->lock, sotto_profile_lock_release);
   g_clear_pointer (&self->store_id, g_free);
   g_clear_object (&self->identity);
+  g_clear_pointer (&self->contacts_by_id, g_hash_table_unref);
   g_clear_object (&self->contacts);
   g_clear_pointer (&self->profile_dir, g_free);
   g_clear_pointer (&self->db_path, g_free);
@@ -1494,6 +1521,7 @@ sotto_store_init (SottoStore *self)
   g_autoptr (GError) error = NULL;
 
   self->contacts = g_list_store_new (SOTTO_TYPE_CONTACT);
+  self->contacts_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify)sqlite3_finalize);
   self->unstored = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
@@ -1733,20 +1761,9 @@ SottoContact *
 sotto_store_get_contact_by_id (SottoStore *self,
                                gint64      id)
 {
-  guint n;
-
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
-
-      if (sotto_contact_get_id (contact) == id)
-        return contact;
-    }
-
-  return NULL;
+  return g_hash_table_lookup (self->contacts_by_id, &id);
 }
 
 static char *
@@ -2089,7 +2106,7 @@ add_contact_apply (SottoStore *self,
 {
   SottoContact *contact = data;
 
-  g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+  contacts_insert (self, contact);
 
   return contact;
 }
@@ -2208,7 +2225,7 @@ remove_contact_apply (SottoStore *self,
 
       if (sotto_contact_get_id (contact) == id)
         {
-          g_list_store_remove (self->contacts, i);
+          contacts_remove (self, i);
           break;
         }
     }
@@ -2343,8 +2360,8 @@ update_contact_apply (SottoStore *self,
         {
           _sotto_contact_update_from (contact, updated);
           /* A new alias may move it in the sorted list. */
-          g_list_store_remove (self->contacts, i);
-          g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+          contacts_remove (self, i);
+          contacts_insert (self, contact);
           break;
         }
     }
