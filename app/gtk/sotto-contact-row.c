@@ -69,6 +69,11 @@ struct _SottoContactRow
   /* the menu button's allocated width, margins and padding included */
   int         button_width;
 
+  /* measured once per text and style: the list measures every row often */
+  int         text_height;        /* 0: not yet */
+  int         text_width;         /* natural; -1: not yet */
+  int         badge_width;        /* -1: not yet */
+
   /* where the parts with tooltips were last drawn */
   graphene_rect_t dot_rect;
   graphene_rect_t icon_rect;
@@ -243,7 +248,19 @@ line_height (SottoContactRow *self,
 static int
 text_height (SottoContactRow *self)
 {
-  return MAX (line_height (self, 1.0), ICON_SIZE) + line_height (self, CAPTION_SCALE);
+  if (self->text_height == 0)
+    self->text_height = MAX (line_height (self, 1.0), ICON_SIZE) + line_height (self, CAPTION_SCALE);
+  return self->text_height;
+}
+
+static void
+forget_sizes (SottoContactRow *self,
+              gboolean         style_too)
+{
+  if (style_too)
+    self->text_height = 0;
+  self->text_width = -1;
+  self->badge_width = -1;
 }
 
 static void
@@ -388,6 +405,7 @@ update (SottoContactRow *self)
   if (contact != NULL)
     self->contact_id = sotto_contact_get_id (contact);
 
+  forget_sizes (self, FALSE);
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
@@ -481,7 +499,6 @@ sotto_contact_row_measure (GtkWidget      *widget,
 {
   SottoContactRow *self = SOTTO_CONTACT_ROW (widget);
   int button_min, button_nat;
-  int badge = 0;
 
   gtk_widget_measure (self->menu_button, orientation, -1, &button_min, &button_nat, NULL, NULL);
 
@@ -493,27 +510,32 @@ sotto_contact_row_measure (GtkWidget      *widget,
       return;
     }
 
-  if (self->unread_text != NULL)
+  if (self->badge_width < 0)
     {
-      g_autoptr (PangoLayout) layout = make_layout (self, self->unread_text, CAPTION_SCALE, TRUE);
+      self->badge_width = 0;
+      if (self->unread_text != NULL)
+        {
+          g_autoptr (PangoLayout) layout = make_layout (self, self->unread_text, CAPTION_SCALE, TRUE);
 
-      badge = badge_width (self, layout) + SPACING;
+          self->badge_width = badge_width (self, layout) + SPACING;
+        }
+    }
+  if (self->text_width < 0)
+    {
+      g_autoptr (PangoLayout) name = make_layout (self, self->name, 1.0, FALSE);
+      g_autoptr (PangoLayout) detail = make_layout (self, self->detail, CAPTION_SCALE, FALSE);
+      int name_width, detail_width;
+
+      pango_layout_get_pixel_size (name, &name_width, NULL);
+      pango_layout_get_pixel_size (detail, &detail_width, NULL);
+      if (self->verification != SOTTO_VERIFICATION_UNVERIFIED)
+        name_width += ICON_SPACING + ICON_SIZE;
+      self->text_width = MAX (TEXT_MIN_WIDTH, MAX (name_width, detail_width));
     }
 
-  *minimum = MARGIN_START + AVATAR_SIZE + SPACING + TEXT_MIN_WIDTH + badge + SPACING
+  *minimum = MARGIN_START + AVATAR_SIZE + SPACING + TEXT_MIN_WIDTH + self->badge_width + SPACING
              + button_min + MARGIN_END;
-  *natural = *minimum - TEXT_MIN_WIDTH - button_min + button_nat;
-  {
-    g_autoptr (PangoLayout) name = make_layout (self, self->name, 1.0, FALSE);
-    g_autoptr (PangoLayout) detail = make_layout (self, self->detail, CAPTION_SCALE, FALSE);
-    int name_width, detail_width;
-
-    pango_layout_get_pixel_size (name, &name_width, NULL);
-    pango_layout_get_pixel_size (detail, &detail_width, NULL);
-    if (self->verification != SOTTO_VERIFICATION_UNVERIFIED)
-      name_width += ICON_SPACING + ICON_SIZE;
-    *natural += MAX (TEXT_MIN_WIDTH, MAX (name_width, detail_width));
-  }
+  *natural = *minimum - TEXT_MIN_WIDTH - button_min + self->text_width + button_nat;
 }
 
 static void
@@ -664,6 +686,7 @@ sotto_contact_row_css_changed (GtkWidget         *widget,
 
   /* Fonts and colours are read when drawing: any change may move or
    * recolour everything. */
+  forget_sizes (SOTTO_CONTACT_ROW (widget), TRUE);
   gtk_widget_queue_resize (widget);
 }
 
@@ -671,6 +694,7 @@ static void
 sotto_contact_row_direction_changed (GtkWidget        *widget,
                                      GtkTextDirection  previous)
 {
+  forget_sizes (SOTTO_CONTACT_ROW (widget), TRUE);
   gtk_widget_queue_resize (widget);
 }
 
@@ -743,6 +767,7 @@ sotto_contact_row_init (SottoContactRow *self)
   self->name = g_strdup ("");
   self->initials = g_strdup ("?");
   self->detail = g_strdup ("");
+  forget_sizes (self, TRUE);
 }
 
 GtkWidget *
