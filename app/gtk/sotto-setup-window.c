@@ -15,6 +15,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-busy-bar.h"
 #include "sotto-core.h"
 #include "sotto-qr-code.h"
 #include "sotto-setup-window.h"
@@ -32,7 +33,7 @@ struct _SottoSetupWindow
   GtkPasswordEntry    *passphrase_entry;
   GtkPasswordEntry    *repeat_entry;
   GtkLabel            *protection_error;
-  GtkSpinner          *spinner;
+  SottoBusyBar        *busy_bar;
   GtkBox              *qr_box;
   GtkLabel            *invite_label;
   GtkButton           *name_next;
@@ -104,7 +105,7 @@ on_created_cb (GObject      *object,
   g_autoptr (SottoSetupWindow) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  gtk_spinner_stop (self->spinner);
+  sotto_busy_bar_set_active (self->busy_bar, FALSE);
   if (!sotto_context_create_finish (SOTTO_CONTEXT (object), result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -168,7 +169,7 @@ create_profile (SottoSetupWindow *self)
   show_error (self->protection_error, NULL);
 
   show_page (self, "working", NULL, NULL);
-  gtk_spinner_start (self->spinner);
+  sotto_busy_bar_set_active (self->busy_bar, TRUE);
   sotto_context_create_async (self->context, self->settings, name,
                               with_passphrase ? SOTTO_KEY_PROTECTION_PASSPHRASE
                                               : SOTTO_KEY_PROTECTION_KEYRING,
@@ -346,7 +347,8 @@ sotto_setup_window_class_init (SottoSetupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, passphrase_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, repeat_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, protection_error);
-  gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, busy_bar);
+  g_type_ensure (SOTTO_TYPE_BUSY_BAR);
   gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, qr_box);
   gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, invite_label);
   gtk_widget_class_bind_template_child (widget_class, SottoSetupWindow, name_next);

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-busy-bar.h"
 #include "sotto-core.h"
 #include "sotto-unlock-window.h"
 
@@ -23,7 +24,7 @@ struct _SottoUnlockWindow
   GtkLabel            *explanation;
   GtkPasswordEntry    *passphrase_entry;
   GtkLabel            *error_label;
-  GtkSpinner          *spinner;
+  SottoBusyBar        *busy_bar;
   GtkButton           *unlock_button;
 
   /* owned references */
@@ -53,7 +54,7 @@ static void
 set_busy (SottoUnlockWindow *self,
           gboolean           busy)
 {
-  gtk_spinner_set_spinning (self->spinner, busy);
+  sotto_busy_bar_set_active (self->busy_bar, busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->passphrase_entry), !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "unlock.unlock", !busy);
 }
@@ -187,7 +188,8 @@ sotto_unlock_window_class_init (SottoUnlockWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoUnlockWindow, explanation);
   gtk_widget_class_bind_template_child (widget_class, SottoUnlockWindow, passphrase_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoUnlockWindow, error_label);
-  gtk_widget_class_bind_template_child (widget_class, SottoUnlockWindow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, SottoUnlockWindow, busy_bar);
+  g_type_ensure (SOTTO_TYPE_BUSY_BAR);
   gtk_widget_class_bind_template_child (widget_class, SottoUnlockWindow, unlock_button);
 
   gtk_widget_class_install_action (widget_class, "unlock.unlock", NULL, unlock_activated);

@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-add-contact-dialog.h"
+#include "sotto-busy-bar.h"
 #include "sotto-chat-window.h"
 #include "sotto-contact-row.h"
 #include "sotto-core.h"
@@ -44,7 +45,7 @@ struct _SottoWindow
   GtkLabel           *requests_label;
   GtkListBox         *requests_list;
   GtkStack           *content_stack;
-  GtkProgressBar     *opening_progress;
+  SottoBusyBar       *opening_bar;
   GtkListView        *contact_list;
 
   /* owned references */
@@ -53,8 +54,6 @@ struct _SottoWindow
   SottoRoster        *roster;
   SottoChatWindow    *chat_window;
   GCancellable       *cancellable;
-
-  gint64              last_pulse;
 };
 
 G_DEFINE_FINAL_TYPE (SottoWindow, sotto_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -164,6 +163,7 @@ update_content (SottoWindow *self)
     return;
   contacts = g_list_model_get_n_items (sotto_store_get_contacts (get_store (self)));
   shown = g_list_model_get_n_items (G_LIST_MODEL (self->roster));
+  sotto_busy_bar_set_active (self->opening_bar, FALSE);
 
   if (contacts == 0)
     gtk_stack_set_visible_child_name (self->content_stack, "empty");
@@ -171,26 +171,6 @@ update_content (SottoWindow *self)
     gtk_stack_set_visible_child_name (self->content_stack, "no-match");
   else
     gtk_stack_set_visible_child_name (self->content_stack, "contacts");
-}
-
-/* Moves the "opening" page's bar along, ten times a second, until the
- * profile is open. */
-static gboolean
-pulse_cb (GtkWidget     *widget,
-          GdkFrameClock *clock,
-          gpointer       user_data)
-{
-  SottoWindow *self = user_data;
-  gint64 now = gdk_frame_clock_get_frame_time (clock);
-
-  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "opening") != 0)
-    return G_SOURCE_REMOVE;
-  if (now - self->last_pulse >= 100 * G_TIME_SPAN_MILLISECOND)
-    {
-      gtk_progress_bar_pulse (self->opening_progress);
-      self->last_pulse = now;
-    }
-  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -1017,7 +997,6 @@ sotto_window_constructed (GObject *object)
     {
       /* Shown at once; the profile opens meanwhile. */
       gtk_stack_set_visible_child_name (self->content_stack, "opening");
-      gtk_widget_add_tick_callback (GTK_WIDGET (self->opening_progress), pulse_cb, self, NULL);
       for (guint i = 0; i < G_N_ELEMENTS (profile_actions); i++)
         gtk_widget_action_set_enabled (GTK_WIDGET (self), profile_actions[i], FALSE);
       g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
@@ -1137,7 +1116,8 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_list);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, content_stack);
-  gtk_widget_class_bind_template_child (widget_class, SottoWindow, opening_progress);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, opening_bar);
+  g_type_ensure (SOTTO_TYPE_BUSY_BAR);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, contact_list);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_activate_cb);
