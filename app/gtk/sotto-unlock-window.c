@@ -55,6 +55,10 @@ set_busy (SottoUnlockWindow *self,
           gboolean           busy)
 {
   sotto_busy_bar_set_active (self->busy_bar, busy);
+  /* An entry made insensitive while it has the focus never hears that it
+   * lost it (GTK warns): the focus leaves it first. */
+  if (busy)
+    gtk_root_set_focus (GTK_ROOT (self), NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->passphrase_entry), !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "unlock.unlock", !busy);
 }
