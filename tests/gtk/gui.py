@@ -640,6 +640,33 @@ def brightness(path):
                                  'info:'], capture_output=True, text=True, check=True).stdout)
 
 
+def test_passphrase_unlock(desktop):
+    """A profile behind a passphrase opens on the unlock window: a wrong
+    passphrase is refused and may be tried again, the right one opens the
+    contact list, and GTK has nothing to complain about on the way (it
+    warns when an entry loses the focus by being disabled)."""
+    secret = os.path.join(desktop.world.root, 'passphrase')
+    with open(secret, 'w') as f:
+        f.write('correct horse battery staple\n')
+    os.chmod(secret, 0o600)
+    subprocess.run([peers.CLI, '--profile', 'pat', 'init', '--name', 'Pat Example',
+                    '--passphrase-file', secret], env=desktop.env, check=True,
+                   capture_output=True)
+
+    app = App(desktop, 'pat')
+    unlock = app.window('Unlock Sotto')
+    entry = app.find(unlock, 'password text', 'Passphrase')
+    app.type_into('Unlock Sotto', entry, 'horse battery staple', enter=True)
+    app.find(unlock, 'label', 'That passphrase is not the right one. Try again.')
+    app.type_into('Unlock Sotto', entry, 'correct horse battery staple', enter=True)
+    main = app.window('Contacts — pat')
+    app.find(main, 'label', 'No Contacts Yet')
+    wait_for('the unlock window to close', lambda: 'Unlock Sotto' not in app.windows())
+    if re.search(r'-(WARNING|CRITICAL) \*\*', app.output()):
+        raise Failure(f'GTK complained while unlocking:\n{app.output()}')
+    return app
+
+
 def test_dark_style(desktop):
     """The app is dark when the desktop prefers dark, and follows a change."""
     desktop.gsettings('set', 'org.gnome.desktop.interface', 'color-scheme', 'prefer-dark')
@@ -697,4 +724,4 @@ def run(tests):
 
 if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
-         test_two_desktops, test_dark_style])
+         test_two_desktops, test_passphrase_unlock, test_dark_style])
