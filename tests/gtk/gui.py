@@ -23,6 +23,11 @@ import traceback
 
 if 'SOTTO_GUI_PRIVATE_BUS' not in os.environ:
     os.environ['SOTTO_GUI_PRIVATE_BUS'] = '1'
+    # Fatal warnings are for the apps under test, not for this script: the
+    # AT-SPI library warns when it asks an app that has just quit, and a
+    # fatal warning would end the whole run there.
+    if 'G_DEBUG' in os.environ:
+        os.environ['SOTTO_APP_G_DEBUG'] = os.environ.pop('G_DEBUG')
     os.execvp('dbus-run-session', ['dbus-run-session', '--', sys.executable, *sys.argv])
 
 import gi                                      # noqa: E402
@@ -82,6 +87,8 @@ class Desktop:
     def __init__(self):
         self.world = peers.World()
         self.env = self.world.env
+        if 'SOTTO_APP_G_DEBUG' in self.env:
+            self.env['G_DEBUG'] = self.env.pop('SOTTO_APP_G_DEBUG')
         # The point is the accessibility bus: whatever turned it off goes.
         for name in ('NO_AT_BRIDGE', 'GTK_A11Y'):
             self.env.pop(name, None)
