@@ -114,6 +114,32 @@ sotto_gtk_test_wait_frames (GtkWidget *widget,
   sotto_gtk_test_flush ();
 }
 
+/* @widget alone, at its allocated size, as its window's renderer draws
+ * it: for tests that look at pixels. */
+GdkTexture *
+sotto_gtk_test_render (GtkWidget *widget)
+{
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GskRenderNode) node = NULL;
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  GdkTexture *texture;
+
+  g_assert_nonnull (renderer);
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, width);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, height);
+  return texture;
+}
+
 /* Renders @window as it is on screen into screenshots/NAME.png in the
  * build tree, for a person to look at. Returns the file's path. */
 char *

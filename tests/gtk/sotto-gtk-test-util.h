@@ -17,6 +17,7 @@ void       sotto_gtk_test_wait_frames     (GtkWidget    *widget,
                                            guint         n_frames);
 char      *sotto_gtk_test_save_screenshot (GtkWidget    *window,
                                            const char   *name);
+GdkTexture *sotto_gtk_test_render         (GtkWidget    *widget);
 GtkWidget *sotto_gtk_test_find_label      (GtkWidget    *root,
                                            const char   *text);
 GtkWidget *sotto_gtk_test_find_dialog     (GtkWindow    *parent);

@@ -20,24 +20,6 @@ on_notify_cb (GObject    *object,
   (*count)++;
 }
 
-/* The bar as drawn, as a texture of the window's renderer. */
-static GdkTexture *
-render (GtkWidget *widget)
-{
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
-    return NULL;
-  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
 static gboolean
 same_pixels (GdkTexture *a,
              GdkTexture *b)
@@ -83,11 +65,11 @@ test_busy_bar_moves_while_active (void)
   g_assert_cmpuint (notified, ==, 1);
   g_assert_cmpfloat (gtk_widget_get_opacity (inner), ==, 1);
   sotto_gtk_test_wait_frames (window, 2);
-  before = render (bar);
+  before = sotto_gtk_test_render (bar);
   g_assert_nonnull (before);
   sotto_test_spin (350);
   sotto_gtk_test_wait_frames (window, 2);
-  after = render (bar);
+  after = sotto_gtk_test_render (bar);
   g_assert_nonnull (after);
   g_assert_false (same_pixels (before, after));
 

@@ -159,27 +159,11 @@ show (Fixture *fixture)
 static Picture *
 render (SottoContactRow *row)
 {
-  GtkWidget *widget = GTK_WIDGET (row);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr (GdkTexture) texture = sotto_gtk_test_render (GTK_WIDGET (row));
   Picture *picture = g_new0 (Picture, 1);
 
-  picture->width = gtk_widget_get_width (widget);
-  picture->height = gtk_widget_get_height (widget);
-  g_assert_cmpint (picture->width, >, 0);
-  g_assert_cmpint (picture->height, >, 0);
-
-  gdk_paintable_snapshot (paintable, snapshot, picture->width, picture->height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, picture->width,
-                                                              picture->height));
-  g_assert_cmpint (gdk_texture_get_width (texture), ==, picture->width);
-
+  picture->width = gdk_texture_get_width (texture);
+  picture->height = gdk_texture_get_height (texture);
   picture->stride = (gsize)picture->width * 4;
   picture->data = g_malloc ((gsize)picture->height * picture->stride);
   gdk_texture_download (texture, picture->data, picture->stride);
