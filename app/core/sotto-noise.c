@@ -654,68 +654,84 @@ local_writes (SottoNoiseHandshake *hs,
   return (message_index % 2 == 0) == !!hs->initiator;
 }
 
+/* One word of a message pattern, "e" to "ss", as @len bytes of @word. */
 static Token
-parse_token (const char *word)
+parse_token (const char *word,
+             gsize       len)
 {
   static const struct { const char *word; Token token; } words[] = {
     { "e", TOKEN_E }, { "s", TOKEN_S }, { "ee", TOKEN_EE }, { "es", TOKEN_ES },
-    { "se", TOKEN_SE }, { "ss", TOKEN_SS }, { "psk", TOKEN_PSK },
+    { "se", TOKEN_SE }, { "ss", TOKEN_SS },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
-    if (strcmp (word, words[i].word) == 0)
+    if (strlen (words[i].word) == len && memcmp (word, words[i].word, len) == 0)
       return words[i].token;
   g_assert_not_reached ();
 }
 
-/* "XX" or "NNpsk0+psk2": the base pattern, then psk modifiers. */
+/* "XX" or "NNpsk0+psk2" (@len bytes, not NUL-terminated): the base
+ * pattern, then psk modifiers. Parsed in place: a session parses its
+ * protocol's name at every handshake. */
 static gboolean
 parse_pattern (SottoNoiseHandshake  *hs,
                const char           *pattern,
+               gsize                 len,
                GError              **error)
 {
   static const char base_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  gsize base_len = strspn (pattern, base_chars);
+  gsize base_len = 0;
   const PatternDef *def = NULL;
   gboolean psk_at[MAX_MESSAGES + 1] = { FALSE, };
-  g_auto (GStrv) modifiers = NULL;
   gboolean sent_e[2] = { FALSE, FALSE };
   gboolean psk_seen = FALSE;
   int last_psk = -1;
 
+  while (base_len < len && pattern[base_len] != '\0' &&
+         strchr (base_chars, pattern[base_len]) != NULL)
+    base_len++;
+
   for (gsize i = 0; i < G_N_ELEMENTS (pattern_defs); i++)
     if (strlen (pattern_defs[i].name) == base_len &&
-        strncmp (pattern_defs[i].name, pattern, base_len) == 0)
+        memcmp (pattern_defs[i].name, pattern, base_len) == 0)
       def = &pattern_defs[i];
 
   if (def == NULL)
     {
       g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
-                   "Unsupported Noise handshake pattern “%s”", pattern);
+                   "Unsupported Noise handshake pattern “%.*s”", (int) len, pattern);
       return FALSE;
     }
 
   while (def->messages[hs->n_messages] != NULL)
     hs->n_messages++;
 
-  if (pattern[base_len] != '\0')
+  /* "+"-separated modifiers: psk0 .. psk<n_messages>, one digit, each
+   * once, in order. */
+  for (gsize at = base_len; at < len;)
     {
-      modifiers = g_strsplit (pattern + base_len, "+", -1);
-      for (guint i = 0; modifiers[i] != NULL; i++)
-        {
-          const char *m = modifiers[i];
-          int position;
+      const char *m = pattern + at;
+      const char *plus = memchr (m, '+', len - at);
+      gsize m_len = plus != NULL ? (gsize) (plus - m) : len - at;
+      int position;
 
-          /* psk0 .. psk<n_messages>, one digit, each once, in order. */
-          if (!g_str_has_prefix (m, "psk") || !g_ascii_isdigit (m[3]) || m[4] != '\0' ||
-              (position = m[3] - '0') > (int)hs->n_messages || position <= last_psk)
-            {
-              g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
-                           "Unsupported Noise pattern modifier “%s” in “%s”", m, pattern);
-              return FALSE;
-            }
-          psk_at[position] = TRUE;
-          last_psk = position;
+      if (m_len != 4 || memcmp (m, "psk", 3) != 0 || !g_ascii_isdigit (m[3]) ||
+          (position = m[3] - '0') > (int) hs->n_messages || position <= last_psk)
+        {
+          g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
+                       "Unsupported Noise pattern modifier “%.*s” in “%.*s”",
+                       (int) m_len, m, (int) len, pattern);
+          return FALSE;
+        }
+      psk_at[position] = TRUE;
+      last_psk = position;
+      at += m_len + 1;
+      /* "XXpsk0+" ends in an empty modifier */
+      if (plus != NULL && at == len)
+        {
+          g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
+                       "Unsupported Noise pattern modifier “” in “%.*s”", (int) len, pattern);
+          return FALSE;
         }
     }
 
@@ -726,14 +742,23 @@ parse_pattern (SottoNoiseHandshake  *hs,
 
   for (guint i = 0; i < hs->n_messages; i++)
     {
-      g_auto (GStrv) words = g_strsplit (def->messages[i], ", ", -1);
+      const char *word = def->messages[i];
       guint n = 0;
 
       /* psk0 opens the first message, pskN closes message N. */
       if (i == 0 && psk_at[0])
         hs->tokens[i][n++] = TOKEN_PSK;
-      for (guint j = 0; words[j] != NULL; j++)
-        hs->tokens[i][n++] = parse_token (words[j]);
+      /* "e, ee, s, es" */
+      for (;;)
+        {
+          gsize word_len = strcspn (word, ",");
+
+          hs->tokens[i][n++] = parse_token (word, word_len);
+          if (word[word_len] == '\0')
+            break;
+          g_assert (word[word_len + 1] == ' ');
+          word += word_len + 2;
+        }
       if (psk_at[i + 1])
         hs->tokens[i][n++] = TOKEN_PSK;
       g_assert (n <= MAX_TOKENS);
@@ -755,7 +780,7 @@ parse_pattern (SottoNoiseHandshake  *hs,
       if (psk_seen && !sent_e[i % 2])
         {
           g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
-                       "Noise pattern “%s” breaks the psk validity rule", pattern);
+                       "Noise pattern “%.*s” breaks the psk validity rule", (int) len, pattern);
           return FALSE;
         }
     }
@@ -764,11 +789,29 @@ parse_pattern (SottoNoiseHandshake  *hs,
   if (psk_seen && hs->n_messages > 1 && !(sent_e[0] && sent_e[1]))
     {
       g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
-                   "Noise pattern “%s” breaks the psk validity rule", pattern);
+                   "Noise pattern “%.*s” breaks the psk validity rule", (int) len, pattern);
       return FALSE;
     }
 
   return TRUE;
+}
+
+/* Whether the next "_"-separated part of a protocol name, from *@at, is
+ * @expected (NULL: anything); moves *@at past it and its "_", and gives
+ * where it starts and how long it is. */
+static gboolean
+next_name_part (const char  **at,
+                const char   *expected,
+                const char  **part,
+                gsize        *part_len)
+{
+  const char *end = strchr (*at, '_');
+
+  *part = *at;
+  *part_len = end != NULL ? (gsize) (end - *at) : strlen (*at);
+  *at = end != NULL ? end + 1 : *at + *part_len;
+  return expected == NULL ||
+         (strlen (expected) == *part_len && memcmp (*part, expected, *part_len) == 0);
 }
 
 static gboolean
@@ -776,7 +819,12 @@ parse_protocol_name (SottoNoiseHandshake  *hs,
                      const char           *protocol_name,
                      GError              **error)
 {
-  g_auto (GStrv) parts = NULL;
+  const char *at = protocol_name;
+  const char *part;
+  const char *pattern;
+  gsize part_len;
+  gsize pattern_len;
+  gboolean functions_ok;
 
   /* Bounded scan: a huge string costs no more than one past the limit. */
   if (strnlen (protocol_name, PROTOCOL_NAME_MAX + 1) > PROTOCOL_NAME_MAX)
@@ -786,17 +834,25 @@ parse_protocol_name (SottoNoiseHandshake  *hs,
       return FALSE;
     }
 
-  parts = g_strsplit (protocol_name, "_", -1);
-  if (g_strv_length (parts) != 5 || strcmp (parts[0], "Noise") != 0)
-    {
-      g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
-                   "Malformed Noise protocol name “%s”", protocol_name);
-      return FALSE;
-    }
+  /* Noise_<pattern>_25519_ChaChaPoly_BLAKE2b: exactly five parts. */
+  {
+    guint n_underscores = 0;
 
-  if (strcmp (parts[2], "25519") != 0 ||
-      strcmp (parts[3], "ChaChaPoly") != 0 ||
-      strcmp (parts[4], "BLAKE2b") != 0)
+    for (const char *c = protocol_name; *c != '\0'; c++)
+      n_underscores += *c == '_';
+    if (n_underscores != 4 || !next_name_part (&at, "Noise", &part, &part_len))
+      {
+        g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
+                     "Malformed Noise protocol name “%s”", protocol_name);
+        return FALSE;
+      }
+  }
+
+  next_name_part (&at, NULL, &pattern, &pattern_len);
+  functions_ok = next_name_part (&at, "25519", &part, &part_len);
+  functions_ok = next_name_part (&at, "ChaChaPoly", &part, &part_len) && functions_ok;
+  functions_ok = next_name_part (&at, "BLAKE2b", &part, &part_len) && functions_ok;
+  if (!functions_ok)
     {
       g_set_error (error, SOTTO_NOISE_ERROR, SOTTO_NOISE_ERROR_INVALID,
                    "Unsupported Noise functions in “%s”: only 25519, ChaChaPoly "
@@ -804,7 +860,7 @@ parse_protocol_name (SottoNoiseHandshake  *hs,
       return FALSE;
     }
 
-  return parse_pattern (hs, parts[1], error);
+  return parse_pattern (hs, pattern, pattern_len, error);
 }
 
 /* The exact length of the next message we write, or of the fixed part
