@@ -15,9 +15,13 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <glib-unix.h>
 #include <sodium.h>
 
 #include "sotto-frame.h"
@@ -46,8 +50,8 @@ struct _SottoSession
   GObject               parent_instance;
 
   /* owned references */
-  GSocketConnection    *connection;
-  GCancellable         *cancellable;
+  GSocketConnection    *connection;      /* NULL for a bare descriptor */
+  int                   fd;              /* the connection's, or ours to close */
   SottoIdentity        *identity;
   GBytes               *hello_bytes;     /* our hello, encoded */
   SottoHello           *remote_hello;
@@ -74,9 +78,9 @@ struct _SottoSession
   guint64               received_messages;
   guint64               received_bytes;
 
-  /* I/O: the session reads and writes the socket without blocking,
-   * straight from the socket's sources, with no GTask and no idle
-   * callback per read or write. */
+  /* I/O: the session reads and writes the descriptor itself, without
+   * blocking (MSG_DONTWAIT), from its own sources: no GTask and no idle
+   * callback per read or write, and none of GSocket's per-call checks. */
   GMainContext         *context;         /* the thread-default one at start */
 
   /* reading */
@@ -190,11 +194,41 @@ frame_written (SottoSession *self)
   g_bytes_unref (frame);
 }
 
+/* An I/O error as GIO would report it. */
+static GError *
+io_error_new (int errsv)
+{
+  return g_error_new_literal (G_IO_ERROR, g_io_error_from_errno (errsv), g_strerror (errsv));
+}
+
+/* send() without blocking and without SIGPIPE: the bytes taken, 0 if
+ * the socket is full, or -1 with @error set. */
+static gssize
+send_some (SottoSession  *self,
+           const guint8  *data,
+           gsize          size,
+           GError       **error)
+{
+  for (;;)
+    {
+      gssize n = send (self->fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+      int errsv = errno;
+
+      if (n >= 0)
+        return n;
+      if (errsv == EINTR)
+        continue;
+      if (errsv == EAGAIN || errsv == EWOULDBLOCK)
+        return 0;
+      g_propagate_error (error, io_error_new (errsv));
+      return -1;
+    }
+}
+
 /* Writes queued frames until the socket is full; FALSE once closed. */
 static gboolean
 write_nonblocking (SottoSession *self)
 {
-  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (G_IO_STREAM (self->connection)));
   GBytes *frame;
 
   while ((frame = g_queue_peek_head (&self->write_queue)) != NULL)
@@ -204,9 +238,8 @@ write_nonblocking (SottoSession *self)
       const guint8 *data = g_bytes_get_data (frame, &size);
       gssize n;
 
-      n = g_pollable_output_stream_write_nonblocking (out, data + self->write_offset,
-                                                      size - self->write_offset, NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      n = send_some (self, data + self->write_offset, size - self->write_offset, &error);
+      if (n == 0)
         return TRUE;
       if (n < 0)
         {
@@ -237,26 +270,25 @@ writable (SottoSession *self)
 }
 
 static gboolean
-on_socket_writable_cb (GSocket      *socket,
+on_socket_writable_cb (int           fd,
                        GIOCondition  condition,
                        gpointer      user_data)
 {
   return writable (user_data);
 }
 
-/* The socket's own source, not the pollable streams': they wrap it as a
- * child source, and GLib takes a child's descriptor out of the poll set
- * and puts it back around every dispatch, waking the main context twice
- * each time. It does the same to a source's own descriptor unless the
- * source may recurse, hence can_recurse; readable() copes with the
- * recursion that allows. */
+/* A plain descriptor source, not the pollable streams': they wrap the
+ * socket's as a child source, and GLib takes a child's descriptor out of
+ * the poll set and puts it back around every dispatch, waking the main
+ * context twice each time. It does the same to a source's own
+ * descriptor unless the source may recurse, hence can_recurse; readable()
+ * copes with the recursion that allows. */
 static GSource *
 io_source_new (SottoSession *self,
                GIOCondition  condition,
                GSourceFunc   func)
 {
-  GSocket *socket = g_socket_connection_get_socket (self->connection);
-  GSource *source = g_socket_create_source (socket, condition, NULL);
+  GSource *source = g_unix_fd_source_new (self->fd, condition);
 
   g_source_set_can_recurse (source, TRUE);
   g_source_set_callback (source, func, self, NULL);
@@ -309,14 +341,12 @@ send_frame (SottoSession *self,
 
   if (g_queue_is_empty (&self->write_queue))
     {
-      GPollableOutputStream *out =
-        G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (G_IO_STREAM (self->connection)));
       g_autoptr (GError) error = NULL;
-      gssize n = g_pollable_output_stream_write_nonblocking (out, frame->data, size, NULL, &error);
+      gssize n = send_some (self, frame->data, size, &error);
 
       if (n == (gssize) size)
         return;
-      if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      if (n < 0)
         {
           self->write_error = g_steal_pointer (&error);
           self->failure_source = g_idle_source_new ();
@@ -326,7 +356,7 @@ send_frame (SottoSession *self,
           g_source_attach (self->failure_source, self->context);
           return;
         }
-      written = n > 0 ? (gsize) n : 0;
+      written = (gsize) n;
     }
 
   if (g_queue_is_empty (&self->write_queue))
@@ -752,7 +782,6 @@ static gboolean
 readable (SottoSession *self)
 {
   g_autoptr (SottoSession) hold = g_object_ref (self);
-  GInputStream *stream = g_io_stream_get_input_stream (G_IO_STREAM (self->connection));
   gboolean keep = G_SOURCE_CONTINUE;
 
   if (self->in_read)
@@ -770,13 +799,19 @@ readable (SottoSession *self)
     {
       g_autoptr (GError) error = NULL;
       gssize n;
+      int errsv;
 
       prepare_read_buffer (self);
-      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream),
-                                                    self->read_buffer, self->read_buffer_len,
-                                                    NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      do
+        {
+          n = recv (self->fd, self->read_buffer, self->read_buffer_len, MSG_DONTWAIT);
+          errsv = errno;
+        }
+      while (n < 0 && errsv == EINTR);
+      if (n < 0 && (errsv == EAGAIN || errsv == EWOULDBLOCK))
         break;
+      if (n < 0)
+        error = io_error_new (errsv);
       if (!handle_read (self, n, error))
         {
           keep = G_SOURCE_REMOVE;
@@ -801,7 +836,7 @@ readable (SottoSession *self)
 }
 
 static gboolean
-on_socket_readable_cb (GSocket      *socket,
+on_socket_readable_cb (int           fd,
                        GIOCondition  condition,
                        gpointer      user_data)
 {
@@ -856,8 +891,10 @@ sotto_session_finalize (GObject *object)
   g_clear_pointer (&self->read_buffer, g_free);
   g_clear_pointer (&self->hello_bytes, g_bytes_unref);
   g_clear_pointer (&self->remote_hello, sotto_hello_free);
+  /* A connection closes its socket as it goes; a bare descriptor is ours. */
+  if (self->connection == NULL && self->fd >= 0)
+    close (self->fd);
   g_clear_object (&self->connection);
-  g_clear_object (&self->cancellable);
   g_clear_object (&self->identity);
 
   G_OBJECT_CLASS (sotto_session_parent_class)->finalize (object);
@@ -906,13 +943,36 @@ sotto_session_class_init (SottoSessionClass *klass)
 static void
 sotto_session_init (SottoSession *self)
 {
-  self->cancellable = g_cancellable_new ();
+  self->fd = -1;
   self->handshake_ms = SOTTO_SESSION_HANDSHAKE_TIMEOUT_MS;
   self->keepalive_ms = SOTTO_SESSION_KEEPALIVE_MS;
   self->idle_ms = SOTTO_SESSION_IDLE_TIMEOUT_MS;
   self->rekey_messages = SOTTO_REKEY_MESSAGES;
   self->rekey_bytes = SOTTO_REKEY_BYTES;
   g_queue_init (&self->write_queue);
+}
+
+static SottoSession *
+session_new (int               fd,
+             SottoIdentity    *identity,
+             const SottoHello *hello,
+             const guint8     *expected_key)
+{
+  g_autoptr (GError) error = NULL;
+  SottoSession *self = g_object_new (SOTTO_TYPE_SESSION, NULL);
+
+  self->fd = fd;
+  self->identity = g_object_ref (identity);
+  self->initiator = expected_key != NULL;
+  if (expected_key != NULL)
+    memcpy (self->expected_key, expected_key, SOTTO_KEY_LEN);
+
+  /* Our own hello must be valid: a caller bug, not a network event. */
+  self->hello_bytes = sotto_hello_encode (hello, &error);
+  if (self->hello_bytes == NULL)
+    g_critical ("invalid local hello: %s", error->message);
+
+  return self;
 }
 
 /* -------------------------------------------------------------------------
@@ -935,26 +995,43 @@ sotto_session_new (GSocketConnection *connection,
                    const SottoHello *hello,
                    const guint8     *expected_key)
 {
-  g_autoptr (GError) error = NULL;
   SottoSession *self;
 
   g_return_val_if_fail (G_IS_SOCKET_CONNECTION (connection), NULL);
   g_return_val_if_fail (SOTTO_IS_IDENTITY (identity), NULL);
   g_return_val_if_fail (hello != NULL, NULL);
 
-  self = g_object_new (SOTTO_TYPE_SESSION, NULL);
+  self = session_new (g_socket_get_fd (g_socket_connection_get_socket (connection)),
+                      identity, hello, expected_key);
   self->connection = g_object_ref (connection);
-  self->identity = g_object_ref (identity);
-  self->initiator = expected_key != NULL;
-  if (expected_key != NULL)
-    memcpy (self->expected_key, expected_key, SOTTO_KEY_LEN);
-
-  /* Our own hello must be valid: a caller bug, not a network event. */
-  self->hello_bytes = sotto_hello_encode (hello, &error);
-  if (self->hello_bytes == NULL)
-    g_critical ("invalid local hello: %s", error->message);
-
   return self;
+}
+
+/**
+ * sotto_session_new_for_fd:
+ * @fd: a connected stream socket, which the session takes over: it
+ *   closes it when it closes (or is finalized unstarted)
+ * @identity: our identity: its secret key is our Noise static key
+ * @hello: what we say about ourselves in the handshake
+ * @expected_key: (nullable): as for sotto_session_new()
+ *
+ * sotto_session_new() for a socket that has no #GSocket: one accepted or
+ * connected with plain system calls. The descriptor may be blocking or
+ * not; the session never waits on it.
+ *
+ * Returns: (transfer full): a session; call sotto_session_start()
+ */
+SottoSession *
+sotto_session_new_for_fd (int               fd,
+                          SottoIdentity    *identity,
+                          const SottoHello *hello,
+                          const guint8     *expected_key)
+{
+  g_return_val_if_fail (fd >= 0, NULL);
+  g_return_val_if_fail (SOTTO_IS_IDENTITY (identity), NULL);
+  g_return_val_if_fail (hello != NULL, NULL);
+
+  return session_new (fd, identity, hello, expected_key);
 }
 
 void
@@ -1025,17 +1102,15 @@ sotto_session_start (SottoSession *self)
   self->state = STATE_HANDSHAKE;
   self->last_received = self->last_sent = g_get_monotonic_time ();
 
-  /* Chat messages are small and each should leave at once: no Nagle. */
-  if (G_IS_TCP_CONNECTION (self->connection))
-    {
-      GSocket *socket = g_socket_connection_get_socket (self->connection);
+  /* Chat messages are small and each should leave at once: no Nagle.
+   * Tests also run sessions over Unix sockets, which have none. */
+  {
+    int one = 1;
 
-      if (!g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &error))
-        {
-          g_debug ("TCP_NODELAY: %s", error->message);
-          g_clear_error (&error);
-        }
-    }
+    if (setsockopt (self->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 &&
+        errno != EOPNOTSUPP)
+      g_debug ("TCP_NODELAY: %s", g_strerror (errno));
+  }
   self->context = g_main_context_ref_thread_default ();
   /* Message 1 is an ephemeral key alone: 32 bytes, not one more. */
   self->reader = sotto_frame_reader_new (SOTTO_FRAME_MAX_LEN);
@@ -1149,10 +1224,14 @@ GInetSocketAddress *
 sotto_session_get_remote_address (SottoSession *self)
 {
   g_autoptr (GSocketAddress) address = NULL;
+  struct sockaddr_storage native;
+  socklen_t len = sizeof native;
 
   g_return_val_if_fail (SOTTO_IS_SESSION (self), NULL);
 
-  address = g_socket_connection_get_remote_address (self->connection, NULL);
+  if (self->fd < 0 || getpeername (self->fd, (struct sockaddr *) &native, &len) != 0)
+    return NULL;
+  address = g_socket_address_new_from_native (&native, len);
   if (!G_IS_INET_SOCKET_ADDRESS (address))
     return NULL;
   return G_INET_SOCKET_ADDRESS (g_steal_pointer (&address));
@@ -1241,7 +1320,6 @@ sotto_session_close (SottoSession *self,
   clear_source (&self->read_source);
   clear_source (&self->write_source);
   clear_source (&self->failure_source);
-  g_cancellable_cancel (self->cancellable);
 
   /* Keys go as soon as they are of no use. */
   g_clear_pointer (&self->handshake, sotto_noise_handshake_free);
@@ -1250,7 +1328,11 @@ sotto_session_close (SottoSession *self,
 
   /* Closing a socket does not block (GSocketConnection's close_async()
    * closes it right away too, then reports from an idle callback). */
-  g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
+  if (self->connection != NULL)
+    g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
+  else
+    close (self->fd);
+  self->fd = -1;
 
   copy = reason != NULL ? g_error_copy (reason)
                         : g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED,

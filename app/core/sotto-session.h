@@ -63,6 +63,10 @@ SottoSession     *sotto_session_new                 (GSocketConnection    *conne
                                                      SottoIdentity        *identity,
                                                      const SottoHello     *hello,
                                                      const guint8         *expected_key);
+SottoSession     *sotto_session_new_for_fd          (int                   fd,
+                                                     SottoIdentity        *identity,
+                                                     const SottoHello     *hello,
+                                                     const guint8         *expected_key);
 void              sotto_session_set_auth_func       (SottoSession         *self,
                                                      SottoSessionAuthFunc  func,
                                                      gpointer              user_data);

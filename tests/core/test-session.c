@@ -18,6 +18,9 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sodium.h>
 #include <gio/gio.h>
 
@@ -157,16 +160,20 @@ auth_cb (SottoSession     *session,
   return f->auth_mode;
 }
 
+/* A session on @connection, or (@connection NULL) on the descriptor @fd. */
 static Peer *
-peer_new (Fixture          *f,
-          GSocketConnection *connection,
-          SottoIdentity    *identity,
-          const SottoHello *hello,
-          const guint8     *expected_key)
+peer_new_full (Fixture           *f,
+               GSocketConnection *connection,
+               int                fd,
+               SottoIdentity     *identity,
+               const SottoHello  *hello,
+               const guint8      *expected_key)
 {
   Peer *peer = g_new0 (Peer, 1);
 
-  peer->session = sotto_session_new (connection, identity, hello, expected_key);
+  peer->session = connection != NULL
+    ? sotto_session_new (connection, identity, hello, expected_key)
+    : sotto_session_new_for_fd (fd, identity, hello, expected_key);
   peer->alive = peer->session;
   g_object_add_weak_pointer (G_OBJECT (peer->session), &peer->alive);
   peer->payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_payload_free);
@@ -179,6 +186,16 @@ peer_new (Fixture          *f,
   g_signal_connect (peer->session, "closed", G_CALLBACK (on_closed_cb), peer);
 
   return peer;
+}
+
+static Peer *
+peer_new (Fixture           *f,
+          GSocketConnection *connection,
+          SottoIdentity     *identity,
+          const SottoHello  *hello,
+          const guint8      *expected_key)
+{
+  return peer_new_full (f, connection, -1, identity, hello, expected_key);
 }
 
 static void
@@ -1105,6 +1122,98 @@ test_happy_path (Fixture       *f,
   g_assert_error (error, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED);
   sotto_session_close (client->session, NULL);
   g_assert_cmpuint (client->n_closed, ==, 1);
+}
+
+/* Two connected TCP descriptors on loopback, from plain system calls. */
+static void
+tcp_pair (int fds[2])
+{
+  struct sockaddr_in address = { .sin_family = AF_INET };
+  socklen_t len = sizeof address;
+  int listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (listen_fd, >=, 0);
+  g_assert_no_errno (bind (listen_fd, (struct sockaddr *) &address, sizeof address));
+  g_assert_no_errno (listen (listen_fd, 1));
+  g_assert_no_errno (getsockname (listen_fd, (struct sockaddr *) &address, &len));
+  fds[1] = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_no_errno (connect (fds[1], (struct sockaddr *) &address, sizeof address));
+  fds[0] = accept (listen_fd, NULL, NULL);
+  g_assert_cmpint (fds[0], >=, 0);
+  close (listen_fd);
+}
+
+/* sotto_session_new_for_fd(): a session on a descriptor that has no
+ * GSocket (TCP from plain system calls, as the benchmark makes it, and a
+ * Unix socket pair, which has no Nagle to turn off) works as one on a
+ * connection does, and closes the descriptor it took over: when it
+ * closes, and when it is dropped before it started. */
+static void
+test_plain_descriptor (Fixture       *f,
+                       gconstpointer  data)
+{
+  int fds[2];
+  char byte;
+  SottoSession *unstarted;
+
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr (GInetSocketAddress) address = NULL;
+      Peer *server;
+      Peer *client;
+
+      if (pass == 0)
+        tcp_pair (fds);
+      else
+        g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+
+      server = peer_new_full (f, NULL, fds[0], f->server_id, &f->server_hello, NULL);
+      client = peer_new_full (f, NULL, fds[1], f->client_id, &f->client_hello,
+                              sotto_identity_get_public_key (f->server_id));
+      g_ptr_array_add (f->clients, server);
+      g_ptr_array_add (f->clients, client);
+      peer_start (server);
+      peer_start (client);
+      WAIT_UNTIL (client->established && server->established);
+      g_assert_true (sotto_hello_equal (sotto_session_get_remote_hello (server->session),
+                                        &f->client_hello));
+
+      address = sotto_session_get_remote_address (server->session);
+      if (pass == 0)
+        {
+          g_autofree char *where = NULL;
+
+          g_assert_nonnull (address);
+          where = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+          g_assert_cmpstr (where, ==, "127.0.0.1");
+        }
+      else
+        g_assert_null (address);
+
+      for (guint i = 0; i < 10; i++)
+        {
+          send_text (client, i, "client");
+          send_text (server, i, "server");
+        }
+      WAIT_UNTIL (client->payloads->len == 10 && server->payloads->len == 10);
+      for (guint i = 0; i < 10; i++)
+        {
+          assert_text (peer_payload (server, i), i, "client");
+          assert_text (peer_payload (client, i), i, "server");
+        }
+
+      /* The server hears the close: the client's descriptor is shut. */
+      sotto_session_close (client->session, NULL);
+      assert_closed_with (client, SOTTO_SESSION_ERROR_CLOSED);
+      assert_closed_with (server, SOTTO_SESSION_ERROR_PEER_CLOSED);
+    }
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  unstarted = sotto_session_new_for_fd (fds[0], f->server_id, &f->server_hello, NULL);
+  g_object_unref (unstarted);
+  g_assert_cmpint (recv (fds[1], &byte, 1, MSG_DONTWAIT), ==, 0);
+  close (fds[1]);
 }
 
 /* A handler of payload-received that runs a nested main loop (as a test
@@ -2350,6 +2459,7 @@ main (int   argc,
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
 
   ADD ("/session/happy-path", test_happy_path, NULL);
+  ADD ("/session/plain-descriptor", test_plain_descriptor, NULL);
   ADD ("/session/nested-main-loop", test_nested_main_loop, NULL);
   ADD ("/session/attack/flipped-byte", test_attack_flipped_byte, NULL);
   ADD ("/session/attack/replay", test_attack_replay, NULL);
