@@ -6,6 +6,8 @@
  * length inside then lies within the data, and the same value has one
  * spelling only. The fields are checked against the same rules for what
  * we decode and what we encode, so we never send what a peer would refuse.
+ * TEXT and the hello, the hot paths, are also written and read by hand;
+ * those accept only what GLib accepts, and leave the rest to it.
  *
  * Error messages are plain, untranslated strings: they end up in the log
  * as the reason a session was closed.
@@ -327,8 +329,10 @@ G_STATIC_ASSERT (TEXT_ID_END % 8 == 0);
 /* A tuple is at most 65535 bytes: k is never more than 2. */
 G_STATIC_ASSERT (SOTTO_PAYLOAD_MAX_LEN - KIND_LEN <= G_MAXUINT16);
 
+/* The size of each framing offset of a tuple that has one, as GLib
+ * chooses it: the smallest that lets the whole tuple fit. */
 static gsize
-text_offset_size (gsize tuple_without_offset)
+framing_offset_size (gsize tuple_without_offset)
 {
   return tuple_without_offset + 1 <= G_MAXUINT8 ? 1 : 2;
 }
@@ -340,7 +344,7 @@ encode_text (const SottoPayload *payload,
 {
   gsize body_len = strlen (payload->body);
   gsize unframed = TEXT_BODY_AT + body_len + 1;
-  gsize k = text_offset_size (unframed);
+  gsize k = framing_offset_size (unframed);
   guint start = out->len;
   guint64 timestamp = GUINT64_TO_LE ((guint64) payload->timestamp);
   guint8 *p;
@@ -374,7 +378,7 @@ decode_text_fast (const guint8 *data,
   /* The id, the timestamp, at least one byte of body, its NUL, the
    * offset; and the offset size the encoder would have chosen (a tuple
    * of 256 bytes has none: with 1-byte offsets it would be 255). */
-  if (len < TEXT_BODY_AT + 2 + k || len > G_MAXUINT16 || text_offset_size (len - k) != k)
+  if (len < TEXT_BODY_AT + 2 + k || len > G_MAXUINT16 || framing_offset_size (len - k) != k)
     return NULL;
 
   id_end = data[len - k];
@@ -883,6 +887,147 @@ hello_validate (const SottoHello  *hello,
   return sotto_intro_validate (hello->intro, error);
 }
 
+/* A handshake encodes two hellos and decodes two, so the hello too is
+ * serialized and checked by hand; the GLib code below remains the
+ * reference for both, as for TEXT.
+ *
+ * The normal form of "(qsqts)": the version at 0..2; the display name and
+ * its NUL from 2 up to name_end; a zero byte if name_end is odd, then the
+ * port; zero bytes up to a multiple of 8, then the capabilities; the intro
+ * and its NUL up to the framing offset; then that one offset, name_end, in
+ * k bytes, k = 1 if the whole tuple fits in 255 bytes, else 2. A reader
+ * takes k from the total size, and GLib refuses a k larger than needed:
+ * no hello is 256 bytes long. */
+#define HELLO_NAME_AT 2
+
+/* Any hello we read or write has offsets of at most 2 bytes, and
+ * name_end fits in them. */
+G_STATIC_ASSERT (SOTTO_HELLO_MAX_LEN <= G_MAXUINT16);
+
+static inline gsize
+hello_port_at (gsize name_end)
+{
+  return name_end + (name_end & 1);
+}
+
+static inline gsize
+hello_capabilities_at (gsize name_end)
+{
+  return (hello_port_at (name_end) + 2 + 7) & ~(gsize) 7;
+}
+
+/* @hello has passed hello_validate(). */
+static GBytes *
+encode_hello (const SottoHello *hello)
+{
+  const char *intro = hello->intro != NULL ? hello->intro : "";
+  gsize name_len = strlen (hello->display_name);
+  gsize intro_len = strlen (intro);
+  gsize name_end = HELLO_NAME_AT + name_len + 1;
+  gsize port_at = hello_port_at (name_end);
+  gsize capabilities_at = hello_capabilities_at (name_end);
+  gsize unframed = capabilities_at + 8 + intro_len + 1;
+  gsize k = framing_offset_size (unframed);
+  guint16 version = GUINT16_TO_LE (hello->version);
+  guint16 port = GUINT16_TO_LE (hello->listen_port);
+  guint64 capabilities = GUINT64_TO_LE (hello->capabilities);
+  guint8 *p;
+
+  /* Zeroed: that is the padding. */
+  p = g_malloc0 (unframed + k);
+  memcpy (p, &version, 2);
+  memcpy (p + HELLO_NAME_AT, hello->display_name, name_len + 1);
+  memcpy (p + port_at, &port, 2);
+  memcpy (p + capabilities_at, &capabilities, 8);
+  memcpy (p + capabilities_at + 8, intro, intro_len + 1);
+  p[unframed] = (guint8) name_end;
+  if (k == 2)
+    p[unframed + 1] = (guint8) (name_end >> 8);
+
+  return g_bytes_new_take (p, unframed + k);
+}
+
+/* What normal form asks of an "s" from @at up to @end: valid UTF-8, then
+ * its NUL, and no other (g_utf8_validate() refuses a NUL in its length). */
+static gboolean
+is_wire_string (const guint8 *data,
+                gsize         at,
+                gsize         end)
+{
+  return data[end - 1] == '\0' &&
+         g_utf8_validate ((const char *) data + at, end - at - 1, NULL);
+}
+
+/* The valid hellos, each checked exactly as the reference path checks
+ * it: returns the hello, or %NULL for anything else, which the
+ * reference path then decodes or refuses with its reason. */
+static SottoHello *
+decode_hello_fast (const guint8 *data,
+                   gsize         len)
+{
+  SottoHello view;
+  SottoHello *hello;
+  gsize k = len <= G_MAXUINT8 ? 1 : 2;
+  gsize name_end;
+  gsize port_at;
+  gsize capabilities_at;
+  gsize intro_at;
+  gsize intro_end;
+  guint16 u16;
+  guint64 u64;
+
+  g_assert (len > 0 && len <= SOTTO_HELLO_MAX_LEN);
+
+  /* The offset size the encoder would have chosen. */
+  intro_end = len - k;
+  if (framing_offset_size (intro_end) != k)
+    return NULL;
+
+  name_end = data[len - k];
+  if (k == 2)
+    name_end |= (gsize) data[len - 1] << 8;
+
+  /* The name's NUL at least; then every fixed field and the intro's
+   * NUL before the offset. */
+  if (name_end < HELLO_NAME_AT + 1)
+    return NULL;
+  port_at = hello_port_at (name_end);
+  capabilities_at = hello_capabilities_at (name_end);
+  intro_at = capabilities_at + 8;
+  if (intro_at >= intro_end)
+    return NULL;
+
+  for (gsize i = name_end; i < port_at; i++)
+    if (data[i] != 0)
+      return NULL;
+  for (gsize i = port_at + 2; i < capabilities_at; i++)
+    if (data[i] != 0)
+      return NULL;
+
+  if (!is_wire_string (data, HELLO_NAME_AT, name_end) ||
+      !is_wire_string (data, intro_at, intro_end))
+    return NULL;
+
+  memcpy (&u16, data, 2);
+  view.version = GUINT16_FROM_LE (u16);
+  view.display_name = (char *) data + HELLO_NAME_AT;
+  memcpy (&u16, data + port_at, 2);
+  view.listen_port = GUINT16_FROM_LE (u16);
+  memcpy (&u64, data + capabilities_at, 8);
+  view.capabilities = GUINT64_FROM_LE (u64);
+  view.intro = (char *) data + intro_at;
+
+  if (!hello_validate (&view, NULL))
+    return NULL;
+
+  hello = g_new (SottoHello, 1);
+  *hello = view;
+  hello->display_name = g_memdup2 (data + HELLO_NAME_AT, name_end - HELLO_NAME_AT);
+  hello->intro = g_memdup2 (data + intro_at, intro_end - intro_at);
+
+  return hello;
+}
+
 /**
  * sotto_hello_decode:
  * @data: (array length=len): the payload of handshake message 2 (the
@@ -900,6 +1045,35 @@ SottoHello *
 sotto_hello_decode (const guint8  *data,
                     gsize          len,
                     GError       **error)
+{
+  SottoHello *hello;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (len > 0 && len <= SOTTO_HELLO_MAX_LEN)
+    {
+      hello = decode_hello_fast (data, len);
+      if (hello != NULL)
+        return hello;
+    }
+
+  /* Every hello the fast path did not accept: the reference decides
+   * what is malformed, and why. */
+  return _sotto_hello_decode_glib (data, len, error);
+}
+
+/**
+ * _sotto_hello_decode_glib:
+ *
+ * sotto_hello_decode() with GLib alone checking the serialization: the
+ * reference that the fast path must agree with. For tests; the decoder
+ * falls back to it for everything the fast path does not accept.
+ */
+SottoHello *
+_sotto_hello_decode_glib (const guint8  *data,
+                          gsize          len,
+                          GError       **error)
 {
   g_autoptr (SottoHello) hello = NULL;
   g_autoptr (GVariant) variant = NULL;
@@ -949,6 +1123,25 @@ sotto_hello_decode (const guint8  *data,
 GBytes *
 sotto_hello_encode (const SottoHello  *hello,
                     GError           **error)
+{
+  g_return_val_if_fail (hello != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!hello_validate (hello, error))
+    return NULL;
+
+  return encode_hello (hello);
+}
+
+/**
+ * _sotto_hello_encode_glib:
+ *
+ * sotto_hello_encode() with GLib serializing: the reference that the
+ * hand-written serialization must agree with. For tests.
+ */
+GBytes *
+_sotto_hello_encode_glib (const SottoHello  *hello,
+                          GError           **error)
 {
   GVariant *variant;
 

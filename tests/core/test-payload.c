@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "sotto-identity.h"
 #include "sotto-payload.h"
 
 /* --- the worked examples -------------------------------------------- */
@@ -1301,6 +1302,422 @@ test_fast_decode_offset_size (void)
       }
 }
 
+/* --- the hello's fast paths against the GLib reference ----------------- */
+
+/* As assert_paths_agree(), for a hello. */
+static gboolean
+assert_hello_paths_agree (const guint8 *data,
+                          gsize         len)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) reference_error = NULL;
+  g_autoptr (SottoHello) hello = sotto_hello_decode (data, len, &error);
+  g_autoptr (SottoHello) reference = _sotto_hello_decode_glib (data, len, &reference_error);
+
+  if (reference == NULL)
+    {
+      g_assert_null (hello);
+      g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+      g_assert_error (reference_error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+      g_assert_cmpstr (error->message, ==, reference_error->message);
+      return FALSE;
+    }
+
+  g_assert_no_error (reference_error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hello);
+  g_assert_true (sotto_hello_equal (hello, reference));
+  g_assert_cmpuint (hello->version, ==, reference->version);
+  g_assert_cmpstr (hello->display_name, ==, reference->display_name);
+  g_assert_cmpuint (hello->listen_port, ==, reference->listen_port);
+  g_assert_cmphex (hello->capabilities, ==, reference->capabilities);
+  g_assert_nonnull (hello->intro);
+  g_assert_cmpstr (hello->intro, ==, reference->intro);
+  return TRUE;
+}
+
+/* The normal form of "(qsqts)" written out by hand, with framing offsets
+ * of @k bytes whether or not that is the size GLib would choose. */
+static GBytes *
+hello_by_hand (const SottoHello *hello,
+               gsize             k)
+{
+  GByteArray *out = g_byte_array_new ();
+  const char *intro = hello->intro != NULL ? hello->intro : "";
+  guint16 version = GUINT16_TO_LE (hello->version);
+  guint16 port = GUINT16_TO_LE (hello->listen_port);
+  guint64 capabilities = GUINT64_TO_LE (hello->capabilities);
+  const guint8 zero = 0;
+  gsize name_end;
+
+  g_byte_array_append (out, (const guint8 *) &version, 2);
+  g_byte_array_append (out, (const guint8 *) hello->display_name,
+                       (guint) strlen (hello->display_name) + 1);
+  name_end = out->len;
+  while (out->len % 2 != 0)
+    g_byte_array_append (out, &zero, 1);
+  g_byte_array_append (out, (const guint8 *) &port, 2);
+  while (out->len % 8 != 0)
+    g_byte_array_append (out, &zero, 1);
+  g_byte_array_append (out, (const guint8 *) &capabilities, 8);
+  g_byte_array_append (out, (const guint8 *) intro, (guint) strlen (intro) + 1);
+  for (gsize i = 0; i < k; i++)
+    {
+      guint8 byte = (guint8) (name_end >> (8 * i));
+
+      g_byte_array_append (out, &byte, 1);
+    }
+
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* Takes @name and @intro. */
+static void
+add_hello (GPtrArray  *hellos,
+           char       *name,
+           char       *intro)
+{
+  SottoHello *hello = g_new0 (SottoHello, 1);
+  guint i = hellos->len;
+
+  /* Every field takes small and large values, and bytes of every kind. */
+  hello->version = i % 5 == 4 ? G_MAXUINT16 : 1 + i % 3;
+  hello->display_name = name;
+  hello->listen_port = i % 7 == 0 ? 0 : (guint16) (i * 7919 + 1);
+  hello->capabilities = i % 11 == 0 ? 0 : G_GUINT64_CONSTANT (0x0123456789abcdef) * (i + 1);
+  hello->intro = intro;
+  g_ptr_array_add (hellos, hello);
+}
+
+/* Hellos on both sides of every boundary the fast paths know about: the
+ * name's end at every position mod 8 (where the padding changes); intros
+ * of every length mod 8, none and empty; characters of 2, 3 and 4 bytes;
+ * the longest name (its end then needs the offset's second byte) and the
+ * longest intro; and totals around 255/256 bytes, where the offsets grow
+ * from 1 to 2 bytes. */
+static GPtrArray *
+fast_path_hellos (void)
+{
+  GPtrArray *hellos = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_hello_free);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) intros = g_ptr_array_new_with_free_func (g_free);
+  const char *boundary_names[] = { "a", "Bob", "Zoë Müller", "abcdefghij", "€" };
+
+  for (gsize n = 1; n <= 17; n++)
+    g_ptr_array_add (names, g_strndup ("abcdefghijklmnopqrstuvwxyz", n));
+  g_ptr_array_add (names, g_strdup (HELLO_NAME));
+  g_ptr_array_add (names, g_strdup ("€uro"));
+  g_ptr_array_add (names, g_strdup ("😀"));
+  g_ptr_array_add (names, g_strdup ("a😀b€cé"));
+  g_ptr_array_add (names, dup_repeated ("a", SOTTO_DISPLAY_NAME_MAX_CHARS));
+  g_ptr_array_add (names, dup_repeated ("😀", 63));                 /* 252 bytes */
+  g_ptr_array_add (names, g_strconcat (names->pdata[names->len - 1], "a", NULL));
+  g_ptr_array_add (names, g_strconcat (names->pdata[names->len - 2], "é", NULL));
+  g_ptr_array_add (names, g_strconcat (names->pdata[names->len - 3], "€", NULL));
+  g_ptr_array_add (names, dup_repeated ("😀", 64));                 /* 256 bytes */
+
+  g_ptr_array_add (intros, NULL);
+  for (gsize n = 0; n <= 16; n++)
+    g_ptr_array_add (intros, g_strndup ("Hi, I am from the accounts team.", n));
+  g_ptr_array_add (intros, g_strdup (HELLO_INTRO));
+  g_ptr_array_add (intros, g_strdup ("Line one\nline two"));
+  g_ptr_array_add (intros, g_strdup ("é€😀"));
+  g_ptr_array_add (intros, g_strdup ("\xd9\x85\xe2\x80\x8c\xd9\x86"));  /* a joiner */
+  g_ptr_array_add (intros, dup_repeated ("a", SOTTO_HELLO_INTRO_MAX_CHARS));
+  g_ptr_array_add (intros, dup_repeated ("😀", SOTTO_HELLO_INTRO_MAX_BYTES / 4));
+
+  for (guint i = 0; i < names->len; i++)
+    for (guint j = 0; j < intros->len; j++)
+      add_hello (hellos, g_strdup (names->pdata[i]), g_strdup (intros->pdata[j]));
+
+  /* Totals from about 230 to 290 bytes, in steps of 1 (ASCII) and of
+   * 2 bytes (é) after an odd or even start. */
+  for (guint i = 0; i < G_N_ELEMENTS (boundary_names); i++)
+    for (gsize n = 200; n <= 260; n++)
+      {
+        add_hello (hellos, g_strdup (boundary_names[i]), dup_repeated ("x", n));
+        if (n % 2 == 0)
+          {
+            g_autofree char *accents = dup_repeated ("é", n / 2 - 1);
+
+            add_hello (hellos, g_strdup (boundary_names[i]), g_strconcat ("a", accents, NULL));
+            add_hello (hellos, g_strdup (boundary_names[i]), g_strdup (accents));
+          }
+      }
+
+  return hellos;
+}
+
+static void
+test_hello_fast_encode (void)
+{
+  g_autoptr (GPtrArray) hellos = fast_path_hellos ();
+  gboolean seen_size[SOTTO_HELLO_MAX_LEN + 1] = { FALSE, };
+  gboolean seen_name_end_mod_8[8] = { FALSE, };
+  gboolean seen_intro_mod_8[8] = { FALSE, };
+  gboolean seen_two_byte_name_end = FALSE;
+
+  for (guint i = 0; i < hellos->len; i++)
+    {
+      const SottoHello *hello = hellos->pdata[i];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GBytes) reference = NULL;
+      g_autoptr (GBytes) independent = NULL;
+      g_autoptr (GBytes) by_hand = NULL;
+      g_autoptr (SottoHello) decoded = NULL;
+      g_autoptr (SottoHello) decoded_reference = NULL;
+      const guint8 *data;
+      gsize size;
+      gsize name_end = 2 + strlen (hello->display_name) + 1;
+
+      bytes = sotto_hello_encode (hello, &error);
+      g_assert_no_error (error);
+      reference = _sotto_hello_encode_glib (hello, &error);
+      g_assert_no_error (error);
+      independent = wire (-1, g_variant_new ("(qsqts)", hello->version, hello->display_name,
+                                             hello->listen_port, hello->capabilities,
+                                             hello->intro != NULL ? hello->intro : ""));
+      g_assert_true (g_bytes_equal (bytes, reference));
+      g_assert_true (g_bytes_equal (bytes, independent));
+
+      data = g_bytes_get_data (bytes, &size);
+      g_assert_cmpuint (size, <=, SOTTO_HELLO_MAX_LEN);
+      by_hand = hello_by_hand (hello, size <= G_MAXUINT8 ? 1 : 2);
+      g_assert_true (g_bytes_equal (bytes, by_hand));
+
+      decoded = sotto_hello_decode (data, size, &error);
+      g_assert_no_error (error);
+      decoded_reference = _sotto_hello_decode_glib (data, size, &error);
+      g_assert_no_error (error);
+      g_assert_true (sotto_hello_equal (hello, decoded));
+      g_assert_true (sotto_hello_equal (hello, decoded_reference));
+      g_assert_true (assert_hello_paths_agree (data, size));
+
+      seen_size[size] = TRUE;
+      seen_name_end_mod_8[name_end % 8] = TRUE;
+      seen_intro_mod_8[strlen (hello->intro != NULL ? hello->intro : "") % 8] = TRUE;
+      seen_two_byte_name_end |= name_end > G_MAXUINT8;
+    }
+
+  /* The cases reach what they are meant to. */
+  for (guint r = 0; r < 8; r++)
+    g_assert_true (seen_name_end_mod_8[r] && seen_intro_mod_8[r]);
+  g_assert_true (seen_two_byte_name_end);
+  for (gsize size = 250; size <= 262; size++)
+    g_assert_true (seen_size[size] == (size != 256));
+  g_assert_true (seen_size[18]);    /* "a", no intro: the smallest */
+  g_assert_true (seen_size[1299]);  /* the largest */
+}
+
+static void
+test_hello_fast_encode_refuses (void)
+{
+  g_autofree char *long_name = dup_repeated ("a", SOTTO_DISPLAY_NAME_MAX_CHARS + 1);
+  g_autofree char *wide_name = dup_repeated ("😀", SOTTO_DISPLAY_NAME_MAX_CHARS + 1);
+  g_autofree char *long_intro = dup_repeated ("a", SOTTO_HELLO_INTRO_MAX_CHARS + 1);
+  g_autofree char *wide_intro = dup_repeated ("😀", SOTTO_HELLO_INTRO_MAX_BYTES / 4 + 1);
+  const SottoHello hellos[] = {
+    { 0, "Bob", 7447, 0, "" },
+    { 1, NULL, 7447, 0, "" },
+    { 1, "", 7447, 0, "" },
+    { 1, " Bob", 7447, 0, "" },
+    { 1, "Bob ", 7447, 0, "" },
+    { 1, "Zoe\xcc\x88", 7447, 0, "" },               /* NFD */
+    { 1, "Bob\nSmith", 7447, 0, "" },
+    { 1, "\xe2\x80\xae" "boB", 7447, 0, "" },
+    { 1, "B\xffob", 7447, 0, "" },
+    { 1, "\xed\xa0\x80", 7447, 0, "" },              /* a surrogate */
+    { 1, long_name, 7447, 0, "" },
+    { 1, wide_name, 7447, 0, "" },
+    { 1, "Bob", 7447, 0, long_intro },
+    { 1, "Bob", 7447, 0, wide_intro },
+    { 1, "Bob", 7447, 0, "tab\there" },
+    { 1, "Bob", 7447, 0, "evil\xe2\x80\xaetxt.exe" },
+    { 1, "Bob", 7447, 0, "bad \xff utf-8" },
+    { 1, "Bob", 7447, 0, "\xf4\x90\x80\x80" },       /* past U+10FFFF */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (hellos); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GError) reference_error = NULL;
+      g_autoptr (GBytes) bytes = sotto_hello_encode (&hellos[i], &error);
+      g_autoptr (GBytes) reference = _sotto_hello_encode_glib (&hellos[i], &reference_error);
+
+      g_assert_null (bytes);
+      g_assert_null (reference);
+      g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+      g_assert_error (reference_error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+      g_assert_cmpstr (error->message, ==, reference_error->message);
+    }
+}
+
+/* Every single-byte change, insertion, deletion and truncation of valid
+ * hellos, and a byte more: the fast decoder gives the reference's verdict, reason
+ * and fields. */
+static void
+test_hello_fast_decode_mutations (void)
+{
+  /* NUL, space (a name must not begin or end with one), ASCII, a
+   * continuation byte, lead bytes of each length, the edges of the
+   * valid range; besides each byte's neighbours. */
+  static const guint8 values[] = { 0x00, 0x01, 0x20, 0x7f, 0x80, 0xc3, 0xe0, 0xed, 0xf0,
+                                   0xf4, 0xf5, 0xff };
+  g_autoptr (GPtrArray) all = fast_path_hellos ();
+  g_autoptr (GPtrArray) hellos = g_ptr_array_new ();
+  g_autofree char *emoji = dup_repeated ("😀", 63);
+  g_autofree char *name_to_256 = g_strconcat (emoji, "a", NULL);
+  SottoHello example = { 1, HELLO_NAME, 7447, 0, HELLO_INTRO };
+  SottoHello smallest = { 1, "a", 0, 0, NULL };
+  /* Its offset is 256, "00 01": without the intro's NUL, its first byte
+   * would read as an empty intro. */
+  SottoHello name_ends_at_256 = { 1, name_to_256, 7447, 0, "" };
+  guint accepted = 0;
+
+  g_ptr_array_add (hellos, &example);
+  g_ptr_array_add (hellos, &smallest);
+  g_ptr_array_add (hellos, &name_ends_at_256);
+
+  /* And some of the generated ones: short names of each length, sizes
+   * 254 to 258, the longest name, the largest hello. */
+  for (guint i = 0; i < all->len; i++)
+    {
+      const SottoHello *hello = all->pdata[i];
+      g_autoptr (GBytes) bytes = sotto_hello_encode (hello, NULL);
+      gsize size = g_bytes_get_size (bytes);
+      gsize name_len = strlen (hello->display_name);
+      gsize intro_len = strlen (hello->intro != NULL ? hello->intro : "");
+
+      if ((name_len <= 8 && intro_len == name_len % 3 + 5) ||
+          (size >= 254 && size <= 258 && i % 3 == 0) ||
+          (name_len == 256 && intro_len < 2) ||
+          size == 1299)
+        g_ptr_array_add (hellos, (gpointer) hello);
+    }
+  g_assert_cmpuint (hellos->len, >=, 15);
+
+  for (guint h = 0; h < hellos->len; h++)
+    {
+      g_autoptr (GBytes) bytes = sotto_hello_encode (hellos->pdata[h], NULL);
+      g_autofree guint8 *data = NULL;
+      gsize len;
+
+      data = g_bytes_unref_to_data (g_steal_pointer (&bytes), &len);
+      g_assert_true (assert_hello_paths_agree (data, len));
+
+      for (gsize at = 0; at < len; at++)
+        {
+          guint8 saved = data[at];
+          guint8 extra[] = { (guint8) (saved + 1), (guint8) (saved - 1) };
+          g_autofree guint8 *inserted = g_malloc (len + 1);
+
+          /* In the largest: the fields, the ends of the strings, the
+           * offset, and every 61st byte between. */
+          if (len > 1024 && at > 300 && at + 16 < len && at % 61 != 0)
+            continue;
+
+          for (guint v = 0; v < G_N_ELEMENTS (values) + G_N_ELEMENTS (extra); v++)
+            {
+              guint8 value = v < G_N_ELEMENTS (values) ? values[v]
+                                                       : extra[v - G_N_ELEMENTS (values)];
+
+              if (value == saved)
+                continue;
+              data[at] = value;
+              accepted += assert_hello_paths_agree (data, len);
+            }
+          data[at] = saved;
+
+          assert_hello_paths_agree (data, at);
+
+          memcpy (inserted, data, at);
+          memcpy (inserted + at + 1, data + at, len - at);
+          inserted[at] = 0;
+          assert_hello_paths_agree (inserted, len + 1);
+          inserted[at] = 'a';
+          assert_hello_paths_agree (inserted, len + 1);
+
+          /* And without it. */
+          memcpy (inserted + at, data + at + 1, len - at - 1);
+          assert_hello_paths_agree (inserted, len - 1);
+        }
+
+      {
+        g_autofree guint8 *longer = g_malloc (len + 1);
+
+        memcpy (longer, data, len);
+        for (guint v = 0; v < G_N_ELEMENTS (values); v++)
+          {
+            longer[len] = values[v];
+            g_assert_false (assert_hello_paths_agree (longer, len + 1));
+          }
+      }
+    }
+
+  /* Some changes keep it valid (another version, port, letter…). */
+  g_assert_cmpuint (accepted, >, 0);
+}
+
+/* Offsets of 1 and 2 bytes around the change of size, whichever is
+ * normal: no hello is 256 bytes, a 257-byte one cannot have a 1-byte
+ * offset, a 255-byte one cannot have a 2-byte offset. */
+static void
+test_hello_fast_decode_offset_size (void)
+{
+  const char *names[] = { "a", "Bob", HELLO_NAME, "abcdefghij" };
+  guint n_normal[3] = { 0, };
+  guint n_refused[3] = { 0, };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    for (gsize intro_len = 200; intro_len <= 260; intro_len++)
+      {
+        g_autofree char *intro = dup_repeated ("x", intro_len);
+        SottoHello hello = { 1, (char *) names[i], 7447, 0, intro };
+        g_autoptr (GBytes) encoded = sotto_hello_encode (&hello, NULL);
+
+        for (gsize k = 1; k <= 2; k++)
+          {
+            g_autoptr (GBytes) bytes = hello_by_hand (&hello, k);
+            gsize size = g_bytes_get_size (bytes);
+            gsize unframed = size - k;
+            gboolean normal = k == (unframed + 1 <= G_MAXUINT8 ? 1 : 2);
+            gboolean accepted = assert_hello_paths_agree (g_bytes_get_data (bytes, NULL), size);
+
+            g_assert_cmpint (accepted, ==, normal);
+            g_assert_cmpint (g_bytes_equal (bytes, encoded), ==, normal);
+            if (size >= 255 && size <= 257)
+              {
+                if (normal)
+                  n_normal[size - 255]++;
+                else
+                  n_refused[size - 255]++;
+              }
+          }
+      }
+
+  /* Each side of the boundary, both ways. */
+  g_assert_cmpuint (n_normal[0], >, 0);
+  g_assert_cmpuint (n_refused[0], >, 0);
+  g_assert_cmpuint (n_normal[1], ==, 0);
+  g_assert_cmpuint (n_refused[1], >, 0);
+  g_assert_cmpuint (n_normal[2], >, 0);
+  g_assert_cmpuint (n_refused[2], >, 0);
+
+  /* The longest name ends past 255: only a 2-byte offset can say where. */
+  {
+    g_autofree char *name = dup_repeated ("😀", SOTTO_DISPLAY_NAME_MAX_CHARS);
+    SottoHello hello = { 1, name, 7447, 0, "" };
+    g_autoptr (GBytes) good = hello_by_hand (&hello, 2);
+    g_autoptr (GBytes) bad = hello_by_hand (&hello, 1);
+
+    g_assert_true (assert_hello_paths_agree (g_bytes_get_data (good, NULL),
+                                             g_bytes_get_size (good)));
+    g_assert_false (assert_hello_paths_agree (g_bytes_get_data (bad, NULL),
+                                              g_bytes_get_size (bad)));
+  }
+}
+
 static void
 test_constants (void)
 {
@@ -1349,6 +1766,10 @@ main (int   argc,
   g_test_add_func ("/payload/text/fast-encode-refuses", test_fast_encode_refuses);
   g_test_add_func ("/payload/text/fast-decode-mutations", test_fast_decode_mutations);
   g_test_add_func ("/payload/text/fast-decode-offset-size", test_fast_decode_offset_size);
+  g_test_add_func ("/payload/hello/fast-encode", test_hello_fast_encode);
+  g_test_add_func ("/payload/hello/fast-encode-refuses", test_hello_fast_encode_refuses);
+  g_test_add_func ("/payload/hello/fast-decode-mutations", test_hello_fast_decode_mutations);
+  g_test_add_func ("/payload/hello/fast-decode-offset-size", test_hello_fast_decode_offset_size);
 
   return g_test_run ();
 }

@@ -3,9 +3,9 @@
  * The same bytes go to both decoders (and, as text, to the intro check).
  * Whatever decodes must encode again, to exactly the bytes it came from
  * (normal form: one value, one spelling), and decode to an equal value.
- * The payload decoder and encoder take a hand-written path for TEXT: each
- * must give exactly what the GLib-only reference gives, verdict, reason
- * and fields.
+ * TEXT payloads and hellos take hand-written paths through the decoders
+ * and encoders: each must give exactly what the GLib-only reference
+ * gives, verdict, reason and fields, and the same bytes.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -90,6 +90,44 @@ check_payload (const guint8 *data,
   FUZZ_CHECK (sotto_payload_equal (payload, again));
 }
 
+/* The same for a hello. */
+static void
+check_hello_paths (const guint8     *data,
+                   gsize             size,
+                   const SottoHello *hello,
+                   const GError     *error)
+{
+  g_autoptr (GError) reference_error = NULL;
+  g_autoptr (SottoHello) reference = _sotto_hello_decode_glib (data, size, &reference_error);
+  g_autoptr (GError) encode_error = NULL;
+  g_autoptr (GError) reference_encode_error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) reference_bytes = NULL;
+
+  FUZZ_CHECK ((hello == NULL) == (reference == NULL));
+  if (hello == NULL)
+    {
+      FUZZ_CHECK (g_error_matches (reference_error, error->domain, error->code));
+      FUZZ_CHECK (strcmp (reference_error->message, error->message) == 0);
+      return;
+    }
+  FUZZ_CHECK (reference_error == NULL);
+  FUZZ_CHECK (sotto_hello_equal (hello, reference));
+  FUZZ_CHECK (hello->version == reference->version &&
+              hello->listen_port == reference->listen_port &&
+              hello->capabilities == reference->capabilities);
+  FUZZ_CHECK (strcmp (hello->display_name, reference->display_name) == 0);
+  FUZZ_CHECK (hello->intro != NULL && strcmp (hello->intro, reference->intro) == 0);
+
+  bytes = sotto_hello_encode (hello, &encode_error);
+  reference_bytes = _sotto_hello_encode_glib (hello, &reference_encode_error);
+  FUZZ_CHECK ((bytes == NULL) == (reference_bytes == NULL));
+  if (bytes != NULL)
+    FUZZ_CHECK (g_bytes_equal (bytes, reference_bytes));
+  else
+    FUZZ_CHECK (strcmp (encode_error->message, reference_encode_error->message) == 0);
+}
+
 static void
 check_hello (const guint8 *data,
              gsize         size)
@@ -102,6 +140,7 @@ check_hello (const guint8 *data,
   FUZZ_CHECK (sotto_hello_check_empty (data, size, NULL) == (size == 0));
 
   hello = sotto_hello_decode (data, size, &error);
+  check_hello_paths (data, size, hello, error);
   if (hello == NULL)
     {
       FUZZ_CHECK (g_error_matches (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED));
