@@ -275,6 +275,7 @@ sotto_display_name_validate (const char  *name,
 {
   g_autofree char *nfc = NULL;
   gboolean only_white_space = TRUE;
+  gboolean ascii = TRUE;
   gsize len;
   glong n_chars;
 
@@ -350,6 +351,8 @@ sotto_display_name_validate (const char  *name,
 
       if (!is_white_space (c))
         only_white_space = FALSE;
+      if (c >= 0x80)
+        ascii = FALSE;
     }
 
   if (only_white_space)
@@ -367,6 +370,10 @@ sotto_display_name_validate (const char  *name,
       return FALSE;
     }
 
+  /* ASCII is always in NFC (no decompositions, nothing combines); every
+   * handshake checks two names, so the common case skips the tables. */
+  if (ascii)
+    return TRUE;
   nfc = g_utf8_normalize (name, len, G_NORMALIZE_NFC);
   if (nfc == NULL || strcmp (nfc, name) != 0)
     {
