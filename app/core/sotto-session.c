@@ -1337,6 +1337,8 @@ sotto_session_close (SottoSession *self,
   copy = reason != NULL ? g_error_copy (reason)
                         : g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED,
                                                "closed");
-  g_debug ("session closed: %s", copy->message);
+  /* g_debug() would format the line even when it drops it. */
+  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    g_debug ("session closed: %s", copy->message);
   g_signal_emit (self, signals[CLOSED], 0, copy);
 }
