@@ -422,10 +422,6 @@ hmac (HandshakeSecrets *sec,
   crypto_generichash_update (&sec->hash, sec->block, BLOCKLEN);
   crypto_generichash_update (&sec->hash, sec->inner, HASHLEN);
   crypto_generichash_final (&sec->hash, out, HASHLEN);
-
-  sodium_memzero (sec->block, BLOCKLEN);
-  sodium_memzero (sec->inner, HASHLEN);
-  sodium_memzero (&sec->hash, sizeof sec->hash);
 }
 
 /* HKDF as Noise defines it (section 4.3), chaining key ck, outputs in
@@ -450,7 +446,13 @@ hkdf (HandshakeSecrets *sec,
       byte = 0x03;
       hmac (sec, sec->temp_key, HASHLEN, sec->out[1], HASHLEN, &byte, 1, sec->out[2]);
     }
+  /* The HMACs' temporaries, and the hash state that held the input
+   * key material, go once the HKDF is done: each HMAC overwrites the
+   * last one's, so once is enough. */
   sodium_memzero (sec->temp_key, HASHLEN);
+  sodium_memzero (sec->block, BLOCKLEN);
+  sodium_memzero (sec->inner, HASHLEN);
+  sodium_memzero (&sec->hash, sizeof sec->hash);
 }
 
 static void
