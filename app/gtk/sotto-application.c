@@ -565,12 +565,16 @@ sotto_application_startup (GApplication *app)
 {
   SottoApplication *self = SOTTO_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
+  /* the keys GTK gives its own help overlay */
+  static const char *shortcuts_accels[] = { "<Control>F1", "<Control>question", NULL };
 
   G_APPLICATION_CLASS (sotto_application_parent_class)->startup (app);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay",
+                                         shortcuts_accels);
 
   gtk_window_set_default_icon_name (APPLICATION_ID);
   load_css ();
@@ -735,6 +739,45 @@ sotto_application_new (void)
                        "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", RESOURCE_PATH,
                        NULL);
+}
+
+static void
+show_shortcuts_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  GtkApplicationWindow *window = user_data;
+  GtkShortcutsWindow *shortcuts = gtk_application_window_get_help_overlay (window);
+
+  if (shortcuts == NULL)
+    {
+      g_autoptr (GtkBuilder) builder = gtk_builder_new_from_resource (RESOURCE_PATH
+                                                                      "/shortcuts-window.ui");
+
+      shortcuts = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+      gtk_application_window_set_help_overlay (window, shortcuts);
+    }
+  gtk_window_present (GTK_WINDOW (shortcuts));
+}
+
+/**
+ * sotto_application_add_shortcuts_action:
+ * @window: a window of the application
+ *
+ * Adds win.show-help-overlay, which shows the keyboard shortcuts window
+ * (gtk/help-overlay.ui), built the first time it is asked for. GTK would
+ * build it for every application window as the window is made, before
+ * its first frame, if it were where GTK looks for it.
+ */
+void
+sotto_application_add_shortcuts_action (GtkApplicationWindow *window)
+{
+  g_autoptr (GSimpleAction) action = g_simple_action_new ("show-help-overlay", NULL);
+
+  g_return_if_fail (GTK_IS_APPLICATION_WINDOW (window));
+
+  g_signal_connect (action, "activate", G_CALLBACK (show_shortcuts_activated_cb), window);
+  g_action_map_add_action (G_ACTION_MAP (window), G_ACTION (action));
 }
 
 /**

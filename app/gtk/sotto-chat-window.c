@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-application.h"
 #include "sotto-chat-page.h"
 #include "sotto-chat-window.h"
 #include "sotto-core.h"
@@ -236,6 +237,7 @@ static void
 sotto_chat_window_init (SottoChatWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_application_add_shortcuts_action (GTK_APPLICATION_WINDOW (self));
   g_signal_connect (self, "notify::is-active", G_CALLBACK (on_active_notify_cb), NULL);
 }
 

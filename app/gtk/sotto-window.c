@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-add-contact-dialog.h"
+#include "sotto-application.h"
 #include "sotto-busy-bar.h"
 #include "sotto-chat-window.h"
 #include "sotto-contact-row.h"
@@ -1178,6 +1179,7 @@ sotto_window_init (SottoWindow *self)
 
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_application_add_shortcuts_action (GTK_APPLICATION_WINDOW (self));
 
   /* Shift+F10 or the Menu key: the focused contact's menu. */
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (menu_keys),

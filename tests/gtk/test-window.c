@@ -176,14 +176,32 @@ check_menu_actions (SottoWindow *window,
   GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
   GtkWidget *menu_button = template_child (window, "primary_menu_button");
   g_auto (GStrv) quit_accels = NULL;
+  g_auto (GStrv) shortcuts_accels = NULL;
+  GtkShortcutsWindow *shortcuts;
 
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "about"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "quit"));
   quit_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.quit");
   g_assert_cmpstr (quit_accels[0], ==, "<Control>q");
 
-  /* The shortcuts window is found in the resources and wired up by GTK. */
-  g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+  /* The shortcuts window is built the first time it is asked for, with
+   * the keys GTK gives its own, and then kept. */
+  g_assert_null (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+  shortcuts_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                            "win.show-help-overlay");
+  g_assert_cmpstr (shortcuts_accels[0], ==, "<Control>F1");
+  g_assert_cmpstr (shortcuts_accels[1], ==, "<Control>question");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_assert_nonnull (shortcuts);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (shortcuts)) == GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (shortcuts));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  g_assert_true (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)) ==
+                 shortcuts);
+  gtk_window_close (GTK_WINDOW (shortcuts));
 
   g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)));
 }
