@@ -473,11 +473,22 @@ on_query_tooltip_cb (SottoContactRow *self,
                      GtkTooltip      *tooltip)
 {
   graphene_point_t point = GRAPHENE_POINT_INIT (x, y);
+  graphene_rect_t button;
   const char *text = NULL;
 
+  /* The menu button's own, asked here rather than set on it: setting a
+   * tooltip on a visible widget makes GTK look for the pointer at once,
+   * a round trip to the X server for every row the list makes. */
   if (keyboard)
-    return FALSE;
-  if (graphene_rect_contains_point (&self->dot_rect, &point))
+    {
+      if (!gtk_widget_has_focus (self->menu_button))
+        return FALSE;
+      text = _("Contact Menu");
+    }
+  else if (gtk_widget_compute_bounds (self->menu_button, GTK_WIDGET (self), &button) &&
+           graphene_rect_contains_point (&button, &point))
+    text = _("Contact Menu");
+  else if (graphene_rect_contains_point (&self->dot_rect, &point))
     text = presence_text (self->presence);
   else if (graphene_rect_contains_point (&self->icon_rect, &point))
     text = verification_text (self->verification);
@@ -749,7 +760,6 @@ sotto_contact_row_init (SottoContactRow *self)
 
   self->menu_button = gtk_button_new_from_icon_name ("view-more-symbolic");
   gtk_widget_add_css_class (self->menu_button, "flat");
-  gtk_widget_set_tooltip_text (self->menu_button, _("Contact Menu"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->menu_button),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Contact Menu"),
                                   GTK_ACCESSIBLE_PROPERTY_HAS_POPUP, TRUE,

@@ -560,6 +560,53 @@ test_row_menu (Fixture       *fixture,
   gtk_popover_popdown (GTK_POPOVER (menu));
 }
 
+/* What the row's query-tooltip handler says at (@x, @y), in row
+ * coordinates, as GTK asks it when the pointer rests there (or, with
+ * @keyboard, for the focus). */
+static gboolean
+query_tooltip (SottoContactRow *row,
+               double           x,
+               double           y,
+               gboolean         keyboard)
+{
+  g_autoptr (GtkTooltip) tooltip = g_object_new (GTK_TYPE_TOOLTIP, NULL);
+  gboolean shown = FALSE;
+
+  g_signal_emit_by_name (row, "query-tooltip", (int) x, (int) y, keyboard, tooltip, &shown);
+  return shown;
+}
+
+/* The menu button's tooltip comes from the row's handler: a tooltip set
+ * on the button itself would make GTK query the pointer's position from
+ * the X server for every row a list makes. */
+static void
+test_row_tooltips (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr (SottoContact) contact = add_contact (fixture, "Alan Turing", -1, -1);
+  g_autoptr (SottoContact) other = add_contact (fixture, "Grace Hopper", -1, -1);
+  SottoContactRow *row = add_row (fixture, contact);
+  SottoContactRow *other_row = add_row (fixture, other);
+  GtkWidget *button = menu_button (row);
+  graphene_rect_t bounds;
+
+  show (fixture);
+  g_assert_false (gtk_widget_get_has_tooltip (button));
+  g_assert_null (gtk_widget_get_tooltip_text (button));
+
+  g_assert_true (gtk_widget_compute_bounds (button, GTK_WIDGET (row), &bounds));
+  g_assert_true (query_tooltip (row, bounds.origin.x + bounds.size.width / 2,
+                                bounds.origin.y + bounds.size.height / 2, FALSE));
+  /* Left of the button, on the name's line: nothing to explain. */
+  g_assert_false (query_tooltip (row, bounds.origin.x - 20, bounds.origin.y + 2, FALSE));
+
+  /* From the keyboard: only while its button has the focus. */
+  g_assert_true (gtk_widget_grab_focus (menu_button (other_row)));
+  g_assert_false (query_tooltip (row, 0, 0, TRUE));
+  g_assert_true (gtk_widget_grab_focus (button));
+  g_assert_true (query_tooltip (row, 0, 0, TRUE));
+}
+
 static void
 test_row_follows_contact (Fixture       *fixture,
                           gconstpointer  data)
@@ -712,6 +759,7 @@ main (int   argc,
   ADD ("/contact-row/menu/targets-contact", test_row_menu);
   ADD ("/contact-row/menu/in-a-list", test_row_menu_in_list);
   ADD ("/contact-row/follows-contact", test_row_follows_contact);
+  ADD ("/contact-row/tooltips", test_row_tooltips);
 
 #undef ADD
 
