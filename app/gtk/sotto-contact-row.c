@@ -474,27 +474,43 @@ on_query_tooltip_cb (SottoContactRow *self,
 {
   graphene_point_t point = GRAPHENE_POINT_INIT (x, y);
   graphene_rect_t button;
+  const graphene_rect_t *area = NULL;
   const char *text = NULL;
+  gboolean placed;
 
   /* The menu button's own, asked here rather than set on it: setting a
    * tooltip on a visible widget makes GTK look for the pointer at once,
    * a round trip to the X server for every row the list makes. */
+  placed = gtk_widget_compute_bounds (self->menu_button, GTK_WIDGET (self), &button);
   if (keyboard)
     {
-      if (!gtk_widget_has_focus (self->menu_button))
+      if (!placed || !gtk_widget_has_focus (self->menu_button))
         return FALSE;
       text = _("Contact Menu");
+      area = &button;
     }
-  else if (gtk_widget_compute_bounds (self->menu_button, GTK_WIDGET (self), &button) &&
-           graphene_rect_contains_point (&button, &point))
-    text = _("Contact Menu");
+  else if (placed && graphene_rect_contains_point (&button, &point))
+    {
+      text = _("Contact Menu");
+      area = &button;
+    }
   else if (graphene_rect_contains_point (&self->dot_rect, &point))
-    text = presence_text (self->presence);
+    {
+      text = presence_text (self->presence);
+      area = &self->dot_rect;
+    }
   else if (graphene_rect_contains_point (&self->icon_rect, &point))
-    text = verification_text (self->verification);
+    {
+      text = verification_text (self->verification);
+      area = &self->icon_rect;
+    }
   if (text == NULL)
     return FALSE;
 
+  /* Placed by what it explains, as a widget's own tooltip is. */
+  gtk_tooltip_set_tip_area (tooltip, &(GdkRectangle) { (int) area->origin.x, (int) area->origin.y,
+                                                       (int) area->size.width,
+                                                       (int) area->size.height });
   gtk_tooltip_set_text (tooltip, text);
   return TRUE;
 }
