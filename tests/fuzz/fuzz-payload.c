@@ -17,6 +17,39 @@
 #include "fuzz-common.h"
 #include "sotto-payload.h"
 
+/* A decoder and its reference refused the same input (both results
+ * NULL), for the same reason; FALSE if both accepted it. */
+static gboolean
+same_refusal (gboolean      refused,
+              gboolean      reference_refused,
+              const GError *error,
+              const GError *reference_error)
+{
+  FUZZ_CHECK (refused == reference_refused);
+  if (!refused)
+    {
+      FUZZ_CHECK (reference_error == NULL);
+      return FALSE;
+    }
+  FUZZ_CHECK (g_error_matches (reference_error, error->domain, error->code));
+  FUZZ_CHECK (strcmp (reference_error->message, error->message) == 0);
+  return TRUE;
+}
+
+/* An encoder and its reference wrote the same bytes, or refused alike. */
+static void
+check_same_encoding (GBytes       *bytes,
+                     GBytes       *reference_bytes,
+                     const GError *error,
+                     const GError *reference_error)
+{
+  FUZZ_CHECK ((bytes == NULL) == (reference_bytes == NULL));
+  if (bytes != NULL)
+    FUZZ_CHECK (g_bytes_equal (bytes, reference_bytes));
+  else
+    FUZZ_CHECK (strcmp (error->message, reference_error->message) == 0);
+}
+
 /* The fast paths against the reference, on the same input. */
 static void
 check_payload_paths (const guint8       *data,
@@ -31,24 +64,14 @@ check_payload_paths (const guint8       *data,
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GBytes) reference_bytes = NULL;
 
-  FUZZ_CHECK ((payload == NULL) == (reference == NULL));
-  if (payload == NULL)
-    {
-      FUZZ_CHECK (g_error_matches (reference_error, error->domain, error->code));
-      FUZZ_CHECK (strcmp (reference_error->message, error->message) == 0);
-      return;
-    }
-  FUZZ_CHECK (reference_error == NULL);
+  if (same_refusal (payload == NULL, reference == NULL, error, reference_error))
+    return;
   FUZZ_CHECK (payload->kind == reference->kind && !payload->known == !reference->known);
   FUZZ_CHECK (sotto_payload_equal (payload, reference));
 
   bytes = sotto_payload_encode (payload, &encode_error);
   reference_bytes = _sotto_payload_encode_glib (payload, &reference_encode_error);
-  FUZZ_CHECK ((bytes == NULL) == (reference_bytes == NULL));
-  if (bytes != NULL)
-    FUZZ_CHECK (g_bytes_equal (bytes, reference_bytes));
-  else
-    FUZZ_CHECK (strcmp (encode_error->message, reference_encode_error->message) == 0);
+  check_same_encoding (bytes, reference_bytes, encode_error, reference_encode_error);
 }
 
 static void
@@ -104,14 +127,8 @@ check_hello_paths (const guint8     *data,
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GBytes) reference_bytes = NULL;
 
-  FUZZ_CHECK ((hello == NULL) == (reference == NULL));
-  if (hello == NULL)
-    {
-      FUZZ_CHECK (g_error_matches (reference_error, error->domain, error->code));
-      FUZZ_CHECK (strcmp (reference_error->message, error->message) == 0);
-      return;
-    }
-  FUZZ_CHECK (reference_error == NULL);
+  if (same_refusal (hello == NULL, reference == NULL, error, reference_error))
+    return;
   FUZZ_CHECK (sotto_hello_equal (hello, reference));
   FUZZ_CHECK (hello->version == reference->version &&
               hello->listen_port == reference->listen_port &&
@@ -121,11 +138,7 @@ check_hello_paths (const guint8     *data,
 
   bytes = sotto_hello_encode (hello, &encode_error);
   reference_bytes = _sotto_hello_encode_glib (hello, &reference_encode_error);
-  FUZZ_CHECK ((bytes == NULL) == (reference_bytes == NULL));
-  if (bytes != NULL)
-    FUZZ_CHECK (g_bytes_equal (bytes, reference_bytes));
-  else
-    FUZZ_CHECK (strcmp (encode_error->message, reference_encode_error->message) == 0);
+  check_same_encoding (bytes, reference_bytes, encode_error, reference_encode_error);
 }
 
 static void
