@@ -14,7 +14,7 @@
  *     own profile and store (persistence included on both sides), and
  *     sustained messages per second.
  *
- * 1 and 2 also measure a floor: the same cryptography and the same TCP
+ * Each also measures a floor: the same cryptography, disk syncs and TCP
  * traffic in a plain C loop with blocking sockets, no Sotto code at all.
  * No implementation on this machine can beat it, which tells a target
  * missed because of the code from one missed because of the machine.
@@ -33,6 +33,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
 
@@ -894,6 +897,162 @@ on_sent_cb (GObject      *object,
   one->done = TRUE;
 }
 
+/* The value below which @fraction of the sorted @values lie (1: the worst). */
+static double
+percentile (GArray *values,
+            double  fraction)
+{
+  guint i = MIN ((guint)(values->len * fraction), values->len - 1);
+
+  return g_array_index (values, double, i);
+}
+
+/* The floor of 3: what the disk and the loopback hop allow with no
+ * Sotto code. Each message is one synced 4 KiB write on each side (a
+ * WAL commit of one page, over space already allocated, as SQLite's
+ * WAL is once it has wrapped) and 64 bytes each way over loopback TCP,
+ * between two processes. The receiver answers with the time it had
+ * stored the message; the sender then marks it without syncing, as the
+ * store marks a message delivered. */
+#define FLOOR_PAGE 4096
+#define FLOOR_FILE_PAGES 256
+#define LATENCY_ROUNDS 10
+
+static int
+floor_wal (const char *path)
+{
+  g_autofree guint8 *zeros = g_malloc0 (FLOOR_PAGE);
+  int fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    g_error ("floor: %s: %s", path, g_strerror (errno));
+  for (guint i = 0; i < FLOOR_FILE_PAGES; i++)
+    write_exactly (fd, zeros, FLOOR_PAGE);
+  if (fsync (fd) != 0)
+    g_error ("floor: fsync: %s", g_strerror (errno));
+  return fd;
+}
+
+/* Raw system calls only, here and in floor_exchange(): the forked child
+ * uses them too. */
+static gboolean
+floor_commit (int      fd,
+              guint8  *page,
+              guint    i,
+              gboolean sync)
+{
+  page[0] = (guint8)i;
+  if (pwrite (fd, page, FLOOR_PAGE, (off_t)(i % FLOOR_FILE_PAGES) * FLOOR_PAGE) != FLOOR_PAGE)
+    return FALSE;
+  return !sync || fdatasync (fd) == 0;
+}
+
+static gboolean
+floor_exchange (int      fd,
+                guint8  *buffer,
+                gsize    len,
+                gboolean out)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = out ? write (fd, buffer + done, len - done) : read (fd, buffer + done, len - done);
+
+      if (n <= 0)
+        return FALSE;
+      done += (gsize)n;
+    }
+  return TRUE;
+}
+
+static void
+floor_latency_receiver (const struct sockaddr_in *address,
+                        const char               *path,
+                        guint                     n)
+{
+  static guint8 page[FLOOR_PAGE];
+  guint8 message[64];
+  int one = 1;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int wal = open (path, O_RDWR | O_CLOEXEC);
+
+  if (fd < 0 || wal < 0 || connect (fd, (const struct sockaddr *)address, sizeof *address) != 0)
+    _exit (1);
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  for (guint i = 0; i < n; i++)
+    {
+      struct timespec now;
+      gint64 stored;
+
+      if (!floor_exchange (fd, message, sizeof message, FALSE) || !floor_commit (wal, page, i, TRUE))
+        _exit (1);
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      stored = (gint64)now.tv_sec * G_USEC_PER_SEC + now.tv_nsec / 1000;
+      memcpy (message, &stored, sizeof stored);
+      if (!floor_exchange (fd, message, sizeof message, TRUE))
+        _exit (1);
+    }
+  _exit (0);
+}
+
+/* Appends n latencies in ms to @one_way and @round_trip. */
+static void
+floor_latency (const char *root,
+               guint       n,
+               GArray     *one_way,
+               GArray     *round_trip)
+{
+  g_autofree char *path_a = g_build_filename (root, "floor-a.wal", NULL);
+  g_autofree char *path_b = g_build_filename (root, "floor-b.wal", NULL);
+  g_autofree guint8 *page = g_malloc0 (FLOOR_PAGE);
+  guint8 message[64] = { 0 };
+  struct sockaddr_in address;
+  int listen_fd = floor_listen (&address);
+  int wal = floor_wal (path_a);
+  int status = 0;
+  int one = 1;
+  int fd;
+  pid_t child;
+
+  close (floor_wal (path_b));
+  child = fork ();
+  if (child < 0)
+    g_error ("floor: fork: %s", g_strerror (errno));
+  if (child == 0)
+    floor_latency_receiver (&address, path_b, n);
+
+  fd = accept (listen_fd, NULL, NULL);
+  if (fd < 0)
+    g_error ("floor: accept: %s", g_strerror (errno));
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      gint64 stored;
+      double ms;
+
+      if (!floor_commit (wal, page, i, TRUE) ||
+          !floor_exchange (fd, message, sizeof message, TRUE) ||
+          !floor_exchange (fd, message, sizeof message, FALSE))
+        g_error ("floor: message %u: %s", i, g_strerror (errno));
+      ms = (g_get_monotonic_time () - start) / 1000.0;
+      g_array_append_val (round_trip, ms);
+      memcpy (&stored, message, sizeof stored);
+      ms = (stored - start) / 1000.0;
+      g_array_append_val (one_way, ms);
+      if (!floor_commit (wal, page, i + 1, FALSE))
+        g_error ("floor: mark: %s", g_strerror (errno));
+    }
+  if (waitpid (child, &status, 0) != child || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    g_error ("floor: the receiving process failed");
+  close (fd);
+  close (wal);
+  close (listen_fd);
+  g_unlink (path_a);
+  g_unlink (path_b);
+}
+
 static void
 bench_latency (const char *self_path,
                guint       n_messages,
@@ -914,6 +1073,8 @@ bench_latency (const char *self_path,
   Latency state = { 0 };
   guint port_a = free_port ();
   guint port_b = free_port ();
+  g_autoptr (GArray) floor_one_way = NULL;
+  g_autoptr (GArray) floor_round_trip = NULL;
   GArray *one_way;
   double ms_sum = 0;
   double sustained_s;
@@ -954,18 +1115,31 @@ bench_latency (const char *self_path,
     g_main_context_iteration (NULL, TRUE);
 
   /* Latency: one message at a time, from the call that writes it to the
-   * outbox to the delivered receipt (the peer stored it first). */
+   * outbox to the delivered receipt (the peer stored it first). The
+   * floor runs in turns with it, so that a slow moment of the disk falls
+   * on both alike. */
+  floor_one_way = g_array_new (FALSE, FALSE, sizeof (double));
+  floor_round_trip = g_array_new (FALSE, FALSE, sizeof (double));
   state.recording = TRUE;
-  for (guint i = 0; i < n_messages; i++)
+  for (guint round = 0, probe = 0; round < LATENCY_ROUNDS; round++)
     {
-      g_autofree char *body = g_strdup_printf ("latency probe %u: the quarterly numbers look fine", i);
-      SendOne one = { &state, g_get_monotonic_time (), FALSE };
-      guint before = state.delivered;
+      guint per_round = n_messages / LATENCY_ROUNDS + (round < n_messages % LATENCY_ROUNDS);
 
-      sotto_peer_service_send_async (service, bob, body, NULL, on_sent_cb, &one);
-      while (!one.done || state.delivered == before)
-        g_main_context_iteration (NULL, TRUE);
+      floor_latency (root, per_round, floor_one_way, floor_round_trip);
+      for (guint i = 0; i < per_round; i++)
+        {
+          g_autofree char *body = g_strdup_printf ("latency probe %u: the quarterly numbers look fine",
+                                                   probe++);
+          SendOne one = { &state, g_get_monotonic_time (), FALSE };
+          guint before = state.delivered;
+
+          sotto_peer_service_send_async (service, bob, body, NULL, on_sent_cb, &one);
+          while (!one.done || state.delivered == before)
+            g_main_context_iteration (NULL, TRUE);
+        }
     }
+  g_array_sort (floor_one_way, compare_doubles);
+  g_array_sort (floor_round_trip, compare_doubles);
   g_array_sort (state.latencies, compare_doubles);
   for (guint i = 0; i < state.latencies->len; i++)
     ms_sum += g_array_index (state.latencies, double, i);
@@ -1032,6 +1206,10 @@ bench_latency (const char *self_path,
            g_array_index (one_way, double, one_way->len / 2),
            g_array_index (one_way, double, (guint)(one_way->len * 0.99)),
            g_array_index (one_way, double, one_way->len - 1));
+  g_print ("  floor:    p50 %.2f ms, p99 %.2f ms, worst %.2f ms  plain C, in turns with the above: one "
+           "synced %u-byte write on each side and 64 bytes over loopback\n",
+           percentile (floor_one_way, 0.5), percentile (floor_one_way, 0.99),
+           percentile (floor_one_way, 1), FLOOR_PAGE);
   g_print ("  round trip, send to delivered receipt, the same %u: p50 %.2f ms, p99 %.2f ms, "
            "mean %.2f ms, worst %.2f ms\n",
            state.latencies->len,
@@ -1039,6 +1217,8 @@ bench_latency (const char *self_path,
            g_array_index (state.latencies, double, (guint)(state.latencies->len * 0.99)),
            ms_sum / state.latencies->len,
            g_array_index (state.latencies, double, state.latencies->len - 1));
+  g_print ("  floor:    p50 %.2f ms, p99 %.2f ms  (and the answer back, and an unsynced mark)\n",
+           percentile (floor_round_trip, 0.5), percentile (floor_round_trip, 0.99));
   g_print ("  sustained, up to 256 in flight: %.0f messages/s  (%u in %.2f s)\n",
            n_sustained / sustained_s, n_sustained, sustained_s);
 
