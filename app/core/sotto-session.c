@@ -115,6 +115,7 @@ G_DEFINE_FINAL_TYPE (SottoSession, sotto_session, G_TYPE_OBJECT)
 enum {
   ESTABLISHED,
   PAYLOAD_RECEIVED,
+  DRAINED,
   CLOSED,
   N_SIGNALS
 };
@@ -266,6 +267,7 @@ writable (SottoSession *self)
     return G_SOURCE_CONTINUE;
 
   clear_source (&self->write_source);
+  g_signal_emit (self, signals[DRAINED], 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -930,6 +932,17 @@ sotto_session_class_init (SottoSessionClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 
   /**
+   * SottoSession::drained:
+   *
+   * The socket has taken every frame that had to wait for room in it:
+   * sotto_session_get_unsent_bytes() is 0 again. A sender that paces
+   * itself by that figure goes on from here.
+   */
+  signals[DRAINED] =
+    g_signal_new ("drained", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
    * SottoSession::closed:
    * @reason: why, a #SOTTO_SESSION_ERROR
    *
@@ -1242,6 +1255,21 @@ sotto_session_get_established_time (SottoSession *self)
 {
   g_return_val_if_fail (SOTTO_IS_SESSION (self), 0);
   return self->established_time;
+}
+
+/**
+ * sotto_session_get_unsent_bytes:
+ *
+ * Returns: the bytes of frames sent that the socket has not taken yet
+ *   (the session closes when they would pass
+ *   %SOTTO_SESSION_MAX_QUEUED_BYTES); #SottoSession::drained tells when
+ *   they are back to 0
+ */
+gsize
+sotto_session_get_unsent_bytes (SottoSession *self)
+{
+  g_return_val_if_fail (SOTTO_IS_SESSION (self), 0);
+  return self->queued_bytes;
 }
 
 /**

@@ -89,6 +89,7 @@ const guint8     *sotto_session_get_remote_key      (SottoSession         *self)
 const SottoHello *sotto_session_get_remote_hello    (SottoSession         *self);
 GInetSocketAddress *sotto_session_get_remote_address (SottoSession        *self);
 gint64            sotto_session_get_established_time (SottoSession        *self);
+gsize             sotto_session_get_unsent_bytes    (SottoSession         *self);
 
 gboolean          sotto_session_send                (SottoSession         *self,
                                                      const SottoPayload   *payload,

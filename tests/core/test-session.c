@@ -2447,6 +2447,58 @@ test_overload (Fixture       *f,
   assert_honest_session_works (f);
 }
 
+static void
+on_drained_cb (SottoSession *session,
+               guint        *count)
+{
+  g_assert_cmpuint (sotto_session_get_unsent_bytes (session), ==, 0);
+  (*count)++;
+}
+
+/* What a sender pacing itself needs: the bytes the socket has not taken
+ * yet, and a signal when they are all gone. */
+static void
+test_drained (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr (SottoPayload) text = make_text (1, "server");
+  guint drained = 0;
+  guint sent = 0;
+  Peer *server;
+  Raw *raw;
+
+  raw = raw_connect (f, &server);
+  raw_handshake_as_initiator (f, raw);
+  WAIT_UNTIL (server->established);
+  g_signal_connect (server->session, "drained", G_CALLBACK (on_drained_cb), &drained);
+  g_assert_cmpuint (sotto_session_get_unsent_bytes (server->session), ==, 0);
+
+  /* The raw peer reads nothing yet: the kernel's buffers fill, then the
+   * session holds the rest. */
+  g_free (text->body);
+  text->body = g_strnfill (SOTTO_MESSAGE_BODY_MAX, 'd');
+  while (sotto_session_get_unsent_bytes (server->session) == 0)
+    {
+      text->timestamp = BASE_TIMESTAMP + ++sent;
+      g_assert_true (sotto_session_send (server->session, text, NULL));
+      g_assert_cmpuint (sent, <, SOTTO_SESSION_MAX_QUEUED_BYTES / SOTTO_MESSAGE_BODY_MAX);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+    }
+  g_assert_cmpuint (drained, ==, 0);
+
+  /* Reading lets the session write the rest, and say so once. */
+  for (guint i = 1; i <= sent; i++)
+    {
+      g_autoptr (SottoPayload) got = raw_receive_payload (raw);
+
+      g_assert_cmpint (got->timestamp, ==, BASE_TIMESTAMP + i);
+    }
+  WAIT_UNTIL (drained == 1);
+  g_assert_cmpuint (sotto_session_get_unsent_bytes (server->session), ==, 0);
+  g_assert_true (sotto_session_is_established (server->session));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2489,6 +2541,7 @@ main (int   argc,
   ADD ("/session/request/accept", test_request_accept, NULL);
   ADD ("/session/request/drops-payloads", test_request_drops_payloads, NULL);
   ADD ("/session/overload", test_overload, NULL);
+  ADD ("/session/drained", test_drained, NULL);
 
 #undef ADD
 
