@@ -80,6 +80,7 @@ struct _Link
 
   /* delivery on the current session */
   GHashTable       *sent;         /* uid (16 bytes, GBytes) → TRUE */
+  GQueue            pending;      /* SottoMessage: to go out, in order, as the session takes them */
   gboolean          flushing;
   gboolean          flush_again;
   gboolean          flushed;
@@ -91,6 +92,7 @@ typedef struct
 {
   SottoPeerRequest *info;
   SottoSession     *session;      /* may be closed */
+  char             *dial_address; /* its host and listen port; NULL if it does not listen */
   gboolean          handling;     /* being accepted or blocked */
 } Request;
 
@@ -130,6 +132,7 @@ static guint signals[N_SIGNALS];
 static void dial (Link *link);
 static Request *find_request (SottoPeerService *self, const guint8 *public_key, guint *out_index);
 static void schedule_flush (Link *link);
+static void send_presence (Link *link);
 static void attach_session (SottoPeerService *self, SottoSession *session);
 
 #define SESSION_CONTACT_KEY "sotto-contact-id"
@@ -195,6 +198,7 @@ request_free (Request *request)
 {
   sotto_peer_request_free (request->info);
   g_clear_object (&request->session);
+  g_free (request->dial_address);
   g_free (request);
 }
 
@@ -262,6 +266,7 @@ link_free (Link *link)
   g_clear_object (&link->session);
   g_clear_object (&link->outgoing);
   g_clear_pointer (&link->sent, g_hash_table_unref);
+  g_queue_clear_full (&link->pending, g_object_unref);
   g_clear_pointer (&link->receipts, g_byte_array_unref);
   g_free (link);
 }
@@ -369,6 +374,39 @@ send_text (Link         *link,
   sotto_store_note_sent (link->service->store, link->contact_id, sotto_message_get_id (message));
 }
 
+/* Sends pending messages while the session holds less than
+ * SOTTO_PEER_SEND_WINDOW unsent bytes; #SottoSession::drained calls again.
+ * All at once, a large outbox would pass the session's bound on unsent
+ * bytes, which closes it, and every new session would start over. */
+static void
+pump (Link *link)
+{
+  while (link->session != NULL && !g_queue_is_empty (&link->pending) &&
+         sotto_session_get_unsent_bytes (link->session) < SOTTO_PEER_SEND_WINDOW)
+    {
+      g_autoptr (SottoMessage) message = g_queue_pop_head (&link->pending);
+
+      send_text (link, message);
+    }
+}
+
+/* A message just written to the outbox (or queued there again): behind
+ * what this session still has to send, or with the next listing of the
+ * outbox when one is due. */
+static void
+send_or_list (Link         *link,
+              SottoContact *contact,
+              SottoMessage *message)
+{
+  if (link->session != NULL && link->flushed && !link->flushing)
+    {
+      g_queue_push_tail (&link->pending, g_object_ref (message));
+      pump (link);
+    }
+  else
+    sotto_peer_service_deliver (link->service, contact);
+}
+
 typedef struct
 {
   SottoPeerService *service;
@@ -411,10 +449,14 @@ on_outbox_listed_cb (GObject      *object,
       return;
     }
 
-  /* Oldest first: the outbox is in the order messages were written. */
+  /* Oldest first: the outbox is in the order messages were written. A
+   * message still pending from an earlier listing is in this one too, at
+   * its place. */
+  g_queue_clear_full (&link->pending, g_object_unref);
   for (guint i = 0; i < outbox->len; i++)
-    send_text (link, g_ptr_array_index (outbox, i));
+    g_queue_push_tail (&link->pending, g_object_ref (g_ptr_array_index (outbox, i)));
   link->flushed = TRUE;
+  pump (link);
 
   if (link->flush_again)
     {
@@ -589,13 +631,15 @@ on_marked_read_by_peer_cb (GObject      *object,
   g_autoptr (GError) error = NULL;
   g_autofree char *hex = NULL;
 
-  /* FALSE without an error: no message of ours, or already read. The
-   * signal still goes out: with history off the message is gone from the
-   * store once delivered, and only views still holding it can show it read. */
+  /* FALSE without an error: no message of ours, or already read. With
+   * history off the signal still goes out: the message is gone from the
+   * store once delivered, and only views still holding it can show it
+   * read. With history on, an id we don't know is ignored. */
   if (!sotto_store_mark_read_by_peer_finish (SOTTO_STORE (object), result, &error) &&
-      error != NULL)
+      (error != NULL || g_settings_get_boolean (self->settings, "history-enabled")))
     {
-      g_debug ("read receipt not applied: %s", error->message);
+      g_debug ("read receipt not applied: %s",
+               error != NULL ? error->message : "no such unread message of ours");
       g_free (data);
       return;
     }
@@ -736,12 +780,18 @@ on_payload_received_cb (SottoSession *session,
       break;
 
     case SOTTO_PAYLOAD_REQUEST_STATE:
+      /* The responder's word on whether it took our call: from a caller
+       * it means nothing. */
+      if (!sotto_session_is_initiator (session))
+        break;
       if (payload->request_state == SOTTO_REQUEST_PENDING)
         g_signal_emit (self, signals[REQUEST_PENDING], 0, contact);
       else
         {
-          /* Whatever we sent while we were a request was dropped: again. */
+          /* Whatever we sent while we were a request was dropped, our
+           * presence too: again, presence first. */
           g_hash_table_remove_all (link->sent);
+          send_presence (link);
           g_signal_emit (self, signals[REQUEST_ACCEPTED], 0, contact);
           schedule_flush (link);
         }
@@ -752,21 +802,35 @@ on_payload_received_cb (SottoSession *session,
     }
 }
 
+/* Where a caller can be called back: the host it called from, at the
+ * port its hello gives; NULL when it gives none (the port it called from
+ * is not one to call). */
+static char *
+dial_address_of (SottoSession     *session,
+                 const SottoHello *hello)
+{
+  g_autoptr (GInetSocketAddress) remote = sotto_session_get_remote_address (session);
+  g_autofree char *address = NULL;
+
+  if (remote == NULL || hello->listen_port == 0)
+    return NULL;
+  address = format_address (remote, hello->listen_port);
+  if (address == NULL || !sotto_invite_address_validate (address, NULL))
+    return NULL;
+  return g_steal_pointer (&address);
+}
+
 static void
 learn_address (SottoPeerService *self,
                SottoContact     *contact,
                SottoSession     *session)
 {
-  g_autoptr (GInetSocketAddress) remote = sotto_session_get_remote_address (session);
   const SottoHello *hello = sotto_session_get_remote_hello (session);
   const char * const *known = sotto_contact_get_addresses (contact);
   g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
-  g_autofree char *address = NULL;
+  g_autofree char *address = hello != NULL ? dial_address_of (session, hello) : NULL;
 
-  if (remote == NULL || hello == NULL || hello->listen_port == 0)
-    return;
-  address = format_address (remote, hello->listen_port);
-  if (address == NULL || !sotto_invite_address_validate (address, NULL))
+  if (address == NULL)
     return;
   if (known != NULL && known[0] != NULL && g_str_equal (known[0], address))
     return;
@@ -842,6 +906,7 @@ on_session_closed_cb (SottoSession *session,
 
       g_clear_object (&link->session);
       g_hash_table_remove_all (link->sent);
+      g_queue_clear_full (&link->pending, g_object_unref);
       link->flushed = FALSE;
       link->confirmed = FALSE;
       link->presence = SOTTO_PRESENCE_OFFLINE;
@@ -881,11 +946,24 @@ on_session_closed_cb (SottoSession *session,
 }
 
 static void
+on_session_drained_cb (SottoSession *session,
+                       gpointer      user_data)
+{
+  SottoPeerService *self = user_data;
+  gint64 contact_id = session_contact_id (session);
+  Link *link = g_hash_table_lookup (self->links, &contact_id);
+
+  if (link != NULL && link->session == session)
+    pump (link);
+}
+
+static void
 watch_session (SottoPeerService *self,
                SottoSession     *session)
 {
   g_signal_connect (session, "established", G_CALLBACK (on_session_established_cb), self);
   g_signal_connect (session, "payload-received", G_CALLBACK (on_payload_received_cb), self);
+  g_signal_connect (session, "drained", G_CALLBACK (on_session_drained_cb), self);
   g_signal_connect (session, "closed", G_CALLBACK (on_session_closed_cb), self);
 }
 
@@ -949,6 +1027,7 @@ attach_session (SottoPeerService *self,
   link->attempt = 0;
   link->flushed = FALSE;
   g_hash_table_remove_all (link->sent);
+  g_queue_clear_full (&link->pending, g_object_unref);
   g_clear_handle_id (&link->retry_source, g_source_remove);
 
   if (!sotto_session_is_initiator (session))
@@ -1004,6 +1083,8 @@ authenticate_cb (SottoSession     *session,
           if (request->session != NULL && request->session != session)
             sotto_session_close (request->session, NULL);
           g_set_object (&request->session, session);
+          g_free (request->dial_address);
+          request->dial_address = dial_address_of (session, hello);
           return SOTTO_SESSION_MODE_REQUEST;
         }
     }
@@ -1021,6 +1102,7 @@ authenticate_cb (SottoSession     *session,
   request = g_new0 (Request, 1);
   request->info = peer_request_copy (&info);
   request->session = g_object_ref (session);
+  request->dial_address = dial_address_of (session, hello);
   g_ptr_array_add (self->requests, request);
   g_free (info.address);
 
@@ -1817,14 +1899,11 @@ on_queued_cb (GObject      *object,
       return;
     }
 
-  /* On disk: now it may leave. Straight away when the outbox has been
-   * sent on this session and nothing is being listed (so nothing older
-   * can be behind it); otherwise through the outbox. */
+  /* On disk: now it may leave. Behind what this session still has to
+   * send when the outbox has been listed for it and no listing is under
+   * way (so nothing older can be missing); otherwise through the outbox. */
   link = link_for (self, sotto_contact_get_id (contact));
-  if (link->session != NULL && link->flushed && !link->flushing)
-    send_text (link, message);
-  else
-    sotto_peer_service_deliver (self, contact);
+  send_or_list (link, contact, message);
 
   g_task_return_pointer (task, g_steal_pointer (&message), g_object_unref);
 }
@@ -1891,10 +1970,7 @@ on_retried_cb (GObject      *object,
                                             SOTTO_MESSAGE_UID_LEN);
 
       g_hash_table_remove (link->sent, uid);
-      if (link->session != NULL && link->flushed && !link->flushing)
-        send_text (link, message);
-      else
-        sotto_peer_service_deliver (self, contact);
+      send_or_list (link, contact, message);
     }
 
   g_task_return_boolean (task, TRUE);
@@ -2212,8 +2288,7 @@ add_request_contact (SottoPeerService    *self,
       return;
     }
 
-  if (request->info->address != NULL && sotto_invite_address_validate (request->info->address, NULL))
-    addresses[0] = request->info->address;
+  addresses[0] = request->dial_address;
   /* The contact list will change: that is this call's business, not a
    * contact added by other means (see promote_request()). */
   request->handling = TRUE;

@@ -22,6 +22,10 @@ G_BEGIN_DECLS
 /* Two sessions for one contact established this close together were
  * dialled at once: both ends keep the same one (see PROTOCOL.md). */
 #define SOTTO_PEER_TIE_WINDOW_MS       10000
+/* Messages from the outbox are written to a session while it holds less
+ * than this many unsent bytes (see PROTOCOL.md, "Delivery"): far below
+ * SOTTO_SESSION_MAX_QUEUED_BYTES, which closes a session. */
+#define SOTTO_PEER_SEND_WINDOW         (1024 * 1024)
 /* Contact requests held at once; more are refused until some are handled. */
 #define SOTTO_PEER_MAX_REQUESTS        32
 /* How often a running service gives up on messages that have waited longer

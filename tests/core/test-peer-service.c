@@ -404,6 +404,8 @@ typedef struct
   GByteArray     *acks;            /* uids its delivered receipts named */
   GByteArray     *reads;           /* uids its read receipts named, if not NULL */
   guint           read_payloads;   /* read receipts it got */
+  guint16         hello_port;      /* the listen port its hello gives when it dials */
+  GPtrArray      *states;          /* SottoRequestState its REQUEST_STATEs said, if not NULL */
 } RawPeer;
 
 static SottoSessionMode
@@ -439,6 +441,8 @@ on_raw_payload_cb (SottoSession *session,
 
   if (payload->kind == SOTTO_PAYLOAD_TEXT)
     g_byte_array_append (raw->texts, payload->uid, SOTTO_MESSAGE_UID_LEN);
+  if (payload->kind == SOTTO_PAYLOAD_REQUEST_STATE && raw->states != NULL)
+    g_ptr_array_add (raw->states, GUINT_TO_POINTER (payload->request_state));
   if (payload->kind == SOTTO_PAYLOAD_RECEIPT && payload->receipt_state == SOTTO_RECEIPT_DELIVERED)
     g_byte_array_append (raw->acks, payload->ids, payload->n_ids * SOTTO_MESSAGE_UID_LEN);
   if (payload->kind == SOTTO_PAYLOAD_RECEIPT && payload->receipt_state == SOTTO_RECEIPT_READ &&
@@ -491,7 +495,7 @@ raw_dial (RawPeer      *raw,
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnection) connection = NULL;
   g_autoptr (GError) error = NULL;
-  SottoHello hello = { SOTTO_PROTOCOL_VERSION, (char *)"Alice", 0, 0, (char *)"" };
+  SottoHello hello = { SOTTO_PROTOCOL_VERSION, (char *)"Alice", raw->hello_port, 0, (char *)"" };
 
   connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16)port, NULL, &error);
   g_assert_no_error (error);
@@ -541,6 +545,7 @@ raw_clear (RawPeer *raw)
   g_clear_pointer (&raw->texts, g_byte_array_unref);
   g_clear_pointer (&raw->acks, g_byte_array_unref);
   g_clear_pointer (&raw->reads, g_byte_array_unref);
+  g_clear_pointer (&raw->states, g_ptr_array_unref);
 }
 
 /* ------------------------------------------------------------------ */
@@ -722,6 +727,60 @@ test_offline_then_online (void)
     }
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
   g_assert_cmpuint (a->online, ==, 1);
+}
+
+/* A backlog larger than a session's bound on unsent bytes
+ * (SOTTO_SESSION_MAX_QUEUED_BYTES): it goes out at the pace the
+ * connection takes it, in one session, each message once and in order;
+ * three times that bound, as the kernel's socket buffers take a part.
+ * Sent all at once, it used to overflow that bound and close the session,
+ * and every new one started again from the oldest message. */
+#define BACKLOG_MESSAGES (3 * SOTTO_SESSION_MAX_QUEUED_BYTES / SOTTO_MESSAGE_BODY_MAX)
+
+static void
+test_outbox_backlog (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autofree char *body = g_malloc (SOTTO_MESSAGE_BODY_MAX + 1);
+  guint port_b = free_port ();
+
+  peer_start (a, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, port_b);
+
+  memset (body, 'x', SOTTO_MESSAGE_BODY_MAX);
+  body[SOTTO_MESSAGE_BODY_MAX] = '\0';
+  for (guint i = 0; i < BACKLOG_MESSAGES; i++)
+    {
+      g_autoptr (SottoMessage) message = NULL;
+
+      /* Each one told apart by its first characters. */
+      g_snprintf (body, 12, "%010u", i);
+      body[10] = ' ';
+      message = send_message (a, ab, body);
+    }
+  g_assert_cmpuint (outbox_len (a, ab), ==, BACKLOG_MESSAGES);
+
+  peer_start (b, port_b);
+  SOTTO_TEST_WAIT_FOR (a->delivered->len >= BACKLOG_MESSAGES || a->offline > 0);
+  sotto_test_spin (200);
+
+  g_assert_cmpuint (a->offline, ==, 0);
+  g_assert_cmpuint (a->online, ==, 1);
+  g_assert_cmpuint (b->received->len, ==, BACKLOG_MESSAGES);
+  g_assert_cmpuint (a->delivered->len, ==, BACKLOG_MESSAGES);
+  for (guint i = 0; i < BACKLOG_MESSAGES; i++)
+    {
+      const char *got = g_ptr_array_index (b->received, i);
+      g_autofree char *expected = g_strdup_printf ("%010u ", i);
+
+      g_assert_cmpuint (strlen (got), ==, SOTTO_MESSAGE_BODY_MAX);
+      g_assert_true (g_str_has_prefix (got, expected));
+    }
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
 }
 
 /* Both dial each other at the same moment, 20 times over: each time both
@@ -997,6 +1056,7 @@ test_request_accept (void)
   peer_start (a, 0);
   da = add_contact (d, a, a->port);
   sotto_peer_service_set_intro (peer_service (d), intro);
+  sotto_peer_service_set_presence (peer_service (d), SOTTO_PRESENCE_AWAY);
   peer_start (d, 0);
 
   SOTTO_TEST_WAIT_FOR (a->requests->len >= 1 && d->pending >= 1);
@@ -1039,6 +1099,9 @@ test_request_accept (void)
   g_assert_cmpuint (outbox_len (d, da), ==, 0);
   g_assert_true (sotto_peer_service_is_online (a->service, ad));
   g_assert_true (sotto_peer_service_is_online (d->service, da));
+  /* D's first presence fell in the request and was dropped: it says it
+   * again once accepted. */
+  g_assert_cmpint (sotto_peer_service_get_contact_presence (a->service, ad), ==, SOTTO_PRESENCE_AWAY);
 
   requests = sotto_peer_service_list_requests (a->service);
   g_assert_cmpuint (requests->len, ==, 0);
@@ -1197,12 +1260,22 @@ test_receipt_for_unknown_id (void)
   memcpy (ids + SOTTO_MESSAGE_UID_LEN, text->uid, SOTTO_MESSAGE_UID_LEN);
   memcpy (ids + 2 * SOTTO_MESSAGE_UID_LEN, sotto_message_get_uid (mc), SOTTO_MESSAGE_UID_LEN);
   raw_send_receipt (&raw, ids, 3);
+  /* Read, too: nothing of ours has the unknown id, nothing is read. */
+  {
+    g_autoptr (SottoPayload) read = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+
+    read->receipt_state = SOTTO_RECEIPT_READ;
+    read->n_ids = 1;
+    read->ids = g_memdup2 (ids, SOTTO_MESSAGE_UID_LEN);
+    raw_send (&raw, read);
+  }
   raw_send_receipt (&raw, sotto_message_get_uid (mb), 1);
 
   SOTTO_TEST_WAIT_FOR (a->delivered->len >= 1);
   sotto_test_spin (200);
   g_assert_cmpuint (a->delivered->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (a->delivered, 0), ==, mb_hex);
+  g_assert_cmpuint (a->read->len, ==, 0);
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
   g_assert_cmpuint (outbox_len (a, ac), ==, 1);
   history = sotto_test_full_history (a->store, ac, 10);
@@ -1216,6 +1289,92 @@ test_receipt_for_unknown_id (void)
 
   peer_drop_service (a);
   SOTTO_TEST_WAIT_FOR (raw.closed == 1);
+  raw_clear (&raw);
+}
+
+/* A stranger whose hello says it does not listen: accepted, it becomes
+ * a contact without an address (the port it called from is not one to
+ * call back on); one whose hello gives a port is kept with that port. */
+static void
+test_request_address (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+
+  peer_start (a, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (SottoIdentity) stranger = sotto_identity_generate (i == 0 ? "Erin" : "Frank", NULL);
+      g_autoptr (SottoContact) contact = NULL;
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+      const char * const *addresses;
+      RawPeer raw = { 0 };
+
+      raw.identity = stranger;
+      raw.texts = g_byte_array_new ();
+      raw.acks = g_byte_array_new ();
+      raw.states = g_ptr_array_new ();
+      raw.hello_port = i == 0 ? 0 : 4444;
+      raw_dial (&raw, a->port, peer_key (a));
+      SOTTO_TEST_WAIT_FOR (a->requests->len == i + 1 && raw.states->len >= 1);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_ptr_array_index (raw.states, 0)), ==,
+                        SOTTO_REQUEST_PENDING);
+
+      sotto_peer_service_accept_request_async (a->service, sotto_identity_get_public_key (stranger),
+                                               NULL, NULL, sotto_test_result_cb, &result);
+      contact = sotto_peer_service_accept_request_finish (a->service, sotto_test_wait (&result),
+                                                          &error);
+      g_assert_no_error (error);
+      addresses = sotto_contact_get_addresses (contact);
+      if (i == 0)
+        g_assert_true (addresses == NULL || addresses[0] == NULL);
+      else
+        {
+          g_assert_nonnull (addresses);
+          g_assert_cmpstr (addresses[0], ==, "127.0.0.1:4444");
+          g_assert_null (addresses[1]);
+        }
+      raw_clear (&raw);
+    }
+}
+
+/* REQUEST_STATE is the responder's word about the session: from the
+ * initiator it means nothing, and changes nothing. */
+static void
+test_request_state_from_initiator (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");      /* only its identity: a raw session speaks */
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoPayload) text = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
+  RawPeer raw = { 0 };
+
+  raw.identity = sotto_store_get_identity (b->store);
+  raw.texts = g_byte_array_new ();
+  raw.acks = g_byte_array_new ();
+  peer_start (a, 0);
+  ab = add_contact (a, b, 0);
+  raw_dial (&raw, a->port, peer_key (a));
+  SOTTO_TEST_WAIT_FOR (a->online == 1);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (SottoPayload) state = sotto_payload_new (SOTTO_PAYLOAD_REQUEST_STATE);
+
+      state->request_state = i == 0 ? SOTTO_REQUEST_PENDING : SOTTO_REQUEST_ACCEPTED;
+      raw_send (&raw, state);
+    }
+  /* Payloads are handled in order: once the text is in, so are they. */
+  randombytes_buf (text->uid, SOTTO_MESSAGE_UID_LEN);
+  text->timestamp = g_get_real_time ();
+  text->body = g_strdup ("after the states");
+  raw_send (&raw, text);
+  SOTTO_TEST_WAIT_FOR (a->received->len == 1);
+
+  g_assert_cmpuint (a->pending, ==, 0);
+  g_assert_cmpuint (a->accepted, ==, 0);
+  g_assert_cmpuint (a->offline, ==, 0);
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
   raw_clear (&raw);
 }
 
@@ -2053,6 +2212,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/deliver", test_deliver);
   g_test_add_func ("/peer-service/contact-update-keeps-session", test_contact_update_keeps_session);
   g_test_add_func ("/peer-service/offline-then-online", test_offline_then_online);
+  g_test_add_func ("/peer-service/outbox/backlog", test_outbox_backlog);
   g_test_add_func ("/peer-service/simultaneous-dial", test_simultaneous_dial);
   g_test_add_func ("/peer-service/blocked", test_blocked);
   g_test_add_func ("/peer-service/block-while-dialling", test_block_while_dialling);
@@ -2062,6 +2222,8 @@ main (int   argc,
   g_test_add_func ("/peer-service/request-block", test_request_block);
   g_test_add_func ("/peer-service/requests-off", test_requests_off);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
+  g_test_add_func ("/peer-service/request/address", test_request_address);
+  g_test_add_func ("/peer-service/request/state-from-initiator", test_request_state_from_initiator);
   g_test_add_func ("/peer-service/duplicate", test_duplicate);
   g_test_add_func ("/peer-service/redial-replaces", test_redial_replaces);
   g_test_add_func ("/peer-service/stop-keeps-outbox", test_stop_keeps_outbox);
