@@ -172,11 +172,21 @@ cli_serve_request (CliEnv              *env,
   int argc = (int)g_strv_length ((char **)argv);
   int status;
 
-  if (command == NULL || !cli_command_forwardable (command, argc, (char **)argv))
+  if (command == NULL)
+    {
+      /* What sotto-cli answers before it would ask (cli_usage_error()). */
+      g_autofree char *unknown = g_strdup_printf (_("Unknown command “%s”"), argv[0]);
+      g_autofree char *message = g_strdup_printf ("sotto-cli: %s\n%s\n", unknown,
+                                                  _("Try “sotto-cli --help” for more information."));
+
+      sotto_control_request_reply (request, CLI_EXIT_USAGE, NULL, 0, message, strlen (message));
+      return;
+    }
+  if (!cli_command_forwardable (command, argc, (char **)argv))
     {
       g_autofree char *message = NULL;
 
-      if (command != NULL && g_str_equal (command->name, "run"))
+      if (g_str_equal (command->name, "run"))
         {
           message = g_strdup_printf (_("sotto-cli: The profile is already running in process %d\n"),
                                      (int)getpid ());

@@ -8,6 +8,7 @@
 # Usage: peers.py [TEST...]   (SOTTO_CLI names the sotto-cli binary)
 # Prints TAP.
 
+import hashlib
 import json
 import os
 import queue
@@ -409,6 +410,32 @@ def test_key_changed(world):
         raise Failure(f'Bob is not marked: {bob_entry}')
 
 
+def control_call(peer, argv):
+    """One request on the peer's control socket, made as PROTOCOL.md says
+    ("Local control socket"): (status, stdout, stderr)."""
+    from gi.repository import GLib
+    profile_dir = os.path.join(peer.world.env['XDG_DATA_HOME'], 'sotto', peer.profile)
+    digest = hashlib.blake2b(os.path.abspath(profile_dir).encode(), digest_size=8).hexdigest()
+    path = os.path.join(peer.world.env['XDG_RUNTIME_DIR'], 'sotto', f'control-{digest}')
+    request = GLib.Variant('(aayay)', (argv, os.getcwd().encode())).get_data_as_bytes().get_data()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(TIMEOUT)
+        s.connect(path)
+        s.sendall(len(request).to_bytes(4, 'big') + request)
+        reply = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    length = int.from_bytes(reply[:4], 'big')
+    if length != len(reply) - 4:
+        raise Failure(f'control reply: {length} bytes announced, {len(reply) - 4} sent')
+    value = GLib.Variant.new_from_bytes(GLib.VariantType('(iayay)'), GLib.Bytes(reply[4:]), False)
+    status, out, err = value.unpack()
+    return status, bytes(out).decode(), bytes(err).decode()
+
+
 def test_forwarded(world):
     """One-shot commands next to a running profile are run by that process."""
     alice, bob = pair(world)
@@ -452,6 +479,12 @@ def test_forwarded(world):
     prompt = alice.cli('protect', '--ask-passphrase', check=False)
     if prompt.returncode != 2:
         raise Failure(f'protect --ask-passphrase: exit {prompt.returncode}')
+    # What sotto-cli refuses before it asks: the same answer from the socket.
+    status, _, err = control_call(alice, [b'bogus'])
+    direct = alice.cli('bogus', check=False)
+    if status != 2 or direct.returncode != 2 or err != direct.stderr:
+        raise Failure(f'unknown command: socket {status} {err!r}, '
+                      f'directly {direct.returncode} {direct.stderr!r}')
     # Help is printed here; the running process must survive the request.
     helped = alice.cli('contacts', '--help')
     if 'contacts' not in helped.stdout:
