@@ -2136,7 +2136,9 @@ sotto_peer_service_send_typing (SottoPeerService *self,
     return FALSE;
   id = sotto_contact_get_id (contact);
   link = g_hash_table_lookup (self->links, &id);
-  if (link == NULL || link->session == NULL)
+  /* Online: the peer has spoken, so it took our call (PROTOCOL.md,
+   * "First words"). */
+  if (link == NULL || link->session == NULL || !link->confirmed)
     return FALSE;
 
   payload = sotto_payload_new (SOTTO_PAYLOAD_TYPING);
