@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import queue
+import random
 import shutil
 import socket
 import sqlite3
@@ -30,9 +31,20 @@ class Failure(Exception):
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    """A port to listen on later, below the kernel's range of ephemeral
+    ports: one from that range may meanwhile become the local end of an
+    outgoing connection, and listening on it then fails."""
+    with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+        low = int(f.read().split()[0])
+    for _ in range(1000):
+        port = random.randrange(10000, max(low, 10001))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+        return port
+    raise Failure('no free port below the ephemeral range')
 
 
 class World:
