@@ -20,6 +20,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "sotto-identity.h"
 #include "sotto-payload.h"
@@ -185,28 +186,46 @@ get_uid (GVariant    *array,
   return TRUE;
 }
 
+/* A TEXT's rules, for a body of @body_len bytes before its NUL: the
+ * length is found once, by the caller. */
+static gboolean
+text_validate (const SottoPayload  *payload,
+               gsize                body_len,
+               GError             **error)
+{
+  g_autoptr (GError) reason = NULL;
+
+  if (payload->timestamp <= 0)
+    {
+      malformed (error, "text timestamp %" G_GINT64_FORMAT " is not after the Unix epoch",
+                 payload->timestamp);
+      return FALSE;
+    }
+  if (!sotto_message_body_validate_len (payload->body, body_len, &reason))
+    {
+      malformed_because (error, "text body", reason);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The length text_validate() wants: past the limit is enough to know
+ * the body is too long. */
+static gsize
+text_body_len (const SottoPayload *payload)
+{
+  return payload->body != NULL ? strnlen (payload->body, SOTTO_MESSAGE_BODY_MAX + 1) : 0;
+}
+
 /* The rules a known payload's fields follow, on both sides of the wire. */
 static gboolean
 payload_validate (const SottoPayload  *payload,
                   GError             **error)
 {
-  g_autoptr (GError) reason = NULL;
-
   switch (payload->kind)
     {
     case SOTTO_PAYLOAD_TEXT:
-      if (payload->timestamp <= 0)
-        {
-          malformed (error, "text timestamp %" G_GINT64_FORMAT " is not after the Unix epoch",
-                     payload->timestamp);
-          return FALSE;
-        }
-      if (!sotto_message_body_validate (payload->body, &reason))
-        {
-          malformed_because (error, "text body", reason);
-          return FALSE;
-        }
-      return TRUE;
+      return text_validate (payload, text_body_len (payload), error);
 
     case SOTTO_PAYLOAD_RECEIPT:
       if (payload->receipt_state != SOTTO_RECEIPT_DELIVERED &&
@@ -337,12 +356,12 @@ framing_offset_size (gsize tuple_without_offset)
   return tuple_without_offset + 1 <= G_MAXUINT8 ? 1 : 2;
 }
 
-/* @payload has passed payload_validate(). */
+/* @payload has passed text_validate() with @body_len. */
 static void
 encode_text (const SottoPayload *payload,
+             gsize               body_len,
              GByteArray         *out)
 {
-  gsize body_len = strlen (payload->body);
   gsize unframed = TEXT_BODY_AT + body_len + 1;
   gsize k = framing_offset_size (unframed);
   guint start = out->len;
@@ -366,7 +385,8 @@ encode_text (const SottoPayload *payload,
  * @data is the value after the kind byte. */
 static SottoPayload *
 decode_text_fast (const guint8 *data,
-                  gsize         len)
+                  gsize         len,
+                  guint8       *storage)
 {
   SottoPayload *payload;
   gsize k = len <= G_MAXUINT8 ? 1 : 2;
@@ -392,20 +412,30 @@ decode_text_fast (const guint8 *data,
   if ((gint64) timestamp <= 0)
     return NULL;
 
-  /* The string's NUL comes last and nowhere before; then it is a C
-   * string for sotto_message_body_validate(), which checks its length
-   * and its UTF-8. */
+  /* The string's NUL comes last and nowhere before, which
+   * sotto_message_body_validate_len() checks with its length and its
+   * UTF-8, in one pass. */
   body = (const char *) data + TEXT_BODY_AT;
   string_len = len - k - TEXT_BODY_AT;
-  if (body[string_len - 1] != '\0' || strlen (body) != string_len - 1 ||
-      !sotto_message_body_validate (body, NULL))
+  if (body[string_len - 1] != '\0' ||
+      !sotto_message_body_validate_len (body, string_len - 1, NULL))
     return NULL;
 
   payload = sotto_payload_new (SOTTO_PAYLOAD_TEXT);
   memcpy (payload->uid, data, SOTTO_MESSAGE_UID_LEN);
   payload->timestamp = (gint64) timestamp;
-  payload->body = g_malloc (string_len);
-  memcpy (payload->body, body, string_len);
+  if (storage != NULL)
+    {
+      /* The body stays where it is, NUL-terminated, and the payload
+       * keeps the block it lies in. */
+      payload->body = (char *) body;
+      payload->body_storage = storage;
+    }
+  else
+    {
+      payload->body = g_malloc (string_len);
+      memcpy (payload->body, body, string_len);
+    }
 
   return payload;
 }
@@ -453,7 +483,7 @@ sotto_payload_decode (const guint8  *data,
 
   if (len > KIND_LEN && len <= SOTTO_PAYLOAD_MAX_LEN && data[0] == SOTTO_PAYLOAD_TEXT)
     {
-      payload = decode_text_fast (data + KIND_LEN, len - KIND_LEN);
+      payload = decode_text_fast (data + KIND_LEN, len - KIND_LEN, NULL);
       if (payload != NULL)
         return payload;
     }
@@ -461,6 +491,41 @@ sotto_payload_decode (const guint8  *data,
   /* Everything else, and every TEXT the fast path did not accept: it
    * decides what is malformed, and why. */
   return _sotto_payload_decode_glib (data, len, error);
+}
+
+/**
+ * sotto_payload_decode_take:
+ * @data: (transfer full) (array length=len): a Noise transport plaintext
+ *   in a block of g_malloc() memory
+ * @len: its length
+ * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
+ *
+ * sotto_payload_decode(), taking @data: a TEXT's body is then not
+ * copied but left where it is, in @data, which the payload frees. Every
+ * other outcome wipes @data and frees it at once.
+ *
+ * Returns: (transfer full) (nullable): as sotto_payload_decode()
+ */
+SottoPayload *
+sotto_payload_decode_take (guint8  *data,
+                           gsize    len,
+                           GError **error)
+{
+  SottoPayload *payload = NULL;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (len > KIND_LEN && len <= SOTTO_PAYLOAD_MAX_LEN && data[0] == SOTTO_PAYLOAD_TEXT)
+    payload = decode_text_fast (data + KIND_LEN, len - KIND_LEN, data);
+  if (payload != NULL)
+    return payload;
+
+  payload = _sotto_payload_decode_glib (data, len, error);
+  if (data != NULL)
+    sodium_memzero (data, len);
+  g_free (data);
+  return payload;
 }
 
 /**
@@ -598,9 +663,11 @@ sotto_payload_encode_to (const SottoPayload  *payload,
 
   if (payload->kind == SOTTO_PAYLOAD_TEXT && payload->known)
     {
-      if (!payload_validate (payload, error))
+      gsize body_len = text_body_len (payload);
+
+      if (!text_validate (payload, body_len, error))
         return FALSE;
-      encode_text (payload, out);
+      encode_text (payload, body_len, out);
       return TRUE;
     }
 
@@ -758,7 +825,10 @@ sotto_payload_free (SottoPayload *payload)
   if (payload == NULL)
     return;
 
-  g_free (payload->body);
+  if (payload->body_storage != NULL)
+    g_free (payload->body_storage);
+  else
+    g_free (payload->body);
   g_free (payload->ids);
   g_free (payload);
 }

@@ -80,6 +80,8 @@ typedef struct
   guint8    uid[SOTTO_MESSAGE_UID_LEN];
   gint64    timestamp;      /* µs since the Unix epoch, UTC, the sender's clock */
   char     *body;
+  gpointer  body_storage;   /* if set, the block @body lies in, freed instead of it:
+                             * a payload from sotto_payload_decode_take() */
 
   /* SOTTO_PAYLOAD_RECEIPT */
   guint8    receipt_state;  /* SottoReceiptState */
@@ -112,6 +114,9 @@ GQuark        sotto_payload_error_quark     (void);
 
 SottoPayload *sotto_payload_new             (guint8               kind);
 SottoPayload *sotto_payload_decode          (const guint8        *data,
+                                             gsize                len,
+                                             GError             **error);
+SottoPayload *sotto_payload_decode_take     (guint8              *data,
                                              gsize                len,
                                              GError             **error);
 GBytes       *sotto_payload_encode          (const SottoPayload  *payload,

@@ -637,16 +637,20 @@ allowed_in_request (guint8 kind)
          kind == SOTTO_PAYLOAD_REQUEST_STATE;
 }
 
-/* @frame is decrypted where it is, and wiped once decoded. */
+/* @frame is decrypted into a block of its own, which the payload takes:
+ * a text's body is not copied again, and the read buffer never holds
+ * plaintext. */
 static void
 handle_transport_frame (SottoSession *self,
-                        guint8       *frame,
+                        const guint8 *frame,
                         gsize         len)
 {
   g_autoptr (SottoPayload) payload = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GByteArray) plaintext = g_byte_array_sized_new ((guint) len);
+  gsize plaintext_len;
 
-  if (!sotto_noise_cipher_decrypt_in_place (self->receive_cipher, NULL, 0, frame, len, &error))
+  if (!sotto_noise_cipher_decrypt (self->receive_cipher, NULL, 0, frame, len, plaintext, &error))
     {
       close_with_error (self, SOTTO_SESSION_ERROR_CRYPTO, "transport", error);
       return;
@@ -661,8 +665,8 @@ handle_transport_frame (SottoSession *self,
       self->received_bytes = 0;
     }
 
-  payload = sotto_payload_decode (frame, len - SOTTO_NOISE_TAG_LEN, &error);
-  sodium_memzero (frame, len - SOTTO_NOISE_TAG_LEN);
+  plaintext_len = plaintext->len;
+  payload = sotto_payload_decode_take (g_byte_array_steal (plaintext, NULL), plaintext_len, &error);
   if (payload == NULL)
     {
       close_with_error (self, SOTTO_SESSION_ERROR_PROTOCOL, "bad payload", error);
@@ -1305,9 +1309,9 @@ sotto_session_send (SottoSession        *self,
     }
 
   /* The plaintext goes right after the frame header, where it is
-   * encrypted: no copy of it is made, and none is left. */
-  frame = frame_new (payload->kind == SOTTO_PAYLOAD_TEXT && payload->body != NULL
-                     ? strnlen (payload->body, SOTTO_MESSAGE_BODY_MAX + 1) + 64 : 64);
+   * encrypted: no copy of it is made, and none is left. The encoder
+   * grows the frame to a long text's size, which it measures anyway. */
+  frame = frame_new (64);
   if (!sotto_payload_encode_to (payload, frame, error))
     return FALSE;
 

@@ -299,5 +299,8 @@ char               *sotto_search_fold                     (const char          *
 
 gboolean            sotto_message_body_validate           (const char          *body,
                                                            GError             **error);
+gboolean            sotto_message_body_validate_len       (const char          *body,
+                                                           gsize                len,
+                                                           GError             **error);
 
 G_END_DECLS

@@ -1113,19 +1113,32 @@ assert_paths_agree (const guint8 *data,
   g_autoptr (GError) reference_error = NULL;
   g_autoptr (SottoPayload) payload = sotto_payload_decode (data, len, &error);
   g_autoptr (SottoPayload) reference = _sotto_payload_decode_glib (data, len, &reference_error);
+  g_autoptr (GError) take_error = NULL;
+  guint8 *block = g_memdup2 (data, len);
+  g_autoptr (SottoPayload) taken = sotto_payload_decode_take (block, len, &take_error);
 
   if (reference == NULL)
     {
       g_assert_null (payload);
+      g_assert_null (taken);
       g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
       g_assert_error (reference_error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
       g_assert_cmpstr (error->message, ==, reference_error->message);
+      g_assert_cmpstr (take_error->message, ==, reference_error->message);
       return FALSE;
     }
 
   g_assert_no_error (error);
+  g_assert_no_error (take_error);
   g_assert_nonnull (payload);
   g_assert_true (sotto_payload_equal (payload, reference));
+  g_assert_true (sotto_payload_equal (taken, reference));
+  /* A text's body was left in the block, not copied out of it. */
+  if (taken->kind == SOTTO_PAYLOAD_TEXT)
+    {
+      g_assert_true (taken->body_storage == block);
+      g_assert_true ((guint8 *) taken->body > block && (guint8 *) taken->body < block + len);
+    }
   return TRUE;
 }
 

@@ -1165,6 +1165,79 @@ test_store_history_pages (void)
   g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (oldest, 0)), ==, "message number 0");
 }
 
+/* sotto_message_body_validate_len() against GLib's own verdict, on
+ * bodies built to put every kind of byte at every position of the
+ * 8-, 32- and 64-byte blocks its ASCII path reads. */
+static void
+test_store_body_validate_len (void)
+{
+  static const char *const pieces[] = {
+    "a", " ", "~", "\x7f", "\x01", "\0", "é", "✓", "😀", "\xc3", "\xe2\x9c", "\xf0\x9f\x98",
+    "\x80", "\xbf", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "\xfe",
+  };
+  static const gsize piece_lens[] = { 1, 1, 1, 1, 1, 1, 2, 3, 4, 1, 2, 3, 1, 1, 2, 3, 4, 1, 1 };
+  g_autofree char *at_limit = g_strnfill (SOTTO_MESSAGE_BODY_MAX + 1, 'x');
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (4);
+  char buffer[160];
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (pieces) == G_N_ELEMENTS (piece_lens));
+
+  /* The limits, with the length given rather than found. */
+  g_assert_true (sotto_message_body_validate_len (at_limit, SOTTO_MESSAGE_BODY_MAX, &error));
+  g_assert_no_error (error);
+  g_assert_false (sotto_message_body_validate_len (at_limit, SOTTO_MESSAGE_BODY_MAX + 1, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (sotto_message_body_validate_len ("x", 0, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (sotto_message_body_validate_len ("x", 1, NULL));
+
+  /* A NUL inside the given length is refused, wherever it is; the byte
+   * after the length is not looked at. */
+  for (gsize len = 1; len <= 140; len++)
+    for (gsize at = 0; at <= len; at++)
+      {
+        memset (buffer, 'a', sizeof buffer);
+        buffer[at] = '\0';
+        g_assert_cmpint (sotto_message_body_validate_len (buffer, len, NULL), ==, at == len);
+      }
+
+  /* Random bodies of the pieces above, ASCII-heavy so that runs of
+   * words pass the fast path before the byte that matters. */
+  for (guint round = 0; round < 200000; round++)
+    {
+      gsize len = 0;
+      gboolean expected;
+      gboolean got;
+
+      while (len < 150)
+        {
+          guint i = g_rand_int_range (rand, 0, 4) != 0 ? 0 : g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces));
+
+          if (len + piece_lens[i] > sizeof buffer - 1)
+            break;
+          memcpy (buffer + len, pieces[i], piece_lens[i]);
+          len += piece_lens[i];
+          if (g_rand_int_range (rand, 0, 96) == 0)
+            break;
+        }
+      buffer[len] = '\0';
+      expected = len > 0 && g_utf8_validate (buffer, len, NULL);
+      got = sotto_message_body_validate_len (buffer, len, NULL);
+      if (got != expected)
+        {
+          g_autofree char *hex = g_strescape (buffer, NULL);
+
+          g_error ("%s (%zu bytes): expected %d, got %d", hex, len, expected, got);
+        }
+      /* And the C-string entry point agrees where there is no NUL. */
+      if (memchr (buffer, '\0', len) == NULL)
+        g_assert_cmpint (sotto_message_body_validate (buffer, NULL), ==, expected);
+    }
+}
+
 static void
 test_store_body_limits (void)
 {
@@ -3188,6 +3261,7 @@ main (int   argc,
   g_test_add_func ("/store/ids/never-reused", test_store_ids_never_reused);
   g_test_add_func ("/store/history/pages", test_store_history_pages);
   g_test_add_func ("/store/message/body-limits", test_store_body_limits);
+  g_test_add_func ("/store/message/body-validate-len", test_store_body_validate_len);
   g_test_add_func ("/store/purge/raw-files", test_store_purge_raw_files);
   g_test_add_func ("/store/purge/retention", test_store_retention);
   g_test_add_func ("/store/purge/keeps-failed", test_store_purge_keeps_failed);

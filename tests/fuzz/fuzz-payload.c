@@ -85,6 +85,18 @@ check_payload (const guint8 *data,
 
   payload = sotto_payload_decode (data, size, &error);
   check_payload_paths (data, size, payload, error);
+  {
+    g_autoptr (GError) take_error = NULL;
+    g_autoptr (SottoPayload) taken = sotto_payload_decode_take (g_memdup2 (data, size), size,
+                                                                &take_error);
+
+    /* Taking the block changes where a text's body lives, nothing else. */
+    FUZZ_CHECK ((taken == NULL) == (payload == NULL));
+    if (taken != NULL)
+      FUZZ_CHECK (sotto_payload_equal (taken, payload));
+    else
+      FUZZ_CHECK (strcmp (take_error->message, error->message) == 0);
+  }
   if (payload == NULL)
     {
       FUZZ_CHECK (g_error_matches (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED));
