@@ -64,6 +64,7 @@ struct _SottoChatPage
   GArray                 *matches;        /* gint64 message ids, oldest first */
   GtkWidget              *tab_label;
   GtkWidget              *tab_name;
+  GtkWidget              *tab_close;
 
   /* not owned */
   SottoWindow            *main_window;
@@ -102,6 +103,59 @@ get_service (SottoChatPage *self)
 /* -------------------------------------------------------------------------
  * Header, banner, tab
  * ------------------------------------------------------------------------- */
+
+
+/* GTK 4.8 names every notebook tab "Tab" for screen readers: name ours
+ * after the contact, with the unread count the label shows. The tab is
+ * the tab label's parent once the page is in a notebook. */
+static void
+tab_name_accessible (SottoChatPage *self)
+{
+  GtkWidget *tab = self->tab_label != NULL ? gtk_widget_get_parent (self->tab_label) : NULL;
+  const char *name = sotto_contact_get_name (self->contact);
+  guint unread = 0;
+  g_autofree char *text = NULL;
+
+  if (self->roster_item != NULL && !self->shown)
+    g_object_get (self->roster_item, "unread", &unread, NULL);
+  if (tab == NULL || gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (tab)) != GTK_ACCESSIBLE_ROLE_TAB)
+    return;
+
+  if (unread > 0)
+    {
+      g_autofree char *count = g_strdup_printf (ngettext ("%u unread message", "%u unread messages",
+                                                          unread), unread);
+
+      text = g_strdup_printf ("%s, %s", name, count);
+    }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (tab), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  text != NULL ? text : name, -1);
+}
+
+static void
+on_tab_label_parent_cb (GtkWidget     *tab_label,
+                        GParamSpec    *pspec,
+                        SottoChatPage *self)
+{
+  tab_name_accessible (self);
+}
+
+/* The tab's close button says whose chat it closes; a rename follows.
+ * The tooltip is set only when it changes: setting one on a visible
+ * widget makes GTK ask the X server where the pointer is. */
+static void
+tab_close_name (SottoChatPage *self,
+                const char    *name)
+{
+  g_autofree char *text = g_strdup_printf (_("Close the chat with %s"), name);
+  const char *old = gtk_widget_get_tooltip_text (self->tab_close);
+
+  if (g_strcmp0 (old, text) == 0)
+    return;
+  gtk_widget_set_tooltip_text (self->tab_close, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->tab_close), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  text, -1);
+}
 
 static void
 update_header (SottoChatPage *self)
@@ -176,6 +230,8 @@ update_header (SottoChatPage *self)
     gtk_widget_add_css_class (self->tab_name, "unread");
   else
     gtk_widget_remove_css_class (self->tab_name, "unread");
+  tab_name_accessible (self);
+  tab_close_name (self, name);
 }
 
 static void
@@ -654,6 +710,13 @@ step_match (SottoChatPage *self,
 }
 
 static void
+on_search_close_clicked_cb (SottoChatPage *self,
+                            GtkButton     *button)
+{
+  gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+}
+
+static void
 on_search_next_cb (SottoChatPage  *self,
                    GtkSearchEntry *entry)
 {
@@ -869,6 +932,13 @@ sotto_chat_page_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CHAT_PAGE);
 
+  /* The notebook may hold the tab a while longer: it must not call back. */
+  if (self->tab_label != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->tab_label, on_tab_label_parent_cb, self);
+      g_signal_handlers_disconnect_by_func (self->tab_close, on_tab_close_clicked_cb, self);
+    }
+  self->tab_close = NULL;
   g_clear_object (&self->tab_label);
   g_clear_object (&self->selection);
   g_clear_object (&self->model);
@@ -931,6 +1001,7 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_next_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_close_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_previous_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_edge_reached_cb);
 
@@ -973,8 +1044,6 @@ tab_label_new (SottoChatPage *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
   GtkWidget *close = gtk_button_new_from_icon_name ("window-close-symbolic");
-  g_autofree char *close_name = g_strdup_printf (_("Close the chat with %s"),
-                                                 sotto_contact_get_name (self->contact));
 
   self->tab_name = gtk_label_new (NULL);
   gtk_label_set_ellipsize (GTK_LABEL (self->tab_name), PANGO_ELLIPSIZE_END);
@@ -983,11 +1052,10 @@ tab_label_new (SottoChatPage *self)
 
   gtk_widget_add_css_class (close, "flat");
   gtk_widget_add_css_class (close, "tab-close");
-  gtk_widget_set_tooltip_text (close, close_name);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (close), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  close_name, -1);
+  self->tab_close = close;
   g_signal_connect (close, "clicked", G_CALLBACK (on_tab_close_clicked_cb), self);
   gtk_box_append (GTK_BOX (box), close);
+  g_signal_connect (box, "notify::parent", G_CALLBACK (on_tab_label_parent_cb), self);
 
   return g_object_ref_sink (box);
 }

@@ -294,10 +294,43 @@ class App:
         g = dict(line.split('=', 1) for line in shell.split())
         return int(g['X']), int(g['Y']), int(g['WIDTH']), int(g['HEIGHT'])
 
+    # The roles of what a person operates: each needs a name a screen
+    # reader can say.
+    CONTROL_ROLES = {'push button', 'toggle button', 'check box', 'radio button', 'text',
+                     'entry', 'password text', 'combo box', 'spin button', 'slider', 'switch',
+                     'menu item', 'check menu item', 'radio menu item', 'page tab', 'link'}
+
+    # What GTK 4.8 says when nobody named a control: its type, or for a
+    # notebook tab, "Tab".
+    FALLBACK_NAME = re.compile(r'^(\s*|Gtk[A-Z]\w*|Tab)$')
+
+    def unnamed_controls(self, root):
+        """Every control under @root without a real accessible name, as
+        role and path, hidden pages included (GTK 4.8 reports no
+        "showing")."""
+        found = []
+
+        def walk(node, path):
+            if node is None:
+                return
+            role = node.getRoleName()
+            here = f'{path} > {role}'
+            if role in self.CONTROL_ROLES and self.FALLBACK_NAME.match(node.name or ''):
+                found.append(f'{here} “{node.name}”')
+            for child in node:
+                walk(child, here)
+        walk(root, root.name)
+        return found
+
     def screenshot(self, window_title, name, popup=None):
         """With a popup (a menu: an X window of its own, which may reach
         past the window's edge), the window raised and the two taken from
-        the screen."""
+        the screen. Each window shot is also checked for unnamed
+        controls."""
+        unnamed = self.unnamed_controls(self.window(window_title))
+        if unnamed:
+            raise Failure(f'controls without an accessible name in “{window_title}”:\n  ' +
+                          '\n  '.join(unnamed))
         xid = self.x_window(window_title)
         crop = []
         if popup is not None:
@@ -444,6 +477,10 @@ def test_first_run_and_chat(desktop):
     row = app.find(main, 'panel', match=r'^Bob Builder, Available$')
     if not re.search(r'^Bob Builder\t', alice_cli(desktop, 'contacts'), re.M):
         raise Failure(f'the store lacks the new name: {alice_cli(desktop, "contacts")}')
+    # The open chat follows: its tab, and the tab's close button, are read
+    # out with the new name.
+    app.find(chat, 'page tab', 'Bob Builder')
+    app.find(chat, 'push button', 'Close the chat with Bob Builder')
 
     def bob_detail():
         return app.find_all(main, 'panel', match=r'^Bob Builder, ')[0].description
