@@ -299,6 +299,32 @@ on_opened_cb (GObject      *object,
   g_application_release (G_APPLICATION (self));
 }
 
+/* GTK 4.8's shortcuts window leaves its own search button and entry and
+ * its section menu without names: screen readers would say "GtkImage",
+ * "GtkSearchEntry" and "GtkMenuButton". */
+static void
+name_shortcuts_window_parts (GtkWidget *widget,
+                             gboolean   in_menu_button)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      const char *name = NULL;
+
+      if (GTK_IS_SEARCH_ENTRY (child))
+        name = _("Search Shortcuts");
+      else if (GTK_IS_MENU_BUTTON (child) || (in_menu_button && GTK_IS_BUTTON (child)))
+        name = _("Sections");
+      else if (GTK_IS_TOGGLE_BUTTON (child) &&
+               g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (child)), "edit-find-symbolic") == 0)
+        name = _("Search Shortcuts");
+      if (name != NULL)
+        gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                        name, -1);
+      name_shortcuts_window_parts (child, in_menu_button || GTK_IS_MENU_BUTTON (child));
+    }
+}
+
 static void
 show_shortcuts_activated_cb (GSimpleAction *action,
                              GVariant      *parameter,
@@ -313,6 +339,7 @@ show_shortcuts_activated_cb (GSimpleAction *action,
                                                                       "/shortcuts-window.ui");
 
       shortcuts = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+      name_shortcuts_window_parts (GTK_WIDGET (shortcuts), FALSE);
       gtk_application_window_set_help_overlay (window, shortcuts);
     }
   gtk_window_present (GTK_WINDOW (shortcuts));
@@ -334,6 +361,29 @@ quit_activated_cb (GSimpleAction *action,
   g_application_quit (G_APPLICATION (self));
 }
 
+/* GTK 4.8's About window leaves the text views of its Legal and System
+ * pages unnamed: screen readers would say "GtkTextView". Each takes the
+ * title of the page it is on, GTK's own translated word. */
+static void
+name_about_text_views (GtkWidget  *widget,
+                       const char *page_title)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      const char *title = page_title;
+
+      GtkStackPage *page = GTK_IS_STACK (widget) ? gtk_stack_get_page (GTK_STACK (widget), child) : NULL;
+
+      if (page != NULL)
+        title = gtk_stack_page_get_title (page);
+      if (GTK_IS_TEXT_VIEW (child) && title != NULL)
+        gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                        title, -1);
+      name_about_text_views (child, title);
+    }
+}
+
 static void
 about_activated_cb (GSimpleAction *action,
                     GVariant      *parameter,
@@ -341,19 +391,34 @@ about_activated_cb (GSimpleAction *action,
 {
   SottoApplication *self = user_data;
   static const char *developers[] = { "The Sotto developers", NULL };
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GObject *owner = parent != NULL ? G_OBJECT (parent) : G_OBJECT (self);
+  GtkWidget *about = g_object_get_data (owner, "sotto-about");
 
-  gtk_show_about_dialog (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                         "program-name", _("Sotto"),
-                         "logo-icon-name", APPLICATION_ID,
-                         "version", PACKAGE_VERSION,
-                         "comments", _("Private instant messaging for the office, "
-                                       "without a server"),
-                         "copyright", "© 2026 The Sotto developers",
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "authors", developers,
-                         /* Translators: put your names here, one per line. */
-                         "translator-credits", _("translator-credits"),
-                         NULL);
+  /* One per window, kept and shown again, as gtk_show_about_dialog()
+   * does; built here to name what GTK leaves unnamed. */
+  if (about == NULL)
+    {
+      about = g_object_new (GTK_TYPE_ABOUT_DIALOG,
+                            "transient-for", parent,
+                            "modal", TRUE,
+                            "destroy-with-parent", TRUE,
+                            "hide-on-close", TRUE,
+                            "program-name", _("Sotto"),
+                            "logo-icon-name", APPLICATION_ID,
+                            "version", PACKAGE_VERSION,
+                            "comments", _("Private instant messaging for the office, "
+                                          "without a server"),
+                            "copyright", "© 2026 The Sotto developers",
+                            "license-type", GTK_LICENSE_GPL_3_0,
+                            "authors", developers,
+                            /* Translators: put your names here, one per line. */
+                            "translator-credits", _("translator-credits"),
+                            NULL);
+      name_about_text_views (about, NULL);
+      g_object_set_data_full (owner, "sotto-about", g_object_ref_sink (about), g_object_unref);
+    }
+  gtk_window_present (GTK_WINDOW (about));
 }
 
 /* From a notification: the conversation it was about. */

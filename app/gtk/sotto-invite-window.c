@@ -40,6 +40,7 @@ sotto_invite_window_new (GtkWindow  *parent,
   GtkWidget *label;
   GtkWidget *copy;
   GtkWidget *code;
+  GtkEventController *keys;
 
   g_return_val_if_fail (invite != NULL, NULL);
 
@@ -96,5 +97,12 @@ sotto_invite_window_new (GtkWindow  *parent,
   gtk_box_append (GTK_BOX (box), copy);
 
   gtk_window_set_child (window, box);
+
+  /* Escape closes it, as it does every other small window of the app. */
+  keys = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                          gtk_named_action_new ("window.close")));
+  gtk_widget_add_controller (GTK_WIDGET (window), keys);
   return window;
 }

@@ -195,6 +195,9 @@ check_menu_actions (SottoWindow *window,
   shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
   g_assert_nonnull (shortcuts);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
+  /* GTK's shortcuts window has no title of its own: without one, screen
+   * readers announce "GtkShortcutsWindow". */
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (shortcuts)), ==, "Keyboard Shortcuts");
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (shortcuts)) == GTK_WINDOW (window));
   gtk_window_close (GTK_WINDOW (shortcuts));
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
