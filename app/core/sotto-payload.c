@@ -458,6 +458,26 @@ sotto_payload_new (guint8 kind)
   return payload;
 }
 
+/* The fast path for a well-formed TEXT, GLib for everything else and
+ * for every TEXT the fast path did not accept: GLib decides what is
+ * malformed, and why. With @storage (@data itself), a TEXT's body stays
+ * in it and the payload takes it. */
+static SottoPayload *
+decode (const guint8  *data,
+        gsize          len,
+        guint8        *storage,
+        GError       **error)
+{
+  if (len > KIND_LEN && len <= SOTTO_PAYLOAD_MAX_LEN && data[0] == SOTTO_PAYLOAD_TEXT)
+    {
+      SottoPayload *payload = decode_text_fast (data + KIND_LEN, len - KIND_LEN, storage);
+
+      if (payload != NULL)
+        return payload;
+    }
+  return _sotto_payload_decode_glib (data, len, error);
+}
+
 /**
  * sotto_payload_decode:
  * @data: (array length=len): a Noise transport plaintext
@@ -476,21 +496,10 @@ sotto_payload_decode (const guint8  *data,
                       gsize          len,
                       GError       **error)
 {
-  SottoPayload *payload;
-
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (len > KIND_LEN && len <= SOTTO_PAYLOAD_MAX_LEN && data[0] == SOTTO_PAYLOAD_TEXT)
-    {
-      payload = decode_text_fast (data + KIND_LEN, len - KIND_LEN, NULL);
-      if (payload != NULL)
-        return payload;
-    }
-
-  /* Everything else, and every TEXT the fast path did not accept: it
-   * decides what is malformed, and why. */
-  return _sotto_payload_decode_glib (data, len, error);
+  return decode (data, len, NULL, error);
 }
 
 /**
@@ -511,20 +520,18 @@ sotto_payload_decode_take (guint8  *data,
                            gsize    len,
                            GError **error)
 {
-  SottoPayload *payload = NULL;
+  SottoPayload *payload;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (len > KIND_LEN && len <= SOTTO_PAYLOAD_MAX_LEN && data[0] == SOTTO_PAYLOAD_TEXT)
-    payload = decode_text_fast (data + KIND_LEN, len - KIND_LEN, data);
-  if (payload != NULL)
-    return payload;
-
-  payload = _sotto_payload_decode_glib (data, len, error);
-  if (data != NULL)
-    sodium_memzero (data, len);
-  g_free (data);
+  payload = decode (data, len, data, error);
+  if (payload == NULL || payload->body_storage != data)
+    {
+      if (data != NULL)
+        sodium_memzero (data, len);
+      g_free (data);
+    }
   return payload;
 }
 

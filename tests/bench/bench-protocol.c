@@ -245,8 +245,8 @@ floor_connect (const struct sockaddr_in *address)
 }
 
 /* @buffer_size: both ends' socket buffers, or 0 to leave them to the
- * kernel's tuning. A fixed size, even a small one, is a few per cent
- * faster on loopback, so the floor is measured both ways. */
+ * kernel's tuning. The floor is measured both ways, so that a buffer
+ * size the session could set is not a gain left out of the floor. */
 static double
 floor_throughput (const guint8 *plaintext,
                   gsize         len,
