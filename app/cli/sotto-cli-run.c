@@ -17,20 +17,37 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <gio/gunixinputstream.h>
+#include <json-glib/json-glib.h>
 
 #include "sotto-cli-run.h"
-#include "sotto-cli-forward.h"
+#include "sotto-cli-common.h"
 #include "sotto-payload.h"
 #include "sotto-peer-service.h"
-#include "sotto-retention.h"
+
+/* Local time for people, UTC ISO 8601 for scripts. */
+static char *
+format_time_iso (gint64 usec)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+
+  return utc != NULL ? g_date_time_format_iso8601 (utc) : g_strdup ("?");
+}
+
+static char *
+dup_key_hex (const guint8 *key)
+{
+  char hex[2 * SOTTO_KEY_LEN + 1];
+
+  sodium_bin2hex (hex, sizeof hex, key, SOTTO_KEY_LEN);
+  return g_strdup (hex);
+}
 
 /* A command line on stdin: generous for a message of the largest size. */
 #define RUN_LINE_MAX (SOTTO_MESSAGE_BODY_MAX + 1024)
 
 typedef struct
 {
-  CliEnv             env;          /* for commands handed over */
-  SottoControlServer *control;
+  SottoContext      *context;
   SottoStore        *store;
   SottoPeerService  *service;
   GMainLoop         *loop;
@@ -87,7 +104,7 @@ emit (Run        *run,
     }
   else
     {
-      g_autofree char *safe = cli_terminal_text (human, TRUE);
+      g_autofree char *safe = sotto_terminal_text (human, TRUE);
 
       fprintf (stdout, "%s: %s\n", event, safe);
     }
@@ -138,7 +155,7 @@ on_message_received_cb (SottoPeerService *service,
                         Run              *run)
 {
   g_autofree char *uid = sotto_message_dup_uid_hex (message);
-  g_autofree char *sent = cli_format_time (sotto_message_get_sent (message), TRUE);
+  g_autofree char *sent = format_time_iso (sotto_message_get_sent (message));
   g_autofree char *human = g_strdup_printf ("%s: %s", sotto_contact_get_name (contact),
                                             sotto_message_get_body (message));
 
@@ -266,7 +283,7 @@ on_request_received_cb (SottoPeerService *service,
 {
   const SottoPeerRequest *request = request_ptr;
   g_autofree char *fingerprint = sotto_fingerprint_for_key (request->public_key);
-  g_autofree char *key = cli_dup_key_hex (request->public_key);
+  g_autofree char *key = dup_key_hex (request->public_key);
   g_autofree char *human = g_strdup_printf ("%s (%s) from %s: %s", request->display_name,
                                             fingerprint, request->address ? request->address : "?",
                                             request->intro);
@@ -439,7 +456,7 @@ find_request (Run        *run,
   for (guint i = 0; i < requests->len; i++)
     {
       SottoPeerRequest *request = g_ptr_array_index (requests, i);
-      g_autofree char *key = cli_dup_key_hex (request->public_key);
+      g_autofree char *key = dup_key_hex (request->public_key);
 
       if (g_str_equal (request->display_name, query) ||
           (strlen (query) >= 8 && g_str_has_prefix (key, query)))
@@ -715,14 +732,6 @@ read_next_line (Run *run)
                                        on_line_cb, run);
 }
 
-static void
-on_control_request_cb (SottoControlServer  *server,
-                       SottoControlRequest *request,
-                       Run                 *run)
-{
-  cli_serve_request (&run->env, request);
-}
-
 static gboolean
 on_signal_cb (gpointer user_data)
 {
@@ -736,14 +745,29 @@ on_signal_cb (gpointer user_data)
  * The command
  * ------------------------------------------------------------------------- */
 
-int
-cli_run (CliEnv  *env,
-         int      argc,
-         char   **argv)
+/* Follows the store from the moment the context has it: messages given
+ * up on while the profile opens are reported too. */
+static void
+on_store_cb (SottoContext *context,
+             GParamSpec   *pspec,
+             Run          *run)
 {
-  g_autoptr (GOptionContext) context = NULL;
-  g_autoptr (GSettings) settings = NULL;
-  g_autoptr (SottoRetention) retention = NULL;
+  SottoStore *store = sotto_context_get_store (context);
+
+  if (store == NULL || run->store != NULL)
+    return;
+  run->store = g_object_ref (store);
+  g_signal_connect (run->store, "message-state-changed",
+                    G_CALLBACK (on_message_state_changed_cb), run);
+}
+
+int
+cli_run (SottoContext  *context,
+         const char    *passphrase_file,
+         int            argc,
+         char         **argv)
+{
+  g_autoptr (GOptionContext) option_context = NULL;
   g_autoptr (GInputStream) stdin_stream = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *intro = NULL;
@@ -753,6 +777,7 @@ cli_run (CliEnv  *env,
   gboolean json = FALSE;
   guint sigint = 0;
   guint sigterm = 0;
+  gulong store_handler;
   Run run = { 0 };
   const GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_STRING, &port_text,
@@ -763,40 +788,46 @@ cli_run (CliEnv  *env,
     { NULL }
   };
 
-  context = g_option_context_new ("[--port N] [--json] [--intro TEXT]");
-  g_option_context_set_summary (context,
+  option_context = g_option_context_new ("[--port N] [--json] [--intro TEXT]");
+  g_option_context_set_summary (option_context,
                                 _("Runs the profile until interrupted: connects to contacts, "
                                   "delivers queued messages, prints one line per event and "
                                   "reads commands from stdin (send CONTACT TEXT, accept REQUEST, "
                                   "ignore REQUEST, block REQUEST, requests, contacts, "
                                   "typing CONTACT on|off, status available|away, "
                                   "connect CONTACT, quit)."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return cli_usage_error (error->message);
+  g_option_context_add_main_entries (option_context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (option_context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (option_context, &argc, &argv, &error))
+    return sotto_command_print_usage_error (error->message);
   if (argc > 1)
-    return cli_usage_error (_("“run” has too many arguments"));
+    return sotto_command_print_usage_error (_("“run” has too many arguments"));
   if (port_text != NULL &&
       !g_ascii_string_to_unsigned (port_text, 10, 0, 65535, &port, &error))
-    return cli_usage_error (error->message);
+    return sotto_command_print_usage_error (error->message);
   if (intro != NULL && !sotto_intro_validate (intro, &error))
-    return cli_usage_error (error->message);
+    return sotto_command_print_usage_error (error->message);
+  /* An administrator's port is not for a command line to change. */
+  if (port_text != NULL && !sotto_context_set_listen_port (context, (guint)port, &error))
+    return sotto_command_print_usage_error (error->message);
 
-  settings = cli_settings_new (&error);
-  if (settings == NULL)
-    return cli_fail (error);
-
-  run.store = cli_open_store_for_service (env, &error);
-  if (run.store == NULL)
-    return cli_fail (error);
-
+  run.context = context;
   run.json = json;
+  store_handler = g_signal_connect (context, "notify::store", G_CALLBACK (on_store_cb), &run);
+  if (!sotto_context_open_interactive (context, passphrase_file, cli_ask_passphrase, NULL, &error))
+    {
+      g_signal_handler_disconnect (context, store_handler);
+      if (run.store != NULL)
+        g_signal_handlers_disconnect_by_data (run.store, &run);
+      g_clear_object (&run.store);
+      g_printerr ("sotto-cli: %s\n", error->message);
+      return sotto_command_exit_status (error);
+    }
+  g_signal_handler_disconnect (context, store_handler);
+
   run.loop = g_main_loop_new (NULL, FALSE);
   run.cancellable = g_cancellable_new ();
-  run.service = sotto_peer_service_new (run.store, settings);
-  if (port_text != NULL)
-    sotto_peer_service_set_port (run.service, (guint)port);
+  run.service = g_object_ref (sotto_context_get_peer_service (context));
   if (intro != NULL)
     sotto_peer_service_set_intro (run.service, intro);
 
@@ -812,34 +843,10 @@ cli_run (CliEnv  *env,
   g_signal_connect (run.service, "request-accepted", G_CALLBACK (on_request_accepted_cb), &run);
   g_signal_connect (run.service, "typing", G_CALLBACK (on_typing_cb), &run);
   g_signal_connect (run.service, "presence", G_CALLBACK (on_presence_cb), &run);
-  /* Before the start: the service gives up on old messages right away. */
-  g_signal_connect (run.store, "message-state-changed",
-                    G_CALLBACK (on_message_state_changed_cb), &run);
 
-  if (!sotto_peer_service_start (run.service, &error))
-    {
-      int status = cli_fail (error);
-
-      g_signal_handlers_disconnect_by_data (run.store, &run);
-      g_clear_object (&run.service);
-      g_clear_object (&run.store);
-      g_main_loop_unref (run.loop);
-      g_object_unref (run.cancellable);
-      return status;
-    }
-
-  /* History settings hold while running, hourly and on every change. */
-  retention = sotto_retention_new (run.store, settings);
-  sotto_retention_start (retention);
-
-  /* One-shot commands (contacts, send, history, …) now come here. */
-  run.env = *env;
-  run.env.store = run.store;
-  run.env.service = run.service;
-  run.control = sotto_control_server_new (sotto_context_get_profile_dir (env->context), &error);
-  if (run.control != NULL)
-    g_signal_connect (run.control, "request", G_CALLBACK (on_control_request_cb), &run);
-  else
+  /* What can run does; what can't (the port taken) is said, and the
+   * profile still reaches out to its contacts. */
+  if (!sotto_context_start (context, &error))
     {
       emit (&run, "warning", error->message, "message", error->message, NULL);
       g_clear_error (&error);
@@ -861,14 +868,11 @@ cli_run (CliEnv  *env,
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_cancellable_cancel (run.cancellable);
-  if (run.control != NULL)
-    sotto_control_server_stop (run.control);
-  g_clear_object (&run.control);
-  sotto_peer_service_stop (run.service);
+  sotto_context_stop (context);
+  g_signal_handlers_disconnect_by_data (run.service, &run);
   g_signal_handlers_disconnect_by_data (run.store, &run);
   emit (&run, "stopped", "", NULL);
 
-  g_clear_object (&retention);
   g_clear_object (&run.input);
   g_clear_object (&run.service);
   g_clear_object (&run.cancellable);

@@ -5,12 +5,13 @@
 
 #pragma once
 
-#include "sotto-cli-common.h"
+#include "sotto-core.h"
 
 G_BEGIN_DECLS
 
-int cli_run (CliEnv  *env,
-             int      argc,
-             char   **argv);
+int cli_run (SottoContext  *context,
+             const char    *passphrase_file,
+             int            argc,
+             char         **argv);
 
 G_END_DECLS

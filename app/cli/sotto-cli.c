@@ -9,17 +9,18 @@
 #include <stdlib.h>
 #include <glib/gi18n.h>
 
-#include "sotto-cli-commands.h"
+#include "sotto-cli-common.h"
 #include "sotto-cli-forward.h"
+#include "sotto-cli-run.h"
 
 static char *
 dup_commands_description (void)
 {
   g_autoptr (GString) str = g_string_new (_("Commands:"));
-  const CliCommand *commands;
+  const SottoCommandInfo *commands;
   guint n;
 
-  commands = cli_commands (&n);
+  commands = sotto_command_list (&n);
   g_string_append_c (str, '\n');
   for (guint i = 0; i < n; i++)
     g_string_append_printf (str, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
@@ -45,9 +46,10 @@ main (int   argc,
   g_autofree char *profile_dir = NULL;
   g_autofree char *passphrase_file = NULL;
   g_autofree char *description = NULL;
+  g_autoptr (SottoCommand) command = NULL;
+  g_auto (GStrv) words = NULL;
   gboolean version = FALSE;
-  const CliCommand *command;
-  CliEnv env = { 0 };
+  const SottoCommandInfo *info;
   const GOptionEntry entries[] = {
     { "profile", 'p', 0, G_OPTION_ARG_STRING, &profile,
       N_("Use the profile NAME"), N_("NAME") },
@@ -78,39 +80,49 @@ main (int   argc,
   g_option_context_set_strict_posix (option_context, TRUE);
 
   if (!g_option_context_parse (option_context, &argc, &argv, &error))
-    return cli_usage_error (error->message);
+    return sotto_command_print_usage_error (error->message);
 
   if (version)
     {
       g_print ("sotto-cli %s\n", PACKAGE_VERSION);
-      return CLI_EXIT_OK;
+      return SOTTO_EXIT_OK;
     }
 
   if (argc < 2)
-    return cli_usage_error (_("No command given"));
+    return sotto_command_print_usage_error (_("No command given"));
 
-  command = cli_find_command (argv[1]);
-  if (command == NULL)
+  info = sotto_command_lookup (argv[1]);
+  if (info == NULL)
     {
       g_autofree char *message = g_strdup_printf (_("Unknown command “%s”"), argv[1]);
-      return cli_usage_error (message);
+      return sotto_command_print_usage_error (message);
     }
 
   context = sotto_context_new (profile, profile_dir, &error);
   if (context == NULL)
-    return cli_usage_error (error->message);
+    return sotto_command_print_usage_error (error->message);
 
-  env.context = context;
-  env.passphrase_file = passphrase_file;
+  if (g_str_equal (info->name, "run"))
+    return cli_run (context, passphrase_file, argc - 1, argv + 1);
+
+  /* The command's own words, NULL-terminated. */
+  words = g_new0 (char *, argc);
+  for (int i = 1; i < argc; i++)
+    words[i - 1] = g_strdup (argv[i]);
 
   /* While a process holds the profile, it runs the command. */
-  if (cli_command_forwardable (command, argc - 1, argv + 1))
+  if (sotto_command_forwardable ((const char * const *)words))
     {
       int status = 0;
 
-      if (cli_forward (&env, argc - 1, argv + 1, &status))
+      if (cli_forward (context, argc - 1, argv + 1, &status))
         return status;
     }
 
-  return command->run (&env, argc - 1, argv + 1);
+  command = sotto_command_new ((const char * const *)words, NULL);
+  sotto_command_set_passphrase_file (command, passphrase_file);
+  sotto_command_set_ask_passphrase (command, cli_ask_passphrase, NULL);
+  sotto_command_set_streaming (command, TRUE);
+
+  return sotto_context_execute (context, command);
 }

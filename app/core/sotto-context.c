@@ -13,7 +13,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
-#include "sotto-context.h"
+#include "sotto-context-private.h"
 #include "sotto-error.h"
 #include "sotto-peer-service.h"
 #include "sotto-profile.h"
@@ -22,21 +22,6 @@
 
 /* History and keys live below the profile directory: nobody else reads it. */
 #define PROFILE_DIR_MODE 0700
-
-struct _SottoContext
-{
-  GObject parent_instance;
-
-  /* construct-only */
-  char             *profile;
-  char             *profile_dir;
-
-  /* owned references, once the profile is open (see sotto_context_open_async()) */
-  SottoStore       *store;
-  GSettings        *settings;
-  SottoRetention   *retention;
-  SottoPeerService *service;
-};
 
 static void sotto_context_initable_iface_init (GInitableIface *iface);
 
@@ -106,6 +91,7 @@ sotto_context_dispose (GObject *object)
   SottoContext *self = (SottoContext *)object;
 
   sotto_context_stop (self);
+  g_clear_object (&self->control);
   g_clear_object (&self->service);
   g_clear_object (&self->retention);
   g_clear_object (&self->settings);
@@ -233,6 +219,7 @@ sotto_context_class_init (SottoContextClass *klass)
 static void
 sotto_context_init (SottoContext *self)
 {
+  self->port_override = -1;
 }
 
 /**
@@ -381,7 +368,6 @@ sotto_context_has_profile (SottoContext *self)
 
 typedef struct
 {
-  GSettings      *settings;
   SottoStore     *store;
   SottoRetention *retention;
 } OpenData;
@@ -391,10 +377,24 @@ open_data_free (gpointer data)
 {
   OpenData *open = data;
 
-  g_clear_object (&open->settings);
   g_clear_object (&open->store);
   g_clear_object (&open->retention);
   g_free (open);
+}
+
+static void
+on_outbox_expired_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  sotto_store_expire_outbox_finish (SOTTO_STORE (object), result, &error);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -405,6 +405,7 @@ on_retention_applied_cb (GObject      *object,
   g_autoptr (GTask) task = user_data;
   SottoContext *self = g_task_get_source_object (task);
   OpenData *open = g_task_get_task_data (task);
+  GCancellable *cancellable;
   GError *error = NULL;
 
   /* The store is this callback's source object; the retention ran it. */
@@ -416,10 +417,20 @@ on_retention_applied_cb (GObject      *object,
 
   g_assert (self->store == NULL);
   self->store = g_object_ref (open->store);
-  self->settings = g_object_ref (open->settings);
   self->retention = g_object_ref (open->retention);
+  self->service = sotto_peer_service_new (self->store, self->settings);
+  if (self->port_override >= 0)
+    sotto_peer_service_set_port (self->service, (guint)self->port_override);
+  /* Before old messages are given up on: a front end that follows the
+   * store from here hears of each one. */
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
-  g_task_return_boolean (task, TRUE);
+
+  /* Every front end gives up on messages that waited too long, as the
+   * running peer service does: `history` shows them as not sent, and
+   * `retry` finds them, even when nothing has run for a week. */
+  cancellable = g_task_get_cancellable (task);
+  sotto_store_expire_outbox_async (self->store, g_get_real_time (), cancellable,
+                                   on_outbox_expired_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -428,6 +439,7 @@ on_store_opened_cb (GObject      *object,
                     gpointer      user_data)
 {
   g_autoptr (GTask) task = user_data;
+  SottoContext *self = g_task_get_source_object (task);
   OpenData *open = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
@@ -443,43 +455,78 @@ on_store_opened_cb (GObject      *object,
     }
 
   /* What the settings say is gone must not be shown, not even once. */
-  open->retention = sotto_retention_new (open->store, open->settings);
+  open->retention = sotto_retention_new (open->store, self->settings);
   sotto_retention_apply_async (open->retention, cancellable, on_retention_applied_cb,
                                g_steal_pointer (&task));
 }
 
+/* The application's settings, or a clear error when the schema is not
+ * installed (rather than GLib aborting). */
+static gboolean
+ensure_settings (SottoContext  *self,
+                 GError       **error)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  GSettingsSchemaSource *source;
+
+  g_assert (SOTTO_IS_CONTEXT (self));
+
+  if (self->settings != NULL)
+    return TRUE;
+
+  source = g_settings_schema_source_get_default ();
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, SCHEMA_ID, TRUE);
+  if (schema == NULL)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                   _("The settings schema “%s” is not installed"), SCHEMA_ID);
+      return FALSE;
+    }
+
+  self->settings = g_settings_new_full (schema, NULL, NULL);
+  return TRUE;
+}
+
+/* Returns NULL, having reported the error, when there are no settings. */
 static GTask *
 open_task_new (SottoContext        *self,
-               GSettings           *settings,
                gpointer             tag,
                GCancellable        *cancellable,
                GAsyncReadyCallback  callback,
                gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  OpenData *open = g_new0 (OpenData, 1);
+  GError *error = NULL;
 
-  open->settings = g_object_ref (settings);
   g_task_set_source_tag (task, tag);
-  g_task_set_task_data (task, open, open_data_free);
+  g_task_set_task_data (task, g_new0 (OpenData, 1), open_data_free);
+  if (!ensure_settings (self, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return NULL;
+    }
+
   return task;
 }
 
 /**
  * sotto_context_open_async:
  * @self: a #SottoContext whose profile exists and is not open yet
- * @settings: the application's settings
  * @passphrase: (nullable): the profile's passphrase; %NULL for a profile
  *   whose key is in the login keyring
  *
- * Opens the profile's store and applies the history settings to it.
+ * Opens the profile's store, applies the history settings to it and gives
+ * up on messages that waited too long for delivery
+ * (sotto_store_expire_outbox_async()); #SottoContext:store is set before
+ * that, so that a front end connected to its notification hears of each.
  * A passphrase-protected profile opened without @passphrase fails with
  * %SOTTO_ERROR_NEEDS_PASSPHRASE, a wrong one with
  * %SOTTO_ERROR_WRONG_PASSPHRASE: ask, and try again.
  */
 void
 sotto_context_open_async (SottoContext        *self,
-                          GSettings           *settings,
                           const char          *passphrase,
                           GCancellable        *cancellable,
                           GAsyncReadyCallback  callback,
@@ -488,10 +535,11 @@ sotto_context_open_async (SottoContext        *self,
   GTask *task;
 
   g_return_if_fail (SOTTO_IS_CONTEXT (self));
-  g_return_if_fail (G_IS_SETTINGS (settings));
   g_return_if_fail (self->store == NULL);
 
-  task = open_task_new (self, settings, sotto_context_open_async, cancellable, callback, user_data);
+  task = open_task_new (self, sotto_context_open_async, cancellable, callback, user_data);
+  if (task == NULL)
+    return;
   sotto_store_open_async (self->profile_dir, passphrase, cancellable, on_store_opened_cb, task);
 }
 
@@ -508,7 +556,6 @@ sotto_context_open_finish (SottoContext  *self,
 /**
  * sotto_context_create_async:
  * @self: a #SottoContext whose profile does not exist yet
- * @settings: the application's settings
  * @display_name: the name colleagues see
  * @protection: where the history key is kept
  * @passphrase: (nullable): with %SOTTO_KEY_PROTECTION_PASSPHRASE, the new
@@ -519,7 +566,6 @@ sotto_context_open_finish (SottoContext  *self,
  */
 void
 sotto_context_create_async (SottoContext        *self,
-                            GSettings           *settings,
                             const char          *display_name,
                             SottoKeyProtection   protection,
                             const char          *passphrase,
@@ -531,12 +577,12 @@ sotto_context_create_async (SottoContext        *self,
   GTask *task;
 
   g_return_if_fail (SOTTO_IS_CONTEXT (self));
-  g_return_if_fail (G_IS_SETTINGS (settings));
   g_return_if_fail (display_name != NULL);
   g_return_if_fail (self->store == NULL);
 
-  task = open_task_new (self, settings, sotto_context_create_async, cancellable, callback,
-                        user_data);
+  task = open_task_new (self, sotto_context_create_async, cancellable, callback, user_data);
+  if (task == NULL)
+    return;
   if (!sotto_context_ensure_profile_dir (self, &error))
     {
       g_task_return_error (task, error);
@@ -587,43 +633,150 @@ sotto_context_get_peer_service (SottoContext *self)
   return self->service;
 }
 
+static void
+on_control_request_cb (SottoControlServer  *server,
+                       SottoControlRequest *request,
+                       SottoContext        *self)
+{
+  _sotto_context_serve (self, request);
+}
+
 /**
  * sotto_context_start:
  * @self: a #SottoContext with its profile open
  * @error: return location for a #GError
  *
- * Starts what runs while the profile is open: the peer service (listening
- * on the `listen-port` setting, dialling contacts) and retention (applied
- * hourly and on every change of the history settings). A port already in
- * use is an error; the peer service then exists but is not started.
+ * Starts what runs while the profile is open, in every front end: the
+ * peer service (listening on the `listen-port` setting or the port given
+ * to sotto_context_set_listen_port(), dialling contacts), retention
+ * (applied hourly and on every change of the history settings) and the
+ * control socket, through which `sotto-cli` hands its commands to this
+ * process (sotto_context_execute()).
+ *
+ * What can start does, even when a part fails: the error then says what
+ * did not (the port taken, say), for the front end to show; it is not a
+ * reason to stop.
+ *
+ * Returns: %TRUE if everything started
  */
 gboolean
 sotto_context_start (SottoContext  *self,
                      GError       **error)
 {
+  g_autoptr (GError) service_error = NULL;
+  g_autoptr (GError) control_error = NULL;
+
   g_return_val_if_fail (SOTTO_IS_CONTEXT (self), FALSE);
   g_return_val_if_fail (self->store != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->service == NULL)
-    self->service = sotto_peer_service_new (self->store, self->settings);
+  if (self->running)
+    return TRUE;
+  self->running = TRUE;
 
   sotto_retention_start (self->retention);
-  return sotto_peer_service_start (self->service, error);
+  sotto_peer_service_start (self->service, &service_error);
+
+  self->control = sotto_control_server_new (self->profile_dir, &control_error);
+  if (self->control != NULL)
+    g_signal_connect_object (self->control, "request", G_CALLBACK (on_control_request_cb),
+                             self, 0);
+
+  if (service_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&service_error));
+      return FALSE;
+    }
+  if (control_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&control_error));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * sotto_context_is_running:
+ *
+ * Whether sotto_context_start() ran: this process then holds the profile
+ * for its user, and a message sent leaves at once.
+ */
+gboolean
+sotto_context_is_running (SottoContext *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), FALSE);
+
+  return self->running;
 }
 
 /**
  * sotto_context_stop:
  * @self: a #SottoContext
  *
- * Stops the peer service: sessions close, queued messages stay queued.
+ * Stops what sotto_context_start() started: commands are no longer taken,
+ * sessions close, queued messages stay queued.
  */
 void
 sotto_context_stop (SottoContext *self)
 {
   g_return_if_fail (SOTTO_IS_CONTEXT (self));
 
+  if (self->control != NULL)
+    sotto_control_server_stop (self->control);
+  g_clear_object (&self->control);
   if (self->service != NULL)
     sotto_peer_service_stop (self->service);
+  self->running = FALSE;
+}
+
+/**
+ * sotto_context_get_settings:
+ *
+ * Returns: (transfer none) (nullable): the settings the profile runs
+ *   with, once it was opened or created
+ */
+GSettings *
+sotto_context_get_settings (SottoContext *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
+
+  return self->settings;
+}
+
+/**
+ * sotto_context_set_listen_port:
+ * @port: 1–65535, or 0 for any free port
+ *
+ * Listens on @port instead of the `listen-port` setting, for this run
+ * only (`sotto-cli run --port`); before sotto_context_start(). A setting
+ * that an administrator locked can't be overridden: that fails with
+ * %SOTTO_ERROR_INVALID_ARGUMENT.
+ */
+gboolean
+sotto_context_set_listen_port (SottoContext  *self,
+                               guint          port,
+                               GError       **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), FALSE);
+  g_return_val_if_fail (port <= 65535, FALSE);
+  g_return_val_if_fail (!self->running, FALSE);
+
+  if (!ensure_settings (self, error))
+    return FALSE;
+  if (!g_settings_is_writable (self->settings, "listen-port"))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("Your administrator set the port Sotto listens on (%d): "
+                     "it can’t be changed"),
+                   g_settings_get_int (self->settings, "listen-port"));
+      return FALSE;
+    }
+
+  self->port_override = (int)port;
+  if (self->service != NULL)
+    sotto_peer_service_set_port (self->service, port);
+  return TRUE;
 }
 
 /**
@@ -647,9 +800,12 @@ sotto_context_dup_invite (SottoContext  *self,
   g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
   g_return_val_if_fail (self->store != NULL, NULL);
 
-  port = self->service != NULL && sotto_peer_service_get_port (self->service) != 0
-           ? sotto_peer_service_get_port (self->service)
-           : (guint)g_settings_get_int (self->settings, "listen-port");
+  if (self->service != NULL && sotto_peer_service_get_port (self->service) != 0)
+    port = sotto_peer_service_get_port (self->service);
+  else if (self->port_override > 0)
+    port = (guint)self->port_override;
+  else
+    port = (guint)g_settings_get_int (self->settings, "listen-port");
   addresses = sotto_local_addresses (port);
   return sotto_identity_dup_invite (sotto_store_get_identity (self->store),
                                     (const char * const *)addresses, error);

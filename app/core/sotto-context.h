@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "sotto-command.h"
 #include "sotto-store-key.h"
 
 G_BEGIN_DECLS
@@ -28,7 +29,6 @@ gboolean      sotto_context_ensure_profile_dir  (SottoContext  *self,
 gboolean      sotto_context_has_profile         (SottoContext  *self);
 
 void          sotto_context_open_async          (SottoContext        *self,
-                                                 GSettings           *settings,
                                                  const char          *passphrase,
                                                  GCancellable        *cancellable,
                                                  GAsyncReadyCallback  callback,
@@ -37,7 +37,6 @@ gboolean      sotto_context_open_finish         (SottoContext        *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
 void          sotto_context_create_async        (SottoContext        *self,
-                                                 GSettings           *settings,
                                                  const char          *display_name,
                                                  SottoKeyProtection   protection,
                                                  const char          *passphrase,
@@ -47,11 +46,23 @@ void          sotto_context_create_async        (SottoContext        *self,
 gboolean      sotto_context_create_finish       (SottoContext        *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
+gboolean      sotto_context_open_interactive    (SottoContext            *self,
+                                                 const char              *passphrase_file,
+                                                 SottoAskPassphraseFunc   ask,
+                                                 gpointer                 ask_data,
+                                                 GError                 **error);
+GSettings        *sotto_context_get_settings     (SottoContext  *self);
 SottoStore       *sotto_context_get_store        (SottoContext  *self);
 SottoPeerService *sotto_context_get_peer_service (SottoContext  *self);
+gboolean      sotto_context_set_listen_port     (SottoContext  *self,
+                                                 guint          port,
+                                                 GError       **error);
 gboolean      sotto_context_start               (SottoContext  *self,
                                                  GError       **error);
+gboolean      sotto_context_is_running          (SottoContext  *self);
 void          sotto_context_stop                (SottoContext  *self);
+int           sotto_context_execute             (SottoContext  *self,
+                                                 SottoCommand  *command);
 char         *sotto_context_dup_invite          (SottoContext  *self,
                                                  GError       **error);
 

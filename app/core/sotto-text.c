@@ -63,3 +63,44 @@ sotto_display_text (const char *text,
 
   return g_string_free (out, FALSE);
 }
+
+/**
+ * sotto_terminal_text:
+ * @text: UTF-8 text from others
+ * @one_line: show line feeds as `\n`
+ *
+ * Text from others, made safe for a terminal: control characters (which
+ * could move the cursor or recolour the screen) and format characters
+ * such as bidirectional overrides (which could make text read differently
+ * from what it is) are shown as \uXXXX escapes. Line feeds stay unless
+ * @one_line; the joiners that some scripts need stay too.
+ *
+ * Returns: (transfer full): the text to print
+ */
+char *
+sotto_terminal_text (const char *text,
+                     gboolean    one_line)
+{
+  GString *out;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  out = g_string_sized_new (strlen (text));
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      GUnicodeType type = g_unichar_type (c);
+
+      if ((c == '\n' && !one_line) || c == '\t')
+        g_string_append_unichar (out, c);
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (type == G_UNICODE_CONTROL ||
+               (type == G_UNICODE_FORMAT && c != 0x200C && c != 0x200D))
+        g_string_append_printf (out, "\\u%04X", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+
+  return g_string_free (out, FALSE);
+}

@@ -8,7 +8,9 @@
 
 G_BEGIN_DECLS
 
-char *sotto_display_text (const char *text,
-                          gboolean    one_line);
+char *sotto_display_text  (const char *text,
+                           gboolean    one_line);
+char *sotto_terminal_text (const char *text,
+                           gboolean    one_line);
 
 G_END_DECLS

@@ -10,10 +10,7 @@
 
 #include "sotto-application.h"
 #include "sotto-chat-window.h"
-#include "sotto-cli-common.h"
-#include "sotto-cli-forward.h"
 #include "sotto-context.h"
-#include "sotto-control.h"
 #include "sotto-core.h"
 #include "sotto-notifier.h"
 #include "sotto-peer-service.h"
@@ -29,7 +26,6 @@ struct _SottoApplication
   /* owned references */
   SottoContext       *context;
   GSettings          *settings;
-  SottoControlServer *control;
   SottoNotifier      *notifier;
   GCancellable       *cancellable;
   GPtrArray          *pending_invites;  /* sotto: URIs opened before the window */
@@ -88,21 +84,6 @@ show_error_dialog (SottoApplication *self,
   gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
   g_signal_connect_swapped (dialog, "response", G_CALLBACK (gtk_window_destroy), dialog);
   gtk_window_present (GTK_WINDOW (dialog));
-}
-
-/* One-shot sotto-cli commands, handed over while we hold the profile:
- * carried out here, on the open store and the running peer service. */
-static void
-on_control_request_cb (SottoControlServer  *server,
-                       SottoControlRequest *request,
-                       SottoApplication    *self)
-{
-  CliEnv env = { 0 };
-
-  env.context = self->context;
-  env.store = sotto_context_get_store (self->context);
-  env.service = sotto_context_get_peer_service (self->context);
-  cli_serve_request (&env, request);
 }
 
 static void
@@ -195,7 +176,7 @@ start_profile (SottoApplication *self)
 {
   g_autoptr (GError) error = NULL;
 
-  if (self->control != NULL)
+  if (self->notifier != NULL)
     return;
 
   if (!sotto_context_start (self->context, &error))
@@ -214,12 +195,6 @@ start_profile (SottoApplication *self)
                                        is_showing_cb, self);
   g_signal_connect_object (sotto_context_get_store (self->context), "conversation-read",
                            G_CALLBACK (on_conversation_read_cb), self, 0);
-
-  self->control = sotto_control_server_new (sotto_context_get_profile_dir (self->context), &error);
-  if (self->control != NULL)
-    g_signal_connect (self->control, "request", G_CALLBACK (on_control_request_cb), self);
-  else
-    g_printerr ("sotto: %s\n", error->message);
 }
 
 static void
@@ -719,7 +694,7 @@ sotto_application_activate (GApplication *app)
       g_application_hold (app);
       if (known)
         show_main_window (self);
-      sotto_context_open_async (self->context, self->settings, NULL, self->cancellable,
+      sotto_context_open_async (self->context, NULL, self->cancellable,
                                 on_opened_cb, g_object_ref (self));
     }
 }
@@ -751,9 +726,6 @@ sotto_application_shutdown (GApplication *app)
   SottoApplication *self = SOTTO_APPLICATION (app);
 
   g_cancellable_cancel (self->cancellable);
-  if (self->control != NULL)
-    sotto_control_server_stop (self->control);
-  g_clear_object (&self->control);
   g_clear_object (&self->notifier);
   if (self->context != NULL)
     sotto_context_stop (self->context);
@@ -766,7 +738,6 @@ sotto_application_dispose (GObject *object)
 {
   SottoApplication *self = (SottoApplication *)object;
 
-  g_clear_object (&self->control);
   g_clear_object (&self->notifier);
   g_clear_object (&self->portal_settings);
   g_clear_object (&self->desktop_interface);

@@ -170,7 +170,7 @@ create_profile (SottoSetupWindow *self)
 
   show_page (self, "working", NULL, NULL);
   sotto_busy_bar_set_active (self->busy_bar, TRUE);
-  sotto_context_create_async (self->context, self->settings, name,
+  sotto_context_create_async (self->context, name,
                               with_passphrase ? SOTTO_KEY_PROTECTION_PASSPHRASE
                                               : SOTTO_KEY_PROTECTION_KEYRING,
                               with_passphrase ? passphrase : NULL,

@@ -102,8 +102,7 @@ unlock_activated (GtkWidget  *widget,
 
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
   set_busy (self, TRUE);
-  sotto_context_open_async (self->context, self->settings, passphrase, self->cancellable,
-                            on_opened_cb, g_object_ref (self));
+  sotto_context_open_async (self->context, passphrase, self->cancellable, on_opened_cb, g_object_ref (self));
 }
 
 static void

@@ -1,0 +1,36 @@
+/* sotto-context-private.h — SottoContext, shared by its two files
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "sotto-context.h"
+#include "sotto-control.h"
+#include "sotto-retention.h"
+
+G_BEGIN_DECLS
+
+struct _SottoContext
+{
+  GObject             parent_instance;
+
+  /* construct-only */
+  char               *profile;
+  char               *profile_dir;
+
+  /* owned references: the settings once needed, the rest once the profile
+   * is open (see sotto_context_open_async()) */
+  GSettings          *settings;
+  SottoStore         *store;
+  SottoRetention     *retention;
+  SottoPeerService   *service;
+  SottoControlServer *control;    /* while running */
+
+  int                 port_override;  /* -1: the setting */
+  gboolean            running;
+};
+
+void _sotto_context_serve (SottoContext        *self,
+                           SottoControlRequest *request);
+
+G_END_DECLS
