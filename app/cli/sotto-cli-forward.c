@@ -25,7 +25,9 @@
  * @out_status: (out): the exit status to exit with, when handled
  *
  * Hands the command to the process holding the profile, if there is one,
- * and prints what it printed.
+ * and prints what it printed. A command that was handed over but got no
+ * answer is not run again here: it may have run there (exit status 1,
+ * with a word on what to check).
  *
  * Returns: %FALSE when no process took the command: run it here
  */
@@ -51,6 +53,12 @@ cli_forward (SottoContext  *context,
   if (!sotto_control_call (sotto_context_get_profile_dir (context), (const char * const *)args,
                            cwd, out_status, &out, &err, &error))
     {
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NO_REPLY))
+        {
+          g_printerr ("sotto-cli: %s\n", error->message);
+          *out_status = SOTTO_EXIT_FAILURE;
+          return TRUE;
+        }
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) &&
           !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
         g_debug ("no running process took the command: %s", error->message);

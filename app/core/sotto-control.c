@@ -655,7 +655,9 @@ sotto_control_server_stop (SottoControlServer *self)
  * output and exit status (blocking: for command-line tools).
  *
  * Returns: %FALSE with %G_IO_ERROR_NOT_FOUND or
- *   %G_IO_ERROR_CONNECTION_REFUSED when no process answers for the profile
+ *   %G_IO_ERROR_CONNECTION_REFUSED when no process answers for the profile,
+ *   with %SOTTO_ERROR_NO_REPLY when the request was handed over but no
+ *   answer came (the command may have run: never run it again blindly)
  */
 gboolean
 sotto_control_call (const char          *profile_dir,
@@ -674,6 +676,7 @@ sotto_control_call (const char          *profile_dir,
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) out = NULL;
   g_autoptr (GVariant) err = NULL;
+  g_autoptr (GError) local_error = NULL;
   GOutputStream *output;
   gint32 status = 0;
 
@@ -703,15 +706,26 @@ sotto_control_call (const char          *profile_dir,
                            _("The command line is too long"));
       return FALSE;
     }
+  /* Until the whole request is written, the holder can't have run it:
+   * the caller may still run the command itself. */
   output = g_io_stream_get_output_stream (G_IO_STREAM (connection));
   if (!g_output_stream_write_all (output, g_bytes_get_data (request, NULL),
                                   g_bytes_get_size (request), NULL, NULL, error))
     return FALSE;
 
+  /* From here on it may have: running it again would do it twice (a
+   * message stored and sent under two ids). */
   reply = read_message (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
-                        SOTTO_CONTROL_MAX_REPLY, G_VARIANT_TYPE (REPLY_TYPE), error);
+                        SOTTO_CONTROL_MAX_REPLY, G_VARIANT_TYPE (REPLY_TYPE), &local_error);
   if (reply == NULL)
-    return FALSE;
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NO_REPLY,
+                   _("The Sotto process that has the profile open stopped before it answered "
+                     "(%s). The command may have been carried out: check before running it "
+                     "again, for instance with “sotto-cli history”."),
+                   local_error->message);
+      return FALSE;
+    }
 
   g_variant_get (reply, "(i@ay@ay)", &status, &out, &err);
   *out_status = status;

@@ -28,6 +28,8 @@ typedef enum
   SOTTO_ERROR_INVALID_INVITE,
   SOTTO_ERROR_INVITE_DAMAGED,
   SOTTO_ERROR_INVITE_TOO_NEW,
+  /* A command was handed over and may have run, but no answer came. */
+  SOTTO_ERROR_NO_REPLY,
 } SottoError;
 
 GQuark sotto_error_quark (void);

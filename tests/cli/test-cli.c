@@ -12,6 +12,8 @@
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
 
+#include "sotto-control.h"
+#include "sotto-core.h"
 #include "sotto-profile-lock.h"
 #include "sotto-store.h"
 #include "sotto-test-util.h"
@@ -33,27 +35,23 @@ cli_result_free (CliResult *result)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
 
-static CliResult *
-run_cli (const char *first_arg,
-         ...)
+static GSubprocess *
+spawn_cli_va (const char *first_arg,
+              va_list     args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *config_dirs = NULL;
   g_autofree char *data_dirs = NULL;
   g_autoptr (GError) error = NULL;
-  CliResult *result = g_new0 (CliResult, 1);
+  GSubprocess *proc;
   const char *cli = g_getenv ("SOTTO_CLI");
   const char *arg;
-  va_list args;
 
   g_assert_nonnull (cli);
   g_ptr_array_add (argv, (gpointer)cli);
-  va_start (args, first_arg);
   for (arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (gpointer)arg);
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
   /* GLib points the environment's XDG dirs at /dev/null in isolated tests;
@@ -72,13 +70,72 @@ run_cli (const char *first_arg,
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_DIRS", data_dirs, TRUE);
   proc = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
+
+  return proc;
+}
+
+static CliResult *
+cli_result_new (GSubprocess *proc,
+                char        *out,
+                char        *err)
+{
+  CliResult *result = g_new0 (CliResult, 1);
+
+  result->out = out;
+  result->err = err;
   if (!g_subprocess_get_if_exited (proc))
     g_error ("sotto-cli was killed by signal %d; stderr:\n%s",
              g_subprocess_get_term_sig (proc), result->err);
   result->status = g_subprocess_get_exit_status (proc);
 
+  return result;
+}
+
+static CliResult *
+run_cli (const char *first_arg,
+         ...)
+{
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  CliResult *result;
+  va_list args;
+
+  va_start (args, first_arg);
+  proc = spawn_cli_va (first_arg, args);
+  va_end (args);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  result = cli_result_new (proc, g_steal_pointer (&out), g_steal_pointer (&err));
+  g_test_message ("status %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
+
+  return result;
+}
+
+/* The same, while this process's main loop runs: for a test that plays
+ * the process holding the profile. */
+static CliResult *
+run_cli_iterating (const char *first_arg,
+                   ...)
+{
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GAsyncResult) done = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  CliResult *result;
+  va_list args;
+
+  va_start (args, first_arg);
+  proc = spawn_cli_va (first_arg, args);
+  va_end (args);
+  g_subprocess_communicate_utf8_async (proc, NULL, NULL, sotto_test_result_cb, &done);
+  while (done == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_utf8_finish (proc, done, &out, &err, &error);
+  g_assert_no_error (error);
+  result = cli_result_new (proc, g_steal_pointer (&out), g_steal_pointer (&err));
   g_test_message ("status %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
 
   return result;
@@ -648,6 +705,89 @@ test_cli_protect (void)
   g_assert_cmpint (two_options->status, ==, 2);
 }
 
+/* Plays the process holding the profile: carries out the command it is
+ * handed, then dies before it answers, as under kill -9 (the profile
+ * closed, the connection dropped). */
+typedef struct
+{
+  SottoContext       *context;
+  SottoControlServer *server;
+  SottoStore         *store;    /* weak: gone with the profile lock */
+  guint               served;
+} DyingRunner;
+
+static void
+on_request_then_die_cb (SottoControlServer  *server,
+                        SottoControlRequest *request,
+                        DyingRunner         *runner)
+{
+  g_autoptr (SottoCommand) command = NULL;
+
+  command = sotto_command_new (sotto_control_request_get_argv (request),
+                               sotto_control_request_get_cwd (request));
+  g_assert_cmpint (sotto_context_execute (runner->context, command), ==, 0);
+  runner->served++;
+
+  /* The server goes with its queued request, and the connection with it. */
+  g_clear_object (&runner->context);
+  g_clear_object (&runner->server);
+}
+
+/* A command handed over may have run: when no answer comes, sotto-cli
+ * must not run it again itself (a message stored and sent twice, under
+ * two ids), but say so. */
+static void
+test_cli_forward_runs_once (void)
+{
+  g_autofree char *ivan = init_profile ("ivan", "Ivan");
+  g_autofree char *judy = init_profile ("judy", "Judy");
+  g_autoptr (CliResult) add = run_cli ("-p", "ivan", "add", judy, NULL);
+  g_autoptr (CliResult) send = NULL;
+  g_autoptr (CliResult) history = NULL;
+  g_autoptr (JsonArray) messages = NULL;
+  g_autoptr (GAsyncResult) opened = NULL;
+  g_autoptr (GError) error = NULL;
+  DyingRunner runner = { 0 };
+
+  g_assert_cmpint (add->status, ==, 0);
+
+  /* This process's settings stay in memory: the children's are dconf's. */
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  runner.context = sotto_context_new ("ivan", NULL, &error);
+  g_assert_no_error (error);
+  sotto_context_open_async (runner.context, NULL, NULL, sotto_test_result_cb, &opened);
+  while (opened == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_unsetenv ("GSETTINGS_BACKEND");
+  g_assert_true (sotto_context_open_finish (runner.context, opened, &error));
+  g_assert_no_error (error);
+  /* The task holds the context: only the runner may. */
+  g_clear_object (&opened);
+  runner.store = sotto_context_get_store (runner.context);
+  g_object_add_weak_pointer (G_OBJECT (runner.store), (gpointer *)&runner.store);
+  runner.server = sotto_control_server_new (sotto_context_get_profile_dir (runner.context),
+                                            &error);
+  g_assert_no_error (error);
+  g_signal_connect (runner.server, "request", G_CALLBACK (on_request_then_die_cb), &runner);
+
+  send = run_cli_iterating ("-p", "ivan", "send", "judy", "only once", NULL);
+  g_assert_cmpuint (runner.served, ==, 1);
+  g_assert_null (runner.context);
+  g_assert_cmpint (send->status, ==, 1);
+  g_assert_nonnull (strstr (send->err, "sotto-cli history"));
+
+  /* Its last callbacks done, the store closes: the profile is free. */
+  while (runner.store != NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  history = run_cli ("-p", "ivan", "history", "judy", "--json", NULL);
+  g_assert_cmpint (history->status, ==, 0);
+  messages = parse_json_array (history->out);
+  g_assert_cmpuint (json_array_get_length (messages), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0),
+                                                  "body"), ==, "only once");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -682,6 +822,7 @@ main (int   argc,
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
   g_test_add_func ("/cli/search-purge", test_cli_search_purge);
   g_test_add_func ("/cli/protect", test_cli_protect);
+  g_test_add_func ("/cli/forward/runs-once", test_cli_forward_runs_once);
 
   sotto_test_keyring_start ();
   status = g_test_run ();
