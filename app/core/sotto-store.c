@@ -2470,6 +2470,106 @@ sotto_store_set_contact_addresses_async (SottoStore          *self,
                   cancellable, callback, user_data);
 }
 
+/* request->addresses holds the one address to forget. Read and written in
+ * one transaction: the addresses may have changed since the caller looked. */
+static gpointer
+remove_contact_address_job (SottoStore    *self,
+                            gpointer       data,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GStrvBuilder) kept = g_strv_builder_new ();
+  g_auto (GStrv) addresses = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  const char * const *known;
+  gboolean found = FALSE;
+
+  if (!db_begin (self, error))
+    return NULL;
+
+  contact = load_contact (self, request->id, error);
+  if (contact == NULL)
+    goto failed;
+  known = sotto_contact_get_addresses (contact);
+  for (guint i = 0; known != NULL && known[i] != NULL; i++)
+    {
+      if (g_str_equal (known[i], request->addresses[0]))
+        found = TRUE;
+      else
+        g_strv_builder_add (kept, known[i]);
+    }
+  if (!found)
+    {
+      db_rollback (self);
+      return g_steal_pointer (&contact);
+    }
+
+  addresses = g_strv_builder_end (kept);
+  sealed = seal_addresses (self, request->id, (const char * const *)addresses);
+  stmt = db_prepare (self, "UPDATE contacts SET addresses = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    goto failed;
+  bind_sealed (stmt, 1, sealed);
+  sqlite3_bind_int64 (stmt, 2, request->id);
+  if (!db_step_done (self, stmt, error))
+    goto failed;
+  if (!db_commit (self, error))
+    goto failed;
+
+  return load_contact (self, request->id, error);
+
+failed:
+  db_rollback (self);
+  return NULL;
+}
+
+/**
+ * sotto_store_remove_contact_address_async:
+ * @address: one of the contact's addresses, as sotto_contact_get_addresses()
+ *   gives it
+ *
+ * Forgets where the contact was once reached, keeping the order of the
+ * others. An address the contact does not have (any more) is no error.
+ */
+void
+sotto_store_remove_contact_address_async (SottoStore          *self,
+                                          SottoContact        *contact,
+                                          const char          *address,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (address != NULL);
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = -1;
+  request->verification = -1;
+  request->addresses = g_new0 (char *, 2);
+  request->addresses[0] = g_strdup (address);
+
+  store_schedule (self, sotto_store_remove_contact_address_async, remove_contact_address_job,
+                  update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_remove_contact_address_finish (SottoStore    *self,
+                                           GAsyncResult  *result,
+                                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
 gboolean
 sotto_store_update_contact_finish (SottoStore    *self,
                                    GAsyncResult  *result,

@@ -158,6 +158,15 @@ void                sotto_store_set_contact_addresses_async (SottoStore        *
 gboolean            sotto_store_update_contact_finish     (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            GError             **error);
+void                sotto_store_remove_contact_address_async (SottoStore       *self,
+                                                           SottoContact        *contact,
+                                                           const char          *address,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_remove_contact_address_finish (SottoStore      *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
 
 void                sotto_store_queue_message_async       (SottoStore          *self,
                                                            SottoContact        *contact,

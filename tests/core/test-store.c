@@ -990,6 +990,47 @@ test_store_find_contact (void)
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
 }
 
+/* One address forgotten: the others stay, in their order, on disk too;
+ * forgetting one the contact does not have changes nothing. */
+static void
+test_store_remove_contact_address (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) sam = NULL;
+  g_autoptr (GError) error = NULL;
+  const char * const three[] = { "192.0.2.7:7483", "192.0.2.8:7483", "[2001:db8::1]:7483", NULL };
+  const char * const two[] = { "192.0.2.7:7483", "[2001:db8::1]:7483", NULL };
+  guint notified = 0;
+
+  store = sotto_test_create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  sam = sotto_test_add_contact (store, "Sam", NULL, three, &error);
+  g_assert_no_error (error);
+  g_signal_connect (sam, "notify::addresses", G_CALLBACK (count_notify_cb), &notified);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+
+      sotto_store_remove_contact_address_async (store, sam, "192.0.2.8:7483", NULL,
+                                                sotto_test_result_cb, &result);
+      g_assert_true (sotto_store_remove_contact_address_finish (store, sotto_test_wait (&result),
+                                                                &error));
+      g_assert_no_error (error);
+      g_assert_cmpstrv (sotto_contact_get_addresses (sam), two);
+      g_assert_cmpuint (notified, ==, 1);
+    }
+
+  g_signal_handlers_disconnect_by_data (sam, &notified);
+  g_clear_object (&sam);
+  g_clear_object (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  sam = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_assert_cmpstrv (sotto_contact_get_addresses (sam), two);
+}
+
 /* ------------------------------------------------------------------ */
 /* Messages and the outbox                                            */
 
@@ -3249,6 +3290,7 @@ main (int   argc,
   g_test_add_func ("/store/at-rest/no-plaintext", test_store_no_plaintext_on_disk);
   g_test_add_func ("/store/contacts", test_store_contacts);
   g_test_add_func ("/store/contacts/find", test_store_find_contact);
+  g_test_add_func ("/store/contacts/remove-address", test_store_remove_contact_address);
   g_test_add_func ("/store/outbox/deliver", test_store_outbox);
   g_test_add_func ("/store/outbox/expire/limit", test_store_outbox_expire_limit);
   g_test_add_func ("/store/outbox/expire/delivered-never-fails",
