@@ -43,6 +43,7 @@ struct _SottoPeerService
   GHashTable       *links;        /* gint64 contact id → Link */
   GPtrArray        *handshaking;  /* sessions the peer started, caller not known yet */
   GPtrArray        *requests;     /* Request */
+  GHashTable       *own_addresses; /* "host:port": answered with our own key, since going online */
 
   guint             port;         /* configured; 0: any */
   guint             bound_port;
@@ -136,6 +137,10 @@ static void send_presence (Link *link);
 static void attach_session (SottoPeerService *self, SottoSession *session);
 
 #define SESSION_CONTACT_KEY "sotto-contact-id"
+/* On a session we dialled: the contact's address we dialled, and our end
+ * of the connection ("host:port" both). */
+#define SESSION_DIALLED_KEY "sotto-dialled-address"
+#define SESSION_LOCAL_KEY   "sotto-local-address"
 
 /* -------------------------------------------------------------------------
  * Helpers
@@ -230,6 +235,22 @@ format_address (GInetSocketAddress *address,
   if (g_inet_address_get_family (g_inet_socket_address_get_address (address)) == G_SOCKET_FAMILY_IPV6)
     return g_strdup_printf ("[%s]:%u", host, port);
   return g_strdup_printf ("%s:%u", host, port);
+}
+
+/* "host:port" of either end of a connection. */
+static char *
+format_endpoint (GInetSocketAddress *address)
+{
+  return format_address (address, g_inet_socket_address_get_port (address));
+}
+
+static gboolean
+is_own_key (SottoPeerService *self,
+            const guint8     *key)
+{
+  const guint8 *own = sotto_identity_get_public_key (sotto_store_get_identity (self->store));
+
+  return key != NULL && sodium_memcmp (key, own, SOTTO_KEY_LEN) == 0;
 }
 
 static SottoHello *
@@ -877,6 +898,52 @@ on_session_established_cb (SottoSession *session,
   attach_session (SOTTO_PEER_SERVICE (user_data), session);
 }
 
+/* Our dial reached our own listener: the address is ours now (our own
+ * port, or one the contact left and we took over). No key change: the
+ * address is forgotten, and the contact's others are tried. */
+static void
+forget_own_address (SottoPeerService *self,
+                    Link             *link,
+                    SottoSession     *outgoing)
+{
+  const char *dialled = g_object_get_data (G_OBJECT (outgoing), SESSION_DIALLED_KEY);
+  const char *local = g_object_get_data (G_OBJECT (outgoing), SESSION_LOCAL_KEY);
+  g_autoptr (SottoContact) contact = link_contact (link);
+
+  g_assert (SOTTO_IS_PEER_SERVICE (self));
+
+  g_debug ("contact %" G_GINT64_FORMAT ": %s answers with our own key, forgotten",
+           link->contact_id, dialled);
+
+  /* Our listener's end of the same connection waits for a message 3 that
+   * will not come: it goes as quietly. */
+  for (guint i = 0; local != NULL && i < self->handshaking->len; i++)
+    {
+      SottoSession *incoming = g_ptr_array_index (self->handshaking, i);
+      g_autoptr (GInetSocketAddress) remote = sotto_session_get_remote_address (incoming);
+      g_autofree char *from = remote != NULL ? format_endpoint (remote) : NULL;
+
+      if (g_strcmp0 (from, local) == 0)
+        {
+          g_autoptr (SottoSession) hold = g_object_ref (incoming);
+
+          g_signal_handlers_disconnect_by_data (incoming, self);
+          g_ptr_array_remove_index (self->handshaking, i);
+          sotto_session_close (incoming, NULL);
+          break;
+        }
+    }
+
+  if (dialled != NULL)
+    {
+      /* Skipped from now on, even before the store has forgotten it. */
+      g_hash_table_add (self->own_addresses, g_strdup (dialled));
+      if (contact != NULL)
+        sotto_store_remove_contact_address_async (self->store, contact, dialled, NULL, NULL, NULL);
+    }
+  dial (link);
+}
+
 static void
 on_session_closed_cb (SottoSession *session,
                       const GError *reason,
@@ -923,6 +990,12 @@ on_session_closed_cb (SottoSession *session,
     {
       g_clear_object (&link->outgoing);
       if (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH) &&
+          is_own_key (self, sotto_session_get_remote_key (session)))
+        {
+          forget_own_address (self, link, session);
+          return;
+        }
+      if (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH) &&
           contact != NULL)
         {
           g_autoptr (GBytes) key = g_bytes_new (sotto_session_get_remote_key (session), SOTTO_KEY_LEN);
@@ -937,6 +1010,14 @@ on_session_closed_cb (SottoSession *session,
       g_signal_emit (self, signals[SESSION_FAILED], 0, contact, reason);
       if (link->session == NULL)
         schedule_retry (link);
+      return;
+    }
+
+  /* A caller with our own key is a loop back to us, not a failure. */
+  if (!sotto_session_is_initiator (session) &&
+      is_own_key (self, sotto_session_get_remote_key (session)))
+    {
+      g_debug ("refused a caller with our own key");
       return;
     }
 
@@ -1056,12 +1137,11 @@ authenticate_cb (SottoSession     *session,
 {
   SottoPeerService *self = user_data;
   g_autoptr (SottoContact) contact = ref_contact_by_key (self->store, remote_key);
-  const guint8 *own = sotto_identity_get_public_key (sotto_store_get_identity (self->store));
   g_autoptr (GInetSocketAddress) remote = NULL;
   SottoPeerRequest info = { 0 };
   Request *request;
 
-  if (sodium_memcmp (remote_key, own, SOTTO_KEY_LEN) == 0)
+  if (is_own_key (self, remote_key))
     return SOTTO_SESSION_MODE_REFUSE;
 
   if (contact != NULL)
@@ -1157,7 +1237,9 @@ on_connected_cb (GObject      *object,
   g_autoptr (GSocketConnection) connection = NULL;
   g_autoptr (SottoContact) contact = NULL;
   g_autoptr (SottoHello) hello = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *dialled = NULL;
   gint64 contact_id = data->contact_id;
   Link *link;
 
@@ -1179,6 +1261,7 @@ on_connected_cb (GObject      *object,
       return;
     }
 
+  dialled = g_strdup (link->dial_addresses[link->dial_index]);
   g_clear_object (&link->dial_cancellable);
   g_clear_pointer (&link->dial_addresses, g_strfreev);
 
@@ -1194,6 +1277,14 @@ on_connected_cb (GObject      *object,
                                       sotto_store_get_identity (self->store), hello,
                                       sotto_contact_get_public_key (contact));
   set_session_contact_id (link->outgoing, contact_id);
+  /* Should the call come back to us: which address that was, and how our
+   * own listener sees the caller. */
+  g_object_set_data_full (G_OBJECT (link->outgoing), SESSION_DIALLED_KEY,
+                          g_steal_pointer (&dialled), g_free);
+  local = g_socket_connection_get_local_address (connection, NULL);
+  if (G_IS_INET_SOCKET_ADDRESS (local))
+    g_object_set_data_full (G_OBJECT (link->outgoing), SESSION_LOCAL_KEY,
+                            format_endpoint (G_INET_SOCKET_ADDRESS (local)), g_free);
   watch_session (self, link->outgoing);
   sotto_session_start (link->outgoing);
 }
@@ -1221,12 +1312,26 @@ try_next_address (Link *link)
                                          on_connected_cb, data);
 }
 
+/* The contact's addresses, less those that turned out to be our own. */
+static char **
+dial_addresses_for (SottoPeerService *self,
+                    SottoContact     *contact)
+{
+  const char * const *known = sotto_contact_get_addresses (contact);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; known != NULL && known[i] != NULL; i++)
+    if (!g_hash_table_contains (self->own_addresses, known[i]))
+      g_strv_builder_add (builder, known[i]);
+  return g_strv_builder_end (builder);
+}
+
 static void
 dial (Link *link)
 {
   SottoPeerService *self = link->service;
   g_autoptr (SottoContact) contact = link_contact (link);
-  const char * const *addresses;
+  g_auto (GStrv) addresses = NULL;
 
   if (!self->started || self->stopping || contact == NULL)
     return;
@@ -1240,13 +1345,13 @@ dial (Link *link)
   if (find_request (self, sotto_contact_get_public_key (contact), NULL) != NULL)
     return;
 
-  addresses = sotto_contact_get_addresses (contact);
-  if (addresses == NULL || addresses[0] == NULL)
+  addresses = dial_addresses_for (self, contact);
+  if (addresses[0] == NULL)
     return;
 
   g_clear_handle_id (&link->retry_source, g_source_remove);
   link->dial_cancellable = g_cancellable_new ();
-  link->dial_addresses = g_strdupv ((char **)addresses);
+  link->dial_addresses = g_steal_pointer (&addresses);
   link->dial_index = 0;
   try_next_address (link);
 }
@@ -1381,6 +1486,7 @@ sotto_peer_service_finalize (GObject *object)
   g_clear_pointer (&self->links, g_hash_table_unref);
   g_clear_pointer (&self->handshaking, g_ptr_array_unref);
   g_clear_pointer (&self->requests, g_ptr_array_unref);
+  g_clear_pointer (&self->own_addresses, g_hash_table_unref);
   g_clear_object (&self->listener);
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
@@ -1504,6 +1610,7 @@ sotto_peer_service_init (SottoPeerService *self)
   self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)link_free);
   self->handshaking = g_ptr_array_new_with_free_func (g_object_unref);
   self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)request_free);
+  self->own_addresses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->status = SOTTO_STATUS_AVAILABLE;
   self->presence = SOTTO_PRESENCE_AVAILABLE;
@@ -1753,6 +1860,8 @@ go_offline (SottoPeerService *self)
         }
     }
   g_ptr_array_set_size (self->requests, 0);
+  /* Next time we may listen elsewhere. */
+  g_hash_table_remove_all (self->own_addresses);
   self->started = FALSE;
   self->stopping = FALSE;
 

@@ -58,6 +58,34 @@ free_port (void)
   return port;
 }
 
+/* A port nobody listens on, below the kernel's range of ephemeral ports
+ * (as tests/cli/peers.py picks them): one from that range may meanwhile
+ * become the local end of an outgoing connection, and listening on it then
+ * fails. */
+static guint
+low_free_port (void)
+{
+  g_autofree char *range = NULL;
+  guint low = 32768;
+
+  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_local_port_range", &range, NULL, NULL))
+    low = (guint)g_ascii_strtoull (range, NULL, 10);
+  g_assert_cmpuint (low, >, 10001);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+      guint port = (guint)g_random_int_range (10000, (gint32)low);
+
+      if (g_socket_listener_add_inet_port (listener, (guint16)port, NULL, NULL))
+        {
+          g_socket_listener_close (listener);
+          return port;
+        }
+    }
+  g_error ("no free port below the ephemeral range");
+}
+
 /* ------------------------------------------------------------------ */
 /* A peer: a profile, its settings and its service, and what it heard. */
 
@@ -282,18 +310,15 @@ peer_free (Peer *peer)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Peer, peer_free)
 
-/* @other becomes a contact of @owner, dialled at 127.0.0.1:@port (none
- * with 0). */
+/* @other becomes a contact of @owner, dialled at @addresses, in order. */
 static SottoContact *
-add_contact (Peer  *owner,
-             Peer  *other,
-             guint  port)
+add_contact_at (Peer              *owner,
+                Peer              *other,
+                const char * const *addresses)
 {
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (SottoInvite) invite = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *address = port > 0 ? g_strdup_printf ("127.0.0.1:%u", port) : NULL;
-  const char *addresses[] = { address, NULL };
   SottoContact *contact;
 
   invite = sotto_invite_new (peer_key (other), other->name, addresses, &error);
@@ -302,6 +327,19 @@ add_contact (Peer  *owner,
   contact = sotto_store_add_contact_finish (owner->store, sotto_test_wait (&result), &error);
   g_assert_no_error (error);
   return contact;
+}
+
+/* @other becomes a contact of @owner, dialled at 127.0.0.1:@port (none
+ * with 0). */
+static SottoContact *
+add_contact (Peer  *owner,
+             Peer  *other,
+             guint  port)
+{
+  g_autofree char *address = port > 0 ? g_strdup_printf ("127.0.0.1:%u", port) : NULL;
+  const char *addresses[] = { address, NULL };
+
+  return add_contact_at (owner, other, addresses);
 }
 
 static void
@@ -1034,6 +1072,91 @@ test_key_changed (void)
   g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "for Bob only");
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
   g_assert_cmpuint (mallory->received->len, ==, 0);
+}
+
+/* The only address A has for B is A's own port: A answers its own call.
+ * That is no key change: A forgets the address, says nothing, and B stays
+ * as verified as it was. */
+static void
+test_own_address (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");      /* only its key: B never runs */
+  g_autoptr (SottoContact) ab = NULL;
+  guint port_a = low_free_port ();
+
+  ab = add_contact (a, b, port_a);
+  update_contact (a, ab, NULL, -1, SOTTO_VERIFICATION_VERIFIED);
+  peer_start (a, port_a);
+
+  SOTTO_TEST_WAIT_FOR (sotto_contact_get_addresses (ab)[0] == NULL ||
+                       a->changed_keys->len > 0 || a->failed > 0);
+  sotto_test_spin (300);  /* room for a late signal, or a dial to nowhere */
+  g_assert_cmpuint (a->changed_keys->len, ==, 0);
+  g_assert_cmpuint (a->failed, ==, 0);
+  g_assert_cmpint (sotto_contact_get_verification (ab), ==, SOTTO_VERIFICATION_VERIFIED);
+  g_assert_null (sotto_contact_get_addresses (ab)[0]);
+  g_assert_cmpuint (a->online, ==, 0);
+  g_assert_cmpuint (a->requests->len, ==, 0);
+}
+
+/* A has two addresses for B: first A's own (B's old one, say, now A's),
+ * then B's. A's message still reaches B, and only B's address is left. */
+static void
+test_own_address_then_peer (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autofree char *own = NULL;
+  g_autofree char *bob = NULL;
+  guint port_a = low_free_port ();
+
+  peer_start (b, 0);
+  own = g_strdup_printf ("127.0.0.1:%u", port_a);
+  bob = g_strdup_printf ("127.0.0.1:%u", b->port);
+  ba = add_contact (b, a, 0);
+  ab = add_contact_at (a, b, (const char * const[]) { own, bob, NULL });
+  peer_service (a);
+  m = send_message (a, ab, "past my own door");
+  peer_start (a, port_a);
+
+  SOTTO_TEST_WAIT_FOR ((b->received->len >= 1 && a->delivered->len >= 1) ||
+                       a->changed_keys->len > 0);
+  g_assert_cmpuint (a->changed_keys->len, ==, 0);
+  sotto_test_spin (200);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "past my own door");
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+  g_assert_cmpuint (a->failed, ==, 0);
+  g_assert_cmpuint (b->failed, ==, 0);
+  g_assert_cmpint (sotto_contact_get_verification (ab), ==, SOTTO_VERIFICATION_UNVERIFIED);
+  SOTTO_TEST_WAIT_FOR (g_strv_length ((char **)sotto_contact_get_addresses (ab)) == 1);
+  g_assert_cmpstr (sotto_contact_get_addresses (ab)[0], ==, bob);
+}
+
+/* A caller with A's own key (a copy of A's profile, say) is refused, and
+ * quietly: no request, no failure to tell anyone about. */
+static void
+test_own_key_calls (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  RawPeer raw = { 0 };
+
+  raw.identity = sotto_store_get_identity (a->store);
+  raw.texts = g_byte_array_new ();
+  raw.acks = g_byte_array_new ();
+  peer_start (a, 0);
+
+  raw_dial (&raw, a->port, peer_key (a));
+  SOTTO_TEST_WAIT_FOR (raw.closed == 1);
+  sotto_test_spin (100);
+  g_assert_cmpuint (a->failed, ==, 0);
+  g_assert_cmpuint (a->requests->len, ==, 0);
+  g_assert_cmpuint (a->online, ==, 0);
+  raw_clear (&raw);
 }
 
 /* A stranger (D knows A, A does not know D) gets a contact request through,
@@ -2217,6 +2340,9 @@ main (int   argc,
   g_test_add_func ("/peer-service/blocked", test_blocked);
   g_test_add_func ("/peer-service/block-while-dialling", test_block_while_dialling);
   g_test_add_func ("/peer-service/key-changed", test_key_changed);
+  g_test_add_func ("/peer-service/own-address", test_own_address);
+  g_test_add_func ("/peer-service/own-address-then-peer", test_own_address_then_peer);
+  g_test_add_func ("/peer-service/own-key-calls", test_own_key_calls);
   g_test_add_func ("/peer-service/request", test_request_accept);
   g_test_add_func ("/peer-service/request-ignore", test_request_ignore);
   g_test_add_func ("/peer-service/request-block", test_request_block);
