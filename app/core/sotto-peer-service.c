@@ -46,7 +46,8 @@ struct _SottoPeerService
   GHashTable       *own_addresses; /* "host:port": answered with our own key, since going online */
 
   guint             port;         /* configured; 0: any */
-  guint             bound_port;
+  guint             bound_port;   /* 0 while we can't listen */
+  GError           *listen_error; /* why we can't, while online */
   char             *intro;
   SottoStatus       status;
   guint8            presence;     /* SottoPresence, told to every contact */
@@ -107,6 +108,7 @@ G_DEFINE_ENUM_TYPE (SottoStatus, sotto_status,
 enum {
   PROP_0,
   PROP_STATUS,
+  PROP_LISTEN_ERROR,
   N_PROPS
 };
 
@@ -141,6 +143,9 @@ static void attach_session (SottoPeerService *self, SottoSession *session);
  * of the connection ("host:port" both). */
 #define SESSION_DIALLED_KEY "sotto-dialled-address"
 #define SESSION_LOCAL_KEY   "sotto-local-address"
+
+/* Ports after a taken one that sotto_peer_service_find_free_port() tries. */
+#define FREE_PORT_TRIES 100
 
 /* -------------------------------------------------------------------------
  * Helpers
@@ -1491,6 +1496,7 @@ sotto_peer_service_finalize (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->expiry_cancellable);
+  g_clear_error (&self->listen_error);
   g_free (self->intro);
 
   G_OBJECT_CLASS (sotto_peer_service_parent_class)->finalize (object);
@@ -1508,6 +1514,10 @@ sotto_peer_service_get_property (GObject    *object,
     {
     case PROP_STATUS:
       g_value_set_enum (value, self->status);
+      break;
+
+    case PROP_LISTEN_ERROR:
+      g_value_set_boxed (value, self->listen_error);
       break;
 
     default:
@@ -1551,12 +1561,23 @@ sotto_peer_service_class_init (SottoPeerServiceClass *klass)
    * SottoPeerService:status:
    *
    * Our own status (sotto_peer_service_set_status()). Setting it to
-   * visible can fail (the port is taken): a warning, and it stays
-   * invisible.
+   * visible may not listen (the port is taken): a warning, and the
+   * service dials only (#SottoPeerService:listen-error).
    */
   properties[PROP_STATUS] =
     g_param_spec_enum ("status", NULL, NULL, SOTTO_TYPE_STATUS, SOTTO_STATUS_AVAILABLE,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SottoPeerService:listen-error:
+   *
+   * Why the service, online, does not listen (a #GError, usually
+   * %G_IO_ERROR_ADDRESS_IN_USE), or %NULL. See
+   * sotto_peer_service_get_listen_error().
+   */
+  properties[PROP_LISTEN_ERROR] =
+    g_param_spec_boxed ("listen-error", NULL, NULL, G_TYPE_ERROR,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[CONTACT_ONLINE] =
@@ -1720,17 +1741,18 @@ sotto_peer_service_set_expiry_interval (SottoPeerService *self,
   self->expiry_interval_ms = interval_ms;
 }
 
-/* Listens on @port (0: any) and dials every contact. */
+/* Listens on @port (0: any free one). */
 static gboolean
-go_online (SottoPeerService  *self,
+listen_on (SottoPeerService  *self,
            guint              port,
            GError           **error)
 {
-  GListModel *contacts;
-  guint n;
+  g_autoptr (GError) local_error = NULL;
 
-  g_assert (!self->started);
+  g_assert (SOTTO_IS_PEER_SERVICE (self));
+  g_assert (self->listener == NULL);
 
+  self->bound_port = 0;
   self->listener = g_socket_service_new ();
   if (port == 0)
     {
@@ -1744,12 +1766,12 @@ go_online (SottoPeerService  *self,
     }
   else
     {
-      g_autoptr (GError) local_error = NULL;
-
       if (!g_socket_listener_add_inet_port (G_SOCKET_LISTENER (self->listener), (guint16)port,
                                             NULL, &local_error))
         {
-          g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+          /* GIO's code stays, so that a front end can tell a port that is
+           * taken (G_IO_ERROR_ADDRESS_IN_USE) from other failures. */
+          g_set_error (error, local_error->domain, local_error->code,
                        _("Can’t listen on port %u: %s"), port, local_error->message);
           g_clear_object (&self->listener);
           return FALSE;
@@ -1758,6 +1780,45 @@ go_online (SottoPeerService  *self,
     }
   g_signal_connect (self->listener, "incoming", G_CALLBACK (on_incoming_cb), self);
   g_socket_service_start (self->listener);
+
+  return TRUE;
+}
+
+static void
+set_listen_error (SottoPeerService *self,
+                  const GError     *error)
+{
+  if (self->listen_error == NULL && error == NULL)
+    return;
+  g_clear_error (&self->listen_error);
+  self->listen_error = error != NULL ? g_error_copy (error) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LISTEN_ERROR]);
+}
+
+/* Dials every contact, and listens on @port (0: any) if it can. When it
+ * can't, the service is online all the same: our hellos then say we don't
+ * listen, and contacts can't call us, but we call them, and the outbox
+ * goes out (#SottoPeerService:listen-error). */
+static gboolean
+go_online (SottoPeerService  *self,
+           guint              port,
+           GError           **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  GListModel *contacts;
+  guint n;
+
+  g_assert (!self->started);
+
+  /* With no port configured, the one we had before is only a preference. */
+  if (!listen_on (self, port, &local_error) && self->port == 0 && port != 0)
+    {
+      g_clear_error (&local_error);
+      listen_on (self, 0, &local_error);
+    }
+  if (local_error != NULL)
+    g_debug ("not listening: %s", local_error->message);
+  set_listen_error (self, local_error);
   self->started = TRUE;
 
   contacts = sotto_store_get_contacts (self->store);
@@ -1771,6 +1832,11 @@ go_online (SottoPeerService  *self,
       dial (link_for (self, sotto_contact_get_id (contact)));
     }
 
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -1784,20 +1850,33 @@ go_online (SottoPeerService  *self,
  * delivery longer than %SOTTO_OUTBOX_EXPIRY_DAYS: now, and then every
  * %SOTTO_PEER_EXPIRY_INTERVAL_S seconds until stopped
  * (sotto_store_expire_outbox_async()).
+ *
+ * When it can't listen (the port is taken: %G_IO_ERROR_ADDRESS_IN_USE),
+ * it returns %FALSE with that error, but the service is started all the
+ * same: it dials every contact and delivers the outbox, and contacts
+ * can't call it (sotto_peer_service_get_port() is 0). The error stays in
+ * #SottoPeerService:listen-error until the service listens;
+ * sotto_peer_service_find_free_port() gives a port to offer the user.
+ * Stop the service as after a success.
+ *
+ * Returns: %TRUE if it listens (or is invisible); %FALSE if it could not
+ *   listen, and only dials
  */
 gboolean
 sotto_peer_service_start (SottoPeerService  *self,
                           GError           **error)
 {
+  gboolean listening = TRUE;
+
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);
 
-  if (self->status != SOTTO_STATUS_INVISIBLE && !go_online (self, self->port, error))
-    return FALSE;
+  if (self->status != SOTTO_STATUS_INVISIBLE)
+    listening = go_online (self, self->port, error);
   self->running = TRUE;
   start_expiry (self);
 
-  return TRUE;
+  return listening;
 }
 
 /* Closes every session and stops listening and dialling; the contacts
@@ -1864,6 +1943,8 @@ go_offline (SottoPeerService *self)
   g_hash_table_remove_all (self->own_addresses);
   self->started = FALSE;
   self->stopping = FALSE;
+  /* Not listening is what we want now. */
+  set_listen_error (self, NULL);
 
   /* Told once the service is offline, so that a handler sees it so. */
   reason = g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED,
@@ -1892,13 +1973,72 @@ sotto_peer_service_stop (SottoPeerService *self)
 /**
  * sotto_peer_service_get_port:
  *
- * Returns: the port we listen on, 0 when not started
+ * Returns: the port we listen on, 0 when not started or not listening
  */
 guint
 sotto_peer_service_get_port (SottoPeerService *self)
 {
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
   return self->started ? self->bound_port : 0;
+}
+
+/**
+ * sotto_peer_service_get_listen_error:
+ *
+ * Why the service, started and visible, does not listen: it still dials
+ * contacts and delivers the outbox, but they can't call it. Set by
+ * sotto_peer_service_start() (or by becoming visible) when the port is
+ * taken (%G_IO_ERROR_ADDRESS_IN_USE) or can't be used otherwise; cleared
+ * by stopping or going invisible. Notified as
+ * #SottoPeerService:listen-error.
+ *
+ * Returns: (transfer none) (nullable): the error, or %NULL when listening
+ *   or not meant to
+ */
+const GError *
+sotto_peer_service_get_listen_error (SottoPeerService *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), NULL);
+  return self->listen_error;
+}
+
+/**
+ * sotto_peer_service_find_free_port:
+ *
+ * A port to offer the user when theirs is taken: the first one after the
+ * configured port (the `listen-port` setting, or
+ * sotto_peer_service_set_port()) that nothing listens on now, so that it
+ * stays close to what a firewall may already let through; failing that,
+ * any free port. Only a suggestion: another program may take it first.
+ * To use it, stop the service, set the port and start it again.
+ *
+ * Returns: a port, or 0 with @error set
+ */
+guint
+sotto_peer_service_find_free_port (SottoPeerService  *self,
+                                   GError           **error)
+{
+  g_autoptr (GSocketListener) any = NULL;
+  guint port;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
+
+  for (guint i = 1; self->port != 0 && i <= FREE_PORT_TRIES && self->port + i <= 65535; i++)
+    {
+      /* Bound as the service binds, so that it is free for the service. */
+      g_autoptr (GSocketListener) probe = g_socket_listener_new ();
+
+      if (g_socket_listener_add_inet_port (probe, (guint16)(self->port + i), NULL, NULL))
+        {
+          g_socket_listener_close (probe);
+          return self->port + i;
+        }
+    }
+
+  any = g_socket_listener_new ();
+  port = g_socket_listener_add_any_inet_port (any, NULL, error);
+  g_socket_listener_close (any);
+  return port;
 }
 
 /**
@@ -2597,14 +2737,15 @@ sotto_peer_service_set_presence (SottoPeerService *self,
  * Before sotto_peer_service_start(), or after sotto_peer_service_stop(),
  * the status is only recorded, for the next start.
  *
- * Returns: %FALSE if the service could not listen again; it then stays
- *   invisible
+ * Returns: %FALSE if the service could not listen again; as after
+ *   sotto_peer_service_start(), it is visible all the same, and dials
  */
 gboolean
 sotto_peer_service_set_status (SottoPeerService  *self,
                                SottoStatus        status,
                                GError           **error)
 {
+  gboolean listening = TRUE;
   SottoStatus old;
 
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
@@ -2622,11 +2763,7 @@ sotto_peer_service_set_status (SottoPeerService  *self,
   else if (self->running && old == SOTTO_STATUS_INVISIBLE)
     {
       /* Where contacts last reached us is where they will call again. */
-      guint port = self->port != 0 ? self->port : self->bound_port;
-
-      if (!go_online (self, port, port != self->port ? NULL : error) &&
-          (port == self->port || !go_online (self, 0, error)))
-        return FALSE;
+      listening = go_online (self, self->port != 0 ? self->port : self->bound_port, error);
     }
   else
     {
@@ -2642,7 +2779,7 @@ sotto_peer_service_set_status (SottoPeerService  *self,
   self->status = status;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
 
-  return TRUE;
+  return listening;
 }
 
 SottoStatus

@@ -2043,6 +2043,95 @@ test_status_invisible (void)
   g_assert_true (sotto_peer_service_is_online (b->service, ba));
 }
 
+/* A's port is taken: A can't listen, but it still dials, and its queued
+ * message reaches B. The start says why, and so does the service until
+ * it listens; the port it offers instead is one A can listen on. */
+static void
+test_port_taken (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autoptr (GSocketListener) squatter = g_socket_listener_new ();
+  g_autoptr (GSocketListener) probe = g_socket_listener_new ();
+  g_autoptr (GError) listen_error = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *offered_address = NULL;
+  guint port = low_free_port ();
+  guint notified = 0;
+  guint offered;
+  guint online;
+
+  g_assert_true (g_socket_listener_add_inet_port (squatter, (guint16)port, NULL, &error));
+  g_assert_no_error (error);
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+  peer_service (a);
+  m = send_message (a, ab, "from behind a taken port");
+  g_signal_connect_swapped (a->service, "notify::listen-error", G_CALLBACK (count_notify_cb),
+                            &notified);
+
+  sotto_peer_service_set_port (a->service, port);
+  g_assert_false (sotto_peer_service_start (a->service, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_clear_error (&error);
+  g_assert_error ((GError *)sotto_peer_service_get_listen_error (a->service),
+                  G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_object_get (a->service, "listen-error", &listen_error, NULL);
+  g_assert_error (listen_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, 0);
+
+  SOTTO_TEST_WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
+  sotto_test_spin (200);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "from behind a taken port");
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+  /* A's hello said it does not listen: B has nowhere to call it back. */
+  g_assert_null (sotto_contact_get_addresses (ba)[0]);
+
+  offered = sotto_peer_service_find_free_port (a->service, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (offered, >, 0);
+  g_assert_cmpuint (offered, !=, port);
+  g_assert_true (g_socket_listener_add_inet_port (probe, (guint16)offered, NULL, &error));
+  g_assert_no_error (error);
+  g_socket_listener_close (probe);
+
+  /* Invisible, A is not meant to listen; visible again, it still can't,
+   * and dials all the same. */
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_INVISIBLE, &error));
+  g_assert_no_error (error);
+  g_assert_null (sotto_peer_service_get_listen_error (a->service));
+  g_assert_cmpuint (notified, ==, 2);
+  online = a->online;
+  g_assert_false (sotto_peer_service_set_status (a->service, SOTTO_STATUS_AVAILABLE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_clear_error (&error);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AVAILABLE);
+  g_assert_nonnull (sotto_peer_service_get_listen_error (a->service));
+  g_assert_cmpuint (notified, ==, 3);
+  SOTTO_TEST_WAIT_FOR (a->online > online);
+
+  /* Taken up: A listens there, says nothing is wrong any more, and B
+   * learns where to call A. */
+  sotto_peer_service_stop (a->service);
+  g_assert_null (sotto_peer_service_get_listen_error (a->service));
+  g_assert_cmpuint (notified, ==, 4);
+  peer_start (a, offered);
+  g_assert_null (sotto_peer_service_get_listen_error (a->service));
+  g_assert_cmpuint (notified, ==, 4);
+  offered_address = g_strdup_printf ("127.0.0.1:%u", offered);
+  SOTTO_TEST_WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
+  g_assert_cmpstr (sotto_contact_get_addresses (ba)[0], ==, offered_address);
+
+  g_socket_listener_close (squatter);
+}
+
 /* Invisible before the start: started, but not listening until visible. */
 static void
 test_status_invisible_at_start (void)
@@ -2361,6 +2450,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/sent-state", test_sent_state);
   g_test_add_func ("/peer-service/status/invisible", test_status_invisible);
   g_test_add_func ("/peer-service/status/invisible-at-start", test_status_invisible_at_start);
+  g_test_add_func ("/peer-service/port-taken", test_port_taken);
   g_test_add_func ("/peer-service/expiry/on-start", test_expiry_on_start);
   g_test_add_func ("/peer-service/expiry/interval", test_expiry_interval);
   g_test_add_func ("/peer-service/expiry/retry-delivers-once", test_expiry_retry_delivers);
