@@ -848,7 +848,23 @@ cli_run (SottoContext  *context,
    * profile still reaches out to its contacts. */
   if (!sotto_context_start (context, &error))
     {
-      emit (&run, "warning", error->message, "message", error->message, NULL);
+      g_autofree char *free_port = NULL;
+      g_autofree char *human = NULL;
+
+      /* A port taken: say which one is free, for the next run. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        {
+          guint port_free = sotto_peer_service_find_free_port (run.service, NULL);
+
+          if (port_free != 0)
+            free_port = g_strdup_printf ("%u", port_free);
+        }
+      if (free_port != NULL)
+        human = g_strdup_printf (_("%s. Sotto still connects to your contacts; port %s is free "
+                                   "(sotto-cli run --port %s)"),
+                                 error->message, free_port, free_port);
+      emit (&run, "warning", human != NULL ? human : error->message,
+            "message", error->message, "free_port", free_port, NULL);
       g_clear_error (&error);
     }
 
