@@ -48,4 +48,10 @@ gint64             sotto_message_get_sent        (SottoMessage *self);
 gint64             sotto_message_get_received    (SottoMessage *self);
 const char        *sotto_message_state_to_string (SottoMessageState state);
 
+gboolean           sotto_message_body_validate     (const char    *body,
+                                                    GError       **error);
+gboolean           sotto_message_body_validate_len (const char    *body,
+                                                    gsize          len,
+                                                    GError       **error);
+
 G_END_DECLS

@@ -24,7 +24,6 @@
 
 #include "sotto-identity.h"
 #include "sotto-payload.h"
-#include "sotto-store.h"
 
 /* The kind byte before the serialized variant. */
 #define KIND_LEN 1

@@ -306,10 +306,4 @@ gboolean            sotto_store_search_finish             (SottoStore          *
 gint64              sotto_store_days_ago                  (guint                days);
 char               *sotto_search_fold                     (const char          *text);
 
-gboolean            sotto_message_body_validate           (const char          *body,
-                                                           GError             **error);
-gboolean            sotto_message_body_validate_len       (const char          *body,
-                                                           gsize                len,
-                                                           GError             **error);
-
 G_END_DECLS
