@@ -1,12 +1,20 @@
-/* sotto-store-private.h — store entry points for tests and benchmarks only
+/* sotto-store-private.h — the store's internals, shared by its files, and
+ * entry points for tests and benchmarks only
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
 
+#include <sqlite3.h>
+
+#include "sotto-profile-lock.h"
 #include "sotto-store.h"
 
 G_BEGIN_DECLS
+
+/* -------------------------------------------------------------------------
+ * For tests and benchmarks
+ * ------------------------------------------------------------------------- */
 
 void     _sotto_store_insert_history_async  (SottoStore          *self,
                                              SottoContact        *contact,
@@ -18,5 +26,213 @@ void     _sotto_store_insert_history_async  (SottoStore          *self,
 gboolean _sotto_store_insert_history_finish (SottoStore          *self,
                                              GAsyncResult        *result,
                                              GError             **error);
+
+/* -------------------------------------------------------------------------
+ * Shared by sotto-store*.c only
+ * ------------------------------------------------------------------------- */
+
+#define STORE_ID_LEN 16
+
+struct _SottoStore
+{
+  GObject             parent_instance;
+
+  /* construct-only */
+  char               *profile_dir;
+  char               *db_path;
+
+  /* main thread */
+  SottoIdentity      *identity;
+  GListStore         *contacts;
+  GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
+
+  /* worker thread (and finalize, once the worker has stopped) */
+  GThreadPool        *pool;
+  SottoProfileLock   *lock;
+  sqlite3            *db;
+  /* SQL text (a literal) → prepared statement, for what runs per message */
+  GHashTable         *statements;
+  guint8             *key;
+  char               *store_id;
+  SottoKeyProtection  protection;
+  /* history-enabled, as the last retention applied it: decides whether a
+   * message outlives its delivery */
+  gboolean            keep_history;
+  /* contact id → GArray of Unstored: messages received while history was
+   * off and not marked read yet. Unread like any other, but only for as
+   * long as the store is open. */
+  GHashTable         *unstored;
+
+  /* main thread: the protection as of the last completed job */
+  SottoKeyProtection  key_protection;
+};
+
+/* The worker (sotto-store.c) */
+
+typedef gpointer (*StoreJobFunc)   (SottoStore    *self,
+                                    gpointer       data,
+                                    GCancellable  *cancellable,
+                                    GError       **error);
+typedef gpointer (*StoreApplyFunc) (SottoStore    *self,
+                                    gpointer       data,
+                                    gpointer       result);
+
+void     _sotto_store_schedule       (SottoStore          *self,
+                                      gpointer             source_tag,
+                                      StoreJobFunc         run,
+                                      StoreApplyFunc       apply,
+                                      gpointer             data,
+                                      GDestroyNotify       data_free,
+                                      GDestroyNotify       result_free,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data);
+gpointer _sotto_store_job_get_data   (GTask               *task);
+void     _sotto_store_run_in_context (GMainContext        *context,
+                                      GSourceFunc          func,
+                                      gpointer             data);
+
+/* Signals, on the main thread (sotto-store.c) */
+
+void _sotto_store_emit_message_added         (SottoStore        *self,
+                                              SottoMessage      *message);
+void _sotto_store_emit_message_state_changed (SottoStore        *self,
+                                              gint64             contact_id,
+                                              gint64             message_id,
+                                              SottoMessageState  state);
+void _sotto_store_emit_history_purged        (SottoStore        *self,
+                                              gint64             contact_id,
+                                              guint              deleted);
+void _sotto_store_emit_conversation_read     (SottoStore        *self,
+                                              gint64             contact_id);
+
+/* SQLite, on the worker thread (sotto-store.c) */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+/* A statement from the store's cache (_sotto_store_db_cached()): going out
+ * of scope resets it for the next use instead of finalizing it. */
+typedef sqlite3_stmt CachedStmt;
+
+void _sotto_store_cached_stmt_release (CachedStmt *stmt);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CachedStmt, _sotto_store_cached_stmt_release)
+
+gboolean      _sotto_store_set_db_error  (GError        **error,
+                                          sqlite3        *db,
+                                          int             rc,
+                                          const char     *what);
+gboolean      _sotto_store_db_exec       (SottoStore     *self,
+                                          const char     *sql,
+                                          GError        **error);
+sqlite3_stmt *_sotto_store_db_cached     (SottoStore     *self,
+                                          const char     *sql,
+                                          GError        **error);
+gboolean      _sotto_store_db_run_cached (SottoStore     *self,
+                                          const char     *sql,
+                                          GError        **error);
+sqlite3_stmt *_sotto_store_db_prepare    (SottoStore     *self,
+                                          const char     *sql,
+                                          GError        **error);
+gboolean      _sotto_store_db_step_done  (SottoStore     *self,
+                                          sqlite3_stmt   *stmt,
+                                          GError        **error);
+gboolean      _sotto_store_db_begin      (SottoStore     *self,
+                                          GError        **error);
+gboolean      _sotto_store_db_commit     (SottoStore     *self,
+                                          GError        **error);
+void          _sotto_store_db_rollback   (SottoStore     *self);
+gint64        _sotto_store_db_next_id    (SottoStore     *self,
+                                          const char     *table,
+                                          GError        **error);
+
+/* Schema and migrations (sotto-store-schema.c) */
+
+gboolean _sotto_store_db_configure     (SottoStore  *self,
+                                        GError     **error);
+gboolean _sotto_store_db_create_tables (SottoStore  *self,
+                                        GError     **error);
+gboolean _sotto_store_db_migrate       (SottoStore  *self,
+                                        gint64       from_version,
+                                        GError     **error);
+gboolean _sotto_store_db_open_existing (SottoStore  *self,
+                                        GError     **error);
+
+/* The store key and sealed columns (sotto-store-seal.c) */
+
+typedef struct
+{
+  char               *display_name;
+  SottoKeyProtection  protection;
+  char               *passphrase;   /* sodium_malloc() */
+  guint64             opslimit;
+  guint64             memlimit;
+} KeyRequest;
+
+char       *_sotto_store_secure_strdup           (const char          *s);
+KeyRequest *_sotto_store_key_request_new         (const char          *display_name,
+                                                  SottoKeyProtection   protection,
+                                                  const char          *passphrase,
+                                                  guint64              opslimit,
+                                                  guint64              memlimit);
+void        _sotto_store_key_request_free        (KeyRequest          *request);
+char       *_sotto_store_dup_keyring_label       (SottoStore          *self);
+gboolean    _sotto_store_write_keyinfo           (SottoStore          *self,
+                                                  KeyRequest          *request,
+                                                  gboolean             insert,
+                                                  GError             **error);
+gboolean    _sotto_store_read_keyinfo_and_unlock (SottoStore          *self,
+                                                  const char          *passphrase,
+                                                  GCancellable        *cancellable,
+                                                  GError             **error);
+void        _sotto_store_bind_sealed             (sqlite3_stmt        *stmt,
+                                                  int                  index,
+                                                  GBytes              *sealed);
+GBytes     *_sotto_store_seal_string             (SottoStore          *self,
+                                                  const char          *table,
+                                                  const char          *column,
+                                                  gint64               rowid,
+                                                  const char          *text);
+char       *_sotto_store_unseal_string           (SottoStore          *self,
+                                                  sqlite3_stmt        *stmt,
+                                                  int                  col,
+                                                  const char          *table,
+                                                  const char          *column,
+                                                  gint64               rowid,
+                                                  GError             **error);
+
+/* Contacts (sotto-store-contacts.c) */
+
+GPtrArray *_sotto_store_load_contacts   (SottoStore    *self,
+                                         GError       **error);
+void       _sotto_store_contacts_insert (SottoStore    *self,
+                                         SottoContact  *contact);
+
+/* Messages (sotto-store-messages.c) */
+
+#define MESSAGE_COLUMNS \
+  "m.id, c.contact_id, m.uid, m.direction, m.state, m.sent, m.received, m.body"
+
+typedef struct
+{
+  gint64             contact_id;
+  guint8             uid[SOTTO_MESSAGE_UID_LEN];
+  gint64             sent;
+  char              *body;
+  gint64             before_id;
+  guint              limit;
+  gboolean           is_new;
+  gint64             delivered_id;  /* the message whose state changed, or 0 */
+  SottoMessageState  target_state;  /* the peer's receipts: delivered or read */
+  gint64             up_to_id;      /* marking read: the newest message shown */
+} MessageRequest;
+
+void          _sotto_store_message_request_free (MessageRequest  *request);
+GPtrArray    *_sotto_store_load_messages        (SottoStore      *self,
+                                                 sqlite3_stmt    *stmt,
+                                                 GError         **error);
+SottoMessage *_sotto_store_load_message         (SottoStore      *self,
+                                                 gint64           id,
+                                                 GError         **error);
 
 G_END_DECLS

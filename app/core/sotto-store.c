@@ -30,57 +30,7 @@
 #include "sotto-identity-private.h"
 #include "sotto-store-private.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
-
-/* A statement from the store's cache (db_cached()): going out of scope
- * resets it for the next use instead of finalizing it. */
-typedef sqlite3_stmt CachedStmt;
-
-static void
-cached_stmt_release (CachedStmt *stmt)
-{
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CachedStmt, cached_stmt_release)
-
 #define KEY_CHECK_TEXT "sotto key check v1"
-#define STORE_ID_LEN   16
-
-struct _SottoStore
-{
-  GObject             parent_instance;
-
-  /* construct-only */
-  char               *profile_dir;
-  char               *db_path;
-
-  /* main thread */
-  SottoIdentity      *identity;
-  GListStore         *contacts;
-  GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
-
-  /* worker thread (and finalize, once the worker has stopped) */
-  GThreadPool        *pool;
-  SottoProfileLock   *lock;
-  sqlite3            *db;
-  /* SQL text (a literal) → prepared statement, for what runs per message */
-  GHashTable         *statements;
-  guint8             *key;
-  char               *store_id;
-  SottoKeyProtection  protection;
-  /* history-enabled, as the last retention applied it: decides whether a
-   * message outlives its delivery */
-  gboolean            keep_history;
-  /* contact id → GArray of Unstored: messages received while history was
-   * off and not marked read yet. Unread like any other, but only for as
-   * long as the store is open. */
-  GHashTable         *unstored;
-
-  /* main thread: the protection as of the last completed job */
-  SottoKeyProtection  key_protection;
-};
 
 G_DEFINE_FINAL_TYPE (SottoStore, sotto_store, G_TYPE_OBJECT)
 
@@ -103,14 +53,6 @@ static guint signals[N_SIGNALS];
 /* -------------------------------------------------------------------------
  * The worker
  * ------------------------------------------------------------------------- */
-
-typedef gpointer (*StoreJobFunc)   (SottoStore    *self,
-                                    gpointer       data,
-                                    GCancellable  *cancellable,
-                                    GError       **error);
-typedef gpointer (*StoreApplyFunc) (SottoStore    *self,
-                                    gpointer       data,
-                                    gpointer       result);
 
 typedef struct
 {
@@ -159,10 +101,10 @@ job_complete_cb (gpointer user_data)
 /* Not g_main_context_invoke(): when nobody iterates @context at that
  * moment, it would acquire it and run @func right here on the worker, and
  * front ends would see the contact model change on the wrong thread. */
-static void
-run_in_context (GMainContext *context,
-                GSourceFunc   func,
-                gpointer      data)
+void
+_sotto_store_run_in_context (GMainContext *context,
+                             GSourceFunc   func,
+                             gpointer      data)
 {
   GSource *source = g_idle_source_new ();
 
@@ -186,20 +128,20 @@ worker_func (gpointer data,
     job->result = job->run (self, job->data, cancellable, &job->error);
 
   /* Back to the caller's context, which owns the task from here on. */
-  run_in_context (g_task_get_context (task), job_complete_cb, task);
+  _sotto_store_run_in_context (g_task_get_context (task), job_complete_cb, task);
 }
 
-static void
-store_schedule (SottoStore          *self,
-                gpointer             source_tag,
-                StoreJobFunc         run,
-                StoreApplyFunc       apply,
-                gpointer             data,
-                GDestroyNotify       data_free,
-                GDestroyNotify       result_free,
-                GCancellable        *cancellable,
-                GAsyncReadyCallback  callback,
-                gpointer             user_data)
+void
+_sotto_store_schedule (SottoStore          *self,
+                       gpointer             source_tag,
+                       StoreJobFunc         run,
+                       StoreApplyFunc       apply,
+                       gpointer             data,
+                       GDestroyNotify       data_free,
+                       GDestroyNotify       result_free,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   StoreJob *job = g_new0 (StoreJob, 1);
@@ -215,16 +157,31 @@ store_schedule (SottoStore          *self,
   g_thread_pool_push (self->pool, task, NULL);
 }
 
+/* What a job was scheduled with, for a _finish() that reports more than
+ * the result. */
+gpointer
+_sotto_store_job_get_data (GTask *task)
+{
+  return ((StoreJob *)g_task_get_task_data (task))->data;
+}
+
 /* -------------------------------------------------------------------------
  * SQLite helpers (worker thread)
  * ------------------------------------------------------------------------- */
 
+void
+_sotto_store_cached_stmt_release (CachedStmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
 /* @what says what we were doing, e.g. _("opening"). */
-static gboolean
-set_db_error (GError     **error,
-              sqlite3     *db,
-              int          rc,
-              const char  *what)
+gboolean
+_sotto_store_set_db_error (GError     **error,
+                           sqlite3     *db,
+                           int          rc,
+                           const char  *what)
 {
   int primary = rc & 0xff;
   const char *detail = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
@@ -244,15 +201,15 @@ set_db_error (GError     **error,
   return FALSE;
 }
 
-static gboolean
-db_exec (SottoStore  *self,
-         const char  *sql,
-         GError     **error)
+gboolean
+_sotto_store_db_exec (SottoStore  *self,
+                      const char  *sql,
+                      GError     **error)
 {
   int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
 
   if (rc != SQLITE_OK)
-    return set_db_error (error, self->db, rc, sql);
+    return _sotto_store_set_db_error (error, self->db, rc, sql);
 
   return TRUE;
 }
@@ -261,10 +218,10 @@ db_exec (SottoStore  *self,
  * statements every message runs: compiling one costs more than running
  * it. @sql must be a literal, and a caller holds it with
  * g_autoptr (CachedStmt); the same SQL must not be in use twice at once. */
-static sqlite3_stmt *
-db_cached (SottoStore  *self,
-           const char  *sql,
-           GError     **error)
+sqlite3_stmt *
+_sotto_store_db_cached (SottoStore  *self,
+                        const char  *sql,
+                        GError     **error)
 {
   sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
   int rc;
@@ -278,19 +235,13 @@ db_cached (SottoStore  *self,
   rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
-      set_db_error (error, self->db, rc, sql);
+      _sotto_store_set_db_error (error, self->db, rc, sql);
       return NULL;
     }
 
   g_hash_table_insert (self->statements, (gpointer)sql, stmt);
   return stmt;
 }
-
-/* Runs a cached statement that returns no rows. */
-static gboolean
-db_run_cached (SottoStore  *self,
-               const char  *sql,
-               GError     **error);
 
 /* Closes the connection, with the statements it keeps prepared. */
 static void
@@ -302,17 +253,17 @@ db_close (SottoStore *self)
   self->db = NULL;
 }
 
-static sqlite3_stmt *
-db_prepare (SottoStore  *self,
-            const char  *sql,
-            GError     **error)
+sqlite3_stmt *
+_sotto_store_db_prepare (SottoStore  *self,
+                         const char  *sql,
+                         GError     **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
 
   if (rc != SQLITE_OK)
     {
-      set_db_error (error, self->db, rc, sql);
+      _sotto_store_set_db_error (error, self->db, rc, sql);
       return NULL;
     }
 
@@ -320,10 +271,10 @@ db_prepare (SottoStore  *self,
 }
 
 /* Runs a statement that returns no rows (or ignores them). */
-static gboolean
-db_step_done (SottoStore    *self,
-              sqlite3_stmt  *stmt,
-              GError       **error)
+gboolean
+_sotto_store_db_step_done (SottoStore    *self,
+                           sqlite3_stmt  *stmt,
+                           GError       **error)
 {
   int rc;
 
@@ -331,37 +282,38 @@ db_step_done (SottoStore    *self,
     ;
 
   if (rc != SQLITE_DONE)
-    return set_db_error (error, self->db, rc, sqlite3_sql (stmt));
+    return _sotto_store_set_db_error (error, self->db, rc, sqlite3_sql (stmt));
 
   return TRUE;
 }
 
-static gboolean
-db_run_cached (SottoStore  *self,
-               const char  *sql,
-               GError     **error)
+/* Runs a cached statement that returns no rows. */
+gboolean
+_sotto_store_db_run_cached (SottoStore  *self,
+                            const char  *sql,
+                            GError     **error)
 {
-  g_autoptr (CachedStmt) stmt = db_cached (self, sql, error);
+  g_autoptr (CachedStmt) stmt = _sotto_store_db_cached (self, sql, error);
 
-  return stmt != NULL && db_step_done (self, stmt, error);
+  return stmt != NULL && _sotto_store_db_step_done (self, stmt, error);
 }
 
-static gboolean
-db_begin (SottoStore  *self,
-          GError     **error)
+gboolean
+_sotto_store_db_begin (SottoStore  *self,
+                       GError     **error)
 {
-  return db_run_cached (self, "BEGIN IMMEDIATE", error);
+  return _sotto_store_db_run_cached (self, "BEGIN IMMEDIATE", error);
 }
 
-static gboolean
-db_commit (SottoStore  *self,
-           GError     **error)
+gboolean
+_sotto_store_db_commit (SottoStore  *self,
+                        GError     **error)
 {
-  return db_run_cached (self, "COMMIT", error);
+  return _sotto_store_db_run_cached (self, "COMMIT", error);
 }
 
-static void
-db_rollback (SottoStore *self)
+void
+_sotto_store_db_rollback (SottoStore *self)
 {
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
@@ -370,10 +322,10 @@ db_rollback (SottoStore *self)
 /* The id for a new row of @table, known before the insert because the
  * sealed columns are bound to it. Must run inside the insert's
  * transaction. */
-static gint64
-db_next_id (SottoStore  *self,
-            const char  *table,
-            GError     **error)
+gint64
+_sotto_store_db_next_id (SottoStore  *self,
+                         const char  *table,
+                         GError     **error)
 {
   g_autoptr (CachedStmt) find = NULL;
   g_autoptr (CachedStmt) bump = NULL;
@@ -382,7 +334,8 @@ db_next_id (SottoStore  *self,
 
   /* A SELECT and an UPDATE, not UPDATE … RETURNING: RETURNING makes
    * SQLite open a statement journal, which costs more than the rest. */
-  if ((find = db_cached (self, "SELECT next FROM id_counters WHERE name = ?", error)) == NULL)
+  find = _sotto_store_db_cached (self, "SELECT next FROM id_counters WHERE name = ?", error);
+  if (find == NULL)
     return 0;
   sqlite3_bind_text (find, 1, table, -1, SQLITE_STATIC);
 
@@ -393,7 +346,7 @@ db_next_id (SottoStore  *self,
         g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
                      _("The history database has no id counter for “%s”: it is damaged"), table);
       else
-        set_db_error (error, self->db, rc, _("allocating an id"));
+        _sotto_store_set_db_error (error, self->db, rc, _("allocating an id"));
       return 0;
     }
   next = sqlite3_column_int64 (find, 0);
@@ -404,20 +357,21 @@ db_next_id (SottoStore  *self,
       return 0;
     }
 
-  if ((bump = db_cached (self, "UPDATE id_counters SET next = ? WHERE name = ?", error)) == NULL)
+  bump = _sotto_store_db_cached (self, "UPDATE id_counters SET next = ? WHERE name = ?", error);
+  if (bump == NULL)
     return 0;
   sqlite3_bind_int64 (bump, 1, next + 1);
   sqlite3_bind_text (bump, 2, table, -1, SQLITE_STATIC);
-  if (!db_step_done (self, bump, error))
+  if (!_sotto_store_db_step_done (self, bump, error))
     return 0;
 
   return next;
 }
 
-static void
-bind_sealed (sqlite3_stmt *stmt,
-             int           index,
-             GBytes       *sealed)
+void
+_sotto_store_bind_sealed (sqlite3_stmt *stmt,
+                          int           index,
+                          GBytes       *sealed)
 {
   gsize len = 0;
   gconstpointer data = g_bytes_get_data (sealed, &len);
@@ -425,24 +379,24 @@ bind_sealed (sqlite3_stmt *stmt,
   sqlite3_bind_blob (stmt, index, data, (int)len, SQLITE_TRANSIENT);
 }
 
-static GBytes *
-seal_string (SottoStore *self,
-             const char *table,
-             const char *column,
-             gint64      rowid,
-             const char *text)
+GBytes *
+_sotto_store_seal_string (SottoStore *self,
+                          const char *table,
+                          const char *column,
+                          gint64      rowid,
+                          const char *text)
 {
   return sotto_seal (self->key, table, column, rowid, (const guint8 *)text, strlen (text));
 }
 
-static char *
-unseal_string (SottoStore    *self,
-               sqlite3_stmt  *stmt,
-               int            col,
-               const char    *table,
-               const char    *column,
-               gint64         rowid,
-               GError       **error)
+char *
+_sotto_store_unseal_string (SottoStore    *self,
+                            sqlite3_stmt  *stmt,
+                            int            col,
+                            const char    *table,
+                            const char    *column,
+                            gint64         rowid,
+                            GError       **error)
 {
   g_autoptr (GBytes) plain = NULL;
   gsize len = 0;
@@ -536,17 +490,17 @@ remove_db_files (const char *db_path)
 
 /* Per-connection settings: WAL for crash safety with one writer,
  * secure_delete so deleted text is overwritten, not just unlinked. */
-static gboolean
-db_configure (SottoStore  *self,
-              GError     **error)
+gboolean
+_sotto_store_db_configure (SottoStore  *self,
+                           GError     **error)
 {
-  return db_exec (self,
-                  "PRAGMA foreign_keys = ON;"
-                  "PRAGMA secure_delete = ON;"
-                  "PRAGMA journal_mode = WAL;"
-                  "PRAGMA synchronous = FULL;"
-                  "PRAGMA trusted_schema = OFF;",
-                  error);
+  return _sotto_store_db_exec (self,
+                               "PRAGMA foreign_keys = ON;"
+                               "PRAGMA secure_delete = ON;"
+                               "PRAGMA journal_mode = WAL;"
+                               "PRAGMA synchronous = FULL;"
+                               "PRAGMA trusted_schema = OFF;",
+                               error);
 }
 
 static const char *schema_v1 =
@@ -635,26 +589,35 @@ static const char *migrations[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);
 
+/* A new database's tables as of version 1: _sotto_store_db_migrate()
+ * takes them to the current version. */
+gboolean
+_sotto_store_db_create_tables (SottoStore  *self,
+                               GError     **error)
+{
+  return _sotto_store_db_exec (self, schema_v1, error);
+}
+
 /* Runs inside the caller's transaction. */
-static gboolean
-db_migrate (SottoStore  *self,
-            gint64       from_version,
-            GError     **error)
+gboolean
+_sotto_store_db_migrate (SottoStore  *self,
+                         gint64       from_version,
+                         GError     **error)
 {
   g_autofree char *set_version = NULL;
 
   for (gint64 v = from_version; v < SOTTO_STORE_SCHEMA_VERSION; v++)
-    if (!db_exec (self, migrations[v - 1], error))
+    if (!_sotto_store_db_exec (self, migrations[v - 1], error))
       return FALSE;
 
   set_version = g_strdup_printf ("PRAGMA user_version = %d", SOTTO_STORE_SCHEMA_VERSION);
-  return db_exec (self, set_version, error);
+  return _sotto_store_db_exec (self, set_version, error);
 }
 
 /* Opens the file and checks it is a healthy Sotto database we can use. */
-static gboolean
-db_open_existing (SottoStore  *self,
-                  GError     **error)
+gboolean
+_sotto_store_db_open_existing (SottoStore  *self,
+                               GError     **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   gint64 application_id;
@@ -665,15 +628,15 @@ db_open_existing (SottoStore  *self,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
                         NULL);
   if (rc != SQLITE_OK)
-    return set_db_error (error, self->db, rc, _("opening"));
+    return _sotto_store_set_db_error (error, self->db, rc, _("opening"));
 
   sqlite3_extended_result_codes (self->db, TRUE);
 
   /* Reads only: a damaged file is reported, never written to. */
-  if ((stmt = db_prepare (self, "PRAGMA application_id", error)) == NULL)
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA application_id", error)) == NULL)
     return FALSE;
   if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
-    return set_db_error (error, self->db, rc, _("reading the header"));
+    return _sotto_store_set_db_error (error, self->db, rc, _("reading the header"));
   application_id = sqlite3_column_int64 (stmt, 0);
   g_clear_pointer (&stmt, sqlite3_finalize);
 
@@ -684,10 +647,10 @@ db_open_existing (SottoStore  *self,
       return FALSE;
     }
 
-  if ((stmt = db_prepare (self, "PRAGMA user_version", error)) == NULL)
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA user_version", error)) == NULL)
     return FALSE;
   if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
-    return set_db_error (error, self->db, rc, _("reading the header"));
+    return _sotto_store_set_db_error (error, self->db, rc, _("reading the header"));
   version = sqlite3_column_int64 (stmt, 0);
   g_clear_pointer (&stmt, sqlite3_finalize);
 
@@ -706,11 +669,11 @@ db_open_existing (SottoStore  *self,
       return FALSE;
     }
 
-  if ((stmt = db_prepare (self, "PRAGMA quick_check", error)) == NULL)
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA quick_check", error)) == NULL)
     return FALSE;
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
-    return set_db_error (error, self->db, rc, _("checking integrity"));
+    return _sotto_store_set_db_error (error, self->db, rc, _("checking integrity"));
   if (g_strcmp0 ((const char *)sqlite3_column_text (stmt, 0), "ok") != 0)
     {
       g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
@@ -724,16 +687,18 @@ db_open_existing (SottoStore  *self,
    * keep it for as long as the profile is open. */
   sqlite3_db_release_memory (self->db);
 
-  if (!db_configure (self, error))
+  if (!_sotto_store_db_configure (self, error))
     return FALSE;
 
   /* Only a file that passed the checks above is ever migrated, all in one
    * transaction: a failure leaves it as it was. */
   if (version < SOTTO_STORE_SCHEMA_VERSION)
     {
-      if (!db_begin (self, error) || !db_migrate (self, version, error) || !db_commit (self, error))
+      if (!_sotto_store_db_begin (self, error) ||
+          !_sotto_store_db_migrate (self, version, error) ||
+          !_sotto_store_db_commit (self, error))
         {
-          db_rollback (self);
+          _sotto_store_db_rollback (self);
           return FALSE;
         }
       g_debug ("Migrated %s from history format %lld to %d", self->db_path,
@@ -770,10 +735,10 @@ contact_from_row (SottoStore    *self,
       return NULL;
     }
 
-  name = unseal_string (self, stmt, 2, "contacts", "display_name", id, error);
+  name = _sotto_store_unseal_string (self, stmt, 2, "contacts", "display_name", id, error);
   if (name == NULL)
     return NULL;
-  alias = unseal_string (self, stmt, 3, "contacts", "alias", id, &local_error);
+  alias = _sotto_store_unseal_string (self, stmt, 3, "contacts", "alias", id, &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -797,7 +762,8 @@ load_contact (SottoStore  *self,
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?", error);
+  stmt = _sotto_store_db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?",
+                                  error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, id);
@@ -811,22 +777,23 @@ load_contact (SottoStore  *self,
     }
   if (rc != SQLITE_ROW)
     {
-      set_db_error (error, self->db, rc, _("reading a contact"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading a contact"));
       return NULL;
     }
 
   return contact_from_row (self, stmt, error);
 }
 
-static GPtrArray *
-load_contacts (SottoStore  *self,
-               GError     **error)
+GPtrArray *
+_sotto_store_load_contacts (SottoStore  *self,
+                            GError     **error)
 {
   g_autoptr (GPtrArray) contacts = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts ORDER BY id", error);
+  stmt = _sotto_store_db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts ORDER BY id",
+                                  error);
   if (stmt == NULL)
     return NULL;
 
@@ -841,7 +808,7 @@ load_contacts (SottoStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      set_db_error (error, self->db, rc, _("reading contacts"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading contacts"));
       return NULL;
     }
 
@@ -870,7 +837,7 @@ message_from_row (SottoStore    *self,
       return NULL;
     }
 
-  body = unseal_string (self, stmt, 7, "messages", "body", id, error);
+  body = _sotto_store_unseal_string (self, stmt, 7, "messages", "body", id, error);
   if (body == NULL)
     return NULL;
 
@@ -880,10 +847,10 @@ message_from_row (SottoStore    *self,
                              body);
 }
 
-static GPtrArray *
-load_messages (SottoStore    *self,
-               sqlite3_stmt  *stmt,
-               GError       **error)
+GPtrArray *
+_sotto_store_load_messages (SottoStore    *self,
+                            sqlite3_stmt  *stmt,
+                            GError       **error)
 {
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   int rc;
@@ -899,7 +866,7 @@ load_messages (SottoStore    *self,
 
   if (rc != SQLITE_DONE)
     {
-      set_db_error (error, self->db, rc, _("reading messages"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       return NULL;
     }
 
@@ -910,17 +877,8 @@ load_messages (SottoStore    *self,
  * Create and open (worker thread)
  * ------------------------------------------------------------------------- */
 
-typedef struct
-{
-  char               *display_name;
-  SottoKeyProtection  protection;
-  char               *passphrase;   /* sodium_malloc() */
-  guint64             opslimit;
-  guint64             memlimit;
-} KeyRequest;
-
-static char *
-secure_strdup (const char *s)
+char *
+_sotto_store_secure_strdup (const char *s)
 {
   gsize len;
   char *copy;
@@ -937,8 +895,8 @@ secure_strdup (const char *s)
   return copy;
 }
 
-static void
-key_request_free (KeyRequest *request)
+void
+_sotto_store_key_request_free (KeyRequest *request)
 {
   g_free (request->display_name);
   if (request->passphrase != NULL)
@@ -946,26 +904,26 @@ key_request_free (KeyRequest *request)
   g_free (request);
 }
 
-static KeyRequest *
-key_request_new (const char         *display_name,
-                 SottoKeyProtection  protection,
-                 const char         *passphrase,
-                 guint64             opslimit,
-                 guint64             memlimit)
+KeyRequest *
+_sotto_store_key_request_new (const char         *display_name,
+                              SottoKeyProtection  protection,
+                              const char         *passphrase,
+                              guint64             opslimit,
+                              guint64             memlimit)
 {
   KeyRequest *request = g_new0 (KeyRequest, 1);
 
   request->display_name = g_strdup (display_name);
   request->protection = protection;
-  request->passphrase = secure_strdup (passphrase);
+  request->passphrase = _sotto_store_secure_strdup (passphrase);
   request->opslimit = opslimit != 0 ? opslimit : SOTTO_PWHASH_OPSLIMIT_DEFAULT;
   request->memlimit = memlimit != 0 ? memlimit : SOTTO_PWHASH_MEMLIMIT_DEFAULT;
 
   return request;
 }
 
-static char *
-dup_keyring_label (SottoStore *self)
+char *
+_sotto_store_dup_keyring_label (SottoStore *self)
 {
   g_autofree char *profile = g_path_get_basename (self->profile_dir);
 
@@ -974,11 +932,11 @@ dup_keyring_label (SottoStore *self)
 }
 
 /* Writes keyinfo (id 1) for the current store key under @request. */
-static gboolean
-write_keyinfo (SottoStore    *self,
-               KeyRequest    *request,
-               gboolean       insert,
-               GError       **error)
+gboolean
+_sotto_store_write_keyinfo (SottoStore    *self,
+                            KeyRequest    *request,
+                            gboolean       insert,
+                            GError       **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GBytes) key_check = NULL;
@@ -1001,14 +959,15 @@ write_keyinfo (SottoStore    *self,
       sotto_store_key_free (kek);
     }
 
-  stmt = db_prepare (self,
-                     insert ?
-                     "INSERT INTO keyinfo (store_id, protection, pwhash_salt, pwhash_opslimit, "
-                     "pwhash_memlimit, wrapped_key, key_check, id) VALUES (?, ?, ?, ?, ?, ?, ?, 1)" :
-                     "UPDATE keyinfo SET store_id = ?, protection = ?, pwhash_salt = ?, "
-                     "pwhash_opslimit = ?, pwhash_memlimit = ?, wrapped_key = ?, key_check = ? "
-                     "WHERE id = 1",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  insert ?
+                                  "INSERT INTO keyinfo (store_id, protection, pwhash_salt, "
+                                  "pwhash_opslimit, pwhash_memlimit, wrapped_key, key_check, id) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, 1)" :
+                                  "UPDATE keyinfo SET store_id = ?, protection = ?, "
+                                  "pwhash_salt = ?, pwhash_opslimit = ?, pwhash_memlimit = ?, "
+                                  "wrapped_key = ?, key_check = ? WHERE id = 1",
+                                  error);
   if (stmt == NULL)
     return FALSE;
 
@@ -1019,11 +978,11 @@ write_keyinfo (SottoStore    *self,
       sqlite3_bind_blob (stmt, 3, salt, sizeof salt, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (stmt, 4, (sqlite3_int64)request->opslimit);
       sqlite3_bind_int64 (stmt, 5, (sqlite3_int64)request->memlimit);
-      bind_sealed (stmt, 6, wrapped);
+      _sotto_store_bind_sealed (stmt, 6, wrapped);
     }
-  bind_sealed (stmt, 7, key_check);
+  _sotto_store_bind_sealed (stmt, 7, key_check);
 
-  return db_step_done (self, stmt, error);
+  return _sotto_store_db_step_done (self, stmt, error);
 }
 
 static gboolean
@@ -1037,23 +996,23 @@ insert_identity (SottoStore     *self,
 
   secret = sotto_seal (self->key, "identity", "secret_key", 1,
                        sotto_identity_get_secret_key (identity), SOTTO_KEY_LEN);
-  name = seal_string (self, "identity", "display_name", 1,
-                      sotto_identity_get_display_name (identity));
+  name = _sotto_store_seal_string (self, "identity", "display_name", 1,
+                                   sotto_identity_get_display_name (identity));
 
-  stmt = db_prepare (self,
-                     "INSERT INTO identity (id, public_key, secret_key, display_name, created) "
-                     "VALUES (1, ?, ?, ?, ?)",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "INSERT INTO identity (id, public_key, secret_key, display_name, "
+                                  "created) VALUES (1, ?, ?, ?, ?)",
+                                  error);
   if (stmt == NULL)
     return FALSE;
 
   sqlite3_bind_blob (stmt, 1, sotto_identity_get_public_key (identity), SOTTO_KEY_LEN,
                      SQLITE_TRANSIENT);
-  bind_sealed (stmt, 2, secret);
-  bind_sealed (stmt, 3, name);
+  _sotto_store_bind_sealed (stmt, 2, secret);
+  _sotto_store_bind_sealed (stmt, 3, name);
   sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
 
-  return db_step_done (self, stmt, error);
+  return _sotto_store_db_step_done (self, stmt, error);
 }
 
 typedef struct
@@ -1121,14 +1080,14 @@ create_job (SottoStore    *self,
                         NULL);
   if (rc != SQLITE_OK)
     {
-      set_db_error (error, self->db, rc, _("creating"));
+      _sotto_store_set_db_error (error, self->db, rc, _("creating"));
       goto failed;
     }
 
-  if (!db_configure (self, error) ||
-      !db_begin (self, error) ||
-      !db_exec (self, schema_v1, error) ||
-      !write_keyinfo (self, request, TRUE, error) ||
+  if (!_sotto_store_db_configure (self, error) ||
+      !_sotto_store_db_begin (self, error) ||
+      !_sotto_store_db_create_tables (self, error) ||
+      !_sotto_store_write_keyinfo (self, request, TRUE, error) ||
       !insert_identity (self, identity, error))
     goto failed;
 
@@ -1136,17 +1095,18 @@ create_job (SottoStore    *self,
    * nowhere would be unreadable. If the commit fails, the item goes again. */
   if (request->protection == SOTTO_KEY_PROTECTION_KEYRING)
     {
-      label = dup_keyring_label (self);
+      label = _sotto_store_dup_keyring_label (self);
       if (!sotto_keyring_store_key (self->store_id, label, self->key, cancellable, error))
         goto failed;
       in_keyring = TRUE;
     }
 
-  if (!db_exec (self,
-                "PRAGMA application_id = " G_STRINGIFY (SOTTO_STORE_APPLICATION_ID) ";",
-                error) ||
-      !db_migrate (self, 1, error) ||
-      !db_commit (self, error))
+  if (!_sotto_store_db_exec (self,
+                             "PRAGMA application_id = "
+                             G_STRINGIFY (SOTTO_STORE_APPLICATION_ID) ";",
+                             error) ||
+      !_sotto_store_db_migrate (self, 1, error) ||
+      !_sotto_store_db_commit (self, error))
     goto failed;
 
   result = g_new0 (OpenResult, 1);
@@ -1159,7 +1119,7 @@ failed:
     sotto_keyring_clear_key (self->store_id, NULL, NULL);
   if (self->db != NULL)
     {
-      db_rollback (self);
+      _sotto_store_db_rollback (self);
       db_close (self);
     }
   /* Nothing half-made is left behind: the file was ours. */
@@ -1167,11 +1127,11 @@ failed:
   return NULL;
 }
 
-static gboolean
-read_keyinfo_and_unlock (SottoStore    *self,
-                         const char    *passphrase,
-                         GCancellable  *cancellable,
-                         GError       **error)
+gboolean
+_sotto_store_read_keyinfo_and_unlock (SottoStore    *self,
+                                      const char    *passphrase,
+                                      GCancellable  *cancellable,
+                                      GError       **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GBytes) check = NULL;
@@ -1179,10 +1139,11 @@ read_keyinfo_and_unlock (SottoStore    *self,
   gint64 protection;
   int rc;
 
-  stmt = db_prepare (self,
-                     "SELECT store_id, protection, pwhash_salt, pwhash_opslimit, pwhash_memlimit, "
-                     "wrapped_key, key_check FROM keyinfo WHERE id = 1",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "SELECT store_id, protection, pwhash_salt, pwhash_opslimit, "
+                                  "pwhash_memlimit, wrapped_key, key_check FROM keyinfo "
+                                  "WHERE id = 1",
+                                  error);
   if (stmt == NULL)
     return FALSE;
 
@@ -1193,7 +1154,7 @@ read_keyinfo_and_unlock (SottoStore    *self,
         g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
                              _("The history database has no key information: it is damaged"));
       else
-        set_db_error (error, self->db, rc, _("reading the key information"));
+        _sotto_store_set_db_error (error, self->db, rc, _("reading the key information"));
       return FALSE;
     }
 
@@ -1290,9 +1251,10 @@ load_identity (SottoStore  *self,
   guint8 *secret;
   int rc;
 
-  stmt = db_prepare (self,
-                     "SELECT public_key, secret_key, display_name FROM identity WHERE id = 1",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "SELECT public_key, secret_key, display_name FROM identity "
+                                  "WHERE id = 1",
+                                  error);
   if (stmt == NULL)
     return NULL;
 
@@ -1303,11 +1265,11 @@ load_identity (SottoStore  *self,
         g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
                              _("The identity in the history database is missing or damaged"));
       else
-        set_db_error (error, self->db, rc, _("reading the identity"));
+        _sotto_store_set_db_error (error, self->db, rc, _("reading the identity"));
       return NULL;
     }
 
-  name = unseal_string (self, stmt, 2, "identity", "display_name", 1, error);
+  name = _sotto_store_unseal_string (self, stmt, 2, "identity", "display_name", 1, error);
   if (name == NULL)
     return NULL;
 
@@ -1351,10 +1313,10 @@ open_job (SottoStore    *self,
       return NULL;
     }
 
-  if (!db_open_existing (self, error) ||
-      !read_keyinfo_and_unlock (self, passphrase, cancellable, error) ||
+  if (!_sotto_store_db_open_existing (self, error) ||
+      !_sotto_store_read_keyinfo_and_unlock (self, passphrase, cancellable, error) ||
       (identity = load_identity (self, error)) == NULL ||
-      (contacts = load_contacts (self, error)) == NULL)
+      (contacts = _sotto_store_load_contacts (self, error)) == NULL)
     return NULL;
 
   result = g_new0 (OpenResult, 1);
@@ -1381,9 +1343,9 @@ compare_contacts (gconstpointer a,
 /* The contact list and its index by id change together, on the main
  * thread: looking a contact up by id is then no walk through the list
  * (the peer service does it for every contact when it starts). */
-static void
-contacts_insert (SottoStore   *self,
-                 SottoContact *contact)
+void
+_sotto_store_contacts_insert (SottoStore   *self,
+                              SottoContact *contact)
 {
   gint64 id = sotto_contact_get_id (contact);
 
@@ -1414,7 +1376,7 @@ open_apply (SottoStore *self,
   g_set_object (&self->identity, result->identity);
   self->key_protection = self->protection;
   for (guint i = 0; i < result->contacts->len; i++)
-    contacts_insert (self, g_ptr_array_index (result->contacts, i));
+    _sotto_store_contacts_insert (self, g_ptr_array_index (result->contacts, i));
   open_result_free (result);
 
   return g_object_ref (self);
@@ -1548,6 +1510,39 @@ store_new (const char *profile_dir)
   return self;
 }
 
+/* For the other sotto-store*.c files, which do not see signals[]. */
+
+void
+_sotto_store_emit_message_added (SottoStore   *self,
+                                 SottoMessage *message)
+{
+  g_signal_emit (self, signals[MESSAGE_ADDED], 0, message);
+}
+
+void
+_sotto_store_emit_message_state_changed (SottoStore        *self,
+                                         gint64             contact_id,
+                                         gint64             message_id,
+                                         SottoMessageState  state)
+{
+  g_signal_emit (self, signals[MESSAGE_STATE_CHANGED], 0, contact_id, message_id, state);
+}
+
+void
+_sotto_store_emit_history_purged (SottoStore *self,
+                                  gint64      contact_id,
+                                  guint       deleted)
+{
+  g_signal_emit (self, signals[HISTORY_PURGED], 0, contact_id, deleted);
+}
+
+void
+_sotto_store_emit_conversation_read (SottoStore *self,
+                                     gint64      contact_id)
+{
+  g_signal_emit (self, signals[CONVERSATION_READ], 0, contact_id);
+}
+
 /* -------------------------------------------------------------------------
  * Public API: create, open
  * ------------------------------------------------------------------------- */
@@ -1593,10 +1588,11 @@ sotto_store_create_async (const char          *profile_dir,
       return;
     }
 
-  store_schedule (self, sotto_store_create_async, create_job, open_apply,
-                  key_request_new (display_name, protection, passphrase, opslimit, memlimit),
-                  (GDestroyNotify)key_request_free, g_object_unref,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_create_async, create_job, open_apply,
+                         _sotto_store_key_request_new (display_name, protection, passphrase,
+                                                       opslimit, memlimit),
+                         (GDestroyNotify)_sotto_store_key_request_free, g_object_unref,
+                         cancellable, callback, user_data);
 }
 
 SottoStore *
@@ -1629,9 +1625,9 @@ sotto_store_open_async (const char          *profile_dir,
   g_return_if_fail (profile_dir != NULL);
 
   self = store_new (profile_dir);
-  store_schedule (self, sotto_store_open_async, open_job, open_apply,
-                  secure_strdup (passphrase), (GDestroyNotify)sodium_free, g_object_unref,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_open_async, open_job, open_apply,
+                         _sotto_store_secure_strdup (passphrase), (GDestroyNotify)sodium_free,
+                         g_object_unref, cancellable, callback, user_data);
 }
 
 SottoStore *
@@ -1916,17 +1912,17 @@ set_key_protection_job (SottoStore    *self,
   if (request->protection == SOTTO_KEY_PROTECTION_KEYRING &&
       old_protection != SOTTO_KEY_PROTECTION_KEYRING)
     {
-      label = dup_keyring_label (self);
+      label = _sotto_store_dup_keyring_label (self);
       if (!sotto_keyring_store_key (self->store_id, label, self->key, cancellable, error))
         return NULL;
       stored = TRUE;
     }
 
-  if (!db_begin (self, error) ||
-      !write_keyinfo (self, request, FALSE, error) ||
-      !db_commit (self, error))
+  if (!_sotto_store_db_begin (self, error) ||
+      !_sotto_store_write_keyinfo (self, request, FALSE, error) ||
+      !_sotto_store_db_commit (self, error))
     {
-      db_rollback (self);
+      _sotto_store_db_rollback (self);
       if (stored)
         sotto_keyring_clear_key (self->store_id, NULL, NULL);
       return NULL;
@@ -1989,11 +1985,12 @@ sotto_store_set_key_protection_async (SottoStore          *self,
       return;
     }
 
-  store_schedule (self, sotto_store_set_key_protection_async, set_key_protection_job,
-                  set_key_protection_apply,
-                  key_request_new (NULL, protection, passphrase, opslimit, memlimit),
-                  (GDestroyNotify)key_request_free, NULL,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_set_key_protection_async, set_key_protection_job,
+                         set_key_protection_apply,
+                         _sotto_store_key_request_new (NULL, protection, passphrase,
+                                                       opslimit, memlimit),
+                         (GDestroyNotify)_sotto_store_key_request_free, NULL,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -2046,10 +2043,10 @@ add_contact_job (SottoStore    *self,
   g_autoptr (GBytes) addresses = NULL;
   gint64 id;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
-  stmt = db_prepare (self, "SELECT id FROM contacts WHERE public_key = ?", error);
+  stmt = _sotto_store_db_prepare (self, "SELECT id FROM contacts WHERE public_key = ?", error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_blob (stmt, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
@@ -2061,41 +2058,41 @@ add_contact_job (SottoStore    *self,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  if ((id = db_next_id (self, "contacts", error)) == 0)
+  if ((id = _sotto_store_db_next_id (self, "contacts", error)) == 0)
     goto failed;
 
-  name = seal_string (self, "contacts", "display_name", id, request->display_name);
+  name = _sotto_store_seal_string (self, "contacts", "display_name", id, request->display_name);
   if (request->alias != NULL)
-    alias = seal_string (self, "contacts", "alias", id, request->alias);
+    alias = _sotto_store_seal_string (self, "contacts", "alias", id, request->alias);
   addresses = seal_addresses (self, id, (const char * const *)request->addresses);
 
-  stmt = db_prepare (self,
-                     "INSERT INTO contacts (id, public_key, display_name, alias, addresses, added) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "INSERT INTO contacts (id, public_key, display_name, alias, "
+                                  "addresses, added) VALUES (?, ?, ?, ?, ?, ?)",
+                                  error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, id);
   sqlite3_bind_blob (stmt, 2, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
-  bind_sealed (stmt, 3, name);
+  _sotto_store_bind_sealed (stmt, 3, name);
   if (alias != NULL)
-    bind_sealed (stmt, 4, alias);
-  bind_sealed (stmt, 5, addresses);
+    _sotto_store_bind_sealed (stmt, 4, alias);
+  _sotto_store_bind_sealed (stmt, 5, addresses);
   sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
-  if (!db_step_done (self, stmt, error))
+  if (!_sotto_store_db_step_done (self, stmt, error))
     goto failed;
 
-  conv = db_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?)", error);
+  conv = _sotto_store_db_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?)", error);
   if (conv == NULL)
     goto failed;
   sqlite3_bind_int64 (conv, 1, id);
-  if (!db_step_done (self, conv, error) || !db_commit (self, error))
+  if (!_sotto_store_db_step_done (self, conv, error) || !_sotto_store_db_commit (self, error))
     goto failed;
 
   return load_contact (self, id, error);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -2106,7 +2103,7 @@ add_contact_apply (SottoStore *self,
 {
   SottoContact *contact = data;
 
-  contacts_insert (self, contact);
+  _sotto_store_contacts_insert (self, contact);
 
   return contact;
 }
@@ -2155,9 +2152,9 @@ sotto_store_add_contact_async (SottoStore          *self,
   request->alias = g_steal_pointer (&normalized_alias);
   request->addresses = g_strdupv (invite->addresses);
 
-  store_schedule (self, sotto_store_add_contact_async, add_contact_job, add_contact_apply,
-                  request, (GDestroyNotify)contact_request_free, g_object_unref,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_add_contact_async, add_contact_job, add_contact_apply,
+                         request, (GDestroyNotify)contact_request_free, g_object_unref,
+                         cancellable, callback, user_data);
 }
 
 SottoContact *
@@ -2179,16 +2176,16 @@ remove_contact_job (SottoStore    *self,
   ContactRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   /* Cascades to the conversation, its messages and the outbox; with
    * secure_delete their pages are overwritten, not just freed. */
-  stmt = db_prepare (self, "DELETE FROM contacts WHERE id = ?", error);
+  stmt = _sotto_store_db_prepare (self, "DELETE FROM contacts WHERE id = ?", error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, request->id);
-  if (!db_step_done (self, stmt, error))
+  if (!_sotto_store_db_step_done (self, stmt, error))
     goto failed;
 
   if (sqlite3_changes (self->db) != 1)
@@ -2197,14 +2194,14 @@ remove_contact_job (SottoStore    *self,
       goto failed;
     }
 
-  if (!db_commit (self, error))
+  if (!_sotto_store_db_commit (self, error))
     goto failed;
   g_hash_table_remove (self->unstored, &request->id);
 
   return g_memdup2 (&request->id, sizeof request->id);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -2217,7 +2214,7 @@ remove_contact_apply (SottoStore *self,
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
 
   /* The conversation went with the contact. */
-  g_signal_emit (self, signals[HISTORY_PURGED], 0, id, 0u);
+  _sotto_store_emit_history_purged (self, id, 0u);
 
   for (guint i = 0; i < n; i++)
     {
@@ -2248,9 +2245,9 @@ sotto_store_remove_contact_async (SottoStore          *self,
   request = g_new0 (ContactRequest, 1);
   request->id = sotto_contact_get_id (contact);
 
-  store_schedule (self, sotto_store_remove_contact_async, remove_contact_job,
-                  remove_contact_apply, request, (GDestroyNotify)contact_request_free, g_free,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_remove_contact_async, remove_contact_job,
+                         remove_contact_apply, request, (GDestroyNotify)contact_request_free,
+                         g_free, cancellable, callback, user_data);
 }
 
 gboolean
@@ -2276,33 +2273,33 @@ update_contact_job (SottoStore    *self,
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GBytes) alias = NULL;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   if (request->alias_set)
     {
-      stmt = db_prepare (self, "UPDATE contacts SET alias = ? WHERE id = ?", error);
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET alias = ? WHERE id = ?", error);
       if (stmt == NULL)
         goto failed;
       if (request->alias != NULL)
         {
-          alias = seal_string (self, "contacts", "alias", request->id, request->alias);
-          bind_sealed (stmt, 1, alias);
+          alias = _sotto_store_seal_string (self, "contacts", "alias", request->id, request->alias);
+          _sotto_store_bind_sealed (stmt, 1, alias);
         }
       sqlite3_bind_int64 (stmt, 2, request->id);
-      if (!db_step_done (self, stmt, error))
+      if (!_sotto_store_db_step_done (self, stmt, error))
         goto failed;
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
 
   if (request->blocked >= 0)
     {
-      stmt = db_prepare (self, "UPDATE contacts SET blocked = ? WHERE id = ?", error);
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET blocked = ? WHERE id = ?", error);
       if (stmt == NULL)
         goto failed;
       sqlite3_bind_int (stmt, 1, request->blocked);
       sqlite3_bind_int64 (stmt, 2, request->id);
-      if (!db_step_done (self, stmt, error))
+      if (!_sotto_store_db_step_done (self, stmt, error))
         goto failed;
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
@@ -2312,35 +2309,37 @@ update_contact_job (SottoStore    *self,
       g_autoptr (GBytes) addresses = seal_addresses (self, request->id,
                                                      (const char * const *)request->addresses);
 
-      stmt = db_prepare (self, "UPDATE contacts SET addresses = ? WHERE id = ?", error);
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET addresses = ? WHERE id = ?",
+                                      error);
       if (stmt == NULL)
         goto failed;
-      bind_sealed (stmt, 1, addresses);
+      _sotto_store_bind_sealed (stmt, 1, addresses);
       sqlite3_bind_int64 (stmt, 2, request->id);
-      if (!db_step_done (self, stmt, error))
+      if (!_sotto_store_db_step_done (self, stmt, error))
         goto failed;
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
 
   if (request->verification >= 0)
     {
-      stmt = db_prepare (self, "UPDATE contacts SET verification = ? WHERE id = ?", error);
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET verification = ? WHERE id = ?",
+                                      error);
       if (stmt == NULL)
         goto failed;
       sqlite3_bind_int (stmt, 1, request->verification);
       sqlite3_bind_int64 (stmt, 2, request->id);
-      if (!db_step_done (self, stmt, error))
+      if (!_sotto_store_db_step_done (self, stmt, error))
         goto failed;
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
 
-  if (!db_commit (self, error))
+  if (!_sotto_store_db_commit (self, error))
     goto failed;
 
   return load_contact (self, request->id, error);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -2361,7 +2360,7 @@ update_contact_apply (SottoStore *self,
           _sotto_contact_update_from (contact, updated);
           /* A new alias may move it in the sorted list. */
           contacts_remove (self, i);
-          contacts_insert (self, contact);
+          _sotto_store_contacts_insert (self, contact);
           break;
         }
     }
@@ -2412,9 +2411,9 @@ sotto_store_update_contact_async (SottoStore          *self,
         }
     }
 
-  store_schedule (self, sotto_store_update_contact_async, update_contact_job,
-                  update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_update_contact_async, update_contact_job,
+                         update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                         cancellable, callback, user_data);
 }
 
 /**
@@ -2462,9 +2461,9 @@ sotto_store_set_contact_addresses_async (SottoStore          *self,
   if (request->addresses == NULL)
     request->addresses = g_new0 (char *, 1);
 
-  store_schedule (self, sotto_store_set_contact_addresses_async, update_contact_job,
-                  update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_set_contact_addresses_async, update_contact_job,
+                         update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                         cancellable, callback, user_data);
 }
 
 /* request->addresses holds the one address to forget. Read and written in
@@ -2588,14 +2587,14 @@ set_display_name_job (SottoStore    *self,
                       GError       **error)
 {
   const char *name = data;
-  g_autoptr (GBytes) sealed = seal_string (self, "identity", "display_name", 1, name);
+  g_autoptr (GBytes) sealed = _sotto_store_seal_string (self, "identity", "display_name", 1, name);
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
-  stmt = db_prepare (self, "UPDATE identity SET display_name = ? WHERE id = 1", error);
+  stmt = _sotto_store_db_prepare (self, "UPDATE identity SET display_name = ? WHERE id = 1", error);
   if (stmt == NULL)
     return NULL;
-  bind_sealed (stmt, 1, sealed);
-  if (!db_step_done (self, stmt, error))
+  _sotto_store_bind_sealed (stmt, 1, sealed);
+  if (!_sotto_store_db_step_done (self, stmt, error))
     return NULL;
   if (sqlite3_changes (self->db) != 1)
     {
@@ -2646,9 +2645,9 @@ sotto_store_set_display_name_async (SottoStore          *self,
       return;
     }
 
-  store_schedule (self, sotto_store_set_display_name_async, set_display_name_job,
-                  set_display_name_apply, normalized, g_free, g_free,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_set_display_name_async, set_display_name_job,
+                         set_display_name_apply, normalized, g_free, g_free,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -2668,22 +2667,8 @@ sotto_store_set_display_name_finish (SottoStore    *self,
  * Messages and the outbox
  * ------------------------------------------------------------------------- */
 
-typedef struct
-{
-  gint64             contact_id;
-  guint8             uid[SOTTO_MESSAGE_UID_LEN];
-  gint64             sent;
-  char              *body;
-  gint64             before_id;
-  guint              limit;
-  gboolean           is_new;
-  gint64             delivered_id;  /* the message whose state changed, or 0 */
-  SottoMessageState  target_state;  /* the peer's receipts: delivered or read */
-  gint64             up_to_id;      /* marking read: the newest message shown */
-} MessageRequest;
-
-static void
-message_request_free (MessageRequest *request)
+void
+_sotto_store_message_request_free (MessageRequest *request)
 {
   g_free (request->body);
   g_free (request);
@@ -2696,7 +2681,7 @@ conversation_for_contact (SottoStore  *self,
 {
   g_autoptr (CachedStmt) stmt = NULL;
 
-  stmt = db_cached (self, "SELECT id FROM conversations WHERE contact_id = ?", error);
+  stmt = _sotto_store_db_cached (self, "SELECT id FROM conversations WHERE contact_id = ?", error);
   if (stmt == NULL)
     return 0;
   sqlite3_bind_int64 (stmt, 1, contact_id);
@@ -2710,23 +2695,23 @@ conversation_for_contact (SottoStore  *self,
   return sqlite3_column_int64 (stmt, 0);
 }
 
-static SottoMessage *
-load_message (SottoStore  *self,
-              gint64       id,
-              GError     **error)
+SottoMessage *
+_sotto_store_load_message (SottoStore  *self,
+                           gint64       id,
+                           GError     **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray) messages = NULL;
 
-  stmt = db_prepare (self,
-                     "SELECT " MESSAGE_COLUMNS " FROM messages m "
-                     "JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                                  "JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
+                                  error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, id);
 
-  messages = load_messages (self, stmt, error);
+  messages = _sotto_store_load_messages (self, stmt, error);
   if (messages == NULL)
     return NULL;
   if (messages->len != 1)
@@ -2754,11 +2739,11 @@ insert_message (SottoStore        *self,
   g_autoptr (GBytes) sealed = NULL;
   gint64 id;
 
-  if ((id = db_next_id (self, "messages", error)) == 0)
+  if ((id = _sotto_store_db_next_id (self, "messages", error)) == 0)
     return 0;
 
-  sealed = seal_string (self, "messages", "body", id, body);
-  stmt = db_cached (self,
+  sealed = _sotto_store_seal_string (self, "messages", "body", id, body);
+  stmt = _sotto_store_db_cached (self,
                      "INSERT INTO messages (id, conversation_id, uid, direction, state, sent, "
                      "received, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      error);
@@ -2771,16 +2756,17 @@ insert_message (SottoStore        *self,
   sqlite3_bind_int (stmt, 5, state);
   sqlite3_bind_int64 (stmt, 6, sent);
   sqlite3_bind_int64 (stmt, 7, received);
-  bind_sealed (stmt, 8, sealed);
-  if (!db_step_done (self, stmt, error))
+  _sotto_store_bind_sealed (stmt, 8, sealed);
+  if (!_sotto_store_db_step_done (self, stmt, error))
     return 0;
 
-  touch = db_cached (self, "UPDATE conversations SET last_activity = ? WHERE id = ?", error);
+  touch = _sotto_store_db_cached (self, "UPDATE conversations SET last_activity = ? WHERE id = ?",
+                                  error);
   if (touch == NULL)
     return 0;
   sqlite3_bind_int64 (touch, 1, MAX (sent, received));
   sqlite3_bind_int64 (touch, 2, conversation_id);
-  if (!db_step_done (self, touch, error))
+  if (!_sotto_store_db_step_done (self, touch, error))
     return 0;
 
   return id;
@@ -2797,7 +2783,7 @@ message_added_apply (SottoStore *self,
 
   /* A retried incoming message is already known: nothing new to show. */
   if (sotto_message_get_direction (message) == SOTTO_DIRECTION_OUT || message_request->is_new)
-    g_signal_emit (self, signals[MESSAGE_ADDED], 0, message);
+    _sotto_store_emit_message_added (self, message);
 
   return message;
 }
@@ -2813,7 +2799,7 @@ queue_message_job (SottoStore    *self,
   gint64 conversation_id;
   gint64 id;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   /* Message and outbox row commit together: once the caller hears back, the
@@ -2823,12 +2809,13 @@ queue_message_job (SottoStore    *self,
                             SOTTO_MESSAGE_QUEUED, request->sent, 0, request->body, error)) == 0)
     goto failed;
 
-  stmt = db_cached (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)", error);
+  stmt = _sotto_store_db_cached (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)",
+                                 error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, id);
   sqlite3_bind_int64 (stmt, 2, request->sent);
-  if (!db_step_done (self, stmt, error) || !db_commit (self, error))
+  if (!_sotto_store_db_step_done (self, stmt, error) || !_sotto_store_db_commit (self, error))
     goto failed;
 
   /* What was just written, without reading it back and unsealing it. */
@@ -2836,7 +2823,7 @@ queue_message_job (SottoStore    *self,
                              SOTTO_MESSAGE_QUEUED, request->sent, 0, request->body);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -2874,9 +2861,10 @@ sotto_store_queue_message_async (SottoStore          *self,
   request->sent = g_get_real_time ();
   request->body = g_strdup (body);
 
-  store_schedule (self, sotto_store_queue_message_async, queue_message_job, message_added_apply,
-                  request, (GDestroyNotify)message_request_free, g_object_unref,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_queue_message_async, queue_message_job,
+                         message_added_apply, request,
+                         (GDestroyNotify)_sotto_store_message_request_free, g_object_unref,
+                         cancellable, callback, user_data);
 }
 
 SottoMessage *
@@ -2904,7 +2892,7 @@ save_incoming_job (SottoStore    *self,
   gint64 id;
   int rc;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
@@ -2912,9 +2900,10 @@ save_incoming_job (SottoStore    *self,
 
   /* The sender retries until it hears "delivered": a message we already
    * have is not stored twice. */
-  stmt = db_cached (self,
-                    "SELECT id, direction FROM messages WHERE conversation_id = ? AND uid = ?",
-                    error);
+  stmt = _sotto_store_db_cached (self,
+                                 "SELECT id, direction FROM messages "
+                                 "WHERE conversation_id = ? AND uid = ?",
+                                 error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, conversation_id);
@@ -2930,16 +2919,18 @@ save_incoming_job (SottoStore    *self,
                                _("The contact sent a message with the id of one of yours"));
           goto failed;
         }
-      g_clear_pointer (&stmt, cached_stmt_release);
-      db_rollback (self);
+      g_clear_pointer (&stmt, _sotto_store_cached_stmt_release);
+      _sotto_store_db_rollback (self);
       request->is_new = FALSE;
-      return load_message (self, id, error);
+      return _sotto_store_load_message (self, id, error);
     }
-  g_clear_pointer (&stmt, cached_stmt_release);
+  g_clear_pointer (&stmt, _sotto_store_cached_stmt_release);
 
   /* Received while history was off: it was shown then, and must not be
    * shown again. The caller still acknowledges it. */
-  seen = db_cached (self, "SELECT received FROM seen WHERE contact_id = ? AND uid = ?", error);
+  seen = _sotto_store_db_cached (self,
+                                 "SELECT received FROM seen WHERE contact_id = ? AND uid = ?",
+                                 error);
   if (seen == NULL)
     goto failed;
   sqlite3_bind_int64 (seen, 1, request->contact_id);
@@ -2948,18 +2939,18 @@ save_incoming_job (SottoStore    *self,
   if (rc == SQLITE_ROW)
     {
       received = sqlite3_column_int64 (seen, 0);
-      g_clear_pointer (&seen, cached_stmt_release);
-      db_rollback (self);
+      g_clear_pointer (&seen, _sotto_store_cached_stmt_release);
+      _sotto_store_db_rollback (self);
       request->is_new = FALSE;
       return _sotto_message_new (0, request->contact_id, request->uid, SOTTO_DIRECTION_IN,
                                  SOTTO_MESSAGE_DELIVERED, request->sent, received, request->body);
     }
   if (rc != SQLITE_DONE)
     {
-      set_db_error (error, self->db, rc, _("reading messages"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       goto failed;
     }
-  g_clear_pointer (&seen, cached_stmt_release);
+  g_clear_pointer (&seen, _sotto_store_cached_stmt_release);
 
   received = g_get_real_time ();
 
@@ -2967,16 +2958,19 @@ save_incoming_job (SottoStore    *self,
     {
       /* Only the id is written, never the text. The message still takes a
        * fresh id from the counter: views keep messages in id order. */
-      if ((id = db_next_id (self, "messages", error)) == 0)
+      if ((id = _sotto_store_db_next_id (self, "messages", error)) == 0)
         goto failed;
-      remember = db_cached (self, "INSERT INTO seen (contact_id, uid, received) VALUES (?, ?, ?)",
-                            error);
+      remember = _sotto_store_db_cached (self,
+                                         "INSERT INTO seen (contact_id, uid, received) "
+                                         "VALUES (?, ?, ?)",
+                                         error);
       if (remember == NULL)
         goto failed;
       sqlite3_bind_int64 (remember, 1, request->contact_id);
       sqlite3_bind_blob (remember, 2, request->uid, SOTTO_MESSAGE_UID_LEN, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (remember, 3, received);
-      if (!db_step_done (self, remember, error) || !db_commit (self, error))
+      if (!_sotto_store_db_step_done (self, remember, error) ||
+          !_sotto_store_db_commit (self, error))
         goto failed;
 
       /* Unread until the user has seen it (sotto_store_mark_read_async()). */
@@ -3003,7 +2997,7 @@ save_incoming_job (SottoStore    *self,
   if ((id = insert_message (self, conversation_id, request->uid, SOTTO_DIRECTION_IN,
                             SOTTO_MESSAGE_DELIVERED, request->sent, received,
                             request->body, error)) == 0 ||
-      !db_commit (self, error))
+      !_sotto_store_db_commit (self, error))
     goto failed;
 
   request->is_new = TRUE;
@@ -3011,7 +3005,7 @@ save_incoming_job (SottoStore    *self,
                              SOTTO_MESSAGE_DELIVERED, request->sent, received, request->body);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -3058,9 +3052,10 @@ sotto_store_save_incoming_async (SottoStore          *self,
   request->sent = sent;
   request->body = g_strdup (body);
 
-  store_schedule (self, sotto_store_save_incoming_async, save_incoming_job, message_added_apply,
-                  request, (GDestroyNotify)message_request_free, g_object_unref,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_save_incoming_async, save_incoming_job,
+                         message_added_apply, request,
+                         (GDestroyNotify)_sotto_store_message_request_free, g_object_unref,
+                         cancellable, callback, user_data);
 }
 
 SottoMessage *
@@ -3073,7 +3068,7 @@ sotto_store_save_incoming_finish (SottoStore    *self,
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  request = ((StoreJob *)g_task_get_task_data (G_TASK (result)))->data;
+  request = _sotto_store_job_get_data (G_TASK (result));
   if (out_is_new != NULL)
     *out_is_new = request->is_new;
 
@@ -3100,16 +3095,16 @@ mark_state_in_transaction (SottoStore    *self,
   gint64 id;
   int rc;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
     goto failed;
 
-  find = db_cached (self,
-                    "SELECT id FROM messages WHERE conversation_id = ? AND uid = ? "
-                    "AND direction = 0",
-                    error);
+  find = _sotto_store_db_cached (self,
+                                 "SELECT id FROM messages WHERE conversation_id = ? AND uid = ? "
+                                 "AND direction = 0",
+                                 error);
   if (find == NULL)
     goto failed;
   sqlite3_bind_int64 (find, 1, conversation_id);
@@ -3118,48 +3113,49 @@ mark_state_in_transaction (SottoStore    *self,
   if (rc != SQLITE_ROW)
     {
       /* A receipt for something we never sent: ignored, not an error of ours. */
-      g_clear_pointer (&find, cached_stmt_release);
-      db_rollback (self);
+      g_clear_pointer (&find, _sotto_store_cached_stmt_release);
+      _sotto_store_db_rollback (self);
       return g_new0 (gboolean, 1);
     }
   id = sqlite3_column_int64 (find, 0);
   /* A statement left mid-row would make the checkpoint below fail. */
-  g_clear_pointer (&find, cached_stmt_release);
+  g_clear_pointer (&find, _sotto_store_cached_stmt_release);
 
   /* Only forward: a delivered receipt that arrives after the read one
    * (receipts of one message travel separately) changes nothing. A
    * message given up on (sotto_store_expire_outbox_async()) that the peer
    * had after all is delivered, not failed. */
-  update = db_cached (self,
-                      "UPDATE messages SET state = ?1 WHERE id = ?2 AND (state < ?1 OR state = ?3)",
-                      error);
-  unqueue = db_cached (self, "DELETE FROM outbox WHERE message_id = ?", error);
+  update = _sotto_store_db_cached (self,
+                                   "UPDATE messages SET state = ?1 "
+                                   "WHERE id = ?2 AND (state < ?1 OR state = ?3)",
+                                   error);
+  unqueue = _sotto_store_db_cached (self, "DELETE FROM outbox WHERE message_id = ?", error);
   if (update == NULL || unqueue == NULL)
     goto failed;
   sqlite3_bind_int (update, 1, request->target_state);
   sqlite3_bind_int64 (update, 2, id);
   sqlite3_bind_int (update, 3, SOTTO_MESSAGE_FAILED);
   sqlite3_bind_int64 (unqueue, 1, id);
-  if (!db_step_done (self, update, error))
+  if (!_sotto_store_db_step_done (self, update, error))
     goto failed;
   /* A receipt repeated (the peer acknowledges every retry it sees)
    * changes nothing and is not news. */
   newly = sqlite3_changes (self->db) > 0;
-  if (!db_step_done (self, unqueue, error))
+  if (!_sotto_store_db_step_done (self, unqueue, error))
     goto failed;
 
   /* History off: it was kept only until the peer had it. */
   if (!self->keep_history)
     {
-      forget = db_cached (self, "DELETE FROM messages WHERE id = ?", error);
+      forget = _sotto_store_db_cached (self, "DELETE FROM messages WHERE id = ?", error);
       if (forget == NULL)
         goto failed;
       sqlite3_bind_int64 (forget, 1, id);
-      if (!db_step_done (self, forget, error))
+      if (!_sotto_store_db_step_done (self, forget, error))
         goto failed;
     }
 
-  if (!db_commit (self, error))
+  if (!_sotto_store_db_commit (self, error))
     goto failed;
 
   /* secure_delete zeroed the row; the WAL still holds the pages it was
@@ -3169,7 +3165,7 @@ mark_state_in_transaction (SottoStore    *self,
     {
       g_autoptr (GError) checkpoint_error = NULL;
 
-      if (!db_exec (self, "PRAGMA wal_checkpoint(TRUNCATE)", &checkpoint_error))
+      if (!_sotto_store_db_exec (self, "PRAGMA wal_checkpoint(TRUNCATE)", &checkpoint_error))
         g_warning ("Could not empty the WAL after a delivery: %s", checkpoint_error->message);
     }
 
@@ -3180,7 +3176,7 @@ mark_state_in_transaction (SottoStore    *self,
   return found;
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -3196,10 +3192,11 @@ run_without_fsync (SottoStore    *self,
 {
   gpointer result;
 
-  if (!db_run_cached (self, "PRAGMA synchronous = NORMAL", error))
+  if (!_sotto_store_db_run_cached (self, "PRAGMA synchronous = NORMAL", error))
     return NULL;
   result = func (self, data, cancellable, error);
-  if (!db_run_cached (self, "PRAGMA synchronous = FULL", result != NULL ? error : NULL))
+  if (!_sotto_store_db_run_cached (self, "PRAGMA synchronous = FULL",
+                                   result != NULL ? error : NULL))
     {
       /* Every later write must be durable again: a store that can't
        * promise that must not go on. */
@@ -3231,9 +3228,9 @@ state_apply (SottoStore *self,
   gboolean *found = data;
 
   if (*found)
-    g_signal_emit (self, signals[MESSAGE_STATE_CHANGED], 0,
-                   message_request->contact_id, message_request->delivered_id,
-                   message_request->target_state);
+    _sotto_store_emit_message_state_changed (self, message_request->contact_id,
+                                             message_request->delivered_id,
+                                             message_request->target_state);
 
   return found;
 }
@@ -3254,9 +3251,9 @@ schedule_mark_state (SottoStore          *self,
   memcpy (request->uid, uid, SOTTO_MESSAGE_UID_LEN);
   request->target_state = state;
 
-  store_schedule (self, source_tag, mark_state_job, state_apply,
-                  request, (GDestroyNotify)message_request_free, g_free,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, source_tag, mark_state_job, state_apply,
+                         request, (GDestroyNotify)_sotto_store_message_request_free, g_free,
+                         cancellable, callback, user_data);
 }
 
 static gboolean
@@ -3359,8 +3356,7 @@ sotto_store_note_sent (SottoStore *self,
   g_return_if_fail (SOTTO_IS_STORE (self));
   g_return_if_fail (message_id > 0);
 
-  g_signal_emit (self, signals[MESSAGE_STATE_CHANGED], 0, contact_id, message_id,
-                 SOTTO_MESSAGE_SENT);
+  _sotto_store_emit_message_state_changed (self, contact_id, message_id, SOTTO_MESSAGE_SENT);
 }
 
 static int
@@ -3388,7 +3384,7 @@ mark_read_in_transaction (SottoStore    *self,
   gint64 conversation_id;
   int rc;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
@@ -3396,10 +3392,11 @@ mark_read_in_transaction (SottoStore    *self,
 
   /* The terms of the partial index messages_unread, written out so that
    * SQLite uses it: only unread rows are visited. */
-  find = db_cached (self,
-                    "SELECT id, uid FROM messages WHERE conversation_id = ?1 AND id <= ?2 "
-                    "AND direction = 1 AND read = 0",
-                    error);
+  find = _sotto_store_db_cached (self,
+                                 "SELECT id, uid FROM messages "
+                                 "WHERE conversation_id = ?1 AND id <= ?2 "
+                                 "AND direction = 1 AND read = 0",
+                                 error);
   if (find == NULL)
     goto failed;
   sqlite3_bind_int64 (find, 1, conversation_id);
@@ -3415,23 +3412,24 @@ mark_read_in_transaction (SottoStore    *self,
       memcpy (entry.uid, sqlite3_column_blob (find, 1), SOTTO_MESSAGE_UID_LEN);
       g_array_append_val (read, entry);
     }
-  g_clear_pointer (&find, cached_stmt_release);
+  g_clear_pointer (&find, _sotto_store_cached_stmt_release);
   if (rc != SQLITE_DONE)
     {
-      set_db_error (error, self->db, rc, _("reading messages"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       goto failed;
     }
 
-  update = db_cached (self,
-                      "UPDATE messages SET read = ?3 WHERE conversation_id = ?1 AND id <= ?2 "
-                      "AND direction = 1 AND read = 0",
-                      error);
+  update = _sotto_store_db_cached (self,
+                                   "UPDATE messages SET read = ?3 "
+                                   "WHERE conversation_id = ?1 AND id <= ?2 "
+                                   "AND direction = 1 AND read = 0",
+                                   error);
   if (update == NULL)
     goto failed;
   sqlite3_bind_int64 (update, 1, conversation_id);
   sqlite3_bind_int64 (update, 2, request->up_to_id);
   sqlite3_bind_int64 (update, 3, MAX (g_get_real_time (), 1));
-  if (!db_step_done (self, update, error) || !db_commit (self, error))
+  if (!_sotto_store_db_step_done (self, update, error) || !_sotto_store_db_commit (self, error))
     goto failed;
 
   /* Those received while history was off are read now too; ids are in
@@ -3456,7 +3454,7 @@ mark_read_in_transaction (SottoStore    *self,
   return g_steal_pointer (&uids);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -3480,7 +3478,7 @@ read_apply (SottoStore *self,
   GPtrArray *uids = data;
 
   if (uids->len > 0)
-    g_signal_emit (self, signals[CONVERSATION_READ], 0, message_request->contact_id);
+    _sotto_store_emit_conversation_read (self, message_request->contact_id);
 
   return uids;
 }
@@ -3515,9 +3513,9 @@ sotto_store_mark_read_async (SottoStore          *self,
   request->contact_id = sotto_contact_get_id (contact);
   request->up_to_id = up_to_id;
 
-  store_schedule (self, sotto_store_mark_read_async, mark_read_job, read_apply,
-                  request, (GDestroyNotify)message_request_free,
-                  (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_mark_read_async, mark_read_job, read_apply,
+                         request, (GDestroyNotify)_sotto_store_message_request_free,
+                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
 }
 
 /**
@@ -3564,13 +3562,14 @@ list_summaries_job (SottoStore    *self,
 
   /* One count per conversation through the partial index messages_unread,
    * which holds the unread messages only. */
-  stmt = db_cached (self,
-                    "SELECT c.contact_id, c.last_activity, "
-                    "  (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id "
-                    "   AND m.direction = 1 AND m.read = 0) "
-                    "FROM conversations c WHERE ?1 = 0 OR c.contact_id = ?1 "
-                    "ORDER BY c.contact_id",
-                    error);
+  stmt = _sotto_store_db_cached (self,
+                                 "SELECT c.contact_id, c.last_activity, "
+                                 "  (SELECT count(*) FROM messages m "
+                                 "   WHERE m.conversation_id = c.id "
+                                 "   AND m.direction = 1 AND m.read = 0) "
+                                 "FROM conversations c WHERE ?1 = 0 OR c.contact_id = ?1 "
+                                 "ORDER BY c.contact_id",
+                                 error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
@@ -3590,7 +3589,7 @@ list_summaries_job (SottoStore    *self,
     }
   if (rc != SQLITE_DONE)
     {
-      set_db_error (error, self->db, rc, _("reading conversations"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading conversations"));
       return NULL;
     }
 
@@ -3621,9 +3620,9 @@ sotto_store_list_summaries_async (SottoStore          *self,
   request = g_new0 (MessageRequest, 1);
   request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
 
-  store_schedule (self, sotto_store_list_summaries_async, list_summaries_job, NULL,
-                  request, (GDestroyNotify)message_request_free,
-                  (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_list_summaries_async, list_summaries_job, NULL,
+                         request, (GDestroyNotify)_sotto_store_message_request_free,
+                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
 }
 
 /**
@@ -3651,19 +3650,19 @@ list_outbox_job (SottoStore    *self,
   MessageRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
-  stmt = db_prepare (self,
-                     "SELECT " MESSAGE_COLUMNS " FROM outbox o "
-                     "JOIN messages m ON m.id = o.message_id "
-                     "JOIN conversations c ON c.id = m.conversation_id "
-                     /* Ordered by the outbox's own key: walks the queue,
+  stmt = _sotto_store_db_prepare (self,
+                                  "SELECT " MESSAGE_COLUMNS " FROM outbox o "
+                                  "JOIN messages m ON m.id = o.message_id "
+                                  "JOIN conversations c ON c.id = m.conversation_id "
+                                  /* Ordered by the outbox's own key: walks the queue,
                       * not the whole history. */
-                     "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY o.message_id",
-                     error);
+                                  "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY o.message_id",
+                                  error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
 
-  return load_messages (self, stmt, error);
+  return _sotto_store_load_messages (self, stmt, error);
 }
 
 /**
@@ -3687,9 +3686,9 @@ sotto_store_list_outbox_async (SottoStore          *self,
   request = g_new0 (MessageRequest, 1);
   request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
 
-  store_schedule (self, sotto_store_list_outbox_async, list_outbox_job, NULL,
-                  request, (GDestroyNotify)message_request_free,
-                  (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_list_outbox_async, list_outbox_job, NULL,
+                         request, (GDestroyNotify)_sotto_store_message_request_free,
+                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
 }
 
 /**
@@ -3731,17 +3730,17 @@ expire_outbox_job (SottoStore    *self,
   g_autoptr (sqlite3_stmt) unqueue = NULL;
   int rc;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   /* Strictly older than the cutoff: a message queued exactly
    * SOTTO_OUTBOX_EXPIRY_DAYS ago still has its last microsecond. */
-  find = db_prepare (self,
-                     "SELECT o.message_id, c.contact_id FROM outbox o "
-                     "JOIN messages m ON m.id = o.message_id "
-                     "JOIN conversations c ON c.id = m.conversation_id "
-                     "WHERE o.queued < ? ORDER BY o.message_id",
-                     error);
+  find = _sotto_store_db_prepare (self,
+                                  "SELECT o.message_id, c.contact_id FROM outbox o "
+                                  "JOIN messages m ON m.id = o.message_id "
+                                  "JOIN conversations c ON c.id = m.conversation_id "
+                                  "WHERE o.queued < ? ORDER BY o.message_id",
+                                  error);
   if (find == NULL)
     goto failed;
   sqlite3_bind_int64 (find, 1, cutoff);
@@ -3753,34 +3752,35 @@ expire_outbox_job (SottoStore    *self,
     }
   if (rc != SQLITE_DONE)
     {
-      set_db_error (error, self->db, rc, _("reading messages"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       goto failed;
     }
   g_clear_pointer (&find, sqlite3_finalize);
 
   if (failed->len > 0)
     {
-      mark = db_prepare (self,
-                         "UPDATE messages SET state = ?1 WHERE id IN "
-                         "(SELECT message_id FROM outbox WHERE queued < ?2)",
-                         error);
-      unqueue = db_prepare (self, "DELETE FROM outbox WHERE queued < ?", error);
+      mark = _sotto_store_db_prepare (self,
+                                      "UPDATE messages SET state = ?1 WHERE id IN "
+                                      "(SELECT message_id FROM outbox WHERE queued < ?2)",
+                                      error);
+      unqueue = _sotto_store_db_prepare (self, "DELETE FROM outbox WHERE queued < ?", error);
       if (mark == NULL || unqueue == NULL)
         goto failed;
       sqlite3_bind_int (mark, 1, SOTTO_MESSAGE_FAILED);
       sqlite3_bind_int64 (mark, 2, cutoff);
       sqlite3_bind_int64 (unqueue, 1, cutoff);
-      if (!db_step_done (self, mark, error) || !db_step_done (self, unqueue, error))
+      if (!_sotto_store_db_step_done (self, mark, error) ||
+          !_sotto_store_db_step_done (self, unqueue, error))
         goto failed;
     }
 
-  if (!db_commit (self, error))
+  if (!_sotto_store_db_commit (self, error))
     goto failed;
 
   return g_steal_pointer (&failed);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -3795,8 +3795,8 @@ expired_apply (SottoStore *self,
     {
       StateNews *news = &g_array_index (failed, StateNews, i);
 
-      g_signal_emit (self, signals[MESSAGE_STATE_CHANGED], 0,
-                     news->contact_id, news->message_id, SOTTO_MESSAGE_FAILED);
+      _sotto_store_emit_message_state_changed (self, news->contact_id, news->message_id,
+                                               SOTTO_MESSAGE_FAILED);
     }
 
   return failed;
@@ -3827,9 +3827,9 @@ sotto_store_expire_outbox_async (SottoStore          *self,
   g_return_if_fail (now_us >= 0);
 
   cutoff = now_us - (gint64)SOTTO_OUTBOX_EXPIRY_DAYS * G_TIME_SPAN_DAY;
-  store_schedule (self, sotto_store_expire_outbox_async, expire_outbox_job, expired_apply,
-                  g_memdup2 (&cutoff, sizeof cutoff), g_free, (GDestroyNotify)g_array_unref,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_expire_outbox_async, expire_outbox_job, expired_apply,
+                         g_memdup2 (&cutoff, sizeof cutoff), g_free, (GDestroyNotify)g_array_unref,
+                         cancellable, callback, user_data);
 }
 
 /**
@@ -3878,13 +3878,13 @@ retry_message_job (SottoStore    *self,
   gboolean *done;
   int rc;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
-  find = db_prepare (self,
-                     "SELECT m.direction, m.state, c.contact_id FROM messages m "
-                     "JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
-                     error);
+  find = _sotto_store_db_prepare (self,
+                                  "SELECT m.direction, m.state, c.contact_id FROM messages m "
+                                  "JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
+                                  error);
   if (find == NULL)
     goto failed;
   sqlite3_bind_int64 (find, 1, request->message_id);
@@ -3896,7 +3896,7 @@ retry_message_job (SottoStore    *self,
     }
   if (rc != SQLITE_ROW)
     {
-      set_db_error (error, self->db, rc, _("reading messages"));
+      _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       goto failed;
     }
   /* What the disk says, not the caller's copy, which may be out of date. */
@@ -3912,16 +3912,18 @@ retry_message_job (SottoStore    *self,
 
   /* Back in the outbox under the same id: a peer that had it after all
    * recognises it and drops it. The week starts again now. */
-  update = db_prepare (self, "UPDATE messages SET state = ? WHERE id = ?", error);
-  queue = db_prepare (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)", error);
+  update = _sotto_store_db_prepare (self, "UPDATE messages SET state = ? WHERE id = ?", error);
+  queue = _sotto_store_db_prepare (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)",
+                                   error);
   if (update == NULL || queue == NULL)
     goto failed;
   sqlite3_bind_int (update, 1, SOTTO_MESSAGE_QUEUED);
   sqlite3_bind_int64 (update, 2, request->message_id);
   sqlite3_bind_int64 (queue, 1, request->message_id);
   sqlite3_bind_int64 (queue, 2, request->queued);
-  if (!db_step_done (self, update, error) || !db_step_done (self, queue, error) ||
-      !db_commit (self, error))
+  if (!_sotto_store_db_step_done (self, update, error) ||
+      !_sotto_store_db_step_done (self, queue, error) ||
+      !_sotto_store_db_commit (self, error))
     goto failed;
 
   done = g_new0 (gboolean, 1);
@@ -3929,7 +3931,7 @@ retry_message_job (SottoStore    *self,
   return done;
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -3941,8 +3943,8 @@ retried_apply (SottoStore *self,
   RetryRequest *request = data;
 
   _sotto_message_set_state (request->message, SOTTO_MESSAGE_QUEUED);
-  g_signal_emit (self, signals[MESSAGE_STATE_CHANGED], 0,
-                 request->contact_id, request->message_id, SOTTO_MESSAGE_QUEUED);
+  _sotto_store_emit_message_state_changed (self, request->contact_id, request->message_id,
+                                           SOTTO_MESSAGE_QUEUED);
 
   return result;
 }
@@ -3979,9 +3981,9 @@ sotto_store_retry_message_async (SottoStore          *self,
   request->message_id = sotto_message_get_id (message);
   request->queued = g_get_real_time ();
 
-  store_schedule (self, sotto_store_retry_message_async, retry_message_job, retried_apply,
-                  request, (GDestroyNotify)retry_request_free, g_free,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_retry_message_async, retry_message_job, retried_apply,
+                         request, (GDestroyNotify)retry_request_free, g_free,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -4008,19 +4010,20 @@ list_failed_job (SottoStore    *self,
 
   /* Rare, and asked for rarely: no index of its own. Only the matches
    * are unsealed. */
-  stmt = db_prepare (self,
-                     "SELECT " MESSAGE_COLUMNS " FROM messages m "
-                     "JOIN conversations c ON c.id = m.conversation_id "
-                     "WHERE (?1 = 0 OR c.contact_id = ?1) AND m.direction = ?2 AND m.state = ?3 "
-                     "ORDER BY m.id",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                                  "JOIN conversations c ON c.id = m.conversation_id "
+                                  "WHERE (?1 = 0 OR c.contact_id = ?1) "
+                                  "AND m.direction = ?2 AND m.state = ?3 "
+                                  "ORDER BY m.id",
+                                  error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
   sqlite3_bind_int (stmt, 2, SOTTO_DIRECTION_OUT);
   sqlite3_bind_int (stmt, 3, SOTTO_MESSAGE_FAILED);
 
-  return load_messages (self, stmt, error);
+  return _sotto_store_load_messages (self, stmt, error);
 }
 
 /**
@@ -4045,9 +4048,9 @@ sotto_store_list_failed_async (SottoStore          *self,
   request = g_new0 (MessageRequest, 1);
   request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
 
-  store_schedule (self, sotto_store_list_failed_async, list_failed_job, NULL,
-                  request, (GDestroyNotify)message_request_free,
-                  (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_list_failed_async, list_failed_job, NULL,
+                         request, (GDestroyNotify)_sotto_store_message_request_free,
+                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
 }
 
 /**
@@ -4076,18 +4079,18 @@ history_job (SottoStore    *self,
   GPtrArray *page;
 
   /* Newest first from the index, then turned to reading order. */
-  stmt = db_prepare (self,
-                     "SELECT " MESSAGE_COLUMNS " FROM messages m "
-                     "JOIN conversations c ON c.id = m.conversation_id "
-                     "WHERE c.contact_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                                  "JOIN conversations c ON c.id = m.conversation_id "
+                                  "WHERE c.contact_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+                                  error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
   sqlite3_bind_int64 (stmt, 2, request->before_id > 0 ? request->before_id : G_MAXINT64);
   sqlite3_bind_int (stmt, 3, (int)request->limit);
 
-  page = load_messages (self, stmt, error);
+  page = _sotto_store_load_messages (self, stmt, error);
   if (page != NULL)
     {
       for (guint i = 0; i < page->len / 2; i++)
@@ -4129,9 +4132,9 @@ sotto_store_history_async (SottoStore          *self,
   request->before_id = before_id;
   request->limit = limit;
 
-  store_schedule (self, sotto_store_history_async, history_job, NULL,
-                  request, (GDestroyNotify)message_request_free,
-                  (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_history_async, history_job, NULL,
+                         request, (GDestroyNotify)_sotto_store_message_request_free,
+                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
 }
 
 /**
@@ -4171,21 +4174,21 @@ purge_job (SottoStore    *self,
   PurgeRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   /* Age is judged by our own clock: when we sent it, or when it arrived. A
    * sender's clock set to the future must not keep a message for ever.
    * Ours that were given up on wait for the user's retry, as the queued
    * ones wait for delivery. */
-  stmt = db_prepare (self,
-                     "DELETE FROM messages WHERE "
-                     "(?1 = 0 OR conversation_id = "
-                     "  (SELECT id FROM conversations WHERE contact_id = ?1)) "
-                     "AND (CASE direction WHEN 1 THEN received ELSE sent END) < ?2 "
-                     "AND (?3 OR (id NOT IN (SELECT message_id FROM outbox) "
-                     "            AND NOT (direction = ?4 AND state = ?5)))",
-                     error);
+  stmt = _sotto_store_db_prepare (self,
+                                  "DELETE FROM messages WHERE "
+                                  "(?1 = 0 OR conversation_id = "
+                                  "  (SELECT id FROM conversations WHERE contact_id = ?1)) "
+                                  "AND (CASE direction WHEN 1 THEN received ELSE sent END) < ?2 "
+                                  "AND (?3 OR (id NOT IN (SELECT message_id FROM outbox) "
+                                  "            AND NOT (direction = ?4 AND state = ?5)))",
+                                  error);
   if (stmt == NULL)
     goto failed;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
@@ -4193,24 +4196,24 @@ purge_job (SottoStore    *self,
   sqlite3_bind_int (stmt, 3, request->include_queued);
   sqlite3_bind_int (stmt, 4, SOTTO_DIRECTION_OUT);
   sqlite3_bind_int (stmt, 5, SOTTO_MESSAGE_FAILED);
-  if (!db_step_done (self, stmt, error))
+  if (!_sotto_store_db_step_done (self, stmt, error))
     goto failed;
   request->deleted = (guint)sqlite3_changes (self->db);
 
-  if (!db_commit (self, error))
+  if (!_sotto_store_db_commit (self, error))
     goto failed;
 
   /* secure_delete zeroed the rows in the pages; the checkpoint moves those
    * pages into the database and empties the WAL, which still held the old
    * ones. */
   if (request->deleted > 0 &&
-      !db_exec (self, "PRAGMA wal_checkpoint(TRUNCATE)", error))
+      !_sotto_store_db_exec (self, "PRAGMA wal_checkpoint(TRUNCATE)", error))
     return NULL;
 
   return g_memdup2 (&request->deleted, sizeof request->deleted);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -4229,11 +4232,11 @@ apply_retention_job (SottoStore    *self,
 
   /* History on or off: the ids of messages received while it was off are
    * needed only while their sender may still retry. */
-  stmt = db_prepare (self, "DELETE FROM seen WHERE received < ?", error);
+  stmt = _sotto_store_db_prepare (self, "DELETE FROM seen WHERE received < ?", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, sotto_store_days_ago (SOTTO_SEEN_KEEP_DAYS));
-  if (!db_step_done (self, stmt, error))
+  if (!_sotto_store_db_step_done (self, stmt, error))
     return NULL;
 
   return purge_job (self, data, cancellable, error);
@@ -4248,7 +4251,7 @@ purged_apply (SottoStore *self,
   guint *deleted = data;
 
   if (*deleted > 0)
-    g_signal_emit (self, signals[HISTORY_PURGED], 0, purge_request->contact_id, *deleted);
+    _sotto_store_emit_history_purged (self, purge_request->contact_id, *deleted);
 
   return deleted;
 }
@@ -4282,8 +4285,8 @@ sotto_store_purge_async (SottoStore          *self,
   request->before = before;
   request->include_queued = include_queued;
 
-  store_schedule (self, sotto_store_purge_async, purge_job, purged_apply,
-                  request, g_free, g_free, cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_purge_async, purge_job, purged_apply,
+                         request, g_free, g_free, cancellable, callback, user_data);
 }
 
 gboolean
@@ -4351,8 +4354,8 @@ sotto_store_apply_retention_async (SottoStore          *self,
   else
     request->before = G_MININT64;
 
-  store_schedule (self, sotto_store_apply_retention_async, apply_retention_job, purged_apply,
-                  request, g_free, g_free, cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_apply_retention_async, apply_retention_job, purged_apply,
+                         request, g_free, g_free, cancellable, callback, user_data);
 }
 
 gboolean
@@ -4462,7 +4465,7 @@ send_batch (SottoStore    *self,
   batch->func = request->func;
   batch->data = request->func_data;
   batch->matches = g_steal_pointer (&request->pending);
-  run_in_context (request->context, deliver_batch_cb, batch);
+  _sotto_store_run_in_context (request->context, deliver_batch_cb, batch);
 }
 
 /* ASCII lower-casing by table: the scan below runs over every byte of
@@ -4779,7 +4782,8 @@ search_finish_chunk (SottoStore     *self,
 
   for (guint i = 0; ok && i < chunk->matches->len; i++)
     {
-      SottoMessage *message = load_message (self, g_array_index (chunk->matches, gint64, i), error);
+      gint64 id = g_array_index (chunk->matches, gint64, i);
+      SottoMessage *message = _sotto_store_load_message (self, id, error);
 
       if (message == NULL)
         {
@@ -4818,12 +4822,13 @@ search_job (SottoStore    *self,
   /* No join per row: one conversation is found through the index, all of
    * them by walking the table backwards (newest first). */
   if (request->contact_id != 0)
-    stmt = db_prepare (self,
-                       "SELECT id, body FROM messages WHERE conversation_id = "
-                       "(SELECT id FROM conversations WHERE contact_id = ?1) ORDER BY id DESC",
-                       error);
+    stmt = _sotto_store_db_prepare (self,
+                                    "SELECT id, body FROM messages WHERE conversation_id = "
+                                    "(SELECT id FROM conversations WHERE contact_id = ?1) "
+                                    "ORDER BY id DESC",
+                                    error);
   else
-    stmt = db_prepare (self, "SELECT id, body FROM messages ORDER BY id DESC", error);
+    stmt = _sotto_store_db_prepare (self, "SELECT id, body FROM messages ORDER BY id DESC", error);
   if (stmt == NULL)
     return NULL;
   if (request->contact_id != 0)
@@ -4900,7 +4905,7 @@ search_job (SottoStore    *self,
     }
 
   if (ok && rc != SQLITE_DONE)
-    ok = set_db_error (&local_error, self->db, rc, _("searching"));
+    ok = _sotto_store_set_db_error (&local_error, self->db, rc, _("searching"));
 
   if (ok && chunk != NULL)
     {
@@ -4990,9 +4995,9 @@ sotto_store_search_async (SottoStore          *self,
   request->func_data = matches_data;
   request->context = g_main_context_ref_thread_default ();
 
-  store_schedule (self, sotto_store_search_async, search_job, NULL,
-                  request, (GDestroyNotify)search_request_free, g_free,
-                  cancellable, callback, user_data);
+  _sotto_store_schedule (self, sotto_store_search_async, search_job, NULL,
+                         request, (GDestroyNotify)search_request_free, g_free,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -5040,7 +5045,7 @@ insert_history_job (SottoStore    *self,
   HistoryRequest *request = data;
   gint64 conversation_id;
 
-  if (!db_begin (self, error))
+  if (!_sotto_store_db_begin (self, error))
     return NULL;
 
   if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0)
@@ -5061,13 +5066,13 @@ insert_history_job (SottoStore    *self,
         goto failed;
     }
 
-  if (!db_commit (self, error))
+  if (!_sotto_store_db_commit (self, error))
     goto failed;
 
   return GINT_TO_POINTER (TRUE);
 
 failed:
-  db_rollback (self);
+  _sotto_store_db_rollback (self);
   return NULL;
 }
 
@@ -5092,9 +5097,9 @@ _sotto_store_insert_history_async (SottoStore          *self,
   request->first_time = first_time;
   request->step = step;
 
-  store_schedule (self, _sotto_store_insert_history_async, insert_history_job, NULL,
-                  request, (GDestroyNotify)history_request_free, NULL,
-                  NULL, callback, user_data);
+  _sotto_store_schedule (self, _sotto_store_insert_history_async, insert_history_job, NULL,
+                         request, (GDestroyNotify)history_request_free, NULL,
+                         NULL, callback, user_data);
 }
 
 gboolean
