@@ -1,0 +1,235 @@
+/* sotto-store-schema.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The store's tables, the migrations that bring an older file up to
+ * date, and the checks an existing file passes before it is used.
+ */
+#define G_LOG_DOMAIN "sotto-store"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "sotto-error.h"
+#include "sotto-store-private.h"
+
+/* Per-connection settings: WAL for crash safety with one writer,
+ * secure_delete so deleted text is overwritten, not just unlinked. */
+gboolean
+_sotto_store_db_configure (SottoStore  *self,
+                           GError     **error)
+{
+  return _sotto_store_db_exec (self,
+                               "PRAGMA foreign_keys = ON;"
+                               "PRAGMA secure_delete = ON;"
+                               "PRAGMA journal_mode = WAL;"
+                               "PRAGMA synchronous = FULL;"
+                               "PRAGMA trusted_schema = OFF;",
+                               error);
+}
+
+static const char *schema_v1 =
+  "CREATE TABLE keyinfo ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  store_id TEXT NOT NULL,"
+  "  protection INTEGER NOT NULL,"
+  "  pwhash_salt BLOB,"
+  "  pwhash_opslimit INTEGER,"
+  "  pwhash_memlimit INTEGER,"
+  "  wrapped_key BLOB,"
+  "  key_check BLOB NOT NULL"
+  ");"
+  "CREATE TABLE identity ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  public_key BLOB NOT NULL,"
+  "  secret_key BLOB NOT NULL,"
+  "  display_name BLOB NOT NULL,"
+  "  created INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE contacts ("
+  "  id INTEGER PRIMARY KEY,"
+  "  public_key BLOB NOT NULL UNIQUE,"
+  "  display_name BLOB NOT NULL,"
+  "  alias BLOB,"
+  "  verification INTEGER NOT NULL DEFAULT 0,"
+  "  blocked INTEGER NOT NULL DEFAULT 0,"
+  "  addresses BLOB,"
+  "  added INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE conversations ("
+  "  id INTEGER PRIMARY KEY,"
+  "  contact_id INTEGER NOT NULL UNIQUE REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  last_activity INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE TABLE messages ("
+  "  id INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  uid BLOB NOT NULL,"
+  "  direction INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL,"
+  "  sent INTEGER NOT NULL,"
+  "  received INTEGER NOT NULL DEFAULT 0,"
+  "  read INTEGER NOT NULL DEFAULT 0,"
+  "  body BLOB NOT NULL,"
+  "  UNIQUE (conversation_id, uid)"
+  ");"
+  "CREATE TABLE outbox ("
+  "  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
+  "  queued INTEGER NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0"
+  ");";
+
+/* migrations[v] takes a database from version v + 1 to v + 2. New
+ * databases are made by schema_v1 and then every migration, so a new file
+ * and a migrated one are the same. Append only; never edit one that
+ * shipped, and add a fixture of the old version to tests/core/fixtures/. */
+static const char *migrations[] = {
+  /* 2: history pages and per-conversation purges walk this index instead of
+   * the whole table. */
+  "CREATE INDEX messages_by_conversation ON messages (conversation_id, id);",
+  /* 3: ids are handed out from counters, never reused after a delete: a
+   * front end still holding a removed contact must not reach the next one,
+   * and an old sealed value must not fit a new row. */
+  "CREATE TABLE id_counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;"
+  "INSERT INTO id_counters SELECT 'contacts', IFNULL(MAX(id), 0) + 1 FROM contacts;"
+  "INSERT INTO id_counters SELECT 'messages', IFNULL(MAX(id), 0) + 1 FROM messages;",
+  /* 4: with history off a received message is shown, not stored; its id
+   * alone is remembered, so that the sender's retry is not shown twice. */
+  "CREATE TABLE seen ("
+  "  contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  uid BLOB NOT NULL,"
+  "  received INTEGER NOT NULL,"
+  "  PRIMARY KEY (contact_id, uid)"
+  ") WITHOUT ROWID;",
+  /* 5: the buddy list counts unread messages of every conversation, and
+   * marking read finds them: both walk only the unread ones, not the whole
+   * history (at 100,000 messages, 1 ms instead of 150 ms). Nothing before
+   * this version marked messages read, so what was received until now
+   * counts as read when it arrived: an old history must not come back as
+   * thousands of unread messages. */
+  "UPDATE messages SET read = MAX(received, 1) WHERE direction = 1 AND read = 0;"
+  "CREATE INDEX messages_unread ON messages (conversation_id, id) "
+  "  WHERE direction = 1 AND read = 0;",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);
+
+/* A new database's tables as of version 1: _sotto_store_db_migrate()
+ * takes them to the current version. */
+gboolean
+_sotto_store_db_create_tables (SottoStore  *self,
+                               GError     **error)
+{
+  return _sotto_store_db_exec (self, schema_v1, error);
+}
+
+/* Runs inside the caller's transaction. */
+gboolean
+_sotto_store_db_migrate (SottoStore  *self,
+                         gint64       from_version,
+                         GError     **error)
+{
+  g_autofree char *set_version = NULL;
+
+  for (gint64 v = from_version; v < SOTTO_STORE_SCHEMA_VERSION; v++)
+    if (!_sotto_store_db_exec (self, migrations[v - 1], error))
+      return FALSE;
+
+  set_version = g_strdup_printf ("PRAGMA user_version = %d", SOTTO_STORE_SCHEMA_VERSION);
+  return _sotto_store_db_exec (self, set_version, error);
+}
+
+/* Opens the file and checks it is a healthy Sotto database we can use. */
+gboolean
+_sotto_store_db_open_existing (SottoStore  *self,
+                               GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gint64 application_id;
+  gint64 version;
+  int rc;
+
+  rc = sqlite3_open_v2 (self->db_path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
+                        NULL);
+  if (rc != SQLITE_OK)
+    return _sotto_store_set_db_error (error, self->db, rc, _("opening"));
+
+  sqlite3_extended_result_codes (self->db, TRUE);
+
+  /* Reads only: a damaged file is reported, never written to. */
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA application_id", error)) == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("reading the header"));
+  application_id = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (application_id != SOTTO_STORE_APPLICATION_ID)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("“%s” is not a Sotto history database"), self->db_path);
+      return FALSE;
+    }
+
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA user_version", error)) == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("reading the header"));
+  version = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (version > SOTTO_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                   _("This profile was written by a newer version of Sotto "
+                     "(history format %lld, this version reads up to %d)"),
+                   (long long)version, SOTTO_STORE_SCHEMA_VERSION);
+      return FALSE;
+    }
+  if (version < 1)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("The history database “%s” was never completely created"), self->db_path);
+      return FALSE;
+    }
+
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA quick_check", error)) == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("checking integrity"));
+  if (g_strcmp0 ((const char *)sqlite3_column_text (stmt, 0), "ok") != 0)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("The history database is damaged: %s"),
+                   (const char *)sqlite3_column_text (stmt, 0));
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  /* The check read every page: hand back the cache it filled rather than
+   * keep it for as long as the profile is open. */
+  sqlite3_db_release_memory (self->db);
+
+  if (!_sotto_store_db_configure (self, error))
+    return FALSE;
+
+  /* Only a file that passed the checks above is ever migrated, all in one
+   * transaction: a failure leaves it as it was. */
+  if (version < SOTTO_STORE_SCHEMA_VERSION)
+    {
+      if (!_sotto_store_db_begin (self, error) ||
+          !_sotto_store_db_migrate (self, version, error) ||
+          !_sotto_store_db_commit (self, error))
+        {
+          _sotto_store_db_rollback (self);
+          return FALSE;
+        }
+      g_debug ("Migrated %s from history format %lld to %d", self->db_path,
+               (long long)version, SOTTO_STORE_SCHEMA_VERSION);
+    }
+
+  return TRUE;
+}
