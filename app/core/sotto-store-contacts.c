@@ -1,0 +1,977 @@
+/* sotto-store-contacts.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The contacts: their sealed rows, the sorted list model front ends
+ * show (changed on the main thread only), looking one up by what the
+ * user typed, and adding, removing and changing them.
+ */
+#define G_LOG_DOMAIN "sotto-store"
+
+#include "config.h"
+
+#include <string.h>
+#include <sodium.h>
+#include <glib/gi18n-lib.h>
+
+#include "sotto-contact-private.h"
+#include "sotto-error.h"
+#include "sotto-seal.h"
+#include "sotto-store-private.h"
+
+#define CONTACT_COLUMNS "id, public_key, display_name, alias, verification, blocked, addresses"
+
+/* -------------------------------------------------------------------------
+ * Rows (worker thread)
+ * ------------------------------------------------------------------------- */
+
+/* Addresses are sealed as one value: NUL-separated strings. */
+static GBytes *
+seal_addresses (SottoStore         *self,
+                gint64              rowid,
+                const char * const *addresses)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
+    g_byte_array_append (buf, (const guint8 *)addresses[i], strlen (addresses[i]) + 1);
+
+  return sotto_seal (self->key, "contacts", "addresses", rowid, buf->data, buf->len);
+}
+
+static char **
+unseal_addresses (SottoStore    *self,
+                  sqlite3_stmt  *stmt,
+                  int            col,
+                  gint64         rowid,
+                  GError       **error)
+{
+  g_autoptr (GBytes) plain = NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char *data;
+  gsize len = 0;
+  gsize start = 0;
+
+  if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
+    return g_strv_builder_end (builder);
+
+  plain = sotto_unseal (self->key, "contacts", "addresses", rowid,
+                        sqlite3_column_blob (stmt, col),
+                        (gsize)sqlite3_column_bytes (stmt, col), error);
+  if (plain == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (plain, &len);
+  for (gsize i = 0; i < len; i++)
+    {
+      if (data[i] == '\0')
+        {
+          if (sotto_invite_address_validate (data + start, NULL))
+            g_strv_builder_add (builder, data + start);
+          start = i + 1;
+        }
+    }
+
+  return g_strv_builder_end (builder);
+}
+
+static SottoContact *
+contact_from_row (SottoStore    *self,
+                  sqlite3_stmt  *stmt,
+                  GError       **error)
+{
+  gint64 id = sqlite3_column_int64 (stmt, 0);
+  g_autofree char *name = NULL;
+  g_autofree char *alias = NULL;
+  g_auto (GStrv) addresses = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gint64 verification = sqlite3_column_int64 (stmt, 4);
+
+  if (sqlite3_column_bytes (stmt, 1) != SOTTO_KEY_LEN ||
+      verification < SOTTO_VERIFICATION_UNVERIFIED ||
+      verification > SOTTO_VERIFICATION_KEY_CHANGED)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("Contact %lld is damaged"), (long long)id);
+      return NULL;
+    }
+
+  name = _sotto_store_unseal_string (self, stmt, 2, "contacts", "display_name", id, error);
+  if (name == NULL)
+    return NULL;
+  alias = _sotto_store_unseal_string (self, stmt, 3, "contacts", "alias", id, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  addresses = unseal_addresses (self, stmt, 6, id, error);
+  if (addresses == NULL)
+    return NULL;
+
+  return _sotto_contact_new (id, sqlite3_column_blob (stmt, 1), name, alias,
+                             (SottoVerification)verification,
+                             sqlite3_column_int64 (stmt, 5) != 0,
+                             (const char * const *)addresses);
+}
+
+static SottoContact *
+load_contact (SottoStore  *self,
+              gint64       id,
+              GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = _sotto_store_db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?",
+                                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                           _("No such contact"));
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_db_error (error, self->db, rc, _("reading a contact"));
+      return NULL;
+    }
+
+  return contact_from_row (self, stmt, error);
+}
+
+GPtrArray *
+_sotto_store_load_contacts (SottoStore  *self,
+                            GError     **error)
+{
+  g_autoptr (GPtrArray) contacts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = _sotto_store_db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts ORDER BY id",
+                                  error);
+  if (stmt == NULL)
+    return NULL;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SottoContact *contact = contact_from_row (self, stmt, error);
+
+      if (contact == NULL)
+        return NULL;
+      g_ptr_array_add (contacts, contact);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_db_error (error, self->db, rc, _("reading contacts"));
+      return NULL;
+    }
+
+  return g_steal_pointer (&contacts);
+}
+
+/* -------------------------------------------------------------------------
+ * The contact list (main thread)
+ * ------------------------------------------------------------------------- */
+
+static int
+compare_contacts (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  g_autofree char *ka = g_utf8_casefold (sotto_contact_get_name ((SottoContact *)a), -1);
+  g_autofree char *kb = g_utf8_casefold (sotto_contact_get_name ((SottoContact *)b), -1);
+  int cmp = g_utf8_collate (ka, kb);
+
+  if (cmp != 0)
+    return cmp;
+
+  return sotto_contact_get_id ((SottoContact *)a) < sotto_contact_get_id ((SottoContact *)b) ? -1 : 1;
+}
+
+/* The contact list and its index by id change together, on the main
+ * thread: looking a contact up by id is then no walk through the list
+ * (the peer service does it for every contact when it starts). */
+void
+_sotto_store_contacts_insert (SottoStore   *self,
+                              SottoContact *contact)
+{
+  gint64 id = sotto_contact_get_id (contact);
+
+  /* Found by id from the moment the list says it has it: the list's
+   * items-changed handlers look it up. */
+  g_hash_table_replace (self->contacts_by_id, g_memdup2 (&id, sizeof id), contact);
+  g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+}
+
+static void
+contacts_remove (SottoStore *self,
+                 guint       position)
+{
+  g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), position);
+  gint64 id = sotto_contact_get_id (contact);
+
+  g_hash_table_remove (self->contacts_by_id, &id);
+  g_list_store_remove (self->contacts, position);
+}
+
+/**
+ * sotto_store_get_contacts:
+ *
+ * Returns: (transfer none): a #GListModel of #SottoContact, sorted by name,
+ *   kept up to date as contacts change
+ */
+GListModel *
+sotto_store_get_contacts (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return G_LIST_MODEL (self->contacts);
+}
+
+SottoContact *
+sotto_store_get_contact_by_key (SottoStore   *self,
+                                const guint8 *public_key)
+{
+  guint n;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (public_key != NULL, NULL);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+
+      if (sodium_memcmp (sotto_contact_get_public_key (contact), public_key, SOTTO_KEY_LEN) == 0)
+        return contact;
+    }
+
+  return NULL;
+}
+
+/**
+ * sotto_store_get_contact_by_id:
+ *
+ * Returns: (transfer none) (nullable): the contact with that id
+ */
+SottoContact *
+sotto_store_get_contact_by_id (SottoStore *self,
+                               gint64      id)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return g_hash_table_lookup (self->contacts_by_id, &id);
+}
+
+static char *
+digits_only (const char *text)
+{
+  GString *digits = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        g_string_append_c (digits, *p);
+      else if (*p != ' ' && *p != '-')
+        return g_string_free (digits, TRUE), NULL;
+    }
+
+  return g_string_free (digits, FALSE);
+}
+
+/* How well a contact matches what the user typed: exact beats prefix. */
+typedef enum
+{
+  MATCH_NONE,
+  MATCH_PREFIX,
+  MATCH_EXACT,
+} MatchKind;
+
+static MatchKind
+match_name (const char *name,
+            const char *folded_query)
+{
+  g_autofree char *folded = NULL;
+
+  if (name == NULL)
+    return MATCH_NONE;
+
+  folded = g_utf8_casefold (name, -1);
+  if (g_str_equal (folded, folded_query))
+    return MATCH_EXACT;
+  if (g_str_has_prefix (folded, folded_query))
+    return MATCH_PREFIX;
+
+  return MATCH_NONE;
+}
+
+static MatchKind
+match_contact (SottoContact *contact,
+               const char   *folded_query,
+               const char   *digits)
+{
+  MatchKind kind = MAX (match_name (sotto_contact_get_display_name (contact), folded_query),
+                        match_name (sotto_contact_get_alias (contact), folded_query));
+
+  if (kind == MATCH_NONE && digits != NULL && strlen (digits) >= 5)
+    {
+      g_autofree char *fingerprint = sotto_contact_dup_fingerprint (contact);
+      g_autofree char *fp_digits = digits_only (fingerprint);
+
+      if (g_str_has_prefix (fp_digits, digits))
+        kind = strlen (digits) == strlen (fp_digits) ? MATCH_EXACT : MATCH_PREFIX;
+    }
+
+  return kind;
+}
+
+/**
+ * sotto_store_find_contact:
+ * @query: a contact's alias or name, or the start of one (any case), or at
+ *   least the first five digits of its fingerprint
+ *
+ * An exact name wins over a prefix; a prefix must fit one contact only.
+ *
+ * Returns: (transfer none) (nullable): the one contact that matches, or
+ *   %NULL with %SOTTO_ERROR_NOT_FOUND or, when several match,
+ *   %SOTTO_ERROR_INVALID_ARGUMENT
+ */
+SottoContact *
+sotto_store_find_contact (SottoStore  *self,
+                          const char  *query,
+                          GError     **error)
+{
+  g_autofree char *folded = NULL;
+  g_autofree char *digits = NULL;
+  SottoContact *best = NULL;
+  MatchKind best_kind = MATCH_NONE;
+  guint n_best = 0;
+  guint n;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+
+  if (query[0] == '\0')
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                           _("No contact given"));
+      return NULL;
+    }
+
+  folded = g_utf8_casefold (query, -1);
+  digits = digits_only (query);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+      MatchKind kind = match_contact (contact, folded, digits);
+
+      if (kind == MATCH_NONE || kind < best_kind)
+        continue;
+      if (kind > best_kind)
+        {
+          best_kind = kind;
+          n_best = 0;
+        }
+      n_best++;
+      best = contact;  /* the model keeps it alive */
+    }
+
+  if (n_best == 1)
+    return best;
+
+  if (n_best == 0)
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                 _("No contact is called “%s”"), query);
+  else
+    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                 ngettext ("“%s” matches %u contact: say more of the name or give the fingerprint",
+                           "“%s” matches %u contacts: say more of the name or give the fingerprint",
+                           n_best),
+                 query, n_best);
+
+  return NULL;
+}
+
+/* -------------------------------------------------------------------------
+ * Adding, removing and changing contacts
+ * ------------------------------------------------------------------------- */
+
+typedef struct
+{
+  gint64              id;
+  guint8              public_key[SOTTO_KEY_LEN];
+  char               *display_name;
+  char               *alias;
+  char              **addresses;
+  int                 blocked;       /* -1: unchanged */
+  int                 verification;  /* -1: unchanged */
+  gboolean            alias_set;
+  gboolean            addresses_set;
+} ContactRequest;
+
+static void
+contact_request_free (ContactRequest *request)
+{
+  g_free (request->display_name);
+  g_free (request->alias);
+  g_strfreev (request->addresses);
+  g_free (request);
+}
+
+static gpointer
+add_contact_job (SottoStore    *self,
+                 gpointer       data,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) conv = NULL;
+  g_autoptr (GBytes) name = NULL;
+  g_autoptr (GBytes) alias = NULL;
+  g_autoptr (GBytes) addresses = NULL;
+  gint64 id;
+
+  if (!_sotto_store_db_begin (self, error))
+    return NULL;
+
+  stmt = _sotto_store_db_prepare (self, "SELECT id FROM contacts WHERE public_key = ?", error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_blob (stmt, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
+                           _("This person is already one of your contacts"));
+      goto failed;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if ((id = _sotto_store_db_next_id (self, "contacts", error)) == 0)
+    goto failed;
+
+  name = _sotto_store_seal_string (self, "contacts", "display_name", id, request->display_name);
+  if (request->alias != NULL)
+    alias = _sotto_store_seal_string (self, "contacts", "alias", id, request->alias);
+  addresses = seal_addresses (self, id, (const char * const *)request->addresses);
+
+  stmt = _sotto_store_db_prepare (self,
+                                  "INSERT INTO contacts (id, public_key, display_name, alias, "
+                                  "addresses, added) VALUES (?, ?, ?, ?, ?, ?)",
+                                  error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_blob (stmt, 2, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+  _sotto_store_bind_sealed (stmt, 3, name);
+  if (alias != NULL)
+    _sotto_store_bind_sealed (stmt, 4, alias);
+  _sotto_store_bind_sealed (stmt, 5, addresses);
+  sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
+  if (!_sotto_store_db_step_done (self, stmt, error))
+    goto failed;
+
+  conv = _sotto_store_db_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?)", error);
+  if (conv == NULL)
+    goto failed;
+  sqlite3_bind_int64 (conv, 1, id);
+  if (!_sotto_store_db_step_done (self, conv, error) || !_sotto_store_db_commit (self, error))
+    goto failed;
+
+  return load_contact (self, id, error);
+
+failed:
+  _sotto_store_db_rollback (self);
+  return NULL;
+}
+
+static gpointer
+add_contact_apply (SottoStore *self,
+                   gpointer    request,
+                   gpointer    data)
+{
+  SottoContact *contact = data;
+
+  _sotto_store_contacts_insert (self, contact);
+
+  return contact;
+}
+
+/**
+ * sotto_store_add_contact_async:
+ * @invite: a parsed invite
+ * @alias: (nullable): what to call the contact instead of their name
+ *
+ * Pins the invite's key as a contact. Fails with %SOTTO_ERROR_EXISTS for a
+ * key that is already a contact, and %SOTTO_ERROR_INVALID_ARGUMENT for the
+ * profile's own key.
+ */
+void
+sotto_store_add_contact_async (SottoStore          *self,
+                               const SottoInvite   *invite,
+                               const char          *alias,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *normalized_alias = NULL;
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (invite != NULL);
+
+  if (sodium_memcmp (invite->public_key, sotto_identity_get_public_key (self->identity),
+                     SOTTO_KEY_LEN) == 0)
+    g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                         _("This is your own invite"));
+  else if (alias != NULL && alias[0] != '\0')
+    normalized_alias = sotto_display_name_normalize (alias, &error);
+
+  if (error != NULL)
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_add_contact_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  request = g_new0 (ContactRequest, 1);
+  memcpy (request->public_key, invite->public_key, SOTTO_KEY_LEN);
+  request->display_name = g_strdup (invite->display_name);
+  request->alias = g_steal_pointer (&normalized_alias);
+  request->addresses = g_strdupv (invite->addresses);
+
+  _sotto_store_schedule (self, sotto_store_add_contact_async, add_contact_job, add_contact_apply,
+                         request, (GDestroyNotify)contact_request_free, g_object_unref,
+                         cancellable, callback, user_data);
+}
+
+SottoContact *
+sotto_store_add_contact_finish (SottoStore    *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gpointer
+remove_contact_job (SottoStore    *self,
+                    gpointer       data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!_sotto_store_db_begin (self, error))
+    return NULL;
+
+  /* Cascades to the conversation, its messages and the outbox; with
+   * secure_delete their pages are overwritten, not just freed. */
+  stmt = _sotto_store_db_prepare (self, "DELETE FROM contacts WHERE id = ?", error);
+  if (stmt == NULL)
+    goto failed;
+  sqlite3_bind_int64 (stmt, 1, request->id);
+  if (!_sotto_store_db_step_done (self, stmt, error))
+    goto failed;
+
+  if (sqlite3_changes (self->db) != 1)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND, _("No such contact"));
+      goto failed;
+    }
+
+  if (!_sotto_store_db_commit (self, error))
+    goto failed;
+  g_hash_table_remove (self->unstored, &request->id);
+
+  return g_memdup2 (&request->id, sizeof request->id);
+
+failed:
+  _sotto_store_db_rollback (self);
+  return NULL;
+}
+
+static gpointer
+remove_contact_apply (SottoStore *self,
+                      gpointer    request,
+                      gpointer    data)
+{
+  gint64 id = *(gint64 *)data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+
+  /* The conversation went with the contact. */
+  _sotto_store_emit_history_purged (self, id, 0u);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+
+      if (sotto_contact_get_id (contact) == id)
+        {
+          contacts_remove (self, i);
+          break;
+        }
+    }
+
+  return data;
+}
+
+void
+sotto_store_remove_contact_async (SottoStore          *self,
+                                  SottoContact        *contact,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+
+  _sotto_store_schedule (self, sotto_store_remove_contact_async, remove_contact_job,
+                         remove_contact_apply, request, (GDestroyNotify)contact_request_free,
+                         g_free, cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_remove_contact_finish (SottoStore    *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_autofree gint64 *id = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  id = g_task_propagate_pointer (G_TASK (result), error);
+  return id != NULL;
+}
+
+static gpointer
+update_contact_job (SottoStore    *self,
+                    gpointer       data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GBytes) alias = NULL;
+
+  if (!_sotto_store_db_begin (self, error))
+    return NULL;
+
+  if (request->alias_set)
+    {
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET alias = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      if (request->alias != NULL)
+        {
+          alias = _sotto_store_seal_string (self, "contacts", "alias", request->id, request->alias);
+          _sotto_store_bind_sealed (stmt, 1, alias);
+        }
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!_sotto_store_db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (request->blocked >= 0)
+    {
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET blocked = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_int (stmt, 1, request->blocked);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!_sotto_store_db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (request->addresses_set)
+    {
+      g_autoptr (GBytes) addresses = seal_addresses (self, request->id,
+                                                     (const char * const *)request->addresses);
+
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET addresses = ? WHERE id = ?",
+                                      error);
+      if (stmt == NULL)
+        goto failed;
+      _sotto_store_bind_sealed (stmt, 1, addresses);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!_sotto_store_db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (request->verification >= 0)
+    {
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET verification = ? WHERE id = ?",
+                                      error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_int (stmt, 1, request->verification);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!_sotto_store_db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (!_sotto_store_db_commit (self, error))
+    goto failed;
+
+  return load_contact (self, request->id, error);
+
+failed:
+  _sotto_store_db_rollback (self);
+  return NULL;
+}
+
+static gpointer
+update_contact_apply (SottoStore *self,
+                      gpointer    request,
+                      gpointer    data)
+{
+  g_autoptr (SottoContact) updated = data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+
+      if (sotto_contact_get_id (contact) == sotto_contact_get_id (updated))
+        {
+          _sotto_contact_update_from (contact, updated);
+          /* A new alias may move it in the sorted list. */
+          contacts_remove (self, i);
+          _sotto_store_contacts_insert (self, contact);
+          break;
+        }
+    }
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+/**
+ * sotto_store_update_contact_async:
+ * @alias: (nullable): a new alias, "" to remove it, %NULL to leave it
+ * @blocked: 0 or 1, or -1 to leave it
+ * @verification: a #SottoVerification, or -1 to leave it
+ *
+ * Changes the contact in the database, then the #SottoContact in the
+ * contacts model (which notifies).
+ */
+void
+sotto_store_update_contact_async (SottoStore          *self,
+                                  SottoContact        *contact,
+                                  const char          *alias,
+                                  int                  blocked,
+                                  int                  verification,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (blocked >= -1 && blocked <= 1);
+  g_return_if_fail (verification >= -1 && verification <= SOTTO_VERIFICATION_KEY_CHANGED);
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = blocked;
+  request->verification = verification;
+  if (alias != NULL)
+    {
+      request->alias_set = TRUE;
+      if (alias[0] != '\0' && (request->alias = sotto_display_name_normalize (alias, &error)) == NULL)
+        {
+          contact_request_free (request);
+          g_task_report_error (self, callback, user_data, sotto_store_update_contact_async,
+                               g_steal_pointer (&error));
+          return;
+        }
+    }
+
+  _sotto_store_schedule (self, sotto_store_update_contact_async, update_contact_job,
+                         update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                         cancellable, callback, user_data);
+}
+
+/**
+ * sotto_store_set_contact_addresses_async:
+ * @addresses: (array zero-terminated=1): where the contact was last
+ *   reached, most recent first; each valid for
+ *   sotto_invite_address_validate(), at most %SOTTO_INVITE_MAX_ADDRESSES
+ *
+ * Remembers where to dial the contact. Finish with
+ * sotto_store_update_contact_finish().
+ */
+void
+sotto_store_set_contact_addresses_async (SottoStore          *self,
+                                         SottoContact        *contact,
+                                         const char * const  *addresses,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr (GError) error = NULL;
+  ContactRequest *request;
+  guint n = addresses != NULL ? g_strv_length ((char **)addresses) : 0;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+
+  if (n > SOTTO_INVITE_MAX_ADDRESSES)
+    g_set_error (&error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                 _("A contact has at most %d addresses"), SOTTO_INVITE_MAX_ADDRESSES);
+  for (guint i = 0; error == NULL && i < n; i++)
+    sotto_invite_address_validate (addresses[i], &error);
+  if (error != NULL)
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_set_contact_addresses_async,
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = -1;
+  request->verification = -1;
+  request->addresses_set = TRUE;
+  request->addresses = g_strdupv ((char **)addresses);
+  if (request->addresses == NULL)
+    request->addresses = g_new0 (char *, 1);
+
+  _sotto_store_schedule (self, sotto_store_set_contact_addresses_async, update_contact_job,
+                         update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                         cancellable, callback, user_data);
+}
+
+/* request->addresses holds the one address to forget. Read and written in
+ * one transaction: the addresses may have changed since the caller looked. */
+static gpointer
+remove_contact_address_job (SottoStore    *self,
+                            gpointer       data,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  ContactRequest *request = data;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GStrvBuilder) kept = g_strv_builder_new ();
+  g_auto (GStrv) addresses = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  const char * const *known;
+  gboolean found = FALSE;
+
+  if (!_sotto_store_db_begin (self, error))
+    return NULL;
+
+  contact = load_contact (self, request->id, error);
+  if (contact == NULL)
+    goto failed;
+  known = sotto_contact_get_addresses (contact);
+  for (guint i = 0; known != NULL && known[i] != NULL; i++)
+    {
+      if (g_str_equal (known[i], request->addresses[0]))
+        found = TRUE;
+      else
+        g_strv_builder_add (kept, known[i]);
+    }
+  if (!found)
+    {
+      _sotto_store_db_rollback (self);
+      return g_steal_pointer (&contact);
+    }
+
+  addresses = g_strv_builder_end (kept);
+  sealed = seal_addresses (self, request->id, (const char * const *)addresses);
+  stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET addresses = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    goto failed;
+  _sotto_store_bind_sealed (stmt, 1, sealed);
+  sqlite3_bind_int64 (stmt, 2, request->id);
+  if (!_sotto_store_db_step_done (self, stmt, error))
+    goto failed;
+  if (!_sotto_store_db_commit (self, error))
+    goto failed;
+
+  return load_contact (self, request->id, error);
+
+failed:
+  _sotto_store_db_rollback (self);
+  return NULL;
+}
+
+/**
+ * sotto_store_remove_contact_address_async:
+ * @address: one of the contact's addresses, as sotto_contact_get_addresses()
+ *   gives it
+ *
+ * Forgets where the contact was once reached, keeping the order of the
+ * others. An address the contact does not have (any more) is no error.
+ */
+void
+sotto_store_remove_contact_address_async (SottoStore          *self,
+                                          SottoContact        *contact,
+                                          const char          *address,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (address != NULL);
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = -1;
+  request->verification = -1;
+  request->addresses = g_new0 (char *, 2);
+  request->addresses[0] = g_strdup (address);
+
+  _sotto_store_schedule (self, sotto_store_remove_contact_address_async,
+                         remove_contact_address_job, update_contact_apply, request,
+                         (GDestroyNotify)contact_request_free, NULL, cancellable, callback,
+                         user_data);
+}
+
+gboolean
+sotto_store_remove_contact_address_finish (SottoStore    *self,
+                                           GAsyncResult  *result,
+                                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+
+gboolean
+sotto_store_update_contact_finish (SottoStore    *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
