@@ -58,9 +58,9 @@ struct _SottoStore
   /* history-enabled, as the last retention applied it: decides whether a
    * message outlives its delivery */
   gboolean            keep_history;
-  /* contact id → GArray of Unstored: messages received while history was
-   * off and not marked read yet. Unread like any other, but only for as
-   * long as the store is open. */
+  /* contact id → GArray of Unstored (sotto-store-messages.c): messages
+   * received while history was off and not marked read yet. Unread like
+   * any other, but only for as long as the store is open. */
   GHashTable         *unstored;
 
   /* main thread: the protection as of the last completed job */
