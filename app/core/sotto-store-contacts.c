@@ -33,6 +33,8 @@ seal_addresses (SottoStore         *self,
 {
   g_autoptr (GByteArray) buf = g_byte_array_new ();
 
+  _sotto_store_assert_worker (self);
+
   for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
     g_byte_array_append (buf, (const guint8 *)addresses[i], strlen (addresses[i]) + 1);
 
@@ -51,6 +53,8 @@ unseal_addresses (SottoStore    *self,
   const char *data;
   gsize len = 0;
   gsize start = 0;
+
+  _sotto_store_assert_worker (self);
 
   if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
     return g_strv_builder_end (builder);
@@ -86,6 +90,8 @@ contact_from_row (SottoStore    *self,
   g_auto (GStrv) addresses = NULL;
   g_autoptr (GError) local_error = NULL;
   gint64 verification = sqlite3_column_int64 (stmt, 4);
+
+  _sotto_store_assert_worker (self);
 
   if (sqlite3_column_bytes (stmt, 1) != SOTTO_KEY_LEN ||
       verification < SOTTO_VERIFICATION_UNVERIFIED ||
@@ -123,6 +129,8 @@ load_contact (SottoStore  *self,
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
+  _sotto_store_assert_worker (self);
+
   stmt = _sotto_store_db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts WHERE id = ?",
                                   error);
   if (stmt == NULL)
@@ -152,6 +160,8 @@ _sotto_store_load_contacts (SottoStore  *self,
   g_autoptr (GPtrArray) contacts = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   stmt = _sotto_store_db_prepare (self, "SELECT " CONTACT_COLUMNS " FROM contacts ORDER BY id",
                                   error);
@@ -441,6 +451,8 @@ add_contact_job (SottoStore    *self,
   g_autoptr (GBytes) addresses = NULL;
   gint64 id;
 
+  _sotto_store_assert_worker (self);
+
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
@@ -574,6 +586,8 @@ remove_contact_job (SottoStore    *self,
   ContactRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
+  _sotto_store_assert_worker (self);
+
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
@@ -670,6 +684,8 @@ update_contact_job (SottoStore    *self,
   ContactRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GBytes) alias = NULL;
+
+  _sotto_store_assert_worker (self);
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;
@@ -880,6 +896,8 @@ remove_contact_address_job (SottoStore    *self,
   g_autoptr (GBytes) sealed = NULL;
   const char * const *known;
   gboolean found = FALSE;
+
+  _sotto_store_assert_worker (self);
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;

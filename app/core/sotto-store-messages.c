@@ -40,6 +40,8 @@ message_from_row (SottoStore    *self,
   gint64 state = sqlite3_column_int64 (stmt, 4);
   g_autofree char *body = NULL;
 
+  _sotto_store_assert_worker (self);
+
   if (sqlite3_column_bytes (stmt, 2) != SOTTO_MESSAGE_UID_LEN ||
       (direction != SOTTO_DIRECTION_IN && direction != SOTTO_DIRECTION_OUT) ||
       state < SOTTO_MESSAGE_QUEUED || state > SOTTO_MESSAGE_FAILED)
@@ -66,6 +68,8 @@ _sotto_store_load_messages (SottoStore    *self,
 {
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -99,6 +103,8 @@ conversation_for_contact (SottoStore  *self,
 {
   g_autoptr (CachedStmt) stmt = NULL;
 
+  _sotto_store_assert_worker (self);
+
   stmt = _sotto_store_db_cached (self, "SELECT id FROM conversations WHERE contact_id = ?", error);
   if (stmt == NULL)
     return 0;
@@ -120,6 +126,8 @@ _sotto_store_load_message (SottoStore  *self,
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray) messages = NULL;
+
+  _sotto_store_assert_worker (self);
 
   stmt = _sotto_store_db_prepare (self,
                                   "SELECT " MESSAGE_COLUMNS " FROM messages m "
@@ -156,6 +164,8 @@ insert_message (SottoStore        *self,
   g_autoptr (CachedStmt) touch = NULL;
   g_autoptr (GBytes) sealed = NULL;
   gint64 id;
+
+  _sotto_store_assert_worker (self);
 
   if ((id = _sotto_store_db_next_id (self, "messages", error)) == 0)
     return 0;
@@ -220,6 +230,8 @@ queue_message_job (SottoStore    *self,
   g_autoptr (CachedStmt) stmt = NULL;
   gint64 conversation_id;
   gint64 id;
+
+  _sotto_store_assert_worker (self);
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;
@@ -313,6 +325,8 @@ save_incoming_job (SottoStore    *self,
   gint64 received;
   gint64 id;
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;
@@ -521,6 +535,8 @@ mark_state_in_transaction (SottoStore    *self,
   gint64 id;
   int rc;
 
+  _sotto_store_assert_worker (self);
+
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
@@ -619,6 +635,8 @@ run_without_fsync (SottoStore    *self,
 {
   gpointer result;
 
+  _sotto_store_assert_worker (self);
+
   if (!_sotto_store_db_run_cached (self, "PRAGMA synchronous = NORMAL", error))
     return NULL;
   result = func (self, data, cancellable, error);
@@ -643,6 +661,8 @@ mark_state_job (SottoStore    *self,
                 GCancellable  *cancellable,
                 GError       **error)
 {
+  _sotto_store_assert_worker (self);
+
   return run_without_fsync (self, mark_state_in_transaction, g_free, data, cancellable, error);
 }
 
@@ -811,6 +831,8 @@ mark_read_in_transaction (SottoStore    *self,
   gint64 conversation_id;
   int rc;
 
+  _sotto_store_assert_worker (self);
+
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
@@ -892,6 +914,8 @@ mark_read_job (SottoStore    *self,
                GCancellable  *cancellable,
                GError       **error)
 {
+  _sotto_store_assert_worker (self);
+
   return run_without_fsync (self, mark_read_in_transaction, (GDestroyNotify)g_ptr_array_unref,
                             data, cancellable, error);
 }
@@ -991,6 +1015,8 @@ list_summaries_job (SottoStore    *self,
   g_autoptr (CachedStmt) stmt = NULL;
   int rc;
 
+  _sotto_store_assert_worker (self);
+
   /* One count per conversation through the partial index messages_unread,
    * which holds the unread messages only. */
   stmt = _sotto_store_db_cached (self,
@@ -1081,6 +1107,8 @@ history_job (SottoStore    *self,
   MessageRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
   GPtrArray *page;
+
+  _sotto_store_assert_worker (self);
 
   /* Newest first from the index, then turned to reading order. */
   stmt = _sotto_store_db_prepare (self,
@@ -1183,6 +1211,8 @@ insert_history_job (SottoStore    *self,
 {
   HistoryRequest *request = data;
   gint64 conversation_id;
+
+  _sotto_store_assert_worker (self);
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;

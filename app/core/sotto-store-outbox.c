@@ -30,6 +30,8 @@ list_outbox_job (SottoStore    *self,
   MessageRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
+  _sotto_store_assert_worker (self);
+
   stmt = _sotto_store_db_prepare (self,
                                   "SELECT " MESSAGE_COLUMNS " FROM outbox o "
                                   "JOIN messages m ON m.id = o.message_id "
@@ -109,6 +111,8 @@ expire_outbox_job (SottoStore    *self,
   g_autoptr (sqlite3_stmt) mark = NULL;
   g_autoptr (sqlite3_stmt) unqueue = NULL;
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;
@@ -258,6 +262,8 @@ retry_message_job (SottoStore    *self,
   gboolean *done;
   int rc;
 
+  _sotto_store_assert_worker (self);
+
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
@@ -387,6 +393,8 @@ list_failed_job (SottoStore    *self,
 {
   MessageRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  _sotto_store_assert_worker (self);
 
   /* Rare, and asked for rarely: no index of its own. Only the matches
    * are unsealed. */

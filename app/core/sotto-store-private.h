@@ -48,6 +48,7 @@ struct _SottoStore
 
   /* worker thread (and finalize, once the worker has stopped) */
   GThreadPool        *pool;
+  GThread            *worker;          /* the pool's one thread, set by its first job */
   SottoProfileLock   *lock;
   sqlite3            *db;
   /* SQL text (a literal) → prepared statement, for what runs per message */
@@ -68,6 +69,15 @@ struct _SottoStore
 };
 
 /* The worker (sotto-store.c) */
+
+/* The connection, the key and the rest of the worker's state are used on
+ * the worker thread only: every function that touches them starts with
+ * this, and a failure names the function that was called elsewhere. */
+#define _sotto_store_assert_worker(self)              \
+  G_STMT_START {                                      \
+    g_assert (SOTTO_IS_STORE (self));                 \
+    g_assert (g_thread_self () == (self)->worker);    \
+  } G_STMT_END
 
 typedef gpointer (*StoreJobFunc)   (SottoStore    *self,
                                     gpointer       data,

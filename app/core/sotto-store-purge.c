@@ -30,6 +30,8 @@ purge_job (SottoStore    *self,
   PurgeRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
+  _sotto_store_assert_worker (self);
+
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
@@ -81,6 +83,8 @@ apply_retention_job (SottoStore    *self,
 {
   PurgeRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  _sotto_store_assert_worker (self);
 
   /* Before anything can fail: the setting holds for the next message even
    * when this purge does not go through. */

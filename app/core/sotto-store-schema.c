@@ -20,6 +20,8 @@ gboolean
 _sotto_store_db_configure (SottoStore  *self,
                            GError     **error)
 {
+  _sotto_store_assert_worker (self);
+
   return _sotto_store_db_exec (self,
                                "PRAGMA foreign_keys = ON;"
                                "PRAGMA secure_delete = ON;"
@@ -121,6 +123,8 @@ gboolean
 _sotto_store_db_create_tables (SottoStore  *self,
                                GError     **error)
 {
+  _sotto_store_assert_worker (self);
+
   return _sotto_store_db_exec (self, schema_v1, error);
 }
 
@@ -131,6 +135,8 @@ _sotto_store_db_migrate (SottoStore  *self,
                          GError     **error)
 {
   g_autofree char *set_version = NULL;
+
+  _sotto_store_assert_worker (self);
 
   for (gint64 v = from_version; v < SOTTO_STORE_SCHEMA_VERSION; v++)
     if (!_sotto_store_db_exec (self, migrations[v - 1], error))
@@ -149,6 +155,8 @@ _sotto_store_db_open_existing (SottoStore  *self,
   gint64 application_id;
   gint64 version;
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   rc = sqlite3_open_v2 (self->db_path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,

@@ -43,6 +43,8 @@ _sotto_store_seal_string (SottoStore *self,
                           gint64      rowid,
                           const char *text)
 {
+  _sotto_store_assert_worker (self);
+
   return sotto_seal (self->key, table, column, rowid, (const guint8 *)text, strlen (text));
 }
 
@@ -58,6 +60,8 @@ _sotto_store_unseal_string (SottoStore    *self,
   g_autoptr (GBytes) plain = NULL;
   gsize len = 0;
   const char *data;
+
+  _sotto_store_assert_worker (self);
 
   if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
     return NULL;
@@ -151,6 +155,8 @@ _sotto_store_write_keyinfo (SottoStore    *self,
   g_autoptr (GBytes) wrapped = NULL;
   guint8 salt[SOTTO_PWHASH_SALT_LEN];
 
+  _sotto_store_assert_worker (self);
+
   key_check = sotto_seal (self->key, "keyinfo", "key_check", 1,
                           (const guint8 *)KEY_CHECK_TEXT, strlen (KEY_CHECK_TEXT));
 
@@ -204,6 +210,8 @@ _sotto_store_read_keyinfo_and_unlock (SottoStore    *self,
   g_autoptr (GError) check_error = NULL;
   gint64 protection;
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   stmt = _sotto_store_db_prepare (self,
                                   "SELECT store_id, protection, pwhash_salt, pwhash_opslimit, "
@@ -319,8 +327,12 @@ set_key_protection_job (SottoStore    *self,
 {
   KeyRequest *request = data;
   g_autofree char *label = NULL;
-  SottoKeyProtection old_protection = self->protection;
+  SottoKeyProtection old_protection;
   gboolean stored = FALSE;
+
+  _sotto_store_assert_worker (self);
+
+  old_protection = self->protection;
 
   /* Only the wrapping of the store key changes: no message is rewritten. */
   if (request->protection == SOTTO_KEY_PROTECTION_KEYRING &&

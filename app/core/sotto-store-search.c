@@ -416,6 +416,8 @@ search_finish_chunk (SottoStore     *self,
   SearchChunk *chunk = g_queue_pop_head (in_flight);
   gboolean ok = TRUE;
 
+  _sotto_store_assert_worker (self);
+
   g_mutex_lock (&scan->lock);
   while (!chunk->done)
     g_cond_wait (&scan->cond, &scan->lock);
@@ -465,6 +467,8 @@ search_job (SottoStore    *self,
   guint n_threads;
   gboolean ok = TRUE;
   int rc = SQLITE_DONE;
+
+  _sotto_store_assert_worker (self);
 
   /* No join per row: one conversation is found through the index, all of
    * them by walking the table backwards (newest first). */

@@ -124,6 +124,12 @@ worker_func (gpointer data,
   StoreJob *job = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
 
+  /* An exclusive pool of one thread: the first job names it, and every
+   * later one must run on it too. */
+  if (self->worker == NULL)
+    self->worker = g_thread_self ();
+  _sotto_store_assert_worker (self);
+
   if (!g_cancellable_set_error_if_cancelled (cancellable, &job->error))
     job->result = job->run (self, job->data, cancellable, &job->error);
 
@@ -206,8 +212,11 @@ _sotto_store_db_exec (SottoStore  *self,
                       const char  *sql,
                       GError     **error)
 {
-  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  int rc;
 
+  _sotto_store_assert_worker (self);
+
+  rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     return _sotto_store_set_db_error (error, self->db, rc, sql);
 
@@ -223,9 +232,12 @@ _sotto_store_db_cached (SottoStore  *self,
                         const char  *sql,
                         GError     **error)
 {
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+  sqlite3_stmt *stmt;
   int rc;
 
+  _sotto_store_assert_worker (self);
+
+  stmt = g_hash_table_lookup (self->statements, sql);
   if (stmt != NULL)
     {
       g_assert (!sqlite3_stmt_busy (stmt));
@@ -243,7 +255,8 @@ _sotto_store_db_cached (SottoStore  *self,
   return stmt;
 }
 
-/* Closes the connection, with the statements it keeps prepared. */
+/* Closes the connection, with the statements it keeps prepared. On the
+ * worker, or in finalize once the worker has stopped: no assertion. */
 static void
 db_close (SottoStore *self)
 {
@@ -259,8 +272,11 @@ _sotto_store_db_prepare (SottoStore  *self,
                          GError     **error)
 {
   sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  int rc;
 
+  _sotto_store_assert_worker (self);
+
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
       _sotto_store_set_db_error (error, self->db, rc, sql);
@@ -278,6 +294,8 @@ _sotto_store_db_step_done (SottoStore    *self,
 {
   int rc;
 
+  _sotto_store_assert_worker (self);
+
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     ;
 
@@ -293,8 +311,11 @@ _sotto_store_db_run_cached (SottoStore  *self,
                             const char  *sql,
                             GError     **error)
 {
-  g_autoptr (CachedStmt) stmt = _sotto_store_db_cached (self, sql, error);
+  g_autoptr (CachedStmt) stmt = NULL;
 
+  _sotto_store_assert_worker (self);
+
+  stmt = _sotto_store_db_cached (self, sql, error);
   return stmt != NULL && _sotto_store_db_step_done (self, stmt, error);
 }
 
@@ -302,6 +323,8 @@ gboolean
 _sotto_store_db_begin (SottoStore  *self,
                        GError     **error)
 {
+  _sotto_store_assert_worker (self);
+
   return _sotto_store_db_run_cached (self, "BEGIN IMMEDIATE", error);
 }
 
@@ -309,12 +332,16 @@ gboolean
 _sotto_store_db_commit (SottoStore  *self,
                         GError     **error)
 {
+  _sotto_store_assert_worker (self);
+
   return _sotto_store_db_run_cached (self, "COMMIT", error);
 }
 
 void
 _sotto_store_db_rollback (SottoStore *self)
 {
+  _sotto_store_assert_worker (self);
+
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -331,6 +358,8 @@ _sotto_store_db_next_id (SottoStore  *self,
   g_autoptr (CachedStmt) bump = NULL;
   gint64 next;
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   /* A SELECT and an UPDATE, not UPDATE … RETURNING: RETURNING makes
    * SQLite open a statement journal, which costs more than the rest. */
@@ -395,6 +424,8 @@ insert_identity (SottoStore     *self,
   g_autoptr (GBytes) secret = NULL;
   g_autoptr (GBytes) name = NULL;
 
+  _sotto_store_assert_worker (self);
+
   secret = sotto_seal (self->key, "identity", "secret_key", 1,
                        sotto_identity_get_secret_key (identity), SOTTO_KEY_LEN);
   name = _sotto_store_seal_string (self, "identity", "display_name", 1,
@@ -434,6 +465,8 @@ static gboolean
 ensure_lock (SottoStore  *self,
              GError     **error)
 {
+  _sotto_store_assert_worker (self);
+
   if (self->lock == NULL)
     self->lock = sotto_profile_lock_acquire (self->profile_dir, error);
 
@@ -454,6 +487,8 @@ create_job (SottoStore    *self,
   gboolean in_keyring = FALSE;
   OpenResult *result;
   int rc;
+
+  _sotto_store_assert_worker (self);
 
   if (!ensure_lock (self, error))
     return NULL;
@@ -538,6 +573,8 @@ load_identity (SottoStore  *self,
   guint8 *secret;
   int rc;
 
+  _sotto_store_assert_worker (self);
+
   stmt = _sotto_store_db_prepare (self,
                                   "SELECT public_key, secret_key, display_name FROM identity "
                                   "WHERE id = 1",
@@ -586,6 +623,8 @@ open_job (SottoStore    *self,
   g_autoptr (SottoIdentity) identity = NULL;
   g_autoptr (GPtrArray) contacts = NULL;
   OpenResult *result;
+
+  _sotto_store_assert_worker (self);
 
   /* Checked before and after taking the lock: without a directory there
    * is nothing to lock, and a create may have been under way. */
@@ -970,9 +1009,12 @@ set_display_name_job (SottoStore    *self,
                       GError       **error)
 {
   const char *name = data;
-  g_autoptr (GBytes) sealed = _sotto_store_seal_string (self, "identity", "display_name", 1, name);
+  g_autoptr (GBytes) sealed = NULL;
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
+  _sotto_store_assert_worker (self);
+
+  sealed = _sotto_store_seal_string (self, "identity", "display_name", 1, name);
   stmt = _sotto_store_db_prepare (self, "UPDATE identity SET display_name = ? WHERE id = 1", error);
   if (stmt == NULL)
     return NULL;
