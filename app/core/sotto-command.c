@@ -127,7 +127,7 @@ _sotto_command_print_json_array (SottoCommand *self,
 {
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
 
-  json_node_set_array (root, json_array_ref (array));
+  json_node_set_array (root, array);
   print_json (self, root);
 }
 
