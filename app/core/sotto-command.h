@@ -32,7 +32,7 @@ typedef struct
 {
   const char        *name;
   const char        *args;
-  const char        *summary;   /* untranslated: N_() */
+  const char        *summary;   /* marked for translation, untranslated */
   SottoCommandFlags  flags;
 } SottoCommandInfo;
 
