@@ -450,6 +450,26 @@ send_kind (SottoSession *self,
   return TRUE;
 }
 
+static gboolean on_tick_cb (gpointer user_data);
+
+/* Arms the one timer of an established session for the earlier of its two
+ * deadlines: a PING keepalive_ms after the last frame sent, a close idle_ms
+ * after the last one received. Both only move later, so a timer that fires
+ * early just looks again. */
+static void
+schedule_tick (SottoSession *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 deadline;
+
+  deadline = MIN (self->last_received + (gint64) self->idle_ms * 1000,
+                  self->last_sent + (gint64) self->keepalive_ms * 1000);
+  clear_source (&self->tick_source);
+  self->tick_source = add_timeout (self, (guint) CLAMP ((deadline - now + 999) / 1000, 0,
+                                                        G_MAXUINT),
+                                   on_tick_cb);
+}
+
 static gboolean
 on_tick_cb (gpointer user_data)
 {
@@ -463,10 +483,12 @@ on_tick_cb (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (now - self->last_sent >= (gint64)self->keepalive_ms * 1000)
-    send_kind (self, SOTTO_PAYLOAD_PING, ++self->ping_cookie, 0);
+  if (now - self->last_sent >= (gint64)self->keepalive_ms * 1000 &&
+      !send_kind (self, SOTTO_PAYLOAD_PING, ++self->ping_cookie, 0))
+    return G_SOURCE_REMOVE;
 
-  return G_SOURCE_CONTINUE;
+  schedule_tick (self);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -498,15 +520,13 @@ static void
 become_established (SottoSession *self)
 {
   g_autoptr (SottoSession) hold = g_object_ref (self);
-  guint tick;
 
   self->state = STATE_ESTABLISHED;
   self->established_time = g_get_real_time ();
   clear_source (&self->handshake_source);
   sotto_frame_reader_set_max_len (self->reader, SOTTO_FRAME_MAX_LEN);
 
-  tick = MAX (MIN (self->keepalive_ms, self->idle_ms) / 4, 10);
-  self->tick_source = add_timeout (self, tick, on_tick_cb);
+  schedule_tick (self);
 
   if (self->mode == SOTTO_SESSION_MODE_REQUEST &&
       !send_kind (self, SOTTO_PAYLOAD_REQUEST_STATE, 0, SOTTO_REQUEST_PENDING))

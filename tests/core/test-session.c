@@ -2250,6 +2250,72 @@ test_timeout_keepalive (Fixture       *f,
   WAIT_UNTIL (server->payloads->len == 1);
 }
 
+static gint
+compare_gint64 (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a;
+  gint64 y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Waits for the next payload from @raw, which must be of @kind, and says
+ * when it came. */
+static gint64
+raw_expect (Raw              *raw,
+            SottoPayloadKind  kind)
+{
+  g_autoptr (SottoPayload) payload = raw_receive_payload (raw);
+
+  g_assert_cmpuint (payload->kind, ==, kind);
+  return g_get_monotonic_time ();
+}
+
+/* A quiet peer gets a PING one keepalive period after the session last
+ * sent something, whenever in the timer's cycle that was: a timer that
+ * only looks every quarter period sends each PING up to a quarter late,
+ * and a peer counting on one every 20 s sees too few. */
+static void
+test_timeout_keepalive_period (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr (GArray) gaps = g_array_new (FALSE, FALSE, sizeof (gint64));
+  Peer *server;
+  Raw *raw;
+
+  f->keepalive_ms = KEEPALIVE_MS;
+  f->idle_ms = 20 * KEEPALIVE_MS;
+  raw = raw_connect (f, &server);
+  raw_handshake_as_initiator (f, raw);
+  WAIT_UNTIL (server->established);
+
+  raw_expect (raw, SOTTO_PAYLOAD_PING);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr (SottoPayload) ping = sotto_payload_new (SOTTO_PAYLOAD_PING);
+      gint64 pong_at;
+      gint64 gap;
+      gint64 until;
+
+      /* Out of step with the previous PING, and so with any fixed tick. */
+      until = g_get_monotonic_time () + (KEEPALIVE_MS / 20 + i * 7) * 1000;
+      WAIT_UNTIL (g_get_monotonic_time () >= until);
+      ping->cookie = 100 + i;
+      g_assert_true (raw_send_payload (raw, ping, NULL));
+      pong_at = raw_expect (raw, SOTTO_PAYLOAD_PONG);
+      gap = raw_expect (raw, SOTTO_PAYLOAD_PING) - pong_at;
+      g_array_append_val (gaps, gap);
+    }
+  g_array_sort (gaps, compare_gint64);
+  /* Never early, and typically within a tenth of the period. */
+  g_assert_cmpint (g_array_index (gaps, gint64, 0), >=, (KEEPALIVE_MS - 5) * 1000);
+  g_assert_cmpint (g_array_index (gaps, gint64, gaps->len / 2), <=, KEEPALIVE_MS * 1100);
+  g_assert_null (server->reason);
+
+  assert_honest_session_works (f);
+}
+
 static void
 test_timeout_idle (Fixture       *f,
                    gconstpointer  data)
@@ -2537,6 +2603,7 @@ main (int   argc,
   ADD ("/session/rekey/receive/bytes", test_rekey_receive, GINT_TO_POINTER (TRUE));
   ADD ("/session/timeout/handshake", test_timeout_handshake, NULL);
   ADD ("/session/timeout/keepalive", test_timeout_keepalive, NULL);
+  ADD ("/session/timeout/keepalive-period", test_timeout_keepalive_period, NULL);
   ADD ("/session/timeout/idle", test_timeout_idle, NULL);
   ADD ("/session/request/accept", test_request_accept, NULL);
   ADD ("/session/request/drops-payloads", test_request_drops_payloads, NULL);
