@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The XDG autostart entry ($XDG_CONFIG_HOME/autostart/APP_ID.desktop)
- * that the session starts at login. It is a copy of the installed
+ * The XDG autostart entries ($XDG_CONFIG_HOME/autostart/APP_ID.desktop,
+ * one per profile, named after the profile's application id) that the
+ * session starts at login. It is a copy of the installed
  * desktop entry, translations included, so the session shows the same
  * name and icon; only Exec differs: it names the profile to start.
  */
@@ -47,14 +48,20 @@ load_desktop_entry (void)
 
 /**
  * sotto_autostart_dup_path:
+ * @profile: (nullable): a valid profile name, %NULL for the default one
  *
- * Returns: (transfer full): where the autostart entry is kept
+ * Returns: (transfer full): where the profile's autostart entry is kept
  */
 char *
-sotto_autostart_dup_path (void)
+sotto_autostart_dup_path (const char *profile)
 {
-  return g_build_filename (g_get_user_config_dir (), "autostart",
-                           APPLICATION_ID ".desktop", NULL);
+  g_autofree char *id = NULL;
+  g_autofree char *file = NULL;
+
+  id = sotto_profile_application_id (APPLICATION_ID,
+                                     profile != NULL ? profile : SOTTO_PROFILE_DEFAULT);
+  file = g_strconcat (id, ".desktop", NULL);
+  return g_build_filename (g_get_user_config_dir (), "autostart", file, NULL);
 }
 
 /**
@@ -73,7 +80,7 @@ sotto_autostart_set (gboolean     enabled,
                      const char  *profile,
                      GError     **error)
 {
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *exec = NULL;
   g_autoptr (GKeyFile) entry = NULL;
@@ -82,6 +89,10 @@ sotto_autostart_set (gboolean     enabled,
 
   if (profile == NULL)
     profile = SOTTO_PROFILE_DEFAULT;
+  /* Validated profile names need no quoting in Exec: [A-Za-z0-9_-] only. */
+  if (!sotto_profile_name_validate (profile, error))
+    return FALSE;
+  path = sotto_autostart_dup_path (profile);
 
   if (!enabled)
     {
@@ -95,10 +106,6 @@ sotto_autostart_set (gboolean     enabled,
         }
       return TRUE;
     }
-
-  /* Validated profile names need no quoting in Exec: [A-Za-z0-9_-] only. */
-  if (!sotto_profile_name_validate (profile, error))
-    return FALSE;
 
   dir = g_path_get_dirname (path);
   if (g_mkdir_with_parents (dir, 0700) != 0)
@@ -125,14 +132,15 @@ sotto_autostart_set (gboolean     enabled,
 
 /**
  * sotto_autostart_is_enabled:
+ * @profile: (nullable): a valid profile name, %NULL for the default one
  *
- * Returns: %TRUE if an autostart entry is there and the session would
- *   start it
+ * Returns: %TRUE if the profile's autostart entry is there and the
+ *   session would start it
  */
 gboolean
-sotto_autostart_is_enabled (void)
+sotto_autostart_is_enabled (const char *profile)
 {
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = sotto_autostart_dup_path (profile);
   g_autoptr (GKeyFile) entry = g_key_file_new ();
   g_autoptr (GError) error = NULL;
   gboolean enabled;

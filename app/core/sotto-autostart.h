@@ -8,10 +8,10 @@
 
 G_BEGIN_DECLS
 
-char     *sotto_autostart_dup_path   (void);
+char     *sotto_autostart_dup_path   (const char  *profile);
 gboolean  sotto_autostart_set        (gboolean     enabled,
                                       const char  *profile,
                                       GError     **error);
-gboolean  sotto_autostart_is_enabled (void);
+gboolean  sotto_autostart_is_enabled (const char  *profile);
 
 G_END_DECLS

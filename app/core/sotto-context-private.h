@@ -20,7 +20,8 @@ struct _SottoContext
 
   /* owned references: the settings once needed, the rest once the profile
    * is open (see sotto_context_open_async()) */
-  GSettings          *settings;
+  GSettings          *settings;          /* SCHEMA_ID: every profile's */
+  GSettings          *profile_settings;  /* SCHEMA_ID.Profile: this one's */
   SottoStore         *store;
   SottoRetention     *retention;
   SottoPeerService   *service;
@@ -30,7 +31,10 @@ struct _SottoContext
   gboolean            running;
 };
 
-void _sotto_context_serve (SottoContext        *self,
-                           SottoControlRequest *request);
+void     _sotto_context_serve              (SottoContext         *self,
+                                           SottoControlRequest  *request);
+gboolean _sotto_context_ensure_settings    (SottoContext         *self,
+                                           GError              **error);
+guint    _sotto_context_choose_listen_port (SottoContext         *self);
 
 G_END_DECLS

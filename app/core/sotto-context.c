@@ -95,6 +95,7 @@ sotto_context_dispose (GObject *object)
   g_clear_object (&self->service);
   g_clear_object (&self->retention);
   g_clear_object (&self->settings);
+  g_clear_object (&self->profile_settings);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (sotto_context_parent_class)->dispose (object);
@@ -419,8 +420,10 @@ on_retention_applied_cb (GObject      *object,
   self->store = g_object_ref (open->store);
   self->retention = g_object_ref (open->retention);
   self->service = sotto_peer_service_new (self->store, self->settings);
-  if (self->port_override >= 0)
-    sotto_peer_service_set_port (self->service, (guint)self->port_override);
+  sotto_peer_service_set_port (self->service,
+                               self->port_override >= 0 && !sotto_context_is_listen_port_locked (self)
+                                 ? (guint)self->port_override
+                                 : _sotto_context_choose_listen_port (self));
   /* Before old messages are given up on: a front end that follows the
    * store from here hears of each one. */
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
@@ -460,34 +463,6 @@ on_store_opened_cb (GObject      *object,
                                g_steal_pointer (&task));
 }
 
-/* The application's settings, or a clear error when the schema is not
- * installed (rather than GLib aborting). */
-static gboolean
-ensure_settings (SottoContext  *self,
-                 GError       **error)
-{
-  g_autoptr (GSettingsSchema) schema = NULL;
-  GSettingsSchemaSource *source;
-
-  g_assert (SOTTO_IS_CONTEXT (self));
-
-  if (self->settings != NULL)
-    return TRUE;
-
-  source = g_settings_schema_source_get_default ();
-  if (source != NULL)
-    schema = g_settings_schema_source_lookup (source, SCHEMA_ID, TRUE);
-  if (schema == NULL)
-    {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
-                   _("The settings schema “%s” is not installed"), SCHEMA_ID);
-      return FALSE;
-    }
-
-  self->settings = g_settings_new_full (schema, NULL, NULL);
-  return TRUE;
-}
-
 /* Returns NULL, having reported the error, when there are no settings. */
 static GTask *
 open_task_new (SottoContext        *self,
@@ -501,7 +476,7 @@ open_task_new (SottoContext        *self,
 
   g_task_set_source_tag (task, tag);
   g_task_set_task_data (task, g_new0 (OpenData, 1), open_data_free);
-  if (!ensure_settings (self, &error))
+  if (!_sotto_context_ensure_settings (self, &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
@@ -733,14 +708,18 @@ sotto_context_stop (SottoContext *self)
 /**
  * sotto_context_get_settings:
  *
- * Returns: (transfer none) (nullable): the settings the profile runs
- *   with, once it was opened or created
+ * The settings of every profile of the user (see
+ * sotto-context-settings.c), loaded on first use.
+ *
+ * Returns: (transfer none) (nullable): the settings, or %NULL when the
+ *   settings schemas are not installed
  */
 GSettings *
 sotto_context_get_settings (SottoContext *self)
 {
   g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
 
+  _sotto_context_ensure_settings (self, NULL);
   return self->settings;
 }
 
@@ -762,7 +741,7 @@ sotto_context_set_listen_port (SottoContext  *self,
   g_return_val_if_fail (port <= 65535, FALSE);
   g_return_val_if_fail (!self->running, FALSE);
 
-  if (!ensure_settings (self, error))
+  if (!_sotto_context_ensure_settings (self, error))
     return FALSE;
   if (!g_settings_is_writable (self->settings, "listen-port"))
     {
@@ -802,10 +781,8 @@ sotto_context_dup_invite (SottoContext  *self,
 
   if (self->service != NULL && sotto_peer_service_get_port (self->service) != 0)
     port = sotto_peer_service_get_port (self->service);
-  else if (self->port_override > 0)
-    port = (guint)self->port_override;
   else
-    port = (guint)g_settings_get_int (self->settings, "listen-port");
+    port = sotto_context_get_listen_port (self);
   addresses = sotto_local_addresses (port);
   return sotto_identity_dup_invite (sotto_store_get_identity (self->store),
                                     (const char * const *)addresses, error);

@@ -54,9 +54,18 @@ gboolean      sotto_context_open_interactive    (SottoContext            *self,
 GSettings        *sotto_context_get_settings     (SottoContext  *self);
 SottoStore       *sotto_context_get_store        (SottoContext  *self);
 SottoPeerService *sotto_context_get_peer_service (SottoContext  *self);
+GSettings        *sotto_context_get_profile_settings (SottoContext  *self);
 gboolean      sotto_context_set_listen_port     (SottoContext  *self,
                                                  guint          port,
                                                  GError       **error);
+guint         sotto_context_get_listen_port     (SottoContext  *self);
+gboolean      sotto_context_is_listen_port_locked (SottoContext *self);
+gboolean      sotto_context_change_listen_port  (SottoContext  *self,
+                                                 guint          port,
+                                                 GError       **error);
+gboolean      sotto_context_get_start_at_login  (SottoContext  *self);
+gboolean      sotto_context_apply_start_at_login (SottoContext *self,
+                                                  GError      **error);
 gboolean      sotto_context_start               (SottoContext  *self,
                                                  GError       **error);
 gboolean      sotto_context_is_running          (SottoContext  *self);

@@ -1785,6 +1785,17 @@ listen_on (SottoPeerService  *self,
 }
 
 static void
+close_listener (SottoPeerService *self)
+{
+  if (self->listener == NULL)
+    return;
+  g_socket_service_stop (self->listener);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->listener));
+  g_signal_handlers_disconnect_by_data (self->listener, self);
+  g_clear_object (&self->listener);
+}
+
+static void
 set_listen_error (SottoPeerService *self,
                   const GError     *error)
 {
@@ -1907,13 +1918,7 @@ go_offline (SottoPeerService *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   g_clear_handle_id (&self->prune_source, g_source_remove);
-  if (self->listener != NULL)
-    {
-      g_socket_service_stop (self->listener);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->listener));
-      g_signal_handlers_disconnect_by_data (self->listener, self);
-      g_clear_object (&self->listener);
-    }
+  close_listener (self);
   if (self->store != NULL)
     g_signal_handlers_disconnect_by_func (sotto_store_get_contacts (self->store),
                                           on_contacts_changed_cb, self);
@@ -2000,6 +2005,47 @@ sotto_peer_service_get_listen_error (SottoPeerService *self)
 {
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), NULL);
   return self->listen_error;
+}
+
+/**
+ * sotto_peer_service_change_port:
+ * @self: a #SottoPeerService
+ * @port: the port to listen on from now on, 1–65535
+ * @error: return location for a #GError
+ *
+ * Moves the listener to @port. Before sotto_peer_service_start(), or
+ * while invisible, that only sets the port, as sotto_peer_service_set_port()
+ * does. While online, the old listener closes and the new one opens at
+ * once; sessions already up stay, and later hellos name the new port.
+ * When @port can't be had, the service goes on without listening, as at
+ * start (#SottoPeerService:listen-error), and @error says why.
+ *
+ * Returns: %TRUE if the service listens on @port, or will
+ */
+gboolean
+sotto_peer_service_change_port (SottoPeerService  *self,
+                                guint              port,
+                                GError           **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
+  g_return_val_if_fail (port > 0 && port <= 65535, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  self->port = port;
+  if (!self->started)
+    return TRUE;
+
+  close_listener (self);
+  if (!listen_on (self, port, &local_error))
+    {
+      set_listen_error (self, local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  set_listen_error (self, NULL);
+  return TRUE;
 }
 
 /**

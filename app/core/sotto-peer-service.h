@@ -60,6 +60,9 @@ SottoPeerService *sotto_peer_service_new               (SottoStore           *st
                                                         GSettings            *settings);
 void              sotto_peer_service_set_port          (SottoPeerService     *self,
                                                         guint                 port);
+gboolean          sotto_peer_service_change_port       (SottoPeerService     *self,
+                                                        guint                 port,
+                                                        GError              **error);
 void              sotto_peer_service_set_intro         (SottoPeerService     *self,
                                                         const char           *intro);
 void              sotto_peer_service_set_backoff       (SottoPeerService     *self,

@@ -114,3 +114,34 @@ sotto_profile_default_dir (const char *name)
 
   return g_build_filename (g_get_user_data_dir (), "sotto", name, NULL);
 }
+
+/**
+ * sotto_profile_settings_path:
+ * @name: a valid profile name
+ * @dir: (nullable): the profile's directory, %NULL for its default one
+ *
+ * Where the profile's own settings (the `SCHEMA_ID.Profile` schema) are
+ * kept: `/im/sotto/Sotto/profiles/NAME/` for a profile in its default
+ * directory, and for one in another directory (`--profile-dir`) a path
+ * named after a hash of that directory, so that two such profiles never
+ * share their port or their autostart entry.
+ *
+ * Returns: (transfer full): a GSettings path, ending with "/"
+ */
+char *
+sotto_profile_settings_path (const char *name,
+                             const char *dir)
+{
+  g_autofree char *default_dir = NULL;
+  g_autofree char *hash = NULL;
+
+  g_return_val_if_fail (sotto_profile_name_validate (name, NULL), NULL);
+
+  default_dir = sotto_profile_default_dir (name);
+  if (dir == NULL || g_str_equal (dir, default_dir))
+    return g_strconcat (SOTTO_PROFILE_SETTINGS_BASE, name, "/", NULL);
+
+  hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, dir, -1);
+  hash[16] = '\0';
+  return g_strconcat (SOTTO_PROFILE_SETTINGS_BASE, "dir-", hash, "/", NULL);
+}

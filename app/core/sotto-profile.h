@@ -14,10 +14,15 @@ G_BEGIN_DECLS
 #define SOTTO_PROFILE_NAME_MAX 64
 #define SOTTO_PROFILE_DEFAULT  "default"
 
+/* Each profile's own settings live below this GSettings path. */
+#define SOTTO_PROFILE_SETTINGS_BASE "/im/sotto/Sotto/profiles/"
+
 gboolean  sotto_profile_name_validate    (const char  *name,
                                           GError     **error);
 char     *sotto_profile_application_id   (const char  *base_id,
                                           const char  *name);
 char     *sotto_profile_default_dir      (const char  *name);
+char     *sotto_profile_settings_path    (const char  *name,
+                                          const char  *dir);
 
 G_END_DECLS

@@ -150,24 +150,30 @@ on_conversation_read_cb (SottoStore       *store,
 }
 
 /* The autostart entry follows the setting, also when an administrator
- * pushes it. */
-static void
-apply_start_at_login (SottoApplication *self)
-{
-  g_autoptr (GError) error = NULL;
-  gboolean wanted = g_settings_get_boolean (self->settings, "start-at-login");
-
-  if (wanted != sotto_autostart_is_enabled () &&
-      !sotto_autostart_set (wanted, sotto_context_get_profile (self->context), &error))
-    g_printerr ("sotto: %s\n", error->message);
-}
-
+ * pushes it or locks it. */
 static void
 on_start_at_login_changed_cb (GSettings        *settings,
                               const char       *key,
                               SottoApplication *self)
 {
-  apply_start_at_login (self);
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_context_apply_start_at_login (self->context, &error))
+    g_printerr ("sotto: %s\n", error->message);
+}
+
+static void
+follow_start_at_login (SottoApplication *self)
+{
+  GSettings *own = sotto_context_get_profile_settings (self->context);
+
+  on_start_at_login_changed_cb (NULL, NULL, self);
+  g_signal_connect_object (self->settings, "changed::start-at-login",
+                           G_CALLBACK (on_start_at_login_changed_cb), self, 0);
+  g_signal_connect_object (self->settings, "writable-changed::start-at-login",
+                           G_CALLBACK (on_start_at_login_changed_cb), self, 0);
+  g_signal_connect_object (own, "changed::start-at-login",
+                           G_CALLBACK (on_start_at_login_changed_cb), self, 0);
 }
 
 /* The profile is open: start what runs while it is, once. */
@@ -187,9 +193,7 @@ start_profile (SottoApplication *self)
       self->network_error = g_steal_pointer (&error);
     }
 
-  apply_start_at_login (self);
-  g_signal_connect_object (self->settings, "changed::start-at-login",
-                           G_CALLBACK (on_start_at_login_changed_cb), self, 0);
+  follow_start_at_login (self);
 
   self->notifier = sotto_notifier_new (G_APPLICATION (self), self->context, self->settings,
                                        is_showing_cb, self);
@@ -425,9 +429,7 @@ sotto_application_handle_local_options (GApplication *app,
 {
   SottoApplication *self = SOTTO_APPLICATION (app);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSettingsSchema) schema = NULL;
   g_autofree char *application_id = NULL;
-  GSettingsSchemaSource *source;
   const char *profile = NULL;
 
   if (g_variant_dict_contains (options, "version"))
@@ -446,10 +448,7 @@ sotto_application_handle_local_options (GApplication *app,
     }
 
   /* No schema at all (a broken install) would abort in g_settings_new(). */
-  source = g_settings_schema_source_get_default ();
-  if (source != NULL)
-    schema = g_settings_schema_source_lookup (source, SCHEMA_ID, TRUE);
-  if (schema == NULL)
+  if (sotto_context_get_settings (self->context) == NULL)
     {
       g_printerr ("sotto: ");
       g_printerr (_("The settings schema “%s” is not installed"), SCHEMA_ID);
@@ -639,7 +638,7 @@ sotto_application_startup (GApplication *app)
   load_css ();
   follow_color_scheme (self);
 
-  self->settings = g_settings_new (SCHEMA_ID);
+  self->settings = g_object_ref (sotto_context_get_settings (self->context));
 
   /* Not a programming error, so not g_warning(): the user sees it in a
    * dialog on activate, and the log gets the same words. */

@@ -159,6 +159,7 @@ show_contacts_activated (GtkWidget  *widget,
 static void
 save_window_state (SottoChatWindow *self)
 {
+  GSettings *state = sotto_context_get_profile_settings (self->context);
   int width = 0;
   int height = 0;
   gboolean maximized = gtk_window_is_maximized (GTK_WINDOW (self));
@@ -168,11 +169,11 @@ save_window_state (SottoChatWindow *self)
       gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
       if (width > 0 && height > 0)
         {
-          g_settings_set_int (self->settings, "chat-window-width", width);
-          g_settings_set_int (self->settings, "chat-window-height", height);
+          g_settings_set_int (state, "chat-window-width", width);
+          g_settings_set_int (state, "chat-window-height", height);
         }
     }
-  g_settings_set_boolean (self->settings, "chat-window-maximized", maximized);
+  g_settings_set_boolean (state, "chat-window-maximized", maximized);
 }
 
 static gboolean
@@ -254,6 +255,7 @@ sotto_chat_window_new (GtkApplication *application,
                        GSettings      *settings)
 {
   SottoChatWindow *self;
+  GSettings *state;
 
   g_return_val_if_fail (SOTTO_IS_WINDOW (main_window), NULL);
   g_return_val_if_fail (SOTTO_IS_CONTEXT (context), NULL);
@@ -266,10 +268,11 @@ sotto_chat_window_new (GtkApplication *application,
 
   if (DEVELOPMENT_BUILD)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+  state = sotto_context_get_profile_settings (context);
   gtk_window_set_default_size (GTK_WINDOW (self),
-                               g_settings_get_int (settings, "chat-window-width"),
-                               g_settings_get_int (settings, "chat-window-height"));
-  if (g_settings_get_boolean (settings, "chat-window-maximized"))
+                               g_settings_get_int (state, "chat-window-width"),
+                               g_settings_get_int (state, "chat-window-height"));
+  if (g_settings_get_boolean (state, "chat-window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
   return self;

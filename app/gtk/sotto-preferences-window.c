@@ -22,8 +22,9 @@
 /* One locked-or-not state per key, shared by the controls bound to it. */
 typedef struct
 {
-  GtkWidget *hint;      /* in the key's row, shown while the key is locked */
-  GPtrArray *controls;  /* (element-type GtkWidget) (unowned): the template's */
+  GtkWidget  *hint;      /* in the key's row, shown while the key is locked */
+  GPtrArray  *controls;  /* (element-type GtkWidget) (unowned): the template's */
+  const char *property;  /* bound on the controls, if not through an action */
 } KeyHint;
 
 struct _SottoPreferencesWindow
@@ -49,7 +50,8 @@ struct _SottoPreferencesWindow
   GtkButton          *change_passphrase_button;
 
   /* owned references */
-  GSettings          *settings;
+  GSettings          *settings;          /* every profile's */
+  GSettings          *profile_settings;  /* this profile's own */
   GSimpleActionGroup *settings_actions;
   GHashTable         *hints;  /* key → KeyHint */
 
@@ -64,6 +66,7 @@ G_DEFINE_FINAL_TYPE (SottoPreferencesWindow, sotto_preferences_window, GTK_TYPE_
 enum {
   PROP_0,
   PROP_SETTINGS,
+  PROP_PROFILE_SETTINGS,
   PROP_PROFILE,
   PROP_DISPLAY_NAME,
   PROP_FINGERPRINT,
@@ -192,6 +195,33 @@ track_writable (SottoPreferencesWindow *self,
  * Binds @control to @key both ways, and shows in the control's row whether
  * an administrator has locked the key, now and whenever that changes.
  */
+static gboolean
+settings_have_key (GSettings  *settings,
+                   const char *key)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  return g_settings_schema_has_key (schema, key);
+}
+
+static void
+bind_property (SottoPreferencesWindow *self,
+               const char             *key,
+               GtkWidget              *control,
+               const char             *property)
+{
+  GSettings *settings = self->settings;
+
+  /* A key the profile has too is the profile's, unless an administrator
+   * locked the user's: that then applies to every profile. */
+  if (g_settings_is_writable (self->settings, key) &&
+      settings_have_key (self->profile_settings, key))
+    settings = self->profile_settings;
+  /* Also greys the control out while the key is not writable. */
+  g_settings_bind (settings, key, control, property, G_SETTINGS_BIND_DEFAULT);
+}
+
 static void
 bind_setting (SottoPreferencesWindow *self,
               const char             *key,
@@ -200,8 +230,7 @@ bind_setting (SottoPreferencesWindow *self,
 {
   if (property != NULL)
     {
-      /* Also greys the control out while the key is not writable. */
-      g_settings_bind (self->settings, key, control, property, G_SETTINGS_BIND_DEFAULT);
+      bind_property (self, key, control, property);
     }
   else
     {
@@ -218,6 +247,7 @@ bind_setting (SottoPreferencesWindow *self,
     }
 
   track_writable (self, key, control);
+  ((KeyHint *)g_hash_table_lookup (self->hints, key))->property = property;
 }
 
 /* "61537 21082 48558 42141 97358 07623" → three groups a line: short
@@ -317,8 +347,21 @@ on_writable_changed_cb (GSettings              *settings,
 {
   KeyHint *hint = g_hash_table_lookup (self->hints, key);
 
-  if (hint != NULL)
-    update_key_hint (self, key, hint);
+  if (hint == NULL)
+    return;
+
+  update_key_hint (self, key, hint);
+
+  /* Locked or unlocked: a key the profile has too now shows the other
+   * value, the administrator's or the profile's own. */
+  if (hint->property != NULL && settings_have_key (self->profile_settings, key))
+    for (guint i = 0; i < hint->controls->len; i++)
+      {
+        GtkWidget *control = g_ptr_array_index (hint->controls, i);
+
+        g_settings_unbind (control, hint->property);
+        bind_property (self, key, control, hint->property);
+      }
 }
 
 static gboolean
@@ -448,6 +491,7 @@ sotto_preferences_window_constructed (GObject *object)
   G_OBJECT_CLASS (sotto_preferences_window_parent_class)->constructed (object);
 
   g_assert (G_IS_SETTINGS (self->settings));
+  g_assert (G_IS_SETTINGS (self->profile_settings));
 
   gtk_widget_insert_action_group (GTK_WIDGET (self), "settings",
                                   G_ACTION_GROUP (self->settings_actions));
@@ -465,7 +509,7 @@ sotto_preferences_window_constructed (GObject *object)
   bind_setting (self, "history-retention-days", GTK_WIDGET (self->retention_spin), "value");
   bind_setting (self, "listen-port", GTK_WIDGET (self->listen_port_spin), "value");
 
-  g_signal_connect_object (self->settings, "changed::start-at-login",
+  g_signal_connect_object (self->profile_settings, "changed::start-at-login",
                            G_CALLBACK (on_start_at_login_changed_cb), self, 0);
 
   gtk_editable_set_text (GTK_EDITABLE (self->display_name_entry),
@@ -485,6 +529,7 @@ sotto_preferences_window_dispose (GObject *object)
   g_clear_pointer (&self->hints, g_hash_table_unref);
   g_clear_object (&self->settings_actions);
   g_clear_object (&self->settings);
+  g_clear_object (&self->profile_settings);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_PREFERENCES_WINDOW);
 
@@ -515,6 +560,10 @@ sotto_preferences_window_get_property (GObject    *object,
     {
     case PROP_SETTINGS:
       g_value_set_object (value, self->settings);
+      break;
+
+    case PROP_PROFILE_SETTINGS:
+      g_value_set_object (value, self->profile_settings);
       break;
 
     case PROP_PROFILE:
@@ -550,6 +599,10 @@ sotto_preferences_window_set_property (GObject      *object,
     {
     case PROP_SETTINGS:
       self->settings = g_value_dup_object (value);
+      break;
+
+    case PROP_PROFILE_SETTINGS:
+      self->profile_settings = g_value_dup_object (value);
       break;
 
     case PROP_PROFILE:
@@ -592,6 +645,17 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
 
   properties[PROP_SETTINGS] =
     g_param_spec_object ("settings", NULL, NULL,
+                         G_TYPE_SETTINGS,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /* The keys of the settings that also exist per profile (the
+   * SCHEMA_ID.Profile schema): shown and set there, unless an
+   * administrator locked them in the user's settings. */
+  properties[PROP_PROFILE_SETTINGS] =
+    g_param_spec_object ("profile-settings", NULL, NULL,
                          G_TYPE_SETTINGS,
                          (G_PARAM_READWRITE |
                           G_PARAM_CONSTRUCT_ONLY |
@@ -752,6 +816,7 @@ sotto_preferences_window_init (SottoPreferencesWindow *self)
 SottoPreferencesWindow *
 sotto_preferences_window_new (GtkWindow  *parent,
                               GSettings  *settings,
+                              GSettings  *profile_settings,
                               const char *profile,
                               const char *display_name,
                               const char *fingerprint,
@@ -759,10 +824,12 @@ sotto_preferences_window_new (GtkWindow  *parent,
 {
   g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
   g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (G_IS_SETTINGS (profile_settings), NULL);
 
   return g_object_new (SOTTO_TYPE_PREFERENCES_WINDOW,
                        "transient-for", parent,
                        "settings", settings,
+                       "profile-settings", profile_settings,
                        "profile", profile,
                        "display-name", display_name,
                        "fingerprint", fingerprint,

@@ -17,6 +17,7 @@ G_DECLARE_FINAL_TYPE (SottoPreferencesWindow, sotto_preferences_window,
 SottoPreferencesWindow *
 sotto_preferences_window_new (GtkWindow  *parent,
                               GSettings  *settings,
+                              GSettings  *profile_settings,
                               const char *profile,
                               const char *display_name,
                               const char *fingerprint,

@@ -97,17 +97,20 @@ dup_subtitle (SottoWindow *self)
 static void
 restore_window_state (SottoWindow *self)
 {
-  gtk_window_set_default_size (GTK_WINDOW (self),
-                               g_settings_get_int (self->settings, "window-width"),
-                               g_settings_get_int (self->settings, "window-height"));
+  GSettings *state = sotto_context_get_profile_settings (self->context);
 
-  if (g_settings_get_boolean (self->settings, "window-maximized"))
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (state, "window-width"),
+                               g_settings_get_int (state, "window-height"));
+
+  if (g_settings_get_boolean (state, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 }
 
 static void
 save_window_state (SottoWindow *self)
 {
+  GSettings *state = sotto_context_get_profile_settings (self->context);
   int width = 0;
   int height = 0;
   gboolean maximized = gtk_window_is_maximized (GTK_WINDOW (self));
@@ -118,12 +121,12 @@ save_window_state (SottoWindow *self)
       gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
       if (width > 0 && height > 0)
         {
-          g_settings_set_int (self->settings, "window-width", width);
-          g_settings_set_int (self->settings, "window-height", height);
+          g_settings_set_int (state, "window-width", width);
+          g_settings_set_int (state, "window-height", height);
         }
     }
 
-  g_settings_set_boolean (self->settings, "window-maximized", maximized);
+  g_settings_set_boolean (state, "window-maximized", maximized);
 }
 
 static SottoContact *
@@ -842,6 +845,7 @@ preferences_activated (GtkWidget  *widget,
   GtkWindow *window;
 
   window = GTK_WINDOW (sotto_preferences_window_new (GTK_WINDOW (self), self->settings,
+                                                     sotto_context_get_profile_settings (self->context),
                                                      sotto_context_get_profile (self->context),
                                                      sotto_identity_get_display_name (identity),
                                                      fingerprint,

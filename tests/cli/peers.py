@@ -107,10 +107,11 @@ class Peer:
     def add(self, other):
         self.cli('add', other.invite)
 
-    def start(self, *extra):
+    def start(self, *extra, port=True):
+        """port=False: on the profile's own port, as its settings say."""
         assert self.proc is None
         cmd = [CLI, '--profile', self.profile, '--passphrase-file', self.passfile,
-               'run', '--json', '--port', str(self.port), *extra]
+               'run', '--json', *(['--port', str(self.port)] if port else []), *extra]
         self.proc = subprocess.Popen(cmd, env=self.world.env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, bufsize=1)
@@ -119,7 +120,7 @@ class Peer:
         self.stderr = []
         threading.Thread(target=self._read, args=(self.proc.stdout, self.events), daemon=True).start()
         threading.Thread(target=self._read_err, args=(self.proc.stderr,), daemon=True).start()
-        self.expect('listening')
+        self.listening = self.expect('listening')
         return self
 
     def _read(self, stream, events):
@@ -422,6 +423,48 @@ def test_key_changed(world):
         raise Failure(f'Bob is not marked: {bob_entry}')
 
 
+def test_side_by_side(world):
+    """Two profiles of one user, default settings and no --port: each gets a
+    port of its own, both listen, and they talk both ways."""
+    first = free_port()
+    world.gsettings('set', 'im.sotto.Sotto', 'listen-port', str(first))
+    alice = Peer(world, 'Alice')
+    bob = Peer(world, 'Bob')
+    for peer in (alice, bob):
+        peer.cli('init', '--name', peer.name)
+    for peer in (alice, bob):
+        peer.invite = peer.cli('invite').stdout.strip()
+        if f'%3A{first}&' not in peer.invite and f'%3A{first + 1}&' not in peer.invite:
+            raise Failure(f'{peer.name}: the invite names neither {first} nor {first + 1}: {peer.invite}')
+    alice.add(bob)
+    bob.add(alice)
+
+    alice.start(port=False)
+    bob.start(port=False)
+    ports = {int(alice.listening['port']), int(bob.listening['port'])}
+    if ports != {first, first + 1}:
+        raise Failure(f'listening on {ports}, not on {first} and {first + 1}')
+    for peer in (alice, bob):
+        warnings = [e for e in peer.log if e['event'] == 'warning']
+        if warnings:
+            raise Failure(f'{peer.name}: {warnings}')
+
+    alice.say('send Bob from the first profile')
+    bob.expect('message', contact='Alice', body='from the first profile')
+    bob.say('send Alice from the second profile')
+    alice.expect('message', contact='Bob', body='from the second profile')
+    alice.stop()
+    bob.stop()
+
+    # Each kept its port: started again, each listens where its invite says.
+    alice.start(port=False)
+    bob.start(port=False)
+    if {int(alice.listening['port']), int(bob.listening['port'])} != ports:
+        raise Failure('a profile changed its port between runs')
+    alice.stop()
+    bob.stop()
+
+
 def control_call(peer, argv):
     """One request on the peer's control socket, made as PROTOCOL.md says
     ("Local control socket"): (status, stdout, stderr)."""
@@ -580,6 +623,7 @@ TESTS = {
     'key-changed': test_key_changed,
     'forwarded': test_forwarded,
     'retry': test_retry,
+    'side-by-side': test_side_by_side,
 }
 
 

@@ -9,9 +9,9 @@
 #include "sotto-core.h"
 
 static GKeyFile *
-load_autostart_entry (void)
+load_autostart_entry (const char *profile)
 {
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = sotto_autostart_dup_path (profile);
   g_autoptr (GKeyFile) entry = g_key_file_new ();
   g_autoptr (GError) error = NULL;
 
@@ -48,11 +48,45 @@ install_desktop_entry (void)
 static void
 test_autostart_path (void)
 {
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = sotto_autostart_dup_path (NULL);
   g_autofree char *expected = g_build_filename (g_get_user_config_dir (), "autostart",
                                                 APPLICATION_ID ".desktop", NULL);
 
   g_assert_cmpstr (path, ==, expected);
+}
+
+/* Each profile has its own entry: turning one on or off leaves the other
+ * as it was. */
+static void
+test_autostart_per_profile (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *work = sotto_autostart_dup_path ("work");
+  g_autofree char *home = sotto_autostart_dup_path (NULL);
+  g_autofree char *exec = NULL;
+  g_autoptr (GKeyFile) entry = NULL;
+
+  g_assert_cmpstr (work, !=, home);
+  g_assert_true (g_str_has_suffix (work, APPLICATION_ID ".Profile_work.desktop"));
+
+  g_assert_true (sotto_autostart_set (TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sotto_autostart_set (TRUE, "work", &error));
+  g_assert_no_error (error);
+  g_assert_true (sotto_autostart_is_enabled (NULL));
+  g_assert_true (sotto_autostart_is_enabled ("work"));
+  entry = load_autostart_entry (NULL);
+  exec = g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, "Exec", NULL);
+  g_assert_cmpstr (exec, ==, "sotto --profile " SOTTO_PROFILE_DEFAULT);
+
+  g_assert_true (sotto_autostart_set (FALSE, "work", &error));
+  g_assert_no_error (error);
+  g_assert_false (sotto_autostart_is_enabled ("work"));
+  g_assert_true (sotto_autostart_is_enabled (NULL));
+
+  g_assert_true (sotto_autostart_set (FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (sotto_autostart_is_enabled (NULL));
 }
 
 static void
@@ -65,13 +99,13 @@ test_autostart_copies_installed_entry (void)
   g_autofree char *comment = NULL;
 
   install_desktop_entry ();
-  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (sotto_autostart_is_enabled ("work"));
 
   g_assert_true (sotto_autostart_set (TRUE, "work", &error));
   g_assert_no_error (error);
-  g_assert_true (sotto_autostart_is_enabled ());
+  g_assert_true (sotto_autostart_is_enabled ("work"));
 
-  entry = load_autostart_entry ();
+  entry = load_autostart_entry ("work");
   exec = g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, "Exec", NULL);
   g_assert_cmpstr (exec, ==, "sotto --profile work");
   /* The session shows it as the installed entry: translations and all. */
@@ -98,9 +132,9 @@ test_autostart_without_installed_entry (void)
   /* Running from the build tree: nothing installed to copy. */
   g_assert_true (sotto_autostart_set (TRUE, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (sotto_autostart_is_enabled ());
+  g_assert_true (sotto_autostart_is_enabled (NULL));
 
-  entry = load_autostart_entry ();
+  entry = load_autostart_entry (NULL);
   exec = g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, "Exec", NULL);
   g_assert_cmpstr (exec, ==, "sotto --profile " SOTTO_PROFILE_DEFAULT);
 
@@ -118,7 +152,7 @@ static void
 test_autostart_disable (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = sotto_autostart_dup_path (NULL);
 
   /* Nothing there yet: removing is no error. */
   g_assert_true (sotto_autostart_set (FALSE, NULL, &error));
@@ -131,43 +165,43 @@ test_autostart_disable (void)
   g_assert_true (sotto_autostart_set (FALSE, "default", &error));
   g_assert_no_error (error);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
-  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (sotto_autostart_is_enabled (NULL));
 }
 
 /* The user switched it off in the session's own settings. */
 static void
 test_autostart_disabled_by_session (void)
 {
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = sotto_autostart_dup_path (NULL);
   g_autoptr (GKeyFile) entry = NULL;
   g_autoptr (GError) error = NULL;
 
   g_assert_true (sotto_autostart_set (TRUE, "default", &error));
   g_assert_no_error (error);
 
-  entry = load_autostart_entry ();
+  entry = load_autostart_entry (NULL);
   g_key_file_set_boolean (entry, G_KEY_FILE_DESKTOP_GROUP, "X-GNOME-Autostart-enabled", FALSE);
   g_key_file_save_to_file (entry, path, &error);
   g_assert_no_error (error);
-  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (sotto_autostart_is_enabled (NULL));
 
   g_key_file_remove_key (entry, G_KEY_FILE_DESKTOP_GROUP, "X-GNOME-Autostart-enabled", NULL);
   g_key_file_set_boolean (entry, G_KEY_FILE_DESKTOP_GROUP, "Hidden", TRUE);
   g_key_file_save_to_file (entry, path, &error);
   g_assert_no_error (error);
-  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (sotto_autostart_is_enabled (NULL));
 
   /* Enabling again writes a fresh entry. */
   g_assert_true (sotto_autostart_set (TRUE, "default", &error));
   g_assert_no_error (error);
-  g_assert_true (sotto_autostart_is_enabled ());
+  g_assert_true (sotto_autostart_is_enabled (NULL));
 }
 
 static void
 test_autostart_bad_profile (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = sotto_autostart_dup_path (NULL);
 
   /* It would end up in Exec: nothing that needs quoting gets through. */
   g_assert_false (sotto_autostart_set (TRUE, "x; rm -rf ~", &error));
@@ -189,7 +223,7 @@ test_autostart_unwritable (void)
   g_assert_false (sotto_autostart_set (TRUE, "default", &error));
   g_assert_nonnull (error);
   g_assert_true (error->domain == G_FILE_ERROR);
-  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (sotto_autostart_is_enabled (NULL));
 }
 
 int
@@ -204,6 +238,7 @@ main (int   argc,
   g_test_add_func ("/autostart/enable/without-installed-entry",
                    test_autostart_without_installed_entry);
   g_test_add_func ("/autostart/disable", test_autostart_disable);
+  g_test_add_func ("/autostart/per-profile", test_autostart_per_profile);
   g_test_add_func ("/autostart/disabled-by-session", test_autostart_disabled_by_session);
   g_test_add_func ("/autostart/bad-profile", test_autostart_bad_profile);
   g_test_add_func ("/autostart/unwritable", test_autostart_unwritable);

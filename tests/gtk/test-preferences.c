@@ -14,6 +14,7 @@
 #include "sotto-autostart.h"
 #include "sotto-gtk-test-util.h"
 #include "sotto-preferences-window.h"
+#include "sotto-profile.h"
 #include "sotto-test-util.h"
 
 #define FINGERPRINT "61537 21082 48558 42141 97358 07623"
@@ -58,13 +59,41 @@ admin_hint_for (SottoPreferencesWindow *window,
   return label;
 }
 
+/* The profile's own settings, beside @settings and in the same backend. */
+static GSettings *
+profile_settings_for (GSettings *settings)
+{
+  g_autoptr (GSettingsBackend) backend = NULL;
+  g_autofree char *path = sotto_profile_settings_path ("gtktest", NULL);
+
+  g_object_get (settings, "backend", &backend, NULL);
+  return g_settings_new_with_backend_and_path (SCHEMA_ID ".Profile", backend, path);
+}
+
+/* Where the window keeps @key: the profile's keys are the profile's. */
+static GSettings *
+owner_of (GSettings  *settings,
+          const char *key)
+{
+  static GSettings *profile;
+
+  if (g_str_equal (key, "start-at-login") || g_str_equal (key, "listen-port"))
+    {
+      g_clear_object (&profile);
+      profile = profile_settings_for (settings);
+      return profile;
+    }
+  return settings;
+}
+
 static SottoPreferencesWindow *
 show_window (GSettings *settings,
              gboolean   passphrase_protected)
 {
+  g_autoptr (GSettings) profile = profile_settings_for (settings);
   SottoPreferencesWindow *window;
 
-  window = sotto_preferences_window_new (NULL, settings, "gtktest", "Ann Example",
+  window = sotto_preferences_window_new (NULL, settings, profile, "gtktest", "Ann Example",
                                          FINGERPRINT, passphrase_protected);
   gtk_window_present (GTK_WINDOW (window));
   sotto_gtk_test_wait_frames (GTK_WIDGET (window), 2);
@@ -73,7 +102,7 @@ show_window (GSettings *settings,
 }
 
 static void
-reset_settings (GSettings *settings)
+reset_keys (GSettings *settings)
 {
   g_autoptr (GSettingsSchema) schema = NULL;
   g_auto (GStrv) keys = NULL;
@@ -82,6 +111,15 @@ reset_settings (GSettings *settings)
   keys = g_settings_schema_list_keys (schema);
   for (guint i = 0; keys[i] != NULL; i++)
     g_settings_reset (settings, keys[i]);
+}
+
+static void
+reset_settings (GSettings *settings)
+{
+  g_autoptr (GSettings) profile = profile_settings_for (settings);
+
+  reset_keys (settings);
+  reset_keys (profile);
   sotto_gtk_test_flush ();
 }
 
@@ -97,7 +135,8 @@ test_preferences_switches (void)
   for (guint i = 0; i < G_N_ELEMENTS (switches); i++)
     {
       GtkSwitch *toggle = GTK_SWITCH (child (window, switches[i].child));
-      gboolean initial = g_settings_get_boolean (settings, switches[i].key);
+      GSettings *owner = owner_of (settings, switches[i].key);
+      gboolean initial = g_settings_get_boolean (owner, switches[i].key);
 
       g_test_message ("%s", switches[i].key);
       g_assert_cmpint (gtk_switch_get_active (toggle), ==, initial);
@@ -107,10 +146,10 @@ test_preferences_switches (void)
       /* The user flips the switch: the key follows. */
       gtk_switch_set_active (toggle, !initial);
       sotto_gtk_test_flush ();
-      g_assert_cmpint (g_settings_get_boolean (settings, switches[i].key), ==, !initial);
+      g_assert_cmpint (g_settings_get_boolean (owner, switches[i].key), ==, !initial);
 
       /* Someone else changes the key: the switch follows. */
-      g_settings_set_boolean (settings, switches[i].key, initial);
+      g_settings_set_boolean (owner, switches[i].key, initial);
       sotto_gtk_test_flush ();
       g_assert_cmpint (gtk_switch_get_active (toggle), ==, initial);
     }
@@ -122,17 +161,20 @@ static void
 test_preferences_spin_buttons (void)
 {
   g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_autoptr (GSettings) profile = profile_settings_for (settings);
   SottoPreferencesWindow *window;
   GtkSpinButton *retention;
   GtkSpinButton *port;
 
   reset_settings (settings);
+  /* The profile's own port, as chosen when it first went online. */
+  g_settings_set_int (profile, "listen-port", 47301);
   window = show_window (settings, FALSE);
   retention = GTK_SPIN_BUTTON (child (window, "retention_spin"));
   port = GTK_SPIN_BUTTON (child (window, "listen_port_spin"));
 
   g_assert_cmpint (gtk_spin_button_get_value_as_int (retention), ==, 0);
-  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 47300);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 47301);
   /* 0 means something: the row says what. */
   g_assert_nonnull (sotto_gtk_test_find_label (gtk_widget_get_ancestor (GTK_WIDGET (retention),
                                                                         GTK_TYPE_LIST_BOX_ROW),
@@ -142,10 +184,12 @@ test_preferences_spin_buttons (void)
   gtk_spin_button_set_value (port, 50123);
   sotto_gtk_test_flush ();
   g_assert_cmpuint (g_settings_get_uint (settings, "history-retention-days"), ==, 30);
-  g_assert_cmpint (g_settings_get_int (settings, "listen-port"), ==, 50123);
+  g_assert_cmpint (g_settings_get_int (profile, "listen-port"), ==, 50123);
+  /* The first port, which other profiles start from, stays. */
+  g_assert_cmpint (g_settings_get_int (settings, "listen-port"), ==, 47300);
 
   g_settings_set_uint (settings, "history-retention-days", 90);
-  g_settings_set_int (settings, "listen-port", 1024);
+  g_settings_set_int (profile, "listen-port", 1024);
   sotto_gtk_test_flush ();
   g_assert_cmpint (gtk_spin_button_get_value_as_int (retention), ==, 90);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 1024);
@@ -153,7 +197,7 @@ test_preferences_spin_buttons (void)
   /* The schema's ranges are the spin buttons' ranges. */
   gtk_spin_button_set_value (port, 70000);
   sotto_gtk_test_flush ();
-  g_assert_cmpint (g_settings_get_int (settings, "listen-port"), ==, 65535);
+  g_assert_cmpint (g_settings_get_int (profile, "listen-port"), ==, 65535);
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -210,7 +254,7 @@ test_preferences_start_at_login (void)
   g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
   g_autoptr (GKeyFile) entry = g_key_file_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = sotto_autostart_dup_path ();
+  g_autofree char *path = sotto_autostart_dup_path ("gtktest");
   g_autofree char *exec = NULL;
   SottoPreferencesWindow *window;
   GtkSwitch *toggle;
@@ -218,11 +262,11 @@ test_preferences_start_at_login (void)
   reset_settings (settings);
   window = show_window (settings, FALSE);
   toggle = GTK_SWITCH (child (window, "start_at_login_switch"));
-  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (sotto_autostart_is_enabled ("gtktest"));
 
   gtk_switch_set_active (toggle, TRUE);
   sotto_gtk_test_flush ();
-  g_assert_true (sotto_autostart_is_enabled ());
+  g_assert_true (sotto_autostart_is_enabled ("gtktest"));
   g_key_file_load_from_file (entry, path, G_KEY_FILE_NONE, &error);
   g_assert_no_error (error);
   exec = g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, "Exec", NULL);
@@ -230,7 +274,7 @@ test_preferences_start_at_login (void)
 
   gtk_switch_set_active (toggle, FALSE);
   sotto_gtk_test_flush ();
-  g_assert_false (sotto_autostart_is_enabled ());
+  g_assert_false (sotto_autostart_is_enabled ("gtktest"));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 
   gtk_window_destroy (GTK_WINDOW (window));
@@ -261,7 +305,8 @@ test_preferences_start_at_login_error (void)
   g_assert_nonnull (sotto_gtk_test_find_label (
     dialog, "Sotto could not add itself to the programs started at login"));
   /* The switch says what will happen at the next login: nothing. */
-  g_assert_false (g_settings_get_boolean (settings, "start-at-login"));
+  g_assert_false (g_settings_get_boolean (owner_of (settings, "start-at-login"),
+                                          "start-at-login"));
   g_assert_false (gtk_switch_get_active (GTK_SWITCH (child (window, "start_at_login_switch"))));
 
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CLOSE);
@@ -588,12 +633,19 @@ test_preferences_lock_live (void)
   g_autoptr (TestLockBackend) backend = g_object_new (TEST_TYPE_LOCK_BACKEND, NULL);
   g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID,
                                                                 G_SETTINGS_BACKEND (backend));
-  SottoPreferencesWindow *window = show_window (settings, FALSE);
-  GtkWidget *port = child (window, "listen_port_spin");
-  GtkWidget *sender_only = child (window, "notify_sender_check");
-  GtkWidget *nothing = child (window, "notify_nothing_check");
+  g_autoptr (GSettings) profile = profile_settings_for (settings);
+  SottoPreferencesWindow *window;
+  GtkWidget *port;
+  GtkWidget *sender_only;
+  GtkWidget *nothing;
 
+  g_settings_set_int (profile, "listen-port", 47305);
+  window = show_window (settings, FALSE);
+  port = child (window, "listen_port_spin");
+  sender_only = child (window, "notify_sender_check");
+  nothing = child (window, "notify_nothing_check");
   g_assert_true (gtk_widget_get_sensitive (port));
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (port)), ==, 47305);
   g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "listen_port_spin")));
   g_assert_true (gtk_widget_get_sensitive (nothing));
   g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "notify_nothing_check")));
@@ -622,6 +674,8 @@ test_preferences_lock_live (void)
   admin_lock (backend, "listen-port", NULL);
   admin_lock (backend, "notification-content", NULL);
   g_assert_true (gtk_widget_get_sensitive (port));
+  /* The profile's own port again, untouched by the lock. */
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (port)), ==, 47305);
   g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "listen_port_spin")));
   g_assert_true (gtk_widget_get_sensitive (nothing));
   g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "notify_nothing_check")));

@@ -8,6 +8,7 @@
 
 #include "sotto-application.h"
 #include "sotto-core.h"
+#include "sotto-profile.h"
 #include "sotto-test-util.h"
 #include "sotto-window.h"
 
@@ -153,20 +154,28 @@ check_size_restored (SottoWindow *window,
   gtk_window_set_default_size (GTK_WINDOW (window), 520, 640);
 }
 
+/* The window's size is the profile's: another profile keeps its own. */
 static void
 test_window_size_remembered (void)
 {
-  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_autofree char *path = sotto_profile_settings_path ("sizes", NULL);
+  g_autofree char *other_path = sotto_profile_settings_path ("default", NULL);
+  g_autoptr (GSettings) settings = g_settings_new_with_path (SCHEMA_ID ".Profile", path);
+  g_autoptr (GSettings) other = g_settings_new_with_path (SCHEMA_ID ".Profile", other_path);
 
   g_settings_set_int (settings, "window-width", 480);
   g_settings_set_int (settings, "window-height", 700);
   g_settings_set_boolean (settings, "window-maximized", FALSE);
+  g_settings_set_int (other, "window-width", 333);
+  g_settings_set_int (other, "window-height", 444);
 
   run_app_with ("sizes", check_size_restored);
 
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 520);
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
   g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+  g_assert_cmpint (g_settings_get_int (other, "window-width"), ==, 333);
+  g_assert_cmpint (g_settings_get_int (other, "window-height"), ==, 444);
 }
 
 static void
