@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "sotto-noise.h"
+#include "sotto-noise-private.h"
 
 #define DHLEN    32
 #define KEYLEN   SOTTO_NOISE_KEY_LEN

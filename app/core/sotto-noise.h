@@ -105,8 +105,6 @@ gboolean             sotto_noise_cipher_decrypt_in_place         (SottoNoiseCiph
                                                                   GError              **error);
 void                 sotto_noise_cipher_rekey                    (SottoNoiseCipher     *c);
 guint64              sotto_noise_cipher_get_nonce                (SottoNoiseCipher     *c);
-void                 sotto_noise_cipher_set_nonce                (SottoNoiseCipher     *c,
-                                                                  guint64               n);
 void                 sotto_noise_cipher_free                     (SottoNoiseCipher     *c);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoNoiseHandshake, sotto_noise_handshake_free)

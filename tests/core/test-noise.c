@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "sotto-noise.h"
+#include "sotto-noise-private.h"
 
 #define XX       "Noise_XX_25519_ChaChaPoly_BLAKE2b"
 #define PROLOGUE "Sotto/1"
