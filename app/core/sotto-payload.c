@@ -23,7 +23,7 @@
 #include <sodium.h>
 
 #include "sotto-identity.h"
-#include "sotto-payload.h"
+#include "sotto-payload-private.h"
 
 /* The kind byte before the serialized variant. */
 #define KIND_LEN 1

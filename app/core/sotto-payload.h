@@ -144,20 +144,6 @@ void          sotto_hello_free              (SottoHello          *hello);
 gboolean      sotto_intro_validate          (const char          *intro,
                                              GError             **error);
 
-/* For tests: the GLib-only paths that the TEXT fast paths must agree with. */
-SottoPayload *_sotto_payload_decode_glib    (const guint8        *data,
-                                             gsize                len,
-                                             GError             **error);
-GBytes       *_sotto_payload_encode_glib    (const SottoPayload  *payload,
-                                             GError             **error);
-
-/* For tests: the GLib-only paths that the hello's fast paths must agree with. */
-SottoHello   *_sotto_hello_decode_glib      (const guint8        *data,
-                                             gsize                len,
-                                             GError             **error);
-GBytes       *_sotto_hello_encode_glib      (const SottoHello    *hello,
-                                             GError             **error);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoPayload, sotto_payload_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoHello, sotto_hello_free)
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "sotto-identity.h"
-#include "sotto-payload.h"
+#include "sotto-payload-private.h"
 
 /* --- the worked examples -------------------------------------------- */
 

@@ -15,7 +15,7 @@
 #include <glib.h>
 
 #include "fuzz-common.h"
-#include "sotto-payload.h"
+#include "sotto-payload-private.h"
 
 /* A decoder and its reference refused the same input (both results
  * NULL), for the same reason; FALSE if both accepted it. */
