@@ -26,7 +26,7 @@
 
 #include "sotto-frame.h"
 #include "sotto-noise.h"
-#include "sotto-session.h"
+#include "sotto-session-private.h"
 
 /* What one read asks for: a handshake message fits the small buffer; an
  * established session reads several large frames at once, and frames

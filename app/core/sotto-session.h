@@ -70,13 +70,6 @@ SottoSession     *sotto_session_new_for_fd          (int                   fd,
 void              sotto_session_set_auth_func       (SottoSession         *self,
                                                      SottoSessionAuthFunc  func,
                                                      gpointer              user_data);
-void              sotto_session_set_timeouts        (SottoSession         *self,
-                                                     guint                 handshake_ms,
-                                                     guint                 keepalive_ms,
-                                                     guint                 idle_ms);
-void              sotto_session_set_rekey_interval  (SottoSession         *self,
-                                                     guint64               messages,
-                                                     guint64               bytes);
 void              sotto_session_start               (SottoSession         *self);
 
 gboolean          sotto_session_is_initiator        (SottoSession         *self);

@@ -28,7 +28,7 @@
 #include "sotto-identity.h"
 #include "sotto-noise.h"
 #include "sotto-payload.h"
-#include "sotto-session.h"
+#include "sotto-session-private.h"
 
 /* A wait longer than this is a hang, and fails the test. */
 #define WATCHDOG_US (20 * G_USEC_PER_SEC)

@@ -51,7 +51,7 @@
 #include "sotto-identity.h"
 #include "sotto-noise.h"
 #include "sotto-payload.h"
-#include "sotto-session.h"
+#include "sotto-session-private.h"
 
 #define MODE_CRYPTO        0x01
 #define MODE_RAW_KEEP_OPEN 0x02   /* raw */
