@@ -24,7 +24,7 @@
 #include "sotto-error.h"
 #include "sotto-invite.h"
 #include "sotto-payload.h"
-#include "sotto-peer-service.h"
+#include "sotto-peer-service-private.h"
 #include "sotto-session.h"
 
 typedef struct _Link Link;

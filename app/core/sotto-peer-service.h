@@ -65,11 +65,6 @@ gboolean          sotto_peer_service_change_port       (SottoPeerService     *se
                                                         GError              **error);
 void              sotto_peer_service_set_intro         (SottoPeerService     *self,
                                                         const char           *intro);
-void              sotto_peer_service_set_backoff       (SottoPeerService     *self,
-                                                        guint                 base_ms,
-                                                        guint                 max_ms);
-void              sotto_peer_service_set_expiry_interval (SottoPeerService   *self,
-                                                        guint                 interval_ms);
 gboolean          sotto_peer_service_start             (SottoPeerService     *self,
                                                         GError              **error);
 void              sotto_peer_service_stop              (SottoPeerService     *self);

@@ -19,7 +19,7 @@
 #include "sotto-contact-private.h"
 #include "sotto-core.h"
 #include "sotto-payload.h"
-#include "sotto-peer-service.h"
+#include "sotto-peer-service-private.h"
 #include "sotto-session.h"
 #include "sotto-store.h"
 #include "sotto-test-util.h"

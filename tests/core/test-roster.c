@@ -17,7 +17,7 @@
 #include <gio/gsettingsbackend.h>
 
 #include "sotto-core.h"
-#include "sotto-peer-service.h"
+#include "sotto-peer-service-private.h"
 #include "sotto-session.h"
 #include "sotto-test-util.h"
 
