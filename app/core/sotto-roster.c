@@ -27,8 +27,8 @@
 
 #include <string.h>
 
-#include "sotto-roster.h"
 #include "sotto-roster-item-private.h"
+#include "sotto-roster-private.h"
 
 /* Fewer digits than a fingerprint group could be part of any number. */
 #define FINGERPRINT_MIN_DIGITS 5

@@ -29,7 +29,5 @@ const char      *sotto_roster_get_filter         (SottoRoster      *self);
 guint            sotto_roster_get_total_unread   (SottoRoster      *self);
 SottoRosterItem *sotto_roster_find               (SottoRoster      *self,
                                                   gint64            contact_id);
-void             sotto_roster_set_typing_timeout (SottoRoster      *self,
-                                                  guint             timeout_ms);
 
 G_END_DECLS

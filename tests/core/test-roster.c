@@ -18,6 +18,7 @@
 
 #include "sotto-core.h"
 #include "sotto-peer-service-private.h"
+#include "sotto-roster-private.h"
 #include "sotto-session.h"
 #include "sotto-test-util.h"
 
