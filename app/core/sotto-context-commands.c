@@ -306,8 +306,14 @@ cmd_invite (SottoContext  *self,
   /* Without --address: this computer's addresses and the port the profile
    * listens on, or will. */
   if (addresses != NULL)
-    invite = sotto_identity_dup_invite (sotto_store_get_identity (store),
-                                        (const char * const *)addresses, &error);
+    {
+      g_autoptr (SottoInvite) own = NULL;
+
+      own = sotto_invite_new_for_identity (sotto_store_get_identity (store),
+                                           (const char * const *)addresses, &error);
+      if (own != NULL)
+        invite = sotto_invite_to_uri (own);
+    }
   else
     invite = sotto_context_dup_invite (self, &error);
   if (invite == NULL)

@@ -15,6 +15,7 @@
 
 #include "sotto-context-private.h"
 #include "sotto-error.h"
+#include "sotto-invite.h"
 #include "sotto-peer-service.h"
 #include "sotto-profile.h"
 #include "sotto-retention.h"
@@ -774,6 +775,7 @@ sotto_context_dup_invite (SottoContext  *self,
                           GError       **error)
 {
   g_auto (GStrv) addresses = NULL;
+  g_autoptr (SottoInvite) invite = NULL;
   guint port;
 
   g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
@@ -784,6 +786,10 @@ sotto_context_dup_invite (SottoContext  *self,
   else
     port = sotto_context_get_listen_port (self);
   addresses = sotto_local_addresses (port);
-  return sotto_identity_dup_invite (sotto_store_get_identity (self->store),
-                                    (const char * const *)addresses, error);
+  invite = sotto_invite_new_for_identity (sotto_store_get_identity (self->store),
+                                          (const char * const *)addresses, error);
+  if (invite == NULL)
+    return NULL;
+
+  return sotto_invite_to_uri (invite);
 }

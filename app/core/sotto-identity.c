@@ -13,7 +13,6 @@
 #include "sotto-error.h"
 #include "sotto-identity.h"
 #include "sotto-identity-private.h"
-#include "sotto-invite.h"
 
 /* Domain separation: this hash is never confused with any other use of
  * BLAKE2b over a key. Versioned, so a later scheme cannot collide. */
@@ -584,33 +583,6 @@ sotto_identity_dup_fingerprint (SottoIdentity *self)
   g_return_val_if_fail (SOTTO_IS_IDENTITY (self), NULL);
 
   return sotto_fingerprint_for_key (self->public_key);
-}
-
-/**
- * sotto_identity_dup_invite:
- * @self: a #SottoIdentity
- * @addresses: (nullable) (array zero-terminated=1): HOST:PORT hints where
- *   we can be reached, or %NULL
- * @error: return location for a #GError
- *
- * Returns: (transfer full) (nullable): an invite URI for @self, or %NULL
- *   if an address is not valid or there are too many
- */
-char *
-sotto_identity_dup_invite (SottoIdentity       *self,
-                           const char * const  *addresses,
-                           GError             **error)
-{
-  g_autoptr (SottoInvite) invite = NULL;
-
-  g_return_val_if_fail (SOTTO_IS_IDENTITY (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  invite = sotto_invite_new (self->public_key, self->display_name, addresses, error);
-  if (invite == NULL)
-    return NULL;
-
-  return sotto_invite_to_uri (invite);
 }
 
 /**

@@ -40,9 +40,6 @@ const guint8  *sotto_identity_get_public_key    (SottoIdentity       *self);
 const guint8  *sotto_identity_get_secret_key    (SottoIdentity       *self);
 const char    *sotto_identity_get_display_name  (SottoIdentity       *self);
 char          *sotto_identity_dup_fingerprint   (SottoIdentity       *self);
-char          *sotto_identity_dup_invite        (SottoIdentity       *self,
-                                                 const char * const  *addresses,
-                                                 GError             **error);
 
 char          *sotto_fingerprint_for_key        (const guint8        *public_key);
 char          *sotto_safety_number              (const guint8        *key_a,

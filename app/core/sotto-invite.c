@@ -741,6 +741,32 @@ sotto_invite_new (const guint8        *public_key,
 }
 
 /**
+ * sotto_invite_new_for_identity:
+ * @identity: the user's own identity
+ * @addresses: (nullable) (array zero-terminated=1): HOST:PORT hints where
+ *   the user can be reached, or %NULL
+ * @error: return location for a #SOTTO_ERROR_INVALID_ARGUMENT
+ *
+ * The invite that hands @identity's public key and display name to
+ * colleagues.
+ *
+ * Returns: (transfer full) (nullable): a new invite, or %NULL if an
+ *   address is not valid, there are too many, or the URI would be too long
+ */
+SottoInvite *
+sotto_invite_new_for_identity (SottoIdentity       *identity,
+                               const char * const  *addresses,
+                               GError             **error)
+{
+  g_return_val_if_fail (SOTTO_IS_IDENTITY (identity), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return sotto_invite_new (sotto_identity_get_public_key (identity),
+                           sotto_identity_get_display_name (identity),
+                           addresses, error);
+}
+
+/**
  * sotto_invite_parse:
  * @text: an invite URI as pasted by the user
  * @error: return location for a #GError: %SOTTO_ERROR_INVITE_TOO_NEW,

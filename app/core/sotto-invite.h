@@ -31,6 +31,9 @@ SottoInvite *sotto_invite_new               (const guint8        *public_key,
                                              const char          *display_name,
                                              const char * const  *addresses,
                                              GError             **error);
+SottoInvite *sotto_invite_new_for_identity  (SottoIdentity       *identity,
+                                             const char * const  *addresses,
+                                             GError             **error);
 SottoInvite *sotto_invite_parse             (const char          *text,
                                              GError             **error);
 char        *sotto_invite_to_uri            (const SottoInvite   *invite);

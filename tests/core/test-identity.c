@@ -315,45 +315,6 @@ test_identity_from_keys_invalid_name (void)
 }
 
 static void
-test_identity_invite (void)
-{
-  static const char * const addresses[] = { "192.0.2.7:7447", "[2001:db8::7]:7447",
-                                            "zoe.example.com:7447", NULL };
-  static const char * const bad_addresses[] = { "192.0.2.7:0", NULL };
-  g_autoptr (SottoIdentity) identity = NULL;
-  g_autoptr (SottoInvite) invite = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *uri = NULL;
-  g_autofree char *bare = NULL;
-  g_autofree char *bad = NULL;
-
-  identity = sotto_identity_new_from_keys (alice_public, alice_secret, "Zoë Müller", &error);
-  g_assert_no_error (error);
-
-  /* The example in PROTOCOL.md. */
-  uri = sotto_identity_dup_invite (identity, addresses, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (uri, ==,
-                   "sotto:quqpacmjgctvi5elpxolipxxlig36oqney4bv5hlusuy5ku3jzva?v=1"
-                   "&n=Zo%C3%AB%20M%C3%BCller&a=192.0.2.7%3A7447"
-                   "&a=%5B2001%3Adb8%3A%3A7%5D%3A7447&a=zoe.example.com%3A7447&c=n3tpwxss");
-
-  invite = sotto_invite_parse (uri, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (invite->public_key, SOTTO_KEY_LEN, alice_public, SOTTO_KEY_LEN);
-  g_assert_cmpstr (invite->display_name, ==, "Zoë Müller");
-  g_assert_cmpstrv (invite->addresses, addresses);
-
-  bare = sotto_identity_dup_invite (identity, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (strstr (bare, "?v=1&n=Zo%C3%AB%20M%C3%BCller&c="));
-
-  bad = sotto_identity_dup_invite (identity, bad_addresses, &error);
-  g_assert_null (bad);
-  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
-}
-
-static void
 test_display_name_valid (void)
 {
   g_autofree char *ascii_64 = dup_repeated ("a", SOTTO_DISPLAY_NAME_MAX_CHARS);
@@ -576,7 +537,6 @@ main (int   argc,
   g_test_add_func ("/identity/from-keys/valid", test_identity_from_keys);
   g_test_add_func ("/identity/from-keys/mismatch", test_identity_from_keys_mismatch);
   g_test_add_func ("/identity/from-keys/invalid-name", test_identity_from_keys_invalid_name);
-  g_test_add_func ("/identity/invite", test_identity_invite);
   g_test_add_func ("/identity/display-name/valid", test_display_name_valid);
   g_test_add_func ("/identity/display-name/invalid", test_display_name_invalid);
   g_test_add_func ("/identity/display-name/null", test_display_name_null);

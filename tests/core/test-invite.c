@@ -15,7 +15,11 @@
 
 #include "sotto-core.h"
 
-/* RFC 7748, section 6.1: Alice's and Bob's public keys. */
+/* RFC 7748, section 6.1: Alice's key pair and Bob's public key. */
+static const guint8 alice_secret[SOTTO_KEY_LEN] = {
+  0x77, 0x07, 0x6d, 0x0a, 0x73, 0x18, 0xa5, 0x7d, 0x3c, 0x16, 0xc1, 0x72, 0x51, 0xb2, 0x66, 0x45,
+  0xdf, 0x4c, 0x2f, 0x87, 0xeb, 0xc0, 0x99, 0x2a, 0xb1, 0x77, 0xfb, 0xa5, 0x1d, 0xb9, 0x2c, 0x2a,
+};
 static const guint8 alice_public[SOTTO_KEY_LEN] = {
   0x85, 0x20, 0xf0, 0x09, 0x89, 0x30, 0xa7, 0x54, 0x74, 0x8b, 0x7d, 0xdc, 0xb4, 0x3e, 0xf7, 0x5a,
   0x0d, 0xbf, 0x3a, 0x0d, 0x26, 0x38, 0x1a, 0xf4, 0xeb, 0xa4, 0xa9, 0x8e, 0xaa, 0x9b, 0x4e, 0x6a,
@@ -852,6 +856,35 @@ test_new_invalid (void)
 }
 
 static void
+test_new_for_identity (void)
+{
+  static const char * const bad_addresses[] = { "192.0.2.7:0", NULL };
+  g_autoptr (SottoIdentity) identity = NULL;
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (SottoInvite) bare = NULL;
+  g_autoptr (SottoInvite) bad = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uri = NULL;
+
+  identity = sotto_identity_new_from_keys (alice_public, alice_secret, "Zoë Müller", &error);
+  g_assert_no_error (error);
+
+  invite = sotto_invite_new_for_identity (identity, example_addresses, &error);
+  g_assert_no_error (error);
+  assert_invite (invite, alice_public, "Zoë Müller", example_addresses);
+  uri = sotto_invite_to_uri (invite);
+  g_assert_cmpstr (uri, ==, EXAMPLE_URI);
+
+  bare = sotto_invite_new_for_identity (identity, NULL, &error);
+  g_assert_no_error (error);
+  assert_invite (bare, alice_public, "Zoë Müller", no_addresses);
+
+  bad = sotto_invite_new_for_identity (identity, bad_addresses, &error);
+  g_assert_null (bad);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+}
+
+static void
 test_copy (void)
 {
   g_autoptr (SottoInvite) invite = NULL;
@@ -898,6 +931,7 @@ main (int   argc,
   g_test_add_func ("/invite/address/valid", test_address_valid);
   g_test_add_func ("/invite/address/invalid", test_address_invalid);
   g_test_add_func ("/invite/new/invalid", test_new_invalid);
+  g_test_add_func ("/invite/new/for-identity", test_new_for_identity);
   g_test_add_func ("/invite/copy", test_copy);
 
   return g_test_run ();
