@@ -854,7 +854,7 @@ cli_run (SottoContext  *context,
       /* A port taken: say which one is free, for the next run. */
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
         {
-          guint port_free = sotto_peer_service_find_free_port (run.service, NULL);
+          guint port_free = sotto_context_suggest_listen_port (context, NULL);
 
           if (port_free != 0)
             free_port = g_strdup_printf ("%u", port_free);

@@ -152,6 +152,20 @@ port_is_free (guint port)
   return TRUE;
 }
 
+/* The first port from @from up that none of the user's other profiles has
+ * and that nothing listens on now; 0 if there is none near. */
+static guint
+first_free_port_from (SottoContext *self,
+                      guint         from)
+{
+  g_autoptr (GHashTable) taken = ports_of_other_profiles (self);
+
+  for (guint port = from; port > 0 && port <= 65535 && port < from + PORT_TRIES; port++)
+    if (!g_hash_table_contains (taken, GUINT_TO_POINTER (port)) && port_is_free (port))
+      return port;
+  return 0;
+}
+
 /**
  * _sotto_context_choose_listen_port:
  *
@@ -165,7 +179,6 @@ port_is_free (guint port)
 guint
 _sotto_context_choose_listen_port (SottoContext *self)
 {
-  g_autoptr (GHashTable) taken = NULL;
   guint first;
   guint port;
 
@@ -177,11 +190,8 @@ _sotto_context_choose_listen_port (SottoContext *self)
     return port;
 
   first = (guint)g_settings_get_int (self->settings, "listen-port");
-  taken = ports_of_other_profiles (self);
-  for (port = first; port <= 65535 && port < first + PORT_TRIES; port++)
-    if (!g_hash_table_contains (taken, GUINT_TO_POINTER (port)) && port_is_free (port))
-      break;
-  if (port > 65535 || port >= first + PORT_TRIES)
+  port = first_free_port_from (self, first);
+  if (port == 0)
     return first;
 
   if (g_settings_is_writable (self->profile_settings, "listen-port"))
@@ -243,6 +253,56 @@ sotto_context_get_listen_port (SottoContext *self)
   if (self->port_override >= 0)
     return (guint)self->port_override;
   return (guint)g_settings_get_int (self->profile_settings, "listen-port");
+}
+
+/**
+ * sotto_context_suggest_listen_port:
+ * @self: a #SottoContext
+ * @error: return location for a #GError
+ *
+ * A port to offer the user when the profile's is taken: the first one
+ * above it that none of the user's other profiles has and that nothing
+ * listens on now, so that it stays close to what a firewall may already
+ * let through; failing that, any free port. Only a suggestion: another
+ * program may take it first. Use it with
+ * sotto_context_change_listen_port().
+ *
+ * Returns: a port, or 0 with @error set: %SOTTO_ERROR_INVALID_ARGUMENT
+ *   when an administrator set the port, or why no port could be had
+ */
+guint
+sotto_context_suggest_listen_port (SottoContext  *self,
+                                   GError       **error)
+{
+  g_autoptr (GSocketListener) any = NULL;
+  guint current;
+  guint port;
+
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  if (!_sotto_context_ensure_settings (self, error))
+    return 0;
+  if (sotto_context_is_listen_port_locked (self))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("Your administrator set the port Sotto listens on (%d): "
+                     "it can’t be changed"),
+                   g_settings_get_int (self->settings, "listen-port"));
+      return 0;
+    }
+
+  current = sotto_context_get_listen_port (self);
+  if (current == 0)
+    current = (guint)g_settings_get_int (self->settings, "listen-port");
+  port = current < 65535 ? first_free_port_from (self, current + 1) : 0;
+  if (port != 0)
+    return port;
+
+  any = g_socket_listener_new ();
+  port = g_socket_listener_add_any_inet_port (any, NULL, error);
+  g_socket_listener_close (any);
+  return port;
 }
 
 /**

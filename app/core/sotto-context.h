@@ -60,6 +60,8 @@ gboolean      sotto_context_set_listen_port     (SottoContext  *self,
                                                  GError       **error);
 guint         sotto_context_get_listen_port     (SottoContext  *self);
 gboolean      sotto_context_is_listen_port_locked (SottoContext *self);
+guint         sotto_context_suggest_listen_port (SottoContext  *self,
+                                                 GError       **error);
 gboolean      sotto_context_change_listen_port  (SottoContext  *self,
                                                  guint          port,
                                                  GError       **error);

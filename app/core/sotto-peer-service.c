@@ -144,9 +144,6 @@ static void attach_session (SottoPeerService *self, SottoSession *session);
 #define SESSION_DIALLED_KEY "sotto-dialled-address"
 #define SESSION_LOCAL_KEY   "sotto-local-address"
 
-/* Ports after a taken one that sotto_peer_service_find_free_port() tries. */
-#define FREE_PORT_TRIES 100
-
 /* -------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------- */
@@ -1866,8 +1863,8 @@ go_online (SottoPeerService  *self,
  * it returns %FALSE with that error, but the service is started all the
  * same: it dials every contact and delivers the outbox, and contacts
  * can't call it (sotto_peer_service_get_port() is 0). The error stays in
- * #SottoPeerService:listen-error until the service listens;
- * sotto_peer_service_find_free_port() gives a port to offer the user.
+ * #SottoPeerService:listen-error until the service listens (see
+ * sotto_peer_service_change_port()).
  * Stop the service as after a success.
  *
  * Returns: %TRUE if it listens (or is invisible); %FALSE if it could not
@@ -2046,45 +2043,6 @@ sotto_peer_service_change_port (SottoPeerService  *self,
     }
   set_listen_error (self, NULL);
   return TRUE;
-}
-
-/**
- * sotto_peer_service_find_free_port:
- *
- * A port to offer the user when theirs is taken: the first one after the
- * configured port (the `listen-port` setting, or
- * sotto_peer_service_set_port()) that nothing listens on now, so that it
- * stays close to what a firewall may already let through; failing that,
- * any free port. Only a suggestion: another program may take it first.
- * To use it, stop the service, set the port and start it again.
- *
- * Returns: a port, or 0 with @error set
- */
-guint
-sotto_peer_service_find_free_port (SottoPeerService  *self,
-                                   GError           **error)
-{
-  g_autoptr (GSocketListener) any = NULL;
-  guint port;
-
-  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
-
-  for (guint i = 1; self->port != 0 && i <= FREE_PORT_TRIES && self->port + i <= 65535; i++)
-    {
-      /* Bound as the service binds, so that it is free for the service. */
-      g_autoptr (GSocketListener) probe = g_socket_listener_new ();
-
-      if (g_socket_listener_add_inet_port (probe, (guint16)(self->port + i), NULL, NULL))
-        {
-          g_socket_listener_close (probe);
-          return self->port + i;
-        }
-    }
-
-  any = g_socket_listener_new ();
-  port = g_socket_listener_add_any_inet_port (any, NULL, error);
-  g_socket_listener_close (any);
-  return port;
 }
 
 /**

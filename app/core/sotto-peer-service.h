@@ -70,8 +70,6 @@ gboolean          sotto_peer_service_start             (SottoPeerService     *se
 void              sotto_peer_service_stop              (SottoPeerService     *self);
 guint             sotto_peer_service_get_port          (SottoPeerService     *self);
 const GError     *sotto_peer_service_get_listen_error  (SottoPeerService     *self);
-guint             sotto_peer_service_find_free_port    (SottoPeerService     *self,
-                                                        GError              **error);
 SottoStore       *sotto_peer_service_get_store         (SottoPeerService     *self);
 
 gboolean          sotto_peer_service_is_online         (SottoPeerService     *self,

@@ -2094,13 +2094,8 @@ test_port_taken (void)
   /* A's hello said it does not listen: B has nowhere to call it back. */
   g_assert_null (sotto_contact_get_addresses (ba)[0]);
 
-  offered = sotto_peer_service_find_free_port (a->service, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (offered, >, 0);
+  offered = low_free_port ();
   g_assert_cmpuint (offered, !=, port);
-  g_assert_true (g_socket_listener_add_inet_port (probe, (guint16)offered, NULL, &error));
-  g_assert_no_error (error);
-  g_socket_listener_close (probe);
 
   /* Invisible, A is not meant to listen; visible again, it still can't,
    * and dials all the same. */
@@ -2117,14 +2112,28 @@ test_port_taken (void)
   g_assert_cmpuint (notified, ==, 3);
   SOTTO_TEST_WAIT_FOR (a->online > online);
 
-  /* Taken up: A listens there, says nothing is wrong any more, and B
-   * learns where to call A. */
-  sotto_peer_service_stop (a->service);
-  g_assert_null (sotto_peer_service_get_listen_error (a->service));
+  /* Moved to a taken port while running: still not listening, and
+   * said so. */
+  g_assert_false (sotto_peer_service_change_port (a->service, port, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_clear_error (&error);
+  g_assert_nonnull (sotto_peer_service_get_listen_error (a->service));
   g_assert_cmpuint (notified, ==, 4);
+
+  /* Moved to a free one while running: A listens there at once, says
+   * nothing is wrong any more, and B learns where to call A. */
+  g_assert_true (sotto_peer_service_change_port (a->service, offered, &error));
+  g_assert_no_error (error);
+  g_assert_null (sotto_peer_service_get_listen_error (a->service));
+  g_assert_cmpuint (notified, ==, 5);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, offered);
+  g_assert_false (g_socket_listener_add_inet_port (probe, (guint16)offered, NULL, NULL));
+  /* B calls back only on a new session: end this one. */
+  sotto_peer_service_stop (a->service);
+  g_assert_cmpuint (notified, ==, 5);
   peer_start (a, offered);
   g_assert_null (sotto_peer_service_get_listen_error (a->service));
-  g_assert_cmpuint (notified, ==, 4);
+  g_assert_cmpuint (notified, ==, 5);
   offered_address = g_strdup_printf ("127.0.0.1:%u", offered);
   SOTTO_TEST_WAIT_FOR (sotto_contact_get_addresses (ba)[0] != NULL);
   g_assert_cmpstr (sotto_contact_get_addresses (ba)[0], ==, offered_address);

@@ -133,6 +133,9 @@ test_profiles_own_ports (void)
 
   home = open_profile (SOTTO_PROFILE_DEFAULT);
   g_assert_cmpuint (sotto_context_get_listen_port (home), ==, first);
+  /* Not offered either: the port of another profile, running or not. */
+  g_assert_cmpuint (sotto_context_suggest_listen_port (home, &error), ==, first + 2);
+  g_assert_no_error (error);
 
   g_assert_true (sotto_context_start (home, &error));
   g_assert_no_error (error);
@@ -179,6 +182,10 @@ test_profiles_port_taken_at_creation (void)
   g_assert_true (sotto_context_is_running (home));
   g_assert_cmpuint (sotto_context_get_listen_port (home), ==, first);
   g_assert_nonnull (sotto_peer_service_get_listen_error (sotto_context_get_peer_service (home)));
+
+  /* The port offered instead: the next free one up. */
+  g_assert_cmpuint (sotto_context_suggest_listen_port (home, &error), ==, first + 1);
+  g_assert_no_error (error);
 
   /* Moved again while running: it listens there at once. */
   g_assert_true (sotto_context_change_listen_port (home, first + 2, &error));
