@@ -187,10 +187,14 @@ start_profile (SottoApplication *self)
 
   if (!sotto_context_start (self->context, &error))
     {
+      SottoPeerService *service = sotto_context_get_peer_service (self->context);
+
       /* Not fatal: history and queued messages are still there, and the
-       * window says why colleagues can't reach us. */
+       * window says why colleagues can't reach us: its port banner when
+       * the peer service can't listen, its network banner otherwise. */
       g_printerr ("sotto: %s\n", error->message);
-      self->network_error = g_steal_pointer (&error);
+      if (service == NULL || sotto_peer_service_get_listen_error (service) == NULL)
+        self->network_error = g_steal_pointer (&error);
     }
 
   follow_start_at_login (self);

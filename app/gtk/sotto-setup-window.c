@@ -17,6 +17,7 @@
 
 #include "sotto-busy-bar.h"
 #include "sotto-core.h"
+#include "sotto-port-banner.h"
 #include "sotto-qr-code.h"
 #include "sotto-setup-window.h"
 
@@ -97,25 +98,17 @@ show_page (SottoSetupWindow *self,
   update_actions (self);
 }
 
+/* The user's invite as text and as a QR code, naming the port the
+ * profile listens on now. */
 static void
-on_created_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+show_invite (SottoSetupWindow *self)
 {
-  g_autoptr (SottoSetupWindow) self = user_data;
   g_autoptr (GError) error = NULL;
+  GtkWidget *child;
 
-  sotto_busy_bar_set_active (self->busy_bar, FALSE);
-  if (!sotto_context_create_finish (SOTTO_CONTEXT (object), result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-      show_error (self->protection_error, error->message);
-      show_page (self, "protection", NULL, GTK_WIDGET (self->create_button));
-      return;
-    }
-
-  g_signal_emit (self, signals[PROFILE_CREATED], 0);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->qr_box))) != NULL)
+    gtk_box_remove (self->qr_box, child);
+  g_clear_pointer (&self->invite, g_free);
 
   self->invite = sotto_context_dup_invite (self->context, &error);
   if (self->invite == NULL)
@@ -143,6 +136,37 @@ on_created_cb (GObject      *object,
         }
     }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "setup.copy-invite", self->invite != NULL);
+}
+
+/* The port the invite named was taken, and the user took the free one. */
+static void
+on_port_changed_cb (SottoSetupWindow *self)
+{
+  if (self->invite != NULL)
+    show_invite (self);
+}
+
+static void
+on_created_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (SottoSetupWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  sotto_busy_bar_set_active (self->busy_bar, FALSE);
+  if (!sotto_context_create_finish (SOTTO_CONTEXT (object), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      show_error (self->protection_error, error->message);
+      show_page (self, "protection", NULL, GTK_WIDGET (self->create_button));
+      return;
+    }
+
+  g_signal_emit (self, signals[PROFILE_CREATED], 0);
+
+  show_invite (self);
   show_page (self, "done", GTK_WIDGET (self->start_button), GTK_WIDGET (self->start_button));
 }
 
@@ -242,6 +266,7 @@ static void
 sotto_setup_window_constructed (GObject *object)
 {
   SottoSetupWindow *self = (SottoSetupWindow *)object;
+  GtkWidget *banner;
 
   G_OBJECT_CLASS (sotto_setup_window_parent_class)->constructed (object);
 
@@ -252,6 +277,15 @@ sotto_setup_window_constructed (GObject *object)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
   gtk_image_set_from_icon_name (self->logo, APPLICATION_ID);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "setup.copy-invite", FALSE);
+
+  /* An invite that names a port someone else has is no use: the page
+   * that shows it says so, and offers a free one. */
+  banner = sotto_port_banner_new (self->context);
+  g_signal_connect_object (banner, "port-changed", G_CALLBACK (on_port_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->qr_box))), banner,
+                              gtk_widget_get_prev_sibling (GTK_WIDGET (self->qr_box)));
+
   show_page (self, "name", GTK_WIDGET (self->name_entry), GTK_WIDGET (self->name_next));
 }
 

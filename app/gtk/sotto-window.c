@@ -21,6 +21,7 @@
 #include "sotto-core.h"
 #include "sotto-invite-window.h"
 #include "sotto-peer-service.h"
+#include "sotto-port-banner.h"
 #include "sotto-preferences-window.h"
 #include "sotto-request-row.h"
 #include "sotto-roster.h"
@@ -883,11 +884,10 @@ change_status (GSimpleAction *action,
     {
       g_autoptr (GError) error = NULL;
 
-      /* Coming back from invisible listens again: the port may be taken. */
+      /* Coming back from invisible listens again: the port may be taken,
+       * which the port banner follows and says. */
       if (!sotto_peer_service_set_status (get_service (self), status, &error))
-        sotto_window_show_network_error (self, error);
-      else
-        sotto_window_show_network_error (self, NULL);
+        g_debug ("not listening: %s", error->message);
     }
 }
 
@@ -991,6 +991,11 @@ sotto_window_constructed (GObject *object)
     }
 
   gtk_image_set_from_icon_name (self->empty_image, APPLICATION_ID);
+
+  /* Under the other network banner: says when the port is taken. */
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->network_revealer))),
+                              sotto_port_banner_new (self->context),
+                              GTK_WIDGET (self->network_revealer));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions,
                                    G_N_ELEMENTS (window_actions), self);

@@ -15,6 +15,7 @@
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -629,6 +630,92 @@ def test_request_and_key_change(desktop):
     return app, carol
 
 
+def test_profiles_side_by_side(desktop):
+    """Two profiles of one user on one desktop, default settings: each gets
+    a port of its own, both are online, and they talk both ways."""
+    first = free_port()
+    home = first_run(desktop, 'home', 'Ann at Home', first)
+    work = first_run(desktop, 'work', 'Ann at Work', first)
+    for app, port in ((home, first), (work, first + 1)):
+        if f'%3A{port}&' not in app.invite:
+            raise Failure(f'{app.profile}: the invite does not name port {port}: {app.invite}')
+        setup = app.window('Welcome to Sotto')
+        if [label for label in app.find_all(setup, 'label', match=r'in use by another program')
+                if label.getState().contains(pyatspi.STATE_SHOWING)]:
+            raise Failure(f'{app.profile}: the first-run page says the port is taken')
+        app.click(app.find(setup, 'push button', 'Start Using Sotto'))
+        app.title = f'Contacts — {app.profile}'
+        app.main = app.window(app.title)
+
+    # Each adds the other from the invite the assistant showed.
+    profile_cli(desktop, 'home', 'add', work.invite)
+    profile_cli(desktop, 'work', 'add', home.invite)
+    home.find(home.main, 'panel', match=r'^Ann at Work, Available')
+    work.find(work.main, 'panel', match=r'^Ann at Home, Available')
+
+    for app, other, text in ((home, 'Ann at Work', 'From home to work'),
+                             (work, 'Ann at Home', 'From work to home')):
+        app.key(app.title, 'ctrl+f')
+        app.type_into(app.title, app.find(app.main, 'entry', 'Find a contact'), other.split()[-1],
+                      enter=True)
+        chat = app.window(other)
+        app.type_into(other, app.find(chat, 'text', 'Message'), text, enter=True)
+        app.find(chat, 'label', match=r' · (Delivered|Read)$')
+    work.find(work.window('Ann at Home'), 'label', 'From home to work')
+    home.find(home.window('Ann at Work'), 'label', 'From work to home')
+    home.screenshot('Contacts — home', 'profiles-home.png')
+    work.screenshot('Ann at Home', 'profiles-work-chat.png')
+    return home, work
+
+
+def test_port_taken(desktop):
+    """Another program took the profile's port: the window says so, Sotto
+    still connects out, and one click moves it to a free port."""
+    app = started(desktop, 'alice', 'Alice Example')
+    port = app.port
+    bob = Peer(desktop.world, 'Bob').init()
+    bob.cli('add', app.invite)
+    alice_cli(desktop, 'add', bob.invite)
+    app.quit()
+    App.running.remove(app)
+
+    squatter = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    squatter.bind(('::', port))
+    squatter.listen()
+    try:
+        bob.start()
+        app = App(desktop, 'alice')
+        main = app.window('Contacts — alice')
+        banner = app.find(main, 'label', match=rf'^Port {port} is in use by another program')
+        use = app.find(main, 'push button', match=r'^Use Port \d+$')
+        offered = int(use.name.split()[-1])
+        # Not listening, still dialling: Bob is online and gets messages.
+        bob.expect('connected', contact='Alice Example')
+        app.find(main, 'panel', match=r'^Bob, Available')
+        alice_cli(desktop, 'send', 'Bob', 'sent from behind a taken port')
+        bob.expect('message', body='sent from behind a taken port')
+        app.screenshot('Contacts — alice', 'port-taken.png')
+
+        app.click(use)
+
+        def listening():
+            try:
+                with socket.create_connection(('127.0.0.1', offered), timeout=5):
+                    return True
+            except OSError:
+                return False
+        wait_for(f'Sotto to listen on port {offered}', listening)
+        wait_for('the banner to go', lambda: not banner.getState().contains(pyatspi.STATE_SHOWING))
+        app.screenshot('Contacts — alice', 'port-moved.png')
+        invite = alice_cli(desktop, 'invite').strip()
+        if f'%3A{offered}&' not in invite:
+            raise Failure(f'the invite does not name the new port {offered}: {invite}')
+    finally:
+        squatter.close()
+    bob.stop()
+    return app
+
+
 def test_notifications(desktop):
     """What notifications say follows the privacy setting; one per
     conversation is updated; none for the conversation in front."""
@@ -854,4 +941,4 @@ def run(tests):
 
 if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
-         test_two_desktops, test_passphrase_unlock, test_dark_style, test_every_window_named])
+         test_two_desktops, test_profiles_side_by_side, test_port_taken, test_passphrase_unlock, test_dark_style, test_every_window_named])
