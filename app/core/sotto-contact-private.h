@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 
 SottoContact *_sotto_contact_new              (gint64               id,
                                                const guint8        *public_key,
+                                               const guint8        *offered_key,
                                                const char          *display_name,
                                                const char          *alias,
                                                SottoVerification    verification,

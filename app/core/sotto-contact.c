@@ -17,6 +17,8 @@ struct _SottoContact
 
   gint64             id;
   guint8             public_key[32];
+  guint8             offered_key[32];
+  gboolean           has_offered_key;
   char              *display_name;
   char              *alias;
   char             **addresses;
@@ -34,6 +36,8 @@ G_DEFINE_ENUM_TYPE (SottoVerification, sotto_verification,
 enum {
   PROP_0,
   PROP_ID,
+  PROP_PUBLIC_KEY,
+  PROP_OFFERED_KEY,
   PROP_DISPLAY_NAME,
   PROP_ALIAS,
   PROP_NAME,
@@ -69,6 +73,15 @@ sotto_contact_get_property (GObject    *object,
     {
     case PROP_ID:
       g_value_set_int64 (value, self->id);
+      break;
+
+    case PROP_PUBLIC_KEY:
+      g_value_take_boxed (value, g_bytes_new (self->public_key, sizeof self->public_key));
+      break;
+
+    case PROP_OFFERED_KEY:
+      if (self->has_offered_key)
+        g_value_take_boxed (value, g_bytes_new (self->offered_key, sizeof self->offered_key));
       break;
 
     case PROP_DISPLAY_NAME:
@@ -111,6 +124,24 @@ sotto_contact_class_init (SottoContactClass *klass)
 
   properties[PROP_ID] =
     g_param_spec_int64 ("id", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  /**
+   * SottoContact:public-key:
+   *
+   * The pinned static key (32 bytes): changes only when the user accepts
+   * a new one.
+   */
+  properties[PROP_PUBLIC_KEY] =
+    g_param_spec_boxed ("public-key", NULL, NULL, G_TYPE_BYTES, flags);
+  /**
+   * SottoContact:offered-key:
+   *
+   * While the contact is %SOTTO_VERIFICATION_KEY_CHANGED: the key their
+   * address answered with instead of the pinned one (32 bytes), for the
+   * user to compare and accept; %NULL otherwise, or when a profile from
+   * before this was kept never learnt it.
+   */
+  properties[PROP_OFFERED_KEY] =
+    g_param_spec_boxed ("offered-key", NULL, NULL, G_TYPE_BYTES, flags);
   properties[PROP_DISPLAY_NAME] =
     g_param_spec_string ("display-name", NULL, NULL, NULL, flags);
   properties[PROP_ALIAS] =
@@ -142,6 +173,7 @@ sotto_contact_init (SottoContact *self)
 SottoContact *
 _sotto_contact_new (gint64              id,
                     const guint8       *public_key,
+                    const guint8       *offered_key,
                     const char         *display_name,
                     const char         *alias,
                     SottoVerification   verification,
@@ -153,6 +185,11 @@ _sotto_contact_new (gint64              id,
 
   self->id = id;
   memcpy (self->public_key, public_key, sizeof self->public_key);
+  if (offered_key != NULL)
+    {
+      memcpy (self->offered_key, offered_key, sizeof self->offered_key);
+      self->has_offered_key = TRUE;
+    }
   self->display_name = g_strdup (display_name);
   self->alias = alias != NULL && alias[0] != '\0' ? g_strdup (alias) : NULL;
   self->verification = verification;
@@ -175,6 +212,21 @@ _sotto_contact_update_from (SottoContact *self,
   g_return_if_fail (self->id == other->id);
 
   g_object_freeze_notify (G_OBJECT (self));
+
+  if (memcmp (self->public_key, other->public_key, sizeof self->public_key) != 0)
+    {
+      memcpy (self->public_key, other->public_key, sizeof self->public_key);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PUBLIC_KEY]);
+    }
+
+  if (self->has_offered_key != other->has_offered_key ||
+      (other->has_offered_key &&
+       memcmp (self->offered_key, other->offered_key, sizeof self->offered_key) != 0))
+    {
+      memcpy (self->offered_key, other->offered_key, sizeof self->offered_key);
+      self->has_offered_key = other->has_offered_key;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OFFERED_KEY]);
+    }
 
   if (g_strcmp0 (self->display_name, other->display_name) != 0)
     {
@@ -233,6 +285,20 @@ sotto_contact_get_public_key (SottoContact *self)
 {
   g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
   return self->public_key;
+}
+
+/**
+ * sotto_contact_get_offered_key:
+ *
+ * Returns: (array fixed-size=32) (nullable): the key the contact's address
+ *   now answers with, while the contact is
+ *   %SOTTO_VERIFICATION_KEY_CHANGED and the key is known
+ */
+const guint8 *
+sotto_contact_get_offered_key (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
+  return self->has_offered_key ? self->offered_key : NULL;
 }
 
 const char *

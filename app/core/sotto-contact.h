@@ -26,6 +26,7 @@ G_DECLARE_FINAL_TYPE (SottoContact, sotto_contact, SOTTO, CONTACT, GObject)
 
 gint64             sotto_contact_get_id           (SottoContact *self);
 const guint8      *sotto_contact_get_public_key   (SottoContact *self);
+const guint8      *sotto_contact_get_offered_key  (SottoContact *self);
 const char        *sotto_contact_get_display_name (SottoContact *self);
 const char        *sotto_contact_get_alias        (SottoContact *self);
 const char        *sotto_contact_get_name         (SottoContact *self);

@@ -997,16 +997,28 @@ on_session_closed_cb (SottoSession *session,
           forget_own_address (self, link, session);
           return;
         }
+      /* A dial that began before the user accepted the key it met: that
+       * key is the contact's now, and the next dial expects it. */
+      if (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH) &&
+          contact != NULL &&
+          sodium_memcmp (sotto_session_get_remote_key (session),
+                         sotto_contact_get_public_key (contact), SOTTO_KEY_LEN) == 0)
+        {
+          dial (link);
+          return;
+        }
       if (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH) &&
           contact != NULL)
         {
           g_autoptr (GBytes) key = g_bytes_new (sotto_session_get_remote_key (session), SOTTO_KEY_LEN);
 
           /* Nothing more goes to this contact until the user has checked
-           * the new key: no dialling, and the contact is marked. */
+           * the new key: no dialling, and the contact is marked, with the
+           * key it answered with kept for the user to compare and accept. */
           link->key_mismatch = TRUE;
-          sotto_store_update_contact_async (self->store, contact, NULL, -1,
-                                            SOTTO_VERIFICATION_KEY_CHANGED, NULL, NULL, NULL);
+          sotto_store_mark_key_changed_async (self->store, contact,
+                                              sotto_session_get_remote_key (session),
+                                              NULL, NULL, NULL);
           g_signal_emit (self, signals[KEY_CHANGED], 0, contact, key);
         }
       g_signal_emit (self, signals[SESSION_FAILED], 0, contact, reason);
@@ -1381,6 +1393,16 @@ on_contact_notify_cb (SottoContact *contact,
   if (sotto_contact_get_verification (contact) != SOTTO_VERIFICATION_KEY_CHANGED)
     link->key_mismatch = FALSE;
 
+  /* The user pinned another key: a session with the old one is not the
+   * contact's any more. */
+  if (link->session != NULL &&
+      sodium_memcmp (sotto_session_get_remote_key (link->session),
+                     sotto_contact_get_public_key (contact), SOTTO_KEY_LEN) != 0)
+    {
+      sotto_session_close (link->session, NULL);
+      return;
+    }
+
   if (link->session == NULL)
     dial (link);
   else
@@ -1395,6 +1417,7 @@ watch_contact (SottoPeerService *self,
   g_signal_connect_object (contact, "notify::blocked", G_CALLBACK (on_contact_notify_cb), self, 0);
   g_signal_connect_object (contact, "notify::verification", G_CALLBACK (on_contact_notify_cb), self, 0);
   g_signal_connect_object (contact, "notify::addresses", G_CALLBACK (on_contact_notify_cb), self, 0);
+  g_signal_connect_object (contact, "notify::public-key", G_CALLBACK (on_contact_notify_cb), self, 0);
 }
 
 /* A stranger waiting in a request session who has just been added as a

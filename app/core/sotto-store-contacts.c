@@ -19,7 +19,8 @@
 #include "sotto-seal.h"
 #include "sotto-store-private.h"
 
-#define CONTACT_COLUMNS "id, public_key, display_name, alias, verification, blocked, addresses"
+#define CONTACT_COLUMNS \
+  "id, public_key, display_name, alias, verification, blocked, addresses, offered_key"
 
 /* -------------------------------------------------------------------------
  * Rows (worker thread)
@@ -94,6 +95,8 @@ contact_from_row (SottoStore    *self,
   _sotto_store_assert_worker (self);
 
   if (sqlite3_column_bytes (stmt, 1) != SOTTO_KEY_LEN ||
+      (sqlite3_column_type (stmt, 7) != SQLITE_NULL &&
+       sqlite3_column_bytes (stmt, 7) != SOTTO_KEY_LEN) ||
       verification < SOTTO_VERIFICATION_UNVERIFIED ||
       verification > SOTTO_VERIFICATION_KEY_CHANGED)
     {
@@ -115,7 +118,10 @@ contact_from_row (SottoStore    *self,
   if (addresses == NULL)
     return NULL;
 
-  return _sotto_contact_new (id, sqlite3_column_blob (stmt, 1), name, alias,
+  return _sotto_contact_new (id, sqlite3_column_blob (stmt, 1),
+                             sqlite3_column_type (stmt, 7) != SQLITE_NULL
+                             ? sqlite3_column_blob (stmt, 7) : NULL,
+                             name, alias,
                              (SottoVerification)verification,
                              sqlite3_column_int64 (stmt, 5) != 0,
                              (const char * const *)addresses);
@@ -411,6 +417,80 @@ sotto_store_find_contact (SottoStore  *self,
   return NULL;
 }
 
+static gboolean
+same_name (const char *a,
+           const char *b)
+{
+  g_autofree char *fa = NULL;
+  g_autofree char *fb = NULL;
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+  fa = g_utf8_casefold (a, -1);
+  fb = g_utf8_casefold (b, -1);
+  return g_utf8_collate (fa, fb) == 0;
+}
+
+/**
+ * sotto_store_match_invite:
+ * @invite: an invite about to be added
+ * @out_match: (out) (optional): what of it matched
+ *
+ * The contact an invite may be a new invite of: one with its key (pinned,
+ * or offered while the key is in doubt), else one whose name or alias is
+ * the invite's name (any case). Adding the invite would then make a
+ * second contact for the same person; sotto_store_update_contact_from_invite_async()
+ * updates the first instead.
+ *
+ * Returns: (transfer none) (nullable): the matching contact
+ */
+SottoContact *
+sotto_store_match_invite (SottoStore        *self,
+                          const SottoInvite *invite,
+                          SottoContactMatch *out_match)
+{
+  SottoContact *by_name = NULL;
+  SottoContact *found = NULL;
+  SottoContactMatch match = SOTTO_CONTACT_MATCH_NONE;
+  guint n;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (invite != NULL, NULL);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+  for (guint i = 0; i < n && found == NULL; i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+      const guint8 *offered = sotto_contact_get_offered_key (contact);
+
+      if (sodium_memcmp (sotto_contact_get_public_key (contact), invite->public_key,
+                         SOTTO_KEY_LEN) == 0 ||
+          (offered != NULL && sodium_memcmp (offered, invite->public_key, SOTTO_KEY_LEN) == 0))
+        found = contact;  /* the model keeps it alive */
+      else if (by_name == NULL &&
+               (same_name (sotto_contact_get_display_name (contact), invite->display_name) ||
+                same_name (sotto_contact_get_alias (contact), invite->display_name)))
+        by_name = contact;
+    }
+
+  if (found != NULL)
+    {
+      match = SOTTO_CONTACT_MATCH_KEY;
+      if (same_name (sotto_contact_get_display_name (found), invite->display_name) ||
+          same_name (sotto_contact_get_alias (found), invite->display_name))
+        match |= SOTTO_CONTACT_MATCH_NAME;
+    }
+  else if (by_name != NULL)
+    {
+      found = by_name;
+      match = SOTTO_CONTACT_MATCH_NAME;
+    }
+
+  if (out_match != NULL)
+    *out_match = match;
+  return found;
+}
+
 /* -------------------------------------------------------------------------
  * Adding, removing and changing contacts
  * ------------------------------------------------------------------------- */
@@ -426,6 +506,12 @@ typedef struct
   int                 verification;  /* -1: unchanged */
   gboolean            alias_set;
   gboolean            addresses_set;
+  /* public_key replaces the pinned key; with key_must_be_offered only if
+   * it is the key the contact offered */
+  gboolean            key_set;
+  gboolean            key_must_be_offered;
+  gboolean            offered_set;
+  guint8              offered_key[SOTTO_KEY_LEN];
 } ContactRequest;
 
 static void
@@ -675,6 +761,77 @@ sotto_store_remove_contact_finish (SottoStore    *self,
   return id != NULL;
 }
 
+/* The contact keeps its row, and with it its conversation, history and
+ * outbox: only the key it is known by changes. */
+static gboolean
+replace_key (SottoStore      *self,
+             ContactRequest  *request,
+             GError         **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  _sotto_store_assert_worker (self);
+
+  stmt = _sotto_store_db_prepare (self, "SELECT offered_key FROM contacts WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, request->id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND, _("No such contact"));
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("reading a contact"));
+
+  if (request->key_must_be_offered)
+    {
+      if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
+        {
+          g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                               _("This contact has offered no new key to accept"));
+          return FALSE;
+        }
+      /* The user compared one key; if the address has since answered with
+       * yet another, that one was never compared. */
+      if (sqlite3_column_bytes (stmt, 0) != SOTTO_KEY_LEN ||
+          sodium_memcmp (sqlite3_column_blob (stmt, 0), request->public_key, SOTTO_KEY_LEN) != 0)
+        {
+          g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                               _("This is not the key the contact now answers with: "
+                                 "compare the safety number again"));
+          return FALSE;
+        }
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = _sotto_store_db_prepare (self, "SELECT id FROM contacts WHERE public_key = ? AND id != ?",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, request->id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
+                           _("This key already belongs to another of your contacts"));
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = _sotto_store_db_prepare (self,
+                                  "UPDATE contacts SET public_key = ?, offered_key = NULL "
+                                  "WHERE id = ?",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, request->id);
+  return _sotto_store_db_step_done (self, stmt, error);
+}
+
 static gpointer
 update_contact_job (SottoStore    *self,
                     gpointer       data,
@@ -689,6 +846,38 @@ update_contact_job (SottoStore    *self,
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;
+
+  if (request->key_set && !replace_key (self, request, error))
+    goto failed;
+
+  if (request->offered_set)
+    {
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET offered_key = ? WHERE id = ?",
+                                      error);
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_blob (stmt, 1, request->offered_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!_sotto_store_db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (request->display_name != NULL)
+    {
+      g_autoptr (GBytes) name = _sotto_store_seal_string (self, "contacts", "display_name",
+                                                          request->id, request->display_name);
+
+      stmt = _sotto_store_db_prepare (self, "UPDATE contacts SET display_name = ? WHERE id = ?",
+                                      error);
+      if (stmt == NULL)
+        goto failed;
+      _sotto_store_bind_sealed (stmt, 1, name);
+      sqlite3_bind_int64 (stmt, 2, request->id);
+      if (!_sotto_store_db_step_done (self, stmt, error))
+        goto failed;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
 
   if (request->alias_set)
     {
@@ -876,6 +1065,176 @@ sotto_store_set_contact_addresses_async (SottoStore          *self,
     request->addresses = g_new0 (char *, 1);
 
   _sotto_store_schedule (self, sotto_store_set_contact_addresses_async, update_contact_job,
+                         update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                         cancellable, callback, user_data);
+}
+
+/**
+ * sotto_store_mark_key_changed_async:
+ * @offered_key: (array fixed-size=32): the key the contact's address
+ *   answered with instead of the pinned one
+ *
+ * Marks the contact %SOTTO_VERIFICATION_KEY_CHANGED and keeps the key it
+ * now answers with, replacing one kept before: the user compares it and
+ * accepts it with sotto_store_accept_contact_key_async(). Finish with
+ * sotto_store_update_contact_finish().
+ */
+void
+sotto_store_mark_key_changed_async (SottoStore          *self,
+                                    SottoContact        *contact,
+                                    const guint8        *offered_key,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (offered_key != NULL);
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = -1;
+  request->verification = SOTTO_VERIFICATION_KEY_CHANGED;
+  request->offered_set = TRUE;
+  memcpy (request->offered_key, offered_key, SOTTO_KEY_LEN);
+
+  _sotto_store_schedule (self, sotto_store_mark_key_changed_async, update_contact_job,
+                         update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                         cancellable, callback, user_data);
+}
+
+/**
+ * sotto_store_accept_contact_key_async:
+ * @expected_key: (array fixed-size=32): the key the user compared: it must
+ *   be the one the contact offered (sotto_contact_get_offered_key())
+ * @verification: %SOTTO_VERIFICATION_VERIFIED after comparing safety
+ *   numbers, or %SOTTO_VERIFICATION_UNVERIFIED
+ *
+ * Pins the key a key-changed contact now answers with, in place: the same
+ * contact, conversation, history and outbox, under the new key. Fails with
+ * %SOTTO_ERROR_NOT_FOUND when the contact offered no key,
+ * %SOTTO_ERROR_INVALID_ARGUMENT when @expected_key is not the offered one
+ * or is the profile's own, and %SOTTO_ERROR_EXISTS when another contact has
+ * it. Nothing changes then.
+ */
+void
+sotto_store_accept_contact_key_async (SottoStore          *self,
+                                      SottoContact        *contact,
+                                      const guint8        *expected_key,
+                                      SottoVerification    verification,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  ContactRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (expected_key != NULL);
+  g_return_if_fail (verification == SOTTO_VERIFICATION_VERIFIED ||
+                    verification == SOTTO_VERIFICATION_UNVERIFIED);
+
+  if (sodium_memcmp (expected_key, sotto_identity_get_public_key (self->identity),
+                     SOTTO_KEY_LEN) == 0)
+    {
+      g_task_report_new_error (self, callback, user_data, sotto_store_accept_contact_key_async,
+                               SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                               _("This is your own key"));
+      return;
+    }
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = -1;
+  request->verification = verification;
+  request->key_set = TRUE;
+  request->key_must_be_offered = TRUE;
+  memcpy (request->public_key, expected_key, SOTTO_KEY_LEN);
+
+  _sotto_store_schedule (self, sotto_store_accept_contact_key_async, update_contact_job,
+                         update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
+                         cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_accept_contact_key_finish (SottoStore    *self,
+                                       GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+/**
+ * sotto_store_update_contact_from_invite_async:
+ * @contact: the contact the invite is for (see sotto_store_match_invite())
+ * @invite: their new invite
+ *
+ * Takes a contact's new invite in place of adding a second contact: its
+ * name, its addresses ahead of those known, and its key. A new key
+ * replaces the pinned one on the same contact, conversation and outbox,
+ * and makes the contact unverified: the user has not compared it yet.
+ * Fails as sotto_store_accept_contact_key_async() does for a key that is
+ * the profile's own or another contact's. Finish with
+ * sotto_store_update_contact_finish().
+ */
+void
+sotto_store_update_contact_from_invite_async (SottoStore          *self,
+                                              SottoContact        *contact,
+                                              const SottoInvite   *invite,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char * const *known;
+  ContactRequest *request;
+  guint n = 0;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (invite != NULL);
+
+  if (sodium_memcmp (invite->public_key, sotto_identity_get_public_key (self->identity),
+                     SOTTO_KEY_LEN) == 0)
+    {
+      g_task_report_new_error (self, callback, user_data,
+                               sotto_store_update_contact_from_invite_async,
+                               SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                               _("This is your own invite"));
+      return;
+    }
+
+  /* The invite's addresses are the newest; the known ones follow. */
+  for (guint i = 0; invite->addresses[i] != NULL && n < SOTTO_INVITE_MAX_ADDRESSES; i++, n++)
+    g_strv_builder_add (builder, invite->addresses[i]);
+  known = sotto_contact_get_addresses (contact);
+  for (guint i = 0; known[i] != NULL && n < SOTTO_INVITE_MAX_ADDRESSES; i++)
+    if (!g_strv_contains ((const char * const *)invite->addresses, known[i]))
+      {
+        g_strv_builder_add (builder, known[i]);
+        n++;
+      }
+
+  request = g_new0 (ContactRequest, 1);
+  request->id = sotto_contact_get_id (contact);
+  request->blocked = -1;
+  request->verification = -1;
+  request->display_name = g_strdup (invite->display_name);
+  request->addresses_set = TRUE;
+  request->addresses = g_strv_builder_end (builder);
+  if (sodium_memcmp (invite->public_key, sotto_contact_get_public_key (contact),
+                     SOTTO_KEY_LEN) != 0)
+    {
+      request->key_set = TRUE;
+      memcpy (request->public_key, invite->public_key, SOTTO_KEY_LEN);
+      request->verification = SOTTO_VERIFICATION_UNVERIFIED;
+    }
+
+  _sotto_store_schedule (self, sotto_store_update_contact_from_invite_async, update_contact_job,
                          update_contact_apply, request, (GDestroyNotify)contact_request_free, NULL,
                          cancellable, callback, user_data);
 }

@@ -113,6 +113,11 @@ static const char *migrations[] = {
   "UPDATE messages SET read = MAX(received, 1) WHERE direction = 1 AND read = 0;"
   "CREATE INDEX messages_unread ON messages (conversation_id, id) "
   "  WHERE direction = 1 AND read = 0;",
+  /* 6: the key a contact's address answered with instead of the pinned
+   * one, kept with the key-changed mark so that the user can compare it
+   * and accept it in place. Public, like public_key; NULL for a contact
+   * marked before this version, whose new key was never kept. */
+  "ALTER TABLE contacts ADD COLUMN offered_key BLOB;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);

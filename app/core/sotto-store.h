@@ -15,7 +15,7 @@
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 5
+#define SOTTO_STORE_SCHEMA_VERSION 6
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
@@ -54,6 +54,21 @@ GType                     sotto_conversation_summary_get_type (void);
 SottoConversationSummary *sotto_conversation_summary_copy (const SottoConversationSummary *summary);
 void                      sotto_conversation_summary_free (SottoConversationSummary *summary);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoConversationSummary, sotto_conversation_summary_free)
+
+/**
+ * SottoContactMatch:
+ * @SOTTO_CONTACT_MATCH_KEY: the invite's key is the contact's, pinned or
+ *   offered
+ * @SOTTO_CONTACT_MATCH_NAME: the invite's name is the contact's name or alias
+ *
+ * What an invite has in common with a contact (sotto_store_match_invite()).
+ */
+typedef enum
+{
+  SOTTO_CONTACT_MATCH_NONE = 0,
+  SOTTO_CONTACT_MATCH_KEY  = 1 << 0,
+  SOTTO_CONTACT_MATCH_NAME = 1 << 1,
+} SottoContactMatch;
 
 #define SOTTO_TYPE_STORE (sotto_store_get_type ())
 
@@ -158,6 +173,31 @@ void                sotto_store_set_contact_addresses_async (SottoStore        *
 gboolean            sotto_store_update_contact_finish     (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            GError             **error);
+void                sotto_store_mark_key_changed_async    (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const guint8        *offered_key,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+void                sotto_store_accept_contact_key_async  (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const guint8        *expected_key,
+                                                           SottoVerification    verification,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_accept_contact_key_finish (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+SottoContact       *sotto_store_match_invite              (SottoStore          *self,
+                                                           const SottoInvite   *invite,
+                                                           SottoContactMatch   *out_match);
+void                sotto_store_update_contact_from_invite_async (SottoStore   *self,
+                                                           SottoContact        *contact,
+                                                           const SottoInvite   *invite,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
 void                sotto_store_remove_contact_address_async (SottoStore       *self,
                                                            SottoContact        *contact,
                                                            const char          *address,

@@ -46,6 +46,7 @@ typedef struct
   SottoVerification      verification;
   const char * const    *addresses;
   const ExpectedMessage *messages;      /* reading order; ends with a NULL body */
+  guint                  unread;        /* incoming messages never marked read */
 } ExpectedContact;
 
 typedef struct
@@ -223,6 +224,60 @@ static const ExpectedContact v4_contacts[] = {
   { 0 }
 };
 
+/* store-v5.db: SOTTO_STORE_SCHEMA_VERSION 5, made by make-fixture (same
+ * content as v1; keys, uids and times of its own run). */
+static const ExpectedMessage v5_ada_messages[] = {
+  { 1, "f1940e91fb0926ed246fbcb73909f1ae", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1796581407609507), 0,
+    "Hello Ada, are you free for lunch?" },
+  { 2, "11111111111111111111111111111111", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000000000000), G_GINT64_CONSTANT (1796581407610363),
+    "Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 3, "617d92104093e3c393fc7b23ce5abfa6", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1796581407610925), 0,
+    "Agenda for Monday:\n  1. Analytical Engine\n  2. Note G\n\nSee you!" },
+  { 4, "22222222222222222222222222222222", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000300000000), G_GINT64_CONSTANT (1796581407611564),
+    "Zeile eins\nZeile zwei: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b\n" },
+  { 5, "7419e6fe4ccc29e73ea46e264782597d", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1796581407612044), 0,
+    "Still in the outbox: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 9, "6924ffaac7078a9c5c9d75b6d2dd1bc8", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1796581407614108), 0,
+    "Last one, queued too" },
+  { 0 }
+};
+
+static const ExpectedMessage v5_grace_messages[] = {
+  { 6, "33333333333333333333333333333333", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000600000000), G_GINT64_CONSTANT (1796581407612583),
+    "It's easier to ask forgiveness than it is to get permission." },
+  { 7, "5487d19452da1475d902862626bcb755", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1796581407613038), 0,
+    "Delivered before the block" },
+  { 8, "76f5b8de88b7984e84983fdec6e79d52", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1796581407613647), 0,
+    "Queued, then blocked:\nsecond line" },
+  { 0 }
+};
+
+static const ExpectedContact v5_contacts[] = {
+  {
+    1, "68baa662824edc465c6fc6b02d1ddab71144a9e2fbb5fc9df5d1c01b05ff0204",
+    "Ada Lovelace", "Ada", "Ada", FALSE, SOTTO_VERIFICATION_UNVERIFIED,
+    (const char * const[]) { "192.0.2.10:7483", "ada-desk.office.example:7483",
+                             "[2001:db8::10]:7483", NULL },
+    v5_ada_messages, 2,
+  },
+  {
+    2, "827edd0895dc752e15d9fa0f65c554752f156e4e928d328a629a867c02bba47e",
+    "Grace Hopper", NULL, "Grace Hopper", TRUE, SOTTO_VERIFICATION_VERIFIED,
+    (const char * const[]) { "198.51.100.5:7483", NULL },
+    v5_grace_messages, 1,
+  },
+  { 0 }
+};
+
 static const Fixture fixtures[] = {
   {
     "v1", "store-v1.db", 1,
@@ -252,6 +307,16 @@ static const Fixture fixtures[] = {
     (const char * const[]) { "6a4d88927839c0a8c58b613c628f8a80",
                              "f00c5fbca002d8f993d8a9ef294bfbce",
                              "05a7a420941b41f251aaf0486b0ad0a5", NULL },
+    10,
+  },
+  {
+    "v5", "store-v5.db", 5,
+    SOTTO_KEY_PROTECTION_PASSPHRASE, "fixture",
+    "Fixture Owner", "58f83f91e1d389de119674c59e27972b6f9ea82ac59bdaa0c64a447b9fed8625",
+    v5_contacts,
+    (const char * const[]) { "7419e6fe4ccc29e73ea46e264782597d",
+                             "76f5b8de88b7984e84983fdec6e79d52",
+                             "6924ffaac7078a9c5c9d75b6d2dd1bc8", NULL },
     10,
   },
 };
@@ -404,6 +469,8 @@ assert_contacts_and_history (SottoStore    *store,
       g_assert_cmpstr (sotto_contact_get_alias (contact), ==, c->alias);
       g_assert_cmpstr (sotto_contact_get_name (contact), ==, c->name);
       g_assert_cmpint (sotto_contact_get_blocked (contact), ==, c->blocked);
+      /* No file before format 6 kept an offered key. */
+      g_assert_null (sotto_contact_get_offered_key (contact));
       g_assert_cmpstr (sotto_verification_to_string (sotto_contact_get_verification (contact)),
                        ==, sotto_verification_to_string (c->verification));
       fingerprint = sotto_contact_dup_fingerprint (contact);
@@ -469,9 +536,9 @@ assert_outbox (SottoStore    *store,
     }
 }
 
-/* Every fixture predates read marks: after the migration nothing counts
- * as unread, and the last activity is that of each contact's newest
- * message. */
+/* A fixture that predates read marks has nothing unread after the
+ * migration; a later one has what it never marked read. The last activity
+ * is that of each contact's newest message. */
 static void
 assert_summaries (SottoStore    *store,
                   const Fixture *fixture)
@@ -498,7 +565,7 @@ assert_summaries (SottoStore    *store,
           if (summary->contact_id != c->id)
             continue;
           found = TRUE;
-          g_assert_cmpuint (summary->unread, ==, 0);
+          g_assert_cmpuint (summary->unread, ==, c->unread);
           g_assert_cmpint (summary->last_activity, ==, MAX (newest->sent, newest->received));
         }
       g_assert_true (found);

@@ -990,7 +990,7 @@ test_block_while_dialling (void)
    * change is made to the contact as the store would make it, without
    * the store's round trip, so that it surely lands mid-dial. */
   peer_start (a, 0);
-  blocked = _sotto_contact_new (sotto_contact_get_id (ab), sotto_contact_get_public_key (ab),
+  blocked = _sotto_contact_new (sotto_contact_get_id (ab), sotto_contact_get_public_key (ab), NULL,
                                 sotto_contact_get_display_name (ab), NULL,
                                 sotto_contact_get_verification (ab), TRUE,
                                 sotto_contact_get_addresses (ab));

@@ -754,9 +754,12 @@ test_store_migrate_from_v1 (void)
 
   /* Turned back into a version 1 file, it is migrated on open. */
   raw_sql (dir, "DROP INDEX messages_by_conversation; DROP INDEX messages_unread;"
-                "DROP TABLE id_counters; DROP TABLE seen; PRAGMA user_version = 1;");
+                "DROP TABLE id_counters; DROP TABLE seen; "
+                "ALTER TABLE contacts DROP COLUMN offered_key; PRAGMA user_version = 1;");
   store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM pragma_table_info('contacts') "
+                                 "WHERE name = 'offered_key'"), ==, 1);
   g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
                                  "'messages_by_conversation'"), ==, 1);
@@ -1029,6 +1032,223 @@ test_store_remove_contact_address (void)
   g_assert_no_error (error);
   sam = g_list_model_get_item (sotto_store_get_contacts (store), 0);
   g_assert_cmpstrv (sotto_contact_get_addresses (sam), two);
+}
+
+static void
+mark_key_changed (SottoStore   *store,
+                  SottoContact *contact,
+                  const guint8 *offered)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  sotto_store_mark_key_changed_async (store, contact, offered, NULL, sotto_test_result_cb,
+                                      &result);
+  g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+accept_key (SottoStore         *store,
+            SottoContact       *contact,
+            const guint8       *key,
+            SottoVerification   verification,
+            GError            **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_accept_contact_key_async (store, contact, key, verification, NULL,
+                                        sotto_test_result_cb, &result);
+  return sotto_store_accept_contact_key_finish (store, sotto_test_wait (&result), error);
+}
+
+/* A colleague who reinstalled answers with a new key: the store keeps it
+ * with the mark, and accepting it changes the key of the same contact,
+ * whose conversation and outbox stay as they were. */
+static void
+test_store_accept_key_in_place (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) sam = NULL;
+  g_autoptr (SottoContact) tom = NULL;
+  g_autoptr (SottoContact) reopened = NULL;
+  g_autoptr (SottoMessage) queued = NULL;
+  g_autoptr (SottoIdentity) first = sotto_identity_generate ("Sam", NULL);
+  g_autoptr (SottoIdentity) second = sotto_identity_generate ("Sam", NULL);
+  g_autoptr (GPtrArray) history = NULL;
+  g_autoptr (GPtrArray) outbox = NULL;
+  g_autoptr (GBytes) offered = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 old_key[SOTTO_KEY_LEN];
+  gint64 id;
+  guint notified = 0;
+
+  store = sotto_test_create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  sam = sotto_test_add_contact (store, "Sam", NULL, hint, &error);
+  g_assert_no_error (error);
+  tom = sotto_test_add_contact (store, "Tom", NULL, hint, &error);
+  g_assert_no_error (error);
+  id = sotto_contact_get_id (sam);
+  memcpy (old_key, sotto_contact_get_public_key (sam), SOTTO_KEY_LEN);
+  g_assert_null (sotto_contact_get_offered_key (sam));
+  queued = queue_message (store, sam, "held while the key is in doubt");
+
+  /* Marked, with the key kept; a second new key replaces the first. */
+  mark_key_changed (store, sam, sotto_identity_get_public_key (first));
+  g_assert_cmpint (sotto_contact_get_verification (sam), ==, SOTTO_VERIFICATION_KEY_CHANGED);
+  g_assert_cmpmem (sotto_contact_get_offered_key (sam), SOTTO_KEY_LEN,
+                   sotto_identity_get_public_key (first), SOTTO_KEY_LEN);
+  g_object_get (sam, "offered-key", &offered, NULL);
+  g_assert_cmpmem (g_bytes_get_data (offered, NULL), g_bytes_get_size (offered),
+                   sotto_identity_get_public_key (first), SOTTO_KEY_LEN);
+  mark_key_changed (store, sam, sotto_identity_get_public_key (second));
+  g_assert_cmpmem (sotto_contact_get_offered_key (sam), SOTTO_KEY_LEN,
+                   sotto_identity_get_public_key (second), SOTTO_KEY_LEN);
+
+  /* Kept on disk too. */
+  g_clear_object (&sam);
+  g_clear_object (&tom);
+  sotto_test_close_store (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  sam = g_object_ref (sotto_store_get_contact_by_id (store, id));
+  g_assert_cmpint (sotto_contact_get_verification (sam), ==, SOTTO_VERIFICATION_KEY_CHANGED);
+  g_assert_cmpmem (sotto_contact_get_offered_key (sam), SOTTO_KEY_LEN,
+                   sotto_identity_get_public_key (second), SOTTO_KEY_LEN);
+  tom = g_object_ref (sotto_store_find_contact (store, "Tom", NULL));
+
+  /* Refused, and nothing changed: a key that was replaced, the old one,
+   * our own, another contact's. */
+  g_assert_false (accept_key (store, sam, sotto_identity_get_public_key (first),
+                              SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (accept_key (store, sam, old_key, SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (accept_key (store, sam,
+                              sotto_identity_get_public_key (sotto_store_get_identity (store)),
+                              SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (accept_key (store, tom, sotto_identity_get_public_key (second),
+                              SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpmem (sotto_contact_get_public_key (sam), SOTTO_KEY_LEN, old_key, SOTTO_KEY_LEN);
+  g_assert_cmpint (sotto_contact_get_verification (sam), ==, SOTTO_VERIFICATION_KEY_CHANGED);
+
+  /* Accepted in place. */
+  g_signal_connect (sam, "notify::public-key", G_CALLBACK (count_notify_cb), &notified);
+  g_assert_true (accept_key (store, sam, sotto_identity_get_public_key (second),
+                             SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (notified, ==, 1);
+  g_signal_handlers_disconnect_by_data (sam, &notified);
+  g_assert_cmpint (sotto_contact_get_id (sam), ==, id);
+  g_assert_cmpmem (sotto_contact_get_public_key (sam), SOTTO_KEY_LEN,
+                   sotto_identity_get_public_key (second), SOTTO_KEY_LEN);
+  g_assert_null (sotto_contact_get_offered_key (sam));
+  g_assert_cmpint (sotto_contact_get_verification (sam), ==, SOTTO_VERIFICATION_VERIFIED);
+  g_assert_true (sotto_store_get_contact_by_key (store, sotto_identity_get_public_key (second))
+                 == sam);
+  g_assert_null (sotto_store_get_contact_by_key (store, old_key));
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_store_get_contacts (store)), ==, 2);
+
+  /* Nothing left to accept. */
+  g_assert_false (accept_key (store, sam, sotto_identity_get_public_key (second),
+                              SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The same conversation and outbox, also after reopening. */
+  g_clear_object (&sam);
+  g_clear_object (&tom);
+  sotto_test_close_store (&store);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  reopened = g_object_ref (sotto_store_get_contact_by_key (store,
+                                                           sotto_identity_get_public_key (second)));
+  g_assert_cmpint (sotto_contact_get_id (reopened), ==, id);
+  g_assert_cmpint (sotto_contact_get_verification (reopened), ==, SOTTO_VERIFICATION_VERIFIED);
+  history = sotto_test_full_history (store, reopened, 10);
+  g_assert_cmpuint (history->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (history, 0)), ==,
+                   sotto_message_get_id (queued));
+  outbox = sotto_test_outbox (store, reopened);
+  g_assert_cmpuint (outbox->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (outbox, 0)), ==,
+                   sotto_message_get_id (queued));
+}
+
+/* A new invite from someone already a contact: found by key or by name,
+ * and taken in place. */
+static void
+test_store_update_from_invite (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) sam = NULL;
+  g_autoptr (SottoMessage) queued = NULL;
+  g_autoptr (SottoIdentity) reinstalled = sotto_identity_generate ("Sam", NULL);
+  g_autoptr (SottoIdentity) stranger = sotto_identity_generate ("Una", NULL);
+  g_autoptr (SottoInvite) same_key = NULL;
+  g_autoptr (SottoInvite) new_key = NULL;
+  g_autoptr (SottoInvite) other = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) outbox = NULL;
+  g_autoptr (GError) error = NULL;
+  const char * const addresses[] = { "192.0.2.99:7483", NULL };
+  const char * const merged[] = { "192.0.2.99:7483", "192.0.2.7:7483", NULL };
+  SottoContactMatch match = SOTTO_CONTACT_MATCH_NONE;
+  gint64 id;
+
+  store = sotto_test_create_store (dir, "Owner", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  sam = sotto_test_add_contact (store, "Sam", NULL, hint, &error);
+  g_assert_no_error (error);
+  id = sotto_contact_get_id (sam);
+  g_assert_true (sotto_test_update_contact (store, sam, NULL, -1, SOTTO_VERIFICATION_VERIFIED,
+                                            &error));
+  queued = queue_message (store, sam, "still for Sam");
+
+  same_key = sotto_invite_new (sotto_contact_get_public_key (sam), "Samuel", addresses, NULL);
+  new_key = sotto_invite_new (sotto_identity_get_public_key (reinstalled), "sam", addresses, NULL);
+  other = sotto_invite_new (sotto_identity_get_public_key (stranger), "Una", addresses, NULL);
+
+  g_assert_true (sotto_store_match_invite (store, same_key, &match) == sam);
+  g_assert_cmpint (match, ==, SOTTO_CONTACT_MATCH_KEY);
+  g_assert_true (sotto_store_match_invite (store, new_key, &match) == sam);
+  g_assert_cmpint (match, ==, SOTTO_CONTACT_MATCH_NAME);
+  g_assert_null (sotto_store_match_invite (store, other, &match));
+  g_assert_cmpint (match, ==, SOTTO_CONTACT_MATCH_NONE);
+
+  /* The same key: addresses and name taken, still verified. */
+  sotto_store_update_contact_from_invite_async (store, sam, same_key, NULL,
+                                                sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpstrv (sotto_contact_get_addresses (sam), merged);
+  g_assert_cmpstr (sotto_contact_get_display_name (sam), ==, "Samuel");
+  g_assert_cmpint (sotto_contact_get_verification (sam), ==, SOTTO_VERIFICATION_VERIFIED);
+
+  /* A new key: the same contact, not verified any more. */
+  sotto_store_update_contact_from_invite_async (store, sam, new_key, NULL,
+                                                sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_contact_get_id (sam), ==, id);
+  g_assert_cmpmem (sotto_contact_get_public_key (sam), SOTTO_KEY_LEN,
+                   sotto_identity_get_public_key (reinstalled), SOTTO_KEY_LEN);
+  g_assert_cmpint (sotto_contact_get_verification (sam), ==, SOTTO_VERIFICATION_UNVERIFIED);
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_store_get_contacts (store)), ==, 1);
+  outbox = sotto_test_outbox (store, sam);
+  g_assert_cmpuint (outbox->len, ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (outbox, 0)), ==,
+                   sotto_message_get_id (queued));
 }
 
 /* ------------------------------------------------------------------ */
@@ -3291,6 +3511,8 @@ main (int   argc,
   g_test_add_func ("/store/contacts", test_store_contacts);
   g_test_add_func ("/store/contacts/find", test_store_find_contact);
   g_test_add_func ("/store/contacts/remove-address", test_store_remove_contact_address);
+  g_test_add_func ("/store/contacts/accept-key-in-place", test_store_accept_key_in_place);
+  g_test_add_func ("/store/contacts/update-from-invite", test_store_update_from_invite);
   g_test_add_func ("/store/outbox/deliver", test_store_outbox);
   g_test_add_func ("/store/outbox/expire/limit", test_store_outbox_expire_limit);
   g_test_add_func ("/store/outbox/expire/delivered-never-fails",
