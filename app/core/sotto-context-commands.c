@@ -351,9 +351,12 @@ cmd_fingerprint (SottoContext  *self,
   if ((status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
-  /* The same number on both sides: read it out to each other. */
+  /* The same number on both sides: read it out to each other. For a key
+   * that changed, the number of the new key: the one that `verify` takes. */
   text = sotto_safety_number (sotto_identity_get_public_key (sotto_store_get_identity (store)),
-                              sotto_contact_get_public_key (contact));
+                              sotto_contact_get_offered_key (contact) != NULL
+                              ? sotto_contact_get_offered_key (contact)
+                              : sotto_contact_get_public_key (contact));
   _sotto_command_print (command, "%s\n", text);
 
   return SOTTO_EXIT_OK;
@@ -452,6 +455,24 @@ cmd_contacts (SottoContext  *self,
 
 /* add, remove, block, unblock, verify ---------------------------------------- */
 
+/* What to tell someone about to add a second contact for the same person. */
+static char *
+dup_match_message (SottoContact      *contact,
+                   SottoContactMatch  match)
+{
+  const char *name = sotto_contact_get_name (contact);
+
+  if (match & SOTTO_CONTACT_MATCH_KEY)
+    return g_strdup_printf (_("This invite is from “%s”, already one of your contacts: "
+                              "“sotto-cli add --update INVITE” takes its name and addresses "
+                              "for that contact"), name);
+
+  return g_strdup_printf (_("You already have a contact called “%s”, with another key. If "
+                            "they set Sotto up again, “sotto-cli add --update INVITE” gives "
+                            "that contact the new key and keeps your conversation; to add "
+                            "someone else of the same name, use --new"), name);
+}
+
 static int
 cmd_add (SottoContext  *self,
          SottoCommand  *command,
@@ -465,16 +486,29 @@ cmd_add (SottoContext  *self,
   g_autoptr (GError) error = NULL;
   g_autofree char *alias = NULL;
   g_autofree char *fingerprint = NULL;
+  gboolean update = FALSE;
+  gboolean second = FALSE;
+  SottoContactMatch match = SOTTO_CONTACT_MATCH_NONE;
+  SottoContact *existing;
   int status = SOTTO_EXIT_OK;
   const GOptionEntry entries[] = {
     { "alias", 0, 0, G_OPTION_ARG_STRING, &alias,
       N_("Call the contact NAME instead of the name in the invite"), N_("NAME") },
+    { "update", 0, 0, G_OPTION_ARG_NONE, &update,
+      N_("Update the contact with this invite’s key or name instead of adding a second one"),
+      NULL },
+    { "new", 0, 0, G_OPTION_ARG_NONE, &second,
+      N_("Add a new contact even if one has the invite’s name"), NULL },
     { NULL }
   };
 
-  if (!_sotto_command_parse (command, "add", "INVITE [--alias NAME]", entries, &argc, &argv, &status) ||
+  if (!_sotto_command_parse (command, "add", "INVITE [--alias NAME] [--update | --new]", entries,
+                             &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, "add", argc, 1, &status))
     return status;
+
+  if (update && (second || alias != NULL))
+    return _sotto_command_usage_error (command, _("--update goes with neither --new nor --alias"));
 
   /* A bad invite is a usage error, before the profile is even opened. */
   invite = sotto_invite_parse (argv[1], &error);
@@ -483,6 +517,51 @@ cmd_add (SottoContext  *self,
 
   if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
+
+  /* The same person twice would split the conversation in two. (Our own
+   * invite is refused for what it is, whatever its name.) */
+  if (sodium_memcmp (invite->public_key,
+                     sotto_identity_get_public_key (sotto_store_get_identity (store)),
+                     SOTTO_KEY_LEN) == 0)
+    existing = NULL;
+  else
+    existing = sotto_store_match_invite (store, invite, &match);
+  if (update)
+    {
+      gboolean new_key;
+
+      if (existing == NULL)
+        {
+          g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                               _("No contact has this invite’s key or name: add it without "
+                                 "--update"));
+          return _sotto_command_fail (command, error);
+        }
+
+      contact = g_object_ref (existing);
+      new_key = sodium_memcmp (sotto_contact_get_public_key (contact), invite->public_key,
+                               SOTTO_KEY_LEN) != 0;
+      sotto_store_update_contact_from_invite_async (store, contact, invite, NULL, result_cb,
+                                                    &result);
+      if (!sotto_store_update_contact_finish (store, wait_for (&result), &error))
+        return _sotto_command_fail (command, error);
+
+      fingerprint = sotto_contact_dup_fingerprint (contact);
+      _sotto_command_print (command, "updated: %s\n", sotto_contact_get_name (contact));
+      _sotto_command_print (command, "fingerprint: %s\n", fingerprint);
+      if (new_key)
+        _sotto_command_print (command, "key: new, %s\n",
+                              sotto_verification_to_string (sotto_contact_get_verification (contact)));
+      return SOTTO_EXIT_OK;
+    }
+
+  if (existing != NULL && ((match & SOTTO_CONTACT_MATCH_KEY) || !second))
+    {
+      g_autofree char *message = dup_match_message (existing, match);
+
+      g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_EXISTS, message);
+      return _sotto_command_fail (command, error);
+    }
 
   sotto_store_add_contact_async (store, invite, alias, NULL, result_cb, &result);
   contact = sotto_store_add_contact_finish (store, wait_for (&result), &error);
@@ -566,10 +645,100 @@ cmd_unblock (SottoContext *self, SottoCommand *command, int argc, char **argv)
   return update_one (self, command, "unblock", argc, argv, 0, -1, "unblocked");
 }
 
+/* For a contact whose key changed, verifying is accepting the key their
+ * address now answers with: that is the one whose safety number the user
+ * compares. --key says which key the user compared, to the digit. */
 static int
-cmd_verify (SottoContext *self, SottoCommand *command, int argc, char **argv)
+cmd_verify (SottoContext  *self,
+            SottoCommand  *command,
+            int            argc,
+            char         **argv)
 {
-  return update_one (self, command, "verify", argc, argv, -1, SOTTO_VERIFICATION_VERIFIED, "verified");
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *key_text = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *safety_number = NULL;
+  const guint8 *own;
+  const guint8 *key;
+  gboolean changed;
+  int status = SOTTO_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "key", 0, 0, G_OPTION_ARG_STRING, &key_text,
+      N_("Verify only if the contact’s key (for a changed key, the new one) has this "
+         "fingerprint"), N_("FINGERPRINT") },
+    { NULL }
+  };
+
+  if (!_sotto_command_parse (command, "verify", "CONTACT [--key FINGERPRINT]", entries, &argc,
+                             &argv, &status) ||
+      !_sotto_command_expect_args (command, "verify", argc, 1, &status) ||
+      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
+      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+    return status;
+
+  changed = sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED;
+  key = changed ? sotto_contact_get_offered_key (contact) : sotto_contact_get_public_key (contact);
+  if (key == NULL)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("The key of “%s” changed, but the new key was not kept: ask them for "
+                           "their new invite and add it with “sotto-cli add --update INVITE”"),
+                         sotto_contact_get_name (contact));
+
+      g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND, message);
+      return _sotto_command_fail (command, error);
+    }
+
+  fingerprint = sotto_fingerprint_for_key (key);
+  if (key_text != NULL)
+    {
+      gboolean matches = sotto_fingerprint_matches_key (key_text, key, &error);
+
+      if (error != NULL)
+        return _sotto_command_usage_error (command, error->message);
+      if (!matches)
+        {
+          g_autofree char *message = NULL;
+
+          if (changed)
+            message = g_strdup_printf (_("“%s” now answers with the key %s, not the one given: "
+                                         "nothing changed"),
+                                       sotto_contact_get_name (contact), fingerprint);
+          else
+            message = g_strdup_printf (_("The key of “%s” is %s, not the one given: nothing "
+                                         "changed"),
+                                       sotto_contact_get_name (contact), fingerprint);
+          return _sotto_command_usage_error (command, message);
+        }
+    }
+
+  if (!changed)
+    {
+      sotto_store_update_contact_async (store, contact, NULL, -1, SOTTO_VERIFICATION_VERIFIED,
+                                        NULL, result_cb, &result);
+      if (!sotto_store_update_contact_finish (store, wait_for (&result), &error))
+        return _sotto_command_fail (command, error);
+
+      _sotto_command_print (command, "verified: %s\n", sotto_contact_get_name (contact));
+      return SOTTO_EXIT_OK;
+    }
+
+  /* Said before it is done: the user sees which key they accepted. */
+  own = sotto_identity_get_public_key (sotto_store_get_identity (store));
+  safety_number = sotto_safety_number (own, key);
+  _sotto_command_print (command, "new-key: %s\n", fingerprint);
+  _sotto_command_print (command, "safety-number: %s\n", safety_number);
+
+  sotto_store_accept_contact_key_async (store, contact, key, SOTTO_VERIFICATION_VERIFIED, NULL,
+                                        result_cb, &result);
+  if (!sotto_store_accept_contact_key_finish (store, wait_for (&result), &error))
+    return _sotto_command_fail (command, error);
+
+  _sotto_command_print (command, "verified: %s\n", sotto_contact_get_name (contact));
+  return SOTTO_EXIT_OK;
 }
 
 /* history ------------------------------------------------------------------- */

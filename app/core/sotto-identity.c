@@ -608,6 +608,52 @@ sotto_fingerprint_for_key (const guint8 *public_key)
 }
 
 /**
+ * sotto_fingerprint_matches_key:
+ * @text: a fingerprint as a person typed it: its 30 digits, with spaces
+ *   or hyphens between them or not
+ * @public_key: (array fixed-size=32): an X25519 public key
+ *
+ * Fails with %SOTTO_ERROR_INVALID_ARGUMENT for text that is not a
+ * fingerprint at all.
+ *
+ * Returns: %TRUE if @text is the fingerprint of @public_key
+ */
+gboolean
+sotto_fingerprint_matches_key (const char    *text,
+                               const guint8  *public_key,
+                               GError       **error)
+{
+  char digits[SOTTO_FINGERPRINT_DIGITS];
+  char typed[SOTTO_FINGERPRINT_DIGITS];
+  gsize n = 0;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (public_key != NULL, FALSE);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == ' ' || *p == '-')
+        continue;
+      if (!g_ascii_isdigit (*p) || n == sizeof typed)
+        {
+          n = 0;
+          break;
+        }
+      typed[n++] = *p;
+    }
+  if (n != sizeof typed)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a fingerprint: a fingerprint has %d digits"),
+                   text, SOTTO_FINGERPRINT_DIGITS);
+      return FALSE;
+    }
+
+  fingerprint_digits (public_key, digits);
+  return memcmp (digits, typed, sizeof digits) == 0;
+}
+
+/**
  * sotto_safety_number:
  * @key_a: (array fixed-size=32): an X25519 public key
  * @key_b: (array fixed-size=32): another one

@@ -42,6 +42,9 @@ const char    *sotto_identity_get_display_name  (SottoIdentity       *self);
 char          *sotto_identity_dup_fingerprint   (SottoIdentity       *self);
 
 char          *sotto_fingerprint_for_key        (const guint8        *public_key);
+gboolean       sotto_fingerprint_matches_key    (const char          *text,
+                                                 const guint8        *public_key,
+                                                 GError             **error);
 char          *sotto_safety_number              (const guint8        *key_a,
                                                  const guint8        *key_b);
 

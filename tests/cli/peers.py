@@ -465,6 +465,114 @@ def test_side_by_side(world):
     bob.stop()
 
 
+def reinstall(world, peer):
+    """The same person with a new profile and a new key, on the same port."""
+    again = Peer(world, peer.name)
+    again.profile = f'{peer.profile}-again'
+    again.port = peer.port
+    again.init()
+    return again
+
+
+def test_key_reinstalled(world):
+    """Bob set Sotto up again: Alice compares the new key and accepts it in
+    place, and what she queued meanwhile reaches him."""
+    alice, bob = pair(world)
+    carol = Peer(world, 'Carol').init()
+    alice.add(carol)
+    bob2 = reinstall(world, bob)
+    bob2.add(alice)
+
+    bob2.start()
+    alice.start()
+    queued = alice.cli('send', 'Bob', 'sent while the key was in doubt').stdout.split()[1]
+    changed = alice.expect('key-changed', contact='Bob')
+    new_fp = bob2.cli('fingerprint').stdout.strip()
+    if changed.get('fingerprint') != new_fp:
+        raise Failure(f'key-changed names {changed}, Bob’s new fingerprint is {new_fp}')
+    bob2.quiet_for(1.0, ('message',))
+
+    # A wrong --key, or something that is not a fingerprint: refused, nothing changed.
+    old_fp = bob.cli('fingerprint').stdout.strip()
+    for wrong in (old_fp, carol.cli('fingerprint').stdout.strip(), '12345'):
+        result = alice.cli('verify', 'Bob', '--key', wrong, check=False)
+        if result.returncode != 2 or result.stdout:
+            raise Failure(f'verify --key {wrong}: exit {result.returncode} '
+                          f'{result.stdout!r} {result.stderr!r}')
+    if 'not the one given' not in alice.cli('verify', 'Bob', '--key', old_fp, check=False).stderr:
+        raise Failure('a wrong --key is not said')
+    contacts = {c['name']: c for c in json.loads(alice.cli('contacts', '--json').stdout)}
+    if contacts['Bob']['verification'] != 'key-changed' or contacts['Bob']['fingerprint'] != old_fp:
+        raise Failure(f'changed by a refused verify: {contacts["Bob"]}')
+    # On a contact whose key did not change, --key is the current key.
+    result = alice.cli('verify', 'Carol', '--key', new_fp, check=False)
+    if result.returncode != 2:
+        raise Failure(f'verify Carol with Bob’s key: exit {result.returncode}')
+    alice.cli('verify', 'Carol', '--key', carol.cli('fingerprint').stdout.strip().replace(' ', ''))
+
+    # verify, handed over to the running Alice: says which key, and takes it.
+    safety = bob2.cli('fingerprint', 'Alice').stdout.strip()
+    if alice.cli('fingerprint', 'Bob').stdout.strip() != safety:
+        raise Failure('fingerprint Bob is not the safety number of the new key')
+    result = alice.cli('verify', 'Bob', '--key', new_fp.replace(' ', ''))
+    if result.stdout != f'new-key: {new_fp}\nsafety-number: {safety}\nverified: Bob\n':
+        raise Failure(f'verify printed {result.stdout!r}')
+    message = bob2.expect('message', contact='Alice', uid=queued)
+    if message['body'] != 'sent while the key was in doubt':
+        raise Failure(f'wrong message: {message}')
+    alice.expect('delivered', uid=queued)
+    bob2.say('send Alice welcome back')
+    alice.expect('message', contact='Bob', body='welcome back')
+    alice.stop()
+    bob2.stop()
+
+    # The same contact: one Bob, with the new key, verified, and the whole conversation.
+    contacts = json.loads(alice.cli('contacts', '--json').stdout)
+    bobs = [c for c in contacts if c['name'] == 'Bob']
+    if len(bobs) != 1 or bobs[0]['fingerprint'] != new_fp or bobs[0]['verification'] != 'verified':
+        raise Failure(f'contacts: {contacts}')
+    bodies = [m['body'] for m in alice.history('Bob')]
+    if bodies != ['sent while the key was in doubt', 'welcome back']:
+        raise Failure(f'history: {bodies}')
+
+
+def test_add_update(world):
+    """Bob's new invite updates Bob instead of adding a second one."""
+    alice, bob = pair(world)
+    alice.cli('send', 'Bob', 'before the reinstall')
+    bob2 = reinstall(world, bob)
+    bob2.add(alice)
+    new_fp = bob2.cli('fingerprint').stdout.strip()
+
+    # The same invite again, and the new one with the same name: refused, saying how.
+    for invite in (bob.invite, bob2.invite):
+        result = alice.cli('add', invite, check=False)
+        if result.returncode != 1 or 'Bob' not in result.stderr or '--update' not in result.stderr:
+            raise Failure(f'add of Bob’s invite: exit {result.returncode} {result.stderr!r}')
+    if len(json.loads(alice.cli('contacts', '--json').stdout)) != 1:
+        raise Failure('a second Bob was added')
+
+    alice.start()
+    bob2.start()
+    result = alice.cli('add', '--update', bob2.invite)
+    if result.stdout != f'updated: Bob\nfingerprint: {new_fp}\nkey: new, unverified\n':
+        raise Failure(f'add --update printed {result.stdout!r}')
+    # Queued before, delivered to the new key.
+    bob2.expect('message', contact='Alice', body='before the reinstall')
+    alice.expect('connected', contact='Bob')
+    alice.stop()
+    bob2.stop()
+
+    contacts = json.loads(alice.cli('contacts', '--json').stdout)
+    if len(contacts) != 1 or contacts[0]['fingerprint'] != new_fp:
+        raise Failure(f'contacts: {contacts}')
+    # Nobody to update: --update says so.
+    dave = Peer(world, 'Dave').init()
+    result = alice.cli('add', '--update', dave.invite, check=False)
+    if result.returncode != 1 or '--update' not in result.stderr:
+        raise Failure(f'add --update Dave: exit {result.returncode} {result.stderr!r}')
+
+
 def control_call(peer, argv):
     """One request on the peer's control socket, made as PROTOCOL.md says
     ("Local control socket"): (status, stdout, stderr)."""
@@ -621,6 +729,8 @@ TESTS = {
     'offline': test_offline,
     'requests': test_requests,
     'key-changed': test_key_changed,
+    'key-reinstalled': test_key_reinstalled,
+    'add-update': test_add_update,
     'forwarded': test_forwarded,
     'retry': test_retry,
     'side-by-side': test_side_by_side,
