@@ -5,7 +5,9 @@
  * The invite is parsed as it is typed or pasted (sotto_invite_parse, the
  * same parser sotto-cli uses); the name it claims and the fingerprint of
  * its key are shown before anything is added, and the name is presented
- * as a claim, not a fact.
+ * as a claim, not a fact. An invite whose key or name is already a
+ * contact's updates that contact instead of adding a second one for the
+ * same person (sotto_store_match_invite(), as `sotto-cli add` does).
  */
 #define G_LOG_DOMAIN "sotto-add-contact-dialog"
 
@@ -28,10 +30,12 @@ struct _SottoAddContactDialog
   GtkLabel     *fingerprint_label;
   GtkEntry     *alias_entry;
   GtkButton    *add_button;
+  GtkLabel     *match_label;
 
   /* owned references */
   SottoStore   *store;
   SottoInvite  *invite;
+  SottoContact *update;         /* the contact the invite updates, if any */
   GCancellable *cancellable;
 };
 
@@ -54,9 +58,14 @@ on_invite_changed_cb (SottoAddContactDialog *self,
   g_autofree char *fingerprint = NULL;
   g_autofree char *name = NULL;
   g_autofree char *claim = NULL;
+  SottoContactMatch match = SOTTO_CONTACT_MATCH_NONE;
   SottoContact *known;
 
   g_clear_pointer (&self->invite, sotto_invite_free);
+  g_clear_object (&self->update);
+  gtk_button_set_label (self->add_button, _("_Add"));
+  gtk_widget_set_visible (GTK_WIDGET (self->match_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->alias_entry), TRUE);
   gtk_widget_set_visible (self->details_box, FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "add-contact.add", FALSE);
 
@@ -81,14 +90,32 @@ on_invite_changed_cb (SottoAddContactDialog *self,
       return;
     }
 
-  known = sotto_store_get_contact_by_key (self->store, self->invite->public_key);
+  known = sotto_store_match_invite (self->store, self->invite, &match);
   if (known != NULL)
     {
-      g_autofree char *message = g_strdup_printf (_("%s is already in your contacts."),
-                                                  sotto_contact_get_name (known));
+      const char *known_name = sotto_contact_get_name (known);
+      g_autofree char *message = NULL;
+      g_autofree char *button = NULL;
 
-      show_error (self, message);
-      return;
+      if (match & SOTTO_CONTACT_MATCH_KEY)
+        /* Translators: %s is a contact's name, twice. */
+        message = g_strdup_printf (_("%s is already in your contacts. Updating takes this "
+                                     "invite’s name and addresses for %s."),
+                                   known_name, known_name);
+      else
+        /* Translators: %s is a contact's name, four times. */
+        message = g_strdup_printf (_("You already have a contact called %s, with another key. "
+                                     "If %s set up Sotto again, update %s: the key above "
+                                     "replaces the old one, your conversation stays, and %s is "
+                                     "not verified until you compare safety numbers again."),
+                                   known_name, known_name, known_name, known_name);
+      gtk_label_set_text (self->match_label, message);
+      gtk_widget_set_visible (GTK_WIDGET (self->match_label), TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->alias_entry), FALSE);
+      /* Translators: a button; %s is a contact's name. */
+      button = g_strdup_printf (_("_Update %s"), known_name);
+      gtk_button_set_label (self->add_button, button);
+      self->update = g_object_ref (known);
     }
 
   show_error (self, NULL);
@@ -128,6 +155,27 @@ on_added_cb (GObject      *object,
 }
 
 static void
+on_updated_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (SottoAddContactDialog) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      gtk_widget_set_sensitive (GTK_WIDGET (self), TRUE);
+      show_error (self, error->message);
+      return;
+    }
+
+  gtk_window_set_focus (GTK_WINDOW (self), NULL);
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static void
 add_activated (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
@@ -138,8 +186,16 @@ add_activated (GtkWidget  *widget,
   if (self->invite == NULL)
     return;
 
-  alias = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->alias_entry))));
   gtk_widget_set_sensitive (widget, FALSE);
+  if (self->update != NULL)
+    {
+      sotto_store_update_contact_from_invite_async (self->store, self->update, self->invite,
+                                                    self->cancellable, on_updated_cb,
+                                                    g_object_ref (self));
+      return;
+    }
+
+  alias = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->alias_entry))));
   sotto_store_add_contact_async (self->store, self->invite, alias[0] != '\0' ? alias : NULL,
                                  self->cancellable, on_added_cb, g_object_ref (self));
 }
@@ -153,6 +209,7 @@ sotto_add_contact_dialog_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
   g_clear_pointer (&self->invite, sotto_invite_free);
+  g_clear_object (&self->update);
 
   G_OBJECT_CLASS (sotto_add_contact_dialog_parent_class)->dispose (object);
 }
@@ -174,6 +231,7 @@ sotto_add_contact_dialog_class_init (SottoAddContactDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoAddContactDialog, fingerprint_label);
   gtk_widget_class_bind_template_child (widget_class, SottoAddContactDialog, alias_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoAddContactDialog, add_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoAddContactDialog, match_label);
   gtk_widget_class_bind_template_callback (widget_class, on_invite_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "add-contact.add", NULL, add_activated);

@@ -881,29 +881,62 @@ verify_activated (GtkWidget  *widget,
 }
 
 static void
+show_trust_error (SottoChatPage *self,
+                  const char    *detail)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *dialog;
+
+  dialog = gtk_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+                                   "%s", _("The new key could not be trusted"));
+  gtk_window_set_title (GTK_WINDOW (dialog), _("The new key could not be trusted"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", detail);
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 on_trusted_cb (GObject      *object,
                GAsyncResult *result,
                gpointer      user_data)
 {
+  g_autoptr (SottoChatPage) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error) &&
+  if (!sotto_store_accept_contact_key_finish (SOTTO_STORE (object), result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("Could not trust the contact again: %s", error->message);
+    show_trust_error (self, error->message);
 }
 
-/* The explicit alternative to verifying: back to "not verified", and the
- * held messages go out to the pinned key again. */
+/* The explicit alternative to verifying: the key the contact's address
+ * now answers with replaces the old one, not verified, on the same
+ * contact; the held messages go out to it. */
 static void
 trust_again_activated (GtkWidget  *widget,
                        const char *action_name,
                        GVariant   *parameter)
 {
   SottoChatPage *self = SOTTO_CHAT_PAGE (widget);
+  const guint8 *offered = sotto_contact_get_offered_key (self->contact);
 
-  sotto_store_update_contact_async (get_store (self), self->contact, NULL, -1,
-                                    SOTTO_VERIFICATION_UNVERIFIED, self->cancellable,
-                                    on_trusted_cb, NULL);
+  if (offered == NULL)
+    {
+      const char *name = sotto_contact_get_name (self->contact);
+      g_autofree char *detail = NULL;
+
+      /* Translators: %s is a contact's name, three times. */
+      detail = g_strdup_printf (_("Sotto did not keep the new key of %s. Ask %s for a new "
+                                  "invite and add it: Sotto then offers to update %s."),
+                                name, name, name);
+      show_trust_error (self, detail);
+      return;
+    }
+
+  sotto_store_accept_contact_key_async (get_store (self), self->contact, offered,
+                                        SOTTO_VERIFICATION_UNVERIFIED, self->cancellable,
+                                        on_trusted_cb, g_object_ref (self));
 }
 
 /* -------------------------------------------------------------------------

@@ -5,11 +5,15 @@
  * Shows the safety number of the user and a contact, as digits to read
  * aloud and as a QR code to scan; the user confirms that the contact's
  * number matches, and the contact is marked as verified in the store.
+ * For a contact whose key changed, the number is that of the new key the
+ * contact's address answered with, and confirming accepts that key in
+ * place, as `sotto-cli verify` does.
  */
 #define G_LOG_DOMAIN "sotto-verify-dialog"
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "sotto-qr-code.h"
@@ -36,6 +40,10 @@ struct _SottoVerifyDialog
   SottoIdentity *own;
   char          *safety_number;
 
+  /* the key the number is for: the pinned one, or the one offered */
+  guint8         key[SOTTO_KEY_LEN];
+  gboolean       accepting;
+
   /* a request to the store is under way */
   gboolean       busy;
 };
@@ -58,11 +66,28 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+/* The number of the key the user is asked about: for a key that changed,
+ * the new one, which is what a colleague who set Sotto up again reads out. */
 static void
-fill_number_grid (SottoVerifyDialog *self)
+show_number (SottoVerifyDialog *self)
 {
-  g_auto (GStrv) groups = g_strsplit (self->safety_number, " ", -1);
+  const guint8 *offered = sotto_contact_get_offered_key (self->contact);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *digits = NULL;
+  g_auto (GStrv) groups = NULL;
+  GtkWidget *child;
 
+  self->accepting = sotto_contact_get_verification (self->contact) == SOTTO_VERIFICATION_KEY_CHANGED &&
+                    offered != NULL;
+  memcpy (self->key, self->accepting ? offered : sotto_contact_get_public_key (self->contact),
+          SOTTO_KEY_LEN);
+
+  g_free (self->safety_number);
+  self->safety_number = sotto_safety_number (sotto_identity_get_public_key (self->own), self->key);
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->number_grid))) != NULL)
+    gtk_grid_remove (self->number_grid, child);
+  groups = g_strsplit (self->safety_number, " ", -1);
   for (guint i = 0; groups[i] != NULL; i++)
     {
       GtkWidget *label = gtk_label_new (groups[i]);
@@ -70,6 +95,11 @@ fill_number_grid (SottoVerifyDialog *self)
       gtk_grid_attach (self->number_grid, label,
                        (int)(i % NUMBER_COLUMNS), (int)(i / NUMBER_COLUMNS), 1, 1);
     }
+
+  /* Only the digits: numeric mode keeps the code small and easy to scan. */
+  digits = g_strjoinv ("", groups);
+  if (!sotto_qr_code_set_text (self->qr_code, digits, &error))
+    g_critical ("A safety number does not fit in a QR code: %s", error->message);
 }
 
 static void
@@ -79,9 +109,23 @@ update_state (SottoVerifyDialog *self)
   const char *name = sotto_contact_get_name (self->contact);
   g_autofree char *explanation = NULL;
 
-  /* The number is computed from the key the store has pinned for the
-   * contact: the store is what must hold the key that changed. */
-  if (verification == SOTTO_VERIFICATION_KEY_CHANGED)
+  if (verification == SOTTO_VERIFICATION_KEY_CHANGED && self->accepting)
+    {
+      g_autofree char *fingerprint = sotto_fingerprint_for_key (self->key);
+      g_autofree char *warning = NULL;
+
+      /* Translators: %1$s is a contact's name, %2$s the fingerprint of
+       * their new key. The numbers shown are those of the new key. */
+      warning = g_strdup_printf (_("%1$s’s address answered with a new security key "
+                                   "(fingerprint %2$s): %1$s may have set up Sotto again, or "
+                                   "someone may be listening in. The numbers below are for "
+                                   "this new key. If %1$s reads you the same numbers, mark it "
+                                   "verified: it replaces the old key and your conversation "
+                                   "goes on. If not, nothing is sent to them."),
+                                 name, fingerprint);
+      gtk_label_set_label (self->key_changed_label, warning);
+    }
+  else if (verification == SOTTO_VERIFICATION_KEY_CHANGED)
     {
       g_autofree char *warning = NULL;
 
@@ -120,6 +164,13 @@ on_contact_changed_cb (SottoVerifyDialog *self)
 }
 
 static void
+on_key_changed_cb (SottoVerifyDialog *self)
+{
+  show_number (self);
+  update_state (self);
+}
+
+static void
 on_contact_updated_cb (GObject      *object,
                        GAsyncResult *result,
                        gpointer      user_data)
@@ -130,7 +181,9 @@ on_contact_updated_cb (GObject      *object,
 
   self->busy = FALSE;
 
-  if (sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error))
+  if (g_task_get_source_tag (G_TASK (result)) == sotto_store_accept_contact_key_async
+      ? sotto_store_accept_contact_key_finish (SOTTO_STORE (object), result, &error)
+      : sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error))
     {
       g_signal_emit (self, signals[VERIFIED], 0, self->contact);
       gtk_window_close (GTK_WINDOW (self));
@@ -162,23 +215,27 @@ mark_verified_action (GtkWidget  *widget,
   self->busy = TRUE;
   update_state (self);
 
-  /* The very call `sotto-cli verify` makes (update_one() in
-   * app/cli/sotto-cli-commands.c): one way to verify a contact, whichever
-   * front end asks. Not cancelled when the dialog closes: the user has
-   * confirmed, so the verification is finished. */
-  sotto_store_update_contact_async (self->store, self->contact, NULL, -1,
-                                    SOTTO_VERIFICATION_VERIFIED, NULL,
-                                    on_contact_updated_cb, g_object_ref (self));
+  /* The very calls `sotto-cli verify` makes (cmd_verify() in
+   * app/core/sotto-context-commands.c): one way to verify a contact,
+   * whichever front end asks. For a changed key, the key accepted is the
+   * one whose number was shown: if the address has answered with yet
+   * another one since, the store refuses. Not cancelled when the dialog
+   * closes: the user has confirmed, so the verification is finished. */
+  if (self->accepting)
+    sotto_store_accept_contact_key_async (self->store, self->contact, self->key,
+                                          SOTTO_VERIFICATION_VERIFIED, NULL,
+                                          on_contact_updated_cb, g_object_ref (self));
+  else
+    sotto_store_update_contact_async (self->store, self->contact, NULL, -1,
+                                      SOTTO_VERIFICATION_VERIFIED, NULL,
+                                      on_contact_updated_cb, g_object_ref (self));
 }
 
 static void
 sotto_verify_dialog_constructed (GObject *object)
 {
   SottoVerifyDialog *self = (SottoVerifyDialog *)object;
-  g_autoptr (GError) error = NULL;
   g_autofree char *title = NULL;
-  g_autofree char *digits = NULL;
-  g_auto (GStrv) groups = NULL;
 
   G_OBJECT_CLASS (sotto_verify_dialog_parent_class)->constructed (object);
 
@@ -190,18 +247,18 @@ sotto_verify_dialog_constructed (GObject *object)
   title = g_strdup_printf (_("Verify %s"), sotto_contact_get_name (self->contact));
   gtk_window_set_title (GTK_WINDOW (self), title);
 
-  self->safety_number = sotto_safety_number (sotto_identity_get_public_key (self->own),
-                                             sotto_contact_get_public_key (self->contact));
-  fill_number_grid (self);
+  show_number (self);
 
-  /* Only the digits: numeric mode keeps the code small and easy to scan. */
-  groups = g_strsplit (self->safety_number, " ", -1);
-  digits = g_strjoinv ("", groups);
-  if (!sotto_qr_code_set_text (self->qr_code, digits, &error))
-    g_critical ("A safety number does not fit in a QR code: %s", error->message);
-
+  /* Yet another key offered, or a key accepted elsewhere: the number of
+   * the key now in question replaces the one shown. */
   g_signal_connect_object (self->contact, "notify::verification",
-                           G_CALLBACK (on_contact_changed_cb), self,
+                           G_CALLBACK (on_key_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->contact, "notify::offered-key",
+                           G_CALLBACK (on_key_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->contact, "notify::public-key",
+                           G_CALLBACK (on_key_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->contact, "notify::name",
                            G_CALLBACK (on_contact_changed_cb), self,

@@ -265,6 +265,59 @@ test_verify_key_changed (Fixture       *fixture,
   sotto_gtk_test_flush ();
 }
 
+/* Bea set Sotto up again: the number shown is that of her new key, and
+ * confirming it makes that key hers, on the same contact. */
+static void
+test_verify_key_changed_new_key (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr (SottoIdentity) again = sotto_identity_generate ("Bea Beispiel", NULL);
+  g_autoptr (SottoContact) verified = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoIdentity *own = sotto_store_get_identity (fixture->store);
+  g_autofree char *expected = sotto_safety_number (sotto_identity_get_public_key (own),
+                                                   sotto_identity_get_public_key (again));
+  g_autofree char *fingerprint = sotto_fingerprint_for_key (sotto_identity_get_public_key (again));
+  g_autofree char *shown = NULL;
+  g_autofree char *screenshot = NULL;
+  gint64 id = sotto_contact_get_id (fixture->contact);
+  SottoVerifyDialog *dialog;
+  const char *text;
+
+  sotto_store_mark_key_changed_async (fixture->store, fixture->contact,
+                                      sotto_identity_get_public_key (again), NULL,
+                                      sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_update_contact_finish (fixture->store, sotto_test_wait (&result),
+                                                    &error));
+  g_assert_no_error (error);
+
+  dialog = show_dialog (fixture);
+  shown = shown_number (dialog);
+  g_assert_cmpstr (shown, ==, expected);
+  g_assert_cmpstr (sotto_verify_dialog_get_safety_number (dialog), ==, expected);
+  g_assert_true (gtk_widget_is_visible (child (dialog, "key_changed_box")));
+  text = gtk_label_get_label (GTK_LABEL (child (dialog, "key_changed_label")));
+  g_assert_nonnull (strstr (text, "answered with a new security key"));
+  g_assert_nonnull (strstr (text, fingerprint));
+  g_assert_nonnull (strstr (text, "The numbers below are for this new key"));
+
+  screenshot = sotto_gtk_test_save_screenshot (GTK_WIDGET (dialog),
+                                               "verify-dialog-key-changed-new-key");
+
+  g_signal_connect (dialog, "verified", G_CALLBACK (on_verified_cb), &verified);
+  sotto_gtk_test_click (child (dialog, "verify_button"));
+  wait_for_contact (&verified);
+  g_assert_true (verified == fixture->contact);
+  g_assert_cmpint (sotto_contact_get_id (fixture->contact), ==, id);
+  g_assert_cmpmem (sotto_contact_get_public_key (fixture->contact), SOTTO_KEY_LEN,
+                   sotto_identity_get_public_key (again), SOTTO_KEY_LEN);
+  g_assert_null (sotto_contact_get_offered_key (fixture->contact));
+  g_assert_cmpint (sotto_contact_get_verification (fixture->contact), ==,
+                   SOTTO_VERIFICATION_VERIFIED);
+  sotto_gtk_test_flush ();
+}
+
 /* Nothing to confirm twice; the contact's state is followed while shown. */
 static void
 test_verify_already_verified (Fixture       *fixture,
@@ -305,6 +358,8 @@ main (int   argc,
               fixture_set_up, test_verify_cancel, fixture_tear_down);
   g_test_add ("/verify-dialog/key-changed", Fixture, NULL,
               fixture_set_up, test_verify_key_changed, fixture_tear_down);
+  g_test_add ("/verify-dialog/key-changed/new-key", Fixture, NULL,
+              fixture_set_up, test_verify_key_changed_new_key, fixture_tear_down);
   g_test_add ("/verify-dialog/already-verified", Fixture, NULL,
               fixture_set_up, test_verify_already_verified, fixture_tear_down);
 
