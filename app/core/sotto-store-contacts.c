@@ -1177,6 +1177,8 @@ sotto_store_accept_contact_key_finish (SottoStore    *self,
  * name, its addresses ahead of those known, and its key. A new key
  * replaces the pinned one on the same contact, conversation and outbox,
  * and makes the contact unverified: the user has not compared it yet.
+ * The pinned key in the invite of a key-changed contact keeps that key
+ * and lifts the mark (unverified), forgetting the key that answered.
  * Fails as sotto_store_accept_contact_key_async() does for a key that is
  * the profile's own or another contact's. Finish with
  * sotto_store_update_contact_finish().
@@ -1229,6 +1231,15 @@ sotto_store_update_contact_from_invite_async (SottoStore          *self,
   if (sodium_memcmp (invite->public_key, sotto_contact_get_public_key (contact),
                      SOTTO_KEY_LEN) != 0)
     {
+      request->key_set = TRUE;
+      memcpy (request->public_key, invite->public_key, SOTTO_KEY_LEN);
+      request->verification = SOTTO_VERIFICATION_UNVERIFIED;
+    }
+  else if (sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED)
+    {
+      /* Their invite still has the pinned key: whoever answered with
+       * another one was not them. The pinned key stays, the mark goes,
+       * and the offered key is forgotten. */
       request->key_set = TRUE;
       memcpy (request->public_key, invite->public_key, SOTTO_KEY_LEN);
       request->verification = SOTTO_VERIFICATION_UNVERIFIED;

@@ -1249,6 +1249,19 @@ test_store_update_from_invite (void)
   g_assert_cmpuint (outbox->len, ==, 1);
   g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (outbox, 0)), ==,
                    sotto_message_get_id (queued));
+
+  /* Someone else answered at Sam's address; Sam's invite still has the
+   * pinned key: the key stays, the mark and the impostor's key go. */
+  mark_key_changed (store, sam, sotto_identity_get_public_key (stranger));
+  g_clear_object (&result);
+  sotto_store_update_contact_from_invite_async (store, sam, new_key, NULL,
+                                                sotto_test_result_cb, &result);
+  g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (sotto_contact_get_public_key (sam), SOTTO_KEY_LEN,
+                   sotto_identity_get_public_key (reinstalled), SOTTO_KEY_LEN);
+  g_assert_null (sotto_contact_get_offered_key (sam));
+  g_assert_cmpint (sotto_contact_get_verification (sam), ==, SOTTO_VERIFICATION_UNVERIFIED);
 }
 
 /* ------------------------------------------------------------------ */
