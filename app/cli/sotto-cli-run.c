@@ -13,7 +13,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sodium.h>
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <gio/gunixinputstream.h>
@@ -23,24 +22,6 @@
 #include "sotto-cli-common.h"
 #include "sotto-payload.h"
 #include "sotto-peer-service.h"
-
-/* Local time for people, UTC ISO 8601 for scripts. */
-static char *
-format_time_iso (gint64 usec)
-{
-  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
-
-  return utc != NULL ? g_date_time_format_iso8601 (utc) : g_strdup ("?");
-}
-
-static char *
-dup_key_hex (const guint8 *key)
-{
-  char hex[2 * SOTTO_KEY_LEN + 1];
-
-  sodium_bin2hex (hex, sizeof hex, key, SOTTO_KEY_LEN);
-  return g_strdup (hex);
-}
 
 /* A command line on stdin: generous for a message of the largest size. */
 #define RUN_LINE_MAX (SOTTO_MESSAGE_BODY_MAX + 1024)
@@ -155,7 +136,7 @@ on_message_received_cb (SottoPeerService *service,
                         Run              *run)
 {
   g_autofree char *uid = sotto_message_dup_uid_hex (message);
-  g_autofree char *sent = format_time_iso (sotto_message_get_sent (message));
+  g_autofree char *sent = sotto_time_format_iso8601 (sotto_message_get_sent (message));
   g_autofree char *human = g_strdup_printf ("%s: %s", sotto_contact_get_name (contact),
                                             sotto_message_get_body (message));
 
@@ -283,7 +264,7 @@ on_request_received_cb (SottoPeerService *service,
 {
   const SottoPeerRequest *request = request_ptr;
   g_autofree char *fingerprint = sotto_fingerprint_for_key (request->public_key);
-  g_autofree char *key = dup_key_hex (request->public_key);
+  g_autofree char *key = sotto_key_to_hex (request->public_key);
   g_autofree char *human = g_strdup_printf ("%s (%s) from %s: %s", request->display_name,
                                             fingerprint, request->address ? request->address : "?",
                                             request->intro);
@@ -456,7 +437,7 @@ find_request (Run        *run,
   for (guint i = 0; i < requests->len; i++)
     {
       SottoPeerRequest *request = g_ptr_array_index (requests, i);
-      g_autofree char *key = dup_key_hex (request->public_key);
+      g_autofree char *key = sotto_key_to_hex (request->public_key);
 
       if (g_str_equal (request->display_name, query) ||
           (strlen (query) >= 8 && g_str_has_prefix (key, query)))

@@ -31,33 +31,24 @@
 #include "sotto-peer-service.h"
 #include "sotto-store.h"
 #include "sotto-text.h"
+#include "sotto-time.h"
 
 /* Local time for people, UTC ISO 8601 for scripts. */
 static char *
 format_time (gint64   usec,
              gboolean iso)
 {
-  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) utc = NULL;
   g_autoptr (GDateTime) local = NULL;
 
+  if (iso)
+    return sotto_time_format_iso8601 (usec);
+
+  utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
   if (utc == NULL)
     return g_strdup ("?");
-
-  if (iso)
-    return g_date_time_format_iso8601 (utc);
-
   local = g_date_time_to_local (utc);
   return g_date_time_format (local, "%Y-%m-%d %H:%M");
-}
-
-/* A public key as 64 lower-case hex digits. */
-static char *
-dup_key_hex (const guint8 *key)
-{
-  char hex[2 * SOTTO_KEY_LEN + 1];
-
-  sodium_bin2hex (hex, sizeof hex, key, SOTTO_KEY_LEN);
-  return g_strdup (hex);
 }
 
 /* -------------------------------------------------------------------------
@@ -369,7 +360,7 @@ contact_to_json (SottoContact *contact)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autofree char *fingerprint = sotto_contact_dup_fingerprint (contact);
-  g_autofree char *key = dup_key_hex (sotto_contact_get_public_key (contact));
+  g_autofree char *key = sotto_key_to_hex (sotto_contact_get_public_key (contact));
   const char * const *addresses = sotto_contact_get_addresses (contact);
 
   json_builder_begin_object (builder);

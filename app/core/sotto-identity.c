@@ -586,6 +586,24 @@ sotto_identity_dup_fingerprint (SottoIdentity *self)
 }
 
 /**
+ * sotto_key_to_hex:
+ * @public_key: %SOTTO_KEY_LEN bytes
+ *
+ * Returns: (transfer full): the key as 64 lower-case hex digits, as
+ *   `sotto-cli` and the control socket print keys
+ */
+char *
+sotto_key_to_hex (const guint8 *public_key)
+{
+  char hex[2 * SOTTO_KEY_LEN + 1];
+
+  g_return_val_if_fail (public_key != NULL, NULL);
+
+  sodium_bin2hex (hex, sizeof hex, public_key, SOTTO_KEY_LEN);
+  return g_strdup (hex);
+}
+
+/**
  * sotto_fingerprint_for_key:
  * @public_key: (array fixed-size=32): an X25519 public key
  *

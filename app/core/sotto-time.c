@@ -55,6 +55,21 @@ sotto_time_format_clock (gint64 usec)
 }
 
 /**
+ * sotto_time_format_iso8601:
+ * @usec: microseconds since the epoch
+ *
+ * Returns: (transfer full): the time in UTC, to the second, as scripts
+ *   read it: "2026-12-06T14:05:00Z"; "?" for a time GLib can't represent
+ */
+char *
+sotto_time_format_iso8601 (gint64 usec)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+
+  return utc != NULL ? g_date_time_format_iso8601 (utc) : g_strdup ("?");
+}
+
+/**
  * sotto_time_format_short:
  * @usec: microseconds since the epoch; 0 means never
  * @now_usec: the present

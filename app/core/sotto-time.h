@@ -13,6 +13,7 @@ char     *sotto_time_format_short (gint64 usec,
 char     *sotto_time_format_day   (gint64 usec,
                                    gint64 now_usec);
 char     *sotto_time_format_clock (gint64 usec);
+char     *sotto_time_format_iso8601 (gint64 usec);
 gboolean  sotto_time_same_day     (gint64 a_usec,
                                    gint64 b_usec);
 

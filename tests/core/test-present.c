@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <string.h>
 #include <glib.h>
 
 #include "sotto-core.h"
@@ -253,6 +254,34 @@ test_notification_limits (void)
   g_assert_null (body);
 }
 
+/* For scripts: UTC to the second, whatever the local zone; a time GLib
+ * can't represent is "?", not a crash. */
+static void
+test_time_iso8601 (void)
+{
+  g_autofree char *epoch = sotto_time_format_iso8601 (0);
+  g_autofree char *known = sotto_time_format_iso8601 (G_GINT64_CONSTANT (1796565900) * G_USEC_PER_SEC);
+  g_autofree char *past = sotto_time_format_iso8601 (G_MAXINT64);
+
+  g_assert_cmpstr (epoch, ==, "1970-01-01T00:00:00Z");
+  g_assert_cmpstr (known, ==, "2026-12-06T14:05:00Z");
+  g_assert_cmpstr (past, ==, "?");
+}
+
+/* A key as the command line prints it. */
+static void
+test_key_hex (void)
+{
+  guint8 key[SOTTO_KEY_LEN];
+  g_autofree char *hex = NULL;
+
+  for (guint i = 0; i < SOTTO_KEY_LEN; i++)
+    key[i] = (guint8)(i * 17);
+  hex = sotto_key_to_hex (key);
+  g_assert_cmpuint (strlen (hex), ==, 2 * SOTTO_KEY_LEN);
+  g_assert_true (g_str_has_prefix (hex, "00112233445566778899aabbccddeeff"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -265,6 +294,8 @@ main (int   argc,
 
   g_test_add_func ("/present/time/short", test_time_short);
   g_test_add_func ("/present/time/day", test_time_day);
+  g_test_add_func ("/present/time/iso8601", test_time_iso8601);
+  g_test_add_func ("/present/key/hex", test_key_hex);
   g_test_add_func ("/present/text/display", test_display_text);
   g_test_add_func ("/present/link/find", test_link_find);
   g_test_add_func ("/present/link/guard", test_link_guard);
