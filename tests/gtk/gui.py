@@ -12,6 +12,7 @@
 # a private D-Bus session, so that its keyring, notification server and
 # accessibility bus are its own. Prints TAP.
 
+import json
 import os
 import re
 import shutil
@@ -716,6 +717,57 @@ def test_port_taken(desktop):
     return app
 
 
+def test_key_reinstalled(desktop):
+    """A colleague set Sotto up again: the chat says their key changed, the
+    banner's Verify… shows the numbers of the new key, and marking it
+    verified keeps the conversation and sends what waited."""
+    app = started_alice(desktop)
+    main = app.main
+    bob = Peer(desktop.world, 'Bob').init()
+    bob.cli('add', app.invite)
+    alice_cli(desktop, 'add', bob.invite)
+    bob.start()
+    app.find(main, 'panel', match=r'^Bob, Available')
+    bob.say('send "Alice Example" before the reinstall')
+    app.find(main, 'panel', match=r'^Bob, Available, 1 unread message$')
+    bob.stop()
+
+    bob2 = peers.reinstall(desktop.world, bob)
+    bob2.cli('add', app.invite)
+    alice_cli(desktop, 'send', 'Bob', 'sent while the key was in doubt')
+    bob2.start()
+    wait_for('Bob marked key changed',
+             lambda: 'key-changed' in alice_cli(desktop, 'contacts', '--json'))
+    bob2.quiet_for(1.0, ('message',))
+
+    app.key(app.title, 'ctrl+f')
+    app.type_into(app.title, app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
+    chat = app.window('Bob')
+    banner = app.find(chat, 'label', match=r'different key|new security key|key changed')
+    app.screenshot('Bob', 'key-reinstalled-banner.png')
+    app.click(app.find(chat, 'push button', match=r'^Verify the security key'))
+    dialog = app.window('Verify Bob')
+    app.find(dialog, 'label', match=r'answered with a new security key')
+    shown = ''.join(re.sub(r'\D', '', label.name or '')
+                    for label in app.find_all(dialog, 'label', match=r'^\d{5}'))
+    expected = re.sub(r'\D', '', bob2.cli('fingerprint', 'Alice Example').stdout)
+    if shown != expected:
+        raise Failure(f'the dialog shows {shown}, Bob’s new safety number is {expected}')
+    app.screenshot('Verify Bob', 'key-reinstalled-verify.png')
+    app.click(app.find(dialog, 'push button', 'Mark as Verified'))
+
+    bob2.expect('message', body='sent while the key was in doubt')
+    wait_for('the banner to go', lambda: not banner.getState().contains(pyatspi.STATE_SHOWING))
+    app.find(chat, 'label', 'before the reinstall')
+    contacts = json.loads(alice_cli(desktop, 'contacts', '--json'))
+    bobs = [c for c in contacts if c['name'] == 'Bob']
+    if len(bobs) != 1 or bobs[0].get('verification') != 'verified':
+        raise Failure(f'not one verified Bob: {contacts}')
+    app.screenshot('Bob', 'key-reinstalled-accepted.png')
+    bob2.stop()
+    return app
+
+
 def test_notifications(desktop):
     """What notifications say follows the privacy setting; one per
     conversation is updated; none for the conversation in front."""
@@ -941,4 +993,4 @@ def run(tests):
 
 if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
-         test_two_desktops, test_profiles_side_by_side, test_port_taken, test_passphrase_unlock, test_dark_style, test_every_window_named])
+         test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled, test_passphrase_unlock, test_dark_style, test_every_window_named])
