@@ -768,6 +768,39 @@ def test_key_reinstalled(desktop):
     return app
 
 
+def test_invite_updates_contact(desktop):
+    """Adding the new invite of a colleague who set Sotto up again offers to
+    update that contact, not to add a second one of the same name."""
+    app = started_alice(desktop)
+    main = app.main
+    bob = Peer(desktop.world, 'Bob').init()
+    alice_cli(desktop, 'add', bob.invite)
+    alice_cli(desktop, 'send', 'Bob', 'waiting for the new Bob')
+    bob2 = peers.reinstall(desktop.world, bob)
+    bob2.cli('add', app.invite)
+
+    app.click(app.find(main, 'push button', 'Add Contact'))
+    dialog = app.window('Add Contact')
+    app.type_into('Add Contact', app.find(dialog, 'text', 'Invite'), bob2.invite)
+    app.find(dialog, 'label', match=r'^You already have a contact called Bob')
+    # GTK 4.8 names a button with a mnemonic "_Update Bob Update Bob".
+    update = app.find(dialog, 'push button', match=r'Update Bob$')
+    app.screenshot('Add Contact', 'invite-updates-contact.png')
+    app.click(update)
+    wait_for('the dialog to close', lambda: 'Add Contact' not in app.windows())
+
+    contacts = json.loads(alice_cli(desktop, 'contacts', '--json'))
+    bobs = [c for c in contacts if c['name'] == 'Bob']
+    new_key = re.sub(r'\s', '', bob2.cli('fingerprint').stdout)
+    if len(bobs) != 1 or re.sub(r'\s', '', bobs[0]['fingerprint']) != new_key:
+        raise Failure(f'not one Bob with the new key {new_key}: {contacts}')
+    bob2.start()
+    bob2.expect('message', body='waiting for the new Bob')
+    app.find(main, 'panel', match=r'^Bob, Available')
+    bob2.stop()
+    return app
+
+
 def test_notifications(desktop):
     """What notifications say follows the privacy setting; one per
     conversation is updated; none for the conversation in front."""
@@ -993,4 +1026,5 @@ def run(tests):
 
 if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
-         test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled, test_passphrase_unlock, test_dark_style, test_every_window_named])
+         test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
+         test_invite_updates_contact, test_passphrase_unlock, test_dark_style, test_every_window_named])
