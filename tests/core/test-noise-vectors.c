@@ -450,6 +450,7 @@ main (int   argc,
         {
         case RESULT_PASSED:
           n_passed++;
+          printf ("passed %u %s\n", i, name ? name : "?");
           break;
         case RESULT_SKIPPED:
           n_skipped++;
