@@ -23,6 +23,22 @@ import tempfile
 import time
 import traceback
 
+# The TAP stream gets a descriptor of its own, kept across the exec below;
+# whatever else writes to standard output (the private bus's daemons, the
+# accessibility registry's greeting) goes to standard error instead, and
+# can't break it.
+if 'SOTTO_GUI_TAP_FD' not in os.environ:
+    tap_fd = os.dup(1)
+    os.set_inheritable(tap_fd, True)
+    os.environ['SOTTO_GUI_TAP_FD'] = str(tap_fd)
+    os.dup2(2, 1)
+TAP = os.fdopen(int(os.environ['SOTTO_GUI_TAP_FD']), 'w', buffering=1)
+
+
+def tap(line):
+    print(line, file=TAP, flush=True)
+
+
 if 'SOTTO_GUI_PRIVATE_BUS' not in os.environ:
     os.environ['SOTTO_GUI_PRIVATE_BUS'] = '1'
     # Fatal warnings are for the apps under test, not for this script: the
@@ -987,7 +1003,7 @@ def test_every_window_named(desktop):
 def run(tests):
     selected = sys.argv[3:]
     plan = [t for t in tests if not selected or t.__name__ in selected]
-    print(f'1..{len(plan)}', flush=True)
+    tap(f'1..{len(plan)}')
     failed = 0
     for n, test in enumerate(plan, 1):
         desktop = Desktop()
@@ -1002,18 +1018,18 @@ def run(tests):
                     part.quit()
                 else:
                     part.stop()
-            print(f'ok {n} {test.__name__}', flush=True)
+            tap(f'ok {n} {test.__name__}')
         except Exception as e:
             failed += 1
-            print(f'not ok {n} {test.__name__}', flush=True)
+            tap(f'not ok {n} {test.__name__}')
             for line in traceback.format_exc().splitlines():
-                print(f'# {line}', flush=True)
+                tap(f'# {line}')
             # What the screen looked like, for whoever reads the log.
             os.makedirs(SHOTS, exist_ok=True)
             subprocess.run(['import', '-window', 'root',
                             os.path.join(SHOTS, f'failed-{test.__name__}.png')])
             for app in App.running:
-                print('# ' + app.profile + ': ' + app.output().replace('\n', '\n# '))
+                tap('# ' + app.profile + ': ' + app.output().replace('\n', '\n# '))
         finally:
             for app in App.running:
                 if app.proc.poll() is None:
