@@ -362,3 +362,15 @@ sotto_test_update_contact (SottoStore    *store,
                                     sotto_test_result_cb, &result);
   return sotto_store_update_contact_finish (store, sotto_test_wait (&result), error);
 }
+
+/* A client for a test's own sockets: always direct. With glib-networking
+ * installed, GIO would otherwise ask the desktop's proxy settings, which
+ * the tests hide. */
+GSocketClient *
+sotto_test_socket_client_new (void)
+{
+  GSocketClient *client = g_socket_client_new ();
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  return client;
+}

@@ -35,6 +35,7 @@ void          sotto_test_result_cb         (GObject       *object,
                                             GAsyncResult  *result,
                                             gpointer       user_data);
 void          sotto_test_rm_rf             (const char    *path);
+GSocketClient *sotto_test_socket_client_new (void);
 char         *sotto_test_make_profile_dir  (void);
 gboolean      sotto_test_dir_contains      (const char    *dir,
                                             const char    *needle,

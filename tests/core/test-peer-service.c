@@ -530,7 +530,7 @@ raw_dial (RawPeer      *raw,
           guint         port,
           const guint8 *expected_key)
 {
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketClient) client = sotto_test_socket_client_new ();
   g_autoptr (GSocketConnection) connection = NULL;
   g_autoptr (GError) error = NULL;
   SottoHello hello = { SOTTO_PROTOCOL_VERSION, (char *)"Alice", raw->hello_port, 0, (char *)"" };
@@ -1624,7 +1624,7 @@ test_stop_keeps_outbox (void)
   g_autoptr (SottoContact) ab = NULL;
   g_autoptr (SottoContact) ba = NULL;
   g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketClient) client = sotto_test_socket_client_new ();
   g_autoptr (GSocketConnection) connection = NULL;
   g_autoptr (GError) error = NULL;
   guint port_b = free_port ();
@@ -1972,7 +1972,7 @@ test_status_invisible (void)
   g_autoptr (SottoContact) ba = NULL;
   g_autoptr (SottoMessage) from_a = NULL;
   g_autoptr (SottoMessage) from_b = NULL;
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketClient) client = sotto_test_socket_client_new ();
   g_autoptr (GSocketConnection) connection = NULL;
   g_autoptr (GError) error = NULL;
   SottoStatus status = SOTTO_STATUS_INVISIBLE;
