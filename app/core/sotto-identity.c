@@ -13,6 +13,7 @@
 #include "sotto-error.h"
 #include "sotto-identity.h"
 #include "sotto-identity-private.h"
+#include "sotto-text.h"
 
 /* Domain separation: this hash is never confused with any other use of
  * BLAKE2b over a key. Versioned, so a later scheme cannot collide. */
@@ -298,9 +299,9 @@ sotto_display_name_validate (const char  *name,
     {
       gunichar c = g_utf8_get_char (p);
 
-      switch (g_unichar_type (c))
+      switch (sotto_char_classify (c))
         {
-        case G_UNICODE_CONTROL:
+        case SOTTO_CHAR_CONTROL:
           g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                        /* Translators: U+%04X is a Unicode code point, such as U+000A */
                        _("A display name cannot contain control characters such as "
@@ -308,20 +309,15 @@ sotto_display_name_validate (const char  *name,
                        (guint) c);
           return FALSE;
 
-        case G_UNICODE_LINE_SEPARATOR:
-        case G_UNICODE_PARAGRAPH_SEPARATOR:
+        case SOTTO_CHAR_SEPARATOR:
           g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                        _("A display name cannot contain line or paragraph separators "
                          "(found U+%04X)"),
                        (guint) c);
           return FALSE;
 
-        case G_UNICODE_FORMAT:
-          /* The joiners are part of how Persian, Indic scripts and emoji
-           * sequences are written; every other format character (bidi
-           * overrides, zero-width spaces) can disguise a name. */
-          if (c == 0x200C || c == 0x200D)
-            break;
+        case SOTTO_CHAR_FORMAT:
+          /* Bidi overrides and zero-width spaces can disguise a name. */
           g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                        _("A display name cannot contain invisible formatting characters "
                          "such as text direction overrides or zero-width spaces "
@@ -329,21 +325,14 @@ sotto_display_name_validate (const char  *name,
                        (guint) c);
           return FALSE;
 
-        case G_UNICODE_PRIVATE_USE:
+        case SOTTO_CHAR_PRIVATE_USE:
           g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                        _("A display name cannot contain private-use characters "
                          "(found U+%04X)"),
                        (guint) c);
           return FALSE;
 
-        case G_UNICODE_SURROGATE:
-        case G_UNICODE_UNASSIGNED:
-          g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
-                       _("A display name cannot contain unassigned characters "
-                         "(found U+%04X)"),
-                       (guint) c);
-          return FALSE;
-
+        case SOTTO_CHAR_ALLOWED:
         default:
           break;
         }

@@ -24,6 +24,7 @@
 
 #include "sotto-identity.h"
 #include "sotto-payload-private.h"
+#include "sotto-text.h"
 
 /* The kind byte before the serialized variant. */
 #define KIND_LEN 1
@@ -909,32 +910,28 @@ sotto_intro_validate (const char  *intro,
       gunichar c = g_utf8_get_char (p);
       gboolean allowed;
 
-      switch (g_unichar_type (c))
+      switch (sotto_char_classify (c))
         {
-        case G_UNICODE_CONTROL:
+        case SOTTO_CHAR_CONTROL:
           allowed = c == '\n';
           break;
 
-        case G_UNICODE_FORMAT:
-          /* The joiners belong to Persian, Indic scripts and emoji. */
-          allowed = c == 0x200C || c == 0x200D;
-          break;
-
-        case G_UNICODE_PRIVATE_USE:
-        case G_UNICODE_SURROGATE:
-        case G_UNICODE_UNASSIGNED:
-          allowed = FALSE;
-          break;
-
-        default:
+        case SOTTO_CHAR_SEPARATOR:
+        case SOTTO_CHAR_ALLOWED:
           allowed = TRUE;
+          break;
+
+        case SOTTO_CHAR_FORMAT:
+        case SOTTO_CHAR_PRIVATE_USE:
+        default:
+          allowed = FALSE;
           break;
         }
 
       if (!allowed)
         {
           malformed (error, "intro contains U+%04X, which is not allowed "
-                     "(control, format, private-use or unassigned character)", (guint) c);
+                     "(control, format or private-use character)", (guint) c);
           return FALSE;
         }
     }

@@ -18,6 +18,53 @@ is_bidi_control (gunichar c)
          c == 0x200E || c == 0x200F || c == 0x061C;
 }
 
+/* General category Cf in Unicode 15.0, in full: a fixed list, so that a
+ * name valid here is valid to an implementation on any Unicode version. */
+static const struct { gunichar first, last; } format_ranges[] = {
+  { 0x00AD, 0x00AD }, { 0x0600, 0x0605 }, { 0x061C, 0x061C }, { 0x06DD, 0x06DD },
+  { 0x070F, 0x070F }, { 0x0890, 0x0891 }, { 0x08E2, 0x08E2 }, { 0x180E, 0x180E },
+  { 0x200B, 0x200F }, { 0x202A, 0x202E }, { 0x2060, 0x2064 }, { 0x2066, 0x206F },
+  { 0xFEFF, 0xFEFF }, { 0xFFF9, 0xFFFB }, { 0x110BD, 0x110BD }, { 0x110CD, 0x110CD },
+  { 0x13430, 0x1343F }, { 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A }, { 0xE0001, 0xE0001 },
+  { 0xE0020, 0xE007F },
+};
+
+/**
+ * sotto_char_classify:
+ * @c: a Unicode scalar value
+ *
+ * Whether @c may stand in a display name or an intro, by the protocol's
+ * fixed lists (PROTOCOL.md, Display names): controls, the line and
+ * paragraph separators, the format characters of Unicode 15.0 but U+200C
+ * and U+200D (which Persian, Indic scripts and emoji need), private use and
+ * noncharacters are refused. Everything else is allowed, unassigned code points too:
+ * they are assigned in some later version, and refusing them would make
+ * two implementations on different versions disagree.
+ *
+ * Returns: the class of @c
+ */
+SottoCharClass
+sotto_char_classify (gunichar c)
+{
+  if (c <= 0x1F || (c >= 0x7F && c <= 0x9F))
+    return SOTTO_CHAR_CONTROL;
+  if (c == 0x2028 || c == 0x2029)
+    return SOTTO_CHAR_SEPARATOR;
+  if (c == 0x200C || c == 0x200D)
+    return SOTTO_CHAR_ALLOWED;
+  for (gsize i = 0; i < G_N_ELEMENTS (format_ranges); i++)
+    if (c >= format_ranges[i].first && c <= format_ranges[i].last)
+      return SOTTO_CHAR_FORMAT;
+  if ((c >= 0xE000 && c <= 0xF8FF) || (c >= 0xF0000 && c <= 0xFFFFD) ||
+      (c >= 0x100000 && c <= 0x10FFFD) || (c >= 0xD800 && c <= 0xDFFF))
+    return SOTTO_CHAR_PRIVATE_USE;
+  /* Noncharacters, fixed for ever: U+FDD0–U+FDEF and the last two code
+   * points of every plane. */
+  if ((c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE)
+    return SOTTO_CHAR_PRIVATE_USE;
+  return SOTTO_CHAR_ALLOWED;
+}
+
 /**
  * sotto_display_text:
  * @text: valid UTF-8 from someone else (a name, an intro, a message)

@@ -8,6 +8,20 @@
 
 G_BEGIN_DECLS
 
+/* What a character is to the rules for names and intros (PROTOCOL.md,
+ * Display names): fixed lists, the same whatever Unicode version the
+ * platform implements. */
+typedef enum
+{
+  SOTTO_CHAR_ALLOWED,
+  SOTTO_CHAR_CONTROL,      /* Cc: U+0000–U+001F, U+007F–U+009F */
+  SOTTO_CHAR_SEPARATOR,    /* U+2028, U+2029 */
+  SOTTO_CHAR_FORMAT,       /* Cf as of Unicode 15.0, but the two joiners */
+  SOTTO_CHAR_PRIVATE_USE,  /* Co, noncharacters, and surrogates */
+} SottoCharClass;
+
+SottoCharClass sotto_char_classify (gunichar c);
+
 char *sotto_display_text  (const char *text,
                            gboolean    one_line);
 char *sotto_terminal_text (const char *text,

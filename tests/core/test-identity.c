@@ -332,6 +332,11 @@ test_display_name_valid (void)
     "Jean\u00a0Luc",         /* no-break space inside is fine */
     "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  /* Persian: needs ZERO WIDTH NON-JOINER */
     "\U0001F469\u200D\U0001F4BB Dev",  /* emoji ZWJ sequence: woman technologist */
+    /* The same to every Unicode version: what one has not assigned yet is
+     * allowed, so that a name new in 15.0 is valid to an implementation on
+     * 14.0, and the reverse. */
+    "heart \U0001FA75",       /* LIGHT BLUE HEART, new in 15.0 */
+    "unassigned \u0378",      /* unassigned in 15.0 */
     "a",
     ascii_64,
     emoji_64,                /* 64 characters, 256 bytes: both limits exactly */
@@ -392,7 +397,11 @@ test_display_name_invalid (void)
     { "\ufeffBOM", "formatting characters" },
     { "soft\u00adhyphen", "formatting characters" },
     { "private\ue000", "private-use" },
-    { "unassigned\xcd\xb8", "unassigned" },            /* U+0378 */
+    { "hieroglyph\U00013439", "formatting characters" },  /* Cf since Unicode 15.0 */
+    { "tag\U000E0041", "formatting characters" },       /* TAG LATIN CAPITAL LETTER A */
+    { "plane15\U000F0000", "private-use" },
+    { "non\uFDD0char", "private-use" },                 /* a noncharacter */
+    { "end\U0010FFFF", "private-use" },                 /* a noncharacter */
     { "bad\xff", "UTF-8" },
     { "truncated\xc3", "UTF-8" },
     { "overlong\xc0\xaf", "UTF-8" },

@@ -878,7 +878,7 @@ test_hello_intro_limits (void)
     { "del\x7f", "U+007F" },
     { "\xc2\x85", "U+0085" },
     { "\xee\x80\x80", "U+E000" },                               /* private use */
-    { "\xcd\xb8", "U+0378" },                                   /* unassigned */
+    { "\xf0\x93\x90\xb9", "U+13439" },                          /* Cf since Unicode 15.0 */
     { "bad \xff utf-8", "not valid UTF-8" },
     { "\xed\xa0\x80", "not valid UTF-8" },                      /* a surrogate */
   };

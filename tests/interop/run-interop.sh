@@ -407,8 +407,8 @@ phase "16. invite reader: python vs 'sotto-cli add' on 116 crafted invites (sepa
 "$CLI" --profile-dir "$W/profB" --passphrase-file "$W/pp" init --name "Bee Diff" > /dev/null
 $PYTHON $HERE/invite_diff.py "$CLI" --profile-dir "$W/profB" --passphrase-file "$W/pp" > p16.log 2>&1
 RC=$?
-grep -E '^(DIFF|KNOWN)' p16.log | sed 's/^/    /'
-check "invite readers agree ($(tail -1 p16.log); KNOWN = Unicode 15.0 data missing in this Python)" [ $RC -eq 0 ]
+grep -E '^DIFF' p16.log | sed 's/^/    /'
+check "invite readers agree, whatever Unicode version each has ($(tail -1 p16.log))" [ $RC -eq 0 ]
 fi
 
 # ---------------------------------------------------------------------------

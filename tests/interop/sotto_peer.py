@@ -377,8 +377,31 @@ def safety_number(a, b):
 
 WHITE_SPACE = set([0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680] +
                   list(range(0x2000, 0x200B)) + [0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
-BAD_NAME_CATS = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 ZWNJ_ZWJ = {0x200C, 0x200D}
+# PROTOCOL.md, Display names, rule 5: fixed lists, whatever Unicode version
+# this Python has (3.11 has 14.0).
+FORMAT_RANGES = [(0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD),
+                 (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E),
+                 (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+                 (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+                 (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+                 (0xE0020, 0xE007F)]
+
+
+def refused_char(c):
+    """The class of a refused scalar value, or None when it is allowed."""
+    if c <= 0x1F or 0x7F <= c <= 0x9F:
+        return "control"
+    if c in (0x2028, 0x2029):
+        return "separator"
+    if c in ZWNJ_ZWJ:
+        return None
+    if any(a <= c <= b for a, b in FORMAT_RANGES):
+        return "format"
+    if (0xE000 <= c <= 0xF8FF or 0xF0000 <= c <= 0xFFFFD or 0x100000 <= c <= 0x10FFFD or
+            0xD800 <= c <= 0xDFFF or 0xFDD0 <= c <= 0xFDEF or (c & 0xFFFE) == 0xFFFE):
+        return "private use or noncharacter"
+    return None
 
 
 def utf8_ok(b):
@@ -400,9 +423,9 @@ def display_name_error(b):
     if len(s) > 64:
         return "longer than 64 characters"
     for ch in s:
-        cat = unicodedata.category(ch)
-        if cat in BAD_NAME_CATS and not (cat == "Cf" and ord(ch) in ZWNJ_ZWJ):
-            return "forbidden character U+%04X (%s)" % (ord(ch), cat)
+        why = refused_char(ord(ch))
+        if why:
+            return "forbidden character U+%04X (%s)" % (ord(ch), why)
     if all(ord(c) in WHITE_SPACE for c in s):
         return "only white space"
     if ord(s[0]) in WHITE_SPACE or ord(s[-1]) in WHITE_SPACE:
@@ -442,13 +465,9 @@ def intro_error(s):
     if len(s) > 280:
         return "intro longer than 280 characters"
     for ch in s:
-        cat = unicodedata.category(ch)
-        if cat == "Cc" and ch != "\n":
-            return "intro has control U+%04X" % ord(ch)
-        if cat == "Cf" and ord(ch) not in ZWNJ_ZWJ:
-            return "intro has format char U+%04X" % ord(ch)
-        if cat in ("Co", "Cn", "Cs"):
-            return "intro has U+%04X (%s)" % (ord(ch), cat)
+        why = refused_char(ord(ch))
+        if why and ch != "\n" and why != "separator":
+            return "intro has U+%04X (%s)" % (ord(ch), why)
     return None
 
 
