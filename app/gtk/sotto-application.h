@@ -17,6 +17,4 @@ G_DECLARE_FINAL_TYPE (SottoApplication, sotto_application, SOTTO, APPLICATION, G
 SottoApplication *sotto_application_new         (void);
 SottoContext     *sotto_application_get_context (SottoApplication *self);
 
-void              sotto_application_add_shortcuts_action (GtkApplicationWindow *window);
-
 G_END_DECLS

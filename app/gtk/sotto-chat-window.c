@@ -12,10 +12,10 @@
 
 #include <glib/gi18n.h>
 
-#include "sotto-application.h"
 #include "sotto-chat-page.h"
 #include "sotto-chat-window.h"
 #include "sotto-core.h"
+#include "sotto-shortcuts.h"
 
 struct _SottoChatWindow
 {
@@ -238,7 +238,7 @@ static void
 sotto_chat_window_init (SottoChatWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  sotto_application_add_shortcuts_action (GTK_APPLICATION_WINDOW (self));
+  sotto_shortcuts_add_action (GTK_APPLICATION_WINDOW (self));
   g_signal_connect (self, "notify::is-active", G_CALLBACK (on_active_notify_cb), NULL);
 }
 

@@ -25,6 +25,7 @@
 #include "sotto-preferences-window.h"
 #include "sotto-request-row.h"
 #include "sotto-roster.h"
+#include "sotto-shortcuts.h"
 #include "sotto-verify-dialog.h"
 #include "sotto-window.h"
 
@@ -1188,7 +1189,7 @@ sotto_window_init (SottoWindow *self)
 
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
-  sotto_application_add_shortcuts_action (GTK_APPLICATION_WINDOW (self));
+  sotto_shortcuts_add_action (GTK_APPLICATION_WINDOW (self));
 
   /* Shift+F10 or the Menu key: the focused contact's menu. */
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (menu_keys),
