@@ -83,6 +83,7 @@ G_DEFINE_FINAL_TYPE (SottoChatPage, sotto_chat_page, GTK_TYPE_WIDGET)
 
 enum {
   CLOSE_REQUESTED,
+  VERIFY_REQUESTED,
   N_SIGNALS
 };
 
@@ -873,11 +874,8 @@ verify_activated (GtkWidget  *widget,
                   GVariant   *parameter)
 {
   SottoChatPage *self = SOTTO_CHAT_PAGE (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
 
-  if (self->main_window != NULL)
-    sotto_window_verify_contact (self->main_window, self->contact,
-                                 GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL);
+  g_signal_emit (self, signals[VERIFY_REQUESTED], 0, self->contact);
 }
 
 static void
@@ -1015,6 +1013,17 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   signals[CLOSE_REQUESTED] =
     g_signal_new ("close-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * SottoChatPage::verify-requested:
+   * @contact: the contact to verify
+   *
+   * The user asked to compare safety numbers with @contact: whoever owns
+   * the verify dialog shows it.
+   */
+  signals[VERIFY_REQUESTED] =
+    g_signal_new ("verify-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SOTTO_TYPE_CONTACT);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PATH "/sotto-chat-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, main_box);

@@ -35,6 +35,13 @@ struct _SottoChatWindow
 
 G_DEFINE_FINAL_TYPE (SottoChatWindow, sotto_chat_window, GTK_TYPE_APPLICATION_WINDOW)
 
+enum {
+  VERIFY_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 update_title (SottoChatWindow *self)
 {
@@ -94,6 +101,14 @@ on_close_tab_cb (SottoChatPage   *page,
 
   if (index >= 0)
     gtk_notebook_remove_page (self->notebook, index);
+}
+
+static void
+on_verify_requested_cb (SottoChatPage   *page,
+                        SottoContact    *contact,
+                        SottoChatWindow *self)
+{
+  g_signal_emit (self, signals[VERIFY_REQUESTED], 0, contact);
 }
 
 static void
@@ -208,6 +223,17 @@ sotto_chat_window_class_init (SottoChatWindowClass *klass)
   object_class->dispose = sotto_chat_window_dispose;
   window_class->close_request = sotto_chat_window_close_request;
 
+  /**
+   * SottoChatWindow::verify-requested:
+   * @contact: the contact to verify
+   *
+   * A tab asked to compare safety numbers with @contact (see
+   * SottoChatPage::verify-requested); the dialog belongs to this window.
+   */
+  signals[VERIFY_REQUESTED] =
+    g_signal_new ("verify-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SOTTO_TYPE_CONTACT);
+
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PATH "/sotto-chat-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoChatWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatWindow, notebook);
@@ -244,7 +270,7 @@ sotto_chat_window_init (SottoChatWindow *self)
 
 /**
  * sotto_chat_window_new:
- * @main_window: the buddy list, for its roster and the verify dialog
+ * @main_window: the buddy list, for its roster
  *
  * Returns: (transfer none): a new window, owned by GTK
  */
@@ -322,6 +348,7 @@ sotto_chat_window_open (SottoChatWindow *self,
 
       page = sotto_chat_page_new (self->context, self->settings, self->main_window, contact);
       g_signal_connect (page, "close-requested", G_CALLBACK (on_close_tab_cb), self);
+      g_signal_connect (page, "verify-requested", G_CALLBACK (on_verify_requested_cb), self);
       index = gtk_notebook_append_page (self->notebook, GTK_WIDGET (page),
                                         sotto_chat_page_get_tab_label (page));
       gtk_notebook_set_tab_reorderable (self->notebook, GTK_WIDGET (page), TRUE);

@@ -155,6 +155,25 @@ show_error (SottoWindow  *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Shows the safety number of @contact, in a dialog of @parent, and lets
+ * the user mark it verified. */
+static void
+verify_contact (SottoWindow  *self,
+                SottoContact *contact,
+                GtkWindow    *parent)
+{
+  SottoStore *store;
+  GtkWindow *dialog;
+
+  g_assert (SOTTO_IS_WINDOW (self));
+  g_assert (SOTTO_IS_CONTACT (contact));
+
+  store = get_store (self);
+  dialog = GTK_WINDOW (sotto_verify_dialog_new (parent, store, contact,
+                                                sotto_store_get_identity (store)));
+  gtk_window_present (dialog);
+}
+
 /* -------------------------------------------------------------------------
  * What is shown
  * ------------------------------------------------------------------------- */
@@ -489,6 +508,18 @@ on_remove_response_cb (GtkDialog     *dialog,
 }
 
 /* -------------------------------------------------------------------------
+ * Chat window
+ * ------------------------------------------------------------------------- */
+
+static void
+on_chat_verify_requested_cb (SottoChatWindow *chat_window,
+                             SottoContact    *contact,
+                             SottoWindow     *self)
+{
+  verify_contact (self, contact, GTK_WINDOW (chat_window));
+}
+
+/* -------------------------------------------------------------------------
  * Actions
  * ------------------------------------------------------------------------- */
 
@@ -520,7 +551,7 @@ verify_contact_activated (GtkWidget  *widget,
   g_autoptr (SottoContact) contact = contact_from_parameter (self, parameter);
 
   if (contact != NULL)
-    sotto_window_verify_contact (self, contact, GTK_WINDOW (self));
+    verify_contact (self, contact, GTK_WINDOW (self));
 }
 
 /* A question about one contact, answered through @on_response with a
@@ -1253,6 +1284,8 @@ sotto_window_open_chat (SottoWindow  *self,
       /* GTK owns the window; this pointer is cleared when it goes. */
       self->chat_window = sotto_chat_window_new (application, self, self->context, self->settings);
       g_object_add_weak_pointer (G_OBJECT (self->chat_window), (gpointer *)&self->chat_window);
+      g_signal_connect_object (self->chat_window, "verify-requested",
+                               G_CALLBACK (on_chat_verify_requested_cb), self, 0);
     }
 
   sotto_chat_window_open (self->chat_window, contact);
@@ -1282,29 +1315,6 @@ sotto_window_get_chat_window (SottoWindow *self)
   g_return_val_if_fail (SOTTO_IS_WINDOW (self), NULL);
 
   return self->chat_window;
-}
-
-/**
- * sotto_window_verify_contact:
- * @parent: the window the dialog belongs to
- *
- * Shows the safety number of @contact and lets the user mark it verified.
- */
-void
-sotto_window_verify_contact (SottoWindow  *self,
-                             SottoContact *contact,
-                             GtkWindow    *parent)
-{
-  SottoStore *store;
-  GtkWindow *dialog;
-
-  g_return_if_fail (SOTTO_IS_WINDOW (self));
-  g_return_if_fail (SOTTO_IS_CONTACT (contact));
-
-  store = get_store (self);
-  dialog = GTK_WINDOW (sotto_verify_dialog_new (parent, store, contact,
-                                                sotto_store_get_identity (store)));
-  gtk_window_present (dialog);
 }
 
 /**

@@ -27,9 +27,6 @@ void             sotto_window_open_chat          (SottoWindow      *self,
                                                   SottoContact     *contact);
 SottoChatWindow *sotto_window_get_chat_window    (SottoWindow      *self);
 SottoRoster     *sotto_window_get_roster         (SottoWindow      *self);
-void             sotto_window_verify_contact     (SottoWindow      *self,
-                                                  SottoContact     *contact,
-                                                  GtkWindow        *parent);
 void             sotto_window_add_contact        (SottoWindow      *self,
                                                   const char       *invite);
 void             sotto_window_show_network_error (SottoWindow      *self,
