@@ -29,13 +29,14 @@ struct _SottoChatWindow
   SottoContext        *context;
   GSettings           *settings;
 
-  /* not owned: the buddy list, which outlives this window */
+  /* not owned: the buddy list, which outlives this window, for its roster */
   SottoWindow         *main_window;
 };
 
 G_DEFINE_FINAL_TYPE (SottoChatWindow, sotto_chat_window, GTK_TYPE_APPLICATION_WINDOW)
 
 enum {
+  SHOW_CONTACTS_REQUESTED,
   VERIFY_REQUESTED,
   N_SIGNALS
 };
@@ -165,10 +166,7 @@ show_contacts_activated (GtkWidget  *widget,
                          const char *action_name,
                          GVariant   *parameter)
 {
-  SottoChatWindow *self = SOTTO_CHAT_WINDOW (widget);
-
-  if (self->main_window != NULL)
-    gtk_window_present (GTK_WINDOW (self->main_window));
+  g_signal_emit (widget, signals[SHOW_CONTACTS_REQUESTED], 0);
 }
 
 static void
@@ -222,6 +220,15 @@ sotto_chat_window_class_init (SottoChatWindowClass *klass)
 
   object_class->dispose = sotto_chat_window_dispose;
   window_class->close_request = sotto_chat_window_close_request;
+
+  /**
+   * SottoChatWindow::show-contacts-requested:
+   *
+   * The user asked for the contact list.
+   */
+  signals[SHOW_CONTACTS_REQUESTED] =
+    g_signal_new ("show-contacts-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   /**
    * SottoChatWindow::verify-requested:

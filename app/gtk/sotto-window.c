@@ -519,6 +519,13 @@ on_chat_verify_requested_cb (SottoChatWindow *chat_window,
   verify_contact (self, contact, GTK_WINDOW (chat_window));
 }
 
+static void
+on_show_contacts_requested_cb (SottoChatWindow *chat_window,
+                               SottoWindow     *self)
+{
+  gtk_window_present (GTK_WINDOW (self));
+}
+
 /* -------------------------------------------------------------------------
  * Actions
  * ------------------------------------------------------------------------- */
@@ -1286,6 +1293,8 @@ sotto_window_open_chat (SottoWindow  *self,
       g_object_add_weak_pointer (G_OBJECT (self->chat_window), (gpointer *)&self->chat_window);
       g_signal_connect_object (self->chat_window, "verify-requested",
                                G_CALLBACK (on_chat_verify_requested_cb), self, 0);
+      g_signal_connect_object (self->chat_window, "show-contacts-requested",
+                               G_CALLBACK (on_show_contacts_requested_cb), self, 0);
     }
 
   sotto_chat_window_open (self->chat_window, contact);
