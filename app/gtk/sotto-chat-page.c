@@ -66,9 +66,6 @@ struct _SottoChatPage
   GtkWidget              *tab_name;
   GtkWidget              *tab_close;
 
-  /* not owned */
-  SottoWindow            *main_window;
-
   gboolean                shown;
   gboolean                stick_to_bottom;
   gint64                  last_read_id;
@@ -979,9 +976,6 @@ sotto_chat_page_dispose (GObject *object)
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
-  if (self->main_window != NULL)
-    g_object_remove_weak_pointer (G_OBJECT (self->main_window), (gpointer *)&self->main_window);
-  self->main_window = NULL;
 
   G_OBJECT_CLASS (sotto_chat_page_parent_class)->dispose (object);
 }
@@ -1102,28 +1096,31 @@ tab_label_new (SottoChatPage *self)
   return g_object_ref_sink (box);
 }
 
+/**
+ * sotto_chat_page_new:
+ * @roster: (nullable): the contact list's model, for presence and unread
+ *   counts
+ *
+ * Returns: (transfer floating): a new page
+ */
 SottoChatPage *
 sotto_chat_page_new (SottoContext *context,
                      GSettings    *settings,
-                     SottoWindow  *main_window,
+                     SottoRoster  *roster,
                      SottoContact *contact)
 {
   g_autoptr (GtkListItemFactory) factory = NULL;
   SottoChatPage *self;
-  SottoRoster *roster;
 
   g_return_val_if_fail (SOTTO_IS_CONTEXT (context), NULL);
+  g_return_val_if_fail (roster == NULL || SOTTO_IS_ROSTER (roster), NULL);
   g_return_val_if_fail (SOTTO_IS_CONTACT (contact), NULL);
 
   self = g_object_new (SOTTO_TYPE_CHAT_PAGE, NULL);
   self->context = g_object_ref (context);
   self->settings = g_object_ref (settings);
   self->contact = g_object_ref (contact);
-  self->main_window = main_window;
-  if (main_window != NULL)
-    g_object_add_weak_pointer (G_OBJECT (main_window), (gpointer *)&self->main_window);
 
-  roster = main_window != NULL ? sotto_window_get_roster (main_window) : NULL;
   if (roster != NULL)
     {
       GObject *item = (GObject *)sotto_roster_find (roster, sotto_contact_get_id (contact));

@@ -8,7 +8,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-context.h"
-#include "sotto-window.h"
+#include "sotto-roster.h"
 
 G_BEGIN_DECLS
 
@@ -18,7 +18,7 @@ G_DECLARE_FINAL_TYPE (SottoChatPage, sotto_chat_page, SOTTO, CHAT_PAGE, GtkWidge
 
 SottoChatPage *sotto_chat_page_new            (SottoContext  *context,
                                                GSettings     *settings,
-                                               SottoWindow   *main_window,
+                                               SottoRoster   *roster,
                                                SottoContact  *contact);
 SottoContact  *sotto_chat_page_get_contact    (SottoChatPage *self);
 GtkWidget     *sotto_chat_page_get_tab_label  (SottoChatPage *self);

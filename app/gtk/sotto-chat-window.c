@@ -28,9 +28,7 @@ struct _SottoChatWindow
   /* owned references */
   SottoContext        *context;
   GSettings           *settings;
-
-  /* not owned: the buddy list, which outlives this window, for its roster */
-  SottoWindow         *main_window;
+  SottoRoster         *roster;
 };
 
 G_DEFINE_FINAL_TYPE (SottoChatWindow, sotto_chat_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -202,11 +200,9 @@ sotto_chat_window_dispose (GObject *object)
 {
   SottoChatWindow *self = (SottoChatWindow *)object;
 
-  if (self->main_window != NULL)
-    g_object_remove_weak_pointer (G_OBJECT (self->main_window), (gpointer *)&self->main_window);
-  self->main_window = NULL;
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
+  g_clear_object (&self->roster);
 
   G_OBJECT_CLASS (sotto_chat_window_parent_class)->dispose (object);
 }
@@ -277,25 +273,24 @@ sotto_chat_window_init (SottoChatWindow *self)
 
 /**
  * sotto_chat_window_new:
- * @main_window: the buddy list, for its roster
+ * @roster: (nullable): the contact list's model, which the tabs share
  *
  * Returns: (transfer none): a new window, owned by GTK
  */
 SottoChatWindow *
 sotto_chat_window_new (GtkApplication *application,
-                       SottoWindow    *main_window,
+                       SottoRoster    *roster,
                        SottoContext   *context,
                        GSettings      *settings)
 {
   SottoChatWindow *self;
   GSettings *state;
 
-  g_return_val_if_fail (SOTTO_IS_WINDOW (main_window), NULL);
+  g_return_val_if_fail (roster == NULL || SOTTO_IS_ROSTER (roster), NULL);
   g_return_val_if_fail (SOTTO_IS_CONTEXT (context), NULL);
 
   self = g_object_new (SOTTO_TYPE_CHAT_WINDOW, "application", application, NULL);
-  self->main_window = main_window;
-  g_object_add_weak_pointer (G_OBJECT (main_window), (gpointer *)&self->main_window);
+  self->roster = roster != NULL ? g_object_ref (roster) : NULL;
   self->context = g_object_ref (context);
   self->settings = g_object_ref (settings);
 
@@ -353,7 +348,7 @@ sotto_chat_window_open (SottoChatWindow *self,
     {
       int index;
 
-      page = sotto_chat_page_new (self->context, self->settings, self->main_window, contact);
+      page = sotto_chat_page_new (self->context, self->settings, self->roster, contact);
       g_signal_connect (page, "close-requested", G_CALLBACK (on_close_tab_cb), self);
       g_signal_connect (page, "verify-requested", G_CALLBACK (on_verify_requested_cb), self);
       index = gtk_notebook_append_page (self->notebook, GTK_WIDGET (page),

@@ -8,7 +8,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-context.h"
-#include "sotto-window.h"
+#include "sotto-roster.h"
 
 G_BEGIN_DECLS
 
@@ -19,7 +19,7 @@ G_DECLARE_FINAL_TYPE (SottoChatWindow, sotto_chat_window, SOTTO, CHAT_WINDOW, Gt
 typedef struct _SottoChatPage SottoChatPage;
 
 SottoChatWindow *sotto_chat_window_new            (GtkApplication  *application,
-                                                   SottoWindow     *main_window,
+                                                   SottoRoster     *roster,
                                                    SottoContext    *context,
                                                    GSettings       *settings);
 SottoChatPage   *sotto_chat_window_open           (SottoChatWindow *self,

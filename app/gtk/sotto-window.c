@@ -1289,7 +1289,8 @@ sotto_window_open_chat (SottoWindow  *self,
       GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
 
       /* GTK owns the window; this pointer is cleared when it goes. */
-      self->chat_window = sotto_chat_window_new (application, self, self->context, self->settings);
+      self->chat_window = sotto_chat_window_new (application, self->roster, self->context,
+                                                 self->settings);
       g_object_add_weak_pointer (G_OBJECT (self->chat_window), (gpointer *)&self->chat_window);
       g_signal_connect_object (self->chat_window, "verify-requested",
                                G_CALLBACK (on_chat_verify_requested_cb), self, 0);
@@ -1298,19 +1299,6 @@ sotto_window_open_chat (SottoWindow  *self,
     }
 
   sotto_chat_window_open (self->chat_window, contact);
-}
-
-/**
- * sotto_window_get_roster:
- *
- * Returns: (transfer none): the buddy list's model, which chat tabs share
- */
-SottoRoster *
-sotto_window_get_roster (SottoWindow *self)
-{
-  g_return_val_if_fail (SOTTO_IS_WINDOW (self), NULL);
-
-  return self->roster;
 }
 
 /**

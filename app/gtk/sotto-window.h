@@ -17,7 +17,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SottoWindow, sotto_window, SOTTO, WINDOW, GtkApplicationWindow)
 
 typedef struct _SottoChatWindow SottoChatWindow;
-typedef struct _SottoRoster     SottoRoster;
 
 SottoWindow     *sotto_window_new                (SottoApplication *application,
                                                   SottoContext     *context,
@@ -26,7 +25,6 @@ SottoContext    *sotto_window_get_context        (SottoWindow      *self);
 void             sotto_window_open_chat          (SottoWindow      *self,
                                                   SottoContact     *contact);
 SottoChatWindow *sotto_window_get_chat_window    (SottoWindow      *self);
-SottoRoster     *sotto_window_get_roster         (SottoWindow      *self);
 void             sotto_window_add_contact        (SottoWindow      *self,
                                                   const char       *invite);
 void             sotto_window_show_network_error (SottoWindow      *self,
