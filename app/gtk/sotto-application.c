@@ -109,7 +109,7 @@ show_main_window (SottoApplication *self)
 {
   if (self->main_window == NULL)
     {
-      self->main_window = sotto_window_new (self, self->context, self->settings);
+      self->main_window = sotto_window_new (GTK_APPLICATION (self), self->context, self->settings);
       g_object_add_weak_pointer (G_OBJECT (self->main_window), (gpointer *)&self->main_window);
     }
   if (sotto_context_get_store (self->context) != NULL)

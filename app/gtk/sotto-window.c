@@ -14,7 +14,6 @@
 #include <glib/gi18n.h>
 
 #include "sotto-add-contact-dialog.h"
-#include "sotto-application.h"
 #include "sotto-busy-bar.h"
 #include "sotto-chat-window.h"
 #include "sotto-contact-row.h"
@@ -1246,11 +1245,11 @@ sotto_window_init (SottoWindow *self)
 }
 
 SottoWindow *
-sotto_window_new (SottoApplication *application,
-                  SottoContext     *context,
-                  GSettings        *settings)
+sotto_window_new (GtkApplication *application,
+                  SottoContext   *context,
+                  GSettings      *settings)
 {
-  g_return_val_if_fail (SOTTO_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (GTK_IS_APPLICATION (application), NULL);
   g_return_val_if_fail (SOTTO_IS_CONTEXT (context), NULL);
   g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
 

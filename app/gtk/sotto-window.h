@@ -6,7 +6,6 @@
 
 #include <gtk/gtk.h>
 
-#include "sotto-application.h"
 #include "sotto-contact.h"
 #include "sotto-context.h"
 
@@ -18,7 +17,7 @@ G_DECLARE_FINAL_TYPE (SottoWindow, sotto_window, SOTTO, WINDOW, GtkApplicationWi
 
 typedef struct _SottoChatWindow SottoChatWindow;
 
-SottoWindow     *sotto_window_new                (SottoApplication *application,
+SottoWindow     *sotto_window_new                (GtkApplication   *application,
                                                   SottoContext     *context,
                                                   GSettings        *settings);
 SottoContext    *sotto_window_get_context        (SottoWindow      *self);
