@@ -16,4 +16,6 @@ void sotto_session_set_rekey_interval (SottoSession *self,
                                        guint64       messages,
                                        guint64       bytes);
 
+void sotto_session_set_coalesce_timers (gboolean      coalesce);
+
 G_END_DECLS

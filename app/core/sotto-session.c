@@ -455,19 +455,34 @@ static gboolean on_tick_cb (gpointer user_data);
 /* Arms the one timer of an established session for the earlier of its two
  * deadlines: a PING keepalive_ms after the last frame sent, a close idle_ms
  * after the last one received. Both only move later, so a timer that fires
- * early just looks again. */
+ * early just looks again. With periods of seconds (all but tests'), the
+ * timer is one of GLib's whole-second ones, which fire together across the
+ * process: a hundred quiet sessions wake it about once a second, not a
+ * hundred times, at the cost of a PING up to a second late. */
+/* Off only for bench-protocol's baseline. */
+static gboolean coalesce_timers = TRUE;
+
 static void
 schedule_tick (SottoSession *self)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 deadline;
+  gint64 left_ms;
+  GSource *source;
 
   deadline = MIN (self->last_received + (gint64) self->idle_ms * 1000,
                   self->last_sent + (gint64) self->keepalive_ms * 1000);
+  left_ms = CLAMP ((deadline - now + 999) / 1000, 0, G_MAXUINT);
   clear_source (&self->tick_source);
-  self->tick_source = add_timeout (self, (guint) CLAMP ((deadline - now + 999) / 1000, 0,
-                                                        G_MAXUINT),
-                                   on_tick_cb);
+  if (coalesce_timers && self->keepalive_ms >= 1000 && self->idle_ms >= 1000)
+    {
+      source = g_timeout_source_new_seconds ((guint) MAX ((left_ms + 999) / 1000, 1));
+      g_source_set_callback (source, on_tick_cb, self, NULL);
+      g_source_attach (source, self->context);
+      self->tick_source = source;
+    }
+  else
+    self->tick_source = add_timeout (self, (guint) left_ms, on_tick_cb);
 }
 
 static gboolean
@@ -1102,6 +1117,19 @@ sotto_session_set_timeouts (SottoSession *self,
     self->keepalive_ms = keepalive_ms;
   if (idle_ms > 0)
     self->idle_ms = idle_ms;
+}
+
+/**
+ * sotto_session_set_coalesce_timers:
+ *
+ * For the benchmark's baseline: %FALSE arms each session's keepalive and
+ * idle timer to the millisecond, as before sessions shared whole-second
+ * wake-ups. Affects timers armed from then on.
+ */
+void
+sotto_session_set_coalesce_timers (gboolean coalesce)
+{
+  coalesce_timers = coalesce;
 }
 
 /**

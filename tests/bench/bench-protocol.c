@@ -44,6 +44,7 @@
 #include "sotto-payload.h"
 #include "sotto-peer-service.h"
 #include "sotto-session.h"
+#include "sotto-session-private.h"
 
 #define PASSPHRASE "bench"
 /* The largest text a message may hold: transport throughput is about bulk. */
@@ -1252,6 +1253,151 @@ bench_latency (const char *self_path,
   sotto_test_rm_rf (root);
 }
 
+/* -------------------------------------------------------------------------
+ * 4. Idle wake-ups
+ * ------------------------------------------------------------------------- */
+
+static GPollFunc default_poll;
+static guint     n_sleeps;
+
+/* Every time the loop goes to sleep, it is woken once. */
+static gint
+counting_poll (GPollFD *fds,
+               guint    nfds,
+               gint     timeout)
+{
+  if (timeout != 0)
+    n_sleeps++;
+  return default_poll (fds, nfds, timeout);
+}
+
+static guint64
+context_switches (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  line = strstr (status, "voluntary_ctxt_switches:");
+  return line != NULL ? g_ascii_strtoull (line + strlen ("voluntary_ctxt_switches:"), NULL, 10)
+                      : 0;
+}
+
+static gboolean
+wake_cb (gpointer data)
+{
+  *(guint *)data = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the loop until @until, and not past it for want of an event. */
+static void
+iterate_until (gint64 until)
+{
+  gint64 left = until - g_get_monotonic_time ();
+  guint wake;
+
+  if (left <= 0)
+    return;
+  wake = g_timeout_add ((guint)((left + 999) / 1000), wake_cb, &wake);
+  while (wake != 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* @n quiet sessions, both ends in this process, made one after the other
+ * over one keepalive period (as contacts come online at different times),
+ * then left alone for @seconds: how often is the process woken? */
+static double
+idle_wakeups (guint     n,
+              guint     seconds,
+              gboolean  coalesce,
+              double   *switches_per_s)
+{
+  g_autoptr (SottoIdentity) server_id = sotto_identity_generate ("Server", NULL);
+  g_autoptr (SottoIdentity) client_id = sotto_identity_generate ("Client", NULL);
+  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GPtrArray) sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SottoHello) server_hello = hello_for ("Server");
+  g_autoptr (SottoHello) client_hello = hello_for ("Client");
+  Handshakes server = { server_id, server_hello, 0, 0 };
+  Handshakes clients = { client_id, client_hello, 0, 0 };
+  gint64 start = g_get_monotonic_time ();
+  gint64 period = (gint64)SOTTO_SESSION_KEEPALIVE_MS * 1000;
+  guint64 switches;
+  guint sleeps;
+
+  sotto_session_set_coalesce_timers (coalesce);
+  g_socket_client_set_enable_proxy (client, FALSE);
+  if (!g_socket_listener_add_address (listener, any, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                      NULL, &bound, &error))
+    g_error ("listen: %s", error->message);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GSocketConnection) out = NULL;
+      g_autoptr (GSocketConnection) in = NULL;
+
+      iterate_until (start + period * i / n);
+      out = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (bound), NULL, &error);
+      if (out == NULL)
+        g_error ("connect: %s", error->message);
+      in = g_socket_listener_accept (listener, NULL, NULL, &error);
+      if (in == NULL)
+        g_error ("accept: %s", error->message);
+      g_ptr_array_add (sessions, start_session (in, -1, &server, NULL));
+      g_ptr_array_add (sessions, start_session (out, -1, &clients,
+                                                sotto_identity_get_public_key (server_id)));
+    }
+  iterate_until (start + period + G_USEC_PER_SEC);
+  if (server.established != n || clients.established != n)
+    g_error ("%u and %u of %u sessions up", server.established, clients.established, n);
+
+  n_sleeps = 0;
+  switches = context_switches ();
+  iterate_until (g_get_monotonic_time () + (gint64)seconds * G_USEC_PER_SEC);
+  sleeps = n_sleeps;
+  *switches_per_s = (double)(context_switches () - switches) / seconds;
+  if (server.failed + clients.failed > 0)
+    g_error ("%u sessions closed while idle", server.failed + clients.failed);
+
+  for (guint i = 0; i < sessions->len; i++)
+    sotto_session_close (g_ptr_array_index (sessions, i), NULL);
+  iterate_until (g_get_monotonic_time () + G_USEC_PER_SEC / 10);
+  sotto_session_set_coalesce_timers (TRUE);
+  return (double)sleeps / seconds;
+}
+
+static void
+bench_idle (guint n,
+            guint seconds)
+{
+  double baseline_switches;
+  double switches;
+  double baseline;
+  double wakeups;
+
+  default_poll = g_main_context_get_poll_func (NULL);
+  g_main_context_set_poll_func (NULL, counting_poll);
+
+  g_print ("\nidle: %u quiet sessions, both ends in this process (%u session objects), "
+           "made over one keepalive period (%d s), then %u s of nothing to say:\n",
+           n, 2 * n, SOTTO_SESSION_KEEPALIVE_MS / 1000, seconds);
+  baseline = idle_wakeups (n, seconds, FALSE, &baseline_switches);
+  wakeups = idle_wakeups (n, seconds, TRUE, &switches);
+  g_print ("  session:   %.2f wake-ups/s, %.2f context switches/s  "
+           "(target: at most 1 with 100 contacts online)\n", wakeups, switches);
+  g_print ("  baseline:  %.2f wake-ups/s, %.2f context switches/s  each session's timer to the "
+           "millisecond, as before\n", baseline, baseline_switches);
+
+  g_main_context_set_poll_func (NULL, default_poll);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1264,11 +1410,15 @@ main (int   argc,
   int handshakes = 5000;
   int messages = 2000;
   int sustained = 10000;
+  int idle_sessions = 100;
+  int idle_seconds = 40;
   GOptionEntry entries[] = {
     { "chunks", 0, 0, G_OPTION_ARG_INT, &chunks, "Messages for the throughput test", "N" },
     { "handshakes", 0, 0, G_OPTION_ARG_INT, &handshakes, "Handshakes to time", "N" },
     { "messages", 0, 0, G_OPTION_ARG_INT, &messages, "Messages for the latency test", "N" },
     { "sustained", 0, 0, G_OPTION_ARG_INT, &sustained, "Messages for the sustained rate", "N" },
+    { "idle-sessions", 0, 0, G_OPTION_ARG_INT, &idle_sessions, "Quiet sessions for the wake-up count (0: skip)", "N" },
+    { "idle-seconds", 0, 0, G_OPTION_ARG_INT, &idle_seconds, "How long to count wake-ups", "S" },
     { "peer-dir", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &peer_dir, NULL, NULL },
     { "peer-port", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &peer_port, NULL, NULL },
     { NULL }
@@ -1295,6 +1445,8 @@ main (int   argc,
 
     bench_latency (self_path != NULL ? self_path : argv[0], (guint)messages, (guint)sustained);
   }
+  if (idle_sessions > 0)
+    bench_idle ((guint)idle_sessions, (guint)MAX (idle_seconds, 1));
 
   return 0;
 }
