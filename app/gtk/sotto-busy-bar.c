@@ -167,6 +167,11 @@ sotto_busy_bar_set_active (SottoBusyBar *self,
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
     }
+  /* A pulsed bar animates on its own for as long as it is in activity
+   * mode and mapped, and an invisible one (opacity 0) is still mapped: a
+   * fraction ends activity mode, and with it a redraw every frame. */
+  if (!active)
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->bar), 0);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIVE]);
 }

@@ -823,6 +823,52 @@ def test_invite_updates_contact(desktop):
     return app
 
 
+def context_switches(pid):
+    total = 0
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith(('voluntary_ctxt_switches:', 'nonvoluntary_ctxt_switches:')):
+                total += int(line.split()[1])
+    return total
+
+
+def test_idle(desktop):
+    """Shown and left alone, with a chat open, the app sleeps: a window
+    that redraws for nothing costs a laptop its battery."""
+    app = started_alice(desktop)
+    bob = Peer(desktop.world, 'Bob').init()
+    alice_cli(desktop, 'add', bob.invite)
+    alice_cli(desktop, 'send', 'Bob', 'a message in the open chat')
+    # Started again, as every day: the window shows while the profile opens.
+    app.quit()
+    App.running.remove(app)
+    app = App(desktop, 'alice')
+    app.title = 'Contacts — alice'
+    app.main = app.window(app.title)
+    app.find(app.main, 'panel', match=r'^Bob, ')
+    time.sleep(3)
+    seconds = 10
+    before = context_switches(app.pid)
+    time.sleep(seconds)
+    rate = (context_switches(app.pid) - before) / seconds
+    tap(f'# idle app, contact list: {rate:.1f} context switches per second')
+    if rate > 2:
+        raise Failure(f'the idle contact list switched context {rate:.1f} times per second (at most 2)')
+    app.key(app.title, 'ctrl+f')
+    app.type_into(app.title, app.find(app.main, 'entry', 'Find a contact'), 'bob', enter=True)
+    chat = app.window('Bob')
+    app.find(chat, 'label', 'a message in the open chat')
+    time.sleep(3)  # whatever was under way (an animation, a save) ends
+    seconds = 10
+    before = context_switches(app.pid)
+    time.sleep(seconds)
+    rate = (context_switches(app.pid) - before) / seconds
+    tap(f'# idle app, a chat open: {rate:.1f} context switches per second')
+    if rate > 2:
+        raise Failure(f'the idle app switched context {rate:.1f} times per second (at most 2)')
+    return app
+
+
 def test_notifications(desktop):
     """What notifications say follows the privacy setting; one per
     conversation is updated; none for the conversation in front."""
@@ -1049,4 +1095,4 @@ def run(tests):
 if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
          test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
-         test_invite_updates_contact, test_passphrase_unlock, test_dark_style, test_every_window_named])
+         test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style, test_every_window_named])
