@@ -115,9 +115,8 @@ ports_of_other_profiles (SottoContext *self)
   g_autofree char *data = NULL;
   const char *name;
 
-  schema = g_settings_schema_ref (g_settings_schema_source_lookup (
-                                    g_settings_schema_source_get_default (),
-                                    PROFILE_SCHEMA_ID, TRUE));
+  schema = g_settings_schema_source_lookup (g_settings_schema_source_get_default (),
+                                            PROFILE_SCHEMA_ID, TRUE);
   own_path = sotto_profile_settings_path (self->profile, self->profile_dir);
   data = g_build_filename (g_get_user_data_dir (), "sotto", NULL);
   dir = g_dir_open (data, 0, NULL);
