@@ -278,6 +278,60 @@ static const ExpectedContact v5_contacts[] = {
   { 0 }
 };
 
+/* store-v6.db: SOTTO_STORE_SCHEMA_VERSION 6, made by make-fixture (same
+ * content as v1; keys, uids and times of its own run). */
+static const ExpectedMessage v6_ada_messages[] = {
+  { 1, "bf5848fe8f20fe670c3b3162ecbea1be", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1796583771213268), 0,
+    "Hello Ada, are you free for lunch?" },
+  { 2, "11111111111111111111111111111111", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000000000000), G_GINT64_CONSTANT (1796583771221850),
+    "Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 3, "b4ee848c24ce0b5d1b8c8c99eeb3ef06", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1796583771234339), 0,
+    "Agenda for Monday:\n  1. Analytical Engine\n  2. Note G\n\nSee you!" },
+  { 4, "22222222222222222222222222222222", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000300000000), G_GINT64_CONSTANT (1796583771242468),
+    "Zeile eins\nZeile zwei: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b\n" },
+  { 5, "84e1ab8566ccbe5acb8f9e9f7d44b662", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1796583771252020), 0,
+    "Still in the outbox: Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x91\x8b" },
+  { 9, "db40bdc96b6f8315db7d11e994e00f2c", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1796583771297266), 0,
+    "Last one, queued too" },
+  { 0 }
+};
+
+static const ExpectedMessage v6_grace_messages[] = {
+  { 6, "33333333333333333333333333333333", SOTTO_DIRECTION_IN, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1700000600000000), G_GINT64_CONSTANT (1796583771252944),
+    "It's easier to ask forgiveness than it is to get permission." },
+  { 7, "9df2877a3d2ac0daad1423ed7ce7e156", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_DELIVERED,
+    G_GINT64_CONSTANT (1796583771263565), 0,
+    "Delivered before the block" },
+  { 8, "e0741cc3d82cc888b1c0a3ae35c2d2a7", SOTTO_DIRECTION_OUT, SOTTO_MESSAGE_QUEUED,
+    G_GINT64_CONSTANT (1796583771282451), 0,
+    "Queued, then blocked:\nsecond line" },
+  { 0 }
+};
+
+static const ExpectedContact v6_contacts[] = {
+  {
+    1, "68baa662824edc465c6fc6b02d1ddab71144a9e2fbb5fc9df5d1c01b05ff0204",
+    "Ada Lovelace", "Ada", "Ada", FALSE, SOTTO_VERIFICATION_UNVERIFIED,
+    (const char * const[]) { "192.0.2.10:7483", "ada-desk.office.example:7483",
+                             "[2001:db8::10]:7483", NULL },
+    v6_ada_messages, 2,
+  },
+  {
+    2, "827edd0895dc752e15d9fa0f65c554752f156e4e928d328a629a867c02bba47e",
+    "Grace Hopper", NULL, "Grace Hopper", TRUE, SOTTO_VERIFICATION_VERIFIED,
+    (const char * const[]) { "198.51.100.5:7483", NULL },
+    v6_grace_messages, 1,
+  },
+  { 0 }
+};
+
 static const Fixture fixtures[] = {
   {
     "v1", "store-v1.db", 1,
@@ -317,6 +371,16 @@ static const Fixture fixtures[] = {
     (const char * const[]) { "7419e6fe4ccc29e73ea46e264782597d",
                              "76f5b8de88b7984e84983fdec6e79d52",
                              "6924ffaac7078a9c5c9d75b6d2dd1bc8", NULL },
+    10,
+  },
+  {
+    "v6", "store-v6.db", 6,
+    SOTTO_KEY_PROTECTION_PASSPHRASE, "fixture",
+    "Fixture Owner", "8a8c9e435d2a1fc1814218eb6d124153a14e4761cb2ced49847dfe13faceec38",
+    v6_contacts,
+    (const char * const[]) { "84e1ab8566ccbe5acb8f9e9f7d44b662",
+                             "e0741cc3d82cc888b1c0a3ae35c2d2a7",
+                             "db40bdc96b6f8315db7d11e994e00f2c", NULL },
     10,
   },
 };
