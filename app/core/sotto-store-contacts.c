@@ -159,8 +159,12 @@ load_contact (SottoStore  *self,
   return contact_from_row (self, stmt, error);
 }
 
+/* A contact whose row does not authenticate is left out and counted in
+ * @n_damaged: it must not be shown, trusted or written to as it now reads,
+ * and the others stay usable. */
 GPtrArray *
 _sotto_store_load_contacts (SottoStore  *self,
+                            guint       *n_damaged,
                             GError     **error)
 {
   g_autoptr (GPtrArray) contacts = g_ptr_array_new_with_free_func (g_object_unref);
@@ -176,10 +180,20 @@ _sotto_store_load_contacts (SottoStore  *self,
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      SottoContact *contact = contact_from_row (self, stmt, error);
+      g_autoptr (GError) local_error = NULL;
+      SottoContact *contact = contact_from_row (self, stmt, &local_error);
 
       if (contact == NULL)
-        return NULL;
+        {
+          if (!g_error_matches (local_error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
+          g_message ("Left out: %s", local_error->message);
+          (*n_damaged)++;
+          continue;
+        }
       g_ptr_array_add (contacts, contact);
     }
 
@@ -249,6 +263,21 @@ sotto_store_get_contacts (SottoStore *self)
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   return G_LIST_MODEL (self->contacts);
+}
+
+/**
+ * sotto_store_get_n_damaged_contacts:
+ *
+ * Returns: how many contacts were left out of sotto_store_get_contacts()
+ *   when the store was opened, because their row no longer authenticates:
+ *   it was changed behind Sotto's back or damaged
+ */
+guint
+sotto_store_get_n_damaged_contacts (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), 0);
+
+  return self->n_damaged_contacts;
 }
 
 SottoContact *

@@ -61,9 +61,13 @@ message_from_row (SottoStore    *self,
                              body);
 }
 
+/* A row that does not authenticate is left out and counted in
+ * @n_damaged: one changed or damaged message must not hide the rest of a
+ * conversation, nor be shown or sent as it now reads. */
 GPtrArray *
 _sotto_store_load_messages (SottoStore    *self,
                             sqlite3_stmt  *stmt,
+                            guint         *n_damaged,
                             GError       **error)
 {
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
@@ -73,10 +77,21 @@ _sotto_store_load_messages (SottoStore    *self,
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      SottoMessage *message = message_from_row (self, stmt, error);
+      g_autoptr (GError) local_error = NULL;
+      SottoMessage *message = message_from_row (self, stmt, &local_error);
 
       if (message == NULL)
-        return NULL;
+        {
+          if (!g_error_matches (local_error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
+          g_message ("Left out: %s", local_error->message);
+          if (n_damaged != NULL)
+            (*n_damaged)++;
+          continue;
+        }
       g_ptr_array_add (messages, message);
     }
 
@@ -126,6 +141,7 @@ _sotto_store_load_message (SottoStore  *self,
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray) messages = NULL;
+  guint n_damaged = 0;
 
   _sotto_store_assert_worker (self);
 
@@ -137,9 +153,15 @@ _sotto_store_load_message (SottoStore  *self,
     return NULL;
   sqlite3_bind_int64 (stmt, 1, id);
 
-  messages = _sotto_store_load_messages (self, stmt, error);
+  messages = _sotto_store_load_messages (self, stmt, &n_damaged, error);
   if (messages == NULL)
     return NULL;
+  if (n_damaged > 0)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("Message %lld is damaged"), (long long)id);
+      return NULL;
+    }
   if (messages->len != 1)
     {
       g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND, _("No such message"));
@@ -1122,7 +1144,7 @@ history_job (SottoStore    *self,
   sqlite3_bind_int64 (stmt, 2, request->before_id > 0 ? request->before_id : G_MAXINT64);
   sqlite3_bind_int (stmt, 3, (int)request->limit);
 
-  page = _sotto_store_load_messages (self, stmt, error);
+  page = _sotto_store_load_messages (self, stmt, &request->n_damaged, error);
   if (page != NULL)
     {
       for (guint i = 0; i < page->len / 2; i++)
@@ -1142,7 +1164,9 @@ history_job (SottoStore    *self,
  * @before_id: only messages older than this message id; 0 for the newest
  * @limit: at most this many, 1 to %SOTTO_HISTORY_PAGE_MAX
  *
- * One page of a conversation, in reading order (oldest first).
+ * One page of a conversation, in reading order (oldest first). A message
+ * that no longer authenticates (changed or damaged on disk) is left out;
+ * sotto_store_history_finish_full() says how many were.
  */
 void
 sotto_store_history_async (SottoStore          *self,
@@ -1179,9 +1203,33 @@ sotto_store_history_finish (SottoStore    *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
+  return sotto_store_history_finish_full (self, result, NULL, error);
+}
+
+/**
+ * sotto_store_history_finish_full:
+ * @out_n_damaged: (out) (optional): how many messages of the page were
+ *   left out because they no longer authenticate
+ *
+ * Returns: (transfer container) (element-type SottoMessage): the page
+ */
+GPtrArray *
+sotto_store_history_finish_full (SottoStore    *self,
+                                 GAsyncResult  *result,
+                                 guint         *out_n_damaged,
+                                 GError       **error)
+{
+  MessageRequest *request;
+  GPtrArray *page;
+
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  page = g_task_propagate_pointer (G_TASK (result), error);
+  request = _sotto_store_job_get_data (G_TASK (result));
+  if (out_n_damaged != NULL)
+    *out_n_damaged = page != NULL ? request->n_damaged : 0;
+
+  return page;
 }
 
 /* -------------------------------------------------------------------------

@@ -44,7 +44,7 @@ list_outbox_job (SottoStore    *self,
     return NULL;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
 
-  return _sotto_store_load_messages (self, stmt, error);
+  return _sotto_store_load_messages (self, stmt, NULL, error);
 }
 
 /**
@@ -411,7 +411,7 @@ list_failed_job (SottoStore    *self,
   sqlite3_bind_int (stmt, 2, SOTTO_DIRECTION_OUT);
   sqlite3_bind_int (stmt, 3, SOTTO_MESSAGE_FAILED);
 
-  return _sotto_store_load_messages (self, stmt, error);
+  return _sotto_store_load_messages (self, stmt, NULL, error);
 }
 
 /**

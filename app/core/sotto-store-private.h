@@ -45,6 +45,7 @@ struct _SottoStore
   SottoIdentity      *identity;
   GListStore         *contacts;
   GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
+  guint               n_damaged_contacts;  /* left out of the list at open */
 
   /* worker thread (and finalize, once the worker has stopped) */
   GThreadPool        *pool;
@@ -214,6 +215,7 @@ char       *_sotto_store_unseal_string           (SottoStore          *self,
 /* Contacts (sotto-store-contacts.c) */
 
 GPtrArray *_sotto_store_load_contacts   (SottoStore    *self,
+                                         guint         *n_damaged,
                                          GError       **error);
 void       _sotto_store_contacts_insert (SottoStore    *self,
                                          SottoContact  *contact);
@@ -235,11 +237,13 @@ typedef struct
   gint64             delivered_id;  /* the message whose state changed, or 0 */
   SottoMessageState  target_state;  /* the peer's receipts: delivered or read */
   gint64             up_to_id;      /* marking read: the newest message shown */
+  guint              n_damaged;     /* rows left out of a page: they did not authenticate */
 } MessageRequest;
 
 void          _sotto_store_message_request_free (MessageRequest  *request);
 GPtrArray    *_sotto_store_load_messages        (SottoStore      *self,
                                                  sqlite3_stmt    *stmt,
+                                                 guint           *n_damaged,
                                                  GError         **error);
 SottoMessage *_sotto_store_load_message         (SottoStore      *self,
                                                  gint64           id,

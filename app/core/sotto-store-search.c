@@ -72,6 +72,7 @@ typedef struct
   gpointer         func_data;
   GMainContext    *context;
   guint            n_matches;
+  guint            n_damaged;  /* rows that did not authenticate: left out */
   GPtrArray       *pending;
 } SearchRequest;
 
@@ -281,6 +282,7 @@ typedef struct
 
   /* Set by a scanner under the search's lock. */
   GArray    *matches;                          /* gint64, in row order */
+  guint      n_damaged;
   GError    *error;
   gboolean   done;
 } SearchChunk;
@@ -379,6 +381,7 @@ search_scanner_thread (gpointer data)
     {
       g_autoptr (GArray) matches = g_array_new (FALSE, FALSE, sizeof (gint64));
       GError *error = NULL;
+      guint n_damaged = 0;
 
       for (guint i = 0; i < chunk->n_rows && !g_atomic_int_get (&scan->abort); i++)
         {
@@ -387,12 +390,21 @@ search_scanner_thread (gpointer data)
           if (!scan_body (scan, chunk->ids[i], chunk->sealed->data + chunk->offsets[i],
                           chunk->offsets[i + 1] - chunk->offsets[i], plain, folded,
                           fold_cache, &match, &error))
-            break;
+            {
+              /* One damaged body must not end the search: it is counted. */
+              if (!g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED))
+                break;
+              g_message ("Left out: %s", error->message);
+              g_clear_error (&error);
+              n_damaged++;
+              continue;
+            }
           if (match)
             g_array_append_val (matches, chunk->ids[i]);
         }
 
       g_mutex_lock (&scan->lock);
+      chunk->n_damaged = n_damaged;
       chunk->matches = g_steal_pointer (&matches);
       chunk->error = error;
       chunk->done = TRUE;
@@ -429,13 +441,25 @@ search_finish_chunk (SottoStore     *self,
       ok = FALSE;
     }
 
+  if (ok)
+    request->n_damaged += chunk->n_damaged;
+
   for (guint i = 0; ok && i < chunk->matches->len; i++)
     {
       gint64 id = g_array_index (chunk->matches, gint64, i);
-      SottoMessage *message = _sotto_store_load_message (self, id, error);
+      g_autoptr (GError) local_error = NULL;
+      SottoMessage *message = _sotto_store_load_message (self, id, &local_error);
 
       if (message == NULL)
         {
+          /* Its body matched, but the rest of its row does not
+           * authenticate: counted, not shown. */
+          if (g_error_matches (local_error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED))
+            {
+              request->n_damaged++;
+              continue;
+            }
+          g_propagate_error (error, g_steal_pointer (&local_error));
           ok = FALSE;
           break;
         }
@@ -523,10 +547,10 @@ search_job (SottoStore    *self,
       /* Checked here too, so a damaged row can't make a chunk huge. */
       if (len < SOTTO_SEAL_OVERHEAD || len > SOTTO_SEAL_PLAINTEXT_MAX + SOTTO_SEAL_OVERHEAD)
         {
-          g_set_error (&local_error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
-                       _("Message %lld is damaged"), (long long)sqlite3_column_int64 (stmt, 0));
-          ok = FALSE;
-          break;
+          g_message ("Left out: message %lld has a body of impossible length",
+                     (long long)sqlite3_column_int64 (stmt, 0));
+          request->n_damaged++;
+          continue;
         }
 
       if (chunk == NULL)
@@ -611,7 +635,8 @@ search_job (SottoStore    *self,
  *   as they are found, newest first
  *
  * Searches the decrypted bodies on the worker thread. Cancelling stops it
- * between two messages.
+ * between two messages. A message that no longer authenticates is left
+ * out; sotto_store_search_finish_full() says how many were.
  */
 void
 sotto_store_search_async (SottoStore          *self,
@@ -657,13 +682,35 @@ sotto_store_search_finish (SottoStore    *self,
                            guint         *out_n_matches,
                            GError       **error)
 {
+  return sotto_store_search_finish_full (self, result, out_n_matches, NULL, error);
+}
+
+/**
+ * sotto_store_search_finish_full:
+ * @out_n_matches: (out) (optional): how many messages matched
+ * @out_n_damaged: (out) (optional): how many messages were left out
+ *   because they no longer authenticate: those whose body could not be
+ *   read, and those whose body matched but whose row was changed
+ */
+gboolean
+sotto_store_search_finish_full (SottoStore    *self,
+                                GAsyncResult  *result,
+                                guint         *out_n_matches,
+                                guint         *out_n_damaged,
+                                GError       **error)
+{
   g_autofree guint *n = NULL;
+  SearchRequest *request = NULL;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   n = g_task_propagate_pointer (G_TASK (result), error);
+  if (n != NULL)
+    request = _sotto_store_job_get_data (G_TASK (result));
   if (out_n_matches != NULL)
     *out_n_matches = n != NULL ? *n : 0;
+  if (out_n_damaged != NULL)
+    *out_n_damaged = request != NULL ? request->n_damaged : 0;
 
   return n != NULL;
 }

@@ -450,6 +450,7 @@ insert_identity (SottoStore     *self,
 typedef struct
 {
   SottoIdentity *identity;
+  guint          n_damaged_contacts;
   GPtrArray     *contacts;
 } OpenResult;
 
@@ -622,6 +623,7 @@ open_job (SottoStore    *self,
   const char *passphrase = data;
   g_autoptr (SottoIdentity) identity = NULL;
   g_autoptr (GPtrArray) contacts = NULL;
+  guint n_damaged = 0;
   OpenResult *result;
 
   _sotto_store_assert_worker (self);
@@ -642,10 +644,11 @@ open_job (SottoStore    *self,
   if (!_sotto_store_db_open_existing (self, error) ||
       !_sotto_store_read_keyinfo_and_unlock (self, passphrase, cancellable, error) ||
       (identity = load_identity (self, error)) == NULL ||
-      (contacts = _sotto_store_load_contacts (self, error)) == NULL)
+      (contacts = _sotto_store_load_contacts (self, &n_damaged, error)) == NULL)
     return NULL;
 
   result = g_new0 (OpenResult, 1);
+  result->n_damaged_contacts = n_damaged;
   result->identity = g_steal_pointer (&identity);
   result->contacts = g_steal_pointer (&contacts);
   return result;
@@ -660,6 +663,7 @@ open_apply (SottoStore *self,
 
   g_set_object (&self->identity, result->identity);
   self->key_protection = self->protection;
+  self->n_damaged_contacts = result->n_damaged_contacts;
   for (guint i = 0; i < result->contacts->len; i++)
     _sotto_store_contacts_insert (self, g_ptr_array_index (result->contacts, i));
   open_result_free (result);

@@ -111,6 +111,7 @@ const char         *sotto_store_get_profile_dir           (SottoStore          *
 SottoIdentity      *sotto_store_get_identity              (SottoStore          *self);
 SottoKeyProtection  sotto_store_get_key_protection        (SottoStore          *self);
 GListModel         *sotto_store_get_contacts              (SottoStore          *self);
+guint               sotto_store_get_n_damaged_contacts    (SottoStore          *self);
 SottoContact       *sotto_store_find_contact              (SottoStore          *self,
                                                            const char          *query,
                                                            GError             **error);
@@ -309,6 +310,10 @@ void                sotto_store_history_async             (SottoStore          *
 GPtrArray          *sotto_store_history_finish            (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            GError             **error);
+GPtrArray          *sotto_store_history_finish_full       (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           guint               *out_n_damaged,
+                                                           GError             **error);
 
 void                sotto_store_purge_async               (SottoStore          *self,
                                                            SottoContact        *contact,
@@ -342,6 +347,11 @@ void                sotto_store_search_async              (SottoStore          *
 gboolean            sotto_store_search_finish             (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            guint               *out_n_matches,
+                                                           GError             **error);
+gboolean            sotto_store_search_finish_full        (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           guint               *out_n_matches,
+                                                           guint               *out_n_damaged,
                                                            GError             **error);
 gint64              sotto_store_days_ago                  (guint                days);
 char               *sotto_search_fold                     (const char          *text);
