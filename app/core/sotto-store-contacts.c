@@ -20,7 +20,8 @@
 #include "sotto-store-private.h"
 
 #define CONTACT_COLUMNS \
-  "id, public_key, display_name, alias, verification, blocked, addresses, offered_key"
+  "id, public_key, display_name, alias, verification, blocked, addresses, offered_key, mac, " \
+  CONTACT_ROW_MAC
 
 /* -------------------------------------------------------------------------
  * Rows (worker thread)
@@ -94,7 +95,10 @@ contact_from_row (SottoStore    *self,
 
   _sotto_store_assert_worker (self);
 
-  if (sqlite3_column_bytes (stmt, 1) != SOTTO_KEY_LEN ||
+  /* Its key, trust marks and offered key are as Sotto wrote them, first:
+   * nothing of a row that does not authenticate is used. */
+  if (!_sotto_store_row_mac_matches (stmt, 8, 9) ||
+      sqlite3_column_bytes (stmt, 1) != SOTTO_KEY_LEN ||
       (sqlite3_column_type (stmt, 7) != SQLITE_NULL &&
        sqlite3_column_bytes (stmt, 7) != SOTTO_KEY_LEN) ||
       verification < SOTTO_VERIFICATION_UNVERIFIED ||
@@ -125,6 +129,28 @@ contact_from_row (SottoStore    *self,
                              (SottoVerification)verification,
                              sqlite3_column_int64 (stmt, 5) != 0,
                              (const char * const *)addresses);
+}
+
+/* Signs the row's clear columns as they now are: the last write of every
+ * transaction that changes one of them, so that the commit that changes
+ * them also binds them. */
+static gboolean
+bind_contact_row (SottoStore  *self,
+                  gint64       id,
+                  GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  _sotto_store_assert_worker (self);
+
+  stmt = _sotto_store_db_prepare (self,
+                                  "UPDATE contacts SET mac = " CONTACT_ROW_MAC " WHERE id = ?",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+
+  return _sotto_store_db_step_done (self, stmt, error);
 }
 
 static SottoContact *
@@ -604,7 +630,7 @@ add_contact_job (SottoStore    *self,
     _sotto_store_bind_sealed (stmt, 4, alias);
   _sotto_store_bind_sealed (stmt, 5, addresses);
   sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
-  if (!_sotto_store_db_step_done (self, stmt, error))
+  if (!_sotto_store_db_step_done (self, stmt, error) || !bind_contact_row (self, id, error))
     goto failed;
 
   conv = _sotto_store_db_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?)", error);
@@ -870,11 +896,16 @@ update_contact_job (SottoStore    *self,
   ContactRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GBytes) alias = NULL;
+  g_autoptr (SottoContact) before = NULL;
 
   _sotto_store_assert_worker (self);
 
   if (!_sotto_store_db_begin (self, error))
     return NULL;
+
+  /* A row changed behind our back is not signed again with the change. */
+  if ((before = load_contact (self, request->id, error)) == NULL)
+    goto failed;
 
   if (request->key_set && !replace_key (self, request, error))
     goto failed;
@@ -965,7 +996,7 @@ update_contact_job (SottoStore    *self,
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
 
-  if (!_sotto_store_db_commit (self, error))
+  if (!bind_contact_row (self, request->id, error) || !_sotto_store_db_commit (self, error))
     goto failed;
 
   return load_contact (self, request->id, error);

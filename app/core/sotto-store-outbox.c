@@ -144,8 +144,10 @@ expire_outbox_job (SottoStore    *self,
   if (failed->len > 0)
     {
       mark = _sotto_store_db_prepare (self,
-                                      "UPDATE messages SET state = ?1 WHERE id IN "
-                                      "(SELECT message_id FROM outbox WHERE queued < ?2)",
+                                      "UPDATE messages SET state = ?1, mac = "
+                                      MESSAGE_ROW_MAC ("?1") " WHERE id IN "
+                                      "(SELECT message_id FROM outbox WHERE queued < ?2) "
+                                      "AND mac = " MESSAGE_ROW_MAC ("messages.state"),
                                       error);
       unqueue = _sotto_store_db_prepare (self, "DELETE FROM outbox WHERE queued < ?", error);
       if (mark == NULL || unqueue == NULL)
@@ -298,7 +300,10 @@ retry_message_job (SottoStore    *self,
 
   /* Back in the outbox under the same id: a peer that had it after all
    * recognises it and drops it. The week starts again now. */
-  update = _sotto_store_db_prepare (self, "UPDATE messages SET state = ? WHERE id = ?", error);
+  update = _sotto_store_db_prepare (self,
+                                    "UPDATE messages SET state = ?1, mac = " MESSAGE_ROW_MAC ("?1")
+                                    " WHERE id = ?2 AND mac = " MESSAGE_ROW_MAC ("messages.state"),
+                                    error);
   queue = _sotto_store_db_prepare (self, "INSERT INTO outbox (message_id, queued) VALUES (?, ?)",
                                    error);
   if (update == NULL || queue == NULL)
@@ -307,8 +312,16 @@ retry_message_job (SottoStore    *self,
   sqlite3_bind_int64 (update, 2, request->message_id);
   sqlite3_bind_int64 (queue, 1, request->message_id);
   sqlite3_bind_int64 (queue, 2, request->queued);
-  if (!_sotto_store_db_step_done (self, update, error) ||
-      !_sotto_store_db_step_done (self, queue, error) ||
+  if (!_sotto_store_db_step_done (self, update, error))
+    goto failed;
+  /* A row changed behind our back is not queued, nor signed again. */
+  if (sqlite3_changes (self->db) != 1)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                   _("Message %lld is damaged"), (long long)request->message_id);
+      goto failed;
+    }
+  if (!_sotto_store_db_step_done (self, queue, error) ||
       !_sotto_store_db_commit (self, error))
     goto failed;
 

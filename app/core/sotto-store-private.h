@@ -26,6 +26,13 @@ void     _sotto_store_insert_history_async  (SottoStore          *self,
 gboolean _sotto_store_insert_history_finish (SottoStore          *self,
                                              GAsyncResult        *result,
                                              GError             **error);
+void     _sotto_store_exec_async            (SottoStore          *self,
+                                             const char          *sql,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean _sotto_store_exec_finish           (SottoStore          *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
 
 /* -------------------------------------------------------------------------
  * Shared by sotto-store*.c only
@@ -55,6 +62,7 @@ struct _SottoStore
   /* SQL text (a literal) → prepared statement, for what runs per message */
   GHashTable         *statements;
   guint8             *key;
+  guint8             *mac_key;         /* derived from key: sotto_row_mac() */
   char               *store_id;
   SottoKeyProtection  protection;
   /* history-enabled, as the last retention applied it: decides whether a
@@ -168,8 +176,32 @@ gboolean _sotto_store_db_migrate       (SottoStore  *self,
                                         GError     **error);
 gboolean _sotto_store_db_open_existing (SottoStore  *self,
                                         GError     **error);
+gboolean _sotto_store_db_upgrade       (SottoStore  *self,
+                                        GError     **error);
 
 /* The store key and sealed columns (sotto-store-seal.c) */
+
+/* The clear columns a row's mac authenticates (see sotto-store-seal.c),
+ * as SQL: sotto_row_mac() over them, always in this order. A message is
+ * bound to its contact, through its conversation. */
+#define CONTACT_MAC(id, public_key, verification, blocked, offered_key)           \
+  "sotto_row_mac('contacts', " id ", " public_key ", " verification ", " blocked \
+  ", " offered_key ")"
+#define CONTACT_ROW_MAC \
+  CONTACT_MAC ("contacts.id", "contacts.public_key", "contacts.verification", \
+               "contacts.blocked", "contacts.offered_key")
+
+#define MESSAGE_MAC(id, contact_id, uid, direction, state, sent, received)          \
+  "sotto_row_mac('messages', " id ", " contact_id ", " uid ", " direction ", " state \
+  ", " sent ", " received ")"
+/* In an UPDATE of messages: the row's own values, with @state for its
+ * state (the new one, or "messages.state"). */
+#define MESSAGE_ROW_MAC(state)                                                      \
+  MESSAGE_MAC ("messages.id",                                                       \
+               "(SELECT mc.contact_id FROM conversations mc "                       \
+               "WHERE mc.id = messages.conversation_id)",                           \
+               "messages.uid", "messages.direction", state, "messages.sent",       \
+               "messages.received")
 
 typedef struct
 {
@@ -196,6 +228,11 @@ gboolean    _sotto_store_read_keyinfo_and_unlock (SottoStore          *self,
                                                   const char          *passphrase,
                                                   GCancellable        *cancellable,
                                                   GError             **error);
+gboolean    _sotto_store_register_row_mac        (SottoStore          *self,
+                                                  GError             **error);
+gboolean    _sotto_store_row_mac_matches         (sqlite3_stmt        *stmt,
+                                                  int                  mac_col,
+                                                  int                  expected_col);
 void        _sotto_store_bind_sealed             (sqlite3_stmt        *stmt,
                                                   int                  index,
                                                   GBytes              *sealed);
@@ -222,8 +259,10 @@ void       _sotto_store_contacts_insert (SottoStore    *self,
 
 /* Messages (sotto-store-messages.c) */
 
+/* With m for messages and c for its conversation. */
 #define MESSAGE_COLUMNS \
-  "m.id, c.contact_id, m.uid, m.direction, m.state, m.sent, m.received, m.body"
+  "m.id, c.contact_id, m.uid, m.direction, m.state, m.sent, m.received, m.body, m.mac, " \
+  MESSAGE_MAC ("m.id", "c.contact_id", "m.uid", "m.direction", "m.state", "m.sent", "m.received")
 
 typedef struct
 {

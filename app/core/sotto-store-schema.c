@@ -118,6 +118,13 @@ static const char *migrations[] = {
    * and accept it in place. Public, like public_key; NULL for a contact
    * marked before this version, whose new key was never kept. */
   "ALTER TABLE contacts ADD COLUMN offered_key BLOB;",
+  /* 7: the clear columns that decide trust and meaning are bound to the
+   * store key by a MAC per row (see sotto-store-seal.c). Runs with the
+   * key: rows as they stand now are taken as written by Sotto. */
+  "ALTER TABLE contacts ADD COLUMN mac BLOB;"
+  "ALTER TABLE messages ADD COLUMN mac BLOB;"
+  "UPDATE contacts SET mac = " CONTACT_ROW_MAC ";"
+  "UPDATE messages SET mac = " MESSAGE_ROW_MAC ("messages.state") ";",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);
@@ -133,7 +140,8 @@ _sotto_store_db_create_tables (SottoStore  *self,
   return _sotto_store_db_exec (self, schema_v1, error);
 }
 
-/* Runs inside the caller's transaction. */
+/* Runs inside the caller's transaction, with sotto_row_mac() registered
+ * (_sotto_store_register_row_mac()). */
 gboolean
 _sotto_store_db_migrate (SottoStore  *self,
                          gint64       from_version,
@@ -226,10 +234,30 @@ _sotto_store_db_open_existing (SottoStore  *self,
    * keep it for as long as the profile is open. */
   sqlite3_db_release_memory (self->db);
 
-  if (!_sotto_store_db_configure (self, error))
-    return FALSE;
+  return _sotto_store_db_configure (self, error);
+}
 
-  /* Only a file that passed the checks above is ever migrated, all in one
+/* Brings a file that _sotto_store_db_open_existing() accepted up to date,
+ * once the store key has opened it: the MACs of version 7 need the key,
+ * and a wrong key or passphrase changes nothing. */
+gboolean
+_sotto_store_db_upgrade (SottoStore  *self,
+                         GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gint64 version;
+  int rc;
+
+  _sotto_store_assert_worker (self);
+
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA user_version", error)) == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("reading the header"));
+  version = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  /* Only a file that passed the checks is ever migrated, all in one
    * transaction: a failure leaves it as it was. */
   if (version < SOTTO_STORE_SCHEMA_VERSION)
     {

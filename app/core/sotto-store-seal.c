@@ -4,8 +4,34 @@
  *
  * The store key: made at create, unwrapped at open (from the Secret
  * Service or under a passphrase), re-wrapped when the protection changes;
- * and the sealing of single columns under it (sotto-seal.c does the
- * cryptography).
+ * the sealing of single columns under it (sotto-seal.c does the
+ * cryptography); and the MAC that binds a row's clear columns.
+ *
+ * Sealed values are bound to their table, column and row only. What is
+ * left in the clear but decides trust or meaning is bound by a second
+ * value per row, the mac column: keyed BLAKE2b-256 under a key derived
+ * from the store key (crypto_kdf, context "sottomac", subkey 1) over an
+ * unambiguous encoding of the table name, the row id and those columns:
+ *
+ *   contacts  id, public_key, verification, blocked, offered_key
+ *   messages  id, the contact (through conversations), uid, direction,
+ *             state, sent, received
+ *
+ * Without the key, someone who can write sotto.db can no longer swap a
+ * contact's key, mark it verified or unblocked, move a message to another
+ * conversation (or conversations to other contacts), or turn the user's
+ * message into the contact's: the row stops authenticating, and is
+ * reported as damaged and left out (never shown, trusted or sent).
+ *
+ * The MAC is computed by SQL itself, with sotto_row_mac(), registered on
+ * the store's connection only (SQLITE_DIRECTONLY: no trigger or view in
+ * the file can call it). An UPDATE then sets a clear column and its row's
+ * mac in the same statement, or the same transaction: no write leaves a
+ * row behind that does not authenticate. A state change applies only to
+ * a row whose mac still matches, so that a changed row is never signed
+ * again. Not bound, and listed in README as such: last activity, read
+ * times, the outbox's queue times and the seen table; nor can a MAC tell
+ * a deleted row, or a whole row put back as an older copy of itself.
  */
 #define G_LOG_DOMAIN "sotto-store"
 
@@ -83,6 +109,112 @@ _sotto_store_unseal_string (SottoStore    *self,
     }
 
   return g_strndup (data, len);
+}
+
+/* -------------------------------------------------------------------------
+ * Row MACs (worker thread)
+ * ------------------------------------------------------------------------- */
+
+#define ROW_MAC_CONTEXT "sottomac"
+#define ROW_MAC_LEN     crypto_generichash_BYTES
+#define ROW_MAC_DOMAIN  "sotto-row-mac-v1"
+
+G_STATIC_ASSERT (sizeof ROW_MAC_CONTEXT - 1 == crypto_kdf_CONTEXTBYTES);
+G_STATIC_ASSERT (SOTTO_STORE_KEY_LEN == crypto_kdf_KEYBYTES);
+
+/* sotto_row_mac(table, value, ...): every argument, tagged with its type
+ * and length-prefixed, so that no two different rows encode the same. */
+static void
+row_mac_func (sqlite3_context  *context,
+              int               argc,
+              sqlite3_value   **argv)
+{
+  const guint8 *mac_key = sqlite3_user_data (context);
+  crypto_generichash_state state;
+  guint8 mac[ROW_MAC_LEN];
+
+  crypto_generichash_init (&state, mac_key, crypto_generichash_KEYBYTES, sizeof mac);
+  crypto_generichash_update (&state, (const guint8 *)ROW_MAC_DOMAIN, sizeof ROW_MAC_DOMAIN);
+
+  for (int i = 0; i < argc; i++)
+    {
+      guint8 tag = (guint8)sqlite3_value_type (argv[i]);
+
+      crypto_generichash_update (&state, &tag, 1);
+      switch (tag)
+        {
+        case SQLITE_INTEGER:
+          {
+            guint64 be = GUINT64_TO_BE ((guint64)sqlite3_value_int64 (argv[i]));
+
+            crypto_generichash_update (&state, (const guint8 *)&be, sizeof be);
+          }
+          break;
+
+        case SQLITE_BLOB:
+        case SQLITE_TEXT:
+          {
+            const guint8 *data = tag == SQLITE_BLOB ? sqlite3_value_blob (argv[i])
+                                                    : sqlite3_value_text (argv[i]);
+            guint32 be = GUINT32_TO_BE ((guint32)sqlite3_value_bytes (argv[i]));
+
+            crypto_generichash_update (&state, (const guint8 *)&be, sizeof be);
+            if (data != NULL)
+              crypto_generichash_update (&state, data, (gsize)sqlite3_value_bytes (argv[i]));
+          }
+          break;
+
+        case SQLITE_NULL:
+          break;
+
+        default:
+          /* No bound column is a float: such a value is damage, and
+           * must not match what was written. */
+          sqlite3_result_null (context);
+          return;
+        }
+    }
+
+  crypto_generichash_final (&state, mac, sizeof mac);
+  sqlite3_result_blob (context, mac, sizeof mac, SQLITE_TRANSIENT);
+}
+
+/* Once the store key is known, on create and on open: the migration that
+ * adds the mac column already needs it. */
+gboolean
+_sotto_store_register_row_mac (SottoStore  *self,
+                               GError     **error)
+{
+  int rc;
+
+  _sotto_store_assert_worker (self);
+  g_assert (self->key != NULL && self->mac_key == NULL);
+
+  self->mac_key = sodium_malloc (crypto_generichash_KEYBYTES);
+  g_assert (self->mac_key != NULL);
+  crypto_kdf_derive_from_key (self->mac_key, crypto_generichash_KEYBYTES, 1,
+                              ROW_MAC_CONTEXT, self->key);
+
+  rc = sqlite3_create_function_v2 (self->db, "sotto_row_mac", -1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+                                   self->mac_key, row_mac_func, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return _sotto_store_set_db_error (error, self->db, rc, _("opening"));
+
+  return TRUE;
+}
+
+/* Whether the stored mac (@mac_col) is the one sotto_row_mac() computed
+ * for the row as it reads now (@expected_col). */
+gboolean
+_sotto_store_row_mac_matches (sqlite3_stmt *stmt,
+                              int           mac_col,
+                              int           expected_col)
+{
+  return sqlite3_column_bytes (stmt, mac_col) == ROW_MAC_LEN &&
+         sqlite3_column_bytes (stmt, expected_col) == ROW_MAC_LEN &&
+         crypto_verify_32 (sqlite3_column_blob (stmt, mac_col),
+                           sqlite3_column_blob (stmt, expected_col)) == 0;
 }
 
 /* -------------------------------------------------------------------------

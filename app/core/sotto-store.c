@@ -522,6 +522,7 @@ create_job (SottoStore    *self,
     }
 
   if (!_sotto_store_db_configure (self, error) ||
+      !_sotto_store_register_row_mac (self, error) ||
       !_sotto_store_db_begin (self, error) ||
       !_sotto_store_db_create_tables (self, error) ||
       !_sotto_store_write_keyinfo (self, request, TRUE, error) ||
@@ -643,6 +644,8 @@ open_job (SottoStore    *self,
 
   if (!_sotto_store_db_open_existing (self, error) ||
       !_sotto_store_read_keyinfo_and_unlock (self, passphrase, cancellable, error) ||
+      !_sotto_store_register_row_mac (self, error) ||
+      !_sotto_store_db_upgrade (self, error) ||
       (identity = load_identity (self, error)) == NULL ||
       (contacts = _sotto_store_load_contacts (self, &n_damaged, error)) == NULL)
     return NULL;
@@ -694,6 +697,7 @@ sotto_store_finalize (GObject *object)
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->unstored, g_hash_table_unref);
   g_clear_pointer (&self->key, sotto_store_key_free);
+  g_clear_pointer (&self->mac_key, sodium_free);
   g_clear_pointer (&self->lock, sotto_profile_lock_release);
   g_clear_pointer (&self->store_id, g_free);
   g_clear_object (&self->identity);

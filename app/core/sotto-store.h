@@ -15,7 +15,7 @@
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 6
+#define SOTTO_STORE_SCHEMA_VERSION 7
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000

@@ -22,6 +22,7 @@
 #include "sotto-peer-service-private.h"
 #include "sotto-session.h"
 #include "sotto-store.h"
+#include "sotto-store-private.h"
 #include "sotto-test-util.h"
 
 static char *
@@ -2387,15 +2388,19 @@ test_expiry_retry_duplicate (void)
   SOTTO_TEST_WAIT_FOR (b->received->len == 1 && a->delivered->len == 1);
 
   /* As if the receipt had been lost a week ago. */
-  sql = g_strdup_printf ("UPDATE messages SET state = %d WHERE id = %" G_GINT64_FORMAT ";"
+  sql = g_strdup_printf ("UPDATE messages SET state = %d, mac = " MESSAGE_ROW_MAC ("%d")
+                         " WHERE id = %" G_GINT64_FORMAT ";"
                          "INSERT INTO outbox (message_id, queued) VALUES (%" G_GINT64_FORMAT
                          ", %" G_GINT64_FORMAT ");",
-                         SOTTO_MESSAGE_QUEUED, sotto_message_get_id (m), sotto_message_get_id (m),
-                         g_get_real_time () - LONG_AGO);
+                         SOTTO_MESSAGE_QUEUED, SOTTO_MESSAGE_QUEUED, sotto_message_get_id (m),
+                         sotto_message_get_id (m), g_get_real_time () - LONG_AGO);
   {
-    g_autoptr (GPtrArray) drained = sotto_test_outbox (a->store, NULL);
+    g_autoptr (GAsyncResult) result = NULL;
 
-    peer_raw_sql (a, sql);
+    /* With the key, on the store's connection: as if Sotto had written it. */
+    _sotto_store_exec_async (a->store, sql, sotto_test_result_cb, &result);
+    g_assert_true (_sotto_store_exec_finish (a->store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
   }
   {
     g_autoptr (GAsyncResult) result = NULL;

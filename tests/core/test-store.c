@@ -92,6 +92,12 @@ search_counting (SottoStore    *store,
   return n;
 }
 
+static SottoMessage *save_incoming (SottoStore   *store,
+                                    SottoContact *contact,
+                                    const guint8 *uid,
+                                    const char   *body,
+                                    gboolean     *out_is_new);
+
 static gboolean
 update_contact (SottoStore    *store,
                 SottoContact  *contact,
@@ -118,6 +124,20 @@ set_protection (SottoStore          *store,
   sotto_store_set_key_protection_async (store, protection, passphrase, TEST_OPS, TEST_MEM,
                                         NULL, sotto_test_result_cb, &result);
   return sotto_store_set_key_protection_finish (store, sotto_test_wait (&result), error);
+}
+
+/* Changes rows as Sotto itself would (with the key), on the store's own
+ * connection: for states only time reaches. */
+static void
+store_sql (SottoStore *store,
+           const char *sql)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  _sotto_store_exec_async (store, sql, sotto_test_result_cb, &result);
+  g_assert_true (_sotto_store_exec_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
 }
 
 /* Edits the database behind the store's back, as an attacker with the
@@ -665,6 +685,228 @@ test_store_tamper_move_contact_name (void)
   g_assert_nonnull (sotto_store_get_contact_by_id (store, 2));
 }
 
+/* Clear columns, changed with nothing but the file: each edit must make
+ * its row damaged, never a contact or message the store believes. */
+
+typedef struct
+{
+  const char *column;
+  const char *sql;
+  guint       n_damaged;  /* contacts left out; 1 if 0 */
+} Tamper;
+
+/* Contact 1 is "Ken", verified; contact 2 "Leo", blocked, offered a key. */
+static const Tamper contact_tampers[] = {
+  { "public_key", "UPDATE contacts SET public_key = zeroblob(31) || X'01' WHERE id = 1" },
+  { "public_key-swap",
+    "CREATE TEMP TABLE k AS SELECT id, public_key FROM contacts;"
+    "UPDATE contacts SET public_key = X'00' WHERE id = 1;"
+    "UPDATE contacts SET public_key = (SELECT public_key FROM k WHERE id = 1) WHERE id = 2;"
+    "UPDATE contacts SET public_key = (SELECT public_key FROM k WHERE id = 2) WHERE id = 1;", 2 },
+  { "verification", "UPDATE contacts SET verification = 0 WHERE id = 1" },
+  { "verification-up", "UPDATE contacts SET verification = 1 WHERE id = 2" },
+  { "blocked", "UPDATE contacts SET blocked = 0 WHERE id = 2" },
+  { "blocked-on", "UPDATE contacts SET blocked = 1 WHERE id = 1" },
+  { "offered_key", "UPDATE contacts SET offered_key = zeroblob(31) || X'03' WHERE id = 2" },
+  { "offered_key-new", "UPDATE contacts SET offered_key = zeroblob(31) || X'04' WHERE id = 1" },
+  { "mac", "UPDATE contacts SET mac = NULL WHERE id = 1" },
+};
+
+static void
+make_store_with_contacts (const char *dir)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) ken = NULL;
+  g_autoptr (SottoContact) leo = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 offered[SOTTO_KEY_LEN];
+
+  store = sotto_test_create_store (dir, "Judy", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  ken = sotto_test_add_contact (store, "Ken", NULL, hint, &error);
+  g_assert_no_error (error);
+  leo = sotto_test_add_contact (store, "Leo", NULL, hint, &error);
+  g_assert_no_error (error);
+  g_assert_true (update_contact (store, ken, NULL, -1, SOTTO_VERIFICATION_VERIFIED, &error));
+  g_assert_true (update_contact (store, leo, NULL, 1, -1, &error));
+  g_assert_no_error (error);
+  memset (offered, 0x55, sizeof offered);
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_mark_key_changed_async (store, leo, offered, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+  g_object_unref (queue_message (store, ken, "for Ken"));
+  g_clear_object (&ken);
+  g_clear_object (&leo);
+  sotto_test_close_store (&store);
+}
+
+static void
+test_store_tamper_contact_column (gconstpointer data)
+{
+  const Tamper *tamper = data;
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 planted[SOTTO_KEY_LEN] = { 0 };
+  GListModel *contacts;
+  guint n_damaged = tamper->n_damaged != 0 ? tamper->n_damaged : 1;
+
+  make_store_with_contacts (dir);
+  raw_sql (dir, tamper->sql);
+
+  /* The profile still opens; the changed contact is left out and counted,
+   * the other one is as it was. */
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  contacts = sotto_store_get_contacts (store);
+  g_assert_cmpuint (g_list_model_get_n_items (contacts), ==, 2 - n_damaged);
+  g_assert_cmpuint (sotto_store_get_n_damaged_contacts (store), ==, n_damaged);
+
+  /* No planted key is anyone's. */
+  for (guint8 k = 1; k <= 4; k++)
+    {
+      planted[SOTTO_KEY_LEN - 1] = k;
+      g_assert_null (sotto_store_get_contact_by_key (store, planted));
+    }
+
+  for (guint i = 0; i < g_list_model_get_n_items (contacts); i++)
+    {
+      g_autoptr (SottoContact) contact = g_list_model_get_item (contacts, i);
+
+      if (sotto_contact_get_id (contact) == 1)
+        {
+          g_assert_cmpint (sotto_contact_get_verification (contact), ==,
+                           SOTTO_VERIFICATION_VERIFIED);
+          g_assert_false (sotto_contact_get_blocked (contact));
+          g_assert_null (sotto_contact_get_offered_key (contact));
+        }
+      else
+        {
+          g_assert_cmpint (sotto_contact_get_verification (contact), ==,
+                           SOTTO_VERIFICATION_KEY_CHANGED);
+          g_assert_true (sotto_contact_get_blocked (contact));
+        }
+    }
+}
+
+/* Contact 1 has messages 1 (out, queued), 2 (in), 3 (out, queued);
+ * contact 2 has message 4 (in). */
+typedef struct
+{
+  const char *column;
+  const char *sql;
+  guint       shown_1;    /* messages shown for contact 1 */
+  guint       damaged_1;  /* and reported damaged there */
+  guint       damaged_2;  /* reported damaged for contact 2 */
+} MessageTamper;
+
+static const MessageTamper message_tampers[] = {
+  { "direction", "UPDATE messages SET direction = 1 WHERE id = 3", 2, 1, 0 },
+  { "direction-in", "UPDATE messages SET direction = 0 WHERE id = 2", 2, 1, 0 },
+  { "state", "UPDATE messages SET state = 2 WHERE id = 3", 2, 1, 0 },
+  { "uid", "UPDATE messages SET uid = zeroblob(16) WHERE id = 3", 2, 1, 0 },
+  { "sent", "UPDATE messages SET sent = sent - 86400000000 WHERE id = 3", 2, 1, 0 },
+  { "received", "UPDATE messages SET received = 1 WHERE id = 2", 2, 1, 0 },
+  { "conversation_id", "UPDATE messages SET conversation_id = 2 WHERE id = 3", 2, 0, 1 },
+  { "conversations-contact_id",
+    "UPDATE conversations SET contact_id = 3 WHERE contact_id = 1;"
+    "UPDATE conversations SET contact_id = 1 WHERE contact_id = 2;"
+    "UPDATE conversations SET contact_id = 2 WHERE contact_id = 3;", 0, 1, 3 },
+  { "mac", "UPDATE messages SET mac = NULL WHERE id = 3", 2, 1, 0 },
+};
+
+static void
+test_store_tamper_message_column (gconstpointer data)
+{
+  const MessageTamper *tamper = data;
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) ken = NULL;
+  g_autoptr (SottoContact) leo = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GPtrArray) outbox = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+  guint damaged = 0;
+
+  store = sotto_test_create_store (dir, "Judy", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  ken = sotto_test_add_contact (store, "Ken", NULL, hint, &error);
+  leo = sotto_test_add_contact (store, "Leo", NULL, hint, &error);
+  g_assert_no_error (error);
+  g_object_unref (queue_message (store, ken, "mine, first"));
+  memset (uid, 0x21, sizeof uid);
+  g_object_unref (save_incoming (store, ken, uid, "Ken's answer", NULL));
+  g_object_unref (queue_message (store, ken, "mine, second"));
+  memset (uid, 0x22, sizeof uid);
+  g_object_unref (save_incoming (store, leo, uid, "Leo writes", NULL));
+  g_clear_object (&ken);
+  g_clear_object (&leo);
+  sotto_test_close_store (&store);
+
+  raw_sql (dir, tamper->sql);
+
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sotto_store_get_n_damaged_contacts (store), ==, 0);
+  ken = g_object_ref (sotto_store_get_contact_by_id (store, 1));
+  leo = g_object_ref (sotto_store_get_contact_by_id (store, 2));
+
+  /* The rest of the conversation is shown; the changed row is counted. */
+  page = history_counting (store, ken, 0, 100, &damaged, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, tamper->shown_1);
+  g_assert_cmpuint (damaged, ==, tamper->damaged_1);
+  for (guint i = 0; i < page->len; i++)
+    {
+      SottoMessage *message = g_ptr_array_index (page, i);
+
+      /* Nothing comes back as the other side's, or delivered, or moved. */
+      if (sotto_message_get_id (message) == 1 || sotto_message_get_id (message) == 3)
+        {
+          g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_DIRECTION_OUT);
+          g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_QUEUED);
+        }
+      else
+        {
+          g_assert_cmpint (sotto_message_get_id (message), ==, 2);
+          g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_DIRECTION_IN);
+        }
+      g_assert_cmpint (sotto_message_get_contact_id (message), ==, 1);
+    }
+  g_clear_pointer (&page, g_ptr_array_unref);
+
+  page = history_counting (store, leo, 0, 100, &damaged, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (damaged, ==, tamper->damaged_2);
+  for (guint i = 0; i < page->len; i++)
+    g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (page, i)), ==, 4);
+
+  /* Search reads on past it too. */
+  {
+    guint found_damaged = 0;
+
+    search_counting (store, NULL, "e", &found_damaged, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (found_damaged, ==, tamper->damaged_1 + tamper->damaged_2);
+  }
+
+  /* A changed row is never sent: only what still authenticates is queued. */
+  outbox = sotto_test_outbox (store, NULL);
+  for (guint i = 0; i < outbox->len; i++)
+    {
+      SottoMessage *message = g_ptr_array_index (outbox, i);
+
+      g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_DIRECTION_OUT);
+      g_assert_cmpint (sotto_message_get_contact_id (message), ==, 1);
+    }
+  g_assert_cmpuint (outbox->len, <=, 2);
+}
+
 static void
 expect_open_fails_untouched (const char *dir,
                              int         code)
@@ -796,9 +1038,15 @@ test_store_migrate_from_v1 (void)
   /* Turned back into a version 1 file, it is migrated on open. */
   raw_sql (dir, "DROP INDEX messages_by_conversation; DROP INDEX messages_unread;"
                 "DROP TABLE id_counters; DROP TABLE seen; "
-                "ALTER TABLE contacts DROP COLUMN offered_key; PRAGMA user_version = 1;");
+                "ALTER TABLE contacts DROP COLUMN offered_key; "
+                "ALTER TABLE contacts DROP COLUMN mac; ALTER TABLE messages DROP COLUMN mac; "
+                "PRAGMA user_version = 1;");
   store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);
+  /* Every row was bound as it stood, with the key. */
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM contacts WHERE length(mac) = 32"), ==, 1);
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM messages WHERE length(mac) = 32"), ==, 4);
+  g_assert_cmpuint (sotto_store_get_n_damaged_contacts (store), ==, 0);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM pragma_table_info('contacts') "
                                  "WHERE name = 'offered_key'"), ==, 1);
   g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
@@ -1772,11 +2020,9 @@ test_store_retention (void)
     g_assert_no_error (error);
   }
   g_clear_object (&contact);
-  g_clear_object (&store);
-  raw_sql (dir, "UPDATE messages SET sent = sent - 864000000000 WHERE id <= 3");
-
-  store = sotto_test_open_store (dir, "pw", &error);
-  g_assert_no_error (error);
+  store_sql (store, "UPDATE messages SET sent = sent - 864000000000 WHERE id <= 3;"
+                    "UPDATE messages SET mac = " MESSAGE_ROW_MAC ("messages.state")
+                    " WHERE id <= 3");
 
   /* 0 days: keep everything. */
   {
@@ -1963,11 +2209,10 @@ test_store_retention_follows_settings (void)
       mark_delivered (store, contact, m);
     }
   g_clear_object (&contact);
-  g_clear_object (&store);
   /* Two of them are 40 days old. */
-  raw_sql (dir, "UPDATE messages SET sent = sent - 3456000000000 WHERE id <= 2");
-  store = sotto_test_open_store (dir, "pw", &error);
-  g_assert_no_error (error);
+  store_sql (store, "UPDATE messages SET sent = sent - 3456000000000 WHERE id <= 2;"
+                    "UPDATE messages SET mac = " MESSAGE_ROW_MAC ("messages.state")
+                    " WHERE id <= 2");
 
   g_settings_set_uint (settings, "history-retention-days", 30);
   retention = sotto_retention_new (store, settings);
@@ -3558,6 +3803,20 @@ main (int   argc,
   g_test_add_func ("/store/tamper/swap-rows", test_store_tamper_swap_rows);
   g_test_add_func ("/store/tamper/bit-flip", test_store_tamper_bit_flip);
   g_test_add_func ("/store/tamper/move-contact-name", test_store_tamper_move_contact_name);
+  for (guint i = 0; i < G_N_ELEMENTS (contact_tampers); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/store/tamper/contacts/%s",
+                                               contact_tampers[i].column);
+
+      g_test_add_data_func (path, &contact_tampers[i], test_store_tamper_contact_column);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (message_tampers); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/store/tamper/messages/%s",
+                                               message_tampers[i].column);
+
+      g_test_add_data_func (path, &message_tampers[i], test_store_tamper_message_column);
+    }
   g_test_add_func ("/store/damage/truncated", test_store_damage_truncated);
   g_test_add_func ("/store/damage/garbage", test_store_damage_garbage);
   g_test_add_func ("/store/damage/foreign-database", test_store_damage_foreign_database);
