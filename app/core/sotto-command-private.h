@@ -17,6 +17,9 @@ int         _sotto_command_usage_error        (SottoCommand            *self,
                                                const char              *message);
 int         _sotto_command_fail               (SottoCommand            *self,
                                                const GError            *error);
+void        _sotto_command_note_damaged       (SottoCommand            *self,
+                                               guint                    n_messages,
+                                               guint                    n_contacts);
 void        _sotto_command_print_json_array   (SottoCommand            *self,
                                                JsonArray               *array);
 gboolean    _sotto_command_parse              (SottoCommand            *self,

@@ -108,6 +108,44 @@ _sotto_command_fail (SottoCommand *self,
   return sotto_command_exit_status (error);
 }
 
+/* On stderr, so that the output (JSON too) stays what it was; the exit
+ * status too: what could be read was shown. */
+void
+_sotto_command_note_damaged (SottoCommand *self,
+                             guint         n_messages,
+                             guint         n_contacts)
+{
+  if (n_messages > 0)
+    {
+      g_autofree char *note = NULL;
+      g_autofree char *text = NULL;
+
+      note = g_strdup_printf (ngettext ("%u message could not be read: it was changed "
+                                        "behind Sotto’s back or damaged",
+                                        "%u messages could not be read: they were changed "
+                                        "behind Sotto’s back or damaged",
+                                        n_messages),
+                              n_messages);
+      text = g_strdup_printf ("sotto-cli: %s\n", note);
+      err_print (self, text);
+    }
+
+  if (n_contacts > 0)
+    {
+      g_autofree char *note = NULL;
+      g_autofree char *text = NULL;
+
+      note = g_strdup_printf (ngettext ("%u contact could not be read and is left out: it was "
+                                        "changed behind Sotto’s back or damaged",
+                                        "%u contacts could not be read and are left out: they "
+                                        "were changed behind Sotto’s back or damaged",
+                                        n_contacts),
+                              n_contacts);
+      text = g_strdup_printf ("sotto-cli: %s\n", note);
+      err_print (self, text);
+    }
+}
+
 static void
 print_json (SottoCommand *self,
             JsonNode     *node)

@@ -417,6 +417,7 @@ cmd_contacts (SottoContext  *self,
 
   contacts = sotto_store_get_contacts (store);
   n = g_list_model_get_n_items (contacts);
+  _sotto_command_note_damaged (command, 0, sotto_store_get_n_damaged_contacts (store));
 
   if (json)
     {
@@ -805,6 +806,7 @@ cmd_history (SottoContext  *self,
   g_autofree char *limit_text = NULL;
   guint64 limit = 20;
   gboolean json = FALSE;
+  guint n_damaged = 0;
   int status = SOTTO_EXIT_OK;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
@@ -830,9 +832,10 @@ cmd_history (SottoContext  *self,
     return status;
 
   sotto_store_history_async (store, contact, 0, (guint)limit, NULL, result_cb, &result);
-  page = sotto_store_history_finish (store, wait_for (&result), &error);
+  page = sotto_store_history_finish_full (store, wait_for (&result), &n_damaged, &error);
   if (page == NULL)
     return _sotto_command_fail (command, error);
+  _sotto_command_note_damaged (command, n_damaged, 0);
 
   if (json)
     {
@@ -1011,6 +1014,7 @@ cmd_search (SottoContext  *self,
   g_autofree char *contact_query = NULL;
   SearchOutput output = { command, FALSE, array };
   guint n = 0;
+  guint n_damaged = 0;
   int status = SOTTO_EXIT_OK;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &output.json, N_("Print JSON"), NULL },
@@ -1031,8 +1035,9 @@ cmd_search (SottoContext  *self,
 
   sotto_store_search_async (store, contact, argv[1], on_search_matches_cb, &output,
                             NULL, result_cb, &result);
-  if (!sotto_store_search_finish (store, wait_for (&result), &n, &error))
+  if (!sotto_store_search_finish_full (store, wait_for (&result), &n, &n_damaged, &error))
     return _sotto_command_fail (command, error);
+  _sotto_command_note_damaged (command, n_damaged, 0);
 
   if (output.json)
     _sotto_command_print_json_array (command, array);

@@ -484,6 +484,55 @@ profile_raw_sql (const char *profile,
   sqlite3_close (db);
 }
 
+/* A message or a contact changed with SQLite alone is reported on stderr;
+ * the rest is shown, JSON stays valid, and the status is 0. */
+static void
+test_cli_damaged (void)
+{
+  g_autofree char *pia = init_profile ("pia", "Pia");
+  g_autofree char *rex = init_profile ("rex", "Rex");
+  g_autofree char *sam = init_profile ("sam", "Sam");
+  g_autoptr (CliResult) add_rex = run_cli ("-p", "pia", "add", rex, NULL);
+  g_autoptr (CliResult) add_sam = run_cli ("-p", "pia", "add", sam, NULL);
+  g_autoptr (CliResult) s1 = run_cli ("-p", "pia", "send", "rex", "first note", NULL);
+  g_autoptr (CliResult) s2 = run_cli ("-p", "pia", "send", "rex", "second note", NULL);
+  g_autoptr (CliResult) history = NULL;
+  g_autoptr (CliResult) history_json = NULL;
+  g_autoptr (CliResult) found = NULL;
+  g_autoptr (CliResult) contacts = NULL;
+  g_autoptr (JsonArray) messages = NULL;
+
+  g_assert_cmpint (add_rex->status + add_sam->status + s1->status + s2->status, ==, 0);
+
+  /* The second note turned into Rex's; Sam marked verified. */
+  profile_raw_sql ("pia", "UPDATE messages SET direction = 1 WHERE id = 2;"
+                          "UPDATE contacts SET verification = 1 WHERE id = 2;");
+
+  history = run_cli ("-p", "pia", "history", "rex", NULL);
+  g_assert_cmpint (history->status, ==, 0);
+  g_assert_nonnull (strstr (history->out, "first note"));
+  g_assert_null (strstr (history->out, "second note"));
+  g_assert_nonnull (strstr (history->err, "1 message could not be read"));
+
+  history_json = run_cli ("-p", "pia", "history", "rex", "--json", NULL);
+  g_assert_cmpint (history_json->status, ==, 0);
+  messages = parse_json_array (history_json->out);
+  g_assert_cmpuint (json_array_get_length (messages), ==, 1);
+  g_assert_nonnull (strstr (history_json->err, "1 message could not be read"));
+
+  found = run_cli ("-p", "pia", "search", "note", NULL);
+  g_assert_cmpint (found->status, ==, 0);
+  g_assert_nonnull (strstr (found->out, "first note"));
+  g_assert_null (strstr (found->out, "second note"));
+  g_assert_nonnull (strstr (found->err, "1 message could not be read"));
+
+  contacts = run_cli ("-p", "pia", "contacts", NULL);
+  g_assert_cmpint (contacts->status, ==, 0);
+  g_assert_nonnull (strstr (contacts->out, "Rex"));
+  g_assert_null (strstr (contacts->out, "Sam"));
+  g_assert_nonnull (strstr (contacts->err, "1 contact could not be read"));
+}
+
 static void
 test_cli_retry (void)
 {
@@ -817,6 +866,7 @@ main (int   argc,
   g_test_add_func ("/cli/add/bad-invite", test_cli_add_bad_invite);
   g_test_add_func ("/cli/send-history", test_cli_send_history);
   g_test_add_func ("/cli/retry", test_cli_retry);
+  g_test_add_func ("/cli/damaged", test_cli_damaged);
   g_test_add_func ("/cli/block-verify-remove", test_cli_block_verify_remove);
   g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
