@@ -360,12 +360,9 @@ sotto_context_ensure_profile_dir (SottoContext  *self,
 gboolean
 sotto_context_has_profile (SottoContext *self)
 {
-  g_autofree char *path = NULL;
-
   g_return_val_if_fail (SOTTO_IS_CONTEXT (self), FALSE);
 
-  path = g_build_filename (self->profile_dir, SOTTO_STORE_FILENAME, NULL);
-  return g_file_test (path, G_FILE_TEST_EXISTS);
+  return sotto_store_profile_exists (self->profile_dir);
 }
 
 typedef struct

@@ -27,6 +27,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <glib/gi18n-lib.h>
@@ -411,6 +413,84 @@ remove_db_files (const char *db_path)
     }
 }
 
+/* Whether @path is what a create that never finished left behind (before
+ * creates went through a temporary name): an SQLite file, its WAL read,
+ * with no table, no application id and no version. A file that SQLite
+ * cannot read, or that holds anything, is not: it is never discarded. */
+static gboolean
+db_is_unfinished (const char *path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean unfinished = FALSE;
+  GStatBuf st;
+  int rc;
+
+  if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
+    return FALSE;
+
+  rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2 (db,
+                             "SELECT (SELECT count(*) FROM sqlite_master), "
+                             "(SELECT application_id FROM pragma_application_id), "
+                             "(SELECT user_version FROM pragma_user_version)",
+                             -1, &stmt, NULL);
+  if (rc == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+    unfinished = (sqlite3_column_int64 (stmt, 0) == 0 &&
+                  sqlite3_column_int64 (stmt, 1) == 0 &&
+                  sqlite3_column_int64 (stmt, 2) == 0);
+
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return unfinished;
+}
+
+/* Flushes a rename in @dir to disk. */
+static void
+sync_dir (const char *dir)
+{
+  int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+  if (fd < 0)
+    return;
+  if (fsync (fd) != 0)
+    g_debug ("Could not flush %s: %s", dir, g_strerror (errno));
+  close (fd);
+}
+
+/* Leaves the temporary file as one complete file, ready to be renamed: the
+ * WAL is written back and removed, which only a rollback journal mode
+ * guarantees (closing in WAL mode leaves the WAL when it cannot
+ * checkpoint). The database goes back to WAL once opened under its name. */
+static gboolean
+db_finish_temporary (SottoStore  *self,
+                     GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  _sotto_store_assert_worker (self);
+
+  stmt = _sotto_store_db_prepare (self, "PRAGMA journal_mode = DELETE", error);
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("creating"));
+  if (g_ascii_strcasecmp ((const char *)sqlite3_column_text (stmt, 0), "delete") != 0)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                   _("The history database failed (%s): %s"), _("creating"),
+                   "journal_mode");
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  db_close (self);
+
+  return TRUE;
+}
+
 /* -------------------------------------------------------------------------
  * Create and open (worker thread)
  * ------------------------------------------------------------------------- */
@@ -484,9 +564,11 @@ create_job (SottoStore    *self,
   g_autoptr (SottoIdentity) identity = NULL;
   g_autofree char *name = NULL;
   g_autofree char *label = NULL;
+  g_autofree char *tmp_path = NULL;
   guint8 store_id[STORE_ID_LEN];
   gboolean in_keyring = FALSE;
   OpenResult *result;
+  GStatBuf st;
   int rc;
 
   _sotto_store_assert_worker (self);
@@ -494,12 +576,24 @@ create_job (SottoStore    *self,
   if (!ensure_lock (self, error))
     return NULL;
 
-  if (g_file_test (self->db_path, G_FILE_TEST_EXISTS))
+  if (g_lstat (self->db_path, &st) == 0)
     {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
-                   _("There is already a profile in “%s”"), self->profile_dir);
-      return NULL;
+      if (!db_is_unfinished (self->db_path))
+        {
+          g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
+                       _("There is already a profile in “%s”"), self->profile_dir);
+          return NULL;
+        }
+      /* Holds nothing: a create that was killed before this version. */
+      g_debug ("Discarding the unfinished database %s", self->db_path);
+      remove_db_files (self->db_path);
     }
+
+  /* The database is made under another name and renamed into place once
+   * complete: a create that is killed leaves no file under the profile's
+   * name, only this one, which the next create removes. */
+  tmp_path = g_strconcat (self->db_path, ".new", NULL);
+  remove_db_files (tmp_path);
 
   if ((name = sotto_display_name_normalize (request->display_name, error)) == NULL ||
       (identity = sotto_identity_generate (name, error)) == NULL)
@@ -511,7 +605,7 @@ create_job (SottoStore    *self,
                                    store_id, sizeof store_id);
   self->protection = request->protection;
 
-  rc = sqlite3_open_v2 (self->db_path, &self->db,
+  rc = sqlite3_open_v2 (tmp_path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
                         SQLITE_OPEN_EXRESCODE,
                         NULL);
@@ -544,8 +638,36 @@ create_job (SottoStore    *self,
                              G_STRINGIFY (SOTTO_STORE_APPLICATION_ID) ";",
                              error) ||
       !_sotto_store_db_migrate (self, 1, error) ||
-      !_sotto_store_db_commit (self, error))
+      !_sotto_store_db_commit (self, error) ||
+      !db_finish_temporary (self, error))
     goto failed;
+
+  if (g_rename (tmp_path, self->db_path) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                   _("The history database failed (%s): %s"), _("creating"),
+                   g_strerror (saved_errno));
+      goto failed;
+    }
+  sync_dir (self->profile_dir);
+
+  /* The profile exists from here on: a failure now is one of opening it. */
+  rc = sqlite3_open_v2 (self->db_path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      _sotto_store_set_db_error (error, self->db, rc, _("opening"));
+      db_close (self);
+      return NULL;
+    }
+  if (!_sotto_store_db_configure (self, error))
+    {
+      db_close (self);
+      return NULL;
+    }
 
   result = g_new0 (OpenResult, 1);
   result->identity = g_steal_pointer (&identity);
@@ -561,7 +683,7 @@ failed:
       db_close (self);
     }
   /* Nothing half-made is left behind: the file was ours. */
-  remove_db_files (self->db_path);
+  remove_db_files (tmp_path);
   return NULL;
 }
 
@@ -639,6 +761,16 @@ open_job (SottoStore    *self,
         g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NO_PROFILE,
                      _("There is no profile in “%s” yet: create one with "
                        "“sotto-cli init”"), self->profile_dir);
+      return NULL;
+    }
+
+  /* What a create killed before this version left holds nothing: there is
+   * no profile yet, and `init` discards it. */
+  if (db_is_unfinished (self->db_path))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NO_PROFILE,
+                   _("There is no profile in “%s” yet: create one with "
+                     "“sotto-cli init”"), self->profile_dir);
       return NULL;
     }
 
@@ -980,6 +1112,27 @@ sotto_store_peek_protection (const char          *profile_dir,
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return found;
+}
+
+/**
+ * sotto_store_profile_exists:
+ * @profile_dir: a profile's directory
+ *
+ * Whether a profile was created in @profile_dir: its database is there
+ * and is not what a create killed before this version left (a file with
+ * no tables, which sotto_store_create_async() discards). A damaged or
+ * foreign file counts as a profile: opening it says what is wrong.
+ */
+gboolean
+sotto_store_profile_exists (const char *profile_dir)
+{
+  g_autofree char *path = NULL;
+  GStatBuf st;
+
+  g_return_val_if_fail (profile_dir != NULL, FALSE);
+
+  path = g_build_filename (profile_dir, SOTTO_STORE_FILENAME, NULL);
+  return g_lstat (path, &st) == 0 && !db_is_unfinished (path);
 }
 
 const char *

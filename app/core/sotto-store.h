@@ -104,6 +104,7 @@ void                sotto_store_open_async                (const char          *
 SottoStore         *sotto_store_open_finish               (GAsyncResult        *result,
                                                            GError             **error);
 
+gboolean            sotto_store_profile_exists            (const char          *profile_dir);
 gboolean            sotto_store_peek_protection           (const char          *profile_dir,
                                                            SottoKeyProtection  *out_protection,
                                                            GError             **error);

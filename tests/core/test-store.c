@@ -548,6 +548,104 @@ test_store_exists_and_missing (void)
   g_assert_no_error (error);
 }
 
+/* What a `sotto-cli init` killed before this version left: a database
+ * whose header was written (WAL mode, 4 KB) and whose tables never were. */
+static void
+make_unfinished_db (const char *dir,
+                    gboolean    empty_file)
+{
+  g_autofree char *path = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  sqlite3 *db = NULL;
+
+  if (empty_file)
+    {
+      g_assert_true (g_file_set_contents (path, "", 0, NULL));
+      return;
+    }
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static void
+test_store_create_over_unfinished (void)
+{
+  for (int empty_file = 0; empty_file <= 1; empty_file++)
+    {
+      g_autofree char *dir = sotto_test_make_profile_dir ();
+      g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+      g_autoptr (SottoStore) store = NULL;
+      g_autoptr (GError) error = NULL;
+
+      make_unfinished_db (dir, empty_file);
+      g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
+      g_assert_false (sotto_store_profile_exists (dir));
+
+      /* Opening says there is no profile yet, and leaves the file as it is. */
+      store = sotto_test_open_store (dir, "pw", &error);
+      g_assert_null (store);
+      g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NO_PROFILE);
+      g_clear_error (&error);
+      g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
+
+      /* Creating finishes the job. */
+      store = sotto_test_create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+      g_assert_no_error (error);
+      g_clear_object (&store);
+      g_assert_true (sotto_store_profile_exists (dir));
+
+      store = sotto_test_open_store (dir, "pw", &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (sotto_identity_get_display_name (sotto_store_get_identity (store)), ==,
+                       "Erin");
+    }
+}
+
+/* A new profile is made under another name and renamed into place: at no
+ * moment is there a database under the profile's name that is not complete,
+ * and a leftover of a create that was killed is not in the way. */
+static void
+test_store_create_under_temporary_name (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree char *leftover = g_build_filename (dir, SOTTO_STORE_FILENAME ".new", NULL);
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) listing = NULL;
+  const char *name;
+
+  g_assert_true (g_file_set_contents (leftover, "half", 4, NULL));
+  store = sotto_test_create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
+  g_clear_object (&store);
+
+  listing = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    g_assert_false (g_str_has_prefix (name, SOTTO_STORE_FILENAME ".new"));
+
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+}
+
+/* Only a file with nothing in it is taken for an unfinished one. */
+static void
+test_store_create_keeps_foreign (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  raw_sql (dir, "CREATE TABLE notes (text TEXT);");
+  g_assert_true (sotto_store_profile_exists (dir));
+  store = sotto_test_create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_null (store);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS);
+}
+
 static void
 test_store_bad_display_name_leaves_nothing (void)
 {
@@ -3799,6 +3897,9 @@ main (int   argc,
   g_test_add_func ("/store/create/exists-and-missing", test_store_exists_and_missing);
   g_test_add_func ("/store/identity/display-name", test_store_display_name);
   g_test_add_func ("/store/create/bad-name-leaves-nothing", test_store_bad_display_name_leaves_nothing);
+  g_test_add_func ("/store/create/over-unfinished", test_store_create_over_unfinished);
+  g_test_add_func ("/store/create/under-temporary-name", test_store_create_under_temporary_name);
+  g_test_add_func ("/store/create/keeps-foreign", test_store_create_keeps_foreign);
   g_test_add_func ("/store/profile-lock", test_store_profile_lock);
   g_test_add_func ("/store/tamper/swap-rows", test_store_tamper_swap_rows);
   g_test_add_func ("/store/tamper/bit-flip", test_store_tamper_bit_flip);
