@@ -491,6 +491,61 @@ db_finish_temporary (SottoStore  *self,
   return TRUE;
 }
 
+/* SQLite gives the WAL and the shared-memory file the database's mode at
+ * the moment it creates them: a database made 0600 keeps its companions
+ * private whatever the umask. */
+static gboolean
+create_private_file (const char  *path,
+                     GError     **error)
+{
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
+                   _("The history database failed (%s): %s"), _("creating"),
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  close (fd);
+
+  return TRUE;
+}
+
+/* Before opening: the database is the user's only (one made by an older
+ * version was 0644), and the WAL and shared-memory files follow its mode.
+ * SQLite made them with the mode the database had then: one made while
+ * the user had the database read-only would keep the profile read-only
+ * after they made it writable again. A database the user keeps read-only
+ * is left as it is. */
+static void
+fix_file_modes (const char *db_path)
+{
+  static const char *suffixes[] = { "-wal", "-shm" };
+  GStatBuf st;
+  mode_t mode;
+
+  if (g_lstat (db_path, &st) != 0 || !S_ISREG (st.st_mode) || st.st_uid != getuid ())
+    return;
+
+  mode = st.st_mode & 0700;
+  if ((st.st_mode & 07777) != mode && g_chmod (db_path, mode) != 0)
+    g_debug ("Could not make %s private: %s", db_path, g_strerror (errno));
+  if ((mode & S_IWUSR) == 0)
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (db_path, suffixes[i], NULL);
+
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_uid == getuid () &&
+          (st.st_mode & 07777) != mode && g_chmod (path, mode) != 0)
+        g_debug ("Could not set the mode of %s: %s", path, g_strerror (errno));
+    }
+}
+
 /* -------------------------------------------------------------------------
  * Create and open (worker thread)
  * ------------------------------------------------------------------------- */
@@ -605,6 +660,8 @@ create_job (SottoStore    *self,
                                    store_id, sizeof store_id);
   self->protection = request->protection;
 
+  if (!create_private_file (tmp_path, error))
+    goto failed;
   rc = sqlite3_open_v2 (tmp_path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
                         SQLITE_OPEN_EXRESCODE,
@@ -774,6 +831,7 @@ open_job (SottoStore    *self,
       return NULL;
     }
 
+  fix_file_modes (self->db_path);
   if (!_sotto_store_db_open_existing (self, error) ||
       !_sotto_store_read_keyinfo_and_unlock (self, passphrase, cancellable, error) ||
       !_sotto_store_register_row_mac (self, error) ||

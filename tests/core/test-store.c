@@ -6,7 +6,9 @@
 #define _GNU_SOURCE 1  /* memmem */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <libsecret/secret.h>
@@ -644,6 +646,64 @@ test_store_create_keeps_foreign (void)
   store = sotto_test_create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_null (store);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS);
+}
+
+static guint
+file_mode (const char *dir,
+           const char *suffix)
+{
+  g_autofree char *path = g_strconcat (dir, G_DIR_SEPARATOR_S, SOTTO_STORE_FILENAME, suffix,
+                                       NULL);
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    g_error ("%s: %s", path, g_strerror (errno));
+  return st.st_mode & 07777;
+}
+
+/* The database and the files SQLite makes next to it are the user's own,
+ * whatever the umask; and a mode the user restores is the mode they get. */
+static void
+test_store_file_modes (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *db = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  mode_t old_umask = umask (022);
+
+  store = sotto_test_create_store (dir, "Erin", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  contact = sotto_test_add_contact (store, "Frank", NULL, hint, &error);
+  g_assert_no_error (error);
+  g_clear_object (&contact);
+  g_assert_cmpuint (file_mode (dir, ""), ==, 0600);
+  g_assert_cmpuint (file_mode (dir, "-wal"), ==, 0600);
+  g_assert_cmpuint (file_mode (dir, "-shm"), ==, 0600);
+  sotto_test_close_store (&store);
+
+  /* A profile made before this version: 0644. */
+  g_assert_cmpint (g_chmod (db, 0644), ==, 0);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (dir, ""), ==, 0600);
+  g_assert_cmpuint (file_mode (dir, "-wal"), ==, 0600);
+  g_assert_cmpuint (file_mode (dir, "-shm"), ==, 0600);
+  sotto_test_close_store (&store);
+
+  /* The user made the database read-only for a while: SQLite made the
+   * shared-memory file with that mode. They made it writable again. */
+  g_assert_true (g_file_set_contents (shm, "", 0, NULL));
+  g_assert_cmpint (g_chmod (shm, 0400), ==, 0);
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (dir, "-shm"), ==, 0600);
+  contact = sotto_test_add_contact (store, "Grace", NULL, hint, &error);
+  g_assert_no_error (error);
+
+  umask (old_umask);
 }
 
 static void
@@ -3900,6 +3960,7 @@ main (int   argc,
   g_test_add_func ("/store/create/over-unfinished", test_store_create_over_unfinished);
   g_test_add_func ("/store/create/under-temporary-name", test_store_create_under_temporary_name);
   g_test_add_func ("/store/create/keeps-foreign", test_store_create_keeps_foreign);
+  g_test_add_func ("/store/files/modes", test_store_file_modes);
   g_test_add_func ("/store/profile-lock", test_store_profile_lock);
   g_test_add_func ("/store/tamper/swap-rows", test_store_tamper_swap_rows);
   g_test_add_func ("/store/tamper/bit-flip", test_store_tamper_bit_flip);
