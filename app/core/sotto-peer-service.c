@@ -76,6 +76,7 @@ struct _Link
 
   guint             attempt;
   guint             retry_source;
+  gint64            session_since; /* monotonic time the current session came up */
   gboolean          key_mismatch; /* dial no more until re-verified */
   gboolean          confirmed;    /* the peer has spoken on the session: it took us */
   guint8            presence;     /* SottoPresence the peer last told us on this session */
@@ -973,6 +974,13 @@ on_session_closed_cb (SottoSession *session,
     {
       gboolean was_online = link->confirmed;
 
+      /* Only a session that lasted as long as the longest wait starts the
+       * backoff over: one the contact keeps dropping (its disk is full)
+       * is called back no sooner than a call nobody answers, and does
+       * not send the whole outbox again every second. */
+      if (g_get_monotonic_time () - link->session_since >=
+          (gint64)self->backoff_max_ms * 1000)
+        link->attempt = 0;
       g_clear_object (&link->session);
       g_hash_table_remove_all (link->sent);
       g_queue_clear_full (&link->pending, g_object_unref);
@@ -1119,7 +1127,7 @@ attach_session (SottoPeerService *self,
     }
 
   link->session = g_object_ref (session);
-  link->attempt = 0;
+  link->session_since = g_get_monotonic_time ();
   link->flushed = FALSE;
   g_hash_table_remove_all (link->sent);
   g_queue_clear_full (&link->pending, g_object_unref);

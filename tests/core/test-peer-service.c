@@ -1416,6 +1416,111 @@ test_receipt_for_unknown_id (void)
   raw_clear (&raw);
 }
 
+/* A contact that takes every call and drops it as soon as a message
+ * arrives, as one whose disk is full does. */
+typedef struct
+{
+  SottoIdentity  *identity;
+  GSocketService *listener;
+  guint           port;
+  GPtrArray      *sessions;
+  guint           calls;
+} DroppingPeer;
+
+static gboolean
+drop_session_cb (gpointer user_data)
+{
+  sotto_session_close (user_data, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_dropping_payload_cb (SottoSession *session,
+                        gpointer      payload_ptr,
+                        DroppingPeer *peer)
+{
+  const SottoPayload *payload = payload_ptr;
+
+  if (payload->kind == SOTTO_PAYLOAD_TEXT)
+    g_idle_add_full (G_PRIORITY_DEFAULT, drop_session_cb, g_object_ref (session), g_object_unref);
+}
+
+static void
+on_dropping_established_cb (SottoSession *session,
+                            DroppingPeer *peer)
+{
+  g_autoptr (SottoPayload) presence = sotto_payload_new (SOTTO_PAYLOAD_PRESENCE);
+
+  presence->presence = SOTTO_PRESENCE_AVAILABLE;
+  g_assert_true (sotto_session_send (session, presence, NULL));
+}
+
+static gboolean
+on_dropping_incoming_cb (GSocketService    *service,
+                         GSocketConnection *connection,
+                         GObject           *source,
+                         DroppingPeer      *peer)
+{
+  SottoHello hello = { SOTTO_PROTOCOL_VERSION, (char *)"Bob", (guint16)peer->port, 0, (char *)"" };
+  SottoSession *session = sotto_session_new (connection, peer->identity, &hello, NULL);
+
+  peer->calls++;
+  sotto_session_set_auth_func (session, raw_auth_cb, NULL);
+  g_signal_connect (session, "established", G_CALLBACK (on_dropping_established_cb), peer);
+  g_signal_connect (session, "payload-received", G_CALLBACK (on_dropping_payload_cb), peer);
+  g_ptr_array_add (peer->sessions, session);
+  sotto_session_start (session);
+  return TRUE;
+}
+
+/* A session that the contact drops at once counts as a failed call: the
+ * next call waits as long as after a call nobody answered, and longer
+ * each time. Before, every dropped session was called again at once. */
+static void
+test_dropped_sessions_back_off (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");      /* only its identity: a dropping peer speaks */
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (GError) error = NULL;
+  DroppingPeer drop = { 0 };
+  guint calls;
+
+  drop.identity = sotto_store_get_identity (b->store);
+  drop.sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  drop.listener = g_socket_service_new ();
+  drop.port = low_free_port ();
+  g_assert_true (g_socket_listener_add_inet_port (G_SOCKET_LISTENER (drop.listener),
+                                                  (guint16)drop.port, NULL, &error));
+  g_assert_no_error (error);
+  g_signal_connect (drop.listener, "incoming", G_CALLBACK (on_dropping_incoming_cb), &drop);
+  g_socket_service_start (drop.listener);
+
+  /* Waits of 50, 100, 200, 400, then 800 ms (each ±25 %). */
+  sotto_peer_service_set_backoff (peer_service (a), 50, 800);
+  peer_start (a, 0);
+  ab = add_contact (a, b, drop.port);
+  g_object_unref (send_message (a, ab, "into a full disk"));
+
+  SOTTO_TEST_WAIT_FOR (drop.calls >= 1);
+  calls = drop.calls;
+  sotto_test_spin (2000);
+  calls = drop.calls - calls;
+  g_test_message ("%u calls in 2 s", calls);
+  /* At most 6 with the shortest waits (37, 75, 150, 300, 600, 600 ms). */
+  g_assert_cmpuint (calls, <=, 6);
+  g_assert_cmpuint (calls, >=, 3);
+
+  peer_drop_service (a);
+  g_socket_service_stop (drop.listener);
+  g_socket_listener_close (G_SOCKET_LISTENER (drop.listener));
+  g_clear_object (&drop.listener);
+  for (guint i = 0; i < drop.sessions->len; i++)
+    sotto_session_close (g_ptr_array_index (drop.sessions, i), NULL);
+  sotto_test_spin (50);
+  g_ptr_array_unref (drop.sessions);
+}
+
 /* A stranger whose hello says it does not listen: accepted, it becomes
  * a contact without an address (the port it called from is not one to
  * call back on); one whose hello gives a port is kept with that port. */
@@ -2451,6 +2556,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/request-block", test_request_block);
   g_test_add_func ("/peer-service/requests-off", test_requests_off);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
+  g_test_add_func ("/peer-service/dropped-sessions-back-off", test_dropped_sessions_back_off);
   g_test_add_func ("/peer-service/request/address", test_request_address);
   g_test_add_func ("/peer-service/request/state-from-initiator", test_request_state_from_initiator);
   g_test_add_func ("/peer-service/duplicate", test_duplicate);
