@@ -575,6 +575,36 @@ sotto_identity_dup_fingerprint (SottoIdentity *self)
 }
 
 /**
+ * sotto_public_key_is_canonical:
+ * @public_key: %SOTTO_KEY_LEN bytes, an X25519 public key as received
+ *
+ * X25519 reads a public key as a little-endian number, ignores its top bit
+ * and reduces it modulo p = 2^255 - 19: the same key pair then has other
+ * byte forms (the top bit set, or u + p for u < 19), each with its own
+ * fingerprint. Only the canonical form is accepted: the top bit clear and
+ * the value below p (PROTOCOL.md, "Identity keys"). Low-order keys are
+ * canonical; the handshake refuses them by their all-zero DH result.
+ *
+ * Returns: %TRUE if @public_key is in canonical form
+ */
+gboolean
+sotto_public_key_is_canonical (const guint8 *public_key)
+{
+  g_return_val_if_fail (public_key != NULL, FALSE);
+
+  if (public_key[31] & 0x80)
+    return FALSE;
+  /* Below 2^255: at least p exactly when bytes 31 … 1 are 7f ff … ff and
+   * byte 0 is at least ed. */
+  if (public_key[31] != 0x7f)
+    return TRUE;
+  for (guint i = 30; i >= 1; i--)
+    if (public_key[i] != 0xff)
+      return TRUE;
+  return public_key[0] < 0xed;
+}
+
+/**
  * sotto_key_to_hex:
  * @public_key: %SOTTO_KEY_LEN bytes
  *

@@ -41,6 +41,7 @@ const guint8  *sotto_identity_get_secret_key    (SottoIdentity       *self);
 const char    *sotto_identity_get_display_name  (SottoIdentity       *self);
 char          *sotto_identity_dup_fingerprint   (SottoIdentity       *self);
 
+gboolean       sotto_public_key_is_canonical    (const guint8        *public_key);
 char          *sotto_key_to_hex                 (const guint8        *public_key);
 char          *sotto_fingerprint_for_key        (const guint8        *public_key);
 gboolean       sotto_fingerprint_matches_key    (const char          *text,

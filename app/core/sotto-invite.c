@@ -940,6 +940,17 @@ sotto_invite_parse (const char  *text,
       return NULL;
     }
 
+  /* Behind the checksum, so that a typo is reported as one: only a
+   * writer that meant it makes another form of a key (bit 255 set, or a
+   * value from 2^255 - 19 up), which would give the same person a second
+   * fingerprint. */
+  if (!sotto_public_key_is_canonical (public_key))
+    {
+      set_invalid_invite (error, _("The key in this invite is not in canonical form: "
+                                   "it is not a valid Sotto key"));
+      return NULL;
+    }
+
   /* The name is taken as it is, never normalized: what the checksum
    * covers is what the user sees. */
   if (!sotto_display_name_validate (name, &local_error))

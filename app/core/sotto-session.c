@@ -606,6 +606,14 @@ handle_handshake_frame (SottoSession *self,
   remote_key = sotto_noise_handshake_get_remote_static_key (self->handshake);
   if (remote_key != NULL && !self->has_remote_key)
     {
+      /* One key pair, one byte form: before the key is compared with the
+       * pinned one or looked up (PROTOCOL.md, "Identity keys"). */
+      if (!sotto_public_key_is_canonical (remote_key))
+        {
+          close_with (self, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_PROTOCOL,
+                      "the peer's static key is not in canonical form");
+          return;
+        }
       memcpy (self->remote_key, remote_key, SOTTO_KEY_LEN);
       self->has_remote_key = TRUE;
     }

@@ -529,6 +529,100 @@ test_parse_content_errors (void)
     }
 }
 
+/* X25519 reads a key as a 255-bit number: the top bit is ignored, and
+ * 2^255 - 19 + k is k. A key in any of those other forms is refused, so
+ * that one key pair has one invite (PROTOCOL.md, "Identity keys"). */
+static void
+test_parse_non_canonical_key (void)
+{
+  guint8 high_bit[SOTTO_KEY_LEN];
+  guint8 p[SOTTO_KEY_LEN];
+  guint8 p_minus_1[SOTTO_KEY_LEN];
+  guint8 top[SOTTO_KEY_LEN];
+  g_autofree char *high_bit_uri = NULL;
+  g_autofree char *p_uri = NULL;
+  g_autofree char *top_uri = NULL;
+  g_autofree char *p_minus_1_uri = NULL;
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (GError) error = NULL;
+
+  memcpy (high_bit, alice_public, SOTTO_KEY_LEN);
+  high_bit[31] |= 0x80;
+  /* p = 2^255 - 19, little-endian: ed ff … ff 7f. */
+  memset (p, 0xff, SOTTO_KEY_LEN);
+  p[0] = 0xed;
+  p[31] = 0x7f;
+  memcpy (p_minus_1, p, SOTTO_KEY_LEN);
+  p_minus_1[0] = 0xec;
+  memset (top, 0xff, SOTTO_KEY_LEN);
+  top[31] = 0x7f;
+
+  high_bit_uri = make_uri (high_bit, "Alice", no_addresses);
+  assert_parse_fails (high_bit_uri, SOTTO_ERROR_INVALID_INVITE, "not in canonical form");
+  p_uri = make_uri (p, "Alice", no_addresses);
+  assert_parse_fails (p_uri, SOTTO_ERROR_INVALID_INVITE, "not in canonical form");
+  top_uri = make_uri (top, "Alice", no_addresses);
+  assert_parse_fails (top_uri, SOTTO_ERROR_INVALID_INVITE, "not in canonical form");
+
+  /* The largest canonical value is read as it is. */
+  p_minus_1_uri = make_uri (p_minus_1, "Alice", no_addresses);
+  invite = sotto_invite_parse (p_minus_1_uri, &error);
+  g_assert_no_error (error);
+  assert_invite (invite, p_minus_1, "Alice", no_addresses);
+
+  /* A mistyped key is still reported as mistyped, whatever it became. */
+  {
+    g_autofree char *mistyped = g_strdup (p_uri);
+
+    mistyped[strlen ("sotto:") + 2] = mistyped[strlen ("sotto:") + 2] == 'a' ? 'b' : 'a';
+    assert_parse_fails (mistyped, SOTTO_ERROR_INVITE_DAMAGED, "damaged or mistyped");
+  }
+}
+
+/* The same rule, as a function (the handshake uses it too). */
+static void
+test_key_canonical (void)
+{
+  const struct {
+    guint8 first;    /* byte 0 */
+    guint8 middle;   /* bytes 1 to 30 */
+    guint8 last;     /* byte 31 */
+    gboolean canonical;
+  } cases[] = {
+    { 0x00, 0x00, 0x00, TRUE },    /* 0: canonical (refused later, by the DH) */
+    { 0x09, 0x00, 0x00, TRUE },    /* 9, the base point */
+    { 0xec, 0xff, 0x7f, TRUE },    /* p - 1 */
+    { 0xed, 0xff, 0x7f, FALSE },   /* p */
+    { 0xee, 0xff, 0x7f, FALSE },   /* p + 1 */
+    { 0xff, 0xff, 0x7f, FALSE },   /* 2^255 - 1 */
+    { 0xff, 0xfe, 0x7f, TRUE },    /* below p: one byte in the middle is not ff */
+    { 0x09, 0x00, 0x80, FALSE },   /* 9 with the top bit set */
+    { 0x00, 0x00, 0xff, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      guint8 key[SOTTO_KEY_LEN];
+
+      memset (key, cases[i].middle, SOTTO_KEY_LEN);
+      key[0] = cases[i].first;
+      key[31] = cases[i].last;
+      g_test_message ("case %u", i);
+      g_assert_cmpint (sotto_public_key_is_canonical (key), ==, cases[i].canonical);
+    }
+
+  /* Every key X25519 makes is canonical. */
+  for (guint i = 0; i < 1000; i++)
+    {
+      guint8 secret[SOTTO_KEY_LEN];
+      guint8 pub[SOTTO_KEY_LEN];
+
+      randombytes_buf (secret, sizeof secret);
+      crypto_scalarmult_base (pub, secret);
+      g_assert_true (sotto_public_key_is_canonical (pub));
+    }
+}
+
 static void
 test_addresses_limit (void)
 {
@@ -922,6 +1016,8 @@ main (int   argc,
   g_test_add_func ("/invite/parse/structure-errors", test_parse_structure_errors);
   g_test_add_func ("/invite/parse/checksum-mismatch", test_parse_checksum_mismatch);
   g_test_add_func ("/invite/parse/content-errors", test_parse_content_errors);
+  g_test_add_func ("/invite/parse/non-canonical-key", test_parse_non_canonical_key);
+  g_test_add_func ("/invite/key/canonical", test_key_canonical);
   g_test_add_func ("/invite/round-trip", test_round_trip);
   g_test_add_func ("/invite/addresses/limit", test_addresses_limit);
   g_test_add_func ("/invite/length/limit", test_length_limit);

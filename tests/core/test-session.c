@@ -1706,6 +1706,82 @@ test_attack_mitm (Fixture       *f,
   assert_honest_session_works (f);
 }
 
+/* X25519 ignores a public key's top bit: with it set, the same key pair
+ * has a second byte form, under a second fingerprint. The responder
+ * refuses it once message 3 is read, before it asks who may call. */
+static void
+test_attack_non_canonical_key_initiator (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autoptr (GByteArray) payload = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  guint8 other_form[SOTTO_KEY_LEN];
+  Peer *server;
+  Raw *raw;
+
+  memcpy (other_form, sotto_identity_get_public_key (f->client_id), SOTTO_KEY_LEN);
+  other_form[31] |= 0x80;
+
+  raw = raw_connect (f, &server);
+  raw->handshake = sotto_noise_handshake_new (SOTTO_PROTOCOL_NAME, TRUE,
+                                              (const guint8 *) SOTTO_PROTOCOL_PROLOGUE,
+                                              strlen (SOTTO_PROTOCOL_PROLOGUE), &error);
+  g_assert_no_error (error);
+  sotto_noise_handshake_set_static_keypair (raw->handshake,
+                                            sotto_identity_get_secret_key (f->client_id),
+                                            other_form);
+  g_assert_true (sotto_noise_handshake_start (raw->handshake, &error));
+  g_assert_no_error (error);
+  raw_write_handshake (raw, NULL, 0);
+  g_assert_true (raw_read_handshake (raw, payload, &error));
+  g_assert_no_error (error);
+  raw_write_hello (raw, &f->client_hello);
+
+  assert_closed_with (server, SOTTO_SESSION_ERROR_PROTOCOL);
+  g_assert_false (server->established);
+  g_assert_cmpuint (f->n_auth_calls, ==, 0);
+  raw_assert_eof (raw);
+
+  assert_honest_session_works (f);
+}
+
+/* The initiator refuses it in message 2, before it compares it with the
+ * pinned key, and sends nothing more. */
+static void
+test_attack_non_canonical_key_responder (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autoptr (GByteArray) payload = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  guint8 other_form[SOTTO_KEY_LEN];
+  Peer *client;
+  Raw *raw;
+
+  memcpy (other_form, sotto_identity_get_public_key (f->server_id), SOTTO_KEY_LEN);
+  other_form[31] |= 0x80;
+
+  /* Even when that form is the one the initiator expects. */
+  raw = raw_accept (f, other_form, &client);
+  raw->handshake = sotto_noise_handshake_new (SOTTO_PROTOCOL_NAME, FALSE,
+                                              (const guint8 *) SOTTO_PROTOCOL_PROLOGUE,
+                                              strlen (SOTTO_PROTOCOL_PROLOGUE), &error);
+  g_assert_no_error (error);
+  sotto_noise_handshake_set_static_keypair (raw->handshake,
+                                            sotto_identity_get_secret_key (f->server_id),
+                                            other_form);
+  g_assert_true (sotto_noise_handshake_start (raw->handshake, &error));
+  g_assert_no_error (error);
+  g_assert_true (raw_read_handshake (raw, payload, &error));
+  g_assert_no_error (error);
+  raw_write_hello (raw, &f->server_hello);
+
+  assert_closed_with (client, SOTTO_SESSION_ERROR_PROTOCOL);
+  g_assert_false (client->established);
+  raw_assert_eof (raw);
+
+  assert_honest_session_works (f);
+}
+
 static void
 test_attack_malformed_payload (Fixture       *f,
                                gconstpointer  data)
@@ -2589,6 +2665,10 @@ main (int   argc,
   ADD ("/session/attack/wrong-prologue/responder", test_attack_wrong_prologue_responder, NULL);
   ADD ("/session/attack/refused", test_attack_refused, NULL);
   ADD ("/session/attack/mitm", test_attack_mitm, NULL);
+  ADD ("/session/attack/non-canonical-key/initiator", test_attack_non_canonical_key_initiator,
+       NULL);
+  ADD ("/session/attack/non-canonical-key/responder", test_attack_non_canonical_key_responder,
+       NULL);
   ADD ("/session/attack/malformed-payload", test_attack_malformed_payload, NULL);
   ADD ("/session/attack/unknown-kind", test_attack_unknown_kind, NULL);
   ADD ("/session/attack/message1-payload", test_attack_message1_payload, NULL);

@@ -25,7 +25,8 @@ def raw_invite(key, name_b, hints_b, check=None):
 
 
 def cases():
-    k = lambda: os.urandom(32)  # noqa: E731  fresh key per case: no "already a contact"
+    # a fresh canonical key per case (no "already a contact"): bit 255 clear
+    k = lambda: os.urandom(31) + bytes([os.urandom(1)[0] & 0x7f])  # noqa: E731
     C = []
     add = lambda label, text: C.append((label, text))  # noqa: E731
     nm = lambda label, name: add("name " + label, raw_invite(k(), name.encode("utf-8", "surrogatepass"), []))  # noqa
@@ -60,6 +61,11 @@ def cases():
     nm("U+FDD0 (a noncharacter)", "non \ufdd0")
     nm("U+10FFFF (a noncharacter)", "end \U0010ffff")
     nm("U+31350 (CJK ext H, 15.0)", "cjk \U00031350")
+    key = k()
+    add("key with bit 255 set", raw_invite(key[:31] + bytes([key[31] | 0x80]), b"Top Bit", []))
+    add("key = 2^255 - 19", raw_invite(sp.P25519.to_bytes(32, "little"), b"P", []))
+    add("key = 2^255 - 1", raw_invite((2 ** 255 - 1).to_bytes(32, "little"), b"Top", []))
+    add("key = 2^255 - 20", raw_invite((sp.P25519 - 1).to_bytes(32, "little"), b"Below P", []))
     add("name 257 bytes", raw_invite(k(), b"a" * 257, []))
     add("name invalid UTF-8 (%C3%28)", raw_invite(k(), b"\xc3\x28", []))
     add("name overlong (%C0%AF)", raw_invite(k(), b"a\xc0\xaf", []))

@@ -641,6 +641,14 @@ def write_invite(pub, name, hints):
     return s
 
 
+P25519 = 2 ** 255 - 19
+
+
+def key_is_canonical(key):
+    """PROTOCOL.md, Identity keys: bit 255 clear and the value below 2^255 - 19"""
+    return int.from_bytes(key, "little") < P25519
+
+
 def read_invite(text):
     """returns dict(key=, name=, hints=[(host,port)], raw_hints=[bytes]) or raises InviteError"""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
@@ -697,6 +705,8 @@ def read_invite(text):
         raise InviteError("syntax", "checksum is not 8 base32 characters")
     if invite_checksum(key, name, hints) != check:
         raise InviteError("checksum", "the invite is damaged or mistyped")
+    if not key_is_canonical(key):
+        raise InviteError("key", "the key is not in canonical form")
     err = display_name_error(name)
     if err:
         raise InviteError("name", "invalid display name: " + err)
@@ -1440,6 +1450,9 @@ async def handshake(peer, reader, writer, initiator, expected_rs=None):
         m2 = await read_frame(reader, HS_FRAME_LIMIT)
         hello_b = hs.read_message(m2)
         rs = hs.rs
+        if not key_is_canonical(rs):
+            # PROTOCOL.md §Handshake: before the pinned key, no message 3
+            raise HandshakeError("the peer's static key is not in canonical form")
         if expected_rs is not None and rs != expected_rs:
             # PROTOCOL.md §Trust: close WITHOUT sending message 3
             raise HandshakeError("key-changed:" + rs.hex())
@@ -1458,6 +1471,8 @@ async def handshake(peer, reader, writer, initiator, expected_rs=None):
         await writer.drain()
         m3 = await read_frame(reader, HS_FRAME_LIMIT)
         hello_b = hs.read_message(m3)
+        if not key_is_canonical(hs.rs):
+            raise HandshakeError("the peer's static key is not in canonical form")
         hello = decode_hello(hello_b)
         c1, c2, h = hs.split()
         return c2, c1, h, hs.rs, hello
