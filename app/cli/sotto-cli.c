@@ -26,6 +26,11 @@ dup_commands_description (void)
     g_string_append_printf (str, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
 
   g_string_append_c (str, '\n');
+  g_string_append (str, _("CONTACT is a contact’s name or alias, or the start of one (any case), "
+                          "or at least five digits of its fingerprint; it must fit one contact "
+                          "only. “=NAME” is exactly that name: “=Bob” when “Bob” also starts "
+                          "“Bob Smith”."));
+  g_string_append (str, "\n\n");
   g_string_append (str, _("“sotto-cli COMMAND --help” shows a command’s own options."));
   g_string_append (str, "\n\n");
   g_string_append (str, _("Exit status: 0 on success, 1 when the command failed, "

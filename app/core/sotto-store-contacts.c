@@ -403,16 +403,43 @@ match_contact (SottoContact *contact,
   return kind;
 }
 
+/* The candidates of an ambiguous query, for the user to pick from:
+ * “Name” (12345 67890), at most 8. */
+static char *
+dup_candidates (GPtrArray *matches)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < matches->len && i < 8; i++)
+    {
+      SottoContact *contact = g_ptr_array_index (matches, i);
+      g_autofree char *fingerprint = sotto_contact_dup_fingerprint (contact);
+
+      if (i > 0)
+        g_string_append (text, ", ");
+      g_string_append_printf (text, "“%s” (%.11s)", sotto_contact_get_name (contact),
+                              fingerprint);
+    }
+  if (matches->len > 8)
+    g_string_append (text, ", …");
+
+  return g_string_free (text, FALSE);
+}
+
 /**
  * sotto_store_find_contact:
- * @query: a contact's alias or name, or the start of one (any case), or at
- *   least the first five digits of its fingerprint
+ * @query: a contact's alias or name, or the start of one (any case); that
+ *   whole alias or name after a “=”; or at least the first five digits of
+ *   its fingerprint
  *
- * An exact name wins over a prefix; a prefix must fit one contact only.
+ * The query must fit one contact only. A whole name that also starts
+ * another contact's name fits both: “bob” with contacts “Bob” and “Bob
+ * Smith” is refused, and “=bob” is Bob. Otherwise a newly added contact
+ * would silently take messages meant for one whose name it starts.
  *
  * Returns: (transfer none) (nullable): the one contact that matches, or
- *   %NULL with %SOTTO_ERROR_NOT_FOUND or, when several match,
- *   %SOTTO_ERROR_INVALID_ARGUMENT
+ *   %NULL with %SOTTO_ERROR_NOT_FOUND or, when several match (the message
+ *   names them), %SOTTO_ERROR_INVALID_ARGUMENT
  */
 SottoContact *
 sotto_store_find_contact (SottoStore  *self,
@@ -421,23 +448,29 @@ sotto_store_find_contact (SottoStore  *self,
 {
   g_autofree char *folded = NULL;
   g_autofree char *digits = NULL;
-  SottoContact *best = NULL;
-  MatchKind best_kind = MATCH_NONE;
-  guint n_best = 0;
+  g_autoptr (GPtrArray) matches = g_ptr_array_new ();
+  gboolean whole = FALSE;
+  const char *name = query;
   guint n;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
   g_return_val_if_fail (query != NULL, NULL);
 
-  if (query[0] == '\0')
+  if (name[0] == '=')
+    {
+      whole = TRUE;
+      name++;
+    }
+
+  if (name[0] == '\0')
     {
       g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                            _("No contact given"));
       return NULL;
     }
 
-  folded = g_utf8_casefold (query, -1);
-  digits = digits_only (query);
+  folded = g_utf8_casefold (name, -1);
+  digits = whole ? NULL : digits_only (name);
   n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
 
   for (guint i = 0; i < n; i++)
@@ -445,29 +478,28 @@ sotto_store_find_contact (SottoStore  *self,
       g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
       MatchKind kind = match_contact (contact, folded, digits);
 
-      if (kind == MATCH_NONE || kind < best_kind)
-        continue;
-      if (kind > best_kind)
-        {
-          best_kind = kind;
-          n_best = 0;
-        }
-      n_best++;
-      best = contact;  /* the model keeps it alive */
+      if (kind == MATCH_EXACT || (kind == MATCH_PREFIX && !whole))
+        g_ptr_array_add (matches, contact);  /* the model keeps it alive */
     }
 
-  if (n_best == 1)
-    return best;
+  if (matches->len == 1)
+    return g_ptr_array_index (matches, 0);
 
-  if (n_best == 0)
-    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
-                 _("No contact is called “%s”"), query);
+  if (matches->len == 0)
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                   _("No contact is called “%s”"), name);
+    }
   else
-    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
-                 ngettext ("“%s” matches %u contact: say more of the name or give the fingerprint",
-                           "“%s” matches %u contacts: say more of the name or give the fingerprint",
-                           n_best),
-                 query, n_best);
+    {
+      g_autofree char *candidates = dup_candidates (matches);
+
+      /* Translators: the second %s lists the contacts, as “Name” (12345 67890). */
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” could be any of %s: give more of the name, “=NAME” for "
+                     "exactly that name, or at least five digits of the fingerprint"),
+                   query, candidates);
+    }
 
   return NULL;
 }

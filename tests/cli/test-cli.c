@@ -533,6 +533,58 @@ test_cli_damaged (void)
   g_assert_nonnull (strstr (contacts->err, "1 contact could not be read"));
 }
 
+/* A name that is one contact's whole name and the start of another's
+ * picks neither: a newly accepted "Bob" must not get what was meant for
+ * Bob Smith. "=NAME" asks for exactly that name; fingerprint digits pick
+ * one too. */
+static void
+test_cli_contact_ambiguous (void)
+{
+  g_autofree char *bob = init_profile ("amb-bob", "Bob");
+  g_autofree char *smith = init_profile ("amb-smith", "Bob Smith");
+  g_autoptr (CliResult) owner = run_cli ("-p", "amb-owner", "init", "--name", "Owner", NULL);
+  g_autoptr (CliResult) add1 = run_cli ("-p", "amb-owner", "add", smith, NULL);
+  g_autoptr (CliResult) add2 = run_cli ("-p", "amb-owner", "add", bob, NULL);
+  g_autoptr (CliResult) bare = run_cli ("-p", "amb-owner", "send", "bob", "for Bob Smith", NULL);
+  g_autoptr (CliResult) exact = run_cli ("-p", "amb-owner", "send", "=bob", "for Bob", NULL);
+  g_autoptr (CliResult) longer = run_cli ("-p", "amb-owner", "send", "Bob Smith", "for Smith",
+                                          NULL);
+  g_autoptr (CliResult) fp = run_cli ("-p", "amb-bob", "fingerprint", NULL);
+  g_autoptr (CliResult) by_digits = NULL;
+  g_autoptr (CliResult) to_bob = NULL;
+  g_autoptr (CliResult) to_smith = NULL;
+  g_autofree char *digits = NULL;
+
+  g_assert_cmpint (owner->status, ==, 0);
+  g_assert_cmpint (add1->status, ==, 0);
+  g_assert_cmpint (add2->status, ==, 0);
+
+  g_assert_cmpint (bare->status, ==, 2);
+  g_assert_cmpstr (bare->out, ==, "");
+  g_assert_nonnull (strstr (bare->err, "Bob Smith"));
+  g_assert_nonnull (strstr (bare->err, "“Bob”"));
+  g_assert_nonnull (strstr (bare->err, "=NAME"));
+
+  g_assert_cmpint (exact->status, ==, 0);
+  g_assert_cmpint (longer->status, ==, 0);
+
+  g_assert_cmpint (fp->status, ==, 0);
+  digits = g_strndup (fp->out, 11);  /* "12345 67890" */
+  by_digits = run_cli ("-p", "amb-owner", "send", digits, "by digits", NULL);
+  g_assert_cmpint (by_digits->status, ==, 0);
+
+  to_bob = run_cli ("-p", "amb-owner", "history", "=Bob", NULL);
+  g_assert_cmpint (to_bob->status, ==, 0);
+  g_assert_nonnull (strstr (to_bob->out, "for Bob\n"));
+  g_assert_nonnull (strstr (to_bob->out, "by digits\n"));
+  g_assert_null (strstr (to_bob->out, "for Smith"));
+  g_assert_null (strstr (to_bob->out, "for Bob Smith"));
+  to_smith = run_cli ("-p", "amb-owner", "history", "bob s", NULL);
+  g_assert_cmpint (to_smith->status, ==, 0);
+  g_assert_nonnull (strstr (to_smith->out, "for Smith\n"));
+  g_assert_null (strstr (to_smith->out, "for Bob Smith"));
+}
+
 static void
 test_cli_retry (void)
 {
@@ -865,6 +917,7 @@ main (int   argc,
   g_test_add_func ("/cli/add/both-sides", test_cli_add_both_sides);
   g_test_add_func ("/cli/add/bad-invite", test_cli_add_bad_invite);
   g_test_add_func ("/cli/send-history", test_cli_send_history);
+  g_test_add_func ("/cli/contact/ambiguous", test_cli_contact_ambiguous);
   g_test_add_func ("/cli/retry", test_cli_retry);
   g_test_add_func ("/cli/damaged", test_cli_damaged);
   g_test_add_func ("/cli/block-verify-remove", test_cli_block_verify_remove);

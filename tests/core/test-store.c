@@ -1410,8 +1410,23 @@ test_store_find_contact (void)
   sam = sotto_test_add_contact (store, "Sam", NULL, hint, &error);
   g_assert_no_error (error);
 
-  /* Exact beats prefix: "sam" is Sam, not the two others. */
-  g_assert_true (sotto_store_find_contact (store, "SAM", &error) == sam);
+  /* A whole name that starts others too picks none of them (a newly
+   * added "Sam" must not get what was meant for Sam One): all three are
+   * named. "=NAME" is exactly that name. */
+  g_assert_null (sotto_store_find_contact (store, "SAM", &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "“Sam”"));
+  g_assert_nonnull (strstr (error->message, "“Sam One”"));
+  g_assert_nonnull (strstr (error->message, "“Boss”"));
+  g_clear_error (&error);
+  g_assert_true (sotto_store_find_contact (store, "=SAM", &error) == sam);
+  g_assert_true (sotto_store_find_contact (store, "=boss", &error) == two);
+  g_assert_no_error (error);
+  g_assert_null (sotto_store_find_contact (store, "=Sam O", &error));
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* The whole of a name that starts no other one is enough. */
+  g_assert_true (sotto_store_find_contact (store, "sam one", &error) == one);
   /* A unique prefix of a name or an alias. */
   g_assert_true (sotto_store_find_contact (store, "sam o", &error) == one);
   g_assert_true (sotto_store_find_contact (store, "bo", &error) == two);
