@@ -118,9 +118,23 @@ main (int   argc,
   /* While a process holds the profile, it runs the command. */
   if (sotto_command_forwardable ((const char * const *)words))
     {
+      g_autoptr (GPtrArray) forwarded = g_ptr_array_new ();
       int status = 0;
 
-      if (cli_forward (context, argc - 1, argv + 1, &status))
+      /* protect proves the current passphrase there too (PROTOCOL.md,
+       * "Local control socket"): the one given to sotto-cli goes along,
+       * before the command's own options, which win. */
+      g_ptr_array_add (forwarded, argv[1]);
+      if (passphrase_file != NULL && g_str_equal (info->name, "protect"))
+        {
+          g_ptr_array_add (forwarded, (gpointer)"--passphrase-file");
+          g_ptr_array_add (forwarded, passphrase_file);
+        }
+      for (int i = 2; i < argc; i++)
+        g_ptr_array_add (forwarded, argv[i]);
+      g_ptr_array_add (forwarded, NULL);
+
+      if (cli_forward (context, (int)forwarded->len - 1, (char **)forwarded->pdata, &status))
         return status;
     }
 

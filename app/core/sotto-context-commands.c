@@ -1103,6 +1103,42 @@ cmd_purge (SottoContext  *self,
 /* protect --------------------------------------------------------------------- */
 
 static int
+check_current_protection (SottoCommand *command,
+                          SottoStore   *store,
+                          const char   *current_file)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  char *current = NULL;
+  gboolean ok;
+
+  if (sotto_store_get_key_protection (store) == SOTTO_KEY_PROTECTION_PASSPHRASE)
+    {
+      if (current_file == NULL)
+        current_file = _sotto_command_get_passphrase_file (command);
+      if (current_file == NULL && !_sotto_command_can_ask (command))
+        {
+          g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE,
+                               _("“protect” needs the current passphrase: give it with "
+                                 "--passphrase-file FILE"));
+          return _sotto_command_fail (command, error);
+        }
+      current = _sotto_command_read_passphrase (command, current_file,
+                                                _("Current passphrase: "), FALSE, &error);
+      if (current == NULL)
+        return _sotto_command_fail (command, error);
+    }
+
+  sotto_store_check_key_async (store, current, NULL, result_cb, &result);
+  ok = sotto_store_check_key_finish (store, wait_for (&result), &error);
+  sotto_passphrase_free (current);
+  if (!ok)
+    return _sotto_command_fail (command, error);
+
+  return SOTTO_EXIT_OK;
+}
+
+static int
 cmd_protect (SottoContext  *self,
              SottoCommand  *command,
              int            argc,
@@ -1112,12 +1148,16 @@ cmd_protect (SottoContext  *self,
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *new_file = NULL;
+  g_autofree char *current_file = NULL;
   gboolean keyring = FALSE;
   gboolean ask = FALSE;
+  gboolean was_open = self->store != NULL;
   char *passphrase = NULL;
   int status = SOTTO_EXIT_OK;
   gboolean ok;
   const GOptionEntry entries[] = {
+    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &current_file,
+      N_("The current passphrase is in FILE (for a profile protected by one)"), N_("FILE") },
     { "keyring", 0, 0, G_OPTION_ARG_NONE, &keyring,
       N_("Keep the history key in the login keyring"), NULL },
     { "new-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &new_file,
@@ -1127,7 +1167,9 @@ cmd_protect (SottoContext  *self,
     { NULL }
   };
 
-  if (!_sotto_command_parse (command, "protect", "--keyring | --new-passphrase-file FILE | --ask-passphrase",
+  if (!_sotto_command_parse (command, "protect",
+                             "[--passphrase-file FILE] --keyring | --new-passphrase-file FILE | "
+                             "--ask-passphrase",
                       entries, &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, "protect", argc, 0, &status))
     return status;
@@ -1150,6 +1192,16 @@ cmd_protect (SottoContext  *self,
     }
 
   if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+    {
+      sotto_passphrase_free (passphrase);
+      return status;
+    }
+
+  /* Opening here proved it already; a profile that was open (a command
+   * handed to the app or `run`) proves now that whoever asks holds what
+   * protects the key: its passphrase, or the keyring. */
+  if (was_open &&
+      (status = check_current_protection (command, store, current_file)) != SOTTO_EXIT_OK)
     {
       sotto_passphrase_free (passphrase);
       return status;

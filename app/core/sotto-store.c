@@ -1218,6 +1218,85 @@ sotto_store_get_key_protection (SottoStore *self)
 }
 
 /* -------------------------------------------------------------------------
+ * Proving the key's protection
+ * ------------------------------------------------------------------------- */
+
+static gpointer
+check_key_job (SottoStore    *self,
+               gpointer       data,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  const char *passphrase = data;
+  guint8 *open_key;
+  char *open_store_id;
+  SottoKeyProtection open_protection;
+  gboolean same;
+
+  _sotto_store_assert_worker (self);
+
+  /* Unlocks the key again, exactly as opening does, and puts the open
+   * store's state back whatever happened. */
+  open_key = g_steal_pointer (&self->key);
+  open_store_id = g_steal_pointer (&self->store_id);
+  open_protection = self->protection;
+
+  same = _sotto_store_read_keyinfo_and_unlock (self, passphrase, cancellable, error);
+  if (same && sodium_memcmp (self->key, open_key, SOTTO_STORE_KEY_LEN) != 0)
+    {
+      same = FALSE;
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+                           _("The key does not open this profile’s history: the keyring item "
+                             "or the database was replaced or damaged"));
+    }
+
+  g_clear_pointer (&self->key, sotto_store_key_free);
+  g_clear_pointer (&self->store_id, g_free);
+  self->key = open_key;
+  self->store_id = open_store_id;
+  self->protection = open_protection;
+
+  return same ? GINT_TO_POINTER (TRUE) : NULL;
+}
+
+/**
+ * sotto_store_check_key_async:
+ * @passphrase: (nullable): the current passphrase, for a profile protected
+ *   by one
+ *
+ * Checks that whoever asks holds what protects the history key now: the
+ * passphrase (%SOTTO_ERROR_NEEDS_PASSPHRASE without one,
+ * %SOTTO_ERROR_WRONG_PASSPHRASE for a wrong one), or, for a profile whose
+ * key is in the login keyring, that keyring (which may ask to be
+ * unlocked). An open profile does not need either, but changing how its
+ * key is protected does: otherwise any process that reaches it could put
+ * the history under a passphrase of its own.
+ */
+void
+sotto_store_check_key_async (SottoStore          *self,
+                             const char          *passphrase,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_return_if_fail (SOTTO_IS_STORE (self));
+
+  _sotto_store_schedule (self, sotto_store_check_key_async, check_key_job, NULL,
+                         _sotto_store_secure_strdup (passphrase), (GDestroyNotify)sodium_free,
+                         NULL, cancellable, callback, user_data);
+}
+
+gboolean
+sotto_store_check_key_finish (SottoStore    *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+/* -------------------------------------------------------------------------
  * The user's own name
  * ------------------------------------------------------------------------- */
 

@@ -133,6 +133,15 @@ gboolean            sotto_store_set_key_protection_finish (SottoStore          *
                                                            GAsyncResult        *result,
                                                            GError             **error);
 
+void                sotto_store_check_key_async           (SottoStore          *self,
+                                                           const char          *passphrase,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_check_key_finish          (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+
 void                sotto_store_set_display_name_async    (SottoStore          *self,
                                                            const char          *name,
                                                            GCancellable        *cancellable,

@@ -806,6 +806,126 @@ test_cli_protect (void)
   g_assert_cmpint (two_options->status, ==, 2);
 }
 
+/* A port nobody listens on, below the ephemeral range. */
+static guint
+low_free_port (void)
+{
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+      guint port = (guint)g_random_int_range (10000, 32000);
+
+      if (g_socket_listener_add_inet_port (listener, (guint16)port, NULL, NULL))
+        {
+          g_socket_listener_close (listener);
+          return port;
+        }
+    }
+  g_error ("no free port below the ephemeral range");
+}
+
+/* Plays the app holding a profile: open and running, commands handed to
+ * it through its control socket. */
+static SottoContext *
+hold_profile (const char *profile,
+              const char *passphrase)
+{
+  g_autoptr (SottoContext) context = NULL;
+  g_autoptr (GAsyncResult) opened = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* This process's settings stay in memory: the children's are dconf's. */
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  context = sotto_context_new (profile, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (sotto_context_set_listen_port (context, low_free_port (), &error));
+  g_assert_no_error (error);
+  sotto_context_open_async (context, passphrase, NULL, sotto_test_result_cb, &opened);
+  while (opened == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_unsetenv ("GSETTINGS_BACKEND");
+  g_assert_true (sotto_context_open_finish (context, opened, &error));
+  g_assert_no_error (error);
+  g_assert_true (sotto_context_start (context, &error));
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&context);
+}
+
+static void
+release_profile (SottoContext **context)
+{
+  SottoStore *store = sotto_context_get_store (*context);
+
+  g_object_add_weak_pointer (G_OBJECT (store), (gpointer *)&store);
+  sotto_context_stop (*context);
+  g_clear_object (context);
+  while (store != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* protect handed to the process holding the profile asks for what
+ * protects the history now, as it does when sotto-cli opens the profile
+ * itself: any process of the user could otherwise put the history under
+ * a passphrase of its own and lock the owner out. */
+static void
+test_cli_protect_forwarded (void)
+{
+  g_autofree char *current = write_passphrase_file ("current passphrase\n", 0600);
+  g_autofree char *wrong = g_build_filename (g_get_user_config_dir (), "wrong", NULL);
+  g_autofree char *new = g_build_filename (g_get_user_config_dir (), "new", NULL);
+  g_autoptr (SottoContext) holder = NULL;
+  g_autoptr (CliResult) init = NULL;
+  g_autoptr (CliResult) without = NULL;
+  g_autoptr (CliResult) wrong_one = NULL;
+  g_autoptr (CliResult) right_one = NULL;
+  g_autoptr (CliResult) as_option = NULL;
+  g_autoptr (CliResult) old_fails = NULL;
+  g_autoptr (CliResult) new_works = NULL;
+  g_autoptr (CliResult) to_keyring = NULL;
+  g_autoptr (CliResult) from_keyring = NULL;
+
+  g_assert_true (g_file_set_contents_full (wrong, "not the passphrase\n", -1,
+                                          G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
+  g_assert_true (g_file_set_contents_full (new, "an intruder's passphrase\n", -1,
+                                          G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
+  init = run_cli ("-p", "pat", "init", "--name", "Pat", "--passphrase-file", current, NULL);
+  g_assert_cmpint (init->status, ==, 0);
+
+  holder = hold_profile ("pat", "current passphrase");
+
+  without = run_cli_iterating ("-p", "pat", "protect", "--new-passphrase-file", new, NULL);
+  g_assert_cmpint (without->status, ==, 4);
+  g_assert_nonnull (strstr (without->err, "--passphrase-file"));
+  wrong_one = run_cli_iterating ("-p", "pat", "--passphrase-file", wrong, "protect",
+                                 "--new-passphrase-file", new, NULL);
+  g_assert_cmpint (wrong_one->status, ==, 4);
+  g_assert_nonnull (strstr (wrong_one->err, "passphrase is wrong"));
+
+  /* The owner, with the current passphrase, given before or after. */
+  right_one = run_cli_iterating ("-p", "pat", "--passphrase-file", current, "protect",
+                                 "--new-passphrase-file", new, NULL);
+  g_assert_cmpint (right_one->status, ==, 0);
+  g_assert_cmpstr (right_one->out, ==, "protection: passphrase\n");
+  as_option = run_cli_iterating ("-p", "pat", "protect", "--passphrase-file", new,
+                                 "--new-passphrase-file", current, NULL);
+  g_assert_cmpint (as_option->status, ==, 0);
+
+  /* A profile whose key is in the keyring: reading it there is the proof. */
+  to_keyring = run_cli_iterating ("-p", "pat", "--passphrase-file", current, "protect",
+                                  "--keyring", NULL);
+  g_assert_cmpint (to_keyring->status, ==, 0);
+  from_keyring = run_cli_iterating ("-p", "pat", "protect", "--new-passphrase-file", new, NULL);
+  g_assert_cmpint (from_keyring->status, ==, 0);
+
+  release_profile (&holder);
+
+  old_fails = run_cli ("-p", "pat", "--passphrase-file", current, "contacts", NULL);
+  g_assert_cmpint (old_fails->status, ==, 4);
+  new_works = run_cli ("-p", "pat", "--passphrase-file", new, "contacts", NULL);
+  g_assert_cmpint (new_works->status, ==, 0);
+}
+
 /* Plays the process holding the profile: carries out the command it is
  * handed, then dies before it answers, as under kill -9 (the profile
  * closed, the connection dropped). */
@@ -925,6 +1045,7 @@ main (int   argc,
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
   g_test_add_func ("/cli/search-purge", test_cli_search_purge);
   g_test_add_func ("/cli/protect", test_cli_protect);
+  g_test_add_func ("/cli/protect/forwarded", test_cli_protect_forwarded);
   g_test_add_func ("/cli/forward/runs-once", test_cli_forward_runs_once);
 
   sotto_test_keyring_start ();
