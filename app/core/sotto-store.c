@@ -794,6 +794,59 @@ load_identity (SottoStore  *self,
   return identity;
 }
 
+/* What keeps a profile from opening before its database is looked at: a
+ * directory that is a symbolic link, another user's, or one that can't
+ * be read is said to be so, not taken for "no profile yet" (which init
+ * would then contradict) or left to SQLite. A directory that does not
+ * exist is no profile: no error. */
+static gboolean
+check_profile_dir (SottoStore  *self,
+                   GError     **error)
+{
+  GStatBuf st;
+  int saved_errno;
+
+  if (g_lstat (self->profile_dir, &st) != 0)
+    {
+      saved_errno = errno;
+      if (saved_errno == ENOENT)
+        return TRUE;
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("Cannot read the profile directory “%s”: %s"),
+                   self->profile_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (S_ISLNK (st.st_mode))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("The profile path “%s” is a symbolic link; use the real directory instead"),
+                   self->profile_dir);
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("The profile path “%s” is not a directory"), self->profile_dir);
+      return FALSE;
+    }
+  if (st.st_uid != getuid ())
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("The profile directory “%s” belongs to another user"), self->profile_dir);
+      return FALSE;
+    }
+  if (g_lstat (self->db_path, &st) != 0 && errno != ENOENT)
+    {
+      saved_errno = errno;
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("Cannot read the profile directory “%s”: %s"),
+                   self->profile_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static gpointer
 open_job (SottoStore    *self,
           gpointer       data,
@@ -807,6 +860,9 @@ open_job (SottoStore    *self,
   OpenResult *result;
 
   _sotto_store_assert_worker (self);
+
+  if (!check_profile_dir (self, error))
+    return NULL;
 
   /* Checked before and after taking the lock: without a directory there
    * is nothing to lock, and a create may have been under way. */

@@ -36,8 +36,9 @@ cli_result_free (CliResult *result)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
 
 static GSubprocess *
-spawn_cli_va (const char *first_arg,
-              va_list     args)
+spawn_cli_flags_va (GSubprocessFlags  flags,
+                    const char       *first_arg,
+                    va_list           args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GSubprocessLauncher) launcher = NULL;
@@ -56,7 +57,7 @@ spawn_cli_va (const char *first_arg,
 
   /* GLib points the environment's XDG dirs at /dev/null in isolated tests;
    * the child gets this test's own throw-away dirs instead. */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+  launcher = g_subprocess_launcher_new (flags | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
@@ -72,6 +73,13 @@ spawn_cli_va (const char *first_arg,
   g_assert_no_error (error);
 
   return proc;
+}
+
+static GSubprocess *
+spawn_cli_va (const char *first_arg,
+              va_list     args)
+{
+  return spawn_cli_flags_va (G_SUBPROCESS_FLAGS_NONE, first_arg, args);
 }
 
 static CliResult *
@@ -712,6 +720,67 @@ test_cli_no_profile (void)
   g_assert_nonnull (strstr (r->err, "sotto-cli init"));
 }
 
+/* A port nobody listens on, below the ephemeral range. */
+static guint
+low_free_port (void)
+{
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+      guint port = (guint)g_random_int_range (10000, 32000);
+
+      if (g_socket_listener_add_inet_port (listener, (guint16)port, NULL, NULL))
+        {
+          g_socket_listener_close (listener);
+          return port;
+        }
+    }
+  g_error ("no free port below the ephemeral range");
+}
+
+/* A profile folder that can't be read, or is not the user's, is said to
+ * be so: not "there is no profile yet", which init then contradicts. */
+static void
+test_cli_profile_dir_unreadable (void)
+{
+  g_autofree char *theirs = g_build_filename (g_get_user_data_dir (), "theirs", NULL);
+  g_autofree char *link = g_build_filename (g_get_user_data_dir (), "link", NULL);
+  g_autofree char *real = g_build_filename (g_get_user_data_dir (), "real", NULL);
+  g_autoptr (CliResult) other_user = NULL;
+  g_autoptr (CliResult) init = NULL;
+  g_autoptr (CliResult) through_link = NULL;
+
+  /* Another user's folder (as root, the test can make one). */
+  g_assert_cmpint (g_mkdir_with_parents (theirs, 0700), ==, 0);
+  if (getuid () == 0)
+    {
+      g_assert_cmpint (chown (theirs, 65534, 65534), ==, 0);
+      other_user = run_cli ("--profile-dir", theirs, "contacts", NULL);
+      g_assert_cmpint (other_user->status, ==, 1);
+      g_assert_null (strstr (other_user->err, "no profile"));
+      g_assert_nonnull (strstr (other_user->err, "belongs to another user"));
+    }
+  else
+    {
+      /* A folder of mode 000 of one's own. */
+      g_assert_cmpint (g_chmod (theirs, 0), ==, 0);
+      other_user = run_cli ("--profile-dir", theirs, "contacts", NULL);
+      g_assert_cmpint (other_user->status, ==, 1);
+      g_assert_null (strstr (other_user->err, "no profile"));
+      g_assert_nonnull (strstr (other_user->err, "Cannot read the profile directory"));
+      g_assert_cmpint (g_chmod (theirs, 0700), ==, 0);
+    }
+
+  /* A symbolic link to a profile is refused as such, not by SQLite. */
+  init = run_cli ("--profile-dir", real, "init", "--name", "Real", NULL);
+  g_assert_cmpint (init->status, ==, 0);
+  g_assert_cmpint (symlink (real, link), ==, 0);
+  through_link = run_cli ("--profile-dir", link, "contacts", NULL);
+  g_assert_cmpint (through_link->status, ==, 1);
+  g_assert_nonnull (strstr (through_link->err, "symbolic link"));
+  g_assert_null (strstr (through_link->err, "history database"));
+}
+
 static void
 test_cli_search_purge (void)
 {
@@ -804,24 +873,6 @@ test_cli_protect (void)
 
   two_options = run_cli ("-p", "mo", "protect", "--keyring", "--ask-passphrase", NULL);
   g_assert_cmpint (two_options->status, ==, 2);
-}
-
-/* A port nobody listens on, below the ephemeral range. */
-static guint
-low_free_port (void)
-{
-  for (guint i = 0; i < 1000; i++)
-    {
-      g_autoptr (GSocketListener) listener = g_socket_listener_new ();
-      guint port = (guint)g_random_int_range (10000, 32000);
-
-      if (g_socket_listener_add_inet_port (listener, (guint16)port, NULL, NULL))
-        {
-          g_socket_listener_close (listener);
-          return port;
-        }
-    }
-  g_error ("no free port below the ephemeral range");
 }
 
 /* Plays the app holding a profile: open and running, commands handed to
@@ -1043,6 +1094,7 @@ main (int   argc,
   g_test_add_func ("/cli/block-verify-remove", test_cli_block_verify_remove);
   g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
+  g_test_add_func ("/cli/profile-dir/unreadable", test_cli_profile_dir_unreadable);
   g_test_add_func ("/cli/search-purge", test_cli_search_purge);
   g_test_add_func ("/cli/protect", test_cli_protect);
   g_test_add_func ("/cli/protect/forwarded", test_cli_protect_forwarded);
