@@ -260,6 +260,15 @@ sotto_passphrase_read_file (const char  *file,
       return NULL;
     }
 
+  if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                   _("The passphrase file “%s” is a folder: give the file that holds "
+                     "the passphrase"), file);
+      return NULL;
+    }
+
   if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 077) != 0)
     {
       close (fd);

@@ -781,6 +781,19 @@ test_cli_profile_dir_unreadable (void)
   g_assert_null (strstr (through_link->err, "history database"));
 }
 
+/* A folder given as the passphrase file is said to be one. */
+static void
+test_cli_passphrase_file_folder (void)
+{
+  g_autoptr (CliResult) init = NULL;
+
+  init = run_cli ("-p", "folder", "init", "--name", "Folder", "--passphrase-file",
+                  g_get_tmp_dir (), NULL);
+  g_assert_cmpint (init->status, ==, 2);
+  g_assert_null (strstr (init->err, "empty"));
+  g_assert_nonnull (strstr (init->err, "folder"));
+}
+
 static void
 test_cli_search_purge (void)
 {
@@ -1095,6 +1108,7 @@ main (int   argc,
   g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
   g_test_add_func ("/cli/profile-dir/unreadable", test_cli_profile_dir_unreadable);
+  g_test_add_func ("/cli/passphrase-file/folder", test_cli_passphrase_file_folder);
   g_test_add_func ("/cli/search-purge", test_cli_search_purge);
   g_test_add_func ("/cli/protect", test_cli_protect);
   g_test_add_func ("/cli/protect/forwarded", test_cli_protect_forwarded);
