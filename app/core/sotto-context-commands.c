@@ -1025,8 +1025,15 @@ cmd_search (SottoContext  *self,
 
   if (!_sotto_command_parse (command, "search", "TEXT [--contact CONTACT] [--json]", entries, &argc, &argv,
                       &status) ||
-      !_sotto_command_expect_args (command, "search", argc, 1, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+      !_sotto_command_expect_args (command, "search", argc, 1, &status))
+    return status;
+
+  /* Said as such: the store would only say the length is wrong. */
+  if (!g_utf8_validate (argv[1], -1, NULL))
+    return _sotto_command_usage_error (command, _("The search text is not valid UTF-8: check "
+                                                  "the terminal’s character encoding"));
+
+  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
 
   if (contact_query != NULL &&

@@ -794,6 +794,18 @@ test_cli_passphrase_file_folder (void)
   g_assert_nonnull (strstr (init->err, "folder"));
 }
 
+/* Text that is not UTF-8 is refused as such, not for its length. */
+static void
+test_cli_search_invalid_utf8 (void)
+{
+  g_autofree char *vera = init_profile ("vera", "Vera");
+  g_autoptr (CliResult) search = run_cli ("-p", "vera", "search", "caf\xe9", NULL);
+
+  g_assert_cmpint (search->status, ==, 2);
+  g_assert_nonnull (strstr (search->err, "UTF-8"));
+  g_assert_null (strstr (search->err, "bytes"));
+}
+
 static void
 test_cli_search_purge (void)
 {
@@ -1109,6 +1121,7 @@ main (int   argc,
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
   g_test_add_func ("/cli/profile-dir/unreadable", test_cli_profile_dir_unreadable);
   g_test_add_func ("/cli/passphrase-file/folder", test_cli_passphrase_file_folder);
+  g_test_add_func ("/cli/search/invalid-utf8", test_cli_search_invalid_utf8);
   g_test_add_func ("/cli/search-purge", test_cli_search_purge);
   g_test_add_func ("/cli/protect", test_cli_protect);
   g_test_add_func ("/cli/protect/forwarded", test_cli_protect_forwarded);
