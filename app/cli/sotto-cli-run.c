@@ -603,8 +603,22 @@ command_connect (Run        *run,
                  const char *args)
 {
   g_autoptr (GError) error = NULL;
-  SottoContact *contact = sotto_store_find_contact (run->store, g_strstrip ((char *)args), &error);
+  g_autofree char *query = NULL;
+  const char *rest = NULL;
+  SottoContact *contact;
 
+  /* A name with spaces in double quotes, as for send and typing; the
+   * whole rest of the line without them. */
+  while (*args == ' ' || *args == '\t')
+    args++;
+  if (*args != '"')
+    query = g_strstrip (g_strdup (args));
+  else if (!split_argument (args, &query, &rest) || rest[0] != '\0')
+    {
+      fail_command (run, _("Usage: connect CONTACT"));
+      return;
+    }
+  contact = sotto_store_find_contact (run->store, query, &error);
   if (contact == NULL)
     {
       fail_command (run, error->message);

@@ -121,6 +121,30 @@ run_cli (const char *first_arg,
   return result;
 }
 
+/* The same, with @input on its standard input. */
+static CliResult *
+run_cli_input (const char *input,
+               const char *first_arg,
+               ...)
+{
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  CliResult *result;
+  va_list args;
+
+  va_start (args, first_arg);
+  proc = spawn_cli_flags_va (G_SUBPROCESS_FLAGS_STDIN_PIPE, first_arg, args);
+  va_end (args);
+  g_subprocess_communicate_utf8 (proc, input, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  result = cli_result_new (proc, g_steal_pointer (&out), g_steal_pointer (&err));
+  g_test_message ("status %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
+
+  return result;
+}
+
 /* The same, while this process's main loop runs: for a test that plays
  * the process holding the profile. */
 static CliResult *
@@ -806,6 +830,27 @@ test_cli_search_invalid_utf8 (void)
   g_assert_null (strstr (search->err, "bytes"));
 }
 
+/* connect on run's input takes a quoted name, as send and typing do. */
+static void
+test_cli_run_connect_quoted (void)
+{
+  g_autofree char *wes = init_profile ("wes", "Wes");
+  g_autofree char *smith = init_profile ("wes-smith", "Bob Smith");
+  g_autoptr (CliResult) add = run_cli ("-p", "wes", "add", smith, NULL);
+  g_autofree char *port = g_strdup_printf ("%u", low_free_port ());
+  g_autoptr (CliResult) run = NULL;
+
+  g_assert_cmpint (add->status, ==, 0);
+  run = run_cli_input ("connect \"Bob Smith\"\nconnect \"Nobody Here\"\nquit\n",
+                       "-p", "wes", "run", "--port", port, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+  /* Events, errors among them, are on stdout. */
+  g_assert_null (strstr (run->out, "“\"Bob Smith\"”"));
+  g_assert_null (strstr (run->out, "“Bob Smith”"));
+  /* The other one is looked up by its name too, without the quotes. */
+  g_assert_nonnull (strstr (run->out, "“Nobody Here”"));
+}
+
 static void
 test_cli_search_purge (void)
 {
@@ -1122,6 +1167,7 @@ main (int   argc,
   g_test_add_func ("/cli/profile-dir/unreadable", test_cli_profile_dir_unreadable);
   g_test_add_func ("/cli/passphrase-file/folder", test_cli_passphrase_file_folder);
   g_test_add_func ("/cli/search/invalid-utf8", test_cli_search_invalid_utf8);
+  g_test_add_func ("/cli/run/connect-quoted", test_cli_run_connect_quoted);
   g_test_add_func ("/cli/search-purge", test_cli_search_purge);
   g_test_add_func ("/cli/protect", test_cli_protect);
   g_test_add_func ("/cli/protect/forwarded", test_cli_protect_forwarded);
