@@ -180,7 +180,8 @@ row_mac_func (sqlite3_context  *context,
 }
 
 /* Once the store key is known, on create and on open: the migration that
- * adds the mac column already needs it. */
+ * adds the mac column already needs it. On every connection the store
+ * opens (create opens a second one once the file is in place). */
 gboolean
 _sotto_store_register_row_mac (SottoStore  *self,
                                GError     **error)
@@ -188,12 +189,15 @@ _sotto_store_register_row_mac (SottoStore  *self,
   int rc;
 
   _sotto_store_assert_worker (self);
-  g_assert (self->key != NULL && self->mac_key == NULL);
+  g_assert (self->key != NULL && self->db != NULL);
 
-  self->mac_key = sodium_malloc (crypto_generichash_KEYBYTES);
-  g_assert (self->mac_key != NULL);
-  crypto_kdf_derive_from_key (self->mac_key, crypto_generichash_KEYBYTES, 1,
-                              ROW_MAC_CONTEXT, self->key);
+  if (self->mac_key == NULL)
+    {
+      self->mac_key = sodium_malloc (crypto_generichash_KEYBYTES);
+      g_assert (self->mac_key != NULL);
+      crypto_kdf_derive_from_key (self->mac_key, crypto_generichash_KEYBYTES, 1,
+                                  ROW_MAC_CONTEXT, self->key);
+    }
 
   rc = sqlite3_create_function_v2 (self->db, "sotto_row_mac", -1,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,

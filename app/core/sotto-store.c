@@ -720,7 +720,7 @@ create_job (SottoStore    *self,
       db_close (self);
       return NULL;
     }
-  if (!_sotto_store_db_configure (self, error))
+  if (!_sotto_store_db_configure (self, error) || !_sotto_store_register_row_mac (self, error))
     {
       db_close (self);
       return NULL;
