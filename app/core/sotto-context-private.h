@@ -28,6 +28,7 @@ struct _SottoContext
   SottoControlServer *control;    /* while running */
 
   int                 port_override;  /* -1: the setting */
+  guint               chosen_port;    /* for a profile whose setting is 0 */
   gboolean            running;
 };
 
@@ -35,6 +36,7 @@ void     _sotto_context_serve              (SottoContext         *self,
                                            SottoControlRequest  *request);
 gboolean _sotto_context_ensure_settings    (SottoContext         *self,
                                            GError              **error);
-guint    _sotto_context_choose_listen_port (SottoContext         *self);
+guint    _sotto_context_choose_listen_port (SottoContext         *self,
+                                           gboolean              keep);
 
 G_END_DECLS

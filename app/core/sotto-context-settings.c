@@ -167,16 +167,21 @@ first_free_port_from (SottoContext *self,
 
 /**
  * _sotto_context_choose_listen_port:
+ * @keep: whether to keep the choice in the profile's settings
  *
- * The port the profile listens on, chosen and kept the first time: the
- * first port from the user's `listen-port` up that none of the user's
- * other profiles has and that is free now. When none is, the first port:
- * the peer service then says that it is taken and offers another.
+ * The port the profile listens on, chosen the first time: the first port
+ * from the user's `listen-port` up that none of the user's other profiles
+ * has and that is free now. When none is, the first port: the peer service
+ * then says that it is taken and offers another. Creating a profile keeps
+ * the choice; opening one whose setting is still 0 only chooses (an
+ * invite then names that port), and its first start keeps it: a one-shot
+ * command never writes settings.
  *
  * Returns: a port, 1–65535
  */
 guint
-_sotto_context_choose_listen_port (SottoContext *self)
+_sotto_context_choose_listen_port (SottoContext *self,
+                                   gboolean      keep)
 {
   guint first;
   guint port;
@@ -185,15 +190,18 @@ _sotto_context_choose_listen_port (SottoContext *self)
   g_assert (self->settings != NULL);
 
   port = sotto_context_get_listen_port (self);
-  if (port != 0)
-    return port;
-
-  first = (guint)g_settings_get_int (self->settings, "listen-port");
-  port = first_free_port_from (self, first);
   if (port == 0)
-    return first;
+    {
+      first = (guint)g_settings_get_int (self->settings, "listen-port");
+      port = first_free_port_from (self, first);
+      if (port == 0)
+        port = first;
+      self->chosen_port = port;
+    }
 
-  if (g_settings_is_writable (self->profile_settings, "listen-port"))
+  if (keep && self->port_override < 0 && !sotto_context_is_listen_port_locked (self) &&
+      g_settings_get_int (self->profile_settings, "listen-port") == 0 &&
+      g_settings_is_writable (self->profile_settings, "listen-port"))
     g_settings_set_int (self->profile_settings, "listen-port", (int)port);
   return port;
 }
@@ -236,7 +244,7 @@ sotto_context_is_listen_port_locked (SottoContext *self)
  *
  * The port the profile listens on by its settings: the administrator's if
  * locked, else the one this run was given (sotto_context_set_listen_port()),
- * else the profile's own.
+ * else the profile's own, else the one chosen for it when it was opened.
  *
  * Returns: the port, or 0 while the profile has none yet
  */
@@ -251,7 +259,9 @@ sotto_context_get_listen_port (SottoContext *self)
     return (guint)g_settings_get_int (self->settings, "listen-port");
   if (self->port_override >= 0)
     return (guint)self->port_override;
-  return (guint)g_settings_get_int (self->profile_settings, "listen-port");
+  if (g_settings_get_int (self->profile_settings, "listen-port") > 0)
+    return (guint)g_settings_get_int (self->profile_settings, "listen-port");
+  return self->chosen_port;
 }
 
 /**

@@ -418,10 +418,13 @@ on_retention_applied_cb (GObject      *object,
   self->store = g_object_ref (open->store);
   self->retention = g_object_ref (open->retention);
   self->service = sotto_peer_service_new (self->store, self->settings);
+  /* A new profile keeps its port at once, so that its first invites name
+   * it; an existing one at its first start (opening writes no settings). */
   sotto_peer_service_set_port (self->service,
                                self->port_override >= 0 && !sotto_context_is_listen_port_locked (self)
                                  ? (guint)self->port_override
-                                 : _sotto_context_choose_listen_port (self));
+                                 : _sotto_context_choose_listen_port (
+                                     self, g_task_get_source_tag (task) == sotto_context_create_async));
   /* Before old messages are given up on: a front end that follows the
    * store from here hears of each one. */
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
@@ -648,6 +651,8 @@ sotto_context_start (SottoContext  *self,
   self->running = TRUE;
 
   sotto_retention_start (self->retention);
+  /* The port chosen when the profile was opened is its own from now on. */
+  _sotto_context_choose_listen_port (self, TRUE);
   sotto_peer_service_start (self->service, &service_error);
 
   self->control = sotto_control_server_new (self->profile_dir, &control_error);
@@ -782,6 +787,13 @@ sotto_context_dup_invite (SottoContext  *self,
     port = sotto_peer_service_get_port (self->service);
   else
     port = sotto_context_get_listen_port (self);
+  /* Only `run --port 0` leaves it open: an invite then names no port yet. */
+  if (port == 0)
+    {
+      g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                           _("The profile has no port yet: make the invite once it runs"));
+      return NULL;
+    }
   addresses = sotto_local_addresses (port);
   invite = sotto_invite_new_for_identity (sotto_store_get_identity (self->store),
                                           (const char * const *)addresses, error);

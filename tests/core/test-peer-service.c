@@ -1524,6 +1524,70 @@ test_dropped_sessions_back_off (void)
 /* A stranger whose hello says it does not listen: accepted, it becomes
  * a contact without an address (the port it called from is not one to
  * call back on); one whose hello gives a port is kept with that port. */
+/* The contact's current address goes first, without repeats, at most 8;
+ * the name in the hello of a known contact changes nothing (PROTOCOL.md,
+ * Connections). */
+static void
+test_learned_addresses (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (SottoIdentity) bob = sotto_identity_generate ("Bob", NULL);
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) known = g_ptr_array_new_with_free_func (g_free);
+  const guint ports[] = { 4444, 4444, 5555 };
+
+  /* Eight addresses nobody answers at (TEST-NET-1), the invite's limit. */
+  for (guint i = 0; i < SOTTO_INVITE_MAX_ADDRESSES; i++)
+    g_ptr_array_add (known, g_strdup_printf ("192.0.2.%u:7", i + 1));
+  g_ptr_array_add (known, NULL);
+  invite = sotto_invite_new (sotto_identity_get_public_key (bob), "Robert",
+                             (const char * const *)known->pdata, &error);
+  g_assert_no_error (error);
+  sotto_store_add_contact_async (a->store, invite, NULL, NULL, sotto_test_result_cb, &result);
+  contact = sotto_store_add_contact_finish (a->store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  peer_start (a, 0);
+
+  for (guint round = 0; round < G_N_ELEMENTS (ports); round++)
+    {
+      g_autofree char *expected = g_strdup_printf ("127.0.0.1:%u", ports[round]);
+      const char * const *addresses;
+      RawPeer raw = { 0 };
+
+      raw.identity = bob;
+      raw.texts = g_byte_array_new ();
+      raw.acks = g_byte_array_new ();
+      raw.states = g_ptr_array_new ();
+      raw.hello_port = ports[round];
+      raw_dial (&raw, a->port, peer_key (a));
+      SOTTO_TEST_WAIT_FOR (sotto_contact_get_addresses (contact) != NULL &&
+                           g_strcmp0 (sotto_contact_get_addresses (contact)[0], expected) == 0);
+      sotto_test_spin (50);
+
+      addresses = sotto_contact_get_addresses (contact);
+      g_assert_cmpuint (g_strv_length ((char **)addresses), ==, SOTTO_INVITE_MAX_ADDRESSES);
+      g_assert_cmpstr (addresses[0], ==, expected);
+      if (round < 2)
+        {
+          /* The same address again changes nothing. */
+          for (guint i = 1; i < SOTTO_INVITE_MAX_ADDRESSES; i++)
+            g_assert_cmpstr (addresses[i], ==, g_ptr_array_index (known, i - 1));
+        }
+      else
+        {
+          g_assert_cmpstr (addresses[1], ==, "127.0.0.1:4444");
+          for (guint i = 2; i < SOTTO_INVITE_MAX_ADDRESSES; i++)
+            g_assert_cmpstr (addresses[i], ==, g_ptr_array_index (known, i - 2));
+        }
+      /* The hello said "Alice": the contact is still Robert. */
+      g_assert_cmpstr (sotto_contact_get_name (contact), ==, "Robert");
+      raw_clear (&raw);
+    }
+}
+
 static void
 test_request_address (void)
 {
@@ -2558,6 +2622,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
   g_test_add_func ("/peer-service/dropped-sessions-back-off", test_dropped_sessions_back_off);
   g_test_add_func ("/peer-service/request/address", test_request_address);
+  g_test_add_func ("/peer-service/learned-addresses", test_learned_addresses);
   g_test_add_func ("/peer-service/request/state-from-initiator", test_request_state_from_initiator);
   g_test_add_func ("/peer-service/duplicate", test_duplicate);
   g_test_add_func ("/peer-service/redial-replaces", test_redial_replaces);
