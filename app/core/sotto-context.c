@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sodium.h>
@@ -801,4 +802,107 @@ sotto_context_dup_invite (SottoContext  *self,
     return NULL;
 
   return sotto_invite_to_uri (invite);
+}
+
+typedef struct
+{
+  SottoKeyProtection  protection;
+  char               *passphrase;
+} ProtectData;
+
+static void
+protect_data_free (gpointer data)
+{
+  ProtectData *protect = data;
+
+  if (protect->passphrase != NULL)
+    sodium_memzero (protect->passphrase, strlen (protect->passphrase));
+  g_free (protect->passphrase);
+  g_free (protect);
+}
+
+static void
+on_protection_set_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!sotto_store_set_key_protection_finish (SOTTO_STORE (object), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_current_key_checked_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  ProtectData *protect = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+
+  if (!sotto_store_check_key_finish (SOTTO_STORE (object), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* The default limits: about a second of Argon2id on an office PC. */
+  sotto_store_set_key_protection_async (SOTTO_STORE (object), protect->protection,
+                                        protect->passphrase, 0, 0, cancellable,
+                                        on_protection_set_cb, g_steal_pointer (&task));
+}
+
+/**
+ * sotto_context_protect_async:
+ * @self: a #SottoContext with its profile open
+ * @current: (nullable): the passphrase that protects the history key now;
+ *   %NULL for a key in the login keyring (which may ask to be unlocked)
+ * @protection: how to protect it from now on
+ * @passphrase: (nullable): the new passphrase, for
+ *   %SOTTO_KEY_PROTECTION_PASSPHRASE
+ *
+ * Changes how the history key is protected, only for whoever proves they
+ * hold what protects it now: a running profile is open to every process
+ * of the user, and re-wrapping its key under a passphrase of their own
+ * would lock its owner out. Fails with %SOTTO_ERROR_NEEDS_PASSPHRASE or
+ * %SOTTO_ERROR_WRONG_PASSPHRASE (nothing changed) when @current does not
+ * open the key.
+ */
+void
+sotto_context_protect_async (SottoContext        *self,
+                             const char          *current,
+                             SottoKeyProtection   protection,
+                             const char          *passphrase,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ProtectData *protect;
+
+  g_return_if_fail (SOTTO_IS_CONTEXT (self));
+  g_return_if_fail (self->store != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_context_protect_async);
+  protect = g_new0 (ProtectData, 1);
+  protect->protection = protection;
+  protect->passphrase = g_strdup (passphrase);
+  g_task_set_task_data (task, protect, protect_data_free);
+  sotto_store_check_key_async (self->store, current, cancellable, on_current_key_checked_cb,
+                               g_steal_pointer (&task));
+}
+
+gboolean
+sotto_context_protect_finish (SottoContext  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -76,5 +76,15 @@ int           sotto_context_execute             (SottoContext  *self,
                                                  SottoCommand  *command);
 char         *sotto_context_dup_invite          (SottoContext  *self,
                                                  GError       **error);
+void          sotto_context_protect_async       (SottoContext        *self,
+                                                 const char          *current,
+                                                 SottoKeyProtection   protection,
+                                                 const char          *passphrase,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+gboolean      sotto_context_protect_finish      (SottoContext        *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
 
 G_END_DECLS

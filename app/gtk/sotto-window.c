@@ -756,6 +756,7 @@ typedef struct
 {
   SottoWindow            *window;
   SottoPreferencesWindow *preferences;
+  GtkEditable            *current;  /* NULL for a key in the keyring */
   GtkEditable            *first;
   GtkEditable            *second;
   GtkLabel               *error;
@@ -772,21 +773,70 @@ passphrase_dialog_free (gpointer data)
 }
 
 static void
-on_protection_set_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+show_passphrase_error (PassphraseDialog *data,
+                       const char       *text)
 {
-  PassphraseDialog *data = user_data;
-  g_autoptr (GError) error = NULL;
+  gtk_label_set_label (data->error, text);
+  gtk_widget_set_visible (GTK_WIDGET (data->error), TRUE);
+}
 
-  if (!sotto_store_set_key_protection_finish (SOTTO_STORE (object), result, &error))
+/* What the answer needs, held for as long as the change runs: the dialog
+ * may be closed meanwhile (with the preferences, say). */
+typedef struct
+{
+  SottoWindow            *window;
+  SottoPreferencesWindow *preferences;
+  GtkWidget              *dialog;
+  GtkWidget              *current;
+  GtkLabel               *error;
+} ProtectJob;
+
+static void
+protect_job_free (ProtectJob *job)
+{
+  g_object_unref (job->window);
+  g_clear_object (&job->preferences);
+  g_object_unref (job->dialog);
+  g_clear_object (&job->current);
+  g_object_unref (job->error);
+  g_free (job);
+}
+
+static void
+on_protected_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  ProtectJob *job = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean open = !gtk_widget_in_destruction (job->dialog);
+
+  if (sotto_context_protect_finish (SOTTO_CONTEXT (object), result, &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (data->window, _("The passphrase could not be changed"), error);
+      if (job->preferences != NULL)
+        sotto_preferences_window_set_passphrase_protected (job->preferences, TRUE);
+      if (open)
+        gtk_window_destroy (GTK_WINDOW (job->dialog));
     }
-  else if (data->preferences != NULL)
-    sotto_preferences_window_set_passphrase_protected (data->preferences, TRUE);
-  passphrase_dialog_free (data);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    ;
+  else if (open && (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_WRONG_PASSPHRASE) ||
+                    g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE)))
+    {
+      /* Wrong or missing: the dialog stays, to try again. */
+      gtk_widget_set_sensitive (job->dialog, TRUE);
+      gtk_label_set_label (job->error, _("The current passphrase is not right"));
+      gtk_widget_set_visible (GTK_WIDGET (job->error), TRUE);
+      if (job->current != NULL)
+        gtk_widget_grab_focus (job->current);
+    }
+  else
+    {
+      show_error (job->window, _("The passphrase could not be changed"), error);
+      if (open)
+        gtk_window_destroy (GTK_WINDOW (job->dialog));
+    }
+  protect_job_free (job);
 }
 
 static void
@@ -795,28 +845,40 @@ on_passphrase_response_cb (GtkDialog        *dialog,
                            PassphraseDialog *data)
 {
   const char *first = gtk_editable_get_text (data->first);
+  ProtectJob *job;
 
-  if (response == GTK_RESPONSE_OK)
+  if (response != GTK_RESPONSE_OK)
     {
-      PassphraseDialog *job;
-
-      if (first[0] == '\0' || strcmp (first, gtk_editable_get_text (data->second)) != 0)
-        {
-          gtk_label_set_label (data->error, first[0] == '\0' ? _("Enter a passphrase")
-                                                             : _("The two passphrases differ"));
-          gtk_widget_set_visible (GTK_WIDGET (data->error), TRUE);
-          return;
-        }
-
-      job = g_new0 (PassphraseDialog, 1);
-      job->window = g_object_ref (data->window);
-      job->preferences = data->preferences != NULL ? g_object_ref (data->preferences) : NULL;
-      /* The default limits: about a second of Argon2id on an office PC. */
-      sotto_store_set_key_protection_async (get_store (data->window),
-                                            SOTTO_KEY_PROTECTION_PASSPHRASE, first, 0, 0,
-                                            data->window->cancellable, on_protection_set_cb, job);
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      return;
     }
-  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  if (data->current != NULL && gtk_editable_get_text (data->current)[0] == '\0')
+    {
+      show_passphrase_error (data, _("Enter the current passphrase"));
+      return;
+    }
+  if (first[0] == '\0' || strcmp (first, gtk_editable_get_text (data->second)) != 0)
+    {
+      show_passphrase_error (data, first[0] == '\0' ? _("Enter a passphrase")
+                                                    : _("The two passphrases differ"));
+      return;
+    }
+
+  /* Only for whoever holds what protects the key now (the core checks). */
+  job = g_new0 (ProtectJob, 1);
+  job->window = g_object_ref (data->window);
+  job->preferences = data->preferences != NULL ? g_object_ref (data->preferences) : NULL;
+  job->dialog = g_object_ref (GTK_WIDGET (dialog));
+  job->current = data->current != NULL ? g_object_ref (GTK_WIDGET (data->current)) : NULL;
+  job->error = g_object_ref (data->error);
+  gtk_widget_set_visible (GTK_WIDGET (data->error), FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (dialog), FALSE);
+  sotto_context_protect_async (data->window->context,
+                               data->current != NULL ? gtk_editable_get_text (data->current)
+                                                     : NULL,
+                               SOTTO_KEY_PROTECTION_PASSPHRASE, first,
+                               data->window->cancellable, on_protected_cb, job);
 }
 
 static GtkWidget *
@@ -839,6 +901,7 @@ on_change_passphrase_requested_cb (SottoPreferencesWindow *preferences,
   PassphraseDialog *data = g_new0 (PassphraseDialog, 1);
   GtkWidget *dialog;
   GtkWidget *area;
+  GtkWidget *current = NULL;
   GtkWidget *first = password_entry_new (_("New passphrase"));
   GtkWidget *second = password_entry_new (_("Repeat the new passphrase"));
   GtkWidget *error = gtk_label_new (NULL);
@@ -847,6 +910,7 @@ on_change_passphrase_requested_cb (SottoPreferencesWindow *preferences,
                                    GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                    GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
                                    "%s", _("Change the Passphrase"));
+  gtk_window_set_title (GTK_WINDOW (dialog), _("Change the Passphrase"));
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
                                             _("Sotto will ask for it every time it starts. If "
                                               "you forget it, your history cannot be "
@@ -858,12 +922,18 @@ on_change_passphrase_requested_cb (SottoPreferencesWindow *preferences,
   gtk_widget_add_css_class (error, "error");
   gtk_widget_set_visible (error, FALSE);
   area = gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (dialog));
+  if (sotto_store_get_key_protection (get_store (self)) == SOTTO_KEY_PROTECTION_PASSPHRASE)
+    {
+      current = password_entry_new (_("Current passphrase"));
+      gtk_box_append (GTK_BOX (area), current);
+    }
   gtk_box_append (GTK_BOX (area), first);
   gtk_box_append (GTK_BOX (area), second);
   gtk_box_append (GTK_BOX (area), error);
 
   data->window = g_object_ref (self);
   data->preferences = g_object_ref (preferences);
+  data->current = current != NULL ? GTK_EDITABLE (current) : NULL;
   data->first = GTK_EDITABLE (first);
   data->second = GTK_EDITABLE (second);
   data->error = GTK_LABEL (error);

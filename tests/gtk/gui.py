@@ -972,7 +972,42 @@ def test_passphrase_unlock(desktop):
     wait_for('the unlock window to close', lambda: 'Unlock Sotto' not in app.windows())
     if re.search(r'-(WARNING|CRITICAL) \*\*', app.output()):
         raise Failure(f'GTK complained while unlocking:\n{app.output()}')
-    return app
+
+    # A new passphrase only for whoever knows the current one: anyone at
+    # an unlocked screen could otherwise lock Pat out.
+    app.key('Contacts — pat', 'ctrl+comma')
+    prefs = app.window('Preferences')
+    sidebar = app.find(prefs, 'list', match='')
+    pages = [row[0].name if row.childCount else row.name for row in sidebar]
+    sidebar.querySelection().selectChild(pages.index('Security'))
+    app.click(app.find(prefs, 'push button', match=r'Change Passphrase'))
+    title = 'Change the Passphrase'
+    dialog = app.window(title)
+    current = app.find(dialog, 'password text', 'Current passphrase')
+    app.type_into(title, current, 'not the passphrase')
+    for label in ('New passphrase', 'Repeat the new passphrase'):
+        app.key(title, 'Tab')
+        app.type_into(title, app.find(dialog, 'password text', label), 'a new passphrase for Pat')
+    app.key(title, 'Return')
+    app.find(dialog, 'label', 'The current passphrase is not right', timeout=60)
+    # The focus is back in the current passphrase, to try again.
+    app.key(title, 'ctrl+a')
+    app.type_into(title, current, 'correct horse battery staple')
+    app.screenshot(title, 'change-passphrase.png')
+    app.key(title, 'Return')
+    wait_for('the dialog to close', lambda: title not in app.windows(), 60)
+    app.quit()
+    App.running.remove(app)
+    # The old passphrase opens nothing any more; the new one does.
+    old = subprocess.run([peers.CLI, '--profile', 'pat', '--passphrase-file', secret, 'contacts'],
+                         env=desktop.env, capture_output=True, text=True)
+    if old.returncode != 4:
+        raise Failure(f'the old passphrase: exit {old.returncode}: {old.stderr}')
+    with open(secret, 'w') as f:
+        f.write('a new passphrase for Pat\n')
+    subprocess.run([peers.CLI, '--profile', 'pat', '--passphrase-file', secret, 'contacts'],
+                   env=desktop.env, check=True, capture_output=True)
+    return None
 
 
 def test_dark_style(desktop):
