@@ -303,37 +303,13 @@ sotto_context_ensure_profile_dir (SottoContext  *self,
 
   /* lstat: a symlink planted in place of the directory is refused rather
    * than followed somewhere we did not choose. */
-  if (g_lstat (self->profile_dir, &st) != 0)
+  if (!sotto_profile_check_dir (self->profile_dir, &st, error))
+    return FALSE;
+  if (st.st_mode == 0)
     {
-      int saved_errno = errno;
-
       g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
                    _("Cannot read the profile directory “%s”: %s"),
-                   self->profile_dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  if (S_ISLNK (st.st_mode))
-    {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
-                   _("The profile path “%s” is a symbolic link; use the real directory instead"),
-                   self->profile_dir);
-      return FALSE;
-    }
-
-  if (!S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
-                   _("The profile path “%s” is not a directory"),
-                   self->profile_dir);
-      return FALSE;
-    }
-
-  if (st.st_uid != getuid ())
-    {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
-                   _("The profile directory “%s” belongs to another user"),
-                   self->profile_dir);
+                   self->profile_dir, g_strerror (ENOENT));
       return FALSE;
     }
 

@@ -6,7 +6,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 
@@ -144,4 +147,64 @@ sotto_profile_settings_path (const char *name,
   hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, dir, -1);
   hash[16] = '\0';
   return g_strconcat (SOTTO_PROFILE_SETTINGS_BASE, "dir-", hash, "/", NULL);
+}
+
+/**
+ * sotto_profile_check_dir:
+ * @dir: a profile directory
+ * @st: (out caller-allocates) (optional): its status, when it exists
+ * @error: return location for a #SOTTO_ERROR_PROFILE
+ *
+ * What keeps a profile from opening before its files are looked at: a
+ * path that is a symbolic link (refused rather than followed somewhere
+ * nobody chose), not a directory, another user's, or unreadable is said
+ * to be so. A directory that does not exist is no error: @st then says
+ * nothing (its st_mode is 0).
+ *
+ * Returns: %TRUE if @dir is the user's own directory or does not exist
+ */
+gboolean
+sotto_profile_check_dir (const char  *dir,
+                         GStatBuf    *st,
+                         GError     **error)
+{
+  GStatBuf own;
+
+  g_return_val_if_fail (dir != NULL, FALSE);
+
+  if (st == NULL)
+    st = &own;
+  memset (st, 0, sizeof *st);
+  if (g_lstat (dir, st) != 0)
+    {
+      int saved_errno = errno;
+
+      memset (st, 0, sizeof *st);
+      if (saved_errno == ENOENT)
+        return TRUE;
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("Cannot read the profile directory “%s”: %s"), dir,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (S_ISLNK (st->st_mode))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("The profile path “%s” is a symbolic link; use the real directory instead"),
+                   dir);
+      return FALSE;
+    }
+  if (!S_ISDIR (st->st_mode))
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("The profile path “%s” is not a directory"), dir);
+      return FALSE;
+    }
+  if (st->st_uid != getuid ())
+    {
+      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
+                   _("The profile directory “%s” belongs to another user"), dir);
+      return FALSE;
+    }
+  return TRUE;
 }

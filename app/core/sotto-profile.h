@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 G_BEGIN_DECLS
 
@@ -24,5 +25,8 @@ char     *sotto_profile_application_id   (const char  *base_id,
 char     *sotto_profile_default_dir      (const char  *name);
 char     *sotto_profile_settings_path    (const char  *name,
                                           const char  *dir);
+gboolean  sotto_profile_check_dir        (const char  *dir,
+                                          GStatBuf    *st,
+                                          GError     **error);
 
 G_END_DECLS

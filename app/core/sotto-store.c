@@ -37,6 +37,7 @@
 #include "sotto-error.h"
 #include "sotto-identity-private.h"
 #include "sotto-profile-lock.h"
+#include "sotto-profile.h"
 #include "sotto-seal.h"
 #include "sotto-store-private.h"
 
@@ -806,35 +807,10 @@ check_profile_dir (SottoStore  *self,
   GStatBuf st;
   int saved_errno;
 
-  if (g_lstat (self->profile_dir, &st) != 0)
-    {
-      saved_errno = errno;
-      if (saved_errno == ENOENT)
-        return TRUE;
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
-                   _("Cannot read the profile directory “%s”: %s"),
-                   self->profile_dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-  if (S_ISLNK (st.st_mode))
-    {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
-                   _("The profile path “%s” is a symbolic link; use the real directory instead"),
-                   self->profile_dir);
-      return FALSE;
-    }
-  if (!S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
-                   _("The profile path “%s” is not a directory"), self->profile_dir);
-      return FALSE;
-    }
-  if (st.st_uid != getuid ())
-    {
-      g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE,
-                   _("The profile directory “%s” belongs to another user"), self->profile_dir);
-      return FALSE;
-    }
+  if (!sotto_profile_check_dir (self->profile_dir, &st, error))
+    return FALSE;
+  if (st.st_mode == 0)
+    return TRUE;
   if (g_lstat (self->db_path, &st) != 0 && errno != ENOENT)
     {
       saved_errno = errno;
