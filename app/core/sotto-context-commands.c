@@ -1109,39 +1109,34 @@ cmd_purge (SottoContext  *self,
 
 /* protect --------------------------------------------------------------------- */
 
+/* The current passphrase of a profile protected by one, for
+ * sotto_context_protect_async() to check: from --passphrase-file, the
+ * global one, or asked. *current stays NULL for a key in the keyring. */
 static int
-check_current_protection (SottoCommand *command,
-                          SottoStore   *store,
-                          const char   *current_file)
+read_current_passphrase (SottoCommand  *command,
+                         SottoStore    *store,
+                         const char    *current_file,
+                         char         **current)
 {
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
-  char *current = NULL;
-  gboolean ok;
 
-  if (sotto_store_get_key_protection (store) == SOTTO_KEY_PROTECTION_PASSPHRASE)
+  *current = NULL;
+  if (sotto_store_get_key_protection (store) != SOTTO_KEY_PROTECTION_PASSPHRASE)
+    return SOTTO_EXIT_OK;
+
+  if (current_file == NULL)
+    current_file = _sotto_command_get_passphrase_file (command);
+  if (current_file == NULL && !_sotto_command_can_ask (command))
     {
-      if (current_file == NULL)
-        current_file = _sotto_command_get_passphrase_file (command);
-      if (current_file == NULL && !_sotto_command_can_ask (command))
-        {
-          g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE,
-                               _("“protect” needs the current passphrase: give it with "
-                                 "--passphrase-file FILE"));
-          return _sotto_command_fail (command, error);
-        }
-      current = _sotto_command_read_passphrase (command, current_file,
-                                                _("Current passphrase: "), FALSE, &error);
-      if (current == NULL)
-        return _sotto_command_fail (command, error);
+      g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_NEEDS_PASSPHRASE,
+                           _("“protect” needs the current passphrase: give it with "
+                             "--passphrase-file FILE"));
+      return _sotto_command_fail (command, error);
     }
-
-  sotto_store_check_key_async (store, current, NULL, result_cb, &result);
-  ok = sotto_store_check_key_finish (store, wait_for (&result), &error);
-  sotto_passphrase_free (current);
-  if (!ok)
+  *current = _sotto_command_read_passphrase (command, current_file, _("Current passphrase: "),
+                                             FALSE, &error);
+  if (*current == NULL)
     return _sotto_command_fail (command, error);
-
   return SOTTO_EXIT_OK;
 }
 
@@ -1159,6 +1154,7 @@ cmd_protect (SottoContext  *self,
   gboolean keyring = FALSE;
   gboolean ask = FALSE;
   gboolean was_open = self->store != NULL;
+  SottoKeyProtection protection;
   char *passphrase = NULL;
   int status = SOTTO_EXIT_OK;
   gboolean ok;
@@ -1189,6 +1185,8 @@ cmd_protect (SottoContext  *self,
     return _sotto_command_usage_error (command, _("Sotto is running with this profile and can’t ask for a "
                               "passphrase here: use --new-passphrase-file"));
 
+  protection = keyring ? SOTTO_KEY_PROTECTION_KEYRING : SOTTO_KEY_PROTECTION_PASSPHRASE;
+
   /* The new passphrase first: nothing is opened before the command is
    * known to be complete. */
   if (!keyring)
@@ -1204,22 +1202,31 @@ cmd_protect (SottoContext  *self,
       return status;
     }
 
-  /* Opening here proved it already; a profile that was open (a command
-   * handed to the app or `run`) proves now that whoever asks holds what
-   * protects the key: its passphrase, or the keyring. */
-  if (was_open &&
-      (status = check_current_protection (command, store, current_file)) != SOTTO_EXIT_OK)
+  /* Only the key is wrapped anew; no message is rewritten. Opening here
+   * proved that whoever asks holds what protects the key; a profile that
+   * was open (a command handed to the app or `run`) proves it now, as the
+   * app's dialog does. */
+  if (was_open)
     {
-      sotto_passphrase_free (passphrase);
-      return status;
-    }
+      char *current = NULL;
 
-  /* Only the key is wrapped anew; no message is rewritten. */
-  sotto_store_set_key_protection_async (store,
-                                        keyring ? SOTTO_KEY_PROTECTION_KEYRING
-                                                : SOTTO_KEY_PROTECTION_PASSPHRASE,
-                                        passphrase, 0, 0, NULL, result_cb, &result);
-  ok = sotto_store_set_key_protection_finish (store, wait_for (&result), &error);
+      if ((status = read_current_passphrase (command, store, current_file, &current)) !=
+          SOTTO_EXIT_OK)
+        {
+          sotto_passphrase_free (passphrase);
+          return status;
+        }
+      sotto_context_protect_async (self, current, protection, passphrase, NULL, result_cb,
+                                   &result);
+      ok = sotto_context_protect_finish (self, wait_for (&result), &error);
+      sotto_passphrase_free (current);
+    }
+  else
+    {
+      sotto_store_set_key_protection_async (store, protection, passphrase, 0, 0, NULL,
+                                            result_cb, &result);
+      ok = sotto_store_set_key_protection_finish (store, wait_for (&result), &error);
+    }
   sotto_passphrase_free (passphrase);
   if (!ok)
     return _sotto_command_fail (command, error);

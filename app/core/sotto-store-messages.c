@@ -113,6 +113,30 @@ _sotto_store_message_request_free (MessageRequest *request)
   g_free (request);
 }
 
+/* A job that lists messages (or summaries) of one contact, or of all
+ * with @contact %NULL, into a GPtrArray. */
+void
+_sotto_store_schedule_list (SottoStore          *self,
+                            gpointer             source_tag,
+                            StoreJobFunc         run,
+                            SottoContact        *contact,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  MessageRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
+
+  request = g_new0 (MessageRequest, 1);
+  request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
+
+  _sotto_store_schedule (self, source_tag, run, NULL, request,
+                         (GDestroyNotify)_sotto_store_message_request_free,
+                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+}
+
 static gint64
 conversation_for_contact (SottoStore  *self,
                           gint64       contact_id,
@@ -1096,17 +1120,8 @@ sotto_store_list_summaries_async (SottoStore          *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  MessageRequest *request;
-
-  g_return_if_fail (SOTTO_IS_STORE (self));
-  g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
-
-  request = g_new0 (MessageRequest, 1);
-  request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
-
-  _sotto_store_schedule (self, sotto_store_list_summaries_async, list_summaries_job, NULL,
-                         request, (GDestroyNotify)_sotto_store_message_request_free,
-                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule_list (self, sotto_store_list_summaries_async, list_summaries_job, contact, cancellable, callback,
+                              user_data);
 }
 
 /**

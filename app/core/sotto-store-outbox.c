@@ -60,17 +60,8 @@ sotto_store_list_outbox_async (SottoStore          *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  MessageRequest *request;
-
-  g_return_if_fail (SOTTO_IS_STORE (self));
-  g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
-
-  request = g_new0 (MessageRequest, 1);
-  request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
-
-  _sotto_store_schedule (self, sotto_store_list_outbox_async, list_outbox_job, NULL,
-                         request, (GDestroyNotify)_sotto_store_message_request_free,
-                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule_list (self, sotto_store_list_outbox_async, list_outbox_job, contact, cancellable, callback,
+                              user_data);
 }
 
 /**
@@ -441,17 +432,8 @@ sotto_store_list_failed_async (SottoStore          *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  MessageRequest *request;
-
-  g_return_if_fail (SOTTO_IS_STORE (self));
-  g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
-
-  request = g_new0 (MessageRequest, 1);
-  request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;
-
-  _sotto_store_schedule (self, sotto_store_list_failed_async, list_failed_job, NULL,
-                         request, (GDestroyNotify)_sotto_store_message_request_free,
-                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+  _sotto_store_schedule_list (self, sotto_store_list_failed_async, list_failed_job, contact, cancellable, callback,
+                              user_data);
 }
 
 /**

@@ -280,6 +280,13 @@ typedef struct
 } MessageRequest;
 
 void          _sotto_store_message_request_free (MessageRequest  *request);
+void          _sotto_store_schedule_list        (SottoStore          *self,
+                                                 gpointer             source_tag,
+                                                 StoreJobFunc         run,
+                                                 SottoContact        *contact,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
 GPtrArray    *_sotto_store_load_messages        (SottoStore      *self,
                                                  sqlite3_stmt    *stmt,
                                                  guint           *n_damaged,
