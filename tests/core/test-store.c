@@ -1435,7 +1435,9 @@ test_store_find_contact (void)
   /* An ambiguous prefix says so. */
   g_assert_null (sotto_store_find_contact (store, "sam ", &error));
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error->message, "2"));
+  g_assert_nonnull (strstr (error->message, "“Sam One”"));
+  g_assert_nonnull (strstr (error->message, "“Boss”"));
+  g_assert_null (strstr (error->message, "“Sam”"));
   g_clear_error (&error);
 
   /* The whole fingerprint, with or without its spaces. */
