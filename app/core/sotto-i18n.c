@@ -27,4 +27,10 @@ sotto_i18n_init (void)
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+
+  /* GLib 2.74 makes its C locale for g_ascii_strtoll() and friends on
+   * their first call, under a mutex; contended, the mutex's futex leaves
+   * errno at EAGAIN, and that first g_ascii_string_to_signed() then calls
+   * a valid number invalid. Make it now, while nothing else runs. */
+  g_ascii_strtoll ("0", NULL, 10);
 }

@@ -41,17 +41,30 @@ try_lock (int fd)
   return fcntl (fd, F_OFD_SETLK, &fl) == 0;
 }
 
+/* By hand, not g_ascii_string_to_signed(): its first call in a process
+ * sets up a C locale, which may leave errno set, and then it fails on a
+ * valid number (seen: one run in five named no process). */
 static long
 read_holder_pid (int fd)
 {
   char buf[32] = { 0 };
   ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
-  gint64 pid = 0;
+  long pid = 0;
+  ssize_t i;
 
-  if (n <= 0 || !g_ascii_string_to_signed (g_strstrip (buf), 10, 1, G_MAXINT, &pid, NULL))
+  if (n <= 0)
+    return 0;
+  for (i = 0; i < n && g_ascii_isdigit (buf[i]); i++)
+    {
+      if (pid > (G_MAXINT - 9) / 10)
+        return 0;
+      pid = pid * 10 + (buf[i] - '0');
+    }
+  /* Digits, then the newline: anything else is not ours. */
+  if (i == 0 || i >= n || buf[i] != '\n')
     return 0;
 
-  return (long)pid;
+  return pid;
 }
 
 /**
