@@ -742,6 +742,34 @@ on_signal_cb (gpointer user_data)
 
 /* Follows the store from the moment the context has it: messages given
  * up on while the profile opens are reported too. */
+/* Writing failed (a full disk) or works again. Until it works, what
+ * contacts send is refused and waits on their computers. */
+static void
+on_write_error_cb (SottoStore *store,
+                   GParamSpec *pspec,
+                   Run        *run)
+{
+  const GError *error = sotto_store_get_write_error (store);
+  g_autofree char *human = NULL;
+
+  if (error == NULL)
+    {
+      emit (run, "store-recovered", _("Writing to the history works again"), NULL);
+      return;
+    }
+
+  /* Translators: %s says why, e.g. "The disk is full". */
+  human = g_strdup_printf (ngettext ("Can't write to the history: %s. Messages from contacts "
+                                     "wait on their computers until it works again; Sotto "
+                                     "tries every %d second",
+                                     "Can't write to the history: %s. Messages from contacts "
+                                     "wait on their computers until it works again; Sotto "
+                                     "tries every %d seconds",
+                                     SOTTO_STORE_WRITE_RETRY_SECONDS),
+                           error->message, SOTTO_STORE_WRITE_RETRY_SECONDS);
+  emit (run, "store-failed", human, "message", error->message, NULL);
+}
+
 static void
 on_store_cb (SottoContext *context,
              GParamSpec   *pspec,
@@ -754,6 +782,7 @@ on_store_cb (SottoContext *context,
   run->store = g_object_ref (store);
   g_signal_connect (run->store, "message-state-changed",
                     G_CALLBACK (on_message_state_changed_cb), run);
+  g_signal_connect (run->store, "notify::write-error", G_CALLBACK (on_write_error_cb), run);
 }
 
 int

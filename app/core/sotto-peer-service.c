@@ -590,8 +590,10 @@ on_incoming_saved_cb (GObject      *object,
     {
       /* Not on disk, so not acknowledged: the sender keeps it and tries
        * again on a later session. A stop cancels quietly; a peer that
-       * reuses one of our ids is at fault, not us. */
-      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT))
+       * reuses one of our ids is at fault, not us; a write that failed
+       * (a full disk) is told by SottoStore:write-error, once. */
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT) ||
+          g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_STORE))
         g_debug ("incoming message refused: %s", error->message);
       else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_warning ("can't store an incoming message: %s", error->message);
@@ -630,9 +632,17 @@ on_marked_delivered_cb (GObject      *object,
 
   if (!sotto_store_mark_delivered_finish (SOTTO_STORE (object), result, &error))
     {
-      /* A receipt for a message we don't have (any more) changes nothing. */
+      Link *link = g_hash_table_lookup (self->links, &data->contact_id);
+
+      /* A receipt for a message we don't have (any more) changes nothing.
+       * One we could not write (a full disk) is asked for again: the
+       * next session sends the message again, and the peer acknowledges
+       * the duplicate. */
       g_debug ("receipt not applied: %s",
                error != NULL ? error->message : "no such message of ours");
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_STORE) && link != NULL &&
+          link->session != NULL)
+        sotto_session_close (link->session, error);
       g_free (data);
       return;
     }
@@ -1834,6 +1844,34 @@ set_listen_error (SottoPeerService *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LISTEN_ERROR]);
 }
 
+/* Writing works again after it failed (a full disk): what the store
+ * could not take was refused, and the contacts that sent it were hung
+ * up on and are backing off. Call them all now, so that it comes at
+ * once, not after the longest wait. */
+static void
+on_write_error_changed_cb (SottoStore       *store,
+                           GParamSpec       *pspec,
+                           SottoPeerService *self)
+{
+  GHashTableIter iter;
+  Link *link;
+
+  g_assert (SOTTO_IS_PEER_SERVICE (self));
+
+  if (sotto_store_get_write_error (store) != NULL || !self->started || self->stopping)
+    return;
+
+  g_hash_table_iter_init (&iter, self->links);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
+    {
+      if (link->session != NULL || link->outgoing != NULL || link->key_mismatch)
+        continue;
+      link->attempt = 0;
+      g_clear_handle_id (&link->retry_source, g_source_remove);
+      dial (link);
+    }
+}
+
 /* Dials every contact, and listens on @port (0: any) if it can. When it
  * can't, the service is online all the same: our hellos then say we don't
  * listen, and contacts can't call us, but we call them, and the outbox
@@ -1862,6 +1900,8 @@ go_online (SottoPeerService  *self,
 
   contacts = sotto_store_get_contacts (self->store);
   g_signal_connect_object (contacts, "items-changed", G_CALLBACK (on_contacts_changed_cb), self, 0);
+  g_signal_connect_object (self->store, "notify::write-error",
+                           G_CALLBACK (on_write_error_changed_cb), self, 0);
   n = g_list_model_get_n_items (contacts);
   for (guint i = 0; i < n; i++)
     {
@@ -1948,8 +1988,11 @@ go_offline (SottoPeerService *self)
   g_clear_handle_id (&self->prune_source, g_source_remove);
   close_listener (self);
   if (self->store != NULL)
-    g_signal_handlers_disconnect_by_func (sotto_store_get_contacts (self->store),
-                                          on_contacts_changed_cb, self);
+    {
+      g_signal_handlers_disconnect_by_func (sotto_store_get_contacts (self->store),
+                                            on_contacts_changed_cb, self);
+      g_signal_handlers_disconnect_by_func (self->store, on_write_error_changed_cb, self);
+    }
 
   g_hash_table_remove_all (self->links);
   while (self->handshaking->len > 0)

@@ -33,6 +33,8 @@ void     _sotto_store_exec_async            (SottoStore          *self,
 gboolean _sotto_store_exec_finish           (SottoStore          *self,
                                              GAsyncResult        *result,
                                              GError             **error);
+void     _sotto_store_set_write_retry_ms    (SottoStore          *self,
+                                             guint                interval_ms);
 
 /* -------------------------------------------------------------------------
  * Shared by sotto-store*.c only
@@ -68,6 +70,7 @@ struct _SottoStore
   /* history-enabled, as the last retention applied it: decides whether a
    * message outlives its delivery */
   gboolean            keep_history;
+  gboolean            job_wrote;       /* the current job began a write transaction */
   /* contact id → GArray of Unstored (sotto-store-messages.c): messages
    * received while history was off and not marked read yet. Unread like
    * any other, but only for as long as the store is open. */
@@ -75,6 +78,11 @@ struct _SottoStore
 
   /* main thread: the protection as of the last completed job */
   SottoKeyProtection  key_protection;
+  /* main thread: why the last write failed, until one succeeds */
+  GError             *write_error;
+  guint               write_retry_source;
+  guint               write_retry_ms;
+  gboolean            write_probing;
 };
 
 /* The worker (sotto-store.c) */
@@ -289,6 +297,7 @@ void          _sotto_store_schedule_list        (SottoStore          *self,
                                                  gpointer             user_data);
 GPtrArray    *_sotto_store_load_messages        (SottoStore      *self,
                                                  sqlite3_stmt    *stmt,
+                                                 guint            max,
                                                  guint           *n_damaged,
                                                  GError         **error);
 SottoMessage *_sotto_store_load_message         (SottoStore      *self,

@@ -53,6 +53,14 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+enum {
+  PROP_0,
+  PROP_WRITE_ERROR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 /* -------------------------------------------------------------------------
  * The worker
  * ------------------------------------------------------------------------- */
@@ -66,6 +74,7 @@ typedef struct
   gpointer        result;
   GDestroyNotify  result_free;
   GError         *error;
+  gboolean        wrote;        /* it began a write transaction */
 } StoreJob;
 
 static void
@@ -79,6 +88,8 @@ store_job_free (StoreJob *job)
   g_free (job);
 }
 
+static void note_write (SottoStore *self, const GError *error);
+
 static gboolean
 job_complete_cb (gpointer user_data)
 {
@@ -86,6 +97,9 @@ job_complete_cb (gpointer user_data)
   SottoStore *self = g_task_get_source_object (task);
   StoreJob *job = g_task_get_task_data (task);
   gpointer result;
+
+  if (job->wrote)
+    note_write (self, job->error);
 
   if (job->error != NULL)
     {
@@ -126,6 +140,7 @@ worker_func (gpointer data,
   SottoStore *self = g_task_get_source_object (task);
   StoreJob *job = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
+  sqlite3_int64 changes;
 
   /* An exclusive pool of one thread: the first job names it, and every
    * later one must run on it too. */
@@ -133,8 +148,14 @@ worker_func (gpointer data,
     self->worker = g_thread_self ();
   _sotto_store_assert_worker (self);
 
+  self->job_wrote = FALSE;
+  changes = self->db != NULL ? sqlite3_total_changes64 (self->db) : 0;
   if (!g_cancellable_set_error_if_cancelled (cancellable, &job->error))
     job->result = job->run (self, job->data, cancellable, &job->error);
+  /* A transaction that changed nothing proves nothing about the disk. */
+  job->wrote = self->job_wrote &&
+               (job->error != NULL ||
+                (self->db != NULL && sqlite3_total_changes64 (self->db) > changes));
 
   /* Back to the caller's context, which owns the task from here on. */
   _sotto_store_run_in_context (g_task_get_context (task), job_complete_cb, task);
@@ -175,6 +196,111 @@ _sotto_store_job_get_data (GTask *task)
 }
 
 /* -------------------------------------------------------------------------
+ * Writes that fail (main thread)
+ * ------------------------------------------------------------------------- */
+
+/* The probe's row is deleted in its own transaction: what it proves is
+ * that SQLite could take as many new pages as a few messages need, in
+ * the database and in its WAL. A row of a table every profile has, under
+ * a name no counter uses. */
+static gpointer
+write_probe_job (SottoStore    *self,
+                 gpointer       data,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  _sotto_store_assert_worker (self);
+
+  if (!_sotto_store_db_begin (self, error))
+    return NULL;
+  if (!_sotto_store_db_exec (self,
+                             "INSERT OR REPLACE INTO id_counters (name, next) "
+                             "VALUES (' write probe', zeroblob (65536));"
+                             "DELETE FROM id_counters WHERE name = ' write probe';",
+                             error) ||
+      !_sotto_store_db_commit (self, error))
+    {
+      _sotto_store_db_rollback (self);
+      return NULL;
+    }
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+static void
+on_write_probe_done_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  SottoStore *self = SOTTO_STORE (object);
+
+  /* note_write() has seen the outcome already. */
+  self->write_probing = FALSE;
+  g_task_propagate_pointer (G_TASK (result), NULL);
+}
+
+static gboolean
+on_write_retry_cb (gpointer user_data)
+{
+  SottoStore *self = user_data;
+
+  g_assert (SOTTO_IS_STORE (self));
+
+  if (self->write_error == NULL)
+    {
+      self->write_retry_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  if (!self->write_probing)
+    {
+      self->write_probing = TRUE;
+      _sotto_store_schedule (self, on_write_retry_cb, write_probe_job, NULL, NULL, NULL, NULL,
+                             NULL, on_write_probe_done_cb, NULL);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Every job that began a write comes here with its outcome. A failure of
+ * the database itself (a full disk, a file made read-only, an I/O error)
+ * is kept and told until a write succeeds again; a write refused for
+ * what it was (a duplicate, a contact that is gone) says nothing about
+ * the disk. */
+static void
+note_write (SottoStore   *self,
+            const GError *error)
+{
+  g_assert (SOTTO_IS_STORE (self));
+
+  if (error == NULL)
+    {
+      if (self->write_error == NULL)
+        return;
+      g_debug ("writing to the history works again");
+      g_clear_error (&self->write_error);
+      g_clear_handle_id (&self->write_retry_source, g_source_remove);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WRITE_ERROR]);
+      return;
+    }
+
+  if (!g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_STORE))
+    return;
+
+  /* Told once per change of cause, not per failed write. */
+  if (self->write_error != NULL && g_strcmp0 (self->write_error->message, error->message) == 0)
+    return;
+  g_clear_error (&self->write_error);
+  self->write_error = g_error_copy (error);
+  if (self->write_retry_source == 0)
+    {
+      self->write_retry_source = g_timeout_add (self->write_retry_ms, on_write_retry_cb, self);
+      g_source_set_static_name (g_main_context_find_source_by_id (NULL, self->write_retry_source),
+                                "[sotto-store] write retry");
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WRITE_ERROR]);
+}
+
+/* -------------------------------------------------------------------------
  * SQLite helpers (worker thread)
  * ------------------------------------------------------------------------- */
 
@@ -201,13 +327,28 @@ _sotto_store_set_db_error (GError     **error,
     g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
                  _("The history database is damaged (%s): %s"), what, detail);
   else if (primary == SQLITE_FULL)
-    g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
-                 _("The disk is full (%s)"), what);
+    g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_STORE, _("The disk is full"));
   else
     g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE,
                  _("The history database failed (%s): %s"), what, detail);
 
   return FALSE;
+}
+
+/* For a failure of the statement @sql: its text says nothing to a user
+ * (a full disk is not the statement's fault), so it goes to the debug log
+ * and the message says whether Sotto was writing. */
+static gboolean
+set_statement_error (GError     **error,
+                     sqlite3     *db,
+                     int          rc,
+                     const char  *sql)
+{
+  gboolean writing = g_ascii_strncasecmp (sql, "SELECT", 6) != 0;
+
+  g_debug ("%s: %s", sql, db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+
+  return _sotto_store_set_db_error (error, db, rc, writing ? _("writing") : _("reading"));
 }
 
 gboolean
@@ -221,7 +362,7 @@ _sotto_store_db_exec (SottoStore  *self,
 
   rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
   if (rc != SQLITE_OK)
-    return _sotto_store_set_db_error (error, self->db, rc, sql);
+    return set_statement_error (error, self->db, rc, sql);
 
   return TRUE;
 }
@@ -250,7 +391,7 @@ _sotto_store_db_cached (SottoStore  *self,
   rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
-      _sotto_store_set_db_error (error, self->db, rc, sql);
+      set_statement_error (error, self->db, rc, sql);
       return NULL;
     }
 
@@ -282,7 +423,7 @@ _sotto_store_db_prepare (SottoStore  *self,
   rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
-      _sotto_store_set_db_error (error, self->db, rc, sql);
+      set_statement_error (error, self->db, rc, sql);
       return NULL;
     }
 
@@ -303,7 +444,7 @@ _sotto_store_db_step_done (SottoStore    *self,
     ;
 
   if (rc != SQLITE_DONE)
-    return _sotto_store_set_db_error (error, self->db, rc, sqlite3_sql (stmt));
+    return set_statement_error (error, self->db, rc, sqlite3_sql (stmt));
 
   return TRUE;
 }
@@ -328,6 +469,7 @@ _sotto_store_db_begin (SottoStore  *self,
 {
   _sotto_store_assert_worker (self);
 
+  self->job_wrote = TRUE;
   return _sotto_store_db_run_cached (self, "BEGIN IMMEDIATE", error);
 }
 
@@ -907,9 +1049,31 @@ thread_pool_free_wait (GThreadPool *pool)
 }
 
 static void
+sotto_store_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  SottoStore *self = SOTTO_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_WRITE_ERROR:
+      g_value_set_boxed (value, self->write_error);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 sotto_store_finalize (GObject *object)
 {
   SottoStore *self = (SottoStore *)object;
+
+  g_clear_handle_id (&self->write_retry_source, g_source_remove);
+  g_clear_error (&self->write_error);
 
   /* Waits for the worker to finish; after that its state is ours. */
   g_clear_pointer (&self->pool, thread_pool_free_wait);
@@ -937,6 +1101,22 @@ sotto_store_class_init (SottoStoreClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = sotto_store_finalize;
+  object_class->get_property = sotto_store_get_property;
+
+  /**
+   * SottoStore:write-error:
+   *
+   * Why writing to the database failed (%SOTTO_ERROR_STORE: a full disk,
+   * a file made read-only), or %NULL. Set by the first write that fails,
+   * cleared by the first that succeeds; while set, a small write is tried
+   * every %SOTTO_STORE_WRITE_RETRY_SECONDS, so that it clears by itself
+   * once there is space again.
+   */
+  properties[PROP_WRITE_ERROR] =
+    g_param_spec_boxed ("write-error", NULL, NULL, G_TYPE_ERROR,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * SottoStore::message-added:
@@ -1006,6 +1186,7 @@ sotto_store_init (SottoStore *self)
   /* The setting's default, until the first retention applies the real
    * value (SottoRetention at start, sotto-cli on every open). */
   self->keep_history = TRUE;
+  self->write_retry_ms = SOTTO_STORE_WRITE_RETRY_SECONDS * 1000;
   /* Exclusive, one thread: every SQLite call happens on the same thread. */
   self->pool = g_thread_pool_new (worker_func, self, 1, TRUE, &error);
   g_assert_no_error (error);
@@ -1247,6 +1428,30 @@ sotto_store_get_key_protection (SottoStore *self)
   g_return_val_if_fail (SOTTO_IS_STORE (self), 0);
 
   return self->key_protection;
+}
+
+/**
+ * sotto_store_get_write_error:
+ *
+ * Returns: (nullable): why writing failed, while it does
+ *   (#SottoStore:write-error)
+ */
+const GError *
+sotto_store_get_write_error (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return self->write_error;
+}
+
+/* For tests: how often a write is tried while writing fails. */
+void
+_sotto_store_set_write_retry_ms (SottoStore *self,
+                                 guint       interval_ms)
+{
+  g_return_if_fail (SOTTO_IS_STORE (self));
+
+  self->write_retry_ms = MAX (interval_ms, 1);
 }
 
 /* -------------------------------------------------------------------------

@@ -31,6 +31,9 @@ G_BEGIN_DECLS
  * after a week without delivery the sender should hear about it rather
  * than wait silently. A retry queues it again, for as long again. */
 #define SOTTO_OUTBOX_EXPIRY_DAYS   7
+/* While writing fails (a full disk), a small write is tried this often:
+ * the first one that succeeds clears SottoStore:write-error. */
+#define SOTTO_STORE_WRITE_RETRY_SECONDS 5
 
 
 /**
@@ -111,6 +114,7 @@ gboolean            sotto_store_peek_protection           (const char          *
 const char         *sotto_store_get_profile_dir           (SottoStore          *self);
 SottoIdentity      *sotto_store_get_identity              (SottoStore          *self);
 SottoKeyProtection  sotto_store_get_key_protection        (SottoStore          *self);
+const GError       *sotto_store_get_write_error           (SottoStore          *self);
 GListModel         *sotto_store_get_contacts              (SottoStore          *self);
 guint               sotto_store_get_n_damaged_contacts    (SottoStore          *self);
 SottoContact       *sotto_store_find_contact              (SottoStore          *self,

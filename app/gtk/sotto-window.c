@@ -21,6 +21,7 @@
 #include "sotto-invite-window.h"
 #include "sotto-peer-service.h"
 #include "sotto-port-banner.h"
+#include "sotto-store-banner.h"
 #include "sotto-preferences-window.h"
 #include "sotto-request-row.h"
 #include "sotto-roster.h"
@@ -1100,9 +1101,13 @@ sotto_window_constructed (GObject *object)
 
   gtk_image_set_from_icon_name (self->empty_image, APPLICATION_ID);
 
-  /* Under the other network banner: says when the port is taken. */
+  /* Under the other network banner: says when the port is taken, and
+   * above it when nothing can be saved. */
   gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->network_revealer))),
                               sotto_port_banner_new (self->context),
+                              GTK_WIDGET (self->network_revealer));
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->network_revealer))),
+                              sotto_store_banner_new (self->context),
                               GTK_WIDGET (self->network_revealer));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions,

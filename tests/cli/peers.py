@@ -30,6 +30,10 @@ class Failure(Exception):
     pass
 
 
+class Skip(Exception):
+    pass
+
+
 def free_port():
     """A port to listen on later, below the kernel's range of ephemeral
     ports: one from that range may meanwhile become the local end of an
@@ -107,10 +111,11 @@ class Peer:
     def add(self, other):
         self.cli('add', other.invite)
 
-    def start(self, *extra, port=True):
-        """port=False: on the profile's own port, as its settings say."""
+    def start(self, *extra, port=True, wrap=()):
+        """port=False: on the profile's own port, as its settings say;
+        wrap: a command that runs the CLI's command line (its arguments)."""
         assert self.proc is None
-        cmd = [CLI, '--profile', self.profile, '--passphrase-file', self.passfile,
+        cmd = [*wrap, CLI, '--profile', self.profile, '--passphrase-file', self.passfile,
                'run', '--json', *(['--port', str(self.port)] if port else []), *extra]
         self.proc = subprocess.Popen(cmd, env=self.world.env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -724,6 +729,97 @@ def test_retry(world):
         raise Failure(f"Alice's history: {states}")
 
 
+# Runs the CLI with the profile's folder on a small filesystem of its own,
+# in a mount namespace of its own: the test fills it from outside through
+# /proc/PID/root, as a disk fills up, and empties it again.
+SMALL_DISK = r"""set -e
+dir="$1"; small="$2"; shift 2
+mount -t tmpfs -o size=4m,mode=0700 sotto-small-disk "$small"
+cp -a "$dir"/. "$small"/
+mount --bind "$small" "$dir"
+exec "$@"
+"""
+
+
+def fill(path):
+    """Writes to @path until the filesystem is full."""
+    chunk = b'\0' * 65536
+    with open(path, 'wb', buffering=0) as f:
+        try:
+            while True:
+                f.write(chunk)
+        except OSError:
+            pass
+        # What a 64 KB write could not take, a smaller one can.
+        for size in (4096, 512, 1):
+            try:
+                while True:
+                    f.write(b'\0' * size)
+            except OSError:
+                pass
+
+
+def test_disk_full(world):
+    """A receiver whose disk fills up says so, takes nothing it can't write, and takes it all once there is space."""
+    if os.geteuid() != 0 or shutil.which('unshare') is None:
+        raise Skip('mounting a small filesystem for the receiver needs root and unshare '
+                   '(CI runs as root)')
+    n = 20
+    alice, bob = pair(world)
+    small = os.path.join(world.root, 'small-disk')
+    os.makedirs(small)
+    bob_dir = os.path.join(world.env['XDG_DATA_HOME'], 'sotto', bob.profile)
+    alice.start()
+    bob.start(wrap=['unshare', '--mount', '--propagation', 'private',
+                    'sh', '-c', SMALL_DISK, 'sh', bob_dir, small])
+    alice.expect('connected', contact='Bob')
+    bob.expect('connected', contact='Alice')
+
+    filler = f'/proc/{bob.proc.pid}/root{small}/filler'
+    fill(filler)
+    body = 'x' * 2000
+    for i in range(n):
+        alice.say(f'send Bob full {i:02d} {body}')
+    failed = bob.expect('store-failed')
+    if 'full' not in failed['message']:
+        raise Failure(f'Bob: {failed}')
+
+    # While full: told once, and nothing taken twice.
+    time.sleep(2)
+    bob.quiet_for(0.5, ('store-recovered',))
+    if sum(1 for e in bob.pending if e['event'] == 'store-failed') > 0:
+        raise Failure('Bob: store-failed told more than once')
+
+    os.unlink(filler)
+    bob.expect('store-recovered', timeout=20)
+
+    uids, bodies, delivered = set(), [], set()
+    deadline = time.monotonic() + TIMEOUT
+    while len(bodies) < n or len(delivered) < n:
+        if time.monotonic() > deadline:
+            raise Failure(f'{len(bodies)} of {n} arrived, {len(delivered)} delivered')
+        for peer in (bob, alice):
+            while peer.pending:
+                event = peer.pending.pop(0)
+                if peer is bob and event['event'] == 'message':
+                    if event['uid'] in uids:
+                        raise Failure(f'Bob: duplicate {event["body"][:10]}')
+                    uids.add(event['uid'])
+                    bodies.append(event['body'][:7])
+                elif peer is alice and event['event'] == 'delivered':
+                    delivered.add(event['uid'])
+            try:
+                peer.pending.append(peer._receive(0.1))
+            except Failure as e:
+                if 'no event' not in str(e):
+                    raise
+    if sorted(bodies) != [f'full {i:02d}' for i in range(n)]:
+        raise Failure(f'Bob got {bodies}')
+    bob.quiet_for(1.0, ('message', 'store-failed'))
+    alice.stop()
+    bob.stop()
+
+
 TESTS = {
     'exchange': test_exchange,
     'offline': test_offline,
@@ -734,6 +830,7 @@ TESTS = {
     'forwarded': test_forwarded,
     'retry': test_retry,
     'side-by-side': test_side_by_side,
+    'disk-full': test_disk_full,
 }
 
 
@@ -747,6 +844,8 @@ def main():
             start = time.monotonic()
             TESTS[name](world)
             print(f'ok {number} /peers/{name} # {time.monotonic() - start:.1f} s')
+        except Skip as e:
+            print(f'ok {number} /peers/{name} # SKIP {e}')
         except Failure as e:
             failed += 1
             print(f'not ok {number} /peers/{name}')

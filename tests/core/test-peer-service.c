@@ -1521,6 +1521,86 @@ test_dropped_sessions_back_off (void)
   g_ptr_array_unref (drop.sessions);
 }
 
+static void
+on_write_error_notify_cb (SottoStore *store,
+                          GParamSpec *pspec,
+                          guint      *changes)
+{
+  (*changes)++;
+}
+
+static void
+store_exec (SottoStore *store,
+            const char *sql)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  _sotto_store_exec_async (store, sql, sotto_test_result_cb, &result);
+  g_assert_true (_sotto_store_exec_finish (store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
+/* A receiver whose disk is full (SQLite's own limit on the database's
+ * size: the same SQLITE_FULL) takes nothing it can't write, says so, and
+ * once a write works again calls the sender back at once: every message
+ * arrives once, none is lost. */
+static void
+test_disk_full (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autofree char *filler = g_strnfill (3000, 'x');
+  const guint n = 30;
+  guint changes = 0;
+
+  /* Slow backoff: only the call back on recovery can be quick. */
+  sotto_peer_service_set_backoff (peer_service (a), 60000, 60000);
+  sotto_peer_service_set_backoff (peer_service (b), 60000, 60000);
+  _sotto_store_set_write_retry_ms (b->store, 100);
+  g_signal_connect (b->store, "notify::write-error", G_CALLBACK (on_write_error_notify_cb),
+                    &changes);
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ba = add_contact (b, a, a->port);
+  ab = add_contact (a, b, b->port);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
+
+  /* No page more than the database has now. */
+  store_exec (b->store, "PRAGMA max_page_count = 1");
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("%u %s", i, filler);
+
+      g_object_unref (send_message (a, ab, body));
+    }
+
+  SOTTO_TEST_WAIT_FOR (sotto_store_get_write_error (b->store) != NULL);
+  g_assert_error ((GError *)sotto_store_get_write_error (b->store), SOTTO_ERROR, SOTTO_ERROR_STORE);
+  g_assert_nonnull (strstr (sotto_store_get_write_error (b->store)->message, "full"));
+  g_assert_cmpuint (changes, ==, 1);
+  sotto_test_spin (500);
+  /* Told once, however many writes failed; what was refused waits. */
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_cmpuint (b->received->len, <, n);
+  g_assert_cmpuint (outbox_len (a, ab), ==, n - b->received->len);
+
+  /* Space again: the probe finds it, B calls A back at once. */
+  store_exec (b->store, "PRAGMA max_page_count = 1000000");
+  SOTTO_TEST_WAIT_FOR (sotto_store_get_write_error (b->store) == NULL);
+  g_assert_cmpuint (changes, ==, 2);
+  SOTTO_TEST_WAIT_FOR (b->received->len >= n && a->delivered->len >= n);
+  sotto_test_spin (300);  /* room for a duplicate */
+  g_assert_cmpuint (b->received->len, ==, n);
+  g_assert_cmpuint (a->delivered->len, ==, n);
+  g_assert_cmpuint (outbox_len (a, ab), ==, 0);
+  for (guint i = 0; i < n; i++)
+    g_assert_true (g_str_has_prefix (g_ptr_array_index (b->received, i),
+                                     g_strdup_printf ("%u ", i)));
+}
+
 /* A stranger whose hello says it does not listen: accepted, it becomes
  * a contact without an address (the port it called from is not one to
  * call back on); one whose hello gives a port is kept with that port. */
@@ -2621,6 +2701,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/requests-off", test_requests_off);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
   g_test_add_func ("/peer-service/dropped-sessions-back-off", test_dropped_sessions_back_off);
+  g_test_add_func ("/peer-service/disk-full", test_disk_full);
   g_test_add_func ("/peer-service/request/address", test_request_address);
   g_test_add_func ("/peer-service/learned-addresses", test_learned_addresses);
   g_test_add_func ("/peer-service/request/state-from-initiator", test_request_state_from_initiator);

@@ -8,7 +8,10 @@
 
 #include "sotto-application.h"
 #include "sotto-core.h"
+#include "sotto-gtk-test-util.h"
 #include "sotto-profile.h"
+#include "sotto-store-banner.h"
+#include "sotto-store-private.h"
 #include "sotto-test-util.h"
 #include "sotto-window.h"
 
@@ -224,6 +227,84 @@ test_window_menu_actions (void)
   run_app_with ("menus", check_menu_actions);
 }
 
+static void
+store_exec (SottoStore *store,
+            const char *sql,
+            GError    **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  _sotto_store_exec_async (store, sql, sotto_test_result_cb, &result);
+  _sotto_store_exec_finish (store, sotto_test_wait (&result), error);
+}
+
+static GtkWidget *
+find_store_banner (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = SOTTO_IS_STORE_BANNER (child) ? child : find_store_banner (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+banner_shown (GtkWidget *banner)
+{
+  GtkWidget *revealer = gtk_widget_get_first_child (banner);
+
+  return gtk_revealer_get_reveal_child (GTK_REVEALER (revealer));
+}
+
+/* A write that fails (SQLite's limit on the database's size gives the
+ * same SQLITE_FULL as a full disk) shows the banner with the reason; the
+ * first write that works again hides it, without the user doing anything. */
+static void
+check_disk_full_banner (SottoWindow *window,
+                        GSettings   *settings)
+{
+  SottoStore *store = sotto_context_get_store (sotto_window_get_context (window));
+  GtkWidget *banner = find_store_banner (GTK_WIDGET (window));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *shot = NULL;
+
+  g_assert_nonnull (banner);
+  g_assert_false (banner_shown (banner));
+
+  _sotto_store_set_write_retry_ms (store, 100);
+  store_exec (store, "PRAGMA max_page_count = 1", &error);
+  g_assert_no_error (error);
+  store_exec (store, "INSERT INTO id_counters (name, next) VALUES ('big', zeroblob (1000000))",
+              &error);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE);
+  g_clear_error (&error);
+
+  g_assert_true (banner_shown (banner));
+  g_assert_nonnull (sotto_gtk_test_find_label (banner,
+                                               "Sotto can’t save to this computer: The disk is "
+                                               "full. Colleagues’ messages wait on "
+                                               "their computers until there is space again, and "
+                                               "yours can’t be sent. Sotto keeps trying by "
+                                               "itself."));
+  sotto_gtk_test_wait_frames (GTK_WIDGET (window), 30);
+  shot = sotto_gtk_test_save_screenshot (GTK_WIDGET (window), "disk-full");
+
+  store_exec (store, "PRAGMA max_page_count = 1000000", &error);
+  g_assert_no_error (error);
+  SOTTO_TEST_WAIT_FOR (sotto_store_get_write_error (store) == NULL);
+  g_assert_false (banner_shown (banner));
+}
+
+static void
+test_window_disk_full_banner (void)
+{
+  run_app_with ("full", check_disk_full_banner);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -268,6 +349,7 @@ main (int   argc,
   g_test_add_func ("/window/profile/named", test_window_named_profile);
   g_test_add_func ("/window/state/size-remembered", test_window_size_remembered);
   g_test_add_func ("/window/menu/actions", test_window_menu_actions);
+  g_test_add_func ("/window/banner/disk-full", test_window_disk_full_banner);
 
   {
     int status = g_test_run ();
