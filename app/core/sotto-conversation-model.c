@@ -29,6 +29,7 @@ struct _SottoConversationModel
 
   guint         loading;       /* loads under way */
   gboolean      complete;
+  guint         n_damaged;     /* rows left out of the pages loaded */
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -41,6 +42,7 @@ enum {
   PROP_CONTACT,
   PROP_COMPLETE,
   PROP_LOADING,
+  PROP_N_DAMAGED,
   N_PROPS
 };
 
@@ -84,6 +86,17 @@ set_complete (SottoConversationModel *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPLETE]);
 }
 
+static void
+add_damaged (SottoConversationModel *self,
+             guint                   n)
+{
+  if (n == 0)
+    return;
+
+  self->n_damaged += n;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_DAMAGED]);
+}
+
 /* Puts @page (ascending ids) in front of what is loaded, keeping ids
  * unique: a message may have arrived through message-added while the
  * page was being read. Returns how many were added. */
@@ -114,8 +127,9 @@ on_newest_loaded_cb (GObject      *object,
   g_autoptr (SottoConversationModel) self = user_data;
   g_autoptr (GPtrArray) page = NULL;
   g_autoptr (GError) error = NULL;
+  guint n_damaged = 0;
 
-  page = sotto_store_history_finish (SOTTO_STORE (object), result, &error);
+  page = sotto_store_history_finish_full (SOTTO_STORE (object), result, &n_damaged, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
@@ -129,6 +143,7 @@ on_newest_loaded_cb (GObject      *object,
     {
       prepend_page (self, page);
       set_complete (self, page->len < SOTTO_CONVERSATION_PAGE);
+      add_damaged (self, n_damaged);
     }
 
   set_loading (self, FALSE);
@@ -238,6 +253,11 @@ on_history_purged_cb (SottoStore             *store,
   if (removed > 0)
     g_list_model_items_changed (G_LIST_MODEL (self), 0, removed, 0);
   set_complete (self, FALSE);
+  if (self->n_damaged > 0)
+    {
+      self->n_damaged = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_DAMAGED]);
+    }
 
   load_newest (self);
 }
@@ -323,6 +343,10 @@ sotto_conversation_model_get_property (GObject    *object,
       g_value_set_boolean (value, self->loading > 0);
       break;
 
+    case PROP_N_DAMAGED:
+      g_value_set_uint (value, self->n_damaged);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -349,6 +373,14 @@ sotto_conversation_model_class_init (SottoConversationModelClass *klass)
     g_param_spec_boolean ("complete", NULL, NULL, FALSE, flags);
   properties[PROP_LOADING] =
     g_param_spec_boolean ("loading", NULL, NULL, FALSE, flags);
+  /**
+   * SottoConversationModel:n-damaged:
+   *
+   * How many messages of the pages loaded so far could not be read (their
+   * row no longer authenticates): left out, and to be told to the user.
+   */
+  properties[PROP_N_DAMAGED] =
+    g_param_spec_uint ("n-damaged", NULL, NULL, 0, G_MAXUINT, 0, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -412,6 +444,13 @@ sotto_conversation_model_get_loading (SottoConversationModel *self)
   return self->loading > 0;
 }
 
+guint
+sotto_conversation_model_get_n_damaged (SottoConversationModel *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_MODEL (self), 0);
+  return self->n_damaged;
+}
+
 /**
  * sotto_conversation_model_get_error:
  *
@@ -433,9 +472,10 @@ on_older_loaded_cb (GObject      *object,
   SottoConversationModel *self = g_task_get_source_object (task);
   g_autoptr (GPtrArray) page = NULL;
   GError *error = NULL;
+  guint n_damaged = 0;
   guint added;
 
-  page = sotto_store_history_finish (SOTTO_STORE (object), result, &error);
+  page = sotto_store_history_finish_full (SOTTO_STORE (object), result, &n_damaged, &error);
   if (page == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -446,6 +486,7 @@ on_older_loaded_cb (GObject      *object,
 
   added = prepend_page (self, page);
   set_complete (self, page->len < SOTTO_CONVERSATION_PAGE);
+  add_damaged (self, n_damaged);
   set_loading (self, FALSE);
   g_task_return_int (task, added);
 }

@@ -24,6 +24,7 @@ SottoConversationModel *sotto_conversation_model_new               (SottoStore  
 SottoContact           *sotto_conversation_model_get_contact       (SottoConversationModel  *self);
 gboolean                sotto_conversation_model_get_complete      (SottoConversationModel  *self);
 gboolean                sotto_conversation_model_get_loading       (SottoConversationModel  *self);
+guint                   sotto_conversation_model_get_n_damaged     (SottoConversationModel  *self);
 const GError           *sotto_conversation_model_get_error         (SottoConversationModel  *self);
 void                    sotto_conversation_model_load_older_async  (SottoConversationModel  *self,
                                                                     GCancellable            *cancellable,

@@ -65,19 +65,22 @@ message_from_row (SottoStore    *self,
 
 /* A row that does not authenticate is left out and counted in
  * @n_damaged: one changed or damaged message must not hide the rest of a
- * conversation, nor be shown or sent as it now reads. */
+ * conversation, nor be shown or sent as it now reads. At most @max
+ * messages (0: all), so that a page is full while rows remain, however
+ * many of them were damaged. */
 GPtrArray *
 _sotto_store_load_messages (SottoStore    *self,
                             sqlite3_stmt  *stmt,
+                            guint          max,
                             guint         *n_damaged,
                             GError       **error)
 {
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
-  int rc;
+  int rc = SQLITE_DONE;
 
   _sotto_store_assert_worker (self);
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((max == 0 || messages->len < max) && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       g_autoptr (GError) local_error = NULL;
       SottoMessage *message = message_from_row (self, stmt, &local_error);
@@ -97,7 +100,7 @@ _sotto_store_load_messages (SottoStore    *self,
       g_ptr_array_add (messages, message);
     }
 
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     {
       _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       return NULL;
@@ -179,7 +182,7 @@ _sotto_store_load_message (SottoStore  *self,
     return NULL;
   sqlite3_bind_int64 (stmt, 1, id);
 
-  messages = _sotto_store_load_messages (self, stmt, &n_damaged, error);
+  messages = _sotto_store_load_messages (self, stmt, 0, &n_damaged, error);
   if (messages == NULL)
     return NULL;
   if (n_damaged > 0)
@@ -431,7 +434,7 @@ save_incoming_job (SottoStore    *self,
       return _sotto_message_new (0, request->contact_id, request->uid, SOTTO_DIRECTION_IN,
                                  SOTTO_MESSAGE_DELIVERED, request->sent, received, request->body);
     }
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     {
       _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       goto failed;
@@ -913,7 +916,7 @@ mark_read_in_transaction (SottoStore    *self,
       g_array_append_val (read, entry);
     }
   g_clear_pointer (&find, _sotto_store_cached_stmt_release);
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     {
       _sotto_store_set_db_error (error, self->db, rc, _("reading messages"));
       goto failed;
@@ -1156,15 +1159,16 @@ history_job (SottoStore    *self,
   stmt = _sotto_store_db_prepare (self,
                                   "SELECT " MESSAGE_COLUMNS " FROM messages m "
                                   "JOIN conversations c ON c.id = m.conversation_id "
-                                  "WHERE c.contact_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+                                  "WHERE c.contact_id = ? AND m.id < ? ORDER BY m.id DESC",
                                   error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
   sqlite3_bind_int64 (stmt, 2, request->before_id > 0 ? request->before_id : G_MAXINT64);
-  sqlite3_bind_int (stmt, 3, (int)request->limit);
 
-  page = _sotto_store_load_messages (self, stmt, &request->n_damaged, error);
+  /* Damaged rows don't count towards the page: one that is full says
+   * that there may be more. */
+  page = _sotto_store_load_messages (self, stmt, request->limit, &request->n_damaged, error);
   if (page != NULL)
     {
       for (guint i = 0; i < page->len / 2; i++)

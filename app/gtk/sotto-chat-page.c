@@ -48,6 +48,7 @@ struct _SottoChatPage
   GtkScrolledWindow      *scroller;
   GtkListView            *message_list;
   GtkLabel               *typing_label;
+  GtkLabel               *damaged_label;
   GtkLabel               *composer_error;
   GtkWidget              *composer_box;
   GtkTextView            *composer;
@@ -62,6 +63,7 @@ struct _SottoChatPage
   GCancellable           *cancellable;
   GCancellable           *search_cancellable;
   GArray                 *matches;        /* gint64 message ids, oldest first */
+  guint                   search_damaged; /* messages the search could not read */
   GtkWidget              *tab_label;
   GtkWidget              *tab_name;
   GtkWidget              *tab_close;
@@ -602,22 +604,57 @@ scroll_to_id (SottoChatPage *self,
     load_older (self);
 }
 
+/* "1 message could not be read", for @n > 0. */
+static char *
+dup_damaged_text (guint n)
+{
+  return g_strdup_printf (ngettext ("%u message could not be read",
+                                    "%u messages could not be read", n), n);
+}
+
 static void
 show_match (SottoChatPage *self)
 {
   g_autofree char *count = NULL;
+  g_autofree char *damaged = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->search_damaged > 0)
+    damaged = dup_damaged_text (self->search_damaged);
 
   if (self->matches->len == 0)
     {
-      gtk_label_set_label (self->search_count, _("No results"));
+      /* Translators: after "No results", e.g. "1 message could not be read". */
+      text = damaged != NULL ? g_strdup_printf (_("No results; %s"), damaged) : NULL;
+      gtk_label_set_label (self->search_count, text != NULL ? text : _("No results"));
       gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
       return;
     }
 
   /* Translators: "3 of 12" matches. */
   count = g_strdup_printf (_("%d of %u"), self->match + 1, self->matches->len);
-  gtk_label_set_label (self->search_count, count);
+  /* Translators: "3 of 12; 1 message could not be read". */
+  text = damaged != NULL ? g_strdup_printf (_("%s; %s"), count, damaged) : NULL;
+  gtk_label_set_label (self->search_count, text != NULL ? text : count);
   scroll_to_id (self, g_array_index (self->matches, gint64, self->match));
+}
+
+/* Rows of this conversation that no longer authenticate are left out of
+ * it; the user is told how many, not shown what they now say. */
+static void
+on_model_damaged_cb (SottoChatPage *self)
+{
+  guint n = sotto_conversation_model_get_n_damaged (self->model);
+  g_autofree char *text = NULL;
+
+  if (n > 0)
+    text = g_strdup_printf (ngettext ("%u message could not be read: its record on this "
+                                      "computer was changed or is damaged, so it is not shown.",
+                                      "%u messages could not be read: their records on this "
+                                      "computer were changed or are damaged, so they are not "
+                                      "shown.", n), n);
+  gtk_label_set_label (self->damaged_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->damaged_label), n > 0);
 }
 
 static void
@@ -644,7 +681,8 @@ on_search_done_cb (GObject      *object,
   g_autoptr (SottoChatPage) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!sotto_store_search_finish (SOTTO_STORE (object), result, NULL, &error))
+  if (!sotto_store_search_finish_full (SOTTO_STORE (object), result, NULL,
+                                       &self->search_damaged, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         gtk_label_set_label (self->search_count, error->message);
@@ -667,6 +705,7 @@ search_now_cb (gpointer user_data)
   g_clear_object (&self->search_cancellable);
   g_array_set_size (self->matches, 0);
   self->match = -1;
+  self->search_damaged = 0;
 
   if (text[0] == '\0')
     {
@@ -1032,6 +1071,7 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, message_list);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, typing_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, damaged_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_error);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_box);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer);
@@ -1135,6 +1175,8 @@ sotto_chat_page_new (SottoContext *context,
 
   self->model = sotto_conversation_model_new (sotto_context_get_store (context), contact);
   g_signal_connect (self->model, "items-changed", G_CALLBACK (on_model_items_changed_cb), self);
+  g_signal_connect_object (self->model, "notify::n-damaged", G_CALLBACK (on_model_damaged_cb),
+                           self, G_CONNECT_SWAPPED);
   self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);

@@ -137,6 +137,59 @@ test_conversation_pages (Fixture       *fixture,
     }
 }
 
+/* A message whose row no longer authenticates is left out and counted;
+ * a page is still full while older messages remain, so that the rest of
+ * the conversation loads as before. */
+static void
+test_conversation_damaged (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr (SottoConversationModel) model = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sql = NULL;
+  guint total = 2 * SOTTO_CONVERSATION_PAGE + 5;
+  guint at = 0;
+
+  add_history (fixture, fixture->contact, total);
+  /* The 4th newest, and the newest of the second page. */
+  sql = g_strdup_printf ("UPDATE messages SET sent = sent + 1 WHERE id IN "
+                         "(SELECT m.id FROM messages m JOIN conversations c "
+                         " ON c.id = m.conversation_id WHERE c.contact_id = %" G_GINT64_FORMAT
+                         " ORDER BY m.id DESC LIMIT 1 OFFSET 3) OR id IN "
+                         "(SELECT m.id FROM messages m JOIN conversations c "
+                         " ON c.id = m.conversation_id WHERE c.contact_id = %" G_GINT64_FORMAT
+                         " ORDER BY m.id DESC LIMIT 1 OFFSET %u)",
+                         sotto_contact_get_id (fixture->contact),
+                         sotto_contact_get_id (fixture->contact), SOTTO_CONVERSATION_PAGE + 1);
+  _sotto_store_exec_async (fixture->store, sql, sotto_test_result_cb, &result);
+  g_assert_true (_sotto_store_exec_finish (fixture->store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+
+  model = sotto_conversation_model_new (fixture->store, fixture->contact);
+  wait_idle (model);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, SOTTO_CONVERSATION_PAGE);
+  g_assert_cmpuint (sotto_conversation_model_get_n_damaged (model), ==, 1);
+  g_assert_false (sotto_conversation_model_get_complete (model));
+
+  g_assert_cmpuint (load_older (model), ==, SOTTO_CONVERSATION_PAGE);
+  g_assert_cmpuint (sotto_conversation_model_get_n_damaged (model), ==, 2);
+  g_assert_cmpuint (load_older (model), ==, 3);
+  g_assert_true (sotto_conversation_model_get_complete (model));
+  /* Each damaged row counted once, however the pages fell. */
+  g_assert_cmpuint (sotto_conversation_model_get_n_damaged (model), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, total - 2);
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("message %u", i);
+
+      if (i == total - 4 || i == total - SOTTO_CONVERSATION_PAGE - 2)
+        continue;
+      g_assert_cmpstr (body_at (G_LIST_MODEL (model), at), ==, expected);
+      at++;
+    }
+}
+
 static void
 count_changes_cb (GListModel *model,
                   guint       position,
@@ -354,6 +407,8 @@ main (int   argc,
 
   g_test_add ("/conversation/pages", Fixture, NULL,
               fixture_set_up, test_conversation_pages, fixture_tear_down);
+  g_test_add ("/conversation/damaged", Fixture, NULL,
+              fixture_set_up, test_conversation_damaged, fixture_tear_down);
   g_test_add ("/conversation/live", Fixture, NULL,
               fixture_set_up, test_conversation_live, fixture_tear_down);
   g_test_add ("/conversation/purge-reloads", Fixture, NULL,
