@@ -37,14 +37,20 @@ list_outbox_job (SottoStore    *self,
                                   "JOIN messages m ON m.id = o.message_id "
                                   "JOIN conversations c ON c.id = m.conversation_id "
                                   /* Ordered by the outbox's own key: walks the queue,
-                                   * not the whole history. */
-                                  "WHERE ?1 = 0 OR c.contact_id = ?1 ORDER BY o.message_id",
+                                   * not the whole history. An entry is only a pointer:
+                                   * whether the message is ours and waiting is told by
+                                   * its authenticated row, so that an entry planted
+                                   * in the file sends nothing. */
+                                  "WHERE (?1 = 0 OR c.contact_id = ?1) "
+                                  "AND m.direction = ?2 AND m.state = ?3 ORDER BY o.message_id",
                                   error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, request->contact_id);
+  sqlite3_bind_int (stmt, 2, SOTTO_DIRECTION_OUT);
+  sqlite3_bind_int (stmt, 3, SOTTO_MESSAGE_QUEUED);
 
-  return _sotto_store_load_messages (self, stmt, NULL, error);
+  return _sotto_store_load_messages (self, stmt, 0, NULL, error);
 }
 
 /**
@@ -114,11 +120,16 @@ expire_outbox_job (SottoStore    *self,
                                   "SELECT o.message_id, c.contact_id FROM outbox o "
                                   "JOIN messages m ON m.id = o.message_id "
                                   "JOIN conversations c ON c.id = m.conversation_id "
-                                  "WHERE o.queued < ? ORDER BY o.message_id",
+                                  "WHERE o.queued < ?1 AND m.direction = ?2 AND m.state = ?3 "
+                                  "AND m.mac = " MESSAGE_MAC ("m.id", "c.contact_id", "m.uid", "m.direction",
+                                                               "m.state", "m.sent", "m.received") " "
+                                  "ORDER BY o.message_id",
                                   error);
   if (find == NULL)
     goto failed;
   sqlite3_bind_int64 (find, 1, cutoff);
+  sqlite3_bind_int (find, 2, SOTTO_DIRECTION_OUT);
+  sqlite3_bind_int (find, 3, SOTTO_MESSAGE_QUEUED);
   while ((rc = sqlite3_step (find)) == SQLITE_ROW)
     {
       StateNews news = { sqlite3_column_int64 (find, 1), sqlite3_column_int64 (find, 0) };
@@ -138,6 +149,7 @@ expire_outbox_job (SottoStore    *self,
                                       "UPDATE messages SET state = ?1, mac = "
                                       MESSAGE_ROW_MAC ("?1") " WHERE id IN "
                                       "(SELECT message_id FROM outbox WHERE queued < ?2) "
+                                      "AND direction = ?3 AND state = ?4 "
                                       "AND mac = " MESSAGE_ROW_MAC ("messages.state"),
                                       error);
       unqueue = _sotto_store_db_prepare (self, "DELETE FROM outbox WHERE queued < ?", error);
@@ -145,6 +157,8 @@ expire_outbox_job (SottoStore    *self,
         goto failed;
       sqlite3_bind_int (mark, 1, SOTTO_MESSAGE_FAILED);
       sqlite3_bind_int64 (mark, 2, cutoff);
+      sqlite3_bind_int (mark, 3, SOTTO_DIRECTION_OUT);
+      sqlite3_bind_int (mark, 4, SOTTO_MESSAGE_QUEUED);
       sqlite3_bind_int64 (unqueue, 1, cutoff);
       if (!_sotto_store_db_step_done (self, mark, error) ||
           !_sotto_store_db_step_done (self, unqueue, error))
@@ -415,7 +429,7 @@ list_failed_job (SottoStore    *self,
   sqlite3_bind_int (stmt, 2, SOTTO_DIRECTION_OUT);
   sqlite3_bind_int (stmt, 3, SOTTO_MESSAGE_FAILED);
 
-  return _sotto_store_load_messages (self, stmt, NULL, error);
+  return _sotto_store_load_messages (self, stmt, 0, NULL, error);
 }
 
 /**

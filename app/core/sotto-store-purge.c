@@ -38,14 +38,16 @@ purge_job (SottoStore    *self,
   /* Age is judged by our own clock: when we sent it, or when it arrived. A
    * sender's clock set to the future must not keep a message for ever.
    * Ours that were given up on wait for the user's retry, as the queued
-   * ones wait for delivery. */
+   * ones wait for delivery: as their authenticated rows say, not the
+   * outbox, where an entry planted in the file would keep anything. A row
+   * changed to look waiting no longer authenticates, and goes. */
   stmt = _sotto_store_db_prepare (self,
                                   "DELETE FROM messages WHERE "
                                   "(?1 = 0 OR conversation_id = "
                                   "  (SELECT id FROM conversations WHERE contact_id = ?1)) "
                                   "AND (CASE direction WHEN 1 THEN received ELSE sent END) < ?2 "
-                                  "AND (?3 OR (id NOT IN (SELECT message_id FROM outbox) "
-                                  "            AND NOT (direction = ?4 AND state = ?5)))",
+                                  "AND (?3 OR direction != ?4 OR state NOT IN (?5, ?6) "
+                                  "     OR mac IS NOT " MESSAGE_ROW_MAC ("messages.state") ")",
                                   error);
   if (stmt == NULL)
     goto failed;
@@ -54,6 +56,7 @@ purge_job (SottoStore    *self,
   sqlite3_bind_int (stmt, 3, request->include_queued);
   sqlite3_bind_int (stmt, 4, SOTTO_DIRECTION_OUT);
   sqlite3_bind_int (stmt, 5, SOTTO_MESSAGE_FAILED);
+  sqlite3_bind_int (stmt, 6, SOTTO_MESSAGE_QUEUED);
   if (!_sotto_store_db_step_done (self, stmt, error))
     goto failed;
   request->deleted = (guint)sqlite3_changes (self->db);

@@ -1065,6 +1065,84 @@ test_store_tamper_message_column (gconstpointer data)
   g_assert_cmpuint (outbox->len, <=, 2);
 }
 
+/* The outbox table is a queue, not a record: an entry planted for a
+ * message that is not ours and waiting (one of the contact's, one already
+ * delivered) sends nothing, gives up on nothing and keeps nothing from
+ * being purged. What is ours and waiting is told by the message's own
+ * authenticated row. */
+static void
+test_store_tamper_outbox (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) ken = NULL;
+  g_autoptr (SottoContact) leo = NULL;
+  g_autoptr (GPtrArray) outbox = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 uid[SOTTO_MESSAGE_UID_LEN];
+  guint n = 0;
+
+  store = sotto_test_create_store (dir, "Judy", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  ken = sotto_test_add_contact (store, "Ken", NULL, hint, &error);
+  leo = sotto_test_add_contact (store, "Leo", NULL, hint, &error);
+  g_assert_no_error (error);
+  g_object_unref (queue_message (store, ken, "mine, first"));
+  memset (uid, 0x21, sizeof uid);
+  g_object_unref (save_incoming (store, ken, uid, "Ken's answer", NULL));
+  g_object_unref (queue_message (store, ken, "mine, second"));
+  memset (uid, 0x22, sizeof uid);
+  g_object_unref (save_incoming (store, leo, uid, "Leo writes", NULL));
+  g_clear_object (&ken);
+  g_clear_object (&leo);
+  sotto_test_close_store (&store);
+
+  /* Queued at the epoch: the first thing an expiry would give up on. */
+  raw_sql (dir, "INSERT INTO outbox (message_id, queued) VALUES (2, 0), (4, 0)");
+
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  outbox = sotto_test_outbox (store, NULL);
+  g_assert_cmpuint (outbox->len, ==, 2);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (outbox, 0)), ==, 1);
+  g_assert_cmpint (sotto_message_get_id (g_ptr_array_index (outbox, 1)), ==, 3);
+
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_expire_outbox_async (store, g_get_real_time (), NULL, sotto_test_result_cb,
+                                     &result);
+    g_assert_cmpuint (sotto_store_expire_outbox_finish (store, sotto_test_wait (&result),
+                                                        &error), ==, 0);
+    g_assert_no_error (error);
+  }
+  ken = g_object_ref (sotto_store_get_contact_by_id (store, 1));
+  page = history_counting (store, ken, 0, 100, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 3);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (page, 1)), !=,
+                   SOTTO_MESSAGE_FAILED);
+
+  /* Everything older than tomorrow that is not waiting goes. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_purge_async (store, NULL, g_get_real_time () + (gint64)G_USEC_PER_SEC * 86400, FALSE,
+                             NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_purge_finish (store, sotto_test_wait (&result), &n, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (n, ==, 2);
+  g_clear_pointer (&page, g_ptr_array_unref);
+  page = history_counting (store, ken, 0, 100, NULL, &error);
+  g_assert_cmpuint (page->len, ==, 2);
+  g_assert_cmpint (sotto_message_get_direction (g_ptr_array_index (page, 0)), ==,
+                   SOTTO_DIRECTION_OUT);
+  g_assert_cmpint (sotto_message_get_direction (g_ptr_array_index (page, 1)), ==,
+                   SOTTO_DIRECTION_OUT);
+}
+
 static void
 expect_open_fails_untouched (const char *dir,
                              int         code)
@@ -3996,6 +4074,7 @@ main (int   argc,
 
       g_test_add_data_func (path, &message_tampers[i], test_store_tamper_message_column);
     }
+  g_test_add_func ("/store/tamper/outbox", test_store_tamper_outbox);
   g_test_add_func ("/store/damage/truncated", test_store_damage_truncated);
   g_test_add_func ("/store/damage/garbage", test_store_damage_garbage);
   g_test_add_func ("/store/damage/foreign-database", test_store_damage_foreign_database);
