@@ -610,6 +610,68 @@ contact_request_free (ContactRequest *request)
   g_free (request);
 }
 
+/* Whether @public_key is a contact's other than @except_id. A row with
+ * that key that no longer authenticates is no contact: it is hidden and
+ * must not keep the person from being added again. Its key is replaced by
+ * one of the wrong length, so the row stays what it is (damaged, counted,
+ * its conversation kept) and the key is free. */
+static gboolean
+key_taken (SottoStore    *self,
+           const guint8  *public_key,
+           gint64         except_id,
+           gboolean      *out_taken,
+           GError       **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) release = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gint64 id;
+  int rc;
+
+  _sotto_store_assert_worker (self);
+
+  *out_taken = FALSE;
+  stmt = _sotto_store_db_prepare (self,
+                                  "SELECT " CONTACT_COLUMNS " FROM contacts "
+                                  "WHERE public_key = ? AND id != ?",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 1, public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, except_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("reading a contact"));
+
+  id = sqlite3_column_int64 (stmt, 0);
+  contact = contact_from_row (self, stmt, &local_error);
+  if (contact != NULL)
+    {
+      *out_taken = TRUE;
+      return TRUE;
+    }
+  if (!g_error_matches (local_error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  g_message ("Contact %" G_GINT64_FORMAT " is damaged: its key is freed for the person added now",
+             id);
+  release = _sotto_store_db_prepare (self,
+                                     "UPDATE contacts SET public_key = randomblob (16) WHERE id = ?",
+                                     error);
+  if (release == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (release, 1, id);
+
+  return _sotto_store_db_step_done (self, release, error);
+}
+
 static gpointer
 add_contact_job (SottoStore    *self,
                  gpointer       data,
@@ -622,6 +684,7 @@ add_contact_job (SottoStore    *self,
   g_autoptr (GBytes) name = NULL;
   g_autoptr (GBytes) alias = NULL;
   g_autoptr (GBytes) addresses = NULL;
+  gboolean taken = FALSE;
   gint64 id;
 
   _sotto_store_assert_worker (self);
@@ -629,17 +692,14 @@ add_contact_job (SottoStore    *self,
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
-  stmt = _sotto_store_db_prepare (self, "SELECT id FROM contacts WHERE public_key = ?", error);
-  if (stmt == NULL)
+  if (!key_taken (self, request->public_key, 0, &taken, error))
     goto failed;
-  sqlite3_bind_blob (stmt, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
+  if (taken)
     {
       g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
                            _("This person is already one of your contacts"));
       goto failed;
     }
-  g_clear_pointer (&stmt, sqlite3_finalize);
 
   if ((id = _sotto_store_db_next_id (self, "contacts", error)) == 0)
     goto failed;
@@ -856,6 +916,7 @@ replace_key (SottoStore      *self,
              GError         **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean taken = FALSE;
   int rc;
 
   _sotto_store_assert_worker (self);
@@ -894,19 +955,14 @@ replace_key (SottoStore      *self,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = _sotto_store_db_prepare (self, "SELECT id FROM contacts WHERE public_key = ? AND id != ?",
-                                  error);
-  if (stmt == NULL)
+  if (!key_taken (self, request->public_key, request->id, &taken, error))
     return FALSE;
-  sqlite3_bind_blob (stmt, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 2, request->id);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
+  if (taken)
     {
       g_set_error_literal (error, SOTTO_ERROR, SOTTO_ERROR_EXISTS,
                            _("This key already belongs to another of your contacts"));
       return FALSE;
     }
-  g_clear_pointer (&stmt, sqlite3_finalize);
 
   stmt = _sotto_store_db_prepare (self,
                                   "UPDATE contacts SET public_key = ?, offered_key = NULL "

@@ -951,6 +951,63 @@ test_store_tamper_contact_column (gconstpointer data)
     }
 }
 
+/* A contact whose row was changed is hidden, not in the way: the same
+ * person can be added again (a new contact; the damaged row stays hidden
+ * and counted, with what it held). */
+static void
+test_store_tamper_contact_readd (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) ken = NULL;
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 key[SOTTO_KEY_LEN];
+
+  store = sotto_test_create_store (dir, "Judy", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  ken = sotto_test_add_contact (store, "Ken", NULL, hint, &error);
+  g_assert_no_error (error);
+  memcpy (key, sotto_contact_get_public_key (ken), SOTTO_KEY_LEN);
+  g_object_unref (queue_message (store, ken, "for Ken"));
+  g_clear_object (&ken);
+  sotto_test_close_store (&store);
+
+  raw_sql (dir, "UPDATE contacts SET verification = 1 WHERE id = 1");
+
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_store_get_contacts (store)), ==, 0);
+  g_assert_cmpuint (sotto_store_get_n_damaged_contacts (store), ==, 1);
+  g_assert_null (sotto_store_get_contact_by_key (store, key));
+
+  invite = sotto_invite_new (key, "Ken", hint, NULL);
+  sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
+  ken = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  g_assert_nonnull (ken);
+  g_assert_cmpint (sotto_contact_get_id (ken), !=, 1);
+  g_assert_cmpint (sotto_contact_get_verification (ken), ==, SOTTO_VERIFICATION_UNVERIFIED);
+  g_assert_true (sotto_store_get_contact_by_key (store, key) == ken);
+  /* Nothing of the damaged row comes with it. */
+  {
+    g_autoptr (GPtrArray) outbox = sotto_test_outbox (store, ken);
+
+    g_assert_cmpuint (outbox->len, ==, 0);
+  }
+  g_clear_object (&ken);
+  sotto_test_close_store (&store);
+
+  /* And so it stays. */
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_store_get_contacts (store)), ==, 1);
+  g_assert_cmpuint (sotto_store_get_n_damaged_contacts (store), ==, 1);
+  g_assert_nonnull (sotto_store_get_contact_by_key (store, key));
+}
+
 /* Contact 1 has messages 1 (out, queued), 2 (in), 3 (out, queued);
  * contact 2 has message 4 (in). */
 typedef struct
@@ -4075,6 +4132,7 @@ main (int   argc,
       g_test_add_data_func (path, &message_tampers[i], test_store_tamper_message_column);
     }
   g_test_add_func ("/store/tamper/outbox", test_store_tamper_outbox);
+  g_test_add_func ("/store/tamper/contact-added-again", test_store_tamper_contact_readd);
   g_test_add_func ("/store/damage/truncated", test_store_damage_truncated);
   g_test_add_func ("/store/damage/garbage", test_store_damage_garbage);
   g_test_add_func ("/store/damage/foreign-database", test_store_damage_foreign_database);
