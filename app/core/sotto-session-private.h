@@ -18,4 +18,11 @@ void sotto_session_set_rekey_interval (SottoSession *self,
 
 void sotto_session_set_coalesce_timers (gboolean      coalesce);
 
+/* Quiet sessions' deadlines wait for the next multiple of this of the
+ * wall clock (PROTOCOL.md, Timers). */
+#define SOTTO_SESSION_TICK_GRID_MS 10000
+
+guint _sotto_session_grid_delay_s (gint64 real_now_us,
+                                   gint64 due_in_us);
+
 G_END_DECLS

@@ -455,10 +455,30 @@ static gboolean on_tick_cb (gpointer user_data);
 /* Arms the one timer of an established session for the earlier of its two
  * deadlines: a PING keepalive_ms after the last frame sent, a close idle_ms
  * after the last one received. Both only move later, so a timer that fires
- * early just looks again. With periods of seconds (all but tests'), the
- * timer is one of GLib's whole-second ones, which fire together across the
- * process: a hundred quiet sessions wake it about once a second, not a
- * hundred times, at the cost of a PING up to a second late. */
+ * early just looks again.
+ *
+ * With periods of seconds (all but tests'), a deadline waits for the next
+ * multiple of SOTTO_SESSION_TICK_GRID_MS of the wall clock, on one of GLib's
+ * whole-second timers: a hundred quiet sessions then all wake the process
+ * at the same moment, once per grid step, instead of once each, and their
+ * PONGs come back together. Desktops whose clocks are set by NTP, as in an
+ * office, pick the same moments, so what their sessions send arrives in
+ * the same wake-up too. A PING goes out at most one grid step late, a
+ * close comes at most one step late (PROTOCOL.md, Timers). */
+
+/* Whole seconds from @real_now_us (Unix time) to the first multiple of
+ * SOTTO_SESSION_TICK_GRID_MS at or after @due_in_us from now; at least 1. */
+guint
+_sotto_session_grid_delay_s (gint64 real_now_us,
+                             gint64 due_in_us)
+{
+  const gint64 grid = (gint64) SOTTO_SESSION_TICK_GRID_MS * 1000;
+  gint64 at = real_now_us + MAX (due_in_us, 0);
+
+  at = (at + grid - 1) / grid * grid;
+  return (guint) CLAMP ((at - real_now_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC, 1, G_MAXUINT);
+}
+
 /* Off only for bench-protocol's baseline. */
 static gboolean coalesce_timers = TRUE;
 
@@ -474,9 +494,11 @@ schedule_tick (SottoSession *self)
                   self->last_sent + (gint64) self->keepalive_ms * 1000);
   left_ms = CLAMP ((deadline - now + 999) / 1000, 0, G_MAXUINT);
   clear_source (&self->tick_source);
-  if (coalesce_timers && self->keepalive_ms >= 1000 && self->idle_ms >= 1000)
+  if (coalesce_timers && self->keepalive_ms >= SOTTO_SESSION_TICK_GRID_MS &&
+      self->idle_ms >= SOTTO_SESSION_TICK_GRID_MS)
     {
-      source = g_timeout_source_new_seconds ((guint) MAX ((left_ms + 999) / 1000, 1));
+      source = g_timeout_source_new_seconds (_sotto_session_grid_delay_s (g_get_real_time (),
+                                                                          left_ms * 1000));
       g_source_set_callback (source, on_tick_cb, self, NULL);
       g_source_attach (source, self->context);
       self->tick_source = source;
@@ -490,6 +512,11 @@ on_tick_cb (gpointer user_data)
 {
   SottoSession *self = user_data;
   gint64 now = g_get_monotonic_time ();
+  /* GLib rounds a whole-second timer to its own second: one that fires a
+   * little before the keepalive is due still sends, rather than wait a
+   * whole grid step more. */
+  gint64 slack = coalesce_timers && self->keepalive_ms >= SOTTO_SESSION_TICK_GRID_MS
+                 ? G_USEC_PER_SEC : 0;
 
   if (now - self->last_received >= (gint64)self->idle_ms * 1000)
     {
@@ -498,7 +525,7 @@ on_tick_cb (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (now - self->last_sent >= (gint64)self->keepalive_ms * 1000 &&
+  if (now - self->last_sent >= (gint64)self->keepalive_ms * 1000 - slack &&
       !send_kind (self, SOTTO_PAYLOAD_PING, ++self->ping_cookie, 0))
     return G_SOURCE_REMOVE;
 

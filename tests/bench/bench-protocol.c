@@ -1305,14 +1305,83 @@ iterate_until (gint64 until)
     g_main_context_iteration (NULL, TRUE);
 }
 
-/* @n quiet sessions, both ends in this process, made one after the other
- * over one keepalive period (as contacts come online at different times),
- * then left alone for @seconds: how often is the process woken? */
+static gboolean
+on_far_term_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_far_incoming_cb (GSocketService    *service,
+                    GSocketConnection *connection,
+                    GObject           *source,
+                    gpointer           data)
+{
+  Handshakes *state = data;
+
+  g_ptr_array_add (g_object_get_data (G_OBJECT (service), "sessions"),
+                   start_session (connection, -1, state, NULL));
+  return TRUE;
+}
+
+/* The far ends of the idle sessions, in a process of their own as
+ * contacts' desktops are: listens on loopback, says "PORT KEYHEX", and
+ * answers as a Sotto session does until SIGTERM. */
+static int
+run_idle_far_end (gboolean coalesce)
+{
+  g_autoptr (SottoIdentity) identity = sotto_identity_generate ("Far end", NULL);
+  g_autoptr (SottoHello) hello = hello_for ("Far end");
+  g_autoptr (GSocketService) service = g_socket_service_new ();
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GPtrArray) sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  Handshakes state = { identity, hello, 0, 0 };
+  GMainLoop *loop = g_main_loop_new (NULL, FALSE);
+  char hex[SOTTO_KEY_LEN * 2 + 1];
+  guint failed;
+
+  sotto_session_set_coalesce_timers (coalesce);
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), any, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error))
+    g_error ("far end: listen: %s", error->message);
+  g_object_set_data (G_OBJECT (service), "sessions", sessions);
+  g_signal_connect (service, "incoming", G_CALLBACK (on_far_incoming_cb), &state);
+  g_socket_service_start (service);
+  sodium_bin2hex (hex, sizeof hex, sotto_identity_get_public_key (identity), SOTTO_KEY_LEN);
+  g_print ("%u %s\n", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)), hex);
+  fflush (stdout);
+
+  g_unix_signal_add (SIGTERM, on_far_term_cb, loop);
+  g_main_loop_run (loop);
+  g_main_loop_unref (loop);
+  /* What failed while it ran; closing now is the end, not a failure. */
+  failed = state.failed;
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      g_signal_handlers_disconnect_by_data (g_ptr_array_index (sessions, i), &state);
+      sotto_session_close (g_ptr_array_index (sessions, i), NULL);
+    }
+  if (failed > 0)
+    g_printerr ("far end: %u sessions failed\n", failed);
+  return failed > 0 ? 1 : 0;
+}
+
+/* @n quiet sessions made one after the other over one keepalive period
+ * (as contacts come online at different times), then left alone for
+ * @seconds: how often is this process woken? With @far_end (this
+ * program's path), the other ends run in a process of their own and only
+ * this one's wake-ups count, as on a desktop with @n contacts online;
+ * otherwise both ends run here. */
 static double
-idle_wakeups (guint     n,
-              guint     seconds,
-              gboolean  coalesce,
-              double   *switches_per_s)
+idle_wakeups (guint       n,
+              guint       seconds,
+              gboolean    coalesce,
+              const char *far_end,
+              double     *switches_per_s)
 {
   g_autoptr (SottoIdentity) server_id = sotto_identity_generate ("Server", NULL);
   g_autoptr (SottoIdentity) client_id = sotto_identity_generate ("Client", NULL);
@@ -1327,15 +1396,38 @@ idle_wakeups (guint     n,
   g_autoptr (SottoHello) client_hello = hello_for ("Client");
   Handshakes server = { server_id, server_hello, 0, 0 };
   Handshakes clients = { client_id, client_hello, 0, 0 };
+  g_autoptr (GSubprocess) far = NULL;
   gint64 start = g_get_monotonic_time ();
   gint64 period = (gint64)SOTTO_SESSION_KEEPALIVE_MS * 1000;
+  guint8 far_key[SOTTO_KEY_LEN];
   guint64 switches;
   guint sleeps;
 
   sotto_session_set_coalesce_timers (coalesce);
   g_socket_client_set_enable_proxy (client, FALSE);
-  if (!g_socket_listener_add_address (listener, any, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                      NULL, &bound, &error))
+  if (far_end != NULL)
+    {
+      g_autoptr (GDataInputStream) out = NULL;
+      g_autofree char *line = NULL;
+      g_auto (GStrv) fields = NULL;
+      gsize key_len = 0;
+
+      far = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, far_end,
+                              coalesce ? "--idle-far-end" : "--idle-far-end-baseline", NULL);
+      if (far == NULL)
+        g_error ("far end: %s", error->message);
+      out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (far));
+      line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+      fields = line != NULL ? g_strsplit (line, " ", 2) : NULL;
+      if (fields == NULL || g_strv_length (fields) != 2 ||
+          sodium_hex2bin (far_key, sizeof far_key, fields[1], strlen (fields[1]), NULL, &key_len,
+                          NULL) != 0 || key_len != SOTTO_KEY_LEN)
+        g_error ("far end said “%s”", line != NULL ? line : "nothing");
+      bound = g_inet_socket_address_new (loopback, (guint16)g_ascii_strtoull (fields[0], NULL, 10));
+      server.established = n;  /* counted over there; a failure there fails its exit */
+    }
+  else if (!g_socket_listener_add_address (listener, any, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error))
     g_error ("listen: %s", error->message);
 
   for (guint i = 0; i < n; i++)
@@ -1347,12 +1439,16 @@ idle_wakeups (guint     n,
       out = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (bound), NULL, &error);
       if (out == NULL)
         g_error ("connect: %s", error->message);
-      in = g_socket_listener_accept (listener, NULL, NULL, &error);
-      if (in == NULL)
-        g_error ("accept: %s", error->message);
-      g_ptr_array_add (sessions, start_session (in, -1, &server, NULL));
+      if (far == NULL)
+        {
+          in = g_socket_listener_accept (listener, NULL, NULL, &error);
+          if (in == NULL)
+            g_error ("accept: %s", error->message);
+          g_ptr_array_add (sessions, start_session (in, -1, &server, NULL));
+        }
       g_ptr_array_add (sessions, start_session (out, -1, &clients,
-                                                sotto_identity_get_public_key (server_id)));
+                                                far != NULL ? far_key
+                                                : sotto_identity_get_public_key (server_id)));
     }
   iterate_until (start + period + G_USEC_PER_SEC);
   if (server.established != n || clients.established != n)
@@ -1366,16 +1462,27 @@ idle_wakeups (guint     n,
   if (server.failed + clients.failed > 0)
     g_error ("%u sessions closed while idle", server.failed + clients.failed);
 
+  if (far != NULL)
+    {
+      g_subprocess_send_signal (far, SIGTERM);
+      if (!g_subprocess_wait_check (far, NULL, &error))
+        g_error ("far end: %s", error->message);
+    }
   for (guint i = 0; i < sessions->len; i++)
-    sotto_session_close (g_ptr_array_index (sessions, i), NULL);
+    {
+      g_signal_handlers_disconnect_by_data (g_ptr_array_index (sessions, i), &server);
+      g_signal_handlers_disconnect_by_data (g_ptr_array_index (sessions, i), &clients);
+      sotto_session_close (g_ptr_array_index (sessions, i), NULL);
+    }
   iterate_until (g_get_monotonic_time () + G_USEC_PER_SEC / 10);
   sotto_session_set_coalesce_timers (TRUE);
   return (double)sleeps / seconds;
 }
 
 static void
-bench_idle (guint n,
-            guint seconds)
+bench_idle (guint       n,
+            guint       seconds,
+            const char *self_path)
 {
   double baseline_switches;
   double switches;
@@ -1385,15 +1492,21 @@ bench_idle (guint n,
   default_poll = g_main_context_get_poll_func (NULL);
   g_main_context_set_poll_func (NULL, counting_poll);
 
-  g_print ("\nidle: %u quiet sessions, both ends in this process (%u session objects), "
-           "made over one keepalive period (%d s), then %u s of nothing to say:\n",
-           n, 2 * n, SOTTO_SESSION_KEEPALIVE_MS / 1000, seconds);
-  baseline = idle_wakeups (n, seconds, FALSE, &baseline_switches);
-  wakeups = idle_wakeups (n, seconds, TRUE, &switches);
-  g_print ("  session:   %.2f wake-ups/s, %.2f context switches/s  "
-           "(target: at most 1 with 100 contacts online)\n", wakeups, switches);
-  g_print ("  baseline:  %.2f wake-ups/s, %.2f context switches/s  each session's timer to the "
-           "millisecond, as before\n", baseline, baseline_switches);
+  g_print ("\nidle: %u quiet sessions made over one keepalive period (%d s), then %u s of "
+           "nothing to say; wake-ups of this process (target: at most 1/s with 100 contacts "
+           "online):\n", n, SOTTO_SESSION_KEEPALIVE_MS / 1000, seconds);
+  baseline = idle_wakeups (n, seconds, FALSE, self_path, &baseline_switches);
+  wakeups = idle_wakeups (n, seconds, TRUE, self_path, &switches);
+  g_print ("  far ends in another process, as contacts' desktops:\n");
+  g_print ("    session:   %.2f wake-ups/s, %.2f context switches/s\n", wakeups, switches);
+  g_print ("    baseline:  %.2f wake-ups/s, %.2f context switches/s  each session's timer to "
+           "the millisecond, as before\n", baseline, baseline_switches);
+  baseline = idle_wakeups (n, seconds, FALSE, NULL, &baseline_switches);
+  wakeups = idle_wakeups (n, seconds, TRUE, NULL, &switches);
+  g_print ("  both ends in this process (%u session objects):\n", 2 * n);
+  g_print ("    session:   %.2f wake-ups/s, %.2f context switches/s\n", wakeups, switches);
+  g_print ("    baseline:  %.2f wake-ups/s, %.2f context switches/s\n", baseline,
+           baseline_switches);
 
   g_main_context_set_poll_func (NULL, default_poll);
 }
@@ -1405,6 +1518,7 @@ main (int   argc,
   g_autoptr (GOptionContext) options = g_option_context_new ("— protocol benchmark");
   g_autoptr (GError) error = NULL;
   g_autofree char *peer_dir = NULL;
+  g_autofree char *self_path = NULL;
   int peer_port = 0;
   int chunks = 20000;
   int handshakes = 5000;
@@ -1412,6 +1526,9 @@ main (int   argc,
   int sustained = 10000;
   int idle_sessions = 100;
   int idle_seconds = 40;
+  gboolean idle_only = FALSE;
+  gboolean idle_far_end = FALSE;
+  gboolean idle_far_end_baseline = FALSE;
   GOptionEntry entries[] = {
     { "chunks", 0, 0, G_OPTION_ARG_INT, &chunks, "Messages for the throughput test", "N" },
     { "handshakes", 0, 0, G_OPTION_ARG_INT, &handshakes, "Handshakes to time", "N" },
@@ -1419,6 +1536,10 @@ main (int   argc,
     { "sustained", 0, 0, G_OPTION_ARG_INT, &sustained, "Messages for the sustained rate", "N" },
     { "idle-sessions", 0, 0, G_OPTION_ARG_INT, &idle_sessions, "Quiet sessions for the wake-up count (0: skip)", "N" },
     { "idle-seconds", 0, 0, G_OPTION_ARG_INT, &idle_seconds, "How long to count wake-ups", "S" },
+    { "idle-only", 0, 0, G_OPTION_ARG_NONE, &idle_only, "Count idle wake-ups only", NULL },
+    { "idle-far-end", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &idle_far_end, NULL, NULL },
+    { "idle-far-end-baseline", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &idle_far_end_baseline,
+      NULL, NULL },
     { "peer-dir", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &peer_dir, NULL, NULL },
     { "peer-port", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &peer_port, NULL, NULL },
     { NULL }
@@ -1432,21 +1553,24 @@ main (int   argc,
 
   if (peer_dir != NULL)
     return run_peer (peer_dir, (guint)peer_port);
+  if (idle_far_end || idle_far_end_baseline)
+    return run_idle_far_end (idle_far_end);
 
   if (chunks < 100 || handshakes < 10 || messages < 100 || sustained < 100)
     g_error ("--chunks >= 100, --handshakes >= 10, --messages >= 100, --sustained >= 100, please");
 
   g_print ("Sotto protocol benchmark, %d cores, libsodium %s\n", g_get_num_processors (),
            sodium_version_string ());
-  bench_throughput ((guint)chunks);
-  bench_handshakes ((guint)handshakes);
-  {
-    g_autofree char *self_path = g_file_read_link ("/proc/self/exe", NULL);
-
-    bench_latency (self_path != NULL ? self_path : argv[0], (guint)messages, (guint)sustained);
-  }
+  self_path = g_file_read_link ("/proc/self/exe", NULL);
+  if (!idle_only)
+    {
+      bench_throughput ((guint)chunks);
+      bench_handshakes ((guint)handshakes);
+      bench_latency (self_path != NULL ? self_path : argv[0], (guint)messages, (guint)sustained);
+    }
   if (idle_sessions > 0)
-    bench_idle ((guint)idle_sessions, (guint)MAX (idle_seconds, 1));
+    bench_idle ((guint)idle_sessions, (guint)MAX (idle_seconds, 1),
+                self_path != NULL ? self_path : argv[0]);
 
   return 0;
 }

@@ -2641,6 +2641,36 @@ test_drained (Fixture       *f,
   g_assert_true (sotto_session_is_established (server->session));
 }
 
+/* Quiet sessions wake on a shared 10 s grid of the wall clock: the delay
+ * reaches the first grid instant at or after the deadline, in whole
+ * seconds, never 0. */
+static void
+test_grid_delay (void)
+{
+  const gint64 s = G_USEC_PER_SEC;
+  const gint64 grid = (gint64)SOTTO_SESSION_TICK_GRID_MS * 1000;
+  const gint64 t0 = (gint64)1800000000 * s;   /* a multiple of the grid */
+
+  g_assert_cmpint (t0 % grid, ==, 0);
+  /* Due at a grid instant: that one. */
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0, grid), ==, 10);
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0 + 3 * s, 7 * s), ==, 7);
+  /* One microsecond past it: the next one. */
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0, grid + 1), ==, 20);
+  /* Due between instants: waits for the next. */
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0 + 2 * s, 5 * s), ==, 8);
+  /* Due now or past, on an instant: at least a second. */
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0, 0), ==, 1);
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0, -5 * s), ==, 1);
+  /* Past due between instants: the next instant. */
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0 + 4 * s, -5 * s), ==, 6);
+  /* A part of a second rounds up, so the timer never fires before it. */
+  g_assert_cmpuint (_sotto_session_grid_delay_s (t0 + s / 2, 0), ==, 10);
+  /* Sessions due at any moment of one step fire together. */
+  for (gint64 due = 1; due <= grid; due += s / 3)
+    g_assert_cmpint (t0 + (gint64)_sotto_session_grid_delay_s (t0, due) * s, ==, t0 + grid);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2652,6 +2682,7 @@ main (int   argc,
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
 
+  g_test_add_func ("/session/keepalive/grid", test_grid_delay);
   ADD ("/session/happy-path", test_happy_path, NULL);
   ADD ("/session/plain-descriptor", test_plain_descriptor, NULL);
   ADD ("/session/nested-main-loop", test_nested_main_loop, NULL);
