@@ -19,6 +19,7 @@
 
 #include "sotto-cli-forward.h"
 #include "sotto-control.h"
+#include "sotto-profile-lock.h"
 
 /**
  * cli_forward:
@@ -73,4 +74,27 @@ cli_forward (SottoContext  *context,
   fflush (stderr);
 
   return TRUE;
+}
+
+/**
+ * cli_profile_busy:
+ *
+ * Whether another process holds the profile at this moment: a runner
+ * that is still starting (its control socket not listening yet) or
+ * another one-shot command. A profile that can't be looked at (missing,
+ * unreadable) is not busy: running the command says what is wrong.
+ */
+gboolean
+cli_profile_busy (SottoContext *context)
+{
+  g_autoptr (GError) error = NULL;
+  SottoProfileLock *lock;
+
+  lock = sotto_profile_lock_acquire (sotto_context_get_profile_dir (context), &error);
+  if (lock != NULL)
+    {
+      sotto_profile_lock_release (lock);
+      return FALSE;
+    }
+  return g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_PROFILE_IN_USE);
 }

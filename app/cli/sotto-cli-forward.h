@@ -13,5 +13,6 @@ gboolean cli_forward (SottoContext  *context,
                       int            argc,
                       char         **argv,
                       int           *out_status);
+gboolean cli_profile_busy (SottoContext *context);
 
 G_END_DECLS

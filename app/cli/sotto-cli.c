@@ -13,6 +13,10 @@
 #include "sotto-cli-forward.h"
 #include "sotto-cli-run.h"
 
+/* How long a one-shot command waits for a profile another process holds
+ * to be handed over or let go. */
+#define CLI_PROFILE_WAIT_MS 5000
+
 static char *
 dup_commands_description (void)
 {
@@ -119,6 +123,7 @@ main (int   argc,
   if (sotto_command_forwardable ((const char * const *)words))
     {
       g_autoptr (GPtrArray) forwarded = g_ptr_array_new ();
+      gint64 deadline;
       int status = 0;
 
       /* protect proves the current passphrase there too (PROTOCOL.md,
@@ -134,8 +139,19 @@ main (int   argc,
         g_ptr_array_add (forwarded, argv[i]);
       g_ptr_array_add (forwarded, NULL);
 
-      if (cli_forward (context, (int)forwarded->len - 1, (char **)forwarded->pdata, &status))
-        return status;
+      /* A runner that is starting holds the profile for a moment before
+       * it listens for commands (opening the store takes about a second),
+       * and so does another one-shot command: wait for either to take the
+       * command or let go, rather than say "in use" at once. */
+      deadline = g_get_monotonic_time () + (gint64)CLI_PROFILE_WAIT_MS * 1000;
+      while (TRUE)
+        {
+          if (cli_forward (context, (int)forwarded->len - 1, (char **)forwarded->pdata, &status))
+            return status;
+          if (!cli_profile_busy (context) || g_get_monotonic_time () >= deadline)
+            break;
+          g_usleep (100 * 1000);
+        }
     }
 
   command = sotto_command_new ((const char * const *)words, NULL);
