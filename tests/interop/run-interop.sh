@@ -370,11 +370,11 @@ done
 
 # ---------------------------------------------------------------------------
 if [ "$QUICK" != 1 ]; then
-phase "14. timers (65 s): sotto-cli's keepalive PINGs, its idle close at 60 s, python's own keepalive"
+phase "14. timers (65 s): sotto-cli's keepalive PINGs, its idle close at 60–71 s, python's own keepalive"
 timeout 100 $PEER peer --id keen.json --contact "$AINV" --dial --no-keepalive --linger 65 --linger-until-closed \
     --send 1 --timeout 10 > p14k.log 2>&1 &
 PK=$!; PIDS+=($PK)
-timeout 100 $PEER peer --id ida.json --contact "$AINV" --dial --no-keepalive --no-pong --linger 70 --linger-until-closed \
+timeout 100 $PEER peer --id ida.json --contact "$AINV" --dial --no-keepalive --no-pong --linger 75 --linger-until-closed \
     --send 1 --timeout 10 > p14i.log 2>&1 &
 PI=$!; PIDS+=($PI)
 timeout 100 $PEER peer --id pyra.json --contact "$AINV" --dial --linger 25 --send 1 --timeout 10 \
@@ -384,12 +384,14 @@ PP=$!; PIDS+=($PP)
 # python's PONG would reset python's timer: make sotto-cli send something 3 s in
 sleep 3; acmd "typing pyra on"
 wait $PK $PI $PP
-check "sotto-cli sent a PING every 20 s to a quiet peer, which answered (got $(jq -s 'map(select(.event=="ping-received"))|length' p14k.log))" \
-    jq -e -s 'map(select(.event=="ping-received"))|length>=3' p14k.log
+# PROTOCOL.md, Timers: a PING after 20 s of silence, at the latest 11 s later (Sotto waits for the
+# next 10 s step of its clock), so at least two in 65 s.
+check "sotto-cli sent a PING at least every 31 s to a quiet peer, which answered (got $(jq -s 'map(select(.event=="ping-received"))|length' p14k.log))" \
+    jq -e -s 'map(select(.event=="ping-received"))|length>=2' p14k.log
 check "a peer that answers PINGs keeps its session past 60 s" \
     jq -e -s 'map(select(.event=="disconnected"))[0] | .reason=="done" and .seconds>=64' p14k.log
-check "a silent peer is closed by sotto-cli after 60 s ($(jq -c 'select(.event=="disconnected") | {reason, seconds}' p14i.log))" \
-    jq -e -s 'map(select(.event=="disconnected"))[0] | .reason=="connection closed by peer" and .seconds>=59.5 and .seconds<=62' p14i.log
+check "a silent peer is closed by sotto-cli after 60 s, at most 11 s later ($(jq -c 'select(.event=="disconnected") | {reason, seconds}' p14i.log))" \
+    jq -e -s 'map(select(.event=="disconnected"))[0] | .reason=="connection closed by peer" and .seconds>=59.5 and .seconds<=72' p14i.log
 check "python sent its own keepalive PING after 20 s and got the PONG" \
     jq -e -s 'map(select(.event=="exit"))[0] | .keepalive_pings>=1 and .pongs>=1' p14p.log
 fi
