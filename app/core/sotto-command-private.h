@@ -40,6 +40,8 @@ char       *_sotto_command_read_passphrase    (SottoCommand            *self,
                                                gboolean                 confirm,
                                                GError                 **error);
 const char *_sotto_command_get_passphrase_file (SottoCommand           *self);
+char       *_sotto_command_resolve_path       (SottoCommand            *self,
+                                               const char              *path);
 gboolean    _sotto_command_can_ask            (SottoCommand            *self);
 void        _sotto_command_get_ask            (SottoCommand            *self,
                                                SottoAskPassphraseFunc  *func,

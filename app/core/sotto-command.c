@@ -97,6 +97,18 @@ _sotto_command_usage_error (SottoCommand *self,
   return SOTTO_EXIT_USAGE;
 }
 
+/* A file named on the command line, relative to where it was typed (a
+ * handed-over command runs elsewhere). */
+char *
+_sotto_command_resolve_path (SottoCommand *self,
+                             const char   *path)
+{
+  g_return_val_if_fail (SOTTO_IS_COMMAND (self), NULL);
+
+  return g_path_is_absolute (path) || self->cwd == NULL ? g_strdup (path)
+                                                        : g_build_filename (self->cwd, path, NULL);
+}
+
 /* Prints the error and picks the exit status a script can act on. */
 int
 _sotto_command_fail (SottoCommand *self,
@@ -419,6 +431,11 @@ static const SottoCommandInfo commands[] = {
   { "protect", "--keyring | --new-passphrase-file FILE",
     N_("Move the history key to the keyring or under a new passphrase"), 0 },
   { "profile", "", N_("Show the profile’s name and where it keeps its data"),
+    SOTTO_COMMAND_NO_PROFILE },
+  { "check-link", "URL [--from verified|unverified|stranger] [--json]",
+    N_("Say what Sotto would do with a link in a message, and why"), SOTTO_COMMAND_NO_PROFILE },
+  { "check-file", "PATH [--name NAME] [--no-scan] [--json]",
+    N_("Say what Sotto would let you do with a received file, and why"),
     SOTTO_COMMAND_NO_PROFILE },
   { "run", "[--port N] [--json]",
     N_("Connect to contacts and deliver messages until interrupted, reading commands from stdin"),

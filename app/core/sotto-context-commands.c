@@ -22,6 +22,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "sotto-command-private.h"
+#include "sotto-file-guard.h"
+#include "sotto-scanner.h"
 #include "sotto-contact.h"
 #include "sotto-context-private.h"
 #include "sotto-error.h"
@@ -1255,6 +1257,279 @@ cmd_profile (SottoContext  *self,
   return SOTTO_EXIT_OK;
 }
 
+/* check-link ------------------------------------------------------------------ */
+
+static const char *
+severity_to_string (SottoLinkSeverity severity)
+{
+  switch (severity)
+    {
+    case SOTTO_LINK_FATAL:
+      return "block";
+    case SOTTO_LINK_SUSPECT:
+      return "suspect";
+    case SOTTO_LINK_NOTE:
+    default:
+      return "note";
+    }
+}
+
+static void
+add_nullable_string (JsonBuilder *builder,
+                     const char  *name,
+                     const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_finding_json (JsonBuilder *builder,
+                  const char  *id,
+                  const char  *severity,
+                  const char  *text)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, "severity");
+  json_builder_add_string_value (builder, severity);
+  json_builder_set_member_name (builder, "text");
+  json_builder_add_string_value (builder, text);
+  json_builder_end_object (builder);
+}
+
+/* Ends @builder's object and prints it. */
+static void
+print_json_object (SottoCommand *command,
+                   JsonBuilder  *builder)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  _sotto_command_print (command, "%s\n", text);
+}
+
+static int
+cmd_check_link (SottoContext  *self,
+                SottoCommand  *command,
+                int            argc,
+                char         **argv)
+{
+  g_autoptr (SottoLinkVerdict) verdict = NULL;
+  g_autofree char *from = NULL;
+  gboolean json = FALSE;
+  int status = SOTTO_EXIT_OK;
+  SottoLinkSender sender = SOTTO_LINK_SENDER_VERIFIED;
+  const GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+      N_("Who sent it: verified (the default), unverified or stranger"), "WHO" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  if (!_sotto_command_parse (command, "check-link", "URL [--from WHO] [--json]", entries, &argc,
+                             &argv, &status) ||
+      !_sotto_command_expect_args (command, "check-link", argc, 1, &status))
+    return status;
+
+  if (from == NULL || g_str_equal (from, "verified"))
+    sender = SOTTO_LINK_SENDER_VERIFIED;
+  else if (g_str_equal (from, "unverified"))
+    sender = SOTTO_LINK_SENDER_UNVERIFIED;
+  else if (g_str_equal (from, "stranger"))
+    sender = SOTTO_LINK_SENDER_STRANGER;
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("--from takes verified, unverified or "
+                                                    "stranger, not “%s”"), from);
+
+      return _sotto_command_usage_error (command, message);
+    }
+  if (!g_utf8_validate (argv[1], -1, NULL))
+    return _sotto_command_usage_error (command, _("The link is not valid UTF-8 text"));
+
+  verdict = sotto_context_check_link (self, argv[1], sender);
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "verdict");
+      json_builder_add_string_value (builder, sotto_link_action_to_string (verdict->action));
+      json_builder_set_member_name (builder, "findings");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < verdict->findings->len; i++)
+        {
+          const SottoLinkFinding *finding = g_ptr_array_index (verdict->findings, i);
+
+          add_finding_json (builder, finding->id, severity_to_string (finding->severity),
+                            finding->text);
+        }
+      json_builder_end_array (builder);
+      add_nullable_string (builder, "link", verdict->link);
+      add_nullable_string (builder, "shown", verdict->shown);
+      add_nullable_string (builder, "uri", verdict->uri);
+      add_nullable_string (builder, "scheme", verdict->scheme);
+      add_nullable_string (builder, "host", verdict->host);
+      add_nullable_string (builder, "host_ascii", verdict->host_ascii);
+      add_nullable_string (builder, "registrable_domain", verdict->registrable_domain);
+      json_builder_set_member_name (builder, "port");
+      if (verdict->port >= 0)
+        json_builder_add_int_value (builder, verdict->port);
+      else
+        json_builder_add_null_value (builder);
+      print_json_object (command, builder);
+      return SOTTO_EXIT_OK;
+    }
+
+  _sotto_command_print (command, "verdict: %s\n", sotto_link_action_to_string (verdict->action));
+  _sotto_command_print (command, "link: %s\n", verdict->shown);
+  if (verdict->host != NULL)
+    {
+      if (verdict->host_ascii != NULL && !g_str_equal (verdict->host, verdict->host_ascii))
+        _sotto_command_print (command, "site: %s (%s)\n", verdict->host, verdict->host_ascii);
+      else
+        _sotto_command_print (command, "site: %s\n", verdict->host);
+    }
+  if (verdict->registrable_domain != NULL)
+    _sotto_command_print (command, "domain: %s\n", verdict->registrable_domain);
+  for (guint i = 0; i < verdict->findings->len; i++)
+    {
+      const SottoLinkFinding *finding = g_ptr_array_index (verdict->findings, i);
+
+      _sotto_command_print (command, "%s (%s): %s\n", finding->id,
+                            severity_to_string (finding->severity), finding->text);
+    }
+
+  return SOTTO_EXIT_OK;
+}
+
+/* check-file ------------------------------------------------------------------ */
+
+static const char *
+file_severity_to_string (SottoFileSeverity severity)
+{
+  switch (severity)
+    {
+    case SOTTO_FILE_INFECTED:
+      return "infected";
+    case SOTTO_FILE_RUNS:
+      return "runs";
+    case SOTTO_FILE_SUSPECT:
+      return "suspect";
+    case SOTTO_FILE_NOTE:
+    default:
+      return "note";
+    }
+}
+
+static int
+cmd_check_file (SottoContext  *self,
+                SottoCommand  *command,
+                int            argc,
+                char         **argv)
+{
+  g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *detail = NULL;
+  g_autofree char *scan_command = NULL;
+  gboolean json = FALSE;
+  gboolean no_scan = FALSE;
+  int status = SOTTO_EXIT_OK;
+  SottoScanResult scan = SOTTO_SCAN_NOT_SCANNED;
+  GSettings *settings;
+  const GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+      N_("The name the sender gave the file (default: its own)"), "NAME" },
+    { "no-scan", 0, 0, G_OPTION_ARG_NONE, &no_scan, N_("Don’t run the virus scanner"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  if (!_sotto_command_parse (command, "check-file", "PATH [--name NAME] [--no-scan] [--json]",
+                             entries, &argc, &argv, &status) ||
+      !_sotto_command_expect_args (command, "check-file", argc, 1, &status))
+    return status;
+
+  path = _sotto_command_resolve_path (command, argv[1]);
+  settings = sotto_context_get_settings (self);
+  if (settings != NULL)
+    scan_command = g_settings_get_string (settings, "scan-command");
+
+  if (!no_scan)
+    {
+      sotto_scanner_scan_async (scan_command, path, NULL, result_cb, &result);
+      scan = sotto_scanner_scan_finish (wait_for (&result), &detail, &error);
+      if (error != NULL)
+        g_debug ("scan failed: %s", error->message);
+    }
+
+  g_clear_error (&error);
+  verdict = sotto_file_guard_check_path (path, name, scan, detail, &error);
+  if (verdict == NULL)
+    {
+      return _sotto_command_fail (command, error);
+    }
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "verdict");
+      json_builder_add_string_value (builder, sotto_file_action_to_string (verdict->action));
+      json_builder_set_member_name (builder, "findings");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < verdict->findings->len; i++)
+        {
+          const SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
+
+          add_finding_json (builder, finding->id, file_severity_to_string (finding->severity),
+                            finding->text);
+        }
+      json_builder_end_array (builder);
+      add_nullable_string (builder, "name", verdict->name);
+      add_nullable_string (builder, "safe_name", verdict->safe_name);
+      add_nullable_string (builder, "kind", verdict->kind);
+      add_nullable_string (builder, "sniffed_type", verdict->sniffed_type);
+      add_nullable_string (builder, "declared_type", verdict->declared_type);
+      add_nullable_string (builder, "scan", sotto_scan_result_to_string (scan));
+      add_nullable_string (builder, "scan_detail", detail);
+      print_json_object (command, builder);
+      return SOTTO_EXIT_OK;
+    }
+
+  _sotto_command_print (command, "verdict: %s\n", sotto_file_action_to_string (verdict->action));
+  _sotto_command_print (command, "name: %s\n", verdict->shown_name);
+  _sotto_command_print (command, "saved as: %s\n", verdict->safe_name);
+  _sotto_command_print (command, "content: %s (%s)\n", verdict->kind, verdict->sniffed_type);
+  _sotto_command_print (command, "scan: %s%s%s\n", sotto_scan_result_to_string (scan),
+                        detail != NULL ? ": " : "", detail != NULL ? detail : "");
+  for (guint i = 0; i < verdict->findings->len; i++)
+    {
+      const SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
+
+      _sotto_command_print (command, "%s (%s): %s\n", finding->id,
+                            file_severity_to_string (finding->severity), finding->text);
+    }
+
+  return SOTTO_EXIT_OK;
+}
+
 /* -------------------------------------------------------------------------
  * Running one
  * ------------------------------------------------------------------------- */
@@ -1285,6 +1560,8 @@ static const struct
   { "purge", cmd_purge },
   { "protect", cmd_protect },
   { "profile", cmd_profile },
+  { "check-link", cmd_check_link },
+  { "check-file", cmd_check_file },
 };
 
 /**

@@ -402,3 +402,40 @@ sotto_context_apply_start_at_login (SottoContext  *self,
     return TRUE;
   return sotto_autostart_set (sotto_context_get_start_at_login (self), self->profile, error);
 }
+
+/**
+ * sotto_context_check_link:
+ * @link: a link as it appears in a message
+ * @sender: who sent it
+ *
+ * sotto_link_guard_check() under the user's and the administrator's
+ * settings (`link-open`, `link-schemes`, `link-trusted-domains`): what
+ * the app's link dialog and `sotto-cli check-link` both show.
+ *
+ * Returns: (transfer full): the verdict
+ */
+SottoLinkVerdict *
+sotto_context_check_link (SottoContext    *self,
+                          const char      *link,
+                          SottoLinkSender  sender)
+{
+  GSettings *settings;
+  g_auto (GStrv) schemes = NULL;
+  g_auto (GStrv) trusted = NULL;
+  SottoLinkPolicy policy = { NULL, NULL, FALSE };
+
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
+  g_return_val_if_fail (link != NULL, NULL);
+
+  settings = sotto_context_get_settings (self);
+  if (settings != NULL)
+    {
+      schemes = g_settings_get_strv (settings, "link-schemes");
+      trusted = g_settings_get_strv (settings, "link-trusted-domains");
+      policy.schemes = (const char * const *)schemes;
+      policy.trusted_domains = (const char * const *)trusted;
+      policy.links_off = g_settings_get_enum (settings, "link-open") == 1;
+    }
+  /* Without the schemas (a build tree without them), the safe defaults. */
+  return sotto_link_guard_check (link, sender, &policy);
+}

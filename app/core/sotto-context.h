@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "sotto-link-guard.h"
+
 #include "sotto-command.h"
 #include "sotto-store-key.h"
 
@@ -52,6 +54,9 @@ gboolean      sotto_context_open_interactive    (SottoContext            *self,
                                                  gpointer                 ask_data,
                                                  GError                 **error);
 GSettings        *sotto_context_get_settings     (SottoContext  *self);
+SottoLinkVerdict *sotto_context_check_link       (SottoContext    *self,
+                                                  const char      *link,
+                                                  SottoLinkSender  sender);
 SottoStore       *sotto_context_get_store        (SottoContext  *self);
 SottoPeerService *sotto_context_get_peer_service (SottoContext  *self);
 GSettings        *sotto_context_get_profile_settings (SottoContext  *self);

@@ -8,14 +8,35 @@
 
 #include "sotto-text.h"
 
-/* Characters that change how the text around them reads rather than being
- * read themselves: bidirectional embeddings, overrides and isolates (a
- * name "Bob\u202Egnp.exe" reads "Bobexe.png"). */
-static gboolean
-is_bidi_control (gunichar c)
+/**
+ * sotto_char_is_bidi_control:
+ *
+ * Characters that change how the text around them reads rather than being
+ * read themselves: bidirectional embeddings, overrides, isolates and marks
+ * (a name "Bob\u202Egnp.exe" reads "Bobexe.png").
+ */
+gboolean
+sotto_char_is_bidi_control (gunichar c)
 {
   return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
          c == 0x200E || c == 0x200F || c == 0x061C;
+}
+
+/**
+ * sotto_char_is_invisible:
+ *
+ * Default-ignorable characters that show nothing, so that a name or a
+ * link can hide them (zero-width spaces and joiners, the word joiner and
+ * invisible operators, the byte order mark, the soft hyphen, variation
+ * selectors, tags). Not the bidirectional controls: see
+ * sotto_char_is_bidi_control().
+ */
+gboolean
+sotto_char_is_invisible (gunichar c)
+{
+  return (c >= 0x200B && c <= 0x200D) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF ||
+         c == 0x00AD || c == 0x180E || (c >= 0xFE00 && c <= 0xFE0F) ||
+         (c >= 0xE0000 && c <= 0xE007F);
 }
 
 /* General category Cf in Unicode 15.0, in full: a fixed list, so that a
@@ -96,7 +117,7 @@ sotto_display_text (const char *text,
         g_string_append_c (out, one_line ? ' ' : '\n');
       else if (c == '\t')
         g_string_append_c (out, ' ');
-      else if (c == '\r' || type == G_UNICODE_CONTROL || is_bidi_control (c) ||
+      else if (c == '\r' || type == G_UNICODE_CONTROL || sotto_char_is_bidi_control (c) ||
                c == 0x2028 || c == 0x2029)
         {
           if (one_line && (c == 0x2028 || c == 0x2029))

@@ -20,7 +20,9 @@ typedef enum
   SOTTO_CHAR_PRIVATE_USE,  /* Co, noncharacters, and surrogates */
 } SottoCharClass;
 
-SottoCharClass sotto_char_classify (gunichar c);
+SottoCharClass sotto_char_classify           (gunichar c);
+gboolean       sotto_char_is_bidi_control    (gunichar c);
+gboolean       sotto_char_is_invisible       (gunichar c);
 
 char *sotto_display_text  (const char *text,
                            gboolean    one_line);

@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-chat-page.h"
+#include "sotto-link-dialog.h"
 #include "sotto-core.h"
 #include "sotto-message-row.h"
 #include "sotto-peer-service.h"
@@ -398,89 +399,21 @@ on_edge_reached_cb (SottoChatPage     *self,
     load_older (self);
 }
 
-typedef struct
-{
-  SottoChatPage   *page;
-  SottoLinkVerdict *verdict;
-} LinkDialog;
-
-static void
-link_dialog_free (gpointer data)
-{
-  LinkDialog *dialog = data;
-
-  g_object_unref (dialog->page);
-  sotto_link_verdict_free (dialog->verdict);
-  g_free (dialog);
-}
-
-static void
-on_link_response_cb (GtkDialog  *dialog,
-                     int         response,
-                     LinkDialog *data)
-{
-  if (response == GTK_RESPONSE_ACCEPT && data->verdict->risk != SOTTO_LINK_REFUSE)
-    {
-      GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (data->page));
-
-      gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, data->verdict->uri,
-                    GDK_CURRENT_TIME);
-    }
-  gtk_window_destroy (GTK_WINDOW (dialog));
-}
-
-/* Every click on a link ends here: the guard's verdict, the whole link
- * and its host, and the user's decision. */
+/* Every click on a link ends here: the guard's verdict, under the
+ * settings, for who sent it; the dialog shows it and asks. */
 static void
 on_link_activated_cb (SottoMessageRow *row,
                       const char      *uri,
                       SottoChatPage   *self)
 {
-  g_autoptr (SottoLinkVerdict) verdict = sotto_link_guard_check (uri);
+  g_autoptr (SottoLinkVerdict) verdict = NULL;
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  g_autoptr (GString) details = g_string_new (NULL);
-  LinkDialog *data;
-  GtkWidget *dialog;
-  GtkWidget *open;
+  SottoLinkSender sender = sotto_contact_get_verification (self->contact) ==
+                           SOTTO_VERIFICATION_VERIFIED
+                           ? SOTTO_LINK_SENDER_VERIFIED : SOTTO_LINK_SENDER_UNVERIFIED;
 
-  g_string_append_printf (details, "%s\n\n", verdict->uri);
-  if (verdict->host != NULL)
-    g_string_append_printf (details, _("Site: %s\n"), verdict->host);
-  for (guint i = 0; i < verdict->reasons->len; i++)
-    g_string_append_printf (details, "\n• %s", (const char *)g_ptr_array_index (verdict->reasons, i));
-  if (verdict->risk != SOTTO_LINK_REFUSE)
-    g_string_append_printf (details, "\n\n%s",
-                            _("Open it only if you expected this link from this person."));
-
-  dialog = gtk_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                   verdict->risk == SOTTO_LINK_OPEN_AFTER_ASKING
-                                     ? GTK_MESSAGE_QUESTION : GTK_MESSAGE_WARNING,
-                                   GTK_BUTTONS_NONE, "%s",
-                                   verdict->risk == SOTTO_LINK_REFUSE
-                                     ? _("Sotto will not open this link")
-                                     : _("Open this link?"));
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", details->str);
-  gtk_window_set_title (GTK_WINDOW (dialog), verdict->risk == SOTTO_LINK_REFUSE
-                                               ? _("Sotto will not open this link")
-                                               : _("Open this link?"));
-  if (verdict->risk == SOTTO_LINK_REFUSE)
-    gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Close"), GTK_RESPONSE_CANCEL);
-  else
-    {
-      gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
-      open = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Open Link"), GTK_RESPONSE_ACCEPT);
-      if (verdict->risk == SOTTO_LINK_WARN)
-        gtk_widget_add_css_class (open, "destructive-action");
-    }
-  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
-
-  data = g_new0 (LinkDialog, 1);
-  data->page = g_object_ref (self);
-  data->verdict = g_steal_pointer (&verdict);
-  g_signal_connect_data (dialog, "response", G_CALLBACK (on_link_response_cb), data,
-                         (GClosureNotify)(void (*) (void))link_dialog_free, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  verdict = sotto_context_check_link (self->context, uri, sender);
+  sotto_link_dialog_present (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, verdict);
 }
 
 static void

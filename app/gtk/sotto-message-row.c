@@ -76,11 +76,17 @@ body_markup (const char *body)
     {
       const SottoLinkSpan *span = &g_array_index (spans, SottoLinkSpan, i);
       g_autofree char *before = g_markup_escape_text (body + at, (gssize)(span->start - at));
-      g_autofree char *link = g_markup_escape_text (body + span->start,
-                                                    (gssize)(span->end - span->start));
+      g_autofree char *raw = g_strndup (body + span->start, span->end - span->start);
+      g_autofree char *shown = sotto_link_dup_shown (raw);
+      g_autofree char *href = g_markup_escape_text (raw, -1);
+      g_autofree char *text = g_markup_escape_text (shown, -1);
 
+      /* Shown as it is: its hidden characters made visible, left to right
+       * and isolated (U+2066 … U+2069), so that a direction override in a
+       * link can't turn "moc.elgoog//:sptth" into something else on screen.
+       * A click hands the link as written to the guard. */
       g_string_append (markup, before);
-      g_string_append_printf (markup, "<a href=\"%s\">%s</a>", link, link);
+      g_string_append_printf (markup, "<a href=\"%s\">\u2066%s\u2069</a>", href, text);
       at = span->end;
     }
   {

@@ -719,6 +719,99 @@ test_cli_block_verify_remove (void)
   g_assert_cmpstr (list3->out, ==, "");
 }
 
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static gboolean
+has_finding (JsonObject *verdict,
+             const char *id)
+{
+  JsonArray *findings = json_object_get_array_member (verdict, "findings");
+
+  for (guint i = 0; i < json_array_get_length (findings); i++)
+    {
+      JsonObject *finding = json_array_get_object_element (findings, i);
+
+      g_assert_cmpstr (json_object_get_string_member (finding, "text"), !=, "");
+      if (g_str_equal (json_object_get_string_member (finding, "id"), id))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* check-link: the core's verdict, under the settings, without a profile. */
+static void
+test_cli_check_link (void)
+{
+  g_autoptr (CliResult) lookalike = run_cli ("check-link", "--json", "https://\xd0\xb0pple.com/",
+                                             NULL);
+  g_autoptr (CliResult) plain = run_cli ("check-link", "https://www.gnome.org/", NULL);
+  g_autoptr (CliResult) stranger = run_cli ("check-link", "--from", "stranger", "--json",
+                                            "https://www.gnome.org/", NULL);
+  g_autoptr (CliResult) bad_from = run_cli ("check-link", "--from", "boss",
+                                            "https://www.gnome.org/", NULL);
+  g_autoptr (CliResult) no_link = run_cli ("check-link", NULL);
+  g_autoptr (CliResult) never = NULL;
+  g_autoptr (CliResult) trusted = NULL;
+  g_autoptr (JsonObject) object = NULL;
+  g_autofree char *keyfile_dir = g_build_filename (g_get_user_config_dir (), "glib-2.0",
+                                                   "settings", NULL);
+  g_autofree char *keyfile = g_build_filename (keyfile_dir, "keyfile", NULL);
+
+  g_assert_cmpint (lookalike->status, ==, 0);
+  object = parse_object (lookalike->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "verdict"), ==, "warn");
+  g_assert_cmpstr (json_object_get_string_member (object, "host"), ==, "\xd0\xb0pple.com");
+  g_assert_cmpstr (json_object_get_string_member (object, "host_ascii"), ==, "xn--pple-43d.com");
+  g_assert_true (has_finding (object, "confusable"));
+  g_assert_true (has_finding (object, "idn"));
+  g_clear_pointer (&object, json_object_unref);
+
+  g_assert_cmpint (plain->status, ==, 0);
+  g_assert_true (g_str_has_prefix (plain->out, "verdict: ask\n"));
+  g_assert_nonnull (strstr (plain->out, "domain: gnome.org\n"));
+
+  object = parse_object (stranger->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "verdict"), ==, "warn");
+  g_assert_true (has_finding (object, "sender-stranger"));
+  g_clear_pointer (&object, json_object_unref);
+
+  g_assert_cmpint (bad_from->status, ==, 2);
+  g_assert_nonnull (strstr (bad_from->err, "boss"));
+  g_assert_cmpint (no_link->status, ==, 2);
+
+  /* What the administrator set holds: links off; a trusted intranet. */
+  g_assert_cmpint (g_mkdir_with_parents (keyfile_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (keyfile,
+                                      "[im/sotto/Sotto]\n"
+                                      "link-trusted-domains=['intranet.example']\n", -1, NULL));
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  trusted = run_cli ("check-link", "--json", "https://wiki.intranet.example/start", NULL);
+  g_assert_true (g_file_set_contents (keyfile, "[im/sotto/Sotto]\nlink-open='never'\n", -1,
+                                      NULL));
+  never = run_cli ("check-link", "--json", "https://www.gnome.org/", NULL);
+  g_unsetenv ("GSETTINGS_BACKEND");
+  g_unlink (keyfile);
+
+  object = parse_object (trusted->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "verdict"), ==, "open");
+  g_assert_true (has_finding (object, "trusted"));
+  g_clear_pointer (&object, json_object_unref);
+  object = parse_object (never->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "verdict"), ==, "block");
+  g_assert_true (has_finding (object, "links-off"));
+  g_assert_true (json_node_is_null (json_object_get_member (object, "uri")));
+}
+
 static void
 test_cli_profile_in_use (void)
 {
@@ -733,6 +826,36 @@ test_cli_profile_in_use (void)
   busy = run_cli ("-p", "jack", "contacts", NULL);
   g_assert_cmpint (busy->status, ==, 3);
   g_assert_nonnull (strstr (busy->err, pid));
+}
+
+static gboolean
+release_lock_cb (gpointer data)
+{
+  SottoProfileLock **lock = data;
+
+  g_clear_pointer (lock, sotto_profile_lock_release);
+  return G_SOURCE_REMOVE;
+}
+
+/* A profile held for a moment — a runner still opening it, another
+ * one-shot command — is waited for, not reported in use. */
+static void
+test_cli_profile_held_briefly (void)
+{
+  g_autofree char *invite = init_profile ("kate", "Kate");
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "sotto", "kate", NULL);
+  g_autoptr (GError) error = NULL;
+  SottoProfileLock *lock = sotto_profile_lock_acquire (dir, &error);
+  g_autoptr (CliResult) waited = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_no_error (error);
+  g_timeout_add (1000, release_lock_cb, &lock);
+  waited = run_cli_iterating ("-p", "kate", "contacts", NULL);
+  g_assert_cmpint (waited->status, ==, 0);
+  g_assert_cmpstr (waited->err, ==, "");
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC);
+  g_assert_null (lock);
 }
 
 static void
@@ -1163,6 +1286,8 @@ main (int   argc,
   g_test_add_func ("/cli/damaged", test_cli_damaged);
   g_test_add_func ("/cli/block-verify-remove", test_cli_block_verify_remove);
   g_test_add_func ("/cli/profile-in-use", test_cli_profile_in_use);
+  g_test_add_func ("/cli/profile-held-briefly", test_cli_profile_held_briefly);
+  g_test_add_func ("/cli/check-link", test_cli_check_link);
   g_test_add_func ("/cli/no-profile", test_cli_no_profile);
   g_test_add_func ("/cli/profile-dir/unreadable", test_cli_profile_dir_unreadable);
   g_test_add_func ("/cli/passphrase-file/folder", test_cli_passphrase_file_folder);

@@ -110,93 +110,6 @@ test_display_text (void)
 }
 
 static void
-test_link_find (void)
-{
-  struct {
-    const char *text;
-    const char *links[4];
-  } cases[] = {
-    { "see https://example.com/a?b=c#d now", { "https://example.com/a?b=c#d" } },
-    { "(https://en.wikipedia.org/wiki/Foo_(bar)) and http://x.org.",
-      { "https://en.wikipedia.org/wiki/Foo_(bar)", "http://x.org" } },
-    { "go to www.example.com, then mailto:a@b.c!", { "www.example.com", "mailto:a@b.c" } },
-    { "xhttp://nope and https:// nothing", { NULL } },
-    { "invite: sotto:1AbC", { "sotto:1AbC" } },
-    { "“https://quoted.example/”", { "https://quoted.example/" } },
-    { "no links here", { NULL } },
-    { "", { NULL } },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr (GArray) spans = sotto_link_find (cases[i].text);
-      guint expected = 0;
-
-      while (expected < G_N_ELEMENTS (cases[i].links) && cases[i].links[expected] != NULL)
-        expected++;
-      g_assert_cmpuint (spans->len, ==, expected);
-      for (guint j = 0; j < spans->len; j++)
-        {
-          const SottoLinkSpan *span = &g_array_index (spans, SottoLinkSpan, j);
-          g_autofree char *link = g_strndup (cases[i].text + span->start, span->end - span->start);
-
-          g_assert_cmpstr (link, ==, cases[i].links[j]);
-        }
-    }
-}
-
-static void
-test_link_guard (void)
-{
-  struct {
-    const char    *uri;
-    SottoLinkRisk  risk;
-    const char    *host;
-    guint          reasons;
-  } cases[] = {
-    { "https://intranet.example.com/wiki", SOTTO_LINK_OPEN_AFTER_ASKING, "intranet.example.com", 0 },
-    { "www.example.com", SOTTO_LINK_OPEN_AFTER_ASKING, "www.example.com", 0 },
-    { "http://example.com", SOTTO_LINK_WARN, "example.com", 1 },
-    { "https://bank.example@evil.example/login", SOTTO_LINK_WARN, "evil.example", 1 },
-    { "https://192.168.1.5/", SOTTO_LINK_WARN, "192.168.1.5", 1 },
-    { "https://[::1]/", SOTTO_LINK_WARN, "::1", 1 },
-    { "https://xn--pple-43d.com/", SOTTO_LINK_WARN, "xn--pple-43d.com", 1 },
-    { "https://example.com:8443/", SOTTO_LINK_WARN, "example.com", 1 },
-    { "http://user@10.0.0.1:81/", SOTTO_LINK_WARN, "10.0.0.1", 4 },
-    { "mailto:someone@example.com", SOTTO_LINK_OPEN_AFTER_ASKING, NULL, 0 },
-    { "file:///etc/passwd", SOTTO_LINK_REFUSE, NULL, 1 },
-    { "javascript:alert(1)", SOTTO_LINK_REFUSE, NULL, 1 },
-    { "smb://server/share/run.exe", SOTTO_LINK_REFUSE, "server", 1 },
-    { "https:///nohost", SOTTO_LINK_REFUSE, NULL, 1 },
-    { "not a link", SOTTO_LINK_REFUSE, NULL, 1 },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr (SottoLinkVerdict) verdict = sotto_link_guard_check (cases[i].uri);
-
-      g_test_message ("%s", cases[i].uri);
-      g_assert_cmpint (verdict->risk, ==, cases[i].risk);
-      g_assert_cmpstr (verdict->host, ==, cases[i].host);
-      g_assert_cmpuint (verdict->reasons->len, ==, cases[i].reasons);
-      g_assert_nonnull (verdict->uri);
-    }
-
-  /* The limit, and one past it. */
-  {
-    g_autofree char *path = g_strnfill (2048 - strlen ("https://a.example/"), 'x');
-    g_autofree char *at_limit = g_strconcat ("https://a.example/", path, NULL);
-    g_autofree char *past = g_strconcat (at_limit, "x", NULL);
-    g_autoptr (SottoLinkVerdict) ok = sotto_link_guard_check (at_limit);
-    g_autoptr (SottoLinkVerdict) refused = sotto_link_guard_check (past);
-
-    g_assert_cmpuint (strlen (at_limit), ==, 2048);
-    g_assert_cmpint (ok->risk, ==, SOTTO_LINK_OPEN_AFTER_ASKING);
-    g_assert_cmpint (refused->risk, ==, SOTTO_LINK_REFUSE);
-  }
-}
-
-static void
 test_notification_levels (void)
 {
   struct {
@@ -297,8 +210,6 @@ main (int   argc,
   g_test_add_func ("/present/time/iso8601", test_time_iso8601);
   g_test_add_func ("/present/key/hex", test_key_hex);
   g_test_add_func ("/present/text/display", test_display_text);
-  g_test_add_func ("/present/link/find", test_link_find);
-  g_test_add_func ("/present/link/guard", test_link_guard);
   g_test_add_func ("/present/notification/levels", test_notification_levels);
   g_test_add_func ("/present/notification/limits", test_notification_limits);
 
