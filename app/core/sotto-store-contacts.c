@@ -995,6 +995,18 @@ update_contact_job (SottoStore    *self,
   if ((before = load_contact (self, request->id, error)) == NULL)
     goto failed;
 
+  /* A call that met the key the contact has had since it began (the user
+   * took the new invite while the call was under way) changed nothing:
+   * marking the contact would hold its messages for a key it already has. */
+  if (request->offered_set && !request->key_set &&
+      request->verification == SOTTO_VERIFICATION_KEY_CHANGED &&
+      sodium_memcmp (request->offered_key, sotto_contact_get_public_key (before),
+                     SOTTO_KEY_LEN) == 0)
+    {
+      _sotto_store_db_rollback (self);
+      return g_steal_pointer (&before);
+    }
+
   if (request->key_set && !replace_key (self, request, error))
     goto failed;
 

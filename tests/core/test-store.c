@@ -1008,6 +1008,55 @@ test_store_tamper_contact_readd (void)
   g_assert_nonnull (sotto_store_get_contact_by_key (store, key));
 }
 
+/* A call that began before the user took a contact's new invite meets the
+ * new key and reports it after the update: that must not mark the contact
+ * "key changed" for the key it now has (seen as a message held for ever
+ * in /peers/add-update under load). */
+static void
+test_store_key_changed_stale (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) bob = NULL;
+  g_autoptr (SottoIdentity) new_bob = sotto_identity_generate ("Bob", NULL);
+  g_autoptr (SottoInvite) invite = NULL;
+  g_autoptr (GAsyncResult) updated = NULL;
+  g_autoptr (GAsyncResult) marked = NULL;
+  g_autoptr (GError) error = NULL;
+  const guint8 *key = sotto_identity_get_public_key (new_bob);
+
+  store = sotto_test_create_store (dir, "Alice", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  bob = sotto_test_add_contact (store, "Bob", NULL, hint, &error);
+  g_assert_no_error (error);
+
+  /* Both queued at once: the update first, the stale report after it. */
+  invite = sotto_invite_new (key, "Bob", hint, NULL);
+  sotto_store_update_contact_from_invite_async (store, bob, invite, NULL, sotto_test_result_cb,
+                                                &updated);
+  sotto_store_mark_key_changed_async (store, bob, key, NULL, sotto_test_result_cb, &marked);
+  g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&updated), &error));
+  g_assert_no_error (error);
+  g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&marked), &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpmem (sotto_contact_get_public_key (bob), SOTTO_KEY_LEN, key, SOTTO_KEY_LEN);
+  g_assert_cmpint (sotto_contact_get_verification (bob), ==, SOTTO_VERIFICATION_UNVERIFIED);
+  g_assert_null (sotto_contact_get_offered_key (bob));
+
+  /* A report of yet another key still marks it. */
+  {
+    guint8 other[SOTTO_KEY_LEN];
+    g_autoptr (GAsyncResult) result = NULL;
+
+    memset (other, 0x42, sizeof other);
+    sotto_store_mark_key_changed_async (store, bob, other, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_update_contact_finish (store, sotto_test_wait (&result), &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (sotto_contact_get_verification (bob), ==, SOTTO_VERIFICATION_KEY_CHANGED);
+  }
+}
+
 /* Contact 1 has messages 1 (out, queued), 2 (in), 3 (out, queued);
  * contact 2 has message 4 (in). */
 typedef struct
@@ -4133,6 +4182,7 @@ main (int   argc,
     }
   g_test_add_func ("/store/tamper/outbox", test_store_tamper_outbox);
   g_test_add_func ("/store/tamper/contact-added-again", test_store_tamper_contact_readd);
+  g_test_add_func ("/store/key-changed/stale-report", test_store_key_changed_stale);
   g_test_add_func ("/store/damage/truncated", test_store_damage_truncated);
   g_test_add_func ("/store/damage/garbage", test_store_damage_garbage);
   g_test_add_func ("/store/damage/foreign-database", test_store_damage_foreign_database);
