@@ -226,10 +226,10 @@ sotto_scanner_scan_async (const char          *command,
   g_ptr_array_add (argv, NULL);
 
   /* The scanner's report on stdout, its complaints on stderr: both are
-   * what the user may need to read when it fails. */
+   * what the user may need to read when it fails. Its stdin is
+   * /dev/null: nothing of ours to read. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_MERGE |
-                                        G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
   if (process == NULL)
     {
