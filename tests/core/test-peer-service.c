@@ -1597,8 +1597,11 @@ test_disk_full (void)
   g_assert_cmpuint (a->delivered->len, ==, n);
   g_assert_cmpuint (outbox_len (a, ab), ==, 0);
   for (guint i = 0; i < n; i++)
-    g_assert_true (g_str_has_prefix (g_ptr_array_index (b->received, i),
-                                     g_strdup_printf ("%u ", i)));
+    {
+      g_autofree char *prefix = g_strdup_printf ("%u ", i);
+
+      g_assert_true (g_str_has_prefix (g_ptr_array_index (b->received, i), prefix));
+    }
 }
 
 /* A stranger whose hello says it does not listen: accepted, it becomes
