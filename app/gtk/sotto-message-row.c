@@ -85,8 +85,16 @@ body_markup (const char *body)
        * and isolated (U+2066 … U+2069), so that a direction override in a
        * link can't turn "moc.elgoog//:sptth" into something else on screen.
        * A click hands the link as written to the guard. */
+      g_autoptr (SottoLinkVerdict) verdict = sotto_link_guard_check (raw,
+                                                                     SOTTO_LINK_SENDER_VERIFIED,
+                                                                     NULL);
+
       g_string_append (markup, before);
       g_string_append_printf (markup, "<a href=\"%s\">\u2066%s\u2069</a>", href, text);
+      /* What is odd about the link itself shows before anyone clicks: a
+       * look-alike name reads exactly like the real one. */
+      if (verdict->action >= SOTTO_LINK_WARN)
+        g_string_append (markup, " \u26A0");
       at = span->end;
     }
   {

@@ -1025,6 +1025,31 @@ def test_dark_style(desktop):
     return app
 
 
+def test_link_in_chat(desktop):
+    """A link in a message that imitates another site is marked in the
+    chat before anyone clicks it."""
+    app = started_alice(desktop)
+    main = app.main
+    bob = Peer(desktop.world, 'Bob').init()
+    bob.cli('add', app.invite)
+    alice_cli(desktop, 'add', bob.invite)
+    bob.start()
+    bob.expect('connected', contact='Alice Example')
+    bob.say('send Alice please sign in at https://www.\u0440\u0430\u0443\u0440\u0430l.com/signin today')
+    app.find(main, 'panel', match=r'^Bob, Available, 1 unread message$')
+
+    app.key(app.title, 'ctrl+f')
+    app.type_into(app.title, app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
+    chat = app.window('Bob')
+    # The look-alike link is marked as odd before anyone clicks it: its
+    # letters read exactly like the real site's. (A click opens the link
+    # dialog, which tests/gtk/test-link-dialog.c drives: GTK 4.8 gives a
+    # label's links no accessible object to click.)
+    app.find(chat, 'label', match='\u0440\u0430\u0443\u0440\u0430l\\.com/signin\u2069 \u26a0 today$')
+    app.screenshot('Bob', 'link-in-chat.png')
+    return app, bob
+
+
 def test_every_window_named(desktop):
     """Each window and dialog a person opens from the contact list names
     every control for a screen reader (the screenshots check it), and
@@ -1140,4 +1165,5 @@ def run(tests):
 if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
          test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
-         test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style, test_every_window_named])
+         test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style,
+         test_link_in_chat, test_every_window_named])

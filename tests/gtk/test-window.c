@@ -267,11 +267,15 @@ static void
 check_disk_full_banner (SottoWindow *window,
                         GSettings   *settings)
 {
-  SottoStore *store = sotto_context_get_store (sotto_window_get_context (window));
+  SottoContext *context = sotto_window_get_context (window);
   GtkWidget *banner = find_store_banner (GTK_WIDGET (window));
   g_autoptr (GError) error = NULL;
   g_autofree char *shot = NULL;
+  SottoStore *store;
 
+  /* The window shows while the profile is still opening. */
+  SOTTO_TEST_WAIT_FOR (sotto_context_get_store (context) != NULL);
+  store = sotto_context_get_store (context);
   g_assert_nonnull (banner);
   g_assert_false (banner_shown (banner));
 
