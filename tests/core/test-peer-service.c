@@ -1556,9 +1556,6 @@ test_disk_full (void)
   const guint n = 30;
   guint changes = 0;
 
-  /* Slow backoff: only the call back on recovery can be quick. */
-  sotto_peer_service_set_backoff (peer_service (a), 60000, 60000);
-  sotto_peer_service_set_backoff (peer_service (b), 60000, 60000);
   _sotto_store_set_write_retry_ms (b->store, 100);
   g_signal_connect (b->store, "notify::write-error", G_CALLBACK (on_write_error_notify_cb),
                     &changes);
@@ -1567,6 +1564,10 @@ test_disk_full (void)
   ba = add_contact (b, a, a->port);
   ab = add_contact (a, b, b->port);
   SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
+  /* From now on a slow backoff: only the call back on recovery can be
+   * quick. */
+  sotto_peer_service_set_backoff (peer_service (a), 60000, 60000);
+  sotto_peer_service_set_backoff (peer_service (b), 60000, 60000);
 
   /* No page more than the database has now. */
   store_exec (b->store, "PRAGMA max_page_count = 1");
