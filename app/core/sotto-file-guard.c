@@ -332,24 +332,6 @@ sotto_file_safe_name (const char *name)
   return make_safe_name (name, NULL);
 }
 
-static char *
-dup_shown_name (const char *name)
-{
-  GString *shown = g_string_new (NULL);
-
-  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (sotto_char_is_bidi_control (c) || sotto_char_is_invisible (c) || c < 0x20 ||
-          (c >= 0x7F && c <= 0x9F))
-        g_string_append_printf (shown, "⟦U+%04X⟧", c);
-      else
-        g_string_append_unichar (shown, c);
-    }
-  return g_string_free (shown, FALSE);
-}
-
 static gboolean
 runs_by_name (const char *extension)
 {
@@ -862,7 +844,7 @@ sotto_file_guard_check (const char             *name,
   verdict = g_new0 (SottoFileVerdict, 1);
   verdict->findings = g_ptr_array_new_with_free_func ((GDestroyNotify)finding_free);
   verdict->name = g_utf8_make_valid (name != NULL ? name : "", -1);
-  verdict->shown_name = dup_shown_name (verdict->name);
+  verdict->shown_name = sotto_text_reveal_hidden (verdict->name, TRUE);
   verdict->safe_name = make_safe_name (verdict->name, verdict);
 
   judge_content (verdict, content);

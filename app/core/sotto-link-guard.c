@@ -599,27 +599,18 @@ add_invalid (SottoLinkVerdict *verdict)
  * sotto_link_dup_shown:
  * @link: a link (valid UTF-8)
  *
- * The link as the user should see it: every invisible or bidirectional
- * control character replaced by a visible "⟦U+202E⟧", so that what shows
- * is what is there, in its order (#SottoLinkVerdict:shown).
+ * The link as the user should see it (#SottoLinkVerdict:shown): its
+ * invisible and bidirectional control characters written out as
+ * "⟦U+202E⟧" (sotto_text_reveal_hidden()). Control characters are left
+ * as they are: a link found in a message holds none (the finder ends it
+ * at one), and one given with a control character is invalid anyway.
  *
  * Returns: (transfer full): the text to show
  */
 char *
 sotto_link_dup_shown (const char *link)
 {
-  GString *shown = g_string_new (NULL);
-
-  for (const char *p = link; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (sotto_char_is_bidi_control (c) || sotto_char_is_invisible (c))
-        g_string_append_printf (shown, "⟦U+%04X⟧", c);
-      else
-        g_string_append_unichar (shown, c);
-    }
-  return g_string_free (shown, FALSE);
+  return sotto_text_reveal_hidden (link, FALSE);
 }
 
 static void

@@ -87,6 +87,39 @@ sotto_char_classify (gunichar c)
 }
 
 /**
+ * sotto_text_reveal_hidden:
+ * @text: valid UTF-8
+ * @controls: also control characters (U+0000–U+001F, U+007F–U+009F)
+ *
+ * @text with every character that hides itself or reorders what is
+ * around it — bidirectional controls, invisible characters — written
+ * out as a visible "⟦U+202E⟧", so that what shows is what is there, in
+ * its order. For links and file names, which must be read exactly.
+ *
+ * Returns: (transfer full): the text to show
+ */
+char *
+sotto_text_reveal_hidden (const char *text,
+                          gboolean    controls)
+{
+  GString *shown = g_string_new (NULL);
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (sotto_char_is_bidi_control (c) || sotto_char_is_invisible (c) ||
+          (controls && (c < 0x20 || (c >= 0x7F && c <= 0x9F))))
+        g_string_append_printf (shown, "⟦U+%04X⟧", c);
+      else
+        g_string_append_unichar (shown, c);
+    }
+  return g_string_free (shown, FALSE);
+}
+
+/**
  * sotto_display_text:
  * @text: valid UTF-8 from someone else (a name, an intro, a message)
  * @one_line: whether line breaks become spaces (names, list rows)

@@ -28,5 +28,7 @@ char *sotto_display_text  (const char *text,
                            gboolean    one_line);
 char *sotto_terminal_text (const char *text,
                            gboolean    one_line);
+char *sotto_text_reveal_hidden (const char *text,
+                                gboolean    controls);
 
 G_END_DECLS
