@@ -112,19 +112,27 @@ on_communicated_cb (GObject      *object,
   g_autoptr (GTask) task = user_data;
   GSubprocess *process = G_SUBPROCESS (object);
   ScanData *data = g_task_get_task_data (task);
-  g_autofree char *out = NULL;
+  g_autoptr (GBytes) out = NULL;
   g_autoptr (GError) error = NULL;
   int status;
 
   g_clear_handle_id (&data->timeout_source, g_source_remove);
-  if (!g_subprocess_communicate_utf8_finish (process, result, &out, NULL, &error))
+  if (!g_subprocess_communicate_finish (process, result, &out, NULL, &error))
     {
       /* Cancelled: the scanner does not go on for nothing. */
       g_subprocess_force_exit (process);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  data->output = g_steal_pointer (&out);
+  /* Bytes, not UTF-8: the scanner prints the file's path, which may be
+   * anything, and its answer must not be lost to it. */
+  if (out != NULL)
+    {
+      gsize len = 0;
+      const char *bytes = g_bytes_get_data (out, &len);
+
+      data->output = g_utf8_make_valid (bytes != NULL ? bytes : "", (gssize)len);
+    }
 
   if (data->timed_out)
     {
@@ -240,8 +248,8 @@ sotto_scanner_scan_async (const char          *command,
 
   g_object_set_data_full (G_OBJECT (task), "process", g_object_ref (process), g_object_unref);
   data->timeout_source = g_timeout_add_seconds (SOTTO_SCAN_TIMEOUT_S, on_timeout_cb, task);
-  g_subprocess_communicate_utf8_async (process, NULL, cancellable, on_communicated_cb,
-                                       g_steal_pointer (&task));
+  g_subprocess_communicate_async (process, NULL, cancellable, on_communicated_cb,
+                                  g_steal_pointer (&task));
 }
 
 /**

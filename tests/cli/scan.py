@@ -29,7 +29,7 @@ class Failure(Exception):
 
 def check_file(env, path, *args):
     result = subprocess.run([CLI, 'check-file', '--json', *args, path], env=env,
-                            capture_output=True, text=True)
+                            capture_output=True, encoding='utf-8', errors='replace')
     if result.returncode != 0:
         raise Failure(f'check-file {path}: exit {result.returncode}: {result.stderr}')
     return json.loads(result.stdout)
@@ -88,6 +88,17 @@ def main():
             if 'Eicar-Test-Signature' not in (v['scan_detail'] or ''):
                 raise Failure(f'EICAR: the signature is not named: {v}')
         tests.append(('eicar-caught', caught))
+
+        def odd_name():
+            # The scanner prints the path, here not valid UTF-8: its answer
+            # still counts.
+            odd = os.path.join(os.fsencode(files), b'odd\xff name.pdf')
+            with open(odd, 'wb') as f:
+                f.write(EICAR)
+            v = check_file(env, odd)
+            if v['scan'] != 'infected' or v['verdict'] != 'block':
+                raise Failure(f'EICAR with an odd name: {v}')
+        tests.append(('odd-name', odd_name))
 
         def passes():
             v = check_file(env, clean)
