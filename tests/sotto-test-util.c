@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <libsecret/secret.h>
 
+#include "sotto-store-private.h"
 #include "sotto-test-util.h"
 
 /* The keyring: the test program gets its own D-Bus session (GTestDBus)
@@ -274,6 +275,20 @@ sotto_test_add_contact (SottoStore          *store,
 
   sotto_store_add_contact_async (store, invite, alias, NULL, sotto_test_result_cb, &result);
   return sotto_store_add_contact_finish (store, sotto_test_wait (&result), error);
+}
+
+/* Runs @sql in one transaction on the store's own connection, where
+ * sotto_row_mac() is known: rows changed as Sotto itself would, for states
+ * only time (or a full disk) reaches. */
+gboolean
+sotto_test_store_exec (SottoStore  *store,
+                       const char  *sql,
+                       GError     **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  _sotto_store_exec_async (store, sql, sotto_test_result_cb, &result);
+  return _sotto_store_exec_finish (store, sotto_test_wait (&result), error);
 }
 
 GPtrArray *

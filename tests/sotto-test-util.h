@@ -65,6 +65,9 @@ SottoContact *sotto_test_add_contact       (SottoStore          *store,
                                             const char          *alias,
                                             const char * const  *addresses,
                                             GError             **error);
+gboolean      sotto_test_store_exec        (SottoStore          *store,
+                                            const char          *sql,
+                                            GError             **error);
 GPtrArray    *sotto_test_outbox            (SottoStore          *store,
                                             SottoContact        *contact);
 GPtrArray    *sotto_test_full_history      (SottoStore          *store,

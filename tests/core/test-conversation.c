@@ -145,7 +145,6 @@ test_conversation_damaged (Fixture       *fixture,
                            gconstpointer  data)
 {
   g_autoptr (SottoConversationModel) model = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *sql = NULL;
   guint total = 2 * SOTTO_CONVERSATION_PAGE + 5;
@@ -162,8 +161,7 @@ test_conversation_damaged (Fixture       *fixture,
                          " ORDER BY m.id DESC LIMIT 1 OFFSET %u)",
                          sotto_contact_get_id (fixture->contact),
                          sotto_contact_get_id (fixture->contact), SOTTO_CONVERSATION_PAGE + 1);
-  _sotto_store_exec_async (fixture->store, sql, sotto_test_result_cb, &result);
-  g_assert_true (_sotto_store_exec_finish (fixture->store, sotto_test_wait (&result), &error));
+  g_assert_true (sotto_test_store_exec (fixture->store, sql, &error));
   g_assert_no_error (error);
 
   model = sotto_conversation_model_new (fixture->store, fixture->contact);

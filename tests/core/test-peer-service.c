@@ -1529,18 +1529,6 @@ on_write_error_notify_cb (SottoStore *store,
   (*changes)++;
 }
 
-static void
-store_exec (SottoStore *store,
-            const char *sql)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-
-  _sotto_store_exec_async (store, sql, sotto_test_result_cb, &result);
-  g_assert_true (_sotto_store_exec_finish (store, sotto_test_wait (&result), &error));
-  g_assert_no_error (error);
-}
-
 /* A receiver whose disk is full (SQLite's own limit on the database's
  * size: the same SQLITE_FULL) takes nothing it can't write, says so, and
  * once a write works again calls the sender back at once: every message
@@ -1570,7 +1558,7 @@ test_disk_full (void)
   sotto_peer_service_set_backoff (peer_service (b), 60000, 60000);
 
   /* No page more than the database has now. */
-  store_exec (b->store, "PRAGMA max_page_count = 1");
+  g_assert_true (sotto_test_store_exec (b->store, "PRAGMA max_page_count = 1", NULL));
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *body = g_strdup_printf ("%u %s", i, filler);
@@ -1589,7 +1577,7 @@ test_disk_full (void)
   g_assert_cmpuint (outbox_len (a, ab), ==, n - b->received->len);
 
   /* Space again: the probe finds it, B calls A back at once. */
-  store_exec (b->store, "PRAGMA max_page_count = 1000000");
+  g_assert_true (sotto_test_store_exec (b->store, "PRAGMA max_page_count = 1000000", NULL));
   SOTTO_TEST_WAIT_FOR (sotto_store_get_write_error (b->store) == NULL);
   g_assert_cmpuint (changes, ==, 2);
   SOTTO_TEST_WAIT_FOR (b->received->len >= n && a->delivered->len >= n);
@@ -2647,14 +2635,9 @@ test_expiry_retry_duplicate (void)
                          ", %" G_GINT64_FORMAT ");",
                          SOTTO_MESSAGE_QUEUED, SOTTO_MESSAGE_QUEUED, sotto_message_get_id (m),
                          sotto_message_get_id (m), g_get_real_time () - LONG_AGO);
-  {
-    g_autoptr (GAsyncResult) result = NULL;
-
-    /* With the key, on the store's connection: as if Sotto had written it. */
-    _sotto_store_exec_async (a->store, sql, sotto_test_result_cb, &result);
-    g_assert_true (_sotto_store_exec_finish (a->store, sotto_test_wait (&result), &error));
-    g_assert_no_error (error);
-  }
+  /* With the key, on the store's connection: as if Sotto had written it. */
+  g_assert_true (sotto_test_store_exec (a->store, sql, &error));
+  g_assert_no_error (error);
   {
     g_autoptr (GAsyncResult) result = NULL;
 

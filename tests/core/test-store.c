@@ -134,11 +134,9 @@ static void
 store_sql (SottoStore *store,
            const char *sql)
 {
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  _sotto_store_exec_async (store, sql, sotto_test_result_cb, &result);
-  g_assert_true (_sotto_store_exec_finish (store, sotto_test_wait (&result), &error));
+  g_assert_true (sotto_test_store_exec (store, sql, &error));
   g_assert_no_error (error);
 }
 
@@ -1083,19 +1081,16 @@ static const MessageTamper message_tampers[] = {
   { "mac", "UPDATE messages SET mac = NULL WHERE id = 3", 2, 1, 0 },
 };
 
+/* Contact 1, Ken, has messages 1 (out, queued), 2 (in), 3 (out, queued);
+ * contact 2, Leo, has message 4 (in). The store is closed again. */
 static void
-test_store_tamper_message_column (gconstpointer data)
+make_store_with_conversations (const char *dir)
 {
-  const MessageTamper *tamper = data;
-  g_autofree char *dir = sotto_test_make_profile_dir ();
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (SottoContact) ken = NULL;
   g_autoptr (SottoContact) leo = NULL;
-  g_autoptr (GPtrArray) page = NULL;
-  g_autoptr (GPtrArray) outbox = NULL;
   g_autoptr (GError) error = NULL;
   guint8 uid[SOTTO_MESSAGE_UID_LEN];
-  guint damaged = 0;
 
   store = sotto_test_create_store (dir, "Judy", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
   g_assert_no_error (error);
@@ -1111,6 +1106,22 @@ test_store_tamper_message_column (gconstpointer data)
   g_clear_object (&ken);
   g_clear_object (&leo);
   sotto_test_close_store (&store);
+}
+
+static void
+test_store_tamper_message_column (gconstpointer data)
+{
+  const MessageTamper *tamper = data;
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) ken = NULL;
+  g_autoptr (SottoContact) leo = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GPtrArray) outbox = NULL;
+  g_autoptr (GError) error = NULL;
+  guint damaged = 0;
+
+  make_store_with_conversations (dir);
 
   raw_sql (dir, tamper->sql);
 
@@ -1182,27 +1193,12 @@ test_store_tamper_outbox (void)
   g_autofree char *dir = sotto_test_make_profile_dir ();
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (SottoContact) ken = NULL;
-  g_autoptr (SottoContact) leo = NULL;
   g_autoptr (GPtrArray) outbox = NULL;
   g_autoptr (GPtrArray) page = NULL;
   g_autoptr (GError) error = NULL;
-  guint8 uid[SOTTO_MESSAGE_UID_LEN];
   guint n = 0;
 
-  store = sotto_test_create_store (dir, "Judy", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
-  g_assert_no_error (error);
-  ken = sotto_test_add_contact (store, "Ken", NULL, hint, &error);
-  leo = sotto_test_add_contact (store, "Leo", NULL, hint, &error);
-  g_assert_no_error (error);
-  g_object_unref (queue_message (store, ken, "mine, first"));
-  memset (uid, 0x21, sizeof uid);
-  g_object_unref (save_incoming (store, ken, uid, "Ken's answer", NULL));
-  g_object_unref (queue_message (store, ken, "mine, second"));
-  memset (uid, 0x22, sizeof uid);
-  g_object_unref (save_incoming (store, leo, uid, "Leo writes", NULL));
-  g_clear_object (&ken);
-  g_clear_object (&leo);
-  sotto_test_close_store (&store);
+  make_store_with_conversations (dir);
 
   /* Queued at the epoch: the first thing an expiry would give up on. */
   raw_sql (dir, "INSERT INTO outbox (message_id, queued) VALUES (2, 0), (4, 0)");

@@ -227,17 +227,6 @@ test_window_menu_actions (void)
   run_app_with ("menus", check_menu_actions);
 }
 
-static void
-store_exec (SottoStore *store,
-            const char *sql,
-            GError    **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  _sotto_store_exec_async (store, sql, sotto_test_result_cb, &result);
-  _sotto_store_exec_finish (store, sotto_test_wait (&result), error);
-}
-
 static GtkWidget *
 find_store_banner (GtkWidget *root)
 {
@@ -280,10 +269,11 @@ check_disk_full_banner (SottoWindow *window,
   g_assert_false (banner_shown (banner));
 
   _sotto_store_set_write_retry_ms (store, 100);
-  store_exec (store, "PRAGMA max_page_count = 1", &error);
+  sotto_test_store_exec (store, "PRAGMA max_page_count = 1", &error);
   g_assert_no_error (error);
-  store_exec (store, "INSERT INTO id_counters (name, next) VALUES ('big', zeroblob (1000000))",
-              &error);
+  sotto_test_store_exec (store,
+                         "INSERT INTO id_counters (name, next) VALUES ('big', zeroblob (1000000))",
+                         &error);
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_STORE);
   g_clear_error (&error);
 
@@ -297,7 +287,7 @@ check_disk_full_banner (SottoWindow *window,
   sotto_gtk_test_wait_frames (GTK_WIDGET (window), 30);
   shot = sotto_gtk_test_save_screenshot (GTK_WIDGET (window), "disk-full");
 
-  store_exec (store, "PRAGMA max_page_count = 1000000", &error);
+  sotto_test_store_exec (store, "PRAGMA max_page_count = 1000000", &error);
   g_assert_no_error (error);
   SOTTO_TEST_WAIT_FOR (sotto_store_get_write_error (store) == NULL);
   g_assert_false (banner_shown (banner));
