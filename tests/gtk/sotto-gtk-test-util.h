@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* How long a window may take to draw before a test gives up on it. */
+#define SOTTO_GTK_TEST_FRAME_DEADLINE_S 60
+
 void       sotto_gtk_test_init            (int          *argc,
                                            char       ***argv);
 void       sotto_gtk_test_cleanup         (void);
