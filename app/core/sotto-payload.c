@@ -35,6 +35,11 @@
 #define PRESENCE_TYPE      "y"
 #define PING_TYPE          "t"
 #define REQUEST_STATE_TYPE "y"
+#define FILE_OFFER_TYPE    "(ayxstayays)"
+#define FILE_ACCEPT_TYPE   "(ayt)"
+#define FILE_CANCEL_TYPE   "(ayayy)"
+#define FILE_CHUNK_TYPE    "(aytay)"
+#define FILE_DONE_TYPE     "(ayayy)"
 #define HELLO_TYPE         "(qsqts)"
 
 G_STATIC_ASSERT (sizeof SOTTO_PROTOCOL_PROLOGUE - 1 == SOTTO_PROTOCOL_PROLOGUE_LEN);
@@ -45,6 +50,15 @@ G_STATIC_ASSERT (KIND_LEN + SOTTO_MESSAGE_UID_LEN + 8 + SOTTO_MESSAGE_BODY_MAX +
 /* So does the largest receipt: state, ids, a 2-byte offset for each. */
 G_STATIC_ASSERT (KIND_LEN + 1 + SOTTO_PAYLOAD_MAX_RECEIPT_IDS * (SOTTO_MESSAGE_UID_LEN + 2)
                  <= SOTTO_PAYLOAD_MAX_LEN);
+/* And the largest file offer: id, timestamp, name and its NUL, pad, size,
+ * hash, head, type and its NUL, four 2-byte offsets. */
+G_STATIC_ASSERT (KIND_LEN + SOTTO_FILE_ID_LEN + 8 + SOTTO_FILE_OFFER_NAME_MAX + 1 + 7 + 8 +
+                 SOTTO_FILE_HASH_LEN + SOTTO_FILE_HEAD_MAX + SOTTO_FILE_TYPE_MAX + 1 + 4 * 2
+                 <= SOTTO_PAYLOAD_MAX_LEN);
+/* And the largest chunk: id, offset, data, one 2-byte offset. */
+G_STATIC_ASSERT (KIND_LEN + SOTTO_FILE_ID_LEN + 8 + SOTTO_FILE_CHUNK_MAX + 2
+                 <= SOTTO_PAYLOAD_MAX_LEN);
+G_STATIC_ASSERT (SOTTO_FILE_ID_LEN == SOTTO_MESSAGE_UID_LEN);
 /* And the largest hello: version, name, pad, port, pad, capabilities,
  * intro, one 2-byte offset = 1299 bytes. */
 G_STATIC_ASSERT (2 + SOTTO_DISPLAY_NAME_MAX_BYTES + 1 + 1 + 2 + 2 + 8 +
@@ -64,6 +78,11 @@ static const KindInfo kinds[] = {
   [SOTTO_PAYLOAD_PING]          = { "ping", PING_TYPE },
   [SOTTO_PAYLOAD_PONG]          = { "pong", PING_TYPE },
   [SOTTO_PAYLOAD_REQUEST_STATE] = { "request-state", REQUEST_STATE_TYPE },
+  [SOTTO_PAYLOAD_FILE_OFFER]    = { "file-offer", FILE_OFFER_TYPE },
+  [SOTTO_PAYLOAD_FILE_ACCEPT]   = { "file-accept", FILE_ACCEPT_TYPE },
+  [SOTTO_PAYLOAD_FILE_CANCEL]   = { "file-cancel", FILE_CANCEL_TYPE },
+  [SOTTO_PAYLOAD_FILE_CHUNK]    = { "file-chunk", FILE_CHUNK_TYPE },
+  [SOTTO_PAYLOAD_FILE_DONE]     = { "file-done", FILE_DONE_TYPE },
 };
 
 G_DEFINE_QUARK (sotto-payload-error-quark, sotto_payload_error)
@@ -164,26 +183,35 @@ variant_to_wire (int        kind,
   return g_bytes_new_take (out, prefix + size);
 }
 
-/* Copies a message id out of an "ay" that must be exactly
- * SOTTO_MESSAGE_UID_LEN bytes. */
+/* Copies an "ay" that must be exactly @len bytes. */
+static gboolean
+get_fixed (GVariant    *array,
+           guint8      *out,
+           gsize        len,
+           const char  *what,
+           GError     **error)
+{
+  gsize n;
+  const guint8 *bytes = g_variant_get_fixed_array (array, &n, 1);
+
+  if (n != len)
+    {
+      malformed (error, "%s is %" G_GSIZE_FORMAT " bytes, must be %" G_GSIZE_FORMAT,
+                 what, n, len);
+      return FALSE;
+    }
+  memcpy (out, bytes, len);
+  return TRUE;
+}
+
+/* A message or transfer id: exactly SOTTO_MESSAGE_UID_LEN bytes. */
 static gboolean
 get_uid (GVariant    *array,
          guint8       uid[SOTTO_MESSAGE_UID_LEN],
          const char  *what,
          GError     **error)
 {
-  gsize n;
-  const guint8 *bytes = g_variant_get_fixed_array (array, &n, 1);
-
-  if (n != SOTTO_MESSAGE_UID_LEN)
-    {
-      malformed (error, "%s is %" G_GSIZE_FORMAT " bytes, must be %d",
-                 what, n, SOTTO_MESSAGE_UID_LEN);
-      return FALSE;
-    }
-
-  memcpy (uid, bytes, SOTTO_MESSAGE_UID_LEN);
-  return TRUE;
+  return get_fixed (array, uid, SOTTO_MESSAGE_UID_LEN, what, error);
 }
 
 /* A TEXT's rules, for a body of @body_len bytes before its NUL: the
@@ -217,6 +245,96 @@ text_body_len (const SottoPayload *payload)
   return payload->body != NULL ? strnlen (payload->body, SOTTO_MESSAGE_BODY_MAX + 1) : 0;
 }
 
+/* A declared media type: short printable ASCII, nothing to hide in. */
+static gboolean
+file_type_validate (const char  *type,
+                    GError     **error)
+{
+  gsize len;
+
+  if (type == NULL)
+    {
+      malformed (error, "file offer has no type");
+      return FALSE;
+    }
+  len = strnlen (type, SOTTO_FILE_TYPE_MAX + 1);
+  if (len > SOTTO_FILE_TYPE_MAX)
+    {
+      malformed (error, "file type is longer than %d bytes", SOTTO_FILE_TYPE_MAX);
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    if ((guchar)type[i] < 0x20 || (guchar)type[i] > 0x7e)
+      {
+        malformed (error, "file type has byte 0x%02x at %" G_GSIZE_FORMAT
+                   ", only printable ASCII is allowed", (guchar)type[i], i);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+file_offer_validate (const SottoPayload  *payload,
+                     GError             **error)
+{
+  gsize name_len;
+
+  if (payload->timestamp <= 0)
+    {
+      malformed (error, "file offer timestamp %" G_GINT64_FORMAT " is not after the Unix epoch",
+                 payload->timestamp);
+      return FALSE;
+    }
+  name_len = payload->file_name != NULL
+             ? strnlen (payload->file_name, SOTTO_FILE_OFFER_NAME_MAX + 1) : 0;
+  if (name_len == 0 || name_len > SOTTO_FILE_OFFER_NAME_MAX)
+    {
+      malformed (error, "file name is %s, must be 1 to %d bytes",
+                 name_len == 0 ? "empty" : "longer", SOTTO_FILE_OFFER_NAME_MAX);
+      return FALSE;
+    }
+  if (!g_utf8_validate (payload->file_name, (gssize)name_len, NULL))
+    {
+      malformed (error, "file name is not valid UTF-8");
+      return FALSE;
+    }
+  if (payload->file_size > SOTTO_FILE_SIZE_MAX)
+    {
+      malformed (error, "file size %" G_GUINT64_FORMAT " is above %" G_GUINT64_FORMAT,
+                 payload->file_size, SOTTO_FILE_SIZE_MAX);
+      return FALSE;
+    }
+  if (payload->file_head_len != MIN (payload->file_size, SOTTO_FILE_HEAD_MAX) ||
+      (payload->file_head_len > 0 && payload->file_head == NULL))
+    {
+      malformed (error, "file head is %" G_GSIZE_FORMAT " bytes, must be %" G_GUINT64_FORMAT
+                 " for a file of %" G_GUINT64_FORMAT " bytes", payload->file_head_len,
+                 MIN (payload->file_size, SOTTO_FILE_HEAD_MAX), payload->file_size);
+      return FALSE;
+    }
+  return file_type_validate (payload->file_type, error);
+}
+
+static gboolean
+file_chunk_validate (const SottoPayload  *payload,
+                     GError             **error)
+{
+  if (payload->chunk_len == 0 || payload->chunk_len > SOTTO_FILE_CHUNK_MAX ||
+      payload->chunk == NULL)
+    {
+      malformed (error, "file chunk is %" G_GSIZE_FORMAT " bytes, must be 1 to %d",
+                 payload->chunk_len, SOTTO_FILE_CHUNK_MAX);
+      return FALSE;
+    }
+  if (payload->file_offset > SOTTO_FILE_SIZE_MAX - payload->chunk_len)
+    {
+      malformed (error, "file chunk at %" G_GUINT64_FORMAT " ends past the largest file",
+                 payload->file_offset);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The rules a known payload's fields follow, on both sides of the wire. */
 static gboolean
 payload_validate (const SottoPayload  *payload,
@@ -224,6 +342,41 @@ payload_validate (const SottoPayload  *payload,
 {
   switch (payload->kind)
     {
+    case SOTTO_PAYLOAD_FILE_OFFER:
+      return file_offer_validate (payload, error);
+
+    case SOTTO_PAYLOAD_FILE_ACCEPT:
+      if (payload->file_offset > SOTTO_FILE_SIZE_MAX)
+        {
+          malformed (error, "file accept offset %" G_GUINT64_FORMAT " is past the largest file",
+                     payload->file_offset);
+          return FALSE;
+        }
+      return TRUE;
+
+    case SOTTO_PAYLOAD_FILE_CANCEL:
+      if (payload->file_reason < SOTTO_FILE_CANCEL_DECLINED ||
+          payload->file_reason > SOTTO_FILE_CANCEL_LAST)
+        {
+          malformed (error, "file cancel reason %u is unknown (1 to %d)",
+                     payload->file_reason, SOTTO_FILE_CANCEL_LAST);
+          return FALSE;
+        }
+      return TRUE;
+
+    case SOTTO_PAYLOAD_FILE_CHUNK:
+      return file_chunk_validate (payload, error);
+
+    case SOTTO_PAYLOAD_FILE_DONE:
+      if (payload->file_reason != SOTTO_FILE_DONE_RECEIVED &&
+          payload->file_reason != SOTTO_FILE_DONE_INFECTED)
+        {
+          malformed (error, "file done result %u is unknown (1 = received, 2 = infected)",
+                     payload->file_reason);
+          return FALSE;
+        }
+      return TRUE;
+
     case SOTTO_PAYLOAD_TEXT:
       return text_validate (payload, text_body_len (payload), error);
 
@@ -332,8 +485,93 @@ decode_receipt (SottoPayload  *payload,
   return TRUE;
 }
 
-/* TEXT is the one kind that carries bulk, so it is serialized and
- * checked by hand; the GLib code above remains the reference for both
+static gboolean
+decode_file_offer (SottoPayload  *payload,
+                   GVariant      *variant,
+                   GError       **error)
+{
+  g_autoptr (GVariant) id = NULL;
+  g_autoptr (GVariant) hash = NULL;
+  g_autoptr (GVariant) head = NULL;
+  const char *name;
+  const char *type;
+  const guint8 *head_bytes;
+  gsize head_len;
+
+  g_variant_get (variant, "(@ayx&st@ay@ay&s)", &id, &payload->timestamp, &name,
+                 &payload->file_size, &hash, &head, &type);
+  if (!get_uid (id, payload->file_id, "file id", error) ||
+      !get_fixed (hash, payload->file_hash, SOTTO_FILE_HASH_LEN, "file hash", error))
+    return FALSE;
+
+  /* The head's length is checked against the size by
+   * file_offer_validate(); copy no more than the most it may be. */
+  head_bytes = g_variant_get_fixed_array (head, &head_len, 1);
+  if (head_len > SOTTO_FILE_HEAD_MAX)
+    {
+      malformed (error, "file head is %" G_GSIZE_FORMAT " bytes, at most %d",
+                 head_len, SOTTO_FILE_HEAD_MAX);
+      return FALSE;
+    }
+  payload->file_head = g_memdup2 (head_bytes, head_len);
+  payload->file_head_len = head_len;
+  payload->file_name = g_strdup (name);
+  payload->file_type = g_strdup (type);
+  return TRUE;
+}
+
+static gboolean
+decode_file_accept (SottoPayload  *payload,
+                    GVariant      *variant,
+                    GError       **error)
+{
+  g_autoptr (GVariant) id = NULL;
+
+  g_variant_get (variant, "(@ayt)", &id, &payload->file_offset);
+  return get_uid (id, payload->file_id, "file id", error);
+}
+
+/* FILE_CANCEL and FILE_DONE: a message id, the transfer, a code. */
+static gboolean
+decode_file_end (SottoPayload  *payload,
+                 GVariant      *variant,
+                 GError       **error)
+{
+  g_autoptr (GVariant) uid = NULL;
+  g_autoptr (GVariant) id = NULL;
+
+  g_variant_get (variant, "(@ay@ayy)", &uid, &id, &payload->file_reason);
+  return get_uid (uid, payload->uid, "file message id", error) &&
+         get_uid (id, payload->file_id, "file id", error);
+}
+
+static gboolean
+decode_file_chunk (SottoPayload  *payload,
+                   GVariant      *variant,
+                   GError       **error)
+{
+  g_autoptr (GVariant) id = NULL;
+  g_autoptr (GVariant) data = NULL;
+  const guint8 *bytes;
+  gsize len;
+
+  g_variant_get (variant, "(@ayt@ay)", &id, &payload->file_offset, &data);
+  if (!get_uid (id, payload->file_id, "file id", error))
+    return FALSE;
+  bytes = g_variant_get_fixed_array (data, &len, 1);
+  if (len == 0 || len > SOTTO_FILE_CHUNK_MAX)
+    {
+      malformed (error, "file chunk is %" G_GSIZE_FORMAT " bytes, must be 1 to %d",
+                 len, SOTTO_FILE_CHUNK_MAX);
+      return FALSE;
+    }
+  payload->chunk = g_memdup2 (bytes, len);
+  payload->chunk_len = len;
+  return TRUE;
+}
+
+/* TEXT and FILE_CHUNK carry bulk, so they are serialized and checked by
+ * hand; the GLib code above remains the reference for both
  * (see the differential checks in test-payload and fuzz-payload).
  *
  * With a 16-byte id, the normal form of "(ayxs)" is: the id at 0..16, the
@@ -379,6 +617,37 @@ encode_text (const SottoPayload *payload,
     p[unframed + 1] = 0;
 }
 
+/* The shape TEXT and FILE_CHUNK share: a 16-byte id, an 8-byte number
+ * (@out_number), then @out_tail_len >= @min_tail bytes up to the one
+ * framing offset, which must be the end of the id, in the size the
+ * encoder would have chosen (a tuple of 256 bytes has none: with 1-byte
+ * offsets it would be 255). */
+static gboolean
+split_fixed_shape (const guint8 *data,
+                   gsize         len,
+                   gsize         min_tail,
+                   guint64      *out_number,
+                   gsize        *out_tail_len)
+{
+  gsize k = len <= G_MAXUINT8 ? 1 : 2;
+  gsize id_end;
+  guint64 number;
+
+  if (len < TEXT_BODY_AT + min_tail + k || len > G_MAXUINT16 || framing_offset_size (len - k) != k)
+    return FALSE;
+
+  id_end = data[len - k];
+  if (k == 2)
+    id_end |= (gsize) data[len - 1] << 8;
+  if (id_end != TEXT_ID_END)
+    return FALSE;
+
+  memcpy (&number, data + TEXT_ID_END, 8);
+  *out_number = GUINT64_FROM_LE (number);
+  *out_tail_len = len - k - TEXT_BODY_AT;
+  return TRUE;
+}
+
 /* The TEXT values that are valid, each checked exactly as the reference
  * path checks it: returns the payload, or %NULL for anything else,
  * which the reference path then decodes or refuses with its reason.
@@ -389,34 +658,18 @@ decode_text_fast (const guint8 *data,
                   guint8       *storage)
 {
   SottoPayload *payload;
-  gsize k = len <= G_MAXUINT8 ? 1 : 2;
-  gsize id_end;
   gsize string_len;
   const char *body;
   guint64 timestamp;
 
-  /* The id, the timestamp, at least one byte of body, its NUL, the
-   * offset; and the offset size the encoder would have chosen (a tuple
-   * of 256 bytes has none: with 1-byte offsets it would be 255). */
-  if (len < TEXT_BODY_AT + 2 + k || len > G_MAXUINT16 || framing_offset_size (len - k) != k)
-    return NULL;
-
-  id_end = data[len - k];
-  if (k == 2)
-    id_end |= (gsize) data[len - 1] << 8;
-  if (id_end != TEXT_ID_END)
-    return NULL;
-
-  memcpy (&timestamp, data + TEXT_ID_END, 8);
-  timestamp = GUINT64_FROM_LE (timestamp);
-  if ((gint64) timestamp <= 0)
+  /* At least one byte of body and its NUL. */
+  if (!split_fixed_shape (data, len, 2, &timestamp, &string_len) || (gint64) timestamp <= 0)
     return NULL;
 
   /* The string's NUL comes last and nowhere before, which
    * sotto_message_body_validate_len() checks with its length and its
    * UTF-8, in one pass. */
   body = (const char *) data + TEXT_BODY_AT;
-  string_len = len - k - TEXT_BODY_AT;
   if (body[string_len - 1] != '\0' ||
       !sotto_message_body_validate_len (body, string_len - 1, NULL))
     return NULL;
@@ -436,6 +689,61 @@ decode_text_fast (const guint8 *data,
       payload->body = g_malloc (string_len);
       memcpy (payload->body, body, string_len);
     }
+
+  return payload;
+}
+
+/* FILE_CHUNK has TEXT's shape: a 16-byte id, an 8-byte number, then the
+ * data up to its one framing offset (the end of the id), without a NUL. */
+#define CHUNK_DATA_AT TEXT_BODY_AT
+
+/* @payload has passed file_chunk_validate(). */
+static void
+encode_chunk (const SottoPayload *payload,
+              GByteArray         *out)
+{
+  gsize unframed = CHUNK_DATA_AT + payload->chunk_len;
+  gsize k = framing_offset_size (unframed);
+  guint start = out->len;
+  guint64 offset = GUINT64_TO_LE (payload->file_offset);
+  guint8 *p;
+
+  g_byte_array_set_size (out, start + KIND_LEN + unframed + k);
+  p = out->data + start;
+  *p++ = SOTTO_PAYLOAD_FILE_CHUNK;
+  memcpy (p, payload->file_id, SOTTO_FILE_ID_LEN);
+  memcpy (p + TEXT_ID_END, &offset, 8);
+  memcpy (p + CHUNK_DATA_AT, payload->chunk, payload->chunk_len);
+  p[unframed] = TEXT_ID_END;
+  if (k == 2)
+    p[unframed + 1] = 0;
+}
+
+/* As decode_text_fast(), for the FILE_CHUNK values that are valid. */
+static SottoPayload *
+decode_chunk_fast (const guint8 *data,
+                   gsize         len,
+                   guint8       *storage)
+{
+  SottoPayload *payload;
+  gsize chunk_len;
+  guint64 offset;
+
+  if (!split_fixed_shape (data, len, 1, &offset, &chunk_len) ||
+      chunk_len > SOTTO_FILE_CHUNK_MAX || offset > SOTTO_FILE_SIZE_MAX - chunk_len)
+    return NULL;
+
+  payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_CHUNK);
+  memcpy (payload->file_id, data, SOTTO_FILE_ID_LEN);
+  payload->file_offset = offset;
+  payload->chunk_len = chunk_len;
+  if (storage != NULL)
+    {
+      payload->chunk = data + CHUNK_DATA_AT;
+      payload->body_storage = storage;
+    }
+  else
+    payload->chunk = g_memdup2 (data + CHUNK_DATA_AT, chunk_len);
 
   return payload;
 }
@@ -475,6 +783,13 @@ decode (const guint8  *data,
       if (payload != NULL)
         return payload;
     }
+  if (len > KIND_LEN && len <= SOTTO_PAYLOAD_MAX_LEN && data[0] == SOTTO_PAYLOAD_FILE_CHUNK)
+    {
+      SottoPayload *payload = decode_chunk_fast (data + KIND_LEN, len - KIND_LEN, storage);
+
+      if (payload != NULL)
+        return payload;
+    }
   return _sotto_payload_decode_glib (data, len, error);
 }
 
@@ -509,8 +824,9 @@ sotto_payload_decode (const guint8  *data,
  * @len: its length
  * @error: return location for a #SOTTO_PAYLOAD_ERROR_MALFORMED
  *
- * sotto_payload_decode(), taking @data: a TEXT's body is then not
- * copied but left where it is, in @data, which the payload frees. Every
+ * sotto_payload_decode(), taking @data: a TEXT's body or a FILE_CHUNK's
+ * data is then not copied but left where it is, in @data, which the
+ * payload frees. Every
  * other outcome wipes @data and frees it at once.
  *
  * Returns: (transfer full) (nullable): as sotto_payload_decode()
@@ -608,6 +924,23 @@ _sotto_payload_decode_glib (const guint8  *data,
       ok = TRUE;
       break;
 
+    case SOTTO_PAYLOAD_FILE_OFFER:
+      ok = decode_file_offer (payload, variant, error);
+      break;
+
+    case SOTTO_PAYLOAD_FILE_ACCEPT:
+      ok = decode_file_accept (payload, variant, error);
+      break;
+
+    case SOTTO_PAYLOAD_FILE_CANCEL:
+    case SOTTO_PAYLOAD_FILE_DONE:
+      ok = decode_file_end (payload, variant, error);
+      break;
+
+    case SOTTO_PAYLOAD_FILE_CHUNK:
+      ok = decode_file_chunk (payload, variant, error);
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -677,6 +1010,13 @@ sotto_payload_encode_to (const SottoPayload  *payload,
       encode_text (payload, body_len, out);
       return TRUE;
     }
+  if (payload->kind == SOTTO_PAYLOAD_FILE_CHUNK && payload->known)
+    {
+      if (!file_chunk_validate (payload, error))
+        return FALSE;
+      encode_chunk (payload, out);
+      return TRUE;
+    }
 
   bytes = _sotto_payload_encode_glib (payload, error);
   if (bytes == NULL)
@@ -687,12 +1027,19 @@ sotto_payload_encode_to (const SottoPayload  *payload,
   return TRUE;
 }
 
+static GVariant *
+bytes_variant (const guint8 *data,
+               gsize         len)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, len > 0 ? data : NULL, len, 1);
+}
+
 /**
  * _sotto_payload_encode_glib:
  *
  * sotto_payload_encode() with GLib serializing every kind: the reference
- * that the hand-written TEXT serialization must agree with. For tests;
- * the encoder uses it for every kind but TEXT.
+ * that the hand-written TEXT and FILE_CHUNK serializations must agree
+ * with. For tests; the encoder uses it for every other kind.
  */
 GBytes *
 _sotto_payload_encode_glib (const SottoPayload  *payload,
@@ -755,6 +1102,32 @@ _sotto_payload_encode_glib (const SottoPayload  *payload,
 
     case SOTTO_PAYLOAD_REQUEST_STATE:
       variant = g_variant_new_byte (payload->request_state);
+      break;
+
+    case SOTTO_PAYLOAD_FILE_OFFER:
+      variant = g_variant_new ("(@ayxst@ay@ays)", bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                               payload->timestamp, payload->file_name, payload->file_size,
+                               bytes_variant (payload->file_hash, SOTTO_FILE_HASH_LEN),
+                               bytes_variant (payload->file_head, payload->file_head_len),
+                               payload->file_type);
+      break;
+
+    case SOTTO_PAYLOAD_FILE_ACCEPT:
+      variant = g_variant_new ("(@ayt)", bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                               payload->file_offset);
+      break;
+
+    case SOTTO_PAYLOAD_FILE_CANCEL:
+    case SOTTO_PAYLOAD_FILE_DONE:
+      variant = g_variant_new ("(@ay@ayy)", bytes_variant (payload->uid, SOTTO_MESSAGE_UID_LEN),
+                               bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                               payload->file_reason);
+      break;
+
+    case SOTTO_PAYLOAD_FILE_CHUNK:
+      variant = g_variant_new ("(@ayt@ay)", bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                               payload->file_offset,
+                               bytes_variant (payload->chunk, payload->chunk_len));
       break;
 
     default:
@@ -821,6 +1194,32 @@ sotto_payload_equal (const SottoPayload *a,
     case SOTTO_PAYLOAD_REQUEST_STATE:
       return a->request_state == b->request_state;
 
+    case SOTTO_PAYLOAD_FILE_OFFER:
+      return memcmp (a->file_id, b->file_id, SOTTO_FILE_ID_LEN) == 0 &&
+             a->timestamp == b->timestamp &&
+             g_strcmp0 (a->file_name, b->file_name) == 0 &&
+             a->file_size == b->file_size &&
+             memcmp (a->file_hash, b->file_hash, SOTTO_FILE_HASH_LEN) == 0 &&
+             a->file_head_len == b->file_head_len &&
+             (a->file_head_len == 0 || memcmp (a->file_head, b->file_head, a->file_head_len) == 0) &&
+             g_strcmp0 (a->file_type, b->file_type) == 0;
+
+    case SOTTO_PAYLOAD_FILE_ACCEPT:
+      return memcmp (a->file_id, b->file_id, SOTTO_FILE_ID_LEN) == 0 &&
+             a->file_offset == b->file_offset;
+
+    case SOTTO_PAYLOAD_FILE_CANCEL:
+    case SOTTO_PAYLOAD_FILE_DONE:
+      return memcmp (a->uid, b->uid, SOTTO_MESSAGE_UID_LEN) == 0 &&
+             memcmp (a->file_id, b->file_id, SOTTO_FILE_ID_LEN) == 0 &&
+             a->file_reason == b->file_reason;
+
+    case SOTTO_PAYLOAD_FILE_CHUNK:
+      return memcmp (a->file_id, b->file_id, SOTTO_FILE_ID_LEN) == 0 &&
+             a->file_offset == b->file_offset &&
+             a->chunk_len == b->chunk_len &&
+             (a->chunk_len == 0 || memcmp (a->chunk, b->chunk, a->chunk_len) == 0);
+
     default:
       return FALSE;
     }
@@ -835,8 +1234,14 @@ sotto_payload_free (SottoPayload *payload)
   if (payload->body_storage != NULL)
     g_free (payload->body_storage);
   else
-    g_free (payload->body);
+    {
+      g_free (payload->body);
+      g_free ((gpointer)payload->chunk);
+    }
   g_free (payload->ids);
+  g_free (payload->file_name);
+  g_free (payload->file_head);
+  g_free (payload->file_type);
   g_free (payload);
 }
 
@@ -845,7 +1250,7 @@ sotto_payload_free (SottoPayload *payload)
  * @kind: a kind byte
  *
  * Returns: a name for logs: "text", "receipt", …, "reserved" for the
- *   kinds kept for file transfer, "unknown" for any other
+ *   kinds kept for later file payloads, "unknown" for any other
  */
 const char *
 sotto_payload_kind_to_string (guint8 kind)

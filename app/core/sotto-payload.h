@@ -16,7 +16,10 @@ G_BEGIN_DECLS
 #define SOTTO_PROTOCOL_NAME      "Noise_XX_25519_ChaChaPoly_BLAKE2b"
 #define SOTTO_PROTOCOL_PROLOGUE  "Sotto/1"      /* 7 ASCII bytes, no NUL */
 #define SOTTO_PROTOCOL_PROLOGUE_LEN 7
-#define SOTTO_PROTOCOL_VERSION   1              /* minor revision carried in the hello */
+#define SOTTO_PROTOCOL_VERSION   2              /* minor revision carried in the hello */
+
+/* Hello capability bits (PROTOCOL.md, "The hello"). */
+#define SOTTO_CAPABILITY_FILES   (G_GUINT64_CONSTANT (1) << 0)  /* kinds 0x08..0x0C */
 
 /* A Noise transport message is at most 65535 bytes, 16 of them the tag. */
 #define SOTTO_PAYLOAD_MAX_LEN    (65535 - 16)
@@ -44,11 +47,49 @@ typedef enum
   SOTTO_PAYLOAD_PING,
   SOTTO_PAYLOAD_PONG,
   SOTTO_PAYLOAD_REQUEST_STATE,
+
+  SOTTO_PAYLOAD_FILE_OFFER,
+  SOTTO_PAYLOAD_FILE_ACCEPT,
+  SOTTO_PAYLOAD_FILE_CANCEL,
+  SOTTO_PAYLOAD_FILE_CHUNK,
+  SOTTO_PAYLOAD_FILE_DONE,
 } SottoPayloadKind;
 
-/* Kinds 0x08..0x0F are kept for file transfer; today they decode as unknown. */
-#define SOTTO_PAYLOAD_KIND_RESERVED_FIRST 0x08
+/* Kinds 0x0D..0x0F are kept for files too; today they decode as unknown. */
+#define SOTTO_PAYLOAD_KIND_RESERVED_FIRST 0x0D
 #define SOTTO_PAYLOAD_KIND_RESERVED_LAST  0x0F
+
+/* Files (PROTOCOL.md, "Files"). */
+#define SOTTO_FILE_ID_LEN      16
+#define SOTTO_FILE_HASH_LEN    64                      /* BLAKE2b-512 of the content */
+#define SOTTO_FILE_HEAD_MAX    4096                    /* the offer's first bytes */
+#define SOTTO_FILE_OFFER_NAME_MAX 1024                 /* bytes of UTF-8, as offered */
+#define SOTTO_FILE_TYPE_MAX    255                     /* bytes of printable ASCII */
+#define SOTTO_FILE_SIZE_MAX    (G_GUINT64_CONSTANT (1) << 53)
+#define SOTTO_FILE_CHUNK_MAX   61440                   /* data bytes in one FILE_CHUNK */
+/* A sender stays within this many bytes past the receiver's latest
+ * FILE_ACCEPT; the receiver moves it on every SOTTO_FILE_ACCEPT_STEP. */
+#define SOTTO_FILE_WINDOW      (4 * 1024 * 1024)
+#define SOTTO_FILE_ACCEPT_STEP (1024 * 1024)
+
+typedef enum
+{
+  SOTTO_FILE_CANCEL_DECLINED = 1,
+  SOTTO_FILE_CANCEL_CANCELLED,
+  SOTTO_FILE_CANCEL_NOT_ALLOWED,
+  SOTTO_FILE_CANCEL_TOO_LARGE,
+  SOTTO_FILE_CANCEL_DAMAGED,
+  SOTTO_FILE_CANCEL_UNAVAILABLE,
+  SOTTO_FILE_CANCEL_STORAGE,
+} SottoFileCancelReason;
+
+#define SOTTO_FILE_CANCEL_LAST SOTTO_FILE_CANCEL_STORAGE
+
+typedef enum
+{
+  SOTTO_FILE_DONE_RECEIVED = 1,
+  SOTTO_FILE_DONE_INFECTED = 2,
+} SottoFileDoneResult;
 
 typedef enum
 {
@@ -99,6 +140,26 @@ typedef struct
 
   /* SOTTO_PAYLOAD_REQUEST_STATE */
   guint8    request_state;  /* SottoRequestState */
+  /* SOTTO_PAYLOAD_FILE_*: the transfer. FILE_CANCEL and FILE_DONE carry
+   * their own message id in @uid; FILE_OFFER's id is @file_id, and its
+   * timestamp is @timestamp. */
+  guint8    file_id[SOTTO_FILE_ID_LEN];
+  /* SOTTO_PAYLOAD_FILE_OFFER */
+  char     *file_name;
+  guint64   file_size;
+  guint8    file_hash[SOTTO_FILE_HASH_LEN];
+  guint8   *file_head;      /* file_head_len bytes: MIN (file_size, SOTTO_FILE_HEAD_MAX) */
+  gsize     file_head_len;
+  char     *file_type;      /* declared media type, "" if none */
+  /* SOTTO_PAYLOAD_FILE_ACCEPT, SOTTO_PAYLOAD_FILE_CHUNK */
+  guint64   file_offset;
+  /* SOTTO_PAYLOAD_FILE_CHUNK: @chunk_len bytes at @chunk, which lies in
+   * @body_storage when the payload took its plaintext, else is owned */
+  const guint8 *chunk;
+  gsize     chunk_len;
+  /* SOTTO_PAYLOAD_FILE_CANCEL (SottoFileCancelReason),
+   * SOTTO_PAYLOAD_FILE_DONE (SottoFileDoneResult) */
+  guint8    file_reason;
 } SottoPayload;
 
 typedef struct
@@ -106,7 +167,7 @@ typedef struct
   guint16  version;         /* the sender's SOTTO_PROTOCOL_VERSION, at least 1 */
   char    *display_name;
   guint16  listen_port;     /* 0: not listening */
-  guint64  capabilities;    /* no bit defined yet; unknown bits are ignored */
+  guint64  capabilities;    /* SOTTO_CAPABILITY_*; unknown bits are ignored */
   char    *intro;           /* "" if none */
 } SottoHello;
 

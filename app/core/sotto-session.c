@@ -736,6 +736,18 @@ handle_transport_frame (SottoSession *self,
     }
 
   plaintext_len = plaintext->len;
+  /* A peer that did not say it speaks files (a revision-1 peer) may send
+   * anything under those kinds, as under any kind it does not know: they
+   * are unknown kinds from it (PROTOCOL.md, "Files"). */
+  if (plaintext_len > 0 && plaintext->data[0] >= SOTTO_PAYLOAD_FILE_OFFER &&
+      plaintext->data[0] <= SOTTO_PAYLOAD_FILE_DONE &&
+      (self->remote_hello == NULL || (self->remote_hello->capabilities & SOTTO_CAPABILITY_FILES) == 0))
+    {
+      g_debug ("ignoring a file payload (kind 0x%02x) from a peer without files",
+               plaintext->data[0]);
+      sodium_memzero (plaintext->data, plaintext_len);
+      return;
+    }
   payload = sotto_payload_decode_take (g_byte_array_steal (plaintext, NULL), plaintext_len, &error);
   if (payload == NULL)
     {

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sodium.h>
 
 #include "sotto-identity.h"
 #include "sotto-payload-private.h"
@@ -31,6 +32,36 @@
   "48692c206974e2809973205a6fc3ab2066726f6d206163636f756e74696e672e00" "0f"
 #define HELLO_NAME  "Zoë Müller"
 #define HELLO_INTRO "Hi, it’s Zoë from accounting."
+
+/* A revision-2 hello: version 2, "Bob", not listening, FILES, no intro. */
+#define HELLO_FILES_HEX \
+  "0200" "426f6200" "0000" "0100000000000000" "00" "06"
+
+/* The file examples: "report.pdf", the 5 bytes "%PDF-", transfer id
+ * 00 01 … 0f. The hash is BLAKE2b-512 of those 5 bytes. */
+#define FILE_CONTENT      "%PDF-"
+#define FILE_HASH_HEX \
+  "252b2e5168bd9b82054698f174efd280e1456ea5d6998a06c5330d299695bd48" \
+  "a4247168d74f143adea0ad7153725fbc0af254a379773849742f45b0bbf9e5f1"
+#define FILE_OFFER_HEX \
+  "08" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "7265706f72742e70646600" \
+  "0000000000" "0500000000000000" FILE_HASH_HEX "255044462d" \
+  "6170706c69636174696f6e2f70646600" "75702310"
+#define FILE_ACCEPT_HEX \
+  "09" "000102030405060708090a0b0c0d0e0f" "0000000000000000" "10"
+#define FILE_ACCEPT_RESUME_HEX \
+  "09" "000102030405060708090a0b0c0d0e0f" "0300000000000000" "10"
+#define FILE_CHUNK_HEX \
+  "0b" "000102030405060708090a0b0c0d0e0f" "0000000000000000" "255044462d" "10"
+#define FILE_CHUNK_RESUME_HEX \
+  "0b" "000102030405060708090a0b0c0d0e0f" "0300000000000000" "462d" "10"
+#define FILE_DONE_HEX \
+  "0c" "202122232425262728292a2b2c2d2e2f" "000102030405060708090a0b0c0d0e0f" "01" "2010"
+#define FILE_CANCEL_HEX \
+  "0a" "101112131415161718191a1b1c1d1e1f" "000102030405060708090a0b0c0d0e0f" "01" "2010"
+/* The receipts of the offer (its transfer id) and of the done. */
+#define FILE_OFFER_RECEIPT_HEX "02" "01" "000102030405060708090a0b0c0d0e0f" "10"
+#define FILE_DONE_RECEIPT_HEX  "02" "01" "202122232425262728292a2b2c2d2e2f" "10"
 
 #define EXAMPLE_TIMESTAMP G_GINT64_CONSTANT (1700000000000000)  /* 2023-11-14 22:13:20 UTC */
 #define EXAMPLE_COOKIE    G_GUINT64_CONSTANT (0x0123456789abcdef)
@@ -768,7 +799,9 @@ test_non_normal_hello (void)
 static void
 test_unknown_kind (void)
 {
-  const char *cases[] = { "42", "42deadbeef", "08", "0800", "0f", "00", "ff" TEXT_HEX };
+  /* 0x08 … 0x0C are the file kinds since revision 2; 0x0D … 0x0F stay
+   * reserved (see test_file_reserved_kinds()). */
+  const char *cases[] = { "42", "42deadbeef", "0d", "0d00", "0f", "00", "ff" TEXT_HEX };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -790,7 +823,7 @@ test_unknown_kind (void)
 
   g_assert_cmpstr (sotto_payload_kind_to_string (0x01), ==, "text");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x07), ==, "request-state");
-  g_assert_cmpstr (sotto_payload_kind_to_string (0x08), ==, "reserved");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x0d), ==, "reserved");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x0f), ==, "reserved");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x10), ==, "unknown");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x00), ==, "unknown");
@@ -982,12 +1015,13 @@ test_hello_fields (void)
     assert_hello_decode_fails (bytes, "hello version 0 is invalid");
   }
   {
-    g_autoptr (GBytes) bytes = wire (-1, g_variant_new ("(qsqts)", 2, "Bob", 0,
+    g_autoptr (GBytes) bytes = wire (-1, g_variant_new ("(qsqts)", SOTTO_PROTOCOL_VERSION + 1,
+                                                        "Bob", 0,
                                                         G_GUINT64_CONSTANT (0xfedcba9876543210),
                                                         ""));
     g_autoptr (SottoHello) decoded = hello_decode_ok (bytes);
 
-    g_assert_cmpuint (decoded->version, ==, 2);
+    g_assert_cmpuint (decoded->version, ==, SOTTO_PROTOCOL_VERSION + 1);
     g_assert_cmpuint (decoded->listen_port, ==, 0);
     /* Unknown capabilities are kept, for the caller to ignore. */
     g_assert_cmphex (decoded->capabilities, ==, G_GUINT64_CONSTANT (0xfedcba9876543210));
@@ -1001,7 +1035,7 @@ test_hello_fields (void)
 
     g_assert_cmpstr (decoded->intro, ==, "");
     g_assert_true (sotto_hello_equal (&hello, decoded));
-    assert_bytes_hex (bytes, "0100" "426f6200" "0000" "0000000000000000" "00" "06");
+    assert_bytes_hex (bytes, "0200" "426f6200" "0000" "0000000000000000" "00" "06");
   }
 }
 
@@ -1138,6 +1172,20 @@ assert_paths_agree (const guint8 *data,
     {
       g_assert_true (taken->body_storage == block);
       g_assert_true ((guint8 *) taken->body > block && (guint8 *) taken->body < block + len);
+    }
+  /* A chunk's data is the same whichever way it was read; if the taken
+   * payload kept the block, the data lies in it. */
+  if (taken->kind == SOTTO_PAYLOAD_FILE_CHUNK && taken->known)
+    {
+      g_assert_cmpuint (reference->chunk_len, >, 0);
+      g_assert_cmpmem (payload->chunk, payload->chunk_len, reference->chunk, reference->chunk_len);
+      g_assert_cmpmem (taken->chunk, taken->chunk_len, reference->chunk, reference->chunk_len);
+      g_assert_cmpuint (taken->file_offset, ==, reference->file_offset);
+      if (taken->body_storage != NULL)
+        {
+          g_assert_true (taken->body_storage == block);
+          g_assert_true (taken->chunk > block && taken->chunk + taken->chunk_len <= block + len);
+        }
     }
   return TRUE;
 }
@@ -1731,13 +1779,1315 @@ test_hello_fast_decode_offset_size (void)
   }
 }
 
+/* --- files ------------------------------------------------------------ */
+
+/* The bytes of every id, hash, head and chunk below: a payload built
+ * field by field and the GVariant built from lengths then hold the same. */
+static void
+pattern_fill (guint8 *data,
+              gsize   len,
+              guint   seed)
+{
+  for (gsize i = 0; i < len; i++)
+    data[i] = (guint8) (seed + i * 7);
+}
+
+/* @len bytes of the pattern that starts at @seed; never NULL. */
+static guint8 *
+pattern (gsize len,
+         guint seed)
+{
+  guint8 *data = g_malloc (MAX (len, 1));
+
+  pattern_fill (data, len, seed);
+
+  return data;
+}
+
+static GVariant *
+pattern_variant (gsize len,
+                 guint seed)
+{
+  g_autofree guint8 *data = pattern (len, seed);
+
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1);
+}
+
+/* An "ay" of @len bytes at @data, which may be NULL when @len is 0. */
+static GVariant *
+bytes_variant (const guint8 *data,
+               gsize         len)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data != NULL ? data : (const guint8 *) "",
+                                    len, 1);
+}
+
+/* The fields of a FILE_OFFER as they go on the wire, lengths included. */
+typedef struct
+{
+  gsize       id_len;
+  gint64      timestamp;
+  const char *name;
+  guint64     size;
+  gsize       hash_len;
+  gsize       head_len;
+  const char *type;
+} OfferFields;
+
+static const OfferFields example_offer = {
+  SOTTO_FILE_ID_LEN, EXAMPLE_TIMESTAMP, "report.pdf", 5, SOTTO_FILE_HASH_LEN, 5, "application/pdf"
+};
+
+static GVariant *
+offer_variant (const OfferFields *f)
+{
+  return g_variant_new ("(@ayxst@ay@ays)", pattern_variant (f->id_len, 0), f->timestamp, f->name,
+                        f->size, pattern_variant (f->hash_len, 0x80), pattern_variant (f->head_len, 0x25),
+                        f->type);
+}
+
+static GVariant *
+accept_variant (gsize   id_len,
+                guint64 offset)
+{
+  return g_variant_new ("(@ayt)", pattern_variant (id_len, 0), offset);
+}
+
+static GVariant *
+chunk_variant (gsize   id_len,
+               guint64 offset,
+               gsize   data_len)
+{
+  return g_variant_new ("(@ayt@ay)", pattern_variant (id_len, 0), offset,
+                        pattern_variant (data_len, 3));
+}
+
+/* FILE_CANCEL and FILE_DONE: message id, transfer id, reason or result. */
+static GVariant *
+end_variant (gsize  message_id_len,
+             gsize  transfer_id_len,
+             guint8 value)
+{
+  return g_variant_new ("(@ay@ayy)", pattern_variant (message_id_len, 0x10),
+                        pattern_variant (transfer_id_len, 0), value);
+}
+
+/* A valid FILE_OFFER with a head of the right length, for @size. */
+static SottoPayload *
+offer_payload (const char *name,
+               guint64     size,
+               const char *type)
+{
+  SottoPayload *payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_OFFER);
+  gsize head_len = (gsize) MIN (size, SOTTO_FILE_HEAD_MAX);
+
+  g_assert_true (payload->known);
+  pattern_fill (payload->file_id, SOTTO_FILE_ID_LEN, 0);
+  payload->timestamp = EXAMPLE_TIMESTAMP;
+  payload->file_name = g_strdup (name);
+  payload->file_size = size;
+  pattern_fill (payload->file_hash, SOTTO_FILE_HASH_LEN, 0x80);
+  payload->file_head = head_len > 0 ? pattern (head_len, 0x25) : NULL;
+  payload->file_head_len = head_len;
+  payload->file_type = g_strdup (type);
+
+  return payload;
+}
+
+static SottoPayload *
+accept_payload (guint64 offset)
+{
+  SottoPayload *payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_ACCEPT);
+
+  g_assert_true (payload->known);
+  pattern_fill (payload->file_id, SOTTO_FILE_ID_LEN, 0);
+  payload->file_offset = offset;
+
+  return payload;
+}
+
+/* The payload owns its data: it is not in a taken block. */
+static SottoPayload *
+chunk_payload (guint64 offset,
+               gsize   len)
+{
+  SottoPayload *payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_CHUNK);
+
+  g_assert_true (payload->known);
+  pattern_fill (payload->file_id, SOTTO_FILE_ID_LEN, 0);
+  payload->file_offset = offset;
+  payload->chunk = len > 0 ? pattern (len, 3) : NULL;
+  payload->chunk_len = len;
+
+  return payload;
+}
+
+/* FILE_CANCEL or FILE_DONE. */
+static SottoPayload *
+end_payload (guint8 kind,
+             guint8 value)
+{
+  SottoPayload *payload = sotto_payload_new (kind);
+
+  g_assert_true (payload->known);
+  pattern_fill (payload->uid, SOTTO_MESSAGE_UID_LEN, 0x10);
+  pattern_fill (payload->file_id, SOTTO_FILE_ID_LEN, 0);
+  payload->file_reason = value;
+
+  return payload;
+}
+
+/* The payload serialized by GVariant directly, from its fields: a second
+ * writer, independent of the library's. */
+static GBytes *
+file_wire (const SottoPayload *payload)
+{
+  switch (payload->kind)
+    {
+    case SOTTO_PAYLOAD_FILE_OFFER:
+      return wire (payload->kind,
+                   g_variant_new ("(@ayxst@ay@ays)",
+                                  bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                                  payload->timestamp, payload->file_name, payload->file_size,
+                                  bytes_variant (payload->file_hash, SOTTO_FILE_HASH_LEN),
+                                  bytes_variant (payload->file_head, payload->file_head_len),
+                                  payload->file_type));
+    case SOTTO_PAYLOAD_FILE_ACCEPT:
+      return wire (payload->kind,
+                   g_variant_new ("(@ayt)", bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                                  payload->file_offset));
+    case SOTTO_PAYLOAD_FILE_CHUNK:
+      return wire (payload->kind,
+                   g_variant_new ("(@ayt@ay)",
+                                  bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                                  payload->file_offset,
+                                  bytes_variant (payload->chunk, payload->chunk_len)));
+    case SOTTO_PAYLOAD_FILE_CANCEL:
+    case SOTTO_PAYLOAD_FILE_DONE:
+      return wire (payload->kind,
+                   g_variant_new ("(@ay@ayy)", bytes_variant (payload->uid, SOTTO_MESSAGE_UID_LEN),
+                                  bytes_variant (payload->file_id, SOTTO_FILE_ID_LEN),
+                                  payload->file_reason));
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Every field of two file payloads, one by one (sotto_payload_equal()
+ * is checked besides, not relied on). */
+static void
+assert_file_fields_equal (const SottoPayload *a,
+                          const SottoPayload *b)
+{
+  g_assert_cmphex (a->kind, ==, b->kind);
+  g_assert_true (a->known && b->known);
+  g_assert_cmpmem (a->file_id, SOTTO_FILE_ID_LEN, b->file_id, SOTTO_FILE_ID_LEN);
+
+  switch (a->kind)
+    {
+    case SOTTO_PAYLOAD_FILE_OFFER:
+      g_assert_cmpint (a->timestamp, ==, b->timestamp);
+      g_assert_cmpstr (a->file_name, ==, b->file_name);
+      g_assert_cmpuint (a->file_size, ==, b->file_size);
+      g_assert_cmpmem (a->file_hash, SOTTO_FILE_HASH_LEN, b->file_hash, SOTTO_FILE_HASH_LEN);
+      g_assert_cmpmem (a->file_head, a->file_head_len, b->file_head, b->file_head_len);
+      g_assert_cmpstr (a->file_type, ==, b->file_type);
+      break;
+    case SOTTO_PAYLOAD_FILE_ACCEPT:
+      g_assert_cmpuint (a->file_offset, ==, b->file_offset);
+      break;
+    case SOTTO_PAYLOAD_FILE_CHUNK:
+      g_assert_cmpuint (a->file_offset, ==, b->file_offset);
+      g_assert_cmpmem (a->chunk, a->chunk_len, b->chunk, b->chunk_len);
+      break;
+    case SOTTO_PAYLOAD_FILE_CANCEL:
+    case SOTTO_PAYLOAD_FILE_DONE:
+      g_assert_cmpmem (a->uid, SOTTO_MESSAGE_UID_LEN, b->uid, SOTTO_MESSAGE_UID_LEN);
+      g_assert_cmpuint (a->file_reason, ==, b->file_reason);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* A valid file payload: the library writes what GVariant writes (and
+ * what its reference writes), the bytes decode to the same fields by
+ * every path, and encode again to the same bytes. Returns the bytes. */
+static GBytes *
+assert_file_round_trip (const SottoPayload *payload)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) reference = NULL;
+  g_autoptr (GBytes) independent = file_wire (payload);
+  g_autoptr (SottoPayload) decoded = NULL;
+
+  bytes = sotto_payload_encode (payload, &error);
+  g_assert_no_error (error);
+  reference = _sotto_payload_encode_glib (payload, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (bytes, independent));
+  g_assert_true (g_bytes_equal (bytes, reference));
+
+  assert_round_trip (payload);
+  decoded = decode_ok (bytes);
+  assert_file_fields_equal (payload, decoded);
+  g_assert_true (assert_paths_agree (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)));
+
+  return g_steal_pointer (&bytes);
+}
+
+/* Malformed: every decoding path refuses it, for the same reason. */
+static void
+assert_file_malformed (GBytes *bytes)
+{
+  g_assert_false (assert_paths_agree (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)));
+  assert_decode_fails (bytes, "");
+}
+
+/* Takes @bytes. */
+static void
+assert_file_malformed_take (GBytes *bytes)
+{
+  g_autoptr (GBytes) owned = bytes;
+
+  assert_file_malformed (owned);
+}
+
+/* The encoder and its reference refuse @payload, for the same reason. */
+static void
+assert_file_encode_refused (const SottoPayload *payload)
+{
+  g_autoptr (GError) reference_error = NULL;
+  g_autoptr (GBytes) reference = _sotto_payload_encode_glib (payload, &reference_error);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+
+  assert_encode_fails (payload, "");
+  g_assert_null (reference);
+  g_assert_error (reference_error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_assert_false (sotto_payload_encode_to (payload, out, &error));
+  g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+  g_assert_cmpuint (out->len, ==, 0);
+}
+
+static void
+test_file_constants (void)
+{
+  g_assert_cmphex (SOTTO_CAPABILITY_FILES, ==, 0x1);
+  g_assert_cmpint (SOTTO_PAYLOAD_FILE_OFFER, ==, 0x08);
+  g_assert_cmpint (SOTTO_PAYLOAD_FILE_ACCEPT, ==, 0x09);
+  g_assert_cmpint (SOTTO_PAYLOAD_FILE_CANCEL, ==, 0x0a);
+  g_assert_cmpint (SOTTO_PAYLOAD_FILE_CHUNK, ==, 0x0b);
+  g_assert_cmpint (SOTTO_PAYLOAD_FILE_DONE, ==, 0x0c);
+  g_assert_cmpint (SOTTO_PAYLOAD_KIND_RESERVED_FIRST, ==, 0x0d);
+  g_assert_cmpint (SOTTO_PAYLOAD_KIND_RESERVED_LAST, ==, 0x0f);
+  g_assert_cmpint (SOTTO_FILE_ID_LEN, ==, 16);
+  g_assert_cmpint (SOTTO_FILE_HASH_LEN, ==, 64);
+  g_assert_cmpint (SOTTO_FILE_HEAD_MAX, ==, 4096);
+  g_assert_cmpint (SOTTO_FILE_OFFER_NAME_MAX, ==, 1024);
+  g_assert_cmpint (SOTTO_FILE_TYPE_MAX, ==, 255);
+  g_assert_cmpuint (SOTTO_FILE_SIZE_MAX, ==, G_GUINT64_CONSTANT (9007199254740992));
+  g_assert_cmpint (SOTTO_FILE_CHUNK_MAX, ==, 61440);
+  g_assert_cmpint (SOTTO_FILE_WINDOW, ==, 4194304);
+  g_assert_cmpint (SOTTO_FILE_ACCEPT_STEP, ==, 1048576);
+  g_assert_cmpint (SOTTO_FILE_CANCEL_DECLINED, ==, 1);
+  g_assert_cmpint (SOTTO_FILE_CANCEL_STORAGE, ==, 7);
+  g_assert_cmpint (SOTTO_FILE_CANCEL_LAST, ==, 7);
+  g_assert_cmpint (SOTTO_FILE_DONE_RECEIVED, ==, 1);
+  g_assert_cmpint (SOTTO_FILE_DONE_INFECTED, ==, 2);
+
+  /* The largest chunk fits in one transport message: kind, id, offset,
+   * data, a 2-byte framing offset. */
+  g_assert_cmpint (1 + 16 + 8 + SOTTO_FILE_CHUNK_MAX + 2, <=, SOTTO_PAYLOAD_MAX_LEN);
+}
+
+/* --- files: the worked examples --------------------------------------- */
+
+static void
+test_file_hello_known_answer (void)
+{
+  SottoHello hello = { 2, "Bob", 0, SOTTO_CAPABILITY_FILES, "" };
+  g_autoptr (SottoHello) decoded = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) expected = hex_bytes (HELLO_FILES_HEX);
+  g_autoptr (GError) error = NULL;
+
+  bytes = sotto_hello_encode (&hello, &error);
+  g_assert_no_error (error);
+  assert_bytes_hex (bytes, HELLO_FILES_HEX);
+
+  decoded = hello_decode_ok (expected);
+  g_assert_cmpuint (decoded->version, ==, 2);
+  g_assert_cmpstr (decoded->display_name, ==, "Bob");
+  g_assert_cmpuint (decoded->listen_port, ==, 0);
+  g_assert_cmphex (decoded->capabilities, ==, SOTTO_CAPABILITY_FILES);
+  g_assert_cmpstr (decoded->intro, ==, "");
+  g_assert_true (assert_hello_paths_agree (g_bytes_get_data (expected, NULL),
+                                           g_bytes_get_size (expected)));
+}
+
+static void
+test_file_offer_known_answer (void)
+{
+  g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_OFFER);
+  g_autoptr (SottoPayload) decoded = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) expected = hex_bytes (FILE_OFFER_HEX);
+  g_autoptr (GBytes) hash = hex_bytes (FILE_HASH_HEX);
+  g_autoptr (GError) error = NULL;
+  guint8 computed[SOTTO_FILE_HASH_LEN];
+
+  /* The example is consistent: its hash is that of its content. */
+  g_assert_cmpint (sodium_init (), >=, 0);
+  g_assert_cmpint (crypto_generichash (computed, sizeof computed, (const guint8 *) FILE_CONTENT,
+                                       strlen (FILE_CONTENT), NULL, 0), ==, 0);
+  g_assert_cmpmem (computed, sizeof computed, g_bytes_get_data (hash, NULL), g_bytes_get_size (hash));
+
+  g_assert_true (payload->known);
+  for (guint i = 0; i < SOTTO_FILE_ID_LEN; i++)
+    payload->file_id[i] = i;
+  payload->timestamp = EXAMPLE_TIMESTAMP;
+  payload->file_name = g_strdup ("report.pdf");
+  payload->file_size = strlen (FILE_CONTENT);
+  memcpy (payload->file_hash, computed, SOTTO_FILE_HASH_LEN);
+  payload->file_head = (guint8 *) g_strdup (FILE_CONTENT);
+  payload->file_head_len = strlen (FILE_CONTENT);
+  payload->file_type = g_strdup ("application/pdf");
+
+  bytes = sotto_payload_encode (payload, &error);
+  g_assert_no_error (error);
+  assert_bytes_hex (bytes, FILE_OFFER_HEX);
+  g_assert_cmpuint (g_bytes_get_size (bytes), ==, 138);
+
+  decoded = decode_ok (expected);
+  g_assert_cmphex (decoded->kind, ==, SOTTO_PAYLOAD_FILE_OFFER);
+  g_assert_true (decoded->known);
+  g_assert_cmpmem (decoded->file_id, SOTTO_FILE_ID_LEN, payload->file_id, SOTTO_FILE_ID_LEN);
+  g_assert_cmpint (decoded->timestamp, ==, EXAMPLE_TIMESTAMP);
+  g_assert_cmpstr (decoded->file_name, ==, "report.pdf");
+  g_assert_cmpuint (decoded->file_size, ==, 5);
+  g_assert_cmpmem (decoded->file_hash, SOTTO_FILE_HASH_LEN, computed, SOTTO_FILE_HASH_LEN);
+  g_assert_cmpmem (decoded->file_head, decoded->file_head_len, FILE_CONTENT, 5);
+  g_assert_cmpstr (decoded->file_type, ==, "application/pdf");
+  g_assert_true (sotto_payload_equal (payload, decoded));
+  g_assert_true (assert_paths_agree (g_bytes_get_data (expected, NULL),
+                                     g_bytes_get_size (expected)));
+
+  /* Its receipt names the transfer id. */
+  {
+    g_autoptr (SottoPayload) receipt = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+    g_autoptr (GBytes) receipt_bytes = NULL;
+
+    receipt->receipt_state = SOTTO_RECEIPT_DELIVERED;
+    receipt->n_ids = 1;
+    receipt->ids = g_memdup2 (decoded->file_id, SOTTO_FILE_ID_LEN);
+    receipt_bytes = sotto_payload_encode (receipt, &error);
+    g_assert_no_error (error);
+    assert_bytes_hex (receipt_bytes, FILE_OFFER_RECEIPT_HEX);
+  }
+}
+
+static void
+test_file_accept_known_answer (void)
+{
+  const struct {
+    const char *hex;
+    guint64 offset;
+  } cases[] = {
+    { FILE_ACCEPT_HEX, 0 },
+    { FILE_ACCEPT_RESUME_HEX, 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_ACCEPT);
+      g_autoptr (SottoPayload) decoded = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GBytes) expected = hex_bytes (cases[i].hex);
+      g_autoptr (GError) error = NULL;
+
+      for (guint j = 0; j < SOTTO_FILE_ID_LEN; j++)
+        payload->file_id[j] = j;
+      payload->file_offset = cases[i].offset;
+
+      bytes = sotto_payload_encode (payload, &error);
+      g_assert_no_error (error);
+      assert_bytes_hex (bytes, cases[i].hex);
+      g_assert_cmpuint (g_bytes_get_size (bytes), ==, 26);
+
+      decoded = decode_ok (expected);
+      g_assert_cmphex (decoded->kind, ==, SOTTO_PAYLOAD_FILE_ACCEPT);
+      g_assert_true (decoded->known);
+      g_assert_cmpmem (decoded->file_id, SOTTO_FILE_ID_LEN, payload->file_id, SOTTO_FILE_ID_LEN);
+      g_assert_cmpuint (decoded->file_offset, ==, cases[i].offset);
+      g_assert_true (sotto_payload_equal (payload, decoded));
+      g_assert_true (assert_paths_agree (g_bytes_get_data (expected, NULL),
+                                         g_bytes_get_size (expected)));
+    }
+}
+
+static void
+test_file_chunk_known_answer (void)
+{
+  const struct {
+    const char *hex;
+    guint64 offset;
+    const char *data;
+  } cases[] = {
+    { FILE_CHUNK_HEX, 0, FILE_CONTENT },
+    { FILE_CHUNK_RESUME_HEX, 3, FILE_CONTENT + 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_CHUNK);
+      g_autoptr (SottoPayload) decoded = NULL;
+      g_autoptr (SottoPayload) taken = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GBytes) expected = hex_bytes (cases[i].hex);
+      g_autoptr (GError) error = NULL;
+      gsize data_len = strlen (cases[i].data);
+      gsize len;
+      guint8 *block;
+
+      for (guint j = 0; j < SOTTO_FILE_ID_LEN; j++)
+        payload->file_id[j] = j;
+      payload->file_offset = cases[i].offset;
+      payload->chunk = g_memdup2 (cases[i].data, data_len);
+      payload->chunk_len = data_len;
+
+      bytes = sotto_payload_encode (payload, &error);
+      g_assert_no_error (error);
+      assert_bytes_hex (bytes, cases[i].hex);
+      g_assert_cmpuint (g_bytes_get_size (bytes), ==, 1 + 16 + 8 + data_len + 1);
+
+      decoded = decode_ok (expected);
+      g_assert_cmphex (decoded->kind, ==, SOTTO_PAYLOAD_FILE_CHUNK);
+      g_assert_true (decoded->known);
+      g_assert_cmpmem (decoded->file_id, SOTTO_FILE_ID_LEN, payload->file_id, SOTTO_FILE_ID_LEN);
+      g_assert_cmpuint (decoded->file_offset, ==, cases[i].offset);
+      g_assert_cmpmem (decoded->chunk, decoded->chunk_len, cases[i].data, data_len);
+      g_assert_true (sotto_payload_equal (payload, decoded));
+
+      /* Taking the plaintext gives the same data, in the block or not. */
+      block = g_bytes_unref_to_data (g_bytes_ref (expected), &len);
+      taken = sotto_payload_decode_take (block, len, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (taken);
+      g_assert_cmpuint (taken->file_offset, ==, cases[i].offset);
+      g_assert_cmpmem (taken->chunk, taken->chunk_len, cases[i].data, data_len);
+      g_assert_cmpmem (taken->file_id, SOTTO_FILE_ID_LEN, payload->file_id, SOTTO_FILE_ID_LEN);
+      if (taken->body_storage != NULL)
+        {
+          g_assert_true (taken->body_storage == (gpointer) block);
+          g_assert_true (taken->chunk > block && taken->chunk + taken->chunk_len <= block + len);
+        }
+      g_assert_true (sotto_payload_equal (payload, taken));
+      g_assert_true (assert_paths_agree (g_bytes_get_data (expected, NULL),
+                                         g_bytes_get_size (expected)));
+    }
+}
+
+static void
+test_file_end_known_answer (void)
+{
+  const struct {
+    const char *hex;
+    guint8 kind;
+    guint8 first_id_byte;
+    guint8 value;
+  } cases[] = {
+    { FILE_DONE_HEX, SOTTO_PAYLOAD_FILE_DONE, 0x20, SOTTO_FILE_DONE_RECEIVED },
+    { FILE_CANCEL_HEX, SOTTO_PAYLOAD_FILE_CANCEL, 0x10, SOTTO_FILE_CANCEL_DECLINED },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SottoPayload) payload = sotto_payload_new (cases[i].kind);
+      g_autoptr (SottoPayload) decoded = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GBytes) expected = hex_bytes (cases[i].hex);
+      g_autoptr (GError) error = NULL;
+
+      for (guint j = 0; j < SOTTO_MESSAGE_UID_LEN; j++)
+        payload->uid[j] = cases[i].first_id_byte + j;
+      for (guint j = 0; j < SOTTO_FILE_ID_LEN; j++)
+        payload->file_id[j] = j;
+      payload->file_reason = cases[i].value;
+
+      bytes = sotto_payload_encode (payload, &error);
+      g_assert_no_error (error);
+      assert_bytes_hex (bytes, cases[i].hex);
+      g_assert_cmpuint (g_bytes_get_size (bytes), ==, 36);
+
+      decoded = decode_ok (expected);
+      g_assert_cmphex (decoded->kind, ==, cases[i].kind);
+      g_assert_true (decoded->known);
+      g_assert_cmpmem (decoded->uid, SOTTO_MESSAGE_UID_LEN, payload->uid, SOTTO_MESSAGE_UID_LEN);
+      g_assert_cmpmem (decoded->file_id, SOTTO_FILE_ID_LEN, payload->file_id, SOTTO_FILE_ID_LEN);
+      g_assert_cmpuint (decoded->file_reason, ==, cases[i].value);
+      g_assert_true (sotto_payload_equal (payload, decoded));
+      g_assert_true (assert_paths_agree (g_bytes_get_data (expected, NULL),
+                                         g_bytes_get_size (expected)));
+    }
+
+  /* The done's receipt names its message id. */
+  {
+    g_autoptr (SottoPayload) receipt = sotto_payload_new (SOTTO_PAYLOAD_RECEIPT);
+    g_autoptr (GBytes) receipt_bytes = NULL;
+    g_autoptr (GError) error = NULL;
+
+    receipt->receipt_state = SOTTO_RECEIPT_DELIVERED;
+    receipt->n_ids = 1;
+    receipt->ids = g_malloc (SOTTO_MESSAGE_UID_LEN);
+    for (guint j = 0; j < SOTTO_MESSAGE_UID_LEN; j++)
+      receipt->ids[j] = 0x20 + j;
+    receipt_bytes = sotto_payload_encode (receipt, &error);
+    g_assert_no_error (error);
+    assert_bytes_hex (receipt_bytes, FILE_DONE_RECEIPT_HEX);
+  }
+}
+
+/* --- files: round trips at the limits ------------------------------- */
+
+static void
+test_file_offer_limits (void)
+{
+  g_autofree char *longest_ascii = dup_repeated ("x", SOTTO_FILE_OFFER_NAME_MAX);
+  g_autofree char *longest_emoji = dup_repeated ("😀", SOTTO_FILE_OFFER_NAME_MAX / 4);
+  g_autofree char *euros = dup_repeated ("€", SOTTO_FILE_OFFER_NAME_MAX / 3);       /* 1023 bytes */
+  g_autofree char *longest_mixed = g_strconcat ("a", euros, NULL);
+  g_autofree char *longest_type = g_malloc (SOTTO_FILE_TYPE_MAX + 1);
+  const char *names[] = {
+    "a", "é", "report.pdf", longest_ascii, longest_emoji, longest_mixed,
+    /* Nothing but the length is checked on the wire: a receiver makes
+     * its own safe name. */
+    "../../.bashrc", "/etc/passwd", "tab\there", "evil\xe2\x80\xaetxt.exe", " ",
+  };
+  const guint64 sizes[] = {
+    0, 1, 5, SOTTO_FILE_HEAD_MAX - 1, SOTTO_FILE_HEAD_MAX, SOTTO_FILE_HEAD_MAX + 1,
+    G_GUINT64_CONSTANT (4294967296), SOTTO_FILE_SIZE_MAX - 1, SOTTO_FILE_SIZE_MAX,
+  };
+  const char *types[] = { "", " ", "~", "application/pdf", "text/plain; charset=utf-8", NULL };
+
+  /* Every printable ASCII byte, 255 of them. */
+  for (guint i = 0; i < SOTTO_FILE_TYPE_MAX; i++)
+    longest_type[i] = (char) (0x20 + i % (0x7f - 0x20));
+  longest_type[SOTTO_FILE_TYPE_MAX] = '\0';
+  types[G_N_ELEMENTS (types) - 1] = longest_type;
+
+  g_assert_cmpuint (strlen (longest_emoji), ==, 1024);
+  g_assert_cmpuint (strlen (longest_mixed), ==, 1024);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (SottoPayload) payload = offer_payload (names[i], 5, "");
+
+      g_bytes_unref (assert_file_round_trip (payload));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr (SottoPayload) payload = offer_payload ("data.bin", sizes[i], "");
+      g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+      g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+      g_assert_cmpuint (decoded->file_size, ==, sizes[i]);
+      g_assert_cmpuint (decoded->file_head_len, ==, MIN (sizes[i], 4096));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autoptr (SottoPayload) payload = offer_payload ("a", 1, types[i]);
+      g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+      g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+      g_assert_cmpstr (decoded->file_type, ==, types[i]);
+    }
+
+  /* Timestamps: any positive one. */
+  {
+    g_autoptr (SottoPayload) payload = offer_payload ("a", 0, "");
+
+    payload->timestamp = 1;
+    g_bytes_unref (assert_file_round_trip (payload));
+    payload->timestamp = G_MAXINT64;
+    g_bytes_unref (assert_file_round_trip (payload));
+  }
+
+  /* The largest offer: every field at its longest. */
+  {
+    g_autoptr (SottoPayload) payload = offer_payload (longest_emoji, SOTTO_FILE_SIZE_MAX,
+                                                      longest_type);
+    g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+
+    g_assert_cmpuint (g_bytes_get_size (bytes), ==, 1 + 5488);
+  }
+
+  /* Decoded from GVariant's own bytes as well. */
+  {
+    OfferFields f = example_offer;
+    g_autoptr (GBytes) bytes = NULL;
+    g_autoptr (SottoPayload) decoded = NULL;
+
+    f.size = 0;
+    f.head_len = 0;
+    f.type = "";
+    bytes = wire (SOTTO_PAYLOAD_FILE_OFFER, offer_variant (&f));
+    decoded = decode_ok (bytes);
+    g_assert_cmpuint (decoded->file_size, ==, 0);
+    g_assert_cmpuint (decoded->file_head_len, ==, 0);
+    g_assert_cmpstr (decoded->file_type, ==, "");
+  }
+}
+
+static void
+test_file_accept_limits (void)
+{
+  const guint64 offsets[] = { 0, 1, 3, SOTTO_FILE_WINDOW, SOTTO_FILE_SIZE_MAX - 1,
+                              SOTTO_FILE_SIZE_MAX };
+
+  for (guint i = 0; i < G_N_ELEMENTS (offsets); i++)
+    {
+      g_autoptr (SottoPayload) payload = accept_payload (offsets[i]);
+      g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+
+      g_assert_cmpuint (g_bytes_get_size (bytes), ==, 26);
+    }
+}
+
+/* PROTOCOL.md (and the contract): an offset is checked against its
+ * transfer, not on the wire, so one past every possible file is still a
+ * well-formed FILE_ACCEPT or FILE_CHUNK; the receiver's checks refuse it. */
+/* No byte of a file lies at or past 2^53: an ACCEPT offset above it, or a
+ * chunk that would reach past it, is malformed on the wire alone. */
+static void
+test_file_offset_limit (void)
+{
+  const guint64 past[] = { SOTTO_FILE_SIZE_MAX + 1, G_MAXUINT64 - SOTTO_FILE_CHUNK_MAX,
+                           G_MAXUINT64 };
+  g_autoptr (SottoPayload) at_limit = accept_payload (SOTTO_FILE_SIZE_MAX);
+  g_autoptr (SottoPayload) straddling = chunk_payload (SOTTO_FILE_SIZE_MAX - 1, 2);
+
+  /* The end of the largest file is where an ACCEPT may point. */
+  g_bytes_unref (assert_file_round_trip (at_limit));
+
+  assert_file_encode_refused (straddling);
+  assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK,
+                                    chunk_variant (SOTTO_FILE_ID_LEN, SOTTO_FILE_SIZE_MAX - 1, 2)));
+  for (guint i = 0; i < G_N_ELEMENTS (past); i++)
+    {
+      g_autoptr (SottoPayload) accept = accept_payload (past[i]);
+      g_autoptr (SottoPayload) chunk = chunk_payload (past[i], 1);
+
+      assert_file_encode_refused (accept);
+      assert_file_encode_refused (chunk);
+      assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_ACCEPT,
+                                        accept_variant (SOTTO_FILE_ID_LEN, past[i])));
+      assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK,
+                                        chunk_variant (SOTTO_FILE_ID_LEN, past[i], 1)));
+      assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK,
+                                        chunk_variant (SOTTO_FILE_ID_LEN, past[i],
+                                                       SOTTO_FILE_CHUNK_MAX)));
+    }
+}
+
+static void
+test_file_chunk_limits (void)
+{
+  const gsize lengths[] = { 1, 2, 229, 230, 231, 4096, SOTTO_FILE_CHUNK_MAX - 1,
+                            SOTTO_FILE_CHUNK_MAX };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lengths); i++)
+    for (guint j = 0; j < 3; j++)
+      {
+        /* From the start, from a resume point, and ending at the end of
+         * the largest file. */
+        const guint64 offset = j == 0 ? 0 : j == 1 ? 3 : SOTTO_FILE_SIZE_MAX - lengths[i];
+        g_autoptr (SottoPayload) payload = chunk_payload (offset, lengths[i]);
+        g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+        g_autoptr (GError) error = NULL;
+        g_autoptr (SottoPayload) taken = NULL;
+        gsize len;
+        guint8 *block;
+
+        /* kind, id, offset, data, one framing offset of 1 or 2 bytes */
+        g_assert_cmpuint (g_bytes_get_size (bytes), ==,
+                          1 + 16 + 8 + lengths[i] + (lengths[i] <= 230 ? 1 : 2));
+
+        block = g_bytes_unref_to_data (g_bytes_ref (bytes), &len);
+        taken = sotto_payload_decode_take (block, len, &error);
+        g_assert_no_error (error);
+        assert_file_fields_equal (payload, taken);
+        if (taken->body_storage != NULL)
+          {
+            g_assert_true (taken->body_storage == (gpointer) block);
+            g_assert_true (taken->chunk > block && taken->chunk + taken->chunk_len <= block + len);
+          }
+      }
+
+  g_assert_cmpint (1 + 16 + 8 + SOTTO_FILE_CHUNK_MAX + 2, ==, 61467);
+}
+
+/* Reasons 1 … 7 and results 1 … 2, every other byte malformed. */
+static void
+test_file_end_values (void)
+{
+  const struct {
+    guint8 kind;
+    guint8 last;
+  } kinds[] = {
+    { SOTTO_PAYLOAD_FILE_CANCEL, SOTTO_FILE_CANCEL_LAST },
+    { SOTTO_PAYLOAD_FILE_DONE, SOTTO_FILE_DONE_INFECTED },
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    for (guint value = 0; value <= 255; value++)
+      {
+        g_autoptr (SottoPayload) payload = end_payload (kinds[k].kind, value);
+        g_autoptr (GBytes) bytes = wire (kinds[k].kind, end_variant (16, 16, value));
+
+        if (value >= 1 && value <= kinds[k].last)
+          {
+            g_autoptr (GBytes) encoded = assert_file_round_trip (payload);
+            g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+
+            g_assert_true (g_bytes_equal (encoded, bytes));
+            g_assert_cmpuint (decoded->file_reason, ==, value);
+          }
+        else
+          {
+            assert_file_malformed (bytes);
+            assert_file_encode_refused (payload);
+          }
+      }
+}
+
+/* --- files: one past each limit --------------------------------------- */
+
+static void
+test_file_id_length (void)
+{
+  const gsize bad[] = { 0, 1, 15, 17, 32 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      OfferFields f = example_offer;
+
+      f.id_len = bad[i];
+      assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_OFFER, offer_variant (&f)));
+      assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_ACCEPT, accept_variant (bad[i], 0)));
+      assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK, chunk_variant (bad[i], 0, 5)));
+      for (guint8 kind = SOTTO_PAYLOAD_FILE_CANCEL; kind <= SOTTO_PAYLOAD_FILE_DONE; kind += 2)
+        {
+          /* The message id, then the transfer id. */
+          assert_file_malformed_take (wire (kind, end_variant (bad[i], 16, 1)));
+          assert_file_malformed_take (wire (kind, end_variant (16, bad[i], 1)));
+        }
+    }
+
+  /* And 16 is right everywhere. */
+  {
+    g_autoptr (GBytes) offer = wire (SOTTO_PAYLOAD_FILE_OFFER, offer_variant (&example_offer));
+    g_autoptr (GBytes) accept = wire (SOTTO_PAYLOAD_FILE_ACCEPT, accept_variant (16, 0));
+    g_autoptr (GBytes) chunk = wire (SOTTO_PAYLOAD_FILE_CHUNK, chunk_variant (16, 0, 5));
+    g_autoptr (GBytes) cancel = wire (SOTTO_PAYLOAD_FILE_CANCEL, end_variant (16, 16, 1));
+    g_autoptr (GBytes) done = wire (SOTTO_PAYLOAD_FILE_DONE, end_variant (16, 16, 1));
+    GBytes *all[] = { offer, accept, chunk, cancel, done };
+
+    for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+      g_assert_true (assert_paths_agree (g_bytes_get_data (all[i], NULL),
+                                         g_bytes_get_size (all[i])));
+  }
+}
+
+static void
+test_file_offer_malformed (void)
+{
+  g_autofree char *name_over = dup_repeated ("x", SOTTO_FILE_OFFER_NAME_MAX + 1);
+  g_autofree char *emoji = dup_repeated ("😀", SOTTO_FILE_OFFER_NAME_MAX / 4);
+  g_autofree char *name_over_multibyte = g_strconcat (emoji, "a", NULL);
+  g_autofree char *type_over = dup_repeated ("a", SOTTO_FILE_TYPE_MAX + 1);
+  const OfferFields e = example_offer;
+  const OfferFields cases[] = {
+    { e.id_len, 0, e.name, e.size, e.hash_len, e.head_len, e.type },
+    { e.id_len, -1, e.name, e.size, e.hash_len, e.head_len, e.type },
+    { e.id_len, G_MININT64, e.name, e.size, e.hash_len, e.head_len, e.type },
+    { e.id_len, e.timestamp, "", e.size, e.hash_len, e.head_len, e.type },
+    { e.id_len, e.timestamp, name_over, e.size, e.hash_len, e.head_len, e.type },
+    { e.id_len, e.timestamp, name_over_multibyte, e.size, e.hash_len, e.head_len, e.type },
+    { e.id_len, e.timestamp, e.name, SOTTO_FILE_SIZE_MAX + 1, e.hash_len, 4096, e.type },
+    { e.id_len, e.timestamp, e.name, G_MAXUINT64, e.hash_len, 4096, e.type },
+    { e.id_len, e.timestamp, e.name, e.size, 0, e.head_len, e.type },
+    { e.id_len, e.timestamp, e.name, e.size, 63, e.head_len, e.type },
+    { e.id_len, e.timestamp, e.name, e.size, 65, e.head_len, e.type },
+    { e.id_len, e.timestamp, e.name, e.size, 32, e.head_len, e.type },
+    /* The head is exactly min (size, 4096) bytes. */
+    { e.id_len, e.timestamp, e.name, 5, e.hash_len, 4, e.type },
+    { e.id_len, e.timestamp, e.name, 5, e.hash_len, 6, e.type },
+    { e.id_len, e.timestamp, e.name, 0, e.hash_len, 1, e.type },
+    { e.id_len, e.timestamp, e.name, 1, e.hash_len, 0, e.type },
+    { e.id_len, e.timestamp, e.name, 4095, e.hash_len, 4094, e.type },
+    { e.id_len, e.timestamp, e.name, 4096, e.hash_len, 4095, e.type },
+    { e.id_len, e.timestamp, e.name, 4096, e.hash_len, 4097, e.type },
+    { e.id_len, e.timestamp, e.name, 4097, e.hash_len, 4095, e.type },
+    { e.id_len, e.timestamp, e.name, 4097, e.hash_len, 4097, e.type },
+    { e.id_len, e.timestamp, e.name, SOTTO_FILE_SIZE_MAX, e.hash_len, 4095, e.type },
+    { e.id_len, e.timestamp, e.name, SOTTO_FILE_SIZE_MAX, e.hash_len, 0, e.type },
+    /* The declared type: at most 255 bytes of printable ASCII. */
+    { e.id_len, e.timestamp, e.name, e.size, e.hash_len, e.head_len, type_over },
+    { e.id_len, e.timestamp, e.name, e.size, e.hash_len, e.head_len, "text/plain\x1f" },
+    { e.id_len, e.timestamp, e.name, e.size, e.hash_len, e.head_len, "\x7f" },
+    { e.id_len, e.timestamp, e.name, e.size, e.hash_len, e.head_len, "text/plain\n" },
+    { e.id_len, e.timestamp, e.name, e.size, e.hash_len, e.head_len, "\t" },
+    { e.id_len, e.timestamp, e.name, e.size, e.hash_len, e.head_len, "image/caf\xc3\xa9" },
+    { e.id_len, e.timestamp, e.name, e.size, e.hash_len, e.head_len, "\xc2\x80" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_OFFER, offer_variant (&cases[i])));
+
+  /* The encoder refuses the same values (ids and the hash have a fixed
+   * length in a SottoPayload). */
+  {
+    g_autoptr (SottoPayload) payload = offer_payload ("a", 5, "");
+
+    payload->timestamp = 0;
+    assert_file_encode_refused (payload);
+    payload->timestamp = -1;
+    assert_file_encode_refused (payload);
+    payload->timestamp = G_MININT64;
+    assert_file_encode_refused (payload);
+  }
+  {
+    const char *names[] = { "", name_over, name_over_multibyte, "bad \xff utf-8", "\xed\xa0\x80",
+                            NULL };
+
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autoptr (SottoPayload) payload = offer_payload ("a", 5, "");
+
+        g_free (payload->file_name);
+        payload->file_name = g_strdup (names[i]);
+        assert_file_encode_refused (payload);
+      }
+  }
+  {
+    g_autoptr (SottoPayload) over = offer_payload ("a", SOTTO_FILE_SIZE_MAX + 1, "");
+    g_autoptr (SottoPayload) largest = offer_payload ("a", G_MAXUINT64, "");
+
+    assert_file_encode_refused (over);
+    assert_file_encode_refused (largest);
+  }
+  {
+    const struct {
+      guint64 size;
+      gsize head_len;
+    } heads[] = {
+      { 5, 4 }, { 5, 6 }, { 0, 1 }, { 1, 0 }, { 4096, 4095 }, { 4097, 4095 }, { 4097, 4097 },
+      { SOTTO_FILE_SIZE_MAX, 4095 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (heads); i++)
+      {
+        g_autoptr (SottoPayload) payload = offer_payload ("a", heads[i].size, "");
+
+        g_free (payload->file_head);
+        payload->file_head = pattern (heads[i].head_len, 0x25);
+        payload->file_head_len = heads[i].head_len;
+        assert_file_encode_refused (payload);
+      }
+  }
+  {
+    /* No head where there must be one. */
+    g_autoptr (SottoPayload) payload = offer_payload ("a", 5, "");
+
+    g_clear_pointer (&payload->file_head, g_free);
+    assert_file_encode_refused (payload);
+  }
+  {
+    const char *types[] = { type_over, "text/plain\x1f", "\x7f", "a\x80", "\xff", "caf\xc3\xa9",
+                            "\n" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+      {
+        g_autoptr (SottoPayload) payload = offer_payload ("a", 5, types[i]);
+
+        assert_file_encode_refused (payload);
+      }
+  }
+}
+
+/* Where the declared type starts in an offer's plaintext: kind, id,
+ * timestamp, name and NUL, padding to 8, size, hash, head. */
+static gsize
+offer_type_at (const char *name,
+               gsize       head_len)
+{
+  return 1 + (16 + 8 + strlen (name) + 1 + 7) / 8 * 8 + 8 + 64 + head_len;
+}
+
+/* A one-byte declared type: only 0x20 … 0x7E. Bytes from 0x80 on are
+ * not even UTF-8 alone, so those offers are written by hand. */
+static void
+test_file_offer_type_bytes (void)
+{
+  guint accepted = 0;
+
+  g_assert_cmpuint (offer_type_at ("report.pdf", 5), ==, 1 + 117);
+
+  for (guint value = 1; value <= 255; value++)
+    {
+      gboolean valid = value >= 0x20 && value <= 0x7e;
+      char type[2] = { 'a', '\0' };
+      OfferFields f = example_offer;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (SottoPayload) payload = NULL;
+
+      f.type = type;
+      if (value < 0x80)
+        {
+          type[0] = (char) value;
+          bytes = wire (SOTTO_PAYLOAD_FILE_OFFER, offer_variant (&f));
+        }
+      else
+        {
+          gsize len;
+          guint8 *data = g_bytes_unref_to_data (wire (SOTTO_PAYLOAD_FILE_OFFER,
+                                                      offer_variant (&f)), &len);
+
+          g_assert_cmpuint (data[offer_type_at (f.name, f.head_len)], ==, 'a');
+          data[offer_type_at (f.name, f.head_len)] = (guint8) value;
+          bytes = g_bytes_new_take (data, len);
+          type[0] = (char) value;
+        }
+
+      payload = offer_payload (f.name, f.size, type);
+
+      if (valid)
+        {
+          g_autoptr (SottoPayload) decoded = decode_ok (bytes);
+          g_autoptr (GBytes) encoded = assert_file_round_trip (payload);
+
+          g_assert_cmpstr (decoded->file_type, ==, type);
+          g_assert_true (g_bytes_equal (encoded, bytes));
+          accepted++;
+        }
+      else
+        {
+          assert_file_malformed (bytes);
+          assert_file_encode_refused (payload);
+        }
+    }
+
+  g_assert_cmpuint (accepted, ==, 0x7f - 0x20);
+}
+
+static void
+test_file_chunk_malformed (void)
+{
+  g_autoptr (SottoPayload) empty = chunk_payload (0, 0);
+  g_autoptr (SottoPayload) over = chunk_payload (0, SOTTO_FILE_CHUNK_MAX + 1);
+  g_autoptr (SottoPayload) no_data = chunk_payload (0, 5);
+
+  assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK, chunk_variant (16, 0, 0)));
+  assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK,
+                                    chunk_variant (16, 0, SOTTO_FILE_CHUNK_MAX + 1)));
+  assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK,
+                                    chunk_variant (16, 12345, SOTTO_FILE_CHUNK_MAX + 1)));
+  assert_file_malformed_take (wire (SOTTO_PAYLOAD_FILE_CHUNK, chunk_variant (16, 0, 65000)));
+
+  assert_file_encode_refused (empty);
+  assert_file_encode_refused (over);
+  g_free ((gpointer) no_data->chunk);
+  no_data->chunk = NULL;
+  assert_file_encode_refused (no_data);
+}
+
+/* Trailing bytes, non-zero padding, offsets of the wrong size or order:
+ * not the normal form. */
+static void
+test_file_non_normal (void)
+{
+  const char *cases[] = {
+    /* a byte after each valid value */
+    FILE_OFFER_HEX "00",
+    FILE_ACCEPT_HEX "00",
+    FILE_CHUNK_HEX "00",
+    FILE_CANCEL_HEX "00",
+    FILE_DONE_HEX "00",
+    /* the offer's padding between the name's NUL and the size */
+    "08" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "7265706f72742e70646600"
+    "0000000001" "0500000000000000" FILE_HASH_HEX "255044462d"
+    "6170706c69636174696f6e2f70646600" "75702310",
+    "08" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "7265706f72742e70646600"
+    "2000000000" "0500000000000000" FILE_HASH_HEX "255044462d"
+    "6170706c69636174696f6e2f70646600" "75702310",
+    /* the offer's padding left out */
+    "08" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "7265706f72742e70646600"
+    "0500000000000000" FILE_HASH_HEX "255044462d"
+    "6170706c69636174696f6e2f70646600" "70" "6b" "23" "10",
+    /* the offer's offsets in 2 bytes where 1 suffices */
+    "08" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "7265706f72742e70646600"
+    "0000000000" "0500000000000000" FILE_HASH_HEX "255044462d"
+    "6170706c69636174696f6e2f70646600" "7500700023001000",
+    /* the offer's offsets in member order instead of reverse */
+    "08" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "7265706f72742e70646600"
+    "0000000000" "0500000000000000" FILE_HASH_HEX "255044462d"
+    "6170706c69636174696f6e2f70646600" "10237075",
+    /* the declared type without its NUL */
+    "08" "000102030405060708090a0b0c0d0e0f" "00401e18240a0600" "7265706f72742e70646600"
+    "0000000000" "0500000000000000" FILE_HASH_HEX "255044462d"
+    "6170706c69636174696f6e2f706466" "75702310",
+    /* the accept's offset in 7 bytes, or 9 */
+    "09" "000102030405060708090a0b0c0d0e0f" "00000000000000" "10",
+    "09" "000102030405060708090a0b0c0d0e0f" "000000000000000000" "10",
+    /* the accept without its framing offset */
+    "09" "000102030405060708090a0b0c0d0e0f" "0000000000000000",
+    /* the chunk's id offset pointing past the id */
+    "0b" "000102030405060708090a0b0c0d0e0f" "0000000000000000" "255044462d" "11",
+    /* cancel and done: offsets swapped, or 2 bytes each */
+    "0a" "101112131415161718191a1b1c1d1e1f" "000102030405060708090a0b0c0d0e0f" "01" "1020",
+    "0c" "202122232425262728292a2b2c2d2e2f" "000102030405060708090a0b0c0d0e0f" "01" "20001000",
+    /* cancel: the reason missing */
+    "0a" "101112131415161718191a1b1c1d1e1f" "000102030405060708090a0b0c0d0e0f" "2010",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) bytes = hex_bytes (cases[i]);
+
+      assert_file_malformed (bytes);
+    }
+
+  /* A byte after these is not the normal form. (A chunk with a 00 after
+   * it is: an empty id, an offset made of the id's first bytes, and the
+   * rest as data. Its id is what is wrong.) */
+  assert_decode_fails_take (hex_bytes (FILE_OFFER_HEX "00"), "in normal form");
+  assert_decode_fails_take (hex_bytes (FILE_ACCEPT_HEX "00"), "in normal form");
+  assert_decode_fails_take (hex_bytes (FILE_CANCEL_HEX "00"), "in normal form");
+  assert_decode_fails_take (hex_bytes (FILE_DONE_HEX "00"), "in normal form");
+
+  /* A kind byte alone. */
+  for (guint8 kind = SOTTO_PAYLOAD_FILE_OFFER; kind <= SOTTO_PAYLOAD_FILE_DONE; kind++)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (&kind, 1);
+
+      assert_file_malformed (bytes);
+    }
+}
+
+/* Where the framing offsets grow from 1 to 2 bytes, as PROTOCOL.md says. */
+static void
+test_file_offset_size (void)
+{
+  /* A 1-byte name, no type, a size (and head) of 146 bytes: a 255-byte
+   * tuple with 1-byte offsets; 147 bytes: 252 + 8 = 260 bytes. */
+  {
+    g_autoptr (SottoPayload) payload = offer_payload ("a", 146, "");
+    g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+    const guint8 *data;
+    gsize size;
+
+    data = g_bytes_get_data (bytes, &size);
+    g_assert_cmpuint (size, ==, 1 + 255);
+    /* head, hash, name, id */
+    g_assert_cmpmem (data + size - 4, 4, "\xfa\x68\x1a\x10", 4);
+  }
+  {
+    g_autoptr (SottoPayload) payload = offer_payload ("a", 147, "");
+    g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+    const guint8 *data;
+    gsize size;
+
+    data = g_bytes_get_data (bytes, &size);
+    g_assert_cmpuint (size, ==, 1 + 260);
+    g_assert_cmpmem (data + size - 8, 8, "\xfb\x00\x68\x00\x1a\x00\x10\x00", 8);
+  }
+
+  /* Names of every length mod 8 move the padding; sizes around the
+   * change: the encoder agrees with GVariant on each. */
+  for (gsize name_len = 1; name_len <= 17; name_len++)
+    for (guint64 size = 130; size <= 160; size++)
+      {
+        g_autofree char *name = dup_repeated ("n", name_len);
+        g_autoptr (SottoPayload) payload = offer_payload (name, size, "");
+        g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+        gsize a = (25 + name_len + 7) / 8 * 8;
+        gsize u = a + 73 + size;
+
+        g_assert_cmpuint (g_bytes_get_size (bytes), ==, 1 + u + (u <= 251 ? 4 : 8));
+      }
+
+  /* A chunk: 230 bytes of data, 1-byte offset; 231, 2 bytes. */
+  {
+    g_autoptr (SottoPayload) payload = chunk_payload (0, 230);
+    g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+    const guint8 *data;
+    gsize size;
+
+    data = g_bytes_get_data (bytes, &size);
+    g_assert_cmpuint (size, ==, 1 + 255);
+    g_assert_cmphex (data[size - 1], ==, 0x10);
+  }
+  {
+    g_autoptr (SottoPayload) payload = chunk_payload (0, 231);
+    g_autoptr (GBytes) bytes = assert_file_round_trip (payload);
+    const guint8 *data;
+    gsize size;
+
+    data = g_bytes_get_data (bytes, &size);
+    g_assert_cmpuint (size, ==, 1 + 257);
+    g_assert_cmpmem (data + size - 2, 2, "\x10\x00", 2);
+  }
+
+  /* The others never change. */
+  {
+    g_autoptr (SottoPayload) accept = accept_payload (SOTTO_FILE_SIZE_MAX);
+    g_autoptr (SottoPayload) cancel = end_payload (SOTTO_PAYLOAD_FILE_CANCEL, 7);
+    g_autoptr (SottoPayload) done = end_payload (SOTTO_PAYLOAD_FILE_DONE, 2);
+    g_autoptr (GBytes) accept_bytes = assert_file_round_trip (accept);
+    g_autoptr (GBytes) cancel_bytes = assert_file_round_trip (cancel);
+    g_autoptr (GBytes) done_bytes = assert_file_round_trip (done);
+
+    g_assert_cmpuint (g_bytes_get_size (accept_bytes), ==, 26);
+    g_assert_cmpuint (g_bytes_get_size (cancel_bytes), ==, 36);
+    g_assert_cmpuint (g_bytes_get_size (done_bytes), ==, 36);
+  }
+}
+
+/* 0x0D … 0x0F are reserved: unknown, whatever follows. */
+static void
+test_file_reserved_kinds (void)
+{
+  g_autofree guint8 *largest = g_malloc0 (SOTTO_PAYLOAD_MAX_LEN);
+  /* Nothing, bytes, and the values of valid payloads of other kinds,
+   * the file kinds' included. */
+  const char *values[] = { "", "00", "01", "ff", TEXT_HEX + 2, FILE_OFFER_HEX + 2,
+                           FILE_ACCEPT_HEX + 2, FILE_CANCEL_HEX + 2, FILE_CHUNK_HEX + 2,
+                           FILE_DONE_HEX + 2 };
+
+  for (guint kind = SOTTO_PAYLOAD_KIND_RESERVED_FIRST; kind <= SOTTO_PAYLOAD_KIND_RESERVED_LAST;
+       kind++)
+    {
+      GPtrArray *cases = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+      for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+        {
+          g_autofree char *hex = g_strdup_printf ("%02x%s", kind, values[i]);
+
+          g_ptr_array_add (cases, hex_bytes (hex));
+        }
+      /* The largest plaintext. */
+      largest[0] = (guint8) kind;
+      g_ptr_array_add (cases, g_bytes_new (largest, SOTTO_PAYLOAD_MAX_LEN));
+
+      for (guint i = 0; i < cases->len; i++)
+        {
+          GBytes *bytes = cases->pdata[i];
+          g_autoptr (SottoPayload) payload = decode_ok (bytes);
+          g_autoptr (GError) error = NULL;
+          g_autoptr (GBytes) encoded = NULL;
+
+          g_assert_cmphex (payload->kind, ==, kind);
+          g_assert_false (payload->known);
+          g_assert_null (payload->file_name);
+          g_assert_null (payload->file_head);
+          g_assert_null (payload->file_type);
+          g_assert_null (payload->chunk);
+          g_assert_cmpuint (payload->chunk_len, ==, 0);
+          g_assert_true (assert_paths_agree (g_bytes_get_data (bytes, NULL),
+                                             g_bytes_get_size (bytes)));
+
+          /* What we cannot check, we cannot send. */
+          encoded = sotto_payload_encode (payload, &error);
+          g_assert_null (encoded);
+          g_assert_error (error, SOTTO_PAYLOAD_ERROR, SOTTO_PAYLOAD_ERROR_MALFORMED);
+        }
+
+      g_assert_cmpstr (sotto_payload_kind_to_string (kind), ==, "reserved");
+      g_ptr_array_unref (cases);
+    }
+
+  /* The file kinds are neither reserved nor unknown any more, and each
+   * has a name of its own. */
+  for (guint kind = SOTTO_PAYLOAD_FILE_OFFER; kind <= SOTTO_PAYLOAD_FILE_DONE; kind++)
+    {
+      const char *name = sotto_payload_kind_to_string (kind);
+      g_autoptr (SottoPayload) payload = sotto_payload_new (kind);
+
+      g_assert_true (payload->known);
+      g_assert_cmpstr (name, !=, "reserved");
+      g_assert_cmpstr (name, !=, "unknown");
+      for (guint other = SOTTO_PAYLOAD_TEXT; other < kind; other++)
+        g_assert_cmpstr (name, !=, sotto_payload_kind_to_string (other));
+    }
+}
+
+/* Every single-byte change and every truncation of the file examples
+ * (and of larger values, with 2-byte offsets): every decoding path gives
+ * the reference's verdict, reason and fields. */
+static void
+test_file_mutations (void)
+{
+  static const guint8 values[] = { 0x00, 0x01, 0x03, 0x05, 0x07, 0x08, 0x10, 0x11, 0x1f, 0x20,
+                                   0x7e, 0x7f, 0x80, 0xc3, 0xff };
+  const char *examples[] = {
+    FILE_OFFER_HEX, FILE_ACCEPT_HEX, FILE_ACCEPT_RESUME_HEX, FILE_CHUNK_HEX,
+    FILE_CHUNK_RESUME_HEX, FILE_CANCEL_HEX, FILE_DONE_HEX,
+  };
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  guint accepted = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (examples); i++)
+    g_ptr_array_add (all, hex_bytes (examples[i]));
+  {
+    g_autoptr (SottoPayload) offer = offer_payload ("a", 147, "");
+    g_autoptr (SottoPayload) chunk = chunk_payload (1, 231);
+    g_autoptr (SottoPayload) empty = offer_payload ("é", 0, "x");
+
+    g_ptr_array_add (all, sotto_payload_encode (offer, NULL));
+    g_ptr_array_add (all, sotto_payload_encode (chunk, NULL));
+    g_ptr_array_add (all, sotto_payload_encode (empty, NULL));
+  }
+
+  for (guint e = 0; e < all->len; e++)
+    {
+      gsize len;
+      g_autofree guint8 *data = NULL;
+
+      g_assert_nonnull (all->pdata[e]);
+      data = g_bytes_unref_to_data (g_bytes_ref (all->pdata[e]), &len);
+      g_assert_true (assert_paths_agree (data, len));
+
+      for (gsize at = 0; at < len; at++)
+        {
+          guint8 saved = data[at];
+
+          for (guint v = 0; v < G_N_ELEMENTS (values); v++)
+            {
+              if (values[v] == saved)
+                continue;
+              data[at] = values[v];
+              accepted += assert_paths_agree (data, len);
+            }
+          data[at] = saved;
+          assert_paths_agree (data, at);
+        }
+    }
+
+  /* Some changes keep it valid (another id, offset, letter…). */
+  g_assert_cmpuint (accepted, >, 0);
+}
+
 static void
 test_constants (void)
 {
   g_assert_cmpuint (strlen (SOTTO_PROTOCOL_PROLOGUE), ==, 7);
   g_assert_cmpstr (SOTTO_PROTOCOL_PROLOGUE, ==, "Sotto/1");
   g_assert_cmpstr (SOTTO_PROTOCOL_NAME, ==, "Noise_XX_25519_ChaChaPoly_BLAKE2b");
-  g_assert_cmpint (SOTTO_PROTOCOL_VERSION, ==, 1);
+  g_assert_cmpint (SOTTO_PROTOCOL_VERSION, ==, 2);
   g_assert_cmpint (SOTTO_HELLO_INTRO_MAX_BYTES, ==, 1024);
   g_assert_cmpint (SOTTO_HELLO_INTRO_MAX_CHARS, ==, 280);
 }
@@ -1783,6 +3133,25 @@ main (int   argc,
   g_test_add_func ("/payload/hello/fast-encode-refuses", test_hello_fast_encode_refuses);
   g_test_add_func ("/payload/hello/fast-decode-mutations", test_hello_fast_decode_mutations);
   g_test_add_func ("/payload/hello/fast-decode-offset-size", test_hello_fast_decode_offset_size);
+  g_test_add_func ("/payload/file/constants", test_file_constants);
+  g_test_add_func ("/payload/file/hello/known-answer", test_file_hello_known_answer);
+  g_test_add_func ("/payload/file/offer/known-answer", test_file_offer_known_answer);
+  g_test_add_func ("/payload/file/accept/known-answer", test_file_accept_known_answer);
+  g_test_add_func ("/payload/file/chunk/known-answer", test_file_chunk_known_answer);
+  g_test_add_func ("/payload/file/cancel-done/known-answer", test_file_end_known_answer);
+  g_test_add_func ("/payload/file/offer/limits", test_file_offer_limits);
+  g_test_add_func ("/payload/file/accept/limits", test_file_accept_limits);
+  g_test_add_func ("/payload/file/chunk/limits", test_file_chunk_limits);
+  g_test_add_func ("/payload/file/offset-limit", test_file_offset_limit);
+  g_test_add_func ("/payload/file/cancel-done/values", test_file_end_values);
+  g_test_add_func ("/payload/file/id-length", test_file_id_length);
+  g_test_add_func ("/payload/file/offer/malformed", test_file_offer_malformed);
+  g_test_add_func ("/payload/file/offer/type-bytes", test_file_offer_type_bytes);
+  g_test_add_func ("/payload/file/chunk/malformed", test_file_chunk_malformed);
+  g_test_add_func ("/payload/file/non-normal", test_file_non_normal);
+  g_test_add_func ("/payload/file/offset-size", test_file_offset_size);
+  g_test_add_func ("/payload/file/reserved-kinds", test_file_reserved_kinds);
+  g_test_add_func ("/payload/file/mutations", test_file_mutations);
 
   return g_test_run ();
 }
