@@ -36,6 +36,7 @@ typedef struct
   GCancellable      *cancellable;
   gboolean           json;
   int                status;
+  GHashTable        *progress_told;  /* transfer (unowned) → monotonic µs, as gint64* */
 } Run;
 
 /* -------------------------------------------------------------------------
@@ -173,6 +174,131 @@ on_message_read_cb (SottoPeerService *service,
                     Run              *run)
 {
   emit_receipt (run, "read", contact, uid);
+}
+
+/* Files: offers, answers, progress and the end, each with the transfer's
+ * id and its contact. */
+static const char *
+transfer_contact_name (Run           *run,
+                       SottoTransfer *transfer)
+{
+  SottoContact *contact = sotto_store_get_contact_by_id (run->store,
+                                                         sotto_transfer_get_contact_id (transfer));
+
+  return contact != NULL ? sotto_contact_get_name (contact) : "?";
+}
+
+static const char *
+direction_name (SottoTransfer *transfer)
+{
+  return sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN ? "in" : "out";
+}
+
+static void
+on_transfer_added_cb (SottoFileTransfer *files,
+                      SottoTransfer     *transfer,
+                      Run               *run)
+{
+  g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *size = NULL;
+  g_autofree char *human = NULL;
+
+  if (sotto_transfer_get_direction (transfer) != SOTTO_DIRECTION_IN)
+    return;
+  verdict = sotto_transfer_check (transfer);
+  id = sotto_transfer_dup_uid_hex (transfer);
+  size = g_strdup_printf ("%" G_GUINT64_FORMAT, sotto_transfer_get_size (transfer));
+  human = g_strdup_printf ("%s: “%s” (%s bytes) %s", transfer_contact_name (run, transfer),
+                           verdict->shown_name, size, id);
+  emit (run, "file-offer", human, "contact", transfer_contact_name (run, transfer), "id", id,
+        "name", sotto_transfer_get_name (transfer), "safe_name", verdict->safe_name,
+        "size", size, "declared_type", sotto_transfer_get_declared_type (transfer),
+        "sniffed_type", verdict->sniffed_type,
+        "verdict", sotto_file_action_to_string (verdict->action), NULL);
+}
+
+static void
+on_transfer_changed_cb (SottoFileTransfer *files,
+                        SottoTransfer     *transfer,
+                        Run               *run)
+{
+  g_autofree char *id = sotto_transfer_dup_uid_hex (transfer);
+  g_autofree char *description = sotto_transfer_dup_description (transfer);
+  g_autofree char *human = g_strdup_printf ("%s %s: %s", transfer_contact_name (run, transfer), id,
+                                            description);
+  const char *contact = transfer_contact_name (run, transfer);
+
+  switch (sotto_transfer_get_state (transfer))
+    {
+    case SOTTO_TRANSFER_ACTIVE:
+      if (sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_OUT)
+        emit (run, "file-accepted", human, "contact", contact, "id", id, NULL);
+      break;
+
+    case SOTTO_TRANSFER_DONE:
+      emit (run, "file-done", human, "contact", contact, "id", id,
+            "direction", direction_name (transfer), "path",
+            sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN
+            ? sotto_transfer_get_path (transfer) : NULL,
+            "scan", sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN
+            ? (sotto_transfer_get_scan (transfer) == SOTTO_SCAN_CLEAN ? "clean" : "not-scanned")
+            : NULL, NULL);
+      break;
+
+    case SOTTO_TRANSFER_INFECTED:
+      emit (run, "file-infected", human, "contact", contact, "id", id,
+            "direction", direction_name (transfer), NULL);
+      break;
+
+    case SOTTO_TRANSFER_CANCELLED:
+      emit (run, "file-cancelled", human, "contact", contact, "id", id,
+            "direction", direction_name (transfer),
+            "reason", sotto_file_cancel_reason_to_string (sotto_transfer_get_reason (transfer)),
+            "by", sotto_transfer_get_ended_by_peer (transfer) ? "contact" : "you", NULL);
+      break;
+
+    case SOTTO_TRANSFER_QUEUED:
+    case SOTTO_TRANSFER_OFFERED:
+    case SOTTO_TRANSFER_CHECKING:
+    default:
+      break;
+    }
+}
+
+/* At most once a second per transfer, and the last one. */
+static void
+on_transfer_progress_cb (SottoFileTransfer *files,
+                         SottoTransfer     *transfer,
+                         Run               *run)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 *told = g_hash_table_lookup (run->progress_told, transfer);
+  guint64 bytes = sotto_transfer_get_progress (transfer);
+  guint64 size = sotto_transfer_get_size (transfer);
+  g_autofree char *id = NULL;
+  g_autofree char *bytes_text = NULL;
+  g_autofree char *size_text = NULL;
+  g_autofree char *human = NULL;
+
+  if (size == 0)
+    return;
+  if (told != NULL && now - *told < G_USEC_PER_SEC && bytes < size)
+    return;
+  if (told == NULL)
+    {
+      told = g_new (gint64, 1);
+      g_hash_table_insert (run->progress_told, g_object_ref (transfer), told);
+    }
+  *told = now;
+
+  id = sotto_transfer_dup_uid_hex (transfer);
+  bytes_text = g_strdup_printf ("%" G_GUINT64_FORMAT, bytes);
+  size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
+  human = g_strdup_printf ("%s %s: %s of %s bytes", transfer_contact_name (run, transfer), id,
+                           bytes_text, size_text);
+  emit (run, "file-progress", human, "contact", transfer_contact_name (run, transfer), "id", id,
+        "direction", direction_name (transfer), "bytes", bytes_text, "size", size_text, NULL);
 }
 
 typedef struct
@@ -867,6 +993,13 @@ cli_run (SottoContext  *context,
   g_signal_connect (run.service, "request-accepted", G_CALLBACK (on_request_accepted_cb), &run);
   g_signal_connect (run.service, "typing", G_CALLBACK (on_typing_cb), &run);
   g_signal_connect (run.service, "presence", G_CALLBACK (on_presence_cb), &run);
+  run.progress_told = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
+  g_signal_connect (sotto_peer_service_get_files (run.service), "transfer-added",
+                    G_CALLBACK (on_transfer_added_cb), &run);
+  g_signal_connect (sotto_peer_service_get_files (run.service), "transfer-changed",
+                    G_CALLBACK (on_transfer_changed_cb), &run);
+  g_signal_connect (sotto_peer_service_get_files (run.service), "transfer-progress",
+                    G_CALLBACK (on_transfer_progress_cb), &run);
 
   /* What can run does; what can't (the port taken) is said, and the
    * profile still reaches out to its contacts. */
@@ -910,6 +1043,8 @@ cli_run (SottoContext  *context,
   g_cancellable_cancel (run.cancellable);
   sotto_context_stop (context);
   g_signal_handlers_disconnect_by_data (run.service, &run);
+  g_signal_handlers_disconnect_by_data (sotto_peer_service_get_files (run.service), &run);
+  g_clear_pointer (&run.progress_told, g_hash_table_unref);
   g_signal_handlers_disconnect_by_data (run.store, &run);
   emit (&run, "stopped", "", NULL);
 

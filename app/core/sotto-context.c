@@ -359,18 +359,39 @@ open_data_free (gpointer data)
 }
 
 static void
+on_files_loaded_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!sotto_file_transfer_load_finish (SOTTO_FILE_TRANSFER (object), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
 on_outbox_expired_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
   g_autoptr (GTask) task = user_data;
+  SottoContext *self = g_task_get_source_object (task);
+  GCancellable *cancellable;
   GError *error = NULL;
 
   sotto_store_expire_outbox_finish (SOTTO_STORE (object), result, &error);
   if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* File transfers are known to every front end, running or not. */
+  cancellable = g_task_get_cancellable (task);
+  sotto_file_transfer_load_async (sotto_peer_service_get_files (self->service), cancellable,
+                                  on_files_loaded_cb, g_steal_pointer (&task));
 }
 
 static void

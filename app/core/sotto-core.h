@@ -10,6 +10,7 @@
 #include "sotto-conversation-model.h"
 #include "sotto-error.h"
 #include "sotto-file-guard.h"
+#include "sotto-file-transfer.h"
 #include "sotto-i18n.h"
 #include "sotto-identity.h"
 #include "sotto-invite.h"
@@ -27,3 +28,4 @@
 #include "sotto-store.h"
 #include "sotto-text.h"
 #include "sotto-time.h"
+#include "sotto-transfer.h"

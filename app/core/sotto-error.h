@@ -30,6 +30,8 @@ typedef enum
   SOTTO_ERROR_INVITE_TOO_NEW,
   /* A command was handed over and may have run, but no answer came. */
   SOTTO_ERROR_NO_REPLY,
+  /* Refused: a policy, a limit or the state of things does not allow it. */
+  SOTTO_ERROR_NOT_ALLOWED,
 } SottoError;
 
 GQuark sotto_error_quark (void);

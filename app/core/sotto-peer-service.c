@@ -22,6 +22,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "sotto-error.h"
+#include "sotto-file-transfer-private.h"
 #include "sotto-invite.h"
 #include "sotto-payload.h"
 #include "sotto-peer-service-private.h"
@@ -39,6 +40,7 @@ struct _SottoPeerService
   GSocketService   *listener;
   GSocketClient    *client;
   GCancellable     *cancellable;
+  SottoFileTransfer *files;
 
   GHashTable       *links;        /* gint64 contact id → Link */
   GPtrArray        *handshaking;  /* sessions the peer started, caller not known yet */
@@ -265,7 +267,7 @@ make_hello (SottoPeerService *self)
   hello->version = SOTTO_PROTOCOL_VERSION;
   hello->display_name = g_strdup (sotto_identity_get_display_name (identity));
   hello->listen_port = (guint16)self->bound_port;
-  hello->capabilities = 0;
+  hello->capabilities = SOTTO_CAPABILITY_FILES;
   hello->intro = g_strdup (self->intro != NULL ? self->intro : "");
   return hello;
 }
@@ -746,6 +748,24 @@ stop_expiry (SottoPeerService *self)
  * Session events
  * ------------------------------------------------------------------------- */
 
+/* Files flow on a confirmed contact session, to a peer that speaks them,
+ * and not to a contact whose key changed until the user checked it. */
+static void
+files_ready (Link *link)
+{
+  g_autoptr (SottoContact) contact = link_contact (link);
+  const SottoHello *hello;
+
+  if (link->session == NULL || !link->confirmed || contact == NULL ||
+      sotto_session_get_mode (link->session) != SOTTO_SESSION_MODE_CONTACT ||
+      sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED)
+    return;
+  hello = sotto_session_get_remote_hello (link->session);
+  if (hello == NULL || (hello->capabilities & SOTTO_CAPABILITY_FILES) == 0)
+    return;
+  _sotto_file_transfer_session_ready (link->service->files, contact, link->session);
+}
+
 static void
 on_payload_received_cb (SottoSession *session,
                         gpointer      payload_ptr,
@@ -768,6 +788,7 @@ on_payload_received_cb (SottoSession *session,
         link->presence = payload->presence;
       g_signal_emit (self, signals[CONTACT_ONLINE], 0, contact);
       schedule_flush (link);
+      files_ready (link);
     }
 
   switch (payload->kind)
@@ -795,6 +816,14 @@ on_payload_received_cb (SottoSession *session,
           data->service = g_object_ref (self);
           data->contact_id = contact_id;
           memcpy (data->uid, uid, SOTTO_MESSAGE_UID_LEN);
+          /* A file offer of ours, or our last word about a file. */
+          if (payload->receipt_state == SOTTO_RECEIPT_DELIVERED &&
+              _sotto_file_transfer_receipt (self->files, contact_id, uid))
+            {
+              g_object_unref (data->service);
+              g_free (data);
+              continue;
+            }
           if (payload->receipt_state == SOTTO_RECEIPT_DELIVERED)
             sotto_store_mark_delivered_async (self->store, contact, uid, self->cancellable,
                                               on_marked_delivered_cb, data);
@@ -828,7 +857,19 @@ on_payload_received_cb (SottoSession *session,
           send_presence (link);
           g_signal_emit (self, signals[REQUEST_ACCEPTED], 0, contact);
           schedule_flush (link);
+          files_ready (link);
         }
+      break;
+
+    case SOTTO_PAYLOAD_FILE_OFFER:
+    case SOTTO_PAYLOAD_FILE_ACCEPT:
+    case SOTTO_PAYLOAD_FILE_CANCEL:
+    case SOTTO_PAYLOAD_FILE_CHUNK:
+    case SOTTO_PAYLOAD_FILE_DONE:
+      /* Not from a contact whose key changed: nothing is taken from it
+       * until the user checked it again. */
+      if (sotto_contact_get_verification (contact) != SOTTO_VERIFICATION_KEY_CHANGED)
+        _sotto_file_transfer_payload (self->files, contact, session, payload);
       break;
 
     default:
@@ -972,6 +1013,8 @@ on_session_closed_cb (SottoSession *session,
 
   g_signal_handlers_disconnect_by_data (session, self);
   g_ptr_array_remove (self->handshaking, session);
+  if (contact_id != 0)
+    _sotto_file_transfer_session_gone (self->files, contact_id, session);
   for (guint i = 0; i < self->requests->len; i++)
     {
       Request *request = g_ptr_array_index (self->requests, i);
@@ -1067,7 +1110,10 @@ on_session_drained_cb (SottoSession *session,
   Link *link = g_hash_table_lookup (self->links, &contact_id);
 
   if (link != NULL && link->session == session)
-    pump (link);
+    {
+      pump (link);
+      _sotto_file_transfer_drained (self->files, contact_id, session);
+    }
 }
 
 static void
@@ -1157,6 +1203,7 @@ attach_session (SottoPeerService *self,
     {
       g_signal_emit (self, signals[CONTACT_ONLINE], 0, contact);
       schedule_flush (link);
+      files_ready (link);
     }
 }
 
@@ -1527,6 +1574,7 @@ sotto_peer_service_finalize (GObject *object)
   SottoPeerService *self = SOTTO_PEER_SERVICE (object);
 
   g_clear_pointer (&self->links, g_hash_table_unref);
+  g_clear_object (&self->files);
   g_clear_pointer (&self->handshaking, g_ptr_array_unref);
   g_clear_pointer (&self->requests, g_ptr_array_unref);
   g_clear_pointer (&self->own_addresses, g_hash_table_unref);
@@ -1706,6 +1754,7 @@ sotto_peer_service_new (SottoStore *store,
   self->store = g_object_ref (store);
   self->settings = g_object_ref (settings);
   self->port = (guint)g_settings_get_int (settings, "listen-port");
+  self->files = sotto_file_transfer_new (store, settings);
 
   return self;
 }
@@ -1897,6 +1946,7 @@ go_online (SottoPeerService  *self,
     g_debug ("not listening: %s", local_error->message);
   set_listen_error (self, local_error);
   self->started = TRUE;
+  _sotto_file_transfer_set_running (self->files, TRUE);
 
   contacts = sotto_store_get_contacts (self->store);
   g_signal_connect_object (contacts, "items-changed", G_CALLBACK (on_contacts_changed_cb), self, 0);
@@ -1994,6 +2044,10 @@ go_offline (SottoPeerService *self)
       g_signal_handlers_disconnect_by_func (self->store, on_write_error_changed_cb, self);
     }
 
+  g_hash_table_iter_init (&iter, self->links);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
+    if (link->session != NULL)
+      _sotto_file_transfer_session_gone (self->files, link->contact_id, link->session);
   g_hash_table_remove_all (self->links);
   while (self->handshaking->len > 0)
     {
@@ -2018,6 +2072,7 @@ go_offline (SottoPeerService *self)
   /* Next time we may listen elsewhere. */
   g_hash_table_remove_all (self->own_addresses);
   self->started = FALSE;
+  _sotto_file_transfer_set_running (self->files, FALSE);
   self->stopping = FALSE;
   /* Not listening is what we want now. */
   set_listen_error (self, NULL);
@@ -2148,6 +2203,19 @@ sotto_peer_service_get_store (SottoPeerService *self)
 {
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), NULL);
   return self->store;
+}
+
+/**
+ * sotto_peer_service_get_files:
+ *
+ * Returns: (transfer none): the profile's file transfers, whose bytes move
+ *   while the service runs
+ */
+SottoFileTransfer *
+sotto_peer_service_get_files (SottoPeerService *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), NULL);
+  return self->files;
 }
 
 gboolean

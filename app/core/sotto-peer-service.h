@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "sotto-contact.h"
+#include "sotto-file-transfer.h"
 #include "sotto-message.h"
 #include "sotto-payload.h"
 #include "sotto-store.h"
@@ -71,6 +72,7 @@ void              sotto_peer_service_stop              (SottoPeerService     *se
 guint             sotto_peer_service_get_port          (SottoPeerService     *self);
 const GError     *sotto_peer_service_get_listen_error  (SottoPeerService     *self);
 SottoStore       *sotto_peer_service_get_store         (SottoPeerService     *self);
+SottoFileTransfer *sotto_peer_service_get_files        (SottoPeerService     *self);
 
 gboolean          sotto_peer_service_is_online         (SottoPeerService     *self,
                                                         SottoContact         *contact);

@@ -125,6 +125,35 @@ static const char *migrations[] = {
   "ALTER TABLE messages ADD COLUMN mac BLOB;"
   "UPDATE contacts SET mac = " CONTACT_ROW_MAC ";"
   "UPDATE messages SET mac = " MESSAGE_ROW_MAC ("messages.state") ";",
+  /* 8: files offered and received (sotto-store-transfers.c), one row per
+   * transfer and direction; name, type, first bytes and path sealed, the
+   * rest bound by the row's mac. */
+  "CREATE TABLE transfers ("
+  "  id INTEGER PRIMARY KEY,"
+  "  contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  uid BLOB NOT NULL,"
+  "  direction INTEGER NOT NULL,"
+  "  offered INTEGER NOT NULL,"
+  "  received INTEGER NOT NULL DEFAULT 0,"
+  "  size INTEGER NOT NULL,"
+  "  hash BLOB NOT NULL,"
+  "  name BLOB NOT NULL,"
+  "  type BLOB NOT NULL,"
+  "  head BLOB NOT NULL,"
+  "  state INTEGER NOT NULL,"
+  "  reason INTEGER NOT NULL DEFAULT 0,"
+  "  by_peer INTEGER NOT NULL DEFAULT 0,"
+  "  path BLOB,"
+  "  progress INTEGER NOT NULL DEFAULT 0,"
+  "  scan INTEGER NOT NULL DEFAULT 0,"
+  "  owes INTEGER NOT NULL DEFAULT 0,"
+  "  owed_uid BLOB,"
+  "  owed_code INTEGER NOT NULL DEFAULT 0,"
+  "  updated INTEGER NOT NULL,"
+  "  mac BLOB,"
+  "  UNIQUE (contact_id, uid, direction)"
+  ");"
+  "INSERT INTO id_counters VALUES ('transfers', 1);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);

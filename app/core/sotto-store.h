@@ -11,11 +11,12 @@
 #include "sotto-invite.h"
 #include "sotto-message.h"
 #include "sotto-store-key.h"
+#include "sotto-transfer.h"
 
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 7
+#define SOTTO_STORE_SCHEMA_VERSION 8
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
@@ -365,6 +366,24 @@ gboolean            sotto_store_search_finish             (SottoStore          *
 gboolean            sotto_store_search_finish_full        (SottoStore          *self,
                                                            GAsyncResult        *result,
                                                            guint               *out_n_matches,
+                                                           guint               *out_n_damaged,
+                                                           GError             **error);
+void                sotto_store_save_transfer_async       (SottoStore          *self,
+                                                           SottoTransfer       *transfer,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoTransfer      *sotto_store_save_transfer_finish      (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           gboolean            *out_is_new,
+                                                           GError             **error);
+void                sotto_store_list_transfers_async      (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_list_transfers_finish     (SottoStore          *self,
+                                                           GAsyncResult        *result,
                                                            guint               *out_n_damaged,
                                                            GError             **error);
 gint64              sotto_store_days_ago                  (guint                days);

@@ -21,6 +21,7 @@
 #include "sotto-retention.h"
 #include "sotto-store.h"
 #include "sotto-store-private.h"
+#include "sotto-transfer-private.h"
 #include "sotto-test-util.h"
 
 /* Fast Argon2id for tests; the default costs ~0.7 s per try. */
@@ -742,6 +743,7 @@ test_store_profile_lock (void)
   g_assert_no_error (error);
 }
 
+
 /* ------------------------------------------------------------------ */
 /* Damage                                                             */
 
@@ -1375,7 +1377,7 @@ test_store_migrate_from_v1 (void)
 
   /* Turned back into a version 1 file, it is migrated on open. */
   raw_sql (dir, "DROP INDEX messages_by_conversation; DROP INDEX messages_unread;"
-                "DROP TABLE id_counters; DROP TABLE seen; "
+                "DROP TABLE id_counters; DROP TABLE seen; DROP TABLE transfers; "
                 "ALTER TABLE contacts DROP COLUMN offered_key; "
                 "ALTER TABLE contacts DROP COLUMN mac; ALTER TABLE messages DROP COLUMN mac; "
                 "PRAGMA user_version = 1;");
@@ -1387,6 +1389,7 @@ test_store_migrate_from_v1 (void)
   g_assert_cmpuint (sotto_store_get_n_damaged_contacts (store), ==, 0);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM pragma_table_info('contacts') "
                                  "WHERE name = 'offered_key'"), ==, 1);
+  g_assert_cmpint (raw_int (dir, "SELECT next FROM id_counters WHERE name = 'transfers'"), ==, 1);
   g_assert_cmpint (raw_int (dir, "PRAGMA user_version"), ==, SOTTO_STORE_SCHEMA_VERSION);
   g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = "
                                  "'messages_by_conversation'"), ==, 1);
@@ -4132,6 +4135,199 @@ test_store_outbox_retry_refused (void)
   g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
 }
 
+/* ------------------------------------------------------------------ */
+/* File transfers                                                     */
+
+static SottoTransfer *
+new_transfer (SottoContact   *contact,
+              guint8          id_byte,
+              SottoDirection  direction)
+{
+  guint8 uid[SOTTO_FILE_ID_LEN] = { id_byte };
+  guint8 hash[SOTTO_FILE_HASH_LEN] = { 0xab };
+  g_autoptr (GBytes) head = g_bytes_new_static ("%PDF-", 5);
+
+  return _sotto_transfer_new (sotto_contact_get_id (contact), uid, direction, 1700000000000000,
+                              "report.pdf", 5, hash, head, "application/pdf");
+}
+
+static SottoTransfer *
+save_transfer (SottoStore    *store,
+               SottoTransfer *transfer,
+               gboolean      *out_is_new,
+               GError       **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  sotto_store_save_transfer_async (store, transfer, NULL, sotto_test_result_cb, &result);
+  return sotto_store_save_transfer_finish (store, sotto_test_wait (&result), out_is_new, error);
+}
+
+static GPtrArray *
+list_transfers (SottoStore *store,
+                guint      *out_n_damaged)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *list;
+
+  sotto_store_list_transfers_async (store, NULL, NULL, sotto_test_result_cb, &result);
+  list = sotto_store_list_transfers_finish (store, sotto_test_wait (&result), out_n_damaged, &error);
+  g_assert_no_error (error);
+  return list;
+}
+
+/* A transfer comes back as it was written, across a reopen; its state
+ * changes in place. */
+static void
+test_store_transfers_round_trip (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = make_store_with_messages (dir, 0);
+  g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_autoptr (SottoTransfer) transfer = new_transfer (contact, 1, SOTTO_DIRECTION_IN);
+  g_autoptr (SottoTransfer) saved = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean is_new = FALSE;
+  SottoTransfer *back;
+  const guint8 *owed = NULL;
+  guint8 code = 0;
+
+  saved = save_transfer (store, transfer, &is_new, &error);
+  g_assert_no_error (error);
+  g_assert_true (is_new);
+  g_assert_cmpint (sotto_transfer_get_id (transfer), >, 0);
+
+  _sotto_transfer_set_path (transfer, "/tmp/folder/report.pdf.01000000.part");
+  _sotto_transfer_end (transfer, SOTTO_FILE_CANCEL_CANCELLED, FALSE);
+  _sotto_transfer_owe (transfer, SOTTO_TRANSFER_OWES_CANCEL, SOTTO_FILE_CANCEL_CANCELLED);
+  _sotto_transfer_set_progress (transfer, 3);
+  g_clear_object (&saved);
+  saved = save_transfer (store, transfer, &is_new, &error);
+  g_assert_no_error (error);
+  g_clear_object (&contact);
+  sotto_test_close_store (&store);
+
+  store = sotto_test_open_store (dir, "pw", &error);
+  g_assert_no_error (error);
+  list = list_transfers (store, NULL);
+  g_assert_cmpuint (list->len, ==, 1);
+  back = g_ptr_array_index (list, 0);
+  g_assert_cmpmem (sotto_transfer_get_uid (back), SOTTO_FILE_ID_LEN,
+                   sotto_transfer_get_uid (transfer), SOTTO_FILE_ID_LEN);
+  g_assert_cmpstr (sotto_transfer_get_name (back), ==, "report.pdf");
+  g_assert_cmpstr (sotto_transfer_get_declared_type (back), ==, "application/pdf");
+  g_assert_cmpuint (sotto_transfer_get_size (back), ==, 5);
+  g_assert_cmpmem (sotto_transfer_get_hash (back), SOTTO_FILE_HASH_LEN,
+                   sotto_transfer_get_hash (transfer), SOTTO_FILE_HASH_LEN);
+  g_assert_cmpmem (g_bytes_get_data (sotto_transfer_get_head (back), NULL),
+                   g_bytes_get_size (sotto_transfer_get_head (back)), "%PDF-", 5);
+  g_assert_cmpint (sotto_transfer_get_state (back), ==, SOTTO_TRANSFER_CANCELLED);
+  g_assert_cmpint (sotto_transfer_get_reason (back), ==, SOTTO_FILE_CANCEL_CANCELLED);
+  g_assert_false (sotto_transfer_get_ended_by_peer (back));
+  g_assert_cmpstr (_sotto_transfer_peek_path (back), ==, "/tmp/folder/report.pdf.01000000.part");
+  g_assert_cmpuint (sotto_transfer_get_progress (back), ==, 3);
+  g_assert_cmpint (_sotto_transfer_get_owes (back, &owed, &code), ==, SOTTO_TRANSFER_OWES_CANCEL);
+  g_assert_cmpuint (code, ==, SOTTO_FILE_CANCEL_CANCELLED);
+  {
+    const guint8 *expected = NULL;
+
+    _sotto_transfer_get_owes (transfer, &expected, NULL);
+    g_assert_cmpmem (owed, SOTTO_MESSAGE_UID_LEN, expected, SOTTO_MESSAGE_UID_LEN);
+  }
+  /* Nothing of the name, type, first bytes or path is in the clear. */
+  g_assert_cmpint (raw_int (dir, "SELECT count(*) FROM transfers WHERE instr(name, 'report') > 0 "
+                                 "OR instr(type, 'pdf') > 0 OR instr(head, 'PDF') > 0 "
+                                 "OR instr(path, 'folder') > 0"), ==, 0);
+}
+
+/* The same offer twice is one transfer; an offer under the id of one of
+ * ours is refused. */
+static void
+test_store_transfers_duplicate (void)
+{
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = make_store_with_messages (dir, 0);
+  g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+  g_autoptr (SottoTransfer) first = new_transfer (contact, 2, SOTTO_DIRECTION_IN);
+  g_autoptr (SottoTransfer) again = new_transfer (contact, 2, SOTTO_DIRECTION_IN);
+  g_autoptr (SottoTransfer) ours = new_transfer (contact, 3, SOTTO_DIRECTION_OUT);
+  g_autoptr (SottoTransfer) echo = new_transfer (contact, 3, SOTTO_DIRECTION_IN);
+  g_autoptr (SottoTransfer) saved = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean is_new = TRUE;
+
+  saved = save_transfer (store, first, &is_new, &error);
+  g_assert_no_error (error);
+  g_clear_object (&saved);
+  saved = save_transfer (store, again, &is_new, &error);
+  g_assert_no_error (error);
+  g_assert_false (is_new);
+  g_assert_cmpint (sotto_transfer_get_id (saved), ==, sotto_transfer_get_id (first));
+  g_assert_cmpint (sotto_transfer_get_id (again), ==, 0);
+  g_clear_object (&saved);
+
+  saved = save_transfer (store, ours, &is_new, &error);
+  g_assert_no_error (error);
+  g_clear_object (&saved);
+  saved = save_transfer (store, echo, &is_new, &error);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT);
+  g_assert_null (saved);
+
+  list = list_transfers (store, NULL);
+  g_assert_cmpuint (list->len, ==, 2);
+}
+
+/* A state, a size or an owed word changed in the file: the record no
+ * longer authenticates and is left out, counted. */
+static void
+test_store_transfers_tamper (void)
+{
+  const char *edits[] = {
+    "UPDATE transfers SET state = 4",          /* cancelled → done */
+    "UPDATE transfers SET scan = 1",           /* not scanned → clean */
+    "UPDATE transfers SET size = 6",
+    "UPDATE transfers SET owes = 0, owed_uid = NULL",
+    "UPDATE transfers SET direction = 0",
+    "UPDATE transfers SET contact_id = contact_id + 0, uid = zeroblob(16)",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      g_autofree char *dir = sotto_test_make_profile_dir ();
+      g_autoptr (SottoStore) store = make_store_with_messages (dir, 0);
+      g_autoptr (SottoContact) contact = g_list_model_get_item (sotto_store_get_contacts (store), 0);
+      g_autoptr (SottoTransfer) transfer = new_transfer (contact, 4, SOTTO_DIRECTION_IN);
+      g_autoptr (SottoTransfer) saved = NULL;
+      g_autoptr (GPtrArray) list = NULL;
+      g_autoptr (GError) error = NULL;
+      guint n_damaged = 0;
+
+      _sotto_transfer_end (transfer, SOTTO_FILE_CANCEL_DECLINED, FALSE);
+      _sotto_transfer_owe (transfer, SOTTO_TRANSFER_OWES_CANCEL, SOTTO_FILE_CANCEL_DECLINED);
+      saved = save_transfer (store, transfer, NULL, &error);
+      g_assert_no_error (error);
+      g_clear_object (&contact);
+      sotto_test_close_store (&store);
+
+      raw_sql (dir, edits[i]);
+      store = sotto_test_open_store (dir, "pw", &error);
+      g_assert_no_error (error);
+      list = list_transfers (store, &n_damaged);
+      g_assert_cmpuint (list->len, ==, 0);
+      g_assert_cmpuint (n_damaged, ==, 1);
+
+      /* Nor is it written again over the change. */
+      g_clear_object (&saved);
+      _sotto_transfer_owe (transfer, SOTTO_TRANSFER_OWES_NOTHING, 0);
+      saved = save_transfer (store, transfer, NULL, &error);
+      g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED);
+    }
+}
+
+
 int
 main (int   argc,
       char *argv[])
@@ -4159,6 +4355,9 @@ main (int   argc,
   g_test_add_func ("/store/create/keeps-foreign", test_store_create_keeps_foreign);
   g_test_add_func ("/store/files/modes", test_store_file_modes);
   g_test_add_func ("/store/profile-lock", test_store_profile_lock);
+  g_test_add_func ("/store/transfers/round-trip", test_store_transfers_round_trip);
+  g_test_add_func ("/store/transfers/duplicate", test_store_transfers_duplicate);
+  g_test_add_func ("/store/transfers/tamper", test_store_transfers_tamper);
   g_test_add_func ("/store/tamper/swap-rows", test_store_tamper_swap_rows);
   g_test_add_func ("/store/tamper/bit-flip", test_store_tamper_bit_flip);
   g_test_add_func ("/store/tamper/move-contact-name", test_store_tamper_move_contact_name);
