@@ -20,6 +20,7 @@
 
 #include "sotto-chat-page.h"
 #include "sotto-link-dialog.h"
+#include "sotto-transfer-row.h"
 #include "sotto-core.h"
 #include "sotto-message-row.h"
 #include "sotto-peer-service.h"
@@ -51,6 +52,8 @@ struct _SottoChatPage
   GtkLabel               *typing_label;
   GtkLabel               *damaged_label;
   GtkLabel               *composer_error;
+  GtkScrolledWindow      *transfer_scroller;
+  GtkListBox             *transfer_list;
   GtkWidget              *composer_box;
   GtkTextView            *composer;
 
@@ -58,6 +61,7 @@ struct _SottoChatPage
   SottoContext           *context;
   GSettings              *settings;
   SottoContact           *contact;
+  SottoFileTransfer      *files;
   SottoConversationModel *model;
   GtkSingleSelection     *selection;
   GObject                *roster_item;
@@ -910,6 +914,189 @@ trust_again_activated (GtkWidget  *widget,
  * GObject
  * ------------------------------------------------------------------------- */
 
+/* -------------------------------------------------------------------------
+ * Files
+ * ------------------------------------------------------------------------- */
+
+static void
+add_transfer_row (SottoChatPage *self,
+                  SottoTransfer *transfer)
+{
+  GtkWidget *row = sotto_transfer_row_new (self->files, transfer);
+
+  gtk_list_box_append (self->transfer_list, row);
+  gtk_widget_set_visible (GTK_WIDGET (self->transfer_scroller), TRUE);
+}
+
+static void
+on_transfer_added_cb (SottoChatPage *self,
+                      SottoTransfer *transfer)
+{
+  GtkAdjustment *adjustment;
+
+  if (sotto_transfer_get_contact_id (transfer) != sotto_contact_get_id (self->contact))
+    return;
+  add_transfer_row (self, transfer);
+  /* The newest is the one to see. */
+  adjustment = gtk_scrolled_window_get_vadjustment (self->transfer_scroller);
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+}
+
+static void
+show_composer_error (SottoChatPage *self,
+                     const char    *message)
+{
+  gtk_label_set_label (self->composer_error, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->composer_error), TRUE);
+}
+
+static void
+on_offered_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (SottoChatPage) self = user_data;
+  g_autoptr (SottoTransfer) transfer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  transfer = sotto_file_transfer_offer_finish (SOTTO_FILE_TRANSFER (object), result, &error);
+  if (transfer == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_composer_error (self, error->message);
+}
+
+static void
+offer (SottoChatPage *self,
+       const char    *path)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->composer_error), FALSE);
+  sotto_file_transfer_offer_async (self->files, self->contact, path, self->cancellable,
+                                   on_offered_cb, g_object_ref (self));
+}
+
+static void
+on_program_response_cb (GtkDialog *dialog,
+                        int        response,
+                        gpointer   user_data)
+{
+  SottoChatPage *self = g_object_get_data (G_OBJECT (dialog), "sotto-page");
+  const char *path = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT && self != NULL)
+    offer (self, path);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* What the receiver will only be able to show in its folder, the sender
+ * is asked about first. */
+static void
+offer_after_asking (SottoChatPage *self,
+                    const char    *path)
+{
+  g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autoptr (GError) error = NULL;
+  GtkWidget *dialog;
+  GtkWidget *send;
+
+  verdict = sotto_file_guard_check_path (path, NULL, SOTTO_SCAN_NOT_SCANNED, NULL, &error);
+  if (verdict == NULL)
+    {
+      show_composer_error (self, error->message);
+      return;
+    }
+  if (verdict->action < SOTTO_FILE_SHOW_ONLY)
+    {
+      offer (self, path);
+      return;
+    }
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s",
+                                   _("Send a program?"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            _("“%s” is a program or could start one (%s). "
+                                              "%s will only be able to show it in its folder. "
+                                              "Send it only if they expect it."),
+                                            verdict->shown_name, verdict->kind,
+                                            sotto_contact_get_name (self->contact));
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  send = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Send Anyway"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (send, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_object_set_data_full (G_OBJECT (dialog), "sotto-page", g_object_ref (self), g_object_unref);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_program_response_cb), g_strdup (path),
+                         (GClosureNotify)(void (*) (void))g_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+offer_files (SottoChatPage *self,
+             GSList        *files)
+{
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      g_autofree char *path = g_file_get_path (l->data);
+
+      if (path == NULL)
+        {
+          show_composer_error (self, _("Only files on this computer can be sent"));
+          continue;
+        }
+      offer_after_asking (self, path);
+    }
+}
+
+static gboolean
+on_drop_cb (GtkDropTarget *target,
+            const GValue  *value,
+            double         x,
+            double         y,
+            SottoChatPage *self)
+{
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  offer_files (self, g_value_get_boxed (value));
+  return TRUE;
+}
+
+static void
+on_chooser_response_cb (GtkNativeDialog *chooser,
+                        int              response,
+                        SottoChatPage   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GListModel) chosen = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (chooser));
+      g_autoptr (GSList) files = NULL;
+
+      for (guint i = g_list_model_get_n_items (chosen); i-- > 0;)
+        files = g_slist_prepend (files, g_list_model_get_item (chosen, i));
+      offer_files (self, files);
+      g_slist_free_full (g_steal_pointer (&files), g_object_unref);
+    }
+  g_object_unref (chooser);
+  g_object_unref (self);
+}
+
+static void
+attach_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  SottoChatPage *self = SOTTO_CHAT_PAGE (widget);
+  GtkFileChooserNative *chooser;
+  g_autofree char *title = g_strdup_printf (_("Send a File to %s"),
+                                            sotto_contact_get_name (self->contact));
+
+  chooser = gtk_file_chooser_native_new (title,
+                                         GTK_WINDOW (gtk_widget_get_root (widget)),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Send"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response_cb), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static void
 sotto_chat_page_dispose (GObject *object)
 {
@@ -944,6 +1131,7 @@ sotto_chat_page_dispose (GObject *object)
   g_clear_object (&self->model);
   g_clear_object (&self->roster_item);
   g_clear_object (&self->contact);
+  g_clear_object (&self->files);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->context);
@@ -1006,6 +1194,8 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, typing_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, damaged_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_error);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, transfer_scroller);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, transfer_list);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_box);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
@@ -1015,6 +1205,8 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_edge_reached_cb);
 
   gtk_widget_class_install_action (widget_class, "page.send", NULL, send_activated);
+  gtk_widget_class_install_action (widget_class, "page.attach", NULL, attach_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "page.attach", NULL);
   gtk_widget_class_install_action (widget_class, "page.verify", NULL, verify_activated);
   gtk_widget_class_install_action (widget_class, "page.trust-again", NULL, trust_again_activated);
   gtk_widget_class_install_action (widget_class, "page.search-next", NULL, search_next_activated);
@@ -1028,6 +1220,7 @@ static void
 sotto_chat_page_init (SottoChatPage *self)
 {
   GtkEventController *keys;
+  GtkDropTarget *drop;
 
   self->cancellable = g_cancellable_new ();
   self->matches = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -1046,6 +1239,12 @@ sotto_chat_page_init (SottoChatPage *self)
   g_signal_connect (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
                     G_CALLBACK (on_value_changed_cb), self);
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
+
+  /* Files dropped on the chat are offered, after the same questions as
+   * the attach button's. */
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 }
 
 static GtkWidget *
@@ -1121,6 +1320,17 @@ sotto_chat_page_new (SottoContext *context,
   g_signal_connect (factory, "unbind", G_CALLBACK (on_unbind_row_cb), self);
   gtk_list_view_set_factory (self->message_list, factory);
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->selection));
+
+  /* The files of this conversation, newest last, and those to come. */
+  self->files = g_object_ref (sotto_peer_service_get_files (sotto_context_get_peer_service (context)));
+  {
+    g_autoptr (GPtrArray) transfers = sotto_file_transfer_list (self->files, contact);
+
+    for (guint i = transfers->len; i-- > 0;)
+      add_transfer_row (self, g_ptr_array_index (transfers, i));
+  }
+  g_signal_connect_object (self->files, "transfer-added", G_CALLBACK (on_transfer_added_cb), self,
+                           G_CONNECT_SWAPPED);
 
   self->tab_label = tab_label_new (self);
   update_header (self);

@@ -16,10 +16,9 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-labels.h"
 #include "sotto-link-dialog.h"
 
-/* Wide enough for a long link in a few lines, narrow enough for a screen. */
-#define LINK_DIALOG_WIDTH_CHARS 56
 /* Pixels of link shown at most; the rest scrolls. */
 #define LINK_DIALOG_MAX_LINK_HEIGHT 320
 
@@ -33,52 +32,6 @@ on_response_cb (GtkDialog        *dialog,
     gtk_show_uri (gtk_window_get_transient_for (GTK_WINDOW (dialog)), verdict->uri,
                   GDK_CURRENT_TIME);
   gtk_window_destroy (GTK_WINDOW (dialog));
-}
-
-/* Every label as wide as the widest: a wrapped label that may be
- * narrower than that makes GTK 4.8 disagree with itself about its width
- * for a given height (a critical warning, and overlapping text). */
-static void
-set_width (GtkWidget *label)
-{
-  gtk_label_set_width_chars (GTK_LABEL (label), LINK_DIALOG_WIDTH_CHARS);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), LINK_DIALOG_WIDTH_CHARS);
-}
-
-/* A label for text that is not prose: a link or a host. Left to right
- * whatever the language, wrapped anywhere, and without the hyphens Pango
- * would otherwise put where it breaks a word. */
-static GtkWidget *
-verbatim_label_new (const char *markup)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-  PangoAttrList *attributes = pango_attr_list_new ();
-
-  gtk_label_set_markup (GTK_LABEL (label), markup);
-  pango_attr_list_insert (attributes, pango_attr_insert_hyphens_new (FALSE));
-  gtk_label_set_attributes (GTK_LABEL (label), attributes);
-  pango_attr_list_unref (attributes);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_CHAR);
-  set_width (label);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_set_direction (label, GTK_TEXT_DIR_LTR);
-  gtk_widget_set_halign (label, GTK_ALIGN_START);
-  return label;
-}
-
-static GtkWidget *
-prose_label_new (const char *text)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  set_width (label);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_set_halign (label, GTK_ALIGN_START);
-  return label;
 }
 
 /* The host with its registrable domain in bold: "www.<b>example.co.uk</b>". */
@@ -153,7 +106,7 @@ sotto_link_dialog_new (GtkWindow              *parent,
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
   gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller),
                                               LINK_DIALOG_MAX_LINK_HEIGHT);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), verbatim_label_new (escaped));
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), sotto_verbatim_label_new (escaped));
   gtk_box_append (GTK_BOX (area), scroller);
 
   if (verdict->host != NULL)
@@ -164,7 +117,7 @@ sotto_link_dialog_new (GtkWindow              *parent,
 
       /* Translators: followed by the site's name, e.g. "Site: www.example.com". */
       site = g_strdup_printf ("%s %s", _("Site:"), host);
-      label = verbatim_label_new (site);
+      label = sotto_verbatim_label_new (site);
       gtk_box_append (GTK_BOX (area), label);
     }
 
@@ -173,7 +126,7 @@ sotto_link_dialog_new (GtkWindow              *parent,
       const SottoLinkFinding *finding = g_ptr_array_index (verdict->findings, i);
       g_autofree char *line = g_strdup_printf ("• %s", finding->text);
 
-      gtk_box_append (GTK_BOX (area), prose_label_new (line));
+      gtk_box_append (GTK_BOX (area), sotto_prose_label_new (line));
       findings = TRUE;
     }
 
@@ -182,7 +135,7 @@ sotto_link_dialog_new (GtkWindow              *parent,
   else
     {
       gtk_box_append (GTK_BOX (area),
-                      prose_label_new (_("Open it only if you expected this link from this "
+                      sotto_prose_label_new (_("Open it only if you expected this link from this "
                                          "person.")));
       gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
       open = gtk_dialog_add_button (GTK_DIALOG (dialog),

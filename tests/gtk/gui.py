@@ -1050,6 +1050,43 @@ def test_link_in_chat(desktop):
     return app, bob
 
 
+def test_file_in_chat(desktop):
+    """A colleague sends a file: the chat shows the offer, nothing arrives
+    until Accept, and the file lands in the download folder, checked."""
+    app = started_alice(desktop)
+    main = app.main
+    bob = Peer(desktop.world, 'Bob').init()
+    bob.cli('add', app.invite)
+    alice_cli(desktop, 'add', bob.invite)
+    bob.start()
+    bob.expect('connected', contact='Alice Example')
+    source = os.path.join(desktop.world.root, 'site-plan.pdf')
+    with open(source, 'wb') as f:
+        f.write(b'%PDF-1.7\n' + os.urandom(300000) + b'\n%%EOF\n')
+    bob.cli('send-file', 'Alice', source)
+
+    app.key(app.title, 'ctrl+f')
+    app.type_into(app.title, app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
+    chat = app.window('Bob')
+    app.find(chat, 'label', match=r'Waiting for your answer$')
+    folder = os.path.join(desktop.env['HOME'], 'Downloads', 'Sotto')
+    if os.path.exists(folder) and os.listdir(folder):
+        raise Failure(f'something arrived before Accept: {os.listdir(folder)}')
+    app.screenshot('Bob', 'file-offer-in-chat.png')
+    app.click(app.find(chat, 'push button', match=r'^Accept the file'))
+    bob.expect('file-done', contact='Alice Example')
+    app.find(chat, 'label', match=r' · Received; ')
+    app.find(chat, 'push button', match=r'^Show the file in its folder')
+    saved = os.path.join(folder, 'site-plan.pdf')
+    with open(source, 'rb') as a, open(saved, 'rb') as b:
+        if a.read() != b.read():
+            raise Failure(f'{saved} is not what Bob sent')
+    if os.stat(saved).st_mode & 0o777 != 0o600:
+        raise Failure(f'{saved} has mode {os.stat(saved).st_mode & 0o777:o}')
+    app.screenshot('Bob', 'file-received-in-chat.png')
+    return app, bob
+
+
 def test_every_window_named(desktop):
     """Each window and dialog a person opens from the contact list names
     every control for a screen reader (the screenshots check it), and
@@ -1166,4 +1203,4 @@ if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
          test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
          test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style,
-         test_link_in_chat, test_every_window_named])
+         test_link_in_chat, test_file_in_chat, test_every_window_named])
