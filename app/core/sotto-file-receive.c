@@ -221,7 +221,7 @@ on_prepared_cb (GObject      *object,
     if (session != NULL)
       {
         g_set_object (&live->session, session);
-        _sotto_file_live_send_accept (live);
+        _sotto_file_live_send_accept (live, live->expected);
       }
   }
 }
@@ -250,18 +250,23 @@ _sotto_file_receive_prepare (Live *live)
  * Receiving: chunks
  * ------------------------------------------------------------------------- */
 
+/* Chunks waiting in memory are written together, up to this many bytes:
+ * one trip to a thread per batch rather than per chunk. */
+#define WRITE_BATCH (1024 * 1024)
+
 typedef struct
 {
   int                       fd;
   crypto_generichash_state *hash;   /* the live's: one thread at a time uses it */
-  GBytes                   *bytes;
+  GPtrArray                *chunks; /* GBytes, one after the other */
   guint64                   offset;
+  guint64                   len;
 } WriteJob;
 
 static void
 write_job_free (WriteJob *job)
 {
-  g_bytes_unref (job->bytes);
+  g_ptr_array_unref (job->chunks);
   g_free (job);
 }
 
@@ -272,27 +277,34 @@ write_thread (GTask        *task,
               GCancellable *cancellable)
 {
   WriteJob *job = task_data;
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (job->bytes, &len);
-  gsize done = 0;
+  guint64 at = job->offset;
 
-  while (done < len)
+  for (guint i = 0; i < job->chunks->len; i++)
     {
-      ssize_t n = pwrite (job->fd, data + done, len - done, (off_t)(job->offset + done));
+      gsize len = 0;
+      const guint8 *data = g_bytes_get_data (g_ptr_array_index (job->chunks, i), &len);
+      gsize done = 0;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
+      while (done < len)
         {
-          int saved = errno;
+          ssize_t n = pwrite (job->fd, data + done, len - done, (off_t)(at + done));
 
-          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
-                                   _("Can’t write the received file: %s"), g_strerror (saved));
-          return;
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            {
+              int saved = errno;
+
+              g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                                       _("Can’t write the received file: %s"),
+                                       g_strerror (saved));
+              return;
+            }
+          done += (gsize)n;
         }
-      done += (gsize)n;
+      crypto_generichash_update (job->hash, data, len);
+      at += len;
     }
-  crypto_generichash_update (job->hash, data, len);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -321,18 +333,18 @@ on_written_cb (GObject      *object,
       return;
     }
 
-  live->written = job->offset + g_bytes_get_size (job->bytes);
+  live->written = job->offset + job->len;
   _sotto_file_live_set_progress (live, live->written);
   if (live->written == size)
     {
       _sotto_file_receive_finish (live);
       return;
     }
-  /* The sender may go on: a new window every step. */
+  /* The sender may go on: the window moves with what is on disk, every
+   * step, so that what waits here in memory stays within one window. */
   if (live->session != NULL && !sotto_session_is_closed (live->session) &&
-      live->written - live->accept_sent >= SOTTO_FILE_ACCEPT_STEP &&
-      live->expected == live->written)
-    _sotto_file_live_send_accept (live);
+      live->written >= live->accept_sent + SOTTO_FILE_ACCEPT_STEP)
+    _sotto_file_live_send_accept (live, live->written);
   write_next (live);
 }
 
@@ -348,8 +360,15 @@ write_next (Live *live)
   job = g_new0 (WriteJob, 1);
   job->fd = live->part_fd;
   job->hash = live->hash;
-  job->bytes = g_queue_pop_head (&live->writes);
+  job->chunks = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   job->offset = live->written;
+  while (!g_queue_is_empty (&live->writes) && job->len < WRITE_BATCH)
+    {
+      GBytes *chunk = g_queue_pop_head (&live->writes);
+
+      job->len += g_bytes_get_size (chunk);
+      g_ptr_array_add (job->chunks, chunk);
+    }
   live->busy = TRUE;
   task = g_task_new (live->service, NULL, on_written_cb, live);
   g_task_set_task_data (task, job, (GDestroyNotify)write_job_free);

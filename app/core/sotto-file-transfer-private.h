@@ -94,7 +94,8 @@ SottoSession *_sotto_file_transfer_ready_session  (SottoFileTransfer     *self,
                                                    gint64                 contact_id);
 void          _sotto_file_live_send_owed          (Live                  *live,
                                                    SottoSession          *session);
-void          _sotto_file_live_send_accept        (Live                  *live);
+void          _sotto_file_live_send_accept        (Live                  *live,
+                                                   guint64                offset);
 void          _sotto_file_live_set_progress       (Live                  *live,
                                                    guint64                progress);
 void          _sotto_file_live_emit_changed       (Live                  *live);

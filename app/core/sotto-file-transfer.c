@@ -213,13 +213,14 @@ _sotto_file_live_send_owed (Live         *live,
 }
 
 void
-_sotto_file_live_send_accept (Live *live)
+_sotto_file_live_send_accept (Live    *live,
+                              guint64  offset)
 {
   g_autoptr (SottoPayload) payload = sotto_payload_new (SOTTO_PAYLOAD_FILE_ACCEPT);
 
   memcpy (payload->file_id, sotto_transfer_get_uid (live->transfer), SOTTO_FILE_ID_LEN);
-  payload->file_offset = live->expected;
-  live->accept_sent = live->expected;
+  payload->file_offset = offset;
+  live->accept_sent = offset;
   send_on (live->session, payload);
 }
 
@@ -803,7 +804,8 @@ _sotto_file_transfer_session_ready (SottoFileTransfer *self,
           else if (live->written < sotto_transfer_get_size (live->transfer))
             {
               g_set_object (&live->session, session);
-              _sotto_file_live_send_accept (live);
+              /* The chunks start after what still waits to be written. */
+              _sotto_file_live_send_accept (live, live->expected);
             }
         }
     }
