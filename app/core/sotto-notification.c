@@ -135,3 +135,59 @@ sotto_notification_for_request (char **out_summary,
   *out_summary = g_strdup (_("New contact request"));
   *out_body = NULL;
 }
+
+/**
+ * sotto_notification_for_file:
+ * @content: how much the user lets notifications show
+ * @sender: the contact's name
+ * @file_name: the file's name as the file guard shows it (hidden
+ *   characters made visible)
+ * @size: its size in bytes
+ * @out_summary: (out): the notification's title, plain text
+ * @out_body: (out) (nullable): its body, escaped for markup, or %NULL
+ *
+ * The notification for a file offered: with the message content allowed,
+ * who offers what; with the sender only, who; else only that a file
+ * waits. It never says the file is safe: nothing has been checked yet.
+ */
+void
+sotto_notification_for_file (SottoNotifyContent   content,
+                             const char          *sender,
+                             const char          *file_name,
+                             guint64              size,
+                             char               **out_summary,
+                             char               **out_body)
+{
+  g_return_if_fail (sender != NULL && file_name != NULL);
+  g_return_if_fail (out_summary != NULL && out_body != NULL);
+
+  switch (content)
+    {
+    case SOTTO_NOTIFY_SENDER_AND_MESSAGE:
+      {
+        g_autofree char *name = clean_one_line (sender, 0);
+        g_autofree char *file = escaped_one_line (file_name, SOTTO_NOTIFICATION_BODY_MAX_CHARS);
+        g_autofree char *size_text = g_format_size (size);
+
+        *out_summary = g_strdup_printf (_("%s offers you a file"), name);
+        /* Translators: a file offered: its name and its size, "report.pdf (1.2 MB)". */
+        *out_body = g_strdup_printf (_("%s (%s)"), file, size_text);
+      }
+      break;
+
+    case SOTTO_NOTIFY_SENDER_ONLY:
+      {
+        g_autofree char *name = clean_one_line (sender, 0);
+
+        *out_summary = g_strdup_printf (_("%s offers you a file"), name);
+        *out_body = NULL;
+      }
+      break;
+
+    case SOTTO_NOTIFY_NOTHING:
+    default:
+      *out_summary = g_strdup (_("A file is offered to you"));
+      *out_body = NULL;
+      break;
+    }
+}

@@ -29,4 +29,11 @@ void               sotto_notification_for_message  (SottoNotifyContent   content
 void               sotto_notification_for_request  (char               **out_summary,
                                                     char               **out_body);
 
+void               sotto_notification_for_file    (SottoNotifyContent   content,
+                                                   const char          *sender,
+                                                   const char          *file_name,
+                                                   guint64              size,
+                                                   char               **out_summary,
+                                                   char               **out_body);
+
 G_END_DECLS

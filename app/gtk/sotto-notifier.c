@@ -31,6 +31,7 @@ struct _SottoNotifier
   GHashTable               *notifications;  /* contact id → NotifyNotification */
   GHashTable               *unseen;         /* contact id → guint count */
   NotifyNotification       *request;
+  GPtrArray                *offers;         /* NotifyNotification, files offered */
 
   /* not owned */
   GApplication             *application;
@@ -151,6 +152,58 @@ on_request_received_cb (SottoPeerService *service,
 }
 
 static void
+on_offer_closed_cb (NotifyNotification *notification,
+                    SottoNotifier      *self)
+{
+  g_signal_handlers_disconnect_by_data (notification, self);
+  g_ptr_array_remove (self->offers, notification);
+}
+
+/* A file offered in a conversation the user is not looking at. One
+ * notification per offer; the chat has the Accept button. */
+static void
+on_transfer_added_cb (SottoFileTransfer *files,
+                      SottoTransfer     *transfer,
+                      SottoNotifier     *self)
+{
+  gint64 id = sotto_transfer_get_contact_id (transfer);
+  SottoContact *contact;
+  g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autofree char *nick = NULL;
+  g_autofree char *summary = NULL;
+  g_autofree char *body = NULL;
+  NotifyNotification *notification;
+  Activation *activation;
+
+  if (sotto_transfer_get_direction (transfer) != SOTTO_DIRECTION_IN ||
+      sotto_transfer_get_state (transfer) != SOTTO_TRANSFER_OFFERED)
+    return;
+  if (self->showing != NULL && self->showing (id, self->showing_data))
+    return;
+  contact = sotto_store_get_contact_by_id (sotto_context_get_store (self->context), id);
+  if (contact == NULL)
+    return;
+
+  verdict = sotto_transfer_check (transfer);
+  nick = g_settings_get_string (self->settings, "notification-content");
+  sotto_notification_for_file (sotto_notify_content_from_nick (nick),
+                               sotto_contact_get_name (contact), verdict->shown_name,
+                               sotto_transfer_get_size (transfer), &summary, &body);
+  notification = notify_notification_new (summary, body, APPLICATION_ID "-symbolic");
+  notify_notification_set_category (notification, "transfer");
+  notify_notification_set_hint_string (notification, "desktop-entry", APPLICATION_ID);
+  activation = g_new0 (Activation, 1);
+  activation->notifier = self;
+  activation->contact_id = id;
+  notify_notification_add_action (notification, "default", _("Open"), on_open_action_cb,
+                                  activation, g_free);
+  /* Kept until closed, so that a click still reaches us. */
+  g_signal_connect (notification, "closed", G_CALLBACK (on_offer_closed_cb), self);
+  g_ptr_array_add (self->offers, notification);
+  show (notification);
+}
+
+static void
 sotto_notifier_dispose (GObject *object)
 {
   SottoNotifier *self = (SottoNotifier *)object;
@@ -158,7 +211,10 @@ sotto_notifier_dispose (GObject *object)
                                 ? sotto_context_get_peer_service (self->context) : NULL;
 
   if (service != NULL)
-    g_signal_handlers_disconnect_by_data (service, self);
+    {
+      g_signal_handlers_disconnect_by_data (service, self);
+      g_signal_handlers_disconnect_by_data (sotto_peer_service_get_files (service), self);
+    }
   if (self->notifications != NULL)
     {
       GHashTableIter iter;
@@ -169,6 +225,10 @@ sotto_notifier_dispose (GObject *object)
         g_signal_handlers_disconnect_by_data (value, self);
     }
   g_clear_pointer (&self->notifications, g_hash_table_unref);
+  if (self->offers != NULL)
+    for (guint i = 0; i < self->offers->len; i++)
+      g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->offers, i), self);
+  g_clear_pointer (&self->offers, g_ptr_array_unref);
   g_clear_pointer (&self->unseen, g_hash_table_unref);
   g_clear_object (&self->request);
   g_clear_object (&self->context);
@@ -187,6 +247,7 @@ static void
 sotto_notifier_init (SottoNotifier *self)
 {
   self->notifications = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->offers = g_ptr_array_new_with_free_func (g_object_unref);
   self->unseen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 }
 
@@ -223,6 +284,8 @@ sotto_notifier_new (GApplication             *application,
     {
       g_signal_connect (service, "message-received", G_CALLBACK (on_message_received_cb), self);
       g_signal_connect (service, "request-received", G_CALLBACK (on_request_received_cb), self);
+      g_signal_connect (sotto_peer_service_get_files (service), "transfer-added",
+                        G_CALLBACK (on_transfer_added_cb), self);
     }
 
   return self;

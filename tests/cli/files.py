@@ -963,6 +963,54 @@ def test_cancel_by_receiver(world):
     cancel_test(world, by_sender=False)
 
 
+EICAR = (r'X5O!P%@AP[4\PZX54(P^)7CC)7}$' + r'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*').encode()
+
+
+def eicar_scanner(world, eicar_path):
+    """scan-command for the real clamscan with a database of one signature,
+    EICAR's, made by sigtool (nothing downloaded)."""
+    clamscan = shutil.which('clamscan')
+    if clamscan is None or shutil.which('sigtool') is None:
+        raise Failure('clamscan or sigtool is not installed (build-aux/sotto-dev installs clamav)')
+    db = os.path.join(world.root, 'clamdb')
+    os.makedirs(db, exist_ok=True)
+    signature = subprocess.run(['sigtool', '--md5', os.path.basename(eicar_path)],
+                               capture_output=True, text=True, check=True,
+                               cwd=os.path.dirname(eicar_path)).stdout
+    md5, size = signature.strip().split(':')[:2]
+    with open(os.path.join(db, 'test.hdb'), 'w') as f:
+        f.write(f'{md5}:{size}:Eicar-Test-Signature\n')
+    return f'{clamscan} --no-summary --stdout --database={db} %f'
+
+
+def test_infected(world):
+    """EICAR, sent as "invoice.pdf": Bob's real scanner catches it once it
+    is complete; it never leaves quarantine, and Alice is told."""
+    source = make_source(world, 'invoice.pdf', EICAR)
+    alice, bob = pair(world, bob_settings={'scan-command': eicar_scanner(world, source.path)})
+    start_pair(alice, bob)
+    tid = send_file(alice, 'Bob', source)['id']
+    bob.expect('file-offer', tid=tid)
+    accept(bob, tid)
+    bob.expect('file-infected', tid=tid, timeout=LONG, fail_on=('file-done', 'file-cancelled'))
+    told = alice.expect('file-infected', tid=tid, timeout=TIMEOUT,
+                        fail_on=('file-done', 'file-cancelled'))
+    check_fields(told, 'Alice: file-infected', direction='out', contact='Bob')
+    check_fields(bob.transfer(tid), 'Bob: files --json', state='infected', path=None)
+    check_fields(alice.wait_transfer(tid, state='infected'), 'Alice: files --json')
+    if bob.folder_entries():
+        raise Failure(f'Bob: the infected file is still in the folder: {bob.folder_entries()}')
+    # A clean file through the same scanner arrives, scanned clean.
+    clean = make_source(world, 'notes.txt', b'Minutes of Monday\'s meeting.\n')
+    tid = send_file(alice, 'Bob', clean)['id']
+    bob.expect('file-offer', tid=tid)
+    accept(bob, tid)
+    done = bob.expect('file-done', tid=tid, timeout=LONG, fail_on=ENDED_BADLY)
+    check_fields(done, 'Bob: file-done', scan='clean')
+    alice.stop()
+    bob.stop()
+
+
 def test_decline(world):
     """Bob says no: Alice is told "declined"."""
     alice, bob = pair(world)
@@ -1223,6 +1271,7 @@ TESTS = {
     'offline-offer': test_offline_offer,
     'names': test_names,
     'program-needs-yes': test_program_needs_yes,
+    'infected': test_infected,
 }
 
 

@@ -140,6 +140,33 @@ test_notification_levels (void)
     }
 }
 
+/* A file offered: its name only where the message may be shown, and
+ * escaped there; never a word on whether it is safe. */
+static void
+test_notification_file (void)
+{
+  const struct {
+    const char *nick;
+    const char *summary;
+    const char *body;
+  } cases[] = {
+    { "sender-and-message", "Ada <Lovelace> offers you a file", "a&lt;b&gt;.pdf (1.2\u00a0MB)" },
+    { "sender-only", "Ada <Lovelace> offers you a file", NULL },
+    { "nothing", "A file is offered to you", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *summary = NULL;
+      g_autofree char *body = NULL;
+
+      sotto_notification_for_file (sotto_notify_content_from_nick (cases[i].nick),
+                                   "Ada <Lovelace>", "a<b>.pdf", 1200000, &summary, &body);
+      g_assert_cmpstr (summary, ==, cases[i].summary);
+      g_assert_cmpstr (body, ==, cases[i].body);
+    }
+}
+
 static void
 test_notification_limits (void)
 {
@@ -211,6 +238,7 @@ main (int   argc,
   g_test_add_func ("/present/key/hex", test_key_hex);
   g_test_add_func ("/present/text/display", test_display_text);
   g_test_add_func ("/present/notification/levels", test_notification_levels);
+  g_test_add_func ("/present/notification/file", test_notification_file);
   g_test_add_func ("/present/notification/limits", test_notification_limits);
 
   return g_test_run ();

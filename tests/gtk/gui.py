@@ -1064,6 +1064,10 @@ def test_file_in_chat(desktop):
     with open(source, 'wb') as f:
         f.write(b'%PDF-1.7\n' + os.urandom(300000) + b'\n%%EOF\n')
     bob.cli('send-file', 'Alice', source)
+    # Told, by the notification content setting (the default: who and what).
+    wait_for('a notification of the offer',
+             lambda: any(s == 'Bob offers you a file' and b.startswith('site-plan.pdf (')
+                         for s, b in desktop.notifications()))
 
     app.key(app.title, 'ctrl+f')
     app.type_into(app.title, app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
