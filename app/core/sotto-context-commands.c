@@ -1435,6 +1435,23 @@ file_severity_to_string (SottoFileSeverity severity)
     }
 }
 
+/* A file verdict's findings, as "findings": [...]. */
+static void
+add_file_findings (JsonBuilder            *builder,
+                   const SottoFileVerdict *verdict)
+{
+  json_builder_set_member_name (builder, "findings");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < verdict->findings->len; i++)
+    {
+      const SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
+
+      add_finding_json (builder, finding->id, file_severity_to_string (finding->severity),
+                        finding->text);
+    }
+  json_builder_end_array (builder);
+}
+
 static int
 cmd_check_file (SottoContext  *self,
                 SottoCommand  *command,
@@ -1493,16 +1510,7 @@ cmd_check_file (SottoContext  *self,
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "verdict");
       json_builder_add_string_value (builder, sotto_file_action_to_string (verdict->action));
-      json_builder_set_member_name (builder, "findings");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < verdict->findings->len; i++)
-        {
-          const SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
-
-          add_finding_json (builder, finding->id, file_severity_to_string (finding->severity),
-                            finding->text);
-        }
-      json_builder_end_array (builder);
+      add_file_findings (builder, verdict);
       add_nullable_string (builder, "name", verdict->name);
       add_nullable_string (builder, "safe_name", verdict->safe_name);
       add_nullable_string (builder, "kind", verdict->kind);
@@ -1599,16 +1607,7 @@ add_transfer_members (JsonBuilder   *builder,
   add_nullable_string (builder, "path", sotto_transfer_get_path (transfer));
   add_nullable_string (builder, "scan", scan_to_json (transfer));
   add_nullable_string (builder, "verdict", sotto_file_action_to_string (verdict->action));
-  json_builder_set_member_name (builder, "findings");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < verdict->findings->len; i++)
-    {
-      const SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
-
-      add_finding_json (builder, finding->id, file_severity_to_string (finding->severity),
-                        finding->text);
-    }
-  json_builder_end_array (builder);
+  add_file_findings (builder, verdict);
 }
 
 static void

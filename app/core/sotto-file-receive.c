@@ -193,9 +193,7 @@ on_prepared_cb (GObject      *object,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_warning ("%s", error->message);
-      _sotto_file_live_end (live, SOTTO_FILE_CANCEL_STORAGE, FALSE);
-      _sotto_file_live_send_owed (live, _sotto_file_transfer_ready_session (live->service, sotto_transfer_get_contact_id (live->transfer)));
-      _sotto_file_live_save (live, NULL, NULL);
+      _sotto_file_live_fail (live, SOTTO_FILE_CANCEL_STORAGE);
       return;
     }
 
@@ -327,9 +325,7 @@ on_written_cb (GObject      *object,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_warning ("%s", error->message);
-      _sotto_file_live_end (live, SOTTO_FILE_CANCEL_STORAGE, FALSE);
-      _sotto_file_live_send_owed (live, _sotto_file_transfer_ready_session (live->service, sotto_transfer_get_contact_id (live->transfer)));
-      _sotto_file_live_save (live, NULL, NULL);
+      _sotto_file_live_fail (live, SOTTO_FILE_CANCEL_STORAGE);
       return;
     }
 
@@ -618,9 +614,7 @@ on_checked_cb (GObject      *object,
     {
       g_warning ("%s", error->message);
       _sotto_transfer_set_state (live->transfer, SOTTO_TRANSFER_ACTIVE);
-      _sotto_file_live_end (live, SOTTO_FILE_CANCEL_STORAGE, FALSE);
-      _sotto_file_live_send_owed (live, _sotto_file_transfer_ready_session (live->service, sotto_transfer_get_contact_id (live->transfer)));
-      _sotto_file_live_save (live, NULL, NULL);
+      _sotto_file_live_fail (live, SOTTO_FILE_CANCEL_STORAGE);
       return;
     }
 
@@ -630,10 +624,7 @@ on_checked_cb (GObject      *object,
       if (!job->matches)
         {
           _sotto_transfer_set_state (live->transfer, SOTTO_TRANSFER_ACTIVE);
-          _sotto_file_live_end (live, SOTTO_FILE_CANCEL_DAMAGED, FALSE);
-          _sotto_file_live_send_owed (live, _sotto_file_transfer_ready_session (live->service,
-                                          sotto_transfer_get_contact_id (live->transfer)));
-          _sotto_file_live_save (live, NULL, NULL);
+          _sotto_file_live_fail (live, SOTTO_FILE_CANCEL_DAMAGED);
           return;
         }
       /* The scanner next, before the file leaves quarantine. */

@@ -102,6 +102,8 @@ void          _sotto_file_live_emit_changed       (Live                  *live);
 void          _sotto_file_live_end                (Live                  *live,
                                                    SottoFileCancelReason  reason,
                                                    gboolean               by_peer);
+void          _sotto_file_live_fail               (Live                  *live,
+                                                   SottoFileCancelReason  reason);
 void          _sotto_file_live_save               (Live                  *live,
                                                    SottoSession          *session,
                                                    const guint8          *ack);

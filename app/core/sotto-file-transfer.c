@@ -345,6 +345,19 @@ _sotto_file_live_end (Live                  *live,
   _sotto_file_live_emit_changed (live);
 }
 
+/* Ends @live for a reason of ours (the file unreadable, the disk full, the
+ * hash wrong): the peer is told at once if it is there, and it is stored. */
+void
+_sotto_file_live_fail (Live                  *live,
+                       SottoFileCancelReason  reason)
+{
+  gint64 contact_id = sotto_transfer_get_contact_id (live->transfer);
+
+  _sotto_file_live_end (live, reason, FALSE);
+  _sotto_file_live_send_owed (live, _sotto_file_transfer_ready_session (live->service, contact_id));
+  _sotto_file_live_save (live, NULL, NULL);
+}
+
 /* -------------------------------------------------------------------------
  * Sending
  * ------------------------------------------------------------------------- */
@@ -414,9 +427,7 @@ on_read_cb (GObject      *object,
     {
       g_debug ("file for transfer no longer readable: %s",
                error != NULL ? error->message : "it is shorter than offered");
-      _sotto_file_live_end (live, SOTTO_FILE_CANCEL_UNAVAILABLE, FALSE);
-      _sotto_file_live_send_owed (live, _sotto_file_transfer_ready_session (live->service, sotto_transfer_get_contact_id (live->transfer)));
-      _sotto_file_live_save (live, NULL, NULL);
+      _sotto_file_live_fail (live, SOTTO_FILE_CANCEL_UNAVAILABLE);
       return;
     }
   /* The session it was read for may be gone: the next one starts where

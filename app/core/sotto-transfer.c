@@ -348,10 +348,11 @@ sotto_transfer_get_uid (SottoTransfer *self)
 char *
 sotto_transfer_dup_uid_hex (SottoTransfer *self)
 {
-  char *hex = g_malloc (SOTTO_FILE_ID_LEN * 2 + 1);
+  char *hex;
 
   g_return_val_if_fail (SOTTO_IS_TRANSFER (self), NULL);
 
+  hex = g_malloc (SOTTO_FILE_ID_LEN * 2 + 1);
   return sodium_bin2hex (hex, SOTTO_FILE_ID_LEN * 2 + 1, self->uid, SOTTO_FILE_ID_LEN);
 }
 
