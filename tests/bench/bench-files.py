@@ -25,6 +25,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+if len(sys.argv) > 1:
+    os.environ.setdefault('SOTTO_CLI', os.path.join(sys.argv[1], 'app', 'cli', 'sotto-cli'))
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, '..', 'cli'))
 import files as F  # noqa: E402  (the file-transfer tests' two-peer helpers)
 
@@ -162,8 +165,6 @@ def file_throughput(source):
 def main():
     build = sys.argv[1]
     size_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
-    os.environ.setdefault('SOTTO_CLI', os.path.join(build, 'app', 'cli', 'sotto-cli'))
-    F.CLI = os.environ['SOTTO_CLI']
     F.SHARED = tempfile.mkdtemp(prefix='sotto-bench-shared-')
     try:
         source = F.shared_source(size_mib * MiB)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # files.py — file transfer between two `sotto-cli run` processes over real
-# TCP on loopback, as /work/notes/file-transfer-spec.md (PROTOCOL.md,
-# "Files") says: sizes around the chunk and window edges, offers that wait
+# TCP on loopback, as app/core/PROTOCOL.md ("Files") and README ("Files",
+# the sotto-cli commands) say: sizes around the chunk and window edges, offers that wait
 # for the user, a 200 MiB file with chat passing it, runners killed with
 # SIGKILL in the middle, cancel and decline from either side, the policy
 # keys, a queued offer, hostile names and programs.
@@ -16,16 +16,14 @@
 # (GSETTINGS_BACKEND=keyfile under its own XDG_CONFIG_HOME), so that one
 # peer can run with settings the other does not have. Every peer's virus
 # scanner is `true` (clean, at once): ClamAV loading its signatures would
-# take longer than the transfers.
+# take longer than the transfers; /files/infected uses the real clamscan.
 
 import hashlib
 import json
 import os
-import queue
 import random
 import re
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -35,7 +33,13 @@ import time
 import traceback
 import unicodedata
 
-CLI = os.environ.get('SOTTO_CLI', 'sotto-cli')
+# peers.py's runner and helpers; no bytecode left in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers  # noqa: E402
+
+from peers import CLI, Failure, Skip, free_port  # noqa: E402,F401
+
 TIMEOUT = float(os.environ.get('SOTTO_FILES_TIMEOUT', '60'))
 LONG = float(os.environ.get('SOTTO_FILES_LONG', '300'))
 
@@ -59,30 +63,6 @@ TRANSFER_KEYS = ('id', 'contact', 'direction', 'state', 'reason', 'by', 'name', 
                  'scan', 'verdict', 'findings')
 # Characters that reverse or isolate text (Unicode bidi controls).
 BIDI = set('\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def free_port():
-    """A port to listen on later, below the kernel's range of ephemeral
-    ports (see peers.py)."""
-    with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
-        low = int(f.read().split()[0])
-    for _ in range(1000):
-        port = random.randrange(10000, max(low, 10001))
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(('127.0.0.1', port))
-            except OSError:
-                continue
-        return port
-    raise Failure('no free port below the ephemeral range')
 
 
 def gvariant_text(value):
@@ -150,46 +130,38 @@ class World:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-class Peer:
+class Peer(peers.Peer):
+    """peers.py's runner, with folders and settings of its own, and the
+    transfers it knows."""
+
     def __init__(self, world, name, settings=None):
-        self.world = world
-        self.name = name
-        self.profile = name.lower()
-        self.port = free_port()
-        self.root = os.path.join(world.root, self.profile)
-        self.env = dict(os.environ)
+        root = os.path.join(world.root, name.lower())
+        env = dict(os.environ)
         for kind in ('DATA', 'CONFIG', 'CACHE', 'STATE'):
-            path = os.path.join(self.root, kind.lower())
+            path = os.path.join(root, kind.lower())
             os.makedirs(path)
-            self.env[f'XDG_{kind}_HOME'] = path
-        runtime = os.path.join(self.root, 'runtime')
+            env[f'XDG_{kind}_HOME'] = path
+        runtime = os.path.join(root, 'runtime')
         os.makedirs(runtime, mode=0o700)
-        self.env['XDG_RUNTIME_DIR'] = runtime
-        self.home = os.path.join(self.root, 'home')
+        env['XDG_RUNTIME_DIR'] = runtime
+        self.home = os.path.join(root, 'home')
         os.makedirs(self.home)
-        self.env['HOME'] = self.home
+        env['HOME'] = self.home
         # Settings of this peer alone.
-        self.env['GSETTINGS_BACKEND'] = 'keyfile'
+        env['GSETTINGS_BACKEND'] = 'keyfile'
+        super().__init__(world, name, env=env)
+        self.root = root
+        self.pending = []
+        self.stderr = []
         # The XDG Download folder (xdg-user-dirs), not ~/Downloads, so that
         # the test sees which one is used; Sotto saves into "Sotto" in it.
         self.xdg_download = os.path.join(self.home, 'Incoming')
         os.makedirs(self.xdg_download)
-        with open(os.path.join(self.env['XDG_CONFIG_HOME'], 'user-dirs.dirs'), 'w') as f:
+        with open(os.path.join(env['XDG_CONFIG_HOME'], 'user-dirs.dirs'), 'w') as f:
             f.write(f'XDG_DOWNLOAD_DIR="{self.xdg_download}"\n')
         self.downloads = os.path.join(self.xdg_download, 'Sotto')
 
-        self.passfile = os.path.join(self.root, 'pass')
-        with open(os.open(self.passfile, os.O_WRONLY | os.O_CREAT, 0o600), 'w') as f:
-            f.write(f'passphrase of {name}\n')
-        self.proc = None
-        self.events = None
-        self.pending = []
-        self.stderr = []
-        self.log = []
-        world.peers.append(self)
-
-        true = shutil.which('true') or '/bin/true'
-        self.set('scan-command', f'{true} %f')
+        self.set('scan-command', f'{shutil.which("true")} %f')
         for key, value in (settings or {}).items():
             self.set(key, value)
 
@@ -203,6 +175,8 @@ class Peer:
             raise Failure(f'{self.name}: gsettings set {key} {value!r}: {result.stderr.strip()}')
 
     def cli(self, *args, check=True):
+        """A one-shot command (handed to the runner when it runs), with a
+        deadline: a hung hand-over fails the test instead of stalling it."""
         cmd = [CLI, '--profile', self.profile, '--passphrase-file', self.passfile, *args]
         try:
             result = subprocess.run(cmd, env=self.env, capture_output=True, text=True,
@@ -213,63 +187,6 @@ class Peer:
             raise Failure(f'{self.name}: {" ".join(map(repr, args))}: exit {result.returncode}: '
                           f'{result.stderr.strip()} {result.stdout.strip()}')
         return result
-
-    def init(self):
-        self.cli('init', '--name', self.name)
-        self.invite = self.cli('invite', '--address', f'127.0.0.1:{self.port}').stdout.strip()
-        return self
-
-    def add(self, other):
-        self.cli('add', other.invite)
-
-    # -- the runner ------------------------------------------------------
-
-    def start(self):
-        assert self.proc is None
-        cmd = [CLI, '--profile', self.profile, '--passphrase-file', self.passfile,
-               'run', '--json', '--port', str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, bufsize=1)
-        self.events = queue.Queue()
-        self.pending = []
-        threading.Thread(target=self._read, args=(self.proc.stdout, self.events),
-                         daemon=True).start()
-        threading.Thread(target=self._read_err, args=(self.proc.stderr,), daemon=True).start()
-        self.expect('listening')
-        return self
-
-    def _read(self, stream, events):
-        for line in stream:
-            try:
-                event = json.loads(line)
-                if not isinstance(event, dict) or 'event' not in event:
-                    raise ValueError
-            except ValueError:
-                event = {'event': 'unparsable', 'line': line}
-            # When it was read: for latencies, and for "before the kill".
-            event['_t'] = time.monotonic()
-            events.put(event)
-        events.put({'event': 'eof', '_t': time.monotonic()})
-
-    def _read_err(self, stream):
-        for line in stream:
-            self.stderr.append(line)
-
-    def say(self, line):
-        self.proc.stdin.write(line + '\n')
-        self.proc.stdin.flush()
-
-    def _receive(self, timeout):
-        try:
-            event = self.events.get(timeout=max(timeout, 0))
-        except queue.Empty:
-            raise Failure(f'{self.name}: no event within {timeout:.1f} s; '
-                          f'last events: {self.log[-5:]}')
-        self.log.append(event)
-        if event['event'] in ('unparsable', 'eof'):
-            raise Failure(f'{self.name}: {event}; stderr: {"".join(self.stderr[-20:])}')
-        return event
 
     def expect(self, kind, timeout=TIMEOUT, tid=None, fail_on=(), **fields):
         """The first event of this kind (about transfer @tid, with these
@@ -301,87 +218,6 @@ class Peer:
                 return event
             fatal(event)
             self.pending.append(event)
-
-    def quiet_for(self, seconds, kinds):
-        """Fails if an event of one of these kinds is pending or arrives within the time."""
-        for event in self.pending:
-            if event['event'] in kinds:
-                raise Failure(f'{self.name}: unexpected {event}')
-        deadline = time.monotonic() + seconds
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            try:
-                event = self.events.get(timeout=left)
-            except queue.Empty:
-                return
-            self.log.append(event)
-            self.pending.append(event)
-            if event['event'] in kinds or event['event'] in ('eof', 'unparsable'):
-                raise Failure(f'{self.name}: unexpected {event}')
-
-    def poll(self, timeout):
-        """The next event within @timeout (it stays pending), or None."""
-        try:
-            event = self.events.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        self.log.append(event)
-        if event['event'] in ('unparsable', 'eof'):
-            raise Failure(f'{self.name}: {event}; stderr: {"".join(self.stderr[-20:])}')
-        self.pending.append(event)
-        return event
-
-    def kill(self):
-        """kill -9 of the runner; what it printed before it died is logged."""
-        proc, events = self.proc, self.events
-        proc.kill()
-        proc.wait()
-        self.proc = None
-        try:
-            proc.stdin.close()
-        except OSError:
-            pass
-        self.pending = []
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                event = events.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                raise Failure(f'{self.name}: its output did not end after kill -9')
-            if event['event'] == 'eof':
-                return
-            # A line cut short by the kill is no event.
-            if event['event'] != 'unparsable':
-                self.log.append(event)
-
-    def stop(self):
-        if self.proc is None:
-            return
-        try:
-            self.say('quit')
-        except BrokenPipeError:
-            pass
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-            raise Failure(f'{self.name}: did not quit')
-        while True:
-            try:
-                event = self.events.get(timeout=5)
-            except queue.Empty:
-                break
-            if event['event'] == 'eof':
-                break
-            self.log.append(event)
-        status = self.proc.returncode
-        self.proc = None
-        if status != 0:
-            raise Failure(f'{self.name}: exit status {status}; stderr: {"".join(self.stderr[-20:])}')
 
     # -- transfers -------------------------------------------------------
 

@@ -83,8 +83,11 @@ class World:
 
 
 class Peer:
-    def __init__(self, world, name):
+    def __init__(self, world, name, env=None):
+        """env: the environment of this peer's processes (its own folders
+        and settings); by default the world's, shared by its peers."""
         self.world = world
+        self.env = env if env is not None else world.env
         self.name = name
         self.profile = name.lower()
         self.port = free_port()
@@ -98,7 +101,7 @@ class Peer:
 
     def cli(self, *args, check=True):
         cmd = [CLI, '--profile', self.profile, '--passphrase-file', self.passfile, *args]
-        result = subprocess.run(cmd, env=self.world.env, capture_output=True, text=True)
+        result = subprocess.run(cmd, env=self.env, capture_output=True, text=True)
         if check and result.returncode != 0:
             raise Failure(f'{" ".join(cmd)}: exit {result.returncode}: {result.stderr}')
         return result
@@ -117,7 +120,7 @@ class Peer:
         assert self.proc is None
         cmd = [*wrap, CLI, '--profile', self.profile, '--passphrase-file', self.passfile,
                'run', '--json', *(['--port', str(self.port)] if port else []), *extra]
-        self.proc = subprocess.Popen(cmd, env=self.world.env, stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(cmd, env=self.env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, bufsize=1)
         self.events = queue.Queue()
@@ -132,10 +135,14 @@ class Peer:
         for line in stream:
             try:
                 event = json.loads(line)
+                if not isinstance(event, dict) or 'event' not in event:
+                    raise ValueError
             except ValueError:
                 event = {'event': 'unparsable', 'line': line}
+            # When it was read: for latencies, and for "before the kill".
+            event['_t'] = time.monotonic()
             events.put(event)
-        events.put({'event': 'eof'})
+        events.put({'event': 'eof', '_t': time.monotonic()})
 
     def _read_err(self, stream):
         for line in stream:
@@ -198,8 +205,43 @@ class Peer:
                 return
             self.log.append(event)
             self.pending.append(event)
-            if event['event'] in kinds:
+            if event['event'] in kinds or event['event'] in ('eof', 'unparsable'):
                 raise Failure(f'{self.name}: unexpected {event}')
+
+    def poll(self, timeout):
+        """The next event within @timeout (it stays pending), or None."""
+        try:
+            event = self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self.log.append(event)
+        if event['event'] in ('unparsable', 'eof'):
+            raise Failure(f'{self.name}: {event}; stderr: {"".join(self.stderr[-20:])}')
+        self.pending.append(event)
+        return event
+
+    def kill(self):
+        """kill -9 of the runner; what it printed before it died is logged."""
+        proc, events = self.proc, self.events
+        proc.kill()
+        proc.wait()
+        self.proc = None
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        self.pending = []
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                event = events.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                raise Failure(f'{self.name}: its output did not end after kill -9')
+            if event['event'] == 'eof':
+                return
+            # A line cut short by the kill is no event.
+            if event['event'] != 'unparsable':
+                self.log.append(event)
 
     def stop(self):
         if self.proc is None:
