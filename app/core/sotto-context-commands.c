@@ -1617,7 +1617,7 @@ print_transfer_line (SottoCommand  *command,
 {
   SottoContact *contact = sotto_store_get_contact_by_id (store,
                                                          sotto_transfer_get_contact_id (transfer));
-  g_autoptr (SottoFileVerdict) verdict = sotto_transfer_check (transfer);
+  g_autofree char *shown = sotto_transfer_dup_shown_name (transfer);
   g_autofree char *id = sotto_transfer_dup_uid_hex (transfer);
   g_autofree char *size = g_format_size (sotto_transfer_get_size (transfer));
   g_autofree char *state = sotto_transfer_dup_description (transfer);
@@ -1628,7 +1628,7 @@ print_transfer_line (SottoCommand  *command,
   _sotto_command_print (command, _("%s  %s %s  “%s” (%s)  %s\n"), id,
                         in ? _("from") : _("to"),
                         contact != NULL ? sotto_contact_get_name (contact) : "?",
-                        verdict->shown_name, size, state);
+                        shown, size, state);
 }
 
 /* The profile's transfers, loaded with it. */
@@ -1653,6 +1653,7 @@ cmd_send_file (SottoContext  *self,
   g_autofree char *path = NULL;
   gboolean yes = FALSE;
   gboolean json = FALSE;
+  gboolean ask_sender = FALSE;
   int status = SOTTO_EXIT_OK;
   const GOptionEntry entries[] = {
     { "yes", 0, 0, G_OPTION_ARG_NONE, &yes,
@@ -1669,11 +1670,10 @@ cmd_send_file (SottoContext  *self,
     return status;
 
   path = _sotto_command_resolve_path (command, argv[2]);
-  /* What the receiver will be warned about, the sender is asked first. */
-  verdict = sotto_file_guard_check_path (path, NULL, SOTTO_SCAN_NOT_SCANNED, NULL, &error);
+  verdict = sotto_file_guard_check_outgoing (path, &ask_sender, &error);
   if (verdict == NULL)
     return _sotto_command_fail (command, error);
-  if (verdict->action >= SOTTO_FILE_SHOW_ONLY && !yes)
+  if (ask_sender && !yes)
     {
       g_autofree char *message =
         g_strdup_printf (_("“%s” is a program or could run one (%s): your contact will only be "

@@ -974,6 +974,34 @@ sotto_file_guard_check_path (const char       *path,
   return sotto_file_guard_check (name != NULL ? name : base, &content);
 }
 
+/**
+ * sotto_file_guard_check_outgoing:
+ * @path: a file the user is about to send
+ * @out_ask_sender: (out): %TRUE when the receiver could only show it in
+ *   its folder (a program, or what runs one): the sender is asked first
+ * @error: return location for a #GError
+ *
+ * What the receiver's guard will say about the file, judged before it is
+ * offered, without the virus scanner.
+ *
+ * Returns: (transfer full) (nullable): the verdict, %NULL if @path can't
+ *   be read
+ */
+SottoFileVerdict *
+sotto_file_guard_check_outgoing (const char  *path,
+                                 gboolean    *out_ask_sender,
+                                 GError     **error)
+{
+  SottoFileVerdict *verdict;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (out_ask_sender != NULL, NULL);
+
+  verdict = sotto_file_guard_check_path (path, NULL, SOTTO_SCAN_NOT_SCANNED, NULL, error);
+  *out_ask_sender = verdict != NULL && verdict->action >= SOTTO_FILE_SHOW_ONLY;
+  return verdict;
+}
+
 gboolean
 sotto_file_verdict_has_finding (const SottoFileVerdict *verdict,
                                 const char             *id)

@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <glib/gi18n-lib.h>
 
+#include "sotto-text.h"
 #include "sotto-transfer-private.h"
 
 struct _SottoTransfer
@@ -473,6 +474,23 @@ sotto_transfer_get_scan (SottoTransfer *self)
   g_return_val_if_fail (SOTTO_IS_TRANSFER (self), SOTTO_SCAN_NOT_SCANNED);
 
   return self->scan;
+}
+
+/**
+ * sotto_transfer_dup_shown_name:
+ *
+ * The offered name as people may see it: hidden and direction characters
+ * written out (⟦U+202E⟧), so that it cannot pass for another. Reads
+ * nothing from disk, unlike sotto_transfer_check().
+ *
+ * Returns: (transfer full): the name to show
+ */
+char *
+sotto_transfer_dup_shown_name (SottoTransfer *self)
+{
+  g_return_val_if_fail (SOTTO_IS_TRANSFER (self), NULL);
+
+  return sotto_text_reveal_hidden (self->name, TRUE);
 }
 
 /**

@@ -61,6 +61,7 @@ gint64               sotto_transfer_get_offered       (SottoTransfer *self);
 const char          *sotto_transfer_get_path          (SottoTransfer *self);
 guint64              sotto_transfer_get_progress      (SottoTransfer *self);
 SottoScanResult      sotto_transfer_get_scan          (SottoTransfer *self);
+char                *sotto_transfer_dup_shown_name    (SottoTransfer *self);
 SottoFileVerdict    *sotto_transfer_check             (SottoTransfer *self);
 const char          *sotto_transfer_state_to_string   (SottoTransferState     state);
 const char          *sotto_file_cancel_reason_to_string (SottoFileCancelReason reason);

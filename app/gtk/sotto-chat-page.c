@@ -994,16 +994,17 @@ offer_after_asking (SottoChatPage *self,
 {
   g_autoptr (SottoFileVerdict) verdict = NULL;
   g_autoptr (GError) error = NULL;
+  gboolean ask_sender = FALSE;
   GtkWidget *dialog;
   GtkWidget *send;
 
-  verdict = sotto_file_guard_check_path (path, NULL, SOTTO_SCAN_NOT_SCANNED, NULL, &error);
+  verdict = sotto_file_guard_check_outgoing (path, &ask_sender, &error);
   if (verdict == NULL)
     {
       show_composer_error (self, error->message);
       return;
     }
-  if (verdict->action < SOTTO_FILE_SHOW_ONLY)
+  if (!ask_sender)
     {
       offer (self, path);
       return;

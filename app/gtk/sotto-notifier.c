@@ -168,7 +168,7 @@ on_transfer_added_cb (SottoFileTransfer *files,
 {
   gint64 id = sotto_transfer_get_contact_id (transfer);
   SottoContact *contact;
-  g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autofree char *shown = NULL;
   g_autofree char *nick = NULL;
   g_autofree char *summary = NULL;
   g_autofree char *body = NULL;
@@ -184,10 +184,10 @@ on_transfer_added_cb (SottoFileTransfer *files,
   if (contact == NULL)
     return;
 
-  verdict = sotto_transfer_check (transfer);
+  shown = sotto_transfer_dup_shown_name (transfer);
   nick = g_settings_get_string (self->settings, "notification-content");
   sotto_notification_for_file (sotto_notify_content_from_nick (nick),
-                               sotto_contact_get_name (contact), verdict->shown_name,
+                               sotto_contact_get_name (contact), shown,
                                sotto_transfer_get_size (transfer), &summary, &body);
   notification = notify_notification_new (summary, body, APPLICATION_ID "-symbolic");
   notify_notification_set_category (notification, "transfer");

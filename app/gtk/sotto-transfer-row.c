@@ -251,7 +251,7 @@ sotto_transfer_row_new (SottoFileTransfer *files,
                         SottoTransfer     *transfer)
 {
   SottoTransferRow *self;
-  g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autofree char *shown = NULL;
   g_autofree char *accessible = NULL;
   GtkWidget *texts;
   GtkWidget *buttons;
@@ -264,7 +264,7 @@ sotto_transfer_row_new (SottoFileTransfer *files,
   self->files = g_object_ref (files);
   self->transfer = g_object_ref (transfer);
   in = sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN;
-  verdict = sotto_transfer_check (transfer);
+  shown = sotto_transfer_dup_shown_name (transfer);
 
   self->box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
   gtk_widget_set_margin_start (self->box, 8);
@@ -284,7 +284,7 @@ sotto_transfer_row_new (SottoFileTransfer *files,
 
   /* The name as the guard shows it: hidden characters visible, left to
    * right whatever the language. */
-  self->name_label = gtk_label_new (verdict->shown_name);
+  self->name_label = gtk_label_new (shown);
   gtk_label_set_ellipsize (GTK_LABEL (self->name_label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_label_set_xalign (GTK_LABEL (self->name_label), 0);
   gtk_widget_set_direction (self->name_label, GTK_TEXT_DIR_LTR);
@@ -317,7 +317,7 @@ sotto_transfer_row_new (SottoFileTransfer *files,
 
   /* Translators: how a screen reader names a file in a chat: "File report.pdf, from your contact". */
   accessible = g_strdup_printf (in ? _("File %s, from your contact") : _("File %s, to your contact"),
-                                verdict->shown_name);
+                                shown);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   accessible, -1);
 
