@@ -527,6 +527,87 @@ sotto_transfer_check (SottoTransfer *self)
   return sotto_file_guard_check (self->name, &content);
 }
 
+/* "PDF document", or the MIME type itself when shared-mime-info has no
+ * words for it. */
+static char *
+describe_type (const char *type)
+{
+  g_autofree char *description = NULL;
+
+  if (type == NULL || *type == '\0')
+    return g_strdup (_("unknown type"));
+  description = g_content_type_get_description (type);
+  return description != NULL && *description != '\0' ? g_steal_pointer (&description)
+                                                       : g_strdup (type);
+}
+
+/**
+ * sotto_transfer_dup_offer_about:
+ * @sender: the contact's name
+ * @verification: where the contact's key stands
+ *
+ * What a receiver should know before accepting a file, from the offer
+ * alone (nothing is read from disk): what its name and its first bytes
+ * say it is, who sent it and whether their key was verified, and the
+ * file guard's findings. The virus scan runs once the file is in, so
+ * "not scanned yet" is not said here.
+ *
+ * Returns: (transfer full): one statement per line, translated
+ */
+char *
+sotto_transfer_dup_offer_about (SottoTransfer     *self,
+                                const char        *sender,
+                                SottoVerification  verification)
+{
+  g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autoptr (GString) about = g_string_new (NULL);
+  g_autofree char *declared = NULL;
+  g_autofree char *sniffed = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_TRANSFER (self), NULL);
+  g_return_val_if_fail (sender != NULL, NULL);
+
+  verdict = sotto_transfer_check (self);
+  declared = describe_type (verdict->declared_type);
+  sniffed = describe_type (verdict->sniffed_type);
+  if (verdict->declared_type != NULL && verdict->sniffed_type != NULL &&
+      !g_content_type_equals (verdict->declared_type, verdict->sniffed_type) &&
+      !g_content_type_is_a (verdict->declared_type, verdict->sniffed_type) &&
+      !g_content_type_is_unknown (verdict->sniffed_type))
+    /* Translators: what a file offered is: "Named as PDF document; its content is ELF executable". */
+    g_string_append_printf (about, _("Named as %s; its content is %s"), declared, sniffed);
+  else
+    /* Translators: what a file offered is: "Type: PDF document". */
+    g_string_append_printf (about, _("Type: %s"), declared);
+  g_string_append_c (about, '\n');
+
+  switch (verification)
+    {
+    case SOTTO_VERIFICATION_VERIFIED:
+      g_string_append_printf (about, _("From %s, whose key you verified"), sender);
+      break;
+    case SOTTO_VERIFICATION_KEY_CHANGED:
+      g_string_append_printf (about, _("From %s, whose key has changed since you last spoke"),
+                              sender);
+      break;
+    case SOTTO_VERIFICATION_UNVERIFIED:
+    default:
+      g_string_append_printf (about, _("From %s, whose key you have not verified"), sender);
+      break;
+    }
+
+  for (guint i = 0; i < verdict->findings->len; i++)
+    {
+      SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
+
+      if (g_str_equal (finding->id, "not-scanned"))
+        continue;
+      g_string_append_c (about, '\n');
+      g_string_append (about, finding->text);
+    }
+  return g_string_free (g_steal_pointer (&about), FALSE);
+}
+
 const char *
 sotto_transfer_state_to_string (SottoTransferState state)
 {

@@ -6,6 +6,7 @@
 
 #include <glib-object.h>
 
+#include "sotto-contact.h"
 #include "sotto-file-guard.h"
 #include "sotto-message.h"
 #include "sotto-payload.h"
@@ -66,5 +67,8 @@ SottoFileVerdict    *sotto_transfer_check             (SottoTransfer *self);
 const char          *sotto_transfer_state_to_string   (SottoTransferState     state);
 const char          *sotto_file_cancel_reason_to_string (SottoFileCancelReason reason);
 char                *sotto_transfer_dup_description   (SottoTransfer *self);
+char                *sotto_transfer_dup_offer_about   (SottoTransfer     *self,
+                                                       const char        *sender,
+                                                       SottoVerification  verification);
 
 G_END_DECLS

@@ -237,6 +237,17 @@ update_header (SottoChatPage *self)
     gtk_widget_remove_css_class (self->tab_name, "unread");
   tab_name_accessible (self);
   tab_close_name (self, name);
+
+  /* Files offered: who sent them, and whether their key is verified. */
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->transfer_list));
+       row != NULL; row = gtk_widget_get_next_sibling (row))
+    {
+      GtkWidget *child = GTK_IS_LIST_BOX_ROW (row) ? gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (row))
+                                                   : NULL;
+
+      if (SOTTO_IS_TRANSFER_ROW (child))
+        sotto_transfer_row_set_sender (SOTTO_TRANSFER_ROW (child), name, verification);
+    }
 }
 
 static void
@@ -924,6 +935,8 @@ add_transfer_row (SottoChatPage *self,
 {
   GtkWidget *row = sotto_transfer_row_new (self->files, transfer);
 
+  sotto_transfer_row_set_sender (SOTTO_TRANSFER_ROW (row), sotto_contact_get_name (self->contact),
+                                 sotto_contact_get_verification (self->contact));
   gtk_list_box_append (self->transfer_list, row);
   gtk_widget_set_visible (GTK_WIDGET (self->transfer_scroller), TRUE);
 }

@@ -4,7 +4,8 @@
  *
  * A file in a chat: its name (as the guard shows it: hidden characters
  * made visible, left to right), its size, where it stands in words, a
- * progress bar with speed and time left while bytes flow, and what the
+ * progress bar with speed and time left while bytes flow, until it is
+ * in: what the offer says it is and who sent it, and what the
  * user can do now: accept or decline an offer, cancel a transfer, open a
  * received file through the file dialog, or show it in its folder. Every
  * decision is the core's (SottoFileTransfer, SottoFileGuard).
@@ -27,6 +28,7 @@ struct _SottoTransferRow
   GtkWidget         *icon;
   GtkWidget         *name_label;
   GtkWidget         *detail_label;
+  GtkWidget         *about_label;
   GtkWidget         *progress;
   GtkWidget         *accept_button;
   GtkWidget         *decline_button;
@@ -43,6 +45,7 @@ struct _SottoTransferRow
   guint64            started_bytes;
   gint64             started_at;
   char              *error;
+  char              *about;       /* from the offer and its sender */
 };
 
 G_DEFINE_FINAL_TYPE (SottoTransferRow, sotto_transfer_row, GTK_TYPE_WIDGET)
@@ -102,6 +105,10 @@ update (SottoTransferRow *self)
       detail = g_steal_pointer (&with_error);
     }
   gtk_label_set_text (GTK_LABEL (self->detail_label), detail);
+  /* What the offer is matters until the file is in and the file dialog
+   * can say what the file is. */
+  gtk_widget_set_visible (self->about_label,
+                          self->about != NULL && in && state <= SOTTO_TRANSFER_ACTIVE);
   gtk_widget_set_visible (self->progress, state == SOTTO_TRANSFER_ACTIVE && size > 0);
 
   gtk_widget_set_visible (self->accept_button, in && state == SOTTO_TRANSFER_OFFERED);
@@ -215,6 +222,7 @@ sotto_transfer_row_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_free (self->error);
+  g_free (self->about);
 
   G_OBJECT_CLASS (sotto_transfer_row_parent_class)->finalize (object);
 }
@@ -297,6 +305,13 @@ sotto_transfer_row_new (SottoFileTransfer *files,
   gtk_widget_add_css_class (self->detail_label, "dim-label");
   gtk_box_append (GTK_BOX (texts), self->detail_label);
 
+  self->about_label = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (self->about_label), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->about_label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->about_label), PANGO_WRAP_WORD_CHAR);
+  gtk_widget_set_visible (self->about_label, FALSE);
+  gtk_box_append (GTK_BOX (texts), self->about_label);
+
   self->progress = gtk_progress_bar_new ();
   gtk_box_append (GTK_BOX (texts), self->progress);
 
@@ -327,6 +342,31 @@ sotto_transfer_row_new (SottoFileTransfer *files,
                            G_CONNECT_SWAPPED);
   update (self);
   return GTK_WIDGET (self);
+}
+
+/**
+ * sotto_transfer_row_set_sender:
+ * @name: the contact's name
+ * @verification: where their key stands
+ *
+ * Says, under an incoming file, what the offer claims it is, who sent it
+ * and whether their key was verified. The chat calls this again when the
+ * contact changes.
+ */
+void
+sotto_transfer_row_set_sender (SottoTransferRow  *self,
+                               const char        *name,
+                               SottoVerification  verification)
+{
+  g_return_if_fail (SOTTO_IS_TRANSFER_ROW (self));
+  g_return_if_fail (name != NULL);
+
+  if (sotto_transfer_get_direction (self->transfer) != SOTTO_DIRECTION_IN)
+    return;
+  g_free (self->about);
+  self->about = sotto_transfer_dup_offer_about (self->transfer, name, verification);
+  gtk_label_set_text (GTK_LABEL (self->about_label), self->about);
+  update (self);
 }
 
 /**

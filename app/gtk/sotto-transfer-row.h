@@ -15,6 +15,9 @@ G_DECLARE_FINAL_TYPE (SottoTransferRow, sotto_transfer_row, SOTTO, TRANSFER_ROW,
 
 GtkWidget     *sotto_transfer_row_new          (SottoFileTransfer *files,
                                                 SottoTransfer     *transfer);
+void           sotto_transfer_row_set_sender   (SottoTransferRow  *self,
+                                                const char        *name,
+                                                SottoVerification  verification);
 SottoTransfer *sotto_transfer_row_get_transfer (SottoTransferRow  *self);
 
 G_END_DECLS

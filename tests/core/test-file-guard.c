@@ -17,6 +17,7 @@
 #include <gio/gio.h>
 
 #include "sotto-file-guard.h"
+#include "sotto-transfer-private.h"
 
 #define ASK       SOTTO_FILE_ASK
 #define WARN      SOTTO_FILE_WARN
@@ -1874,6 +1875,80 @@ test_boxed (void)
   g_boxed_free (SOTTO_TYPE_FILE_VERDICT, copy);
 }
 
+/* What a receiver reads under an offer --------------------------------------- */
+
+static char *
+offer_about (const char        *name,
+             const char        *head,
+             gsize              head_len,
+             SottoVerification  verification)
+{
+  guint8 uid[SOTTO_FILE_ID_LEN] = { 1 };
+  guint8 hash[SOTTO_FILE_HASH_LEN] = { 0 };
+  g_autoptr (GBytes) bytes = g_bytes_new (head, head_len);
+  g_autoptr (SottoTransfer) transfer = NULL;
+
+  transfer = _sotto_transfer_new (1, uid, SOTTO_DIRECTION_IN, g_get_real_time (), name,
+                                  1000000, hash, bytes, "");
+  return sotto_transfer_dup_offer_about (transfer, "Bea", verification);
+}
+
+/* The type by name and by content, the sender's key, the guard's findings;
+ * never "not scanned", as the scan comes once the file is in. */
+static void
+test_offer_about (void)
+{
+  g_autofree char *pdf = g_content_type_get_description ("application/pdf");
+  g_autofree char *elf = g_content_type_get_description ("application/x-executable");
+  g_autofree char *plain = NULL;
+  g_autofree char *mismatch = NULL;
+  g_autofree char *expected = NULL;
+
+  plain = offer_about ("minutes.pdf", PDF_HEAD, sizeof PDF_HEAD - 1, SOTTO_VERIFICATION_VERIFIED);
+  expected = g_strdup_printf ("Type: %s\nFrom Bea, whose key you verified", pdf);
+  g_assert_cmpstr (plain, ==, expected);
+  g_clear_pointer (&plain, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  plain = offer_about ("minutes.pdf", PDF_HEAD, sizeof PDF_HEAD - 1,
+                       SOTTO_VERIFICATION_UNVERIFIED);
+  expected = g_strdup_printf ("Type: %s\nFrom Bea, whose key you have not verified", pdf);
+  g_assert_cmpstr (plain, ==, expected);
+  g_clear_pointer (&plain, g_free);
+
+  plain = offer_about ("minutes.pdf", PDF_HEAD, sizeof PDF_HEAD - 1,
+                       SOTTO_VERIFICATION_KEY_CHANGED);
+  g_assert_true (g_str_has_suffix (plain, "\nFrom Bea, whose key has changed since you last spoke"));
+
+  /* A program named as a document: both types said, and the findings. */
+  mismatch = offer_about ("report.pdf", ELF_HEAD, sizeof ELF_HEAD - 1,
+                          SOTTO_VERIFICATION_VERIFIED);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Named as %s; its content is %s\n"
+                              "From Bea, whose key you verified\n", pdf, elf);
+  g_assert_true (g_str_has_prefix (mismatch, expected));
+  {
+    SottoFileContent content = content_of ((const guint8 *) ELF_HEAD, sizeof ELF_HEAD - 1,
+                                           SOTTO_SCAN_NOT_SCANNED, NULL);
+    g_autoptr (SottoFileVerdict) verdict = sotto_file_guard_check ("report.pdf", &content);
+    guint said = 0;
+
+    for (guint i = 0; i < verdict->findings->len; i++)
+      {
+        SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
+
+        if (g_str_equal (finding->id, "not-scanned"))
+          {
+            g_assert_null (strstr (mismatch, finding->text));
+            continue;
+          }
+        g_assert_nonnull (strstr (mismatch, finding->text));
+        said++;
+      }
+    g_assert_cmpuint (said, >=, 2);   /* executable, type-mismatch */
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1886,6 +1961,7 @@ main (int   argc,
   g_test_add_func ("/file-guard/check-path", test_check_path);
   g_test_add_func ("/file-guard/action-names", test_action_names);
   g_test_add_func ("/file-guard/boxed", test_boxed);
+  g_test_add_func ("/file-guard/offer-about", test_offer_about);
 
   return g_test_run ();
 }

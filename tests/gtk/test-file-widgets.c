@@ -143,6 +143,24 @@ make_transfer (SottoContact   *contact,
                               name, size, hash, head, "application/pdf");
 }
 
+/* The first label under @root whose text holds @needle, or NULL. */
+static GtkWidget *
+find_label_holding (GtkWidget  *root,
+                    const char *needle)
+{
+  if (GTK_IS_LABEL (root) && strstr (gtk_label_get_label (GTK_LABEL (root)), needle) != NULL)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_label_holding (child, needle);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 /* Offered, on its way, received, declined: each row offers what can be
  * done now, and follows its transfer. */
 static void
@@ -191,7 +209,11 @@ test_transfer_rows (void)
   rows[2] = sotto_transfer_row_new (files, received);
   rows[3] = sotto_transfer_row_new (files, declined);
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
-    gtk_list_box_append (GTK_LIST_BOX (list), rows[i]);
+    {
+      sotto_transfer_row_set_sender (SOTTO_TRANSFER_ROW (rows[i]), "Bea Beispiel",
+                                     SOTTO_VERIFICATION_UNVERIFIED);
+      gtk_list_box_append (GTK_LIST_BOX (list), rows[i]);
+    }
   gtk_window_set_child (GTK_WINDOW (window), list);
   gtk_window_present (GTK_WINDOW (window));
   sotto_gtk_test_wait_frames (window, 3);
@@ -223,6 +245,27 @@ test_transfer_rows (void)
 
     g_assert_nonnull (sotto_gtk_test_find_label (rows[3], detail));
   }
+
+  /* Before accepting: what the offer is by its name and by its bytes,
+   * who sent it and whether their key is verified, what the guard found.
+   * Once the file is in, the file dialog says what it is. */
+  {
+    GtkWidget *about = find_label_holding (rows[0], "From Bea Beispiel, whose key you have not verified");
+    GtkWidget *done = find_label_holding (rows[2], "From Bea Beispiel");
+    const char *text;
+
+    g_assert_nonnull (about);
+    g_assert_true (gtk_widget_get_visible (about));
+    text = gtk_label_get_label (GTK_LABEL (about));
+    g_assert_true (g_str_has_prefix (text, "Named as "));
+    g_assert_nonnull (strstr (text, "reverse the text"));
+    g_assert_nonnull (done);
+    g_assert_false (gtk_widget_get_visible (done));
+    g_assert_null (find_label_holding (rows[1], "From Bea Beispiel"));
+  }
+  sotto_transfer_row_set_sender (SOTTO_TRANSFER_ROW (rows[0]), "Bea Beispiel",
+                                 SOTTO_VERIFICATION_VERIFIED);
+  g_assert_nonnull (find_label_holding (rows[0], "From Bea Beispiel, whose key you verified"));
 
   /* Follows its transfer. */
   _sotto_transfer_set_state (offered, SOTTO_TRANSFER_ACTIVE);
