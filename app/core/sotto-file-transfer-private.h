@@ -108,6 +108,19 @@ void          _sotto_file_live_save               (Live                  *live,
                                                    SottoSession          *session,
                                                    const guint8          *ack);
 
+/* sotto-file-copies.c */
+char         *_sotto_file_copies_folder           (SottoFileTransfer     *self);
+gboolean      _sotto_file_copy_name_is_valid      (const char            *name);
+char         *_sotto_file_copy_write              (const char            *folder,
+                                                   const char            *name,
+                                                   GBytes                *data,
+                                                   GError               **error);
+void          _sotto_file_copy_forget             (SottoFileTransfer     *self,
+                                                   const char            *path);
+void          _sotto_file_copies_sweep_async      (SottoFileTransfer     *self,
+                                                   GAsyncReadyCallback    callback,
+                                                   gpointer               user_data);
+
 /* sotto-file-receive.c */
 char         *_sotto_file_part_name               (SottoTransfer         *transfer);
 void          _sotto_file_receive_prepare         (Live                  *live);

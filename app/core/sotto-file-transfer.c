@@ -227,6 +227,10 @@ _sotto_file_live_send_accept (Live    *live,
 void
 _sotto_file_live_emit_changed (Live *live)
 {
+  /* A copy made to send from memory is not needed once it has ended. */
+  if (sotto_transfer_get_direction (live->transfer) == SOTTO_DIRECTION_OUT &&
+      sotto_transfer_is_ended (live->transfer))
+    _sotto_file_copy_forget (live->service, sotto_transfer_get_path (live->transfer));
   g_signal_emit (live->service, signals[TRANSFER_CHANGED], 0, live->transfer);
 }
 
@@ -944,6 +948,9 @@ typedef struct
   char    *path;
   gint64   contact_id;
   guint64  max_size;
+  /* offered from memory: written first as a copy into this folder */
+  GBytes  *data;
+  char    *copies;
   /* out */
   guint64  size;
   guint8   hash[SOTTO_FILE_HASH_LEN];
@@ -955,6 +962,8 @@ static void
 hash_job_free (HashJob *job)
 {
   g_free (job->path);
+  g_clear_pointer (&job->data, g_bytes_unref);
+  g_free (job->copies);
   g_clear_pointer (&job->head, g_bytes_unref);
   g_free (job->type);
   g_free (job);
@@ -968,7 +977,7 @@ hash_thread (GTask        *task,
 {
   HashJob *job = task_data;
   g_autofree guint8 *block = g_malloc (SOTTO_FILE_HASH_BLOCK);
-  g_autofree char *basename = g_path_get_basename (job->path);
+  g_autofree char *basename = NULL;
   g_autofree char *content_type = NULL;
   crypto_generichash_state state;
   struct stat before;
@@ -976,6 +985,30 @@ hash_thread (GTask        *task,
   guint64 at = 0;
   int fd;
 
+  if (job->data != NULL)
+    {
+      GError *error = NULL;
+      g_autofree char *name = NULL;
+
+      if (g_bytes_get_size (job->data) > job->max_size)
+        {
+          g_autofree char *size = g_format_size (g_bytes_get_size (job->data));
+          g_autofree char *max = g_format_size (job->max_size);
+
+          g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
+                                   _("“%s” is %s: larger than the %s this computer may send"),
+                                   job->path, size, max);
+          return;
+        }
+      name = g_steal_pointer (&job->path);
+      job->path = _sotto_file_copy_write (job->copies, name, job->data, &error);
+      if (job->path == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  basename = g_path_get_basename (job->path);
   fd = g_open (job->path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0)
     {
@@ -1066,6 +1099,7 @@ on_offer_stored_cb (GObject      *object,
   transfer = sotto_store_save_transfer_finish (SOTTO_STORE (object), result, NULL, &error);
   if (transfer == NULL)
     {
+      _sotto_file_copy_forget (self, sotto_transfer_get_path (g_task_get_task_data (task)));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -1093,6 +1127,8 @@ on_hashed_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
+      if (job->data != NULL)
+        _sotto_file_copy_forget (self, job->path);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -1125,6 +1161,46 @@ on_hashed_cb (GObject      *object,
                                    g_steal_pointer (&task));
 }
 
+/* The policy and the contact allow an offer; else @task has its error. */
+static gboolean
+may_offer (SottoFileTransfer *self,
+           SottoContact      *contact,
+           GTask             *task)
+{
+  if (self->settings != NULL && !g_settings_get_boolean (self->settings, "file-transfer-enabled"))
+    {
+      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
+                               _("Sending files is turned off on this computer"));
+      return FALSE;
+    }
+  if (sotto_contact_get_blocked (contact))
+    {
+      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
+                               _("%s is blocked"), sotto_contact_get_name (contact));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Hashes (and for @data, first writes) in a thread, then stores and
+ * queues the offer; @task gets the transfer. */
+static void
+offer (SottoFileTransfer *self,
+       SottoContact      *contact,
+       GTask             *task,
+       HashJob           *job)
+{
+  g_autoptr (GTask) hash_task = NULL;
+
+  job->contact_id = sotto_contact_get_id (contact);
+  job->max_size = self->settings != NULL ? g_settings_get_uint64 (self->settings, "file-max-size")
+                                         : SOTTO_FILE_SIZE_MAX;
+  job->max_size = MIN (job->max_size, SOTTO_FILE_SIZE_MAX);
+  hash_task = g_task_new (self, g_task_get_cancellable (task), on_hashed_cb, task);
+  g_task_set_task_data (hash_task, job, (GDestroyNotify)hash_job_free);
+  g_task_run_in_thread (hash_task, hash_thread);
+}
+
 /**
  * sotto_file_transfer_offer_async:
  * @contact: who gets the offer
@@ -1143,7 +1219,6 @@ sotto_file_transfer_offer_async (SottoFileTransfer   *self,
                                  gpointer             user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GTask) hash_task = NULL;
   HashJob *job;
 
   g_return_if_fail (SOTTO_IS_FILE_TRANSFER (self));
@@ -1152,29 +1227,58 @@ sotto_file_transfer_offer_async (SottoFileTransfer   *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_file_transfer_offer_async);
-
-  if (self->settings != NULL && !g_settings_get_boolean (self->settings, "file-transfer-enabled"))
-    {
-      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
-                               _("Sending files is turned off on this computer"));
-      return;
-    }
-  if (sotto_contact_get_blocked (contact))
-    {
-      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
-                               _("%s is blocked"), sotto_contact_get_name (contact));
-      return;
-    }
+  if (!may_offer (self, contact, task))
+    return;
 
   job = g_new0 (HashJob, 1);
   job->path = g_strdup (path);
-  job->contact_id = sotto_contact_get_id (contact);
-  job->max_size = self->settings != NULL ? g_settings_get_uint64 (self->settings, "file-max-size")
-                                         : SOTTO_FILE_SIZE_MAX;
-  job->max_size = MIN (job->max_size, SOTTO_FILE_SIZE_MAX);
-  hash_task = g_task_new (self, cancellable, on_hashed_cb, g_steal_pointer (&task));
-  g_task_set_task_data (hash_task, job, (GDestroyNotify)hash_job_free);
-  g_task_run_in_thread (hash_task, hash_thread);
+  offer (self, contact, g_steal_pointer (&task), job);
+}
+
+/**
+ * sotto_file_transfer_offer_data_async:
+ * @contact: who gets the offer
+ * @name: what to call the file: no folder, at most %SOTTO_FILE_NAME_MAX
+ *   bytes of UTF-8
+ * @data: its content (a pasted picture, say)
+ *
+ * Like sotto_file_transfer_offer_async() for bytes in memory: a copy is
+ * kept in the profile until the transfer has ended, so that it can be
+ * resumed after a restart. Finish with sotto_file_transfer_offer_finish().
+ */
+void
+sotto_file_transfer_offer_data_async (SottoFileTransfer   *self,
+                                      SottoContact        *contact,
+                                      const char          *name,
+                                      GBytes              *data,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  HashJob *job;
+
+  g_return_if_fail (SOTTO_IS_FILE_TRANSFER (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (data != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_file_transfer_offer_data_async);
+  if (!_sotto_file_copy_name_is_valid (name))
+    {
+      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                               _("“%s” can’t be a file name"), name);
+      return;
+    }
+  if (!may_offer (self, contact, task))
+    return;
+
+  job = g_new0 (HashJob, 1);
+  job->path = g_strdup (name);
+  job->data = g_bytes_ref (data);
+  job->copies = _sotto_file_copies_folder (self);
+  offer (self, contact, g_steal_pointer (&task), job);
 }
 
 /**
@@ -1380,6 +1484,16 @@ sotto_file_transfer_change_finish (SottoFileTransfer  *self,
  * ------------------------------------------------------------------------- */
 
 static void
+on_swept_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
 on_loaded_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
@@ -1414,7 +1528,7 @@ on_loaded_cb (GObject      *object,
       if (self->running && sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN)
         _sotto_file_receive_prepare (live);
     }
-  g_task_return_boolean (task, TRUE);
+  _sotto_file_copies_sweep_async (self, on_swept_cb, g_steal_pointer (&task));
 }
 
 /**

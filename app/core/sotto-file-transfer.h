@@ -50,6 +50,13 @@ void               sotto_file_transfer_offer_async   (SottoFileTransfer   *self,
                                                       GCancellable        *cancellable,
                                                       GAsyncReadyCallback  callback,
                                                       gpointer             user_data);
+void               sotto_file_transfer_offer_data_async (SottoFileTransfer   *self,
+                                                      SottoContact        *contact,
+                                                      const char          *name,
+                                                      GBytes              *data,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
 SottoTransfer     *sotto_file_transfer_offer_finish  (SottoFileTransfer   *self,
                                                       GAsyncResult        *result,
                                                       GError             **error);

@@ -1027,6 +1027,7 @@ offer_after_asking (SottoChatPage *self,
                                    GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                    GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s",
                                    _("Send a program?"));
+  gtk_window_set_title (GTK_WINDOW (dialog), _("Send a program?"));
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
                                             _("“%s” is a program or could start one (%s). "
                                               "%s will only be able to show it in its folder. "
@@ -1109,6 +1110,115 @@ attach_activated (GtkWidget  *widget,
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response_cb), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* A pasted picture is sent as a PNG file, after the user saw it and said
+ * so: a screenshot is pasted in a moment, and may show more than meant. */
+static void
+on_picture_response_cb (GtkDialog *dialog,
+                        int        response,
+                        gpointer   user_data)
+{
+  SottoChatPage *self = g_object_get_data (G_OBJECT (dialog), "sotto-page");
+  GdkTexture *texture = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT && self != NULL)
+    {
+      g_autoptr (GBytes) png = gdk_texture_save_to_png_bytes (texture);
+      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H.%M.%S");
+      /* Translators: the name a pasted picture is sent under; %s is the
+       * date and time, "2026-12-07 10.00.00". Keep it a valid file name. */
+      g_autofree char *name = g_strdup_printf (_("Pasted picture %s.png"), when);
+
+      gtk_widget_set_visible (GTK_WIDGET (self->composer_error), FALSE);
+      sotto_file_transfer_offer_data_async (self->files, self->contact, name, png,
+                                            self->cancellable, on_offered_cb,
+                                            g_object_ref (self));
+    }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+ask_to_send_picture (SottoChatPage *self,
+                     GdkTexture    *texture)
+{
+  GtkWidget *dialog;
+  GtkWidget *picture;
+  GtkWidget *send;
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s",
+                                   _("Send the pasted picture?"));
+  gtk_window_set_title (GTK_WINDOW (dialog), _("Send the pasted picture?"));
+  /* Translators: "Bea will get it as a PNG file of 1920 × 1080 pixels." */
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            _("%s will get it as a PNG file of %d × %d pixels. "
+                                              "Check that it shows only what you mean to send."),
+                                            sotto_contact_get_name (self->contact),
+                                            gdk_texture_get_width (texture),
+                                            gdk_texture_get_height (texture));
+  /* Scaled to fit a square, whatever the picture's size. */
+  picture = gtk_image_new_from_paintable (GDK_PAINTABLE (texture));
+  gtk_image_set_pixel_size (GTK_IMAGE (picture), 240);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("The pasted picture"), -1);
+  gtk_box_append (GTK_BOX (gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (dialog))),
+                  picture);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  send = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Send"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (send, "suggested-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  g_object_set_data_full (G_OBJECT (dialog), "sotto-page", g_object_ref (self), g_object_unref);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_picture_response_cb),
+                         g_object_ref (texture), (GClosureNotify)(void (*) (void))g_object_unref, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_texture_read_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr (SottoChatPage) self = user_data;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autoptr (GError) error = NULL;
+
+  texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (object), result, &error);
+  if (texture == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *message = g_strdup_printf (_("The pasted picture can’t be read: %s"),
+                                                      error->message);
+
+          show_composer_error (self, message);
+        }
+      return;
+    }
+  ask_to_send_picture (self, texture);
+}
+
+/* Text pastes as text; a clipboard that holds a picture and no text (a
+ * screenshot, "Copy Image") offers the picture as a file. */
+static void
+on_composer_paste_cb (GtkTextView   *view,
+                      SottoChatPage *self)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (view));
+  g_autoptr (GdkContentFormats) formats = NULL;
+
+  formats = gdk_content_formats_union_deserialize_gtypes (
+    gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
+  if (!gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE) ||
+      gdk_content_formats_contain_gtype (formats, G_TYPE_STRING))
+    return;
+  g_signal_stop_emission_by_name (view, "paste-clipboard");
+  if (!gtk_widget_is_sensitive (self->composer_box))
+    return;
+  gdk_clipboard_read_texture_async (clipboard, self->cancellable, on_texture_read_cb,
+                                    g_object_ref (self));
 }
 
 static void
@@ -1250,6 +1360,7 @@ sotto_chat_page_init (SottoChatPage *self)
 
   g_signal_connect (gtk_text_view_get_buffer (self->composer), "changed",
                     G_CALLBACK (on_composer_changed_cb), self);
+  g_signal_connect (self->composer, "paste-clipboard", G_CALLBACK (on_composer_paste_cb), self);
   g_signal_connect (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
                     G_CALLBACK (on_value_changed_cb), self);
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));

@@ -12,6 +12,7 @@
 # a private D-Bus session, so that its keyring, notification server and
 # accessibility bus are its own. Prints TAP.
 
+import glob
 import json
 import os
 import re
@@ -1025,22 +1026,35 @@ def test_dark_style(desktop):
     return app
 
 
-def test_link_in_chat(desktop):
-    """A link in a message that imitates another site is marked in the
-    chat before anyone clicks it."""
+def alice_and_bob(desktop):
+    """Alice's app and Bob, a `sotto-cli run` colleague, contacts of each
+    other and connected."""
     app = started_alice(desktop)
-    main = app.main
     bob = Peer(desktop.world, 'Bob').init()
     bob.cli('add', app.invite)
     alice_cli(desktop, 'add', bob.invite)
     bob.start()
     bob.expect('connected', contact='Alice Example')
+    return app, bob
+
+
+def open_chat(app, name):
+    """The chat with a contact, opened from the contact list's search."""
+    app.key(app.title, 'ctrl+f')
+    app.type_into(app.title, app.find(app.main, 'entry', 'Find a contact'), name.lower(),
+                  enter=True)
+    return app.window(name)
+
+
+def test_link_in_chat(desktop):
+    """A link in a message that imitates another site is marked in the
+    chat before anyone clicks it."""
+    app, bob = alice_and_bob(desktop)
+    main = app.main
     bob.say('send Alice please sign in at https://www.\u0440\u0430\u0443\u0440\u0430l.com/signin today')
     app.find(main, 'panel', match=r'^Bob, Available, 1 unread message$')
 
-    app.key(app.title, 'ctrl+f')
-    app.type_into(app.title, app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
-    chat = app.window('Bob')
+    chat = open_chat(app, 'Bob')
     # The look-alike link is marked as odd before anyone clicks it: its
     # letters read exactly like the real site's. (A click opens the link
     # dialog, which tests/gtk/test-link-dialog.c drives: GTK 4.8 gives a
@@ -1053,13 +1067,7 @@ def test_link_in_chat(desktop):
 def test_file_in_chat(desktop):
     """A colleague sends a file: the chat shows the offer, nothing arrives
     until Accept, and the file lands in the download folder, checked."""
-    app = started_alice(desktop)
-    main = app.main
-    bob = Peer(desktop.world, 'Bob').init()
-    bob.cli('add', app.invite)
-    alice_cli(desktop, 'add', bob.invite)
-    bob.start()
-    bob.expect('connected', contact='Alice Example')
+    app, bob = alice_and_bob(desktop)
     source = os.path.join(desktop.world.root, 'site-plan.pdf')
     with open(source, 'wb') as f:
         f.write(b'%PDF-1.7\n' + os.urandom(300000) + b'\n%%EOF\n')
@@ -1069,9 +1077,7 @@ def test_file_in_chat(desktop):
              lambda: any(s == 'Bob offers you a file' and b.startswith('site-plan.pdf (')
                          for s, b in desktop.notifications()))
 
-    app.key(app.title, 'ctrl+f')
-    app.type_into(app.title, app.find(main, 'entry', 'Find a contact'), 'bob', enter=True)
-    chat = app.window('Bob')
+    chat = open_chat(app, 'Bob')
     app.find(chat, 'label', match=r'Waiting for your answer$')
     folder = os.path.join(desktop.env['HOME'], 'Downloads', 'Sotto')
     if os.path.exists(folder) and os.listdir(folder):
@@ -1088,6 +1094,63 @@ def test_file_in_chat(desktop):
     if os.stat(saved).st_mode & 0o777 != 0o600:
         raise Failure(f'{saved} has mode {os.stat(saved).st_mode & 0o777:o}')
     app.screenshot('Bob', 'file-received-in-chat.png')
+    return app, bob
+
+
+def png_size(path):
+    """(width, height) from a PNG file's header; a Failure if it is none."""
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    if head[:8] != b'\x89PNG\r\n\x1a\n' or head[12:16] != b'IHDR':
+        raise Failure(f'{path} is not a PNG file')
+    return int.from_bytes(head[16:20], 'big'), int.from_bytes(head[20:24], 'big')
+
+
+def test_paste_picture(desktop):
+    """A screenshot pasted into the message box is shown first and sent
+    as a PNG file only after Send; the copy Sotto kept to send it is gone
+    once the colleague has it."""
+    app, bob = alice_and_bob(desktop)
+    picture = os.path.join(desktop.world.root, 'screenshot.png')
+    subprocess.run(['convert', '-size', '320x200', 'gradient:orange-navy', picture], check=True)
+    # The clipboard holds a picture and no text, as after a screenshot.
+    clip = subprocess.Popen(['xclip', '-quiet', '-selection', 'clipboard', '-t', 'image/png',
+                             '-i', picture], env=desktop.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    desktop.procs.append(clip)
+
+    chat = open_chat(app, 'Bob')
+    app.key('Bob', 'ctrl+v')
+    dialog = app.dialog('Send the pasted picture?')
+    unnamed = app.unnamed_controls(dialog)
+    if unnamed:
+        raise Failure('controls without an accessible name in the picture dialog:\n  ' +
+                      '\n  '.join(unnamed))
+    app.find(dialog, 'label', match=r'^Bob will get it as a PNG file of 320 × 200 pixels\.')
+    app.screenshot('Send the pasted picture?', 'paste-picture.png')
+    # Nothing leaves before Send.
+    bob.quiet_for(0.5, ('file-offer',))
+    app.click(app.find(dialog, 'push button', 'Send'))
+
+    offer = bob.expect('file-offer', contact='Alice Example')
+    if not re.match(r'^Pasted picture \d{4}-\d\d-\d\d \d\d\.\d\d\.\d\d\.png$', offer['name']):
+        raise Failure(f'the picture was offered as {offer["name"]!r}')
+    app.find(chat, 'label', match=r'Waiting for your contact to accept$')
+    copies = glob.glob(os.path.join(desktop.env['XDG_DATA_HOME'], 'sotto', '*', 'outgoing', '*',
+                                    '*.png'))
+    if len(copies) != 1:
+        raise Failure(f'expected one copy kept to send, found {copies}')
+    target = os.path.join(desktop.world.root, 'bob-files')
+    os.makedirs(target)
+    bob.cli('accept-file', offer['id'], '--to', target)
+    bob.expect('file-done', id=offer['id'])
+    saved = os.path.join(target, offer['name'])
+    if png_size(saved) != (320, 200):
+        raise Failure(f'Bob got a picture of {png_size(saved)}, not 320 × 200')
+    app.find(chat, 'label', match=r'Received by your contact$')
+    wait_for('the copy kept to send the picture to be removed',
+             lambda: not os.path.exists(copies[0]), 10)
+    app.screenshot('Bob', 'paste-picture-sent.png')
     return app, bob
 
 
@@ -1207,4 +1270,4 @@ if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
          test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
          test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style,
-         test_link_in_chat, test_file_in_chat, test_every_window_named])
+         test_link_in_chat, test_file_in_chat, test_paste_picture, test_every_window_named])
