@@ -28,4 +28,5 @@
 #include "sotto-store.h"
 #include "sotto-text.h"
 #include "sotto-time.h"
+#include "sotto-timeline.h"
 #include "sotto-transfer.h"

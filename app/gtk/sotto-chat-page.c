@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A conversation: the store's lazy SottoConversationModel in a
- * GtkListView (older pages load as the view reaches the top), the
+ * A conversation: the store's lazy SottoConversationModel with the
+ * contact's files among the messages (SottoTimeline) in a GtkListView
+ * (older pages load as the view reaches the top), the
  * contact's presence, typing and verification from the roster, a composer
  * (Enter sends, Shift+Enter starts a new line) and search through the
  * store. Sending, reading, typing notices and link verdicts are core
@@ -52,8 +53,6 @@ struct _SottoChatPage
   GtkLabel               *typing_label;
   GtkLabel               *damaged_label;
   GtkLabel               *composer_error;
-  GtkScrolledWindow      *transfer_scroller;
-  GtkListBox             *transfer_list;
   GtkWidget              *composer_box;
   GtkTextView            *composer;
 
@@ -63,6 +62,8 @@ struct _SottoChatPage
   SottoContact           *contact;
   SottoFileTransfer      *files;
   SottoConversationModel *model;
+  SottoTimeline          *timeline;
+  GPtrArray              *bound_transfers; /* SottoTransferRows on screen, unowned */
   GtkSingleSelection     *selection;
   GObject                *roster_item;
   GCancellable           *cancellable;
@@ -239,15 +240,9 @@ update_header (SottoChatPage *self)
   tab_close_name (self, name);
 
   /* Files offered: who sent them, and whether their key is verified. */
-  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->transfer_list));
-       row != NULL; row = gtk_widget_get_next_sibling (row))
-    {
-      GtkWidget *child = GTK_IS_LIST_BOX_ROW (row) ? gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (row))
-                                                   : NULL;
-
-      if (SOTTO_IS_TRANSFER_ROW (child))
-        sotto_transfer_row_set_sender (SOTTO_TRANSFER_ROW (child), name, verification);
-    }
+  for (guint i = 0; self->bound_transfers != NULL && i < self->bound_transfers->len; i++)
+    sotto_transfer_row_set_sender (g_ptr_array_index (self->bound_transfers, i), name,
+                                   verification);
 }
 
 static void
@@ -460,16 +455,21 @@ on_retry_cb (SottoMessageRow *row,
                                   on_retried_cb, g_object_ref (self));
 }
 
+/* Each row of the list holds a message row, used for messages, and for a
+ * file a transfer row made when it is bound (with the day's heading when
+ * the file is the first item of its day). */
 static void
 on_setup_row_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *list_item,
                  SottoChatPage            *self)
 {
+  GtkWidget *holder = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *row = sotto_message_row_new ();
 
   g_signal_connect (row, "link-activated", G_CALLBACK (on_link_activated_cb), self);
   g_signal_connect (row, "retry", G_CALLBACK (on_retry_cb), self);
-  gtk_list_item_set_child (list_item, row);
+  gtk_box_append (GTK_BOX (holder), row);
+  gtk_list_item_set_child (list_item, holder);
   gtk_list_item_set_activatable (list_item, FALSE);
 }
 
@@ -478,19 +478,43 @@ on_bind_row_cb (GtkSignalListItemFactory *factory,
                 GtkListItem              *list_item,
                 SottoChatPage            *self)
 {
-  SottoMessage *message = gtk_list_item_get_item (list_item);
+  GObject *item = gtk_list_item_get_item (list_item);
+  GtkWidget *holder = gtk_list_item_get_child (list_item);
+  GtkWidget *message_row = gtk_widget_get_first_child (holder);
   guint position = gtk_list_item_get_position (list_item);
-  g_autoptr (SottoMessage) previous = NULL;
+  g_autoptr (GObject) previous = NULL;
   g_autofree char *heading = NULL;
-  gint64 when = sotto_message_get_sent (message);
+  gint64 when = sotto_timeline_item_time (item);
+  GtkWidget *transfer_row;
 
   if (position > 0)
-    previous = g_list_model_get_item (G_LIST_MODEL (self->model), position - 1);
-  if (previous == NULL || !sotto_time_same_day (sotto_message_get_sent (previous), when))
+    previous = g_list_model_get_item (G_LIST_MODEL (self->timeline), position - 1);
+  if (previous == NULL || !sotto_time_same_day (sotto_timeline_item_time (previous), when))
     heading = sotto_time_format_day (when, g_get_real_time ());
 
-  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
-                                 message, heading);
+  if (SOTTO_IS_MESSAGE (item))
+    {
+      sotto_message_row_set_message (SOTTO_MESSAGE_ROW (message_row), SOTTO_MESSAGE (item),
+                                     heading);
+      gtk_widget_set_visible (message_row, TRUE);
+      return;
+    }
+
+  gtk_widget_set_visible (message_row, FALSE);
+  if (heading != NULL)
+    {
+      GtkWidget *day = gtk_label_new (heading);
+
+      gtk_widget_add_css_class (day, "day-heading");
+      gtk_widget_add_css_class (day, "dim-label");
+      gtk_box_append (GTK_BOX (holder), day);
+    }
+  transfer_row = sotto_transfer_row_new (self->files, SOTTO_TRANSFER (item));
+  sotto_transfer_row_set_sender (SOTTO_TRANSFER_ROW (transfer_row),
+                                 sotto_contact_get_name (self->contact),
+                                 sotto_contact_get_verification (self->contact));
+  gtk_box_append (GTK_BOX (holder), transfer_row);
+  g_ptr_array_add (self->bound_transfers, transfer_row);
 }
 
 static void
@@ -498,8 +522,17 @@ on_unbind_row_cb (GtkSignalListItemFactory *factory,
                   GtkListItem              *list_item,
                   SottoChatPage            *self)
 {
-  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
-                                 NULL, NULL);
+  GtkWidget *holder = gtk_list_item_get_child (list_item);
+  GtkWidget *message_row = gtk_widget_get_first_child (holder);
+  GtkWidget *extra;
+
+  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (message_row), NULL, NULL);
+  while ((extra = gtk_widget_get_next_sibling (message_row)) != NULL)
+    {
+      if (self->bound_transfers != NULL)
+        g_ptr_array_remove_fast (self->bound_transfers, extra);
+      gtk_box_remove (GTK_BOX (holder), extra);
+    }
 }
 
 /* -------------------------------------------------------------------------
@@ -511,12 +544,15 @@ find_position (SottoChatPage *self,
                gint64         id,
                guint         *position)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->timeline));
 
   for (guint i = n; i > 0; i--)
     {
-      g_autoptr (SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->model), i - 1);
+      g_autoptr (GObject) item = g_list_model_get_item (G_LIST_MODEL (self->timeline), i - 1);
+      SottoMessage *message = SOTTO_IS_MESSAGE (item) ? SOTTO_MESSAGE (item) : NULL;
 
+      if (message == NULL)
+        continue;
       if (sotto_message_get_id (message) == id)
         {
           *position = i - 1;
@@ -930,32 +966,6 @@ trust_again_activated (GtkWidget  *widget,
  * ------------------------------------------------------------------------- */
 
 static void
-add_transfer_row (SottoChatPage *self,
-                  SottoTransfer *transfer)
-{
-  GtkWidget *row = sotto_transfer_row_new (self->files, transfer);
-
-  sotto_transfer_row_set_sender (SOTTO_TRANSFER_ROW (row), sotto_contact_get_name (self->contact),
-                                 sotto_contact_get_verification (self->contact));
-  gtk_list_box_append (self->transfer_list, row);
-  gtk_widget_set_visible (GTK_WIDGET (self->transfer_scroller), TRUE);
-}
-
-static void
-on_transfer_added_cb (SottoChatPage *self,
-                      SottoTransfer *transfer)
-{
-  GtkAdjustment *adjustment;
-
-  if (sotto_transfer_get_contact_id (transfer) != sotto_contact_get_id (self->contact))
-    return;
-  add_transfer_row (self, transfer);
-  /* The newest is the one to see. */
-  adjustment = gtk_scrolled_window_get_vadjustment (self->transfer_scroller);
-  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
-}
-
-static void
 show_composer_error (SottoChatPage *self,
                      const char    *message)
 {
@@ -1238,8 +1248,8 @@ sotto_chat_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_func (self->roster_item, on_roster_item_notify_cb, self);
   if (self->contact != NULL)
     g_signal_handlers_disconnect_by_func (self->contact, on_contact_notify_cb, self);
-  if (self->model != NULL)
-    g_signal_handlers_disconnect_by_func (self->model, on_model_items_changed_cb, self);
+  if (self->timeline != NULL)
+    g_signal_handlers_disconnect_by_func (self->timeline, on_model_items_changed_cb, self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CHAT_PAGE);
 
@@ -1252,7 +1262,9 @@ sotto_chat_page_dispose (GObject *object)
   self->tab_close = NULL;
   g_clear_object (&self->tab_label);
   g_clear_object (&self->selection);
+  g_clear_object (&self->timeline);
   g_clear_object (&self->model);
+  g_clear_pointer (&self->bound_transfers, g_ptr_array_unref);
   g_clear_object (&self->roster_item);
   g_clear_object (&self->contact);
   g_clear_object (&self->files);
@@ -1318,8 +1330,6 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, typing_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, damaged_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_error);
-  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, transfer_scroller);
-  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, transfer_list);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_box);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
@@ -1347,6 +1357,7 @@ sotto_chat_page_init (SottoChatPage *self)
   GtkDropTarget *drop;
 
   self->cancellable = g_cancellable_new ();
+  self->bound_transfers = g_ptr_array_new ();
   self->matches = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->match = -1;
   self->stick_to_bottom = TRUE;
@@ -1430,11 +1441,13 @@ sotto_chat_page_new (SottoContext *context,
     }
   g_signal_connect (contact, "notify", G_CALLBACK (on_contact_notify_cb), self);
 
+  self->files = g_object_ref (sotto_peer_service_get_files (sotto_context_get_peer_service (context)));
   self->model = sotto_conversation_model_new (sotto_context_get_store (context), contact);
-  g_signal_connect (self->model, "items-changed", G_CALLBACK (on_model_items_changed_cb), self);
+  self->timeline = sotto_timeline_new (self->model, self->files);
+  g_signal_connect (self->timeline, "items-changed", G_CALLBACK (on_model_items_changed_cb), self);
   g_signal_connect_object (self->model, "notify::n-damaged", G_CALLBACK (on_model_damaged_cb),
                            self, G_CONNECT_SWAPPED);
-  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->timeline)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
@@ -1445,17 +1458,6 @@ sotto_chat_page_new (SottoContext *context,
   g_signal_connect (factory, "unbind", G_CALLBACK (on_unbind_row_cb), self);
   gtk_list_view_set_factory (self->message_list, factory);
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (self->selection));
-
-  /* The files of this conversation, newest last, and those to come. */
-  self->files = g_object_ref (sotto_peer_service_get_files (sotto_context_get_peer_service (context)));
-  {
-    g_autoptr (GPtrArray) transfers = sotto_file_transfer_list (self->files, contact);
-
-    for (guint i = transfers->len; i-- > 0;)
-      add_transfer_row (self, g_ptr_array_index (transfers, i));
-  }
-  g_signal_connect_object (self->files, "transfer-added", G_CALLBACK (on_transfer_added_cb), self,
-                           G_CONNECT_SWAPPED);
 
   self->tab_label = tab_label_new (self);
   update_header (self);

@@ -275,11 +275,9 @@ sotto_transfer_row_new (SottoFileTransfer *files,
   shown = sotto_transfer_dup_shown_name (transfer);
 
   self->box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
-  gtk_widget_set_margin_start (self->box, 8);
-  gtk_widget_set_margin_end (self->box, 8);
-  gtk_widget_set_margin_top (self->box, 4);
-  gtk_widget_set_margin_bottom (self->box, 4);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+  gtk_widget_add_css_class (self->box, "bubble");
+  gtk_widget_add_css_class (self->box, in ? "incoming" : "outgoing");
 
   self->icon = gtk_image_new_from_icon_name (in ? "folder-download-symbolic"
                                                 : "document-send-symbolic");

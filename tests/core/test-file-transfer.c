@@ -1,5 +1,6 @@
 /* test-file-transfer.c — files offered from memory (a pasted picture): the
- * copy kept in the profile while the transfer needs it, and never after
+ * copy kept in the profile while the transfer needs it, and never after;
+ * files among a conversation's messages, in time order (SottoTimeline)
  *
  * Transfers between two processes are tested by tests/cli/files.py; this
  * is what one side does with a real store on disk.
@@ -266,6 +267,188 @@ test_offer_path_kept (Fixture       *f,
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Files among messages ---------------------------------------------------- */
+
+typedef struct
+{
+  guint position;
+  guint removed;
+  guint added;
+} Change;
+
+static void
+on_items_changed_cb (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     GArray     *changes)
+{
+  Change change = { position, removed, added };
+
+  g_array_append_val (changes, change);
+}
+
+static SottoMessage *
+queue_text (Fixture    *f,
+            const char *body)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoMessage *message;
+
+  /* Times are in microseconds: one apart at least. */
+  g_usleep (1000);
+  sotto_store_queue_message_async (f->store, f->contact, body, NULL, sotto_test_result_cb, &result);
+  message = sotto_store_queue_message_finish (f->store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return message;
+}
+
+static SottoTransfer *
+offer_text_file (Fixture    *f,
+                 const char *name)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autoptr (GError) error = NULL;
+  SottoTransfer *transfer;
+
+  g_usleep (1000);
+  transfer = offer_data (f, name, bytes, &error);
+  g_assert_no_error (error);
+  return transfer;
+}
+
+/* "What the list holds", as names: "m:BODY" and "f:NAME". */
+static char *
+describe (GListModel *model)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GObject) item = g_list_model_get_item (model, i);
+
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      if (SOTTO_IS_MESSAGE (item))
+        g_string_append_printf (out, "m:%s", sotto_message_get_body (SOTTO_MESSAGE (item)));
+      else
+        g_string_append_printf (out, "f:%s", sotto_transfer_get_name (SOTTO_TRANSFER (item)));
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static SottoConversationModel *
+conversation (Fixture *f)
+{
+  SottoConversationModel *model = sotto_conversation_model_new (f->store, f->contact);
+
+  SOTTO_TEST_WAIT_FOR (!sotto_conversation_model_get_loading (model));
+  return model;
+}
+
+/* A file sits before the first message sent after it was offered; a new
+ * message or file changes one row, not the list. */
+static void
+test_timeline_order (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr (SottoMessage) first = queue_text (f, "first");
+  g_autoptr (SottoTransfer) plan = offer_text_file (f, "plan.txt");
+  g_autoptr (SottoMessage) second = queue_text (f, "second");
+  g_autoptr (SottoConversationModel) model = conversation (f);
+  g_autoptr (SottoTimeline) timeline = sotto_timeline_new (model, f->files);
+  g_autoptr (GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  g_autoptr (SottoMessage) third = NULL;
+  g_autoptr (SottoTransfer) notes = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *last = NULL;
+  Change *change;
+
+  before = describe (G_LIST_MODEL (timeline));
+  g_assert_cmpstr (before, ==, "m:first f:plan.txt m:second");
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (timeline)) == G_TYPE_OBJECT);
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (timeline), 3));
+
+  g_signal_connect (timeline, "items-changed", G_CALLBACK (on_items_changed_cb), changes);
+  notes = offer_text_file (f, "notes.txt");
+  after = describe (G_LIST_MODEL (timeline));
+  g_assert_cmpstr (after, ==, "m:first f:plan.txt m:second f:notes.txt");
+  g_assert_cmpuint (changes->len, ==, 1);
+  change = &g_array_index (changes, Change, 0);
+  g_assert_cmpuint (change->position, ==, 3);
+  g_assert_cmpuint (change->removed, ==, 0);
+  g_assert_cmpuint (change->added, ==, 1);
+
+  third = queue_text (f, "third");
+  SOTTO_TEST_WAIT_FOR (g_list_model_get_n_items (G_LIST_MODEL (timeline)) == 5);
+  last = describe (G_LIST_MODEL (timeline));
+  g_assert_cmpstr (last, ==, "m:first f:plan.txt m:second f:notes.txt m:third");
+  g_assert_cmpuint (changes->len, ==, 2);
+  change = &g_array_index (changes, Change, 1);
+  g_assert_cmpuint (change->position, ==, 4);
+  g_assert_cmpuint (change->removed, ==, 0);
+  g_assert_cmpuint (change->added, ==, 1);
+
+  /* Another contact's file is not in this conversation. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SottoContact) other = sotto_test_add_contact (f->store, "Cy", NULL, NULL, &error);
+    g_autoptr (GBytes) bytes = g_bytes_new_static ("y", 1);
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (SottoTransfer) theirs = NULL;
+
+    g_assert_no_error (error);
+    sotto_file_transfer_offer_data_async (f->files, other, "theirs.txt", bytes, NULL,
+                                          sotto_test_result_cb, &result);
+    theirs = sotto_file_transfer_offer_finish (f->files, sotto_test_wait (&result), &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (timeline)), ==, 5);
+    g_assert_cmpuint (changes->len, ==, 2);
+  }
+}
+
+/* A file older than every message of the newest page shows up once the
+ * page that reaches back to it is loaded, where it belongs. */
+static void
+test_timeline_older_page (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr (SottoMessage) opening = queue_text (f, "opening");
+  g_autoptr (SottoTransfer) old = offer_text_file (f, "old.txt");
+  g_autoptr (SottoConversationModel) model = NULL;
+  g_autoptr (SottoTimeline) timeline = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GObject) head = NULL;
+  g_autoptr (GObject) second = NULL;
+
+  for (guint i = 0; i < SOTTO_CONVERSATION_PAGE; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("later %u", i);
+
+      g_object_unref (queue_text (f, body));
+    }
+  model = conversation (f);
+  timeline = sotto_timeline_new (model, f->files);
+  g_assert_false (sotto_conversation_model_get_complete (model));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (timeline)), ==,
+                    SOTTO_CONVERSATION_PAGE);
+
+  sotto_conversation_model_load_older_async (model, NULL, sotto_test_result_cb, &result);
+  g_assert_true (sotto_conversation_model_load_older_finish (model, sotto_test_wait (&result),
+                                                            NULL, &error));
+  g_assert_no_error (error);
+  SOTTO_TEST_WAIT_FOR (sotto_conversation_model_get_complete (model));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (timeline)), ==,
+                    SOTTO_CONVERSATION_PAGE + 2);
+  head = g_list_model_get_item (G_LIST_MODEL (timeline), 0);
+  second = g_list_model_get_item (G_LIST_MODEL (timeline), 1);
+  g_assert_true (SOTTO_IS_MESSAGE (head));
+  g_assert_true (second == G_OBJECT (old));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -287,6 +470,10 @@ main (int   argc,
               test_offer_data_sweep, fixture_tear_down);
   g_test_add ("/file-transfer/offer-path/kept", Fixture, NULL, fixture_set_up,
               test_offer_path_kept, fixture_tear_down);
+  g_test_add ("/file-transfer/timeline/order", Fixture, NULL, fixture_set_up,
+              test_timeline_order, fixture_tear_down);
+  g_test_add ("/file-transfer/timeline/older-page", Fixture, NULL, fixture_set_up,
+              test_timeline_older_page, fixture_tear_down);
 
   status = g_test_run ();
   sotto_test_rm_rf (data_home);

@@ -1065,13 +1065,18 @@ def test_link_in_chat(desktop):
 
 
 def test_file_in_chat(desktop):
-    """A colleague sends a file: the chat shows the offer, nothing arrives
-    until Accept, and the file lands in the download folder, checked."""
+    """A colleague sends a file between two messages: the chat shows the
+    offer among them, nothing arrives until Accept, and the file lands in
+    the download folder, checked."""
     app, bob = alice_and_bob(desktop)
+    bob.say('send Alice here is the site plan')
+    bob.expect('delivered')
     source = os.path.join(desktop.world.root, 'site-plan.pdf')
     with open(source, 'wb') as f:
         f.write(b'%PDF-1.7\n' + os.urandom(300000) + b'\n%%EOF\n')
     bob.cli('send-file', 'Alice', source)
+    bob.say('send Alice tell me what you think')
+    bob.expect('delivered')
     # Told, by the notification content setting (the default: who and what).
     wait_for('a notification of the offer',
              lambda: any(s == 'Bob offers you a file' and b.startswith('site-plan.pdf (')
@@ -1079,6 +1084,13 @@ def test_file_in_chat(desktop):
 
     chat = open_chat(app, 'Bob')
     app.find(chat, 'label', match=r'Waiting for your answer$')
+    app.find(chat, 'label', 'tell me what you think')
+    # In time order among the messages, not apart from them.
+    texts = [n.name for n in pyatspi.findAllDescendants(chat, lambda n: n.getRoleName() == 'label')]
+    order = [next((i for i, t in enumerate(texts) if t == wanted), None)
+             for wanted in ('here is the site plan', 'site-plan.pdf', 'tell me what you think')]
+    if None in order or order != sorted(order):
+        raise Failure(f'the file is not between the two messages: {texts}')
     folder = os.path.join(desktop.env['HOME'], 'Downloads', 'Sotto')
     if os.path.exists(folder) and os.listdir(folder):
         raise Failure(f'something arrived before Accept: {os.listdir(folder)}')
