@@ -605,7 +605,12 @@ on_checked_cb (GObject      *object,
   live->busy = FALSE;
   if (sotto_transfer_get_state (live->transfer) != SOTTO_TRANSFER_CHECKING)
     {
-      /* Ended by the peer while we checked. */
+      /* Ended by the peer while we checked. Its part file went then; a
+       * file the thread had already put in place goes now: a cancelled
+       * transfer leaves nothing in the folder. */
+      if (ok && job->step == CHECK_PLACE && job->final != NULL &&
+          g_unlink (job->final) != 0 && errno != ENOENT)
+        g_warning ("can't remove “%s”: %s", job->final, g_strerror (errno));
       _sotto_file_live_close (live);
       return;
     }
