@@ -1648,6 +1648,7 @@ cmd_send_file (SottoContext  *self,
   g_autoptr (SottoContact) contact = NULL;
   g_autoptr (SottoTransfer) transfer = NULL;
   g_autoptr (SottoFileVerdict) verdict = NULL;
+  g_autoptr (GAsyncResult) checked = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
@@ -1670,7 +1671,8 @@ cmd_send_file (SottoContext  *self,
     return status;
 
   path = _sotto_command_resolve_path (command, argv[2]);
-  verdict = sotto_file_guard_check_outgoing (path, &ask_sender, &error);
+  sotto_file_guard_check_outgoing_async (path, NULL, result_cb, &checked);
+  verdict = sotto_file_guard_check_outgoing_finish (wait_for (&checked), &ask_sender, &error);
   if (verdict == NULL)
     return _sotto_command_fail (command, error);
   if (ask_sender && !yes)

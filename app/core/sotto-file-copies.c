@@ -102,7 +102,7 @@ _sotto_file_copy_write (const char  *folder,
       g_unlink (path);
       g_rmdir (template);
       g_set_error (error, G_IO_ERROR,
-                   local_error != NULL ? local_error->code : g_io_error_from_errno (saved),
+                   local_error != NULL ? local_error->code : (int)g_io_error_from_errno (saved),
                    _("Can’t keep a copy to send in “%s”: %s"), folder,
                    local_error != NULL ? local_error->message : g_strerror (saved));
       return NULL;

@@ -974,30 +974,64 @@ sotto_file_guard_check_path (const char       *path,
   return sotto_file_guard_check (name != NULL ? name : base, &content);
 }
 
+static void
+check_outgoing_thread (GTask        *task,
+                       gpointer      source,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
+{
+  GError *error = NULL;
+  SottoFileVerdict *verdict = sotto_file_guard_check_path (task_data, NULL,
+                                                           SOTTO_SCAN_NOT_SCANNED, NULL, &error);
+
+  if (verdict == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, verdict, (GDestroyNotify)sotto_file_verdict_free);
+}
+
 /**
- * sotto_file_guard_check_outgoing:
+ * sotto_file_guard_check_outgoing_async:
  * @path: a file the user is about to send
- * @out_ask_sender: (out): %TRUE when the receiver could only show it in
- *   its folder (a program, or what runs one): the sender is asked first
- * @error: return location for a #GError
  *
  * What the receiver's guard will say about the file, judged before it is
- * offered, without the virus scanner.
+ * offered, without the virus scanner; the file is read in a thread.
+ */
+void
+sotto_file_guard_check_outgoing_async (const char          *path,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (path != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_file_guard_check_outgoing_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, check_outgoing_thread);
+}
+
+/**
+ * sotto_file_guard_check_outgoing_finish:
+ * @out_ask_sender: (out): %TRUE when the receiver could only show it in
+ *   its folder (a program, or what runs one): the sender is asked first
  *
- * Returns: (transfer full) (nullable): the verdict, %NULL if @path can't
- *   be read
+ * Returns: (transfer full) (nullable): the verdict, %NULL if the file
+ *   can't be read
  */
 SottoFileVerdict *
-sotto_file_guard_check_outgoing (const char  *path,
-                                 gboolean    *out_ask_sender,
-                                 GError     **error)
+sotto_file_guard_check_outgoing_finish (GAsyncResult  *result,
+                                        gboolean      *out_ask_sender,
+                                        GError       **error)
 {
   SottoFileVerdict *verdict;
 
-  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (out_ask_sender != NULL, NULL);
 
-  verdict = sotto_file_guard_check_path (path, NULL, SOTTO_SCAN_NOT_SCANNED, NULL, error);
+  verdict = g_task_propagate_pointer (G_TASK (result), error);
   *out_ask_sender = verdict != NULL && verdict->action >= SOTTO_FILE_SHOW_ONLY;
   return verdict;
 }

@@ -147,9 +147,13 @@ SottoFileVerdict *sotto_file_guard_check_path     (const char              *path
                                                    SottoScanResult          scan,
                                                    const char              *scan_detail,
                                                    GError                 **error);
-SottoFileVerdict *sotto_file_guard_check_outgoing (const char              *path,
-                                                   gboolean                *out_ask_sender,
-                                                   GError                 **error);
+void              sotto_file_guard_check_outgoing_async  (const char          *path,
+                                                          GCancellable        *cancellable,
+                                                          GAsyncReadyCallback  callback,
+                                                          gpointer             user_data);
+SottoFileVerdict *sotto_file_guard_check_outgoing_finish (GAsyncResult        *result,
+                                                          gboolean            *out_ask_sender,
+                                                          GError             **error);
 GPtrArray        *sotto_zip_list_entries          (const guint8            *tail,
                                                    gsize                    tail_len,
                                                    guint64                  size,

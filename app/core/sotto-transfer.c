@@ -608,6 +608,97 @@ sotto_transfer_dup_offer_about (SottoTransfer     *self,
   return g_string_free (g_steal_pointer (&about), FALSE);
 }
 
+typedef struct
+{
+  char            *path;   /* the saved file, or NULL: judge the offer */
+  char            *name;
+  SottoScanResult  scan;
+  GBytes          *head;
+  guint64          size;
+} CheckData;
+
+static void
+check_data_free (CheckData *data)
+{
+  g_free (data->path);
+  g_free (data->name);
+  g_bytes_unref (data->head);
+  g_free (data);
+}
+
+static void
+check_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  CheckData *data = task_data;
+  SottoFileVerdict *verdict = NULL;
+
+  if (data->path != NULL)
+    verdict = sotto_file_guard_check_path (data->path, data->name, data->scan, NULL, NULL);
+  if (verdict == NULL)
+    {
+      SottoFileContent content = { 0 };
+      gsize head_len = 0;
+
+      content.head = g_bytes_get_data (data->head, &head_len);
+      content.head_len = head_len;
+      content.size = data->size;
+      content.scan = data->scan;
+      verdict = sotto_file_guard_check (data->name, &content);
+    }
+  g_task_return_pointer (task, verdict, (GDestroyNotify)sotto_file_verdict_free);
+}
+
+/**
+ * sotto_transfer_check_async:
+ *
+ * sotto_transfer_check() in a thread, for a front end's main loop: a
+ * saved file is read (its start, and a ZIP archive's list of entries at
+ * its end) from disk.
+ */
+void
+sotto_transfer_check_async (SottoTransfer       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  CheckData *data;
+
+  g_return_if_fail (SOTTO_IS_TRANSFER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_transfer_check_async);
+  /* What the thread reads is copied: the transfer changes on the main
+   * thread. */
+  data = g_new0 (CheckData, 1);
+  if (self->direction == SOTTO_DIRECTION_IN && self->state == SOTTO_TRANSFER_DONE)
+    data->path = g_strdup (self->path);
+  data->name = g_strdup (self->name);
+  data->scan = self->scan;
+  data->head = g_bytes_ref (self->head);
+  data->size = self->size;
+  g_task_set_task_data (task, data, (GDestroyNotify)check_data_free);
+  g_task_run_in_thread (task, check_thread);
+}
+
+/**
+ * sotto_transfer_check_finish:
+ *
+ * Returns: (transfer full): the verdict
+ */
+SottoFileVerdict *
+sotto_transfer_check_finish (SottoTransfer  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 const char *
 sotto_transfer_state_to_string (SottoTransferState state)
 {

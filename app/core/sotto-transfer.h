@@ -64,6 +64,13 @@ guint64              sotto_transfer_get_progress      (SottoTransfer *self);
 SottoScanResult      sotto_transfer_get_scan          (SottoTransfer *self);
 char                *sotto_transfer_dup_shown_name    (SottoTransfer *self);
 SottoFileVerdict    *sotto_transfer_check             (SottoTransfer *self);
+void                 sotto_transfer_check_async       (SottoTransfer       *self,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+SottoFileVerdict    *sotto_transfer_check_finish      (SottoTransfer       *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
 const char          *sotto_transfer_state_to_string   (SottoTransferState     state);
 const char          *sotto_file_cancel_reason_to_string (SottoFileCancelReason reason);
 char                *sotto_transfer_dup_description   (SottoTransfer *self);

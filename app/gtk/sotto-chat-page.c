@@ -1009,22 +1009,35 @@ on_program_response_cb (GtkDialog *dialog,
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
-/* What the receiver will only be able to show in its folder, the sender
- * is asked about first. */
-static void
-offer_after_asking (SottoChatPage *self,
-                    const char    *path)
+/* A file about to be offered, while the guard reads it. */
+typedef struct
 {
+  SottoChatPage *self;
+  char          *path;
+} Outgoing;
+
+/* What the receiver will only be able to show in its folder, the sender
+ * is asked about first; the guard reads the file in a thread. */
+static void
+on_outgoing_checked_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  Outgoing *outgoing = user_data;
+  g_autoptr (SottoChatPage) self = outgoing->self;
+  g_autofree char *path = outgoing->path;
   g_autoptr (SottoFileVerdict) verdict = NULL;
   g_autoptr (GError) error = NULL;
   gboolean ask_sender = FALSE;
   GtkWidget *dialog;
   GtkWidget *send;
 
-  verdict = sotto_file_guard_check_outgoing (path, &ask_sender, &error);
+  g_free (outgoing);
+  verdict = sotto_file_guard_check_outgoing_finish (result, &ask_sender, &error);
   if (verdict == NULL)
     {
-      show_composer_error (self, error->message);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_composer_error (self, error->message);
       return;
     }
   if (!ask_sender)
@@ -1049,9 +1062,21 @@ offer_after_asking (SottoChatPage *self,
   gtk_widget_add_css_class (send, "destructive-action");
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   g_object_set_data_full (G_OBJECT (dialog), "sotto-page", g_object_ref (self), g_object_unref);
-  g_signal_connect_data (dialog, "response", G_CALLBACK (on_program_response_cb), g_strdup (path),
-                         (GClosureNotify)(void (*) (void))g_free, 0);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_program_response_cb),
+                         g_steal_pointer (&path), (GClosureNotify)(void (*) (void))g_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+offer_after_asking (SottoChatPage *self,
+                    const char    *path)
+{
+  Outgoing *outgoing = g_new0 (Outgoing, 1);
+
+  outgoing->self = g_object_ref (self);
+  outgoing->path = g_strdup (path);
+  sotto_file_guard_check_outgoing_async (path, self->cancellable, on_outgoing_checked_cb,
+                                         outgoing);
 }
 
 static void

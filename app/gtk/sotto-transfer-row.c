@@ -163,17 +163,31 @@ on_cancel_clicked_cb (SottoTransferRow *self)
 }
 
 static void
-on_open_clicked_cb (SottoTransferRow *self)
+on_checked_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
-  g_autoptr (SottoFileVerdict) verdict = sotto_transfer_check (self->transfer);
+  g_autoptr (SottoTransferRow) self = user_data;
+  g_autoptr (SottoFileVerdict) verdict = NULL;
   const char *path = sotto_transfer_get_path (self->transfer);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkWidget *dialog;
 
-  if (path == NULL)
+  verdict = sotto_transfer_check_finish (SOTTO_TRANSFER (object), result, NULL);
+  if (verdict == NULL || path == NULL || !GTK_IS_WINDOW (root))
     return;
-  dialog = sotto_file_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), verdict,
-                                  path);
+  dialog = sotto_file_dialog_new (GTK_WINDOW (root), verdict, path);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The guard reads the file in a thread; the dialog opens with its verdict. */
+static void
+on_open_clicked_cb (SottoTransferRow *self)
+{
+  if (sotto_transfer_get_path (self->transfer) == NULL)
+    return;
+  sotto_transfer_check_async (self->transfer, self->cancellable, on_checked_cb,
+                              g_object_ref (self));
 }
 
 static void
