@@ -22,9 +22,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "sotto-command-private.h"
-#include "sotto-file-guard.h"
-#include "sotto-file-transfer.h"
-#include "sotto-scanner.h"
 #include "sotto-contact.h"
 #include "sotto-context-private.h"
 #include "sotto-error.h"
@@ -58,8 +55,8 @@ format_time (gint64   usec,
  * Waiting: commands run to the end, one step after the other
  * ------------------------------------------------------------------------- */
 
-static void
-result_cb (GObject      *object,
+void
+_sotto_context_result_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
@@ -69,8 +66,8 @@ result_cb (GObject      *object,
   g_main_context_wakeup (NULL);
 }
 
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
+GAsyncResult *
+_sotto_context_wait_for (GAsyncResult **slot)
 {
   while (*slot == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -85,8 +82,8 @@ open_with (SottoContext  *context,
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  sotto_context_open_async (context, passphrase, NULL, result_cb, &result);
-  return sotto_context_open_finish (context, wait_for (&result), error);
+  sotto_context_open_async (context, passphrase, NULL, _sotto_context_result_cb, &result);
+  return sotto_context_open_finish (context, _sotto_context_wait_for (&result), error);
 }
 
 /**
@@ -151,8 +148,8 @@ open_profile (SottoCommand  *command,
 /* The profile's store, opened if this process does not have it open yet
  * (and then with retention applied and old messages given up on, as
  * sotto_context_open_async() does for every front end). */
-static int
-open_or_fail (SottoContext  *self,
+int
+_sotto_context_open_or_fail (SottoContext  *self,
               SottoCommand  *command,
               SottoStore   **store)
 {
@@ -166,8 +163,8 @@ open_or_fail (SottoContext  *self,
   return SOTTO_EXIT_OK;
 }
 
-static int
-find_or_fail (SottoCommand  *command,
+int
+_sotto_context_find_or_fail (SottoCommand  *command,
               SottoStore    *store,
               const char    *query,
               SottoContact **contact)
@@ -239,8 +236,8 @@ cmd_init (SottoContext  *self,
     }
 
   sotto_context_create_async (self, name, protection, passphrase, NULL,
-                              result_cb, &result);
-  created = sotto_context_create_finish (self, wait_for (&result), &error);
+                              _sotto_context_result_cb, &result);
+  created = sotto_context_create_finish (self, _sotto_context_wait_for (&result), &error);
   sotto_passphrase_free (passphrase);
   if (!created)
     return _sotto_command_fail (command, error);
@@ -294,7 +291,7 @@ cmd_invite (SottoContext  *self,
           return _sotto_command_usage_error (command, error->message);
     }
 
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
 
   /* Without --address: this computer's addresses and the port the profile
@@ -332,7 +329,7 @@ cmd_fingerprint (SottoContext  *self,
     return status;
   if (argc > 2)
     return _sotto_command_usage_error (command, _("“fingerprint” has too many arguments"));
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
 
   if (argc == 1)
@@ -342,7 +339,7 @@ cmd_fingerprint (SottoContext  *self,
       return SOTTO_EXIT_OK;
     }
 
-  if ((status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
   /* The same number on both sides: read it out to each other. For a key
@@ -415,7 +412,7 @@ cmd_contacts (SottoContext  *self,
 
   if (!_sotto_command_parse (command, "contacts", "[--json]", entries, &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, "contacts", argc, 0, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
 
   contacts = sotto_store_get_contacts (store);
@@ -510,7 +507,7 @@ cmd_add (SottoContext  *self,
   if (invite == NULL)
     return _sotto_command_usage_error (command, error->message);
 
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
 
   /* The same person twice would split the conversation in two. (Our own
@@ -536,9 +533,9 @@ cmd_add (SottoContext  *self,
       contact = g_object_ref (existing);
       new_key = sodium_memcmp (sotto_contact_get_public_key (contact), invite->public_key,
                                SOTTO_KEY_LEN) != 0;
-      sotto_store_update_contact_from_invite_async (store, contact, invite, NULL, result_cb,
+      sotto_store_update_contact_from_invite_async (store, contact, invite, NULL, _sotto_context_result_cb,
                                                     &result);
-      if (!sotto_store_update_contact_finish (store, wait_for (&result), &error))
+      if (!sotto_store_update_contact_finish (store, _sotto_context_wait_for (&result), &error))
         return _sotto_command_fail (command, error);
 
       fingerprint = sotto_contact_dup_fingerprint (contact);
@@ -558,8 +555,8 @@ cmd_add (SottoContext  *self,
       return _sotto_command_fail (command, error);
     }
 
-  sotto_store_add_contact_async (store, invite, alias, NULL, result_cb, &result);
-  contact = sotto_store_add_contact_finish (store, wait_for (&result), &error);
+  sotto_store_add_contact_async (store, invite, alias, NULL, _sotto_context_result_cb, &result);
+  contact = sotto_store_add_contact_finish (store, _sotto_context_wait_for (&result), &error);
   if (contact == NULL)
     return _sotto_command_fail (command, error);
 
@@ -584,12 +581,12 @@ cmd_remove (SottoContext  *self,
 
   if (!_sotto_command_parse (command, "remove", "CONTACT", NULL, &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, "remove", argc, 1, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
+      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
-  sotto_store_remove_contact_async (store, contact, NULL, result_cb, &result);
-  if (!sotto_store_remove_contact_finish (store, wait_for (&result), &error))
+  sotto_store_remove_contact_async (store, contact, NULL, _sotto_context_result_cb, &result);
+  if (!sotto_store_remove_contact_finish (store, _sotto_context_wait_for (&result), &error))
     return _sotto_command_fail (command, error);
 
   _sotto_command_print (command, "removed: %s\n", sotto_contact_get_name (contact));
@@ -615,13 +612,13 @@ update_one (SottoContext  *self,
 
   if (!_sotto_command_parse (command, name, "CONTACT", NULL, &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, name, argc, 1, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
+      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
   sotto_store_update_contact_async (store, contact, NULL, blocked, verification,
-                                    NULL, result_cb, &result);
-  if (!sotto_store_update_contact_finish (store, wait_for (&result), &error))
+                                    NULL, _sotto_context_result_cb, &result);
+  if (!sotto_store_update_contact_finish (store, _sotto_context_wait_for (&result), &error))
     return _sotto_command_fail (command, error);
 
   _sotto_command_print (command, "%s: %s\n", done, sotto_contact_get_name (contact));
@@ -670,8 +667,8 @@ cmd_verify (SottoContext  *self,
   if (!_sotto_command_parse (command, "verify", "CONTACT [--key FINGERPRINT]", entries, &argc,
                              &argv, &status) ||
       !_sotto_command_expect_args (command, "verify", argc, 1, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
+      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
   changed = sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED;
@@ -713,8 +710,8 @@ cmd_verify (SottoContext  *self,
   if (!changed)
     {
       sotto_store_update_contact_async (store, contact, NULL, -1, SOTTO_VERIFICATION_VERIFIED,
-                                        NULL, result_cb, &result);
-      if (!sotto_store_update_contact_finish (store, wait_for (&result), &error))
+                                        NULL, _sotto_context_result_cb, &result);
+      if (!sotto_store_update_contact_finish (store, _sotto_context_wait_for (&result), &error))
         return _sotto_command_fail (command, error);
 
       _sotto_command_print (command, "verified: %s\n", sotto_contact_get_name (contact));
@@ -728,8 +725,8 @@ cmd_verify (SottoContext  *self,
   _sotto_command_print (command, "safety-number: %s\n", safety_number);
 
   sotto_store_accept_contact_key_async (store, contact, key, SOTTO_VERIFICATION_VERIFIED, NULL,
-                                        result_cb, &result);
-  if (!sotto_store_accept_contact_key_finish (store, wait_for (&result), &error))
+                                        _sotto_context_result_cb, &result);
+  if (!sotto_store_accept_contact_key_finish (store, _sotto_context_wait_for (&result), &error))
     return _sotto_command_fail (command, error);
 
   _sotto_command_print (command, "verified: %s\n", sotto_contact_get_name (contact));
@@ -830,12 +827,12 @@ cmd_history (SottoContext  *self,
       return _sotto_command_usage_error (command, message);
     }
 
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
+      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
-  sotto_store_history_async (store, contact, 0, (guint)limit, NULL, result_cb, &result);
-  page = sotto_store_history_finish_full (store, wait_for (&result), &n_damaged, &error);
+  sotto_store_history_async (store, contact, 0, (guint)limit, NULL, _sotto_context_result_cb, &result);
+  page = sotto_store_history_finish_full (store, _sotto_context_wait_for (&result), &n_damaged, &error);
   if (page == NULL)
     return _sotto_command_fail (command, error);
   _sotto_command_note_damaged (command, n_damaged, 0);
@@ -880,21 +877,21 @@ cmd_send (SottoContext  *self,
   if (!sotto_message_body_validate (argv[2], &error))
     return _sotto_command_usage_error (command, error->message);
 
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
+      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
   /* In the running process the message leaves at once; otherwise the
    * next process to run the profile delivers it. */
   if (service != NULL)
     {
-      sotto_peer_service_send_async (service, contact, argv[2], NULL, result_cb, &result);
-      message = sotto_peer_service_send_finish (service, wait_for (&result), &error);
+      sotto_peer_service_send_async (service, contact, argv[2], NULL, _sotto_context_result_cb, &result);
+      message = sotto_peer_service_send_finish (service, _sotto_context_wait_for (&result), &error);
     }
   else
     {
-      sotto_store_queue_message_async (store, contact, argv[2], NULL, result_cb, &result);
-      message = sotto_store_queue_message_finish (store, wait_for (&result), &error);
+      sotto_store_queue_message_async (store, contact, argv[2], NULL, _sotto_context_result_cb, &result);
+      message = sotto_store_queue_message_finish (store, _sotto_context_wait_for (&result), &error);
     }
   if (message == NULL)
     return _sotto_command_fail (command, error);
@@ -922,12 +919,12 @@ cmd_retry (SottoContext  *self,
 
   if (!_sotto_command_parse (command, "retry", "CONTACT", NULL, &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, "retry", argc, 1, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
+      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
     return status;
 
-  sotto_store_list_failed_async (store, contact, NULL, result_cb, &result);
-  failed = sotto_store_list_failed_finish (store, wait_for (&result), &error);
+  sotto_store_list_failed_async (store, contact, NULL, _sotto_context_result_cb, &result);
+  failed = sotto_store_list_failed_finish (store, _sotto_context_wait_for (&result), &error);
   if (failed == NULL)
     return _sotto_command_fail (command, error);
 
@@ -942,13 +939,13 @@ cmd_retry (SottoContext  *self,
 
       if (service != NULL)
         {
-          sotto_peer_service_retry_async (service, message, NULL, result_cb, &retried);
-          ok = sotto_peer_service_retry_finish (service, wait_for (&retried), &error);
+          sotto_peer_service_retry_async (service, message, NULL, _sotto_context_result_cb, &retried);
+          ok = sotto_peer_service_retry_finish (service, _sotto_context_wait_for (&retried), &error);
         }
       else
         {
-          sotto_store_retry_message_async (store, message, NULL, result_cb, &retried);
-          ok = sotto_store_retry_message_finish (store, wait_for (&retried), &error);
+          sotto_store_retry_message_async (store, message, NULL, _sotto_context_result_cb, &retried);
+          ok = sotto_store_retry_message_finish (store, _sotto_context_wait_for (&retried), &error);
         }
       if (!ok)
         {
@@ -1036,16 +1033,16 @@ cmd_search (SottoContext  *self,
     return _sotto_command_usage_error (command, _("The search text is not valid UTF-8: check "
                                                   "the terminal’s character encoding"));
 
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
 
   if (contact_query != NULL &&
-      (status = find_or_fail (command, store, contact_query, &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_find_or_fail (command, store, contact_query, &contact)) != SOTTO_EXIT_OK)
     return status;
 
   sotto_store_search_async (store, contact, argv[1], on_search_matches_cb, &output,
-                            NULL, result_cb, &result);
-  if (!sotto_store_search_finish_full (store, wait_for (&result), &n, &n_damaged, &error))
+                            NULL, _sotto_context_result_cb, &result);
+  if (!sotto_store_search_finish_full (store, _sotto_context_wait_for (&result), &n, &n_damaged, &error))
     return _sotto_command_fail (command, error);
   _sotto_command_note_damaged (command, n_damaged, 0);
 
@@ -1095,15 +1092,15 @@ cmd_purge (SottoContext  *self,
       !g_ascii_string_to_unsigned (days_text, 10, 0, 36500, &days, NULL))
     return _sotto_command_usage_error (command, _("--older-than must be a number of days from 0 to 36500"));
 
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
   if (contact_query != NULL &&
-      (status = find_or_fail (command, store, contact_query, &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_find_or_fail (command, store, contact_query, &contact)) != SOTTO_EXIT_OK)
     return status;
 
   before = all ? G_MAXINT64 : sotto_store_days_ago ((guint)days);
-  sotto_store_purge_async (store, contact, before, include_queued, NULL, result_cb, &result);
-  if (!sotto_store_purge_finish (store, wait_for (&result), &deleted, &error))
+  sotto_store_purge_async (store, contact, before, include_queued, NULL, _sotto_context_result_cb, &result);
+  if (!sotto_store_purge_finish (store, _sotto_context_wait_for (&result), &deleted, &error))
     return _sotto_command_fail (command, error);
 
   _sotto_command_print (command, "deleted: %u\n", deleted);
@@ -1199,7 +1196,7 @@ cmd_protect (SottoContext  *self,
         return _sotto_command_fail (command, error);
     }
 
-  if ((status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     {
       sotto_passphrase_free (passphrase);
       return status;
@@ -1219,16 +1216,16 @@ cmd_protect (SottoContext  *self,
           sotto_passphrase_free (passphrase);
           return status;
         }
-      sotto_context_protect_async (self, current, protection, passphrase, NULL, result_cb,
+      sotto_context_protect_async (self, current, protection, passphrase, NULL, _sotto_context_result_cb,
                                    &result);
-      ok = sotto_context_protect_finish (self, wait_for (&result), &error);
+      ok = sotto_context_protect_finish (self, _sotto_context_wait_for (&result), &error);
       sotto_passphrase_free (current);
     }
   else
     {
       sotto_store_set_key_protection_async (store, protection, passphrase, 0, 0, NULL,
-                                            result_cb, &result);
-      ok = sotto_store_set_key_protection_finish (store, wait_for (&result), &error);
+                                            _sotto_context_result_cb, &result);
+      ok = sotto_store_set_key_protection_finish (store, _sotto_context_wait_for (&result), &error);
     }
   sotto_passphrase_free (passphrase);
   if (!ok)
@@ -1256,601 +1253,6 @@ cmd_profile (SottoContext  *self,
   _sotto_command_print (command, "directory: %s\n", sotto_context_get_profile_dir (self));
 
   return SOTTO_EXIT_OK;
-}
-
-/* check-link ------------------------------------------------------------------ */
-
-static const char *
-severity_to_string (SottoLinkSeverity severity)
-{
-  switch (severity)
-    {
-    case SOTTO_LINK_FATAL:
-      return "block";
-    case SOTTO_LINK_SUSPECT:
-      return "suspect";
-    case SOTTO_LINK_NOTE:
-    default:
-      return "note";
-    }
-}
-
-static void
-add_nullable_string (JsonBuilder *builder,
-                     const char  *name,
-                     const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
-add_finding_json (JsonBuilder *builder,
-                  const char  *id,
-                  const char  *severity,
-                  const char  *text)
-{
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, id);
-  json_builder_set_member_name (builder, "severity");
-  json_builder_add_string_value (builder, severity);
-  json_builder_set_member_name (builder, "text");
-  json_builder_add_string_value (builder, text);
-  json_builder_end_object (builder);
-}
-
-/* Ends @builder's object and prints it. */
-static void
-print_json_object (SottoCommand *command,
-                   JsonBuilder  *builder)
-{
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *text = NULL;
-
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  _sotto_command_print (command, "%s\n", text);
-}
-
-static int
-cmd_check_link (SottoContext  *self,
-                SottoCommand  *command,
-                int            argc,
-                char         **argv)
-{
-  g_autoptr (SottoLinkVerdict) verdict = NULL;
-  g_autofree char *from = NULL;
-  gboolean json = FALSE;
-  int status = SOTTO_EXIT_OK;
-  SottoLinkSender sender = SOTTO_LINK_SENDER_VERIFIED;
-  const GOptionEntry entries[] = {
-    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-      N_("Who sent it: verified (the default), unverified or stranger"), "WHO" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    { NULL }
-  };
-
-  if (!_sotto_command_parse (command, "check-link", "URL [--from WHO] [--json]", entries, &argc,
-                             &argv, &status) ||
-      !_sotto_command_expect_args (command, "check-link", argc, 1, &status))
-    return status;
-
-  if (from == NULL || g_str_equal (from, "verified"))
-    sender = SOTTO_LINK_SENDER_VERIFIED;
-  else if (g_str_equal (from, "unverified"))
-    sender = SOTTO_LINK_SENDER_UNVERIFIED;
-  else if (g_str_equal (from, "stranger"))
-    sender = SOTTO_LINK_SENDER_STRANGER;
-  else
-    {
-      g_autofree char *message = g_strdup_printf (_("--from takes verified, unverified or "
-                                                    "stranger, not “%s”"), from);
-
-      return _sotto_command_usage_error (command, message);
-    }
-  if (!g_utf8_validate (argv[1], -1, NULL))
-    return _sotto_command_usage_error (command, _("The link is not valid UTF-8 text"));
-
-  verdict = sotto_context_check_link (self, argv[1], sender);
-
-  if (json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "verdict");
-      json_builder_add_string_value (builder, sotto_link_action_to_string (verdict->action));
-      json_builder_set_member_name (builder, "findings");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < verdict->findings->len; i++)
-        {
-          const SottoLinkFinding *finding = g_ptr_array_index (verdict->findings, i);
-
-          add_finding_json (builder, finding->id, severity_to_string (finding->severity),
-                            finding->text);
-        }
-      json_builder_end_array (builder);
-      add_nullable_string (builder, "link", verdict->link);
-      add_nullable_string (builder, "shown", verdict->shown);
-      add_nullable_string (builder, "uri", verdict->uri);
-      add_nullable_string (builder, "scheme", verdict->scheme);
-      add_nullable_string (builder, "host", verdict->host);
-      add_nullable_string (builder, "host_ascii", verdict->host_ascii);
-      add_nullable_string (builder, "registrable_domain", verdict->registrable_domain);
-      json_builder_set_member_name (builder, "port");
-      if (verdict->port >= 0)
-        json_builder_add_int_value (builder, verdict->port);
-      else
-        json_builder_add_null_value (builder);
-      print_json_object (command, builder);
-      return SOTTO_EXIT_OK;
-    }
-
-  _sotto_command_print (command, "verdict: %s\n", sotto_link_action_to_string (verdict->action));
-  _sotto_command_print (command, "link: %s\n", verdict->shown);
-  if (verdict->host != NULL)
-    {
-      if (verdict->host_ascii != NULL && !g_str_equal (verdict->host, verdict->host_ascii))
-        _sotto_command_print (command, "site: %s (%s)\n", verdict->host, verdict->host_ascii);
-      else
-        _sotto_command_print (command, "site: %s\n", verdict->host);
-    }
-  if (verdict->registrable_domain != NULL)
-    _sotto_command_print (command, "domain: %s\n", verdict->registrable_domain);
-  for (guint i = 0; i < verdict->findings->len; i++)
-    {
-      const SottoLinkFinding *finding = g_ptr_array_index (verdict->findings, i);
-
-      _sotto_command_print (command, "%s (%s): %s\n", finding->id,
-                            severity_to_string (finding->severity), finding->text);
-    }
-
-  return SOTTO_EXIT_OK;
-}
-
-/* check-file ------------------------------------------------------------------ */
-
-static const char *
-file_severity_to_string (SottoFileSeverity severity)
-{
-  switch (severity)
-    {
-    case SOTTO_FILE_INFECTED:
-      return "infected";
-    case SOTTO_FILE_RUNS:
-      return "runs";
-    case SOTTO_FILE_SUSPECT:
-      return "suspect";
-    case SOTTO_FILE_NOTE:
-    default:
-      return "note";
-    }
-}
-
-/* A file verdict's findings, as "findings": [...]. */
-static void
-add_file_findings (JsonBuilder            *builder,
-                   const SottoFileVerdict *verdict)
-{
-  json_builder_set_member_name (builder, "findings");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < verdict->findings->len; i++)
-    {
-      const SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
-
-      add_finding_json (builder, finding->id, file_severity_to_string (finding->severity),
-                        finding->text);
-    }
-  json_builder_end_array (builder);
-}
-
-static int
-cmd_check_file (SottoContext  *self,
-                SottoCommand  *command,
-                int            argc,
-                char         **argv)
-{
-  g_autoptr (SottoFileVerdict) verdict = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *detail = NULL;
-  g_autofree char *scan_command = NULL;
-  gboolean json = FALSE;
-  gboolean no_scan = FALSE;
-  int status = SOTTO_EXIT_OK;
-  SottoScanResult scan = SOTTO_SCAN_NOT_SCANNED;
-  GSettings *settings;
-  const GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name,
-      N_("The name the sender gave the file (default: its own)"), "NAME" },
-    { "no-scan", 0, 0, G_OPTION_ARG_NONE, &no_scan, N_("Don’t run the virus scanner"), NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    { NULL }
-  };
-
-  if (!_sotto_command_parse (command, "check-file", "PATH [--name NAME] [--no-scan] [--json]",
-                             entries, &argc, &argv, &status) ||
-      !_sotto_command_expect_args (command, "check-file", argc, 1, &status))
-    return status;
-
-  path = _sotto_command_resolve_path (command, argv[1]);
-  settings = sotto_context_get_settings (self);
-  if (settings != NULL)
-    scan_command = g_settings_get_string (settings, "scan-command");
-
-  if (!no_scan)
-    {
-      sotto_scanner_scan_async (scan_command, path, NULL, result_cb, &result);
-      scan = sotto_scanner_scan_finish (wait_for (&result), &detail, &error);
-      if (error != NULL)
-        g_debug ("scan failed: %s", error->message);
-    }
-
-  g_clear_error (&error);
-  verdict = sotto_file_guard_check_path (path, name, scan, detail, &error);
-  if (verdict == NULL)
-    {
-      return _sotto_command_fail (command, error);
-    }
-
-  if (json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "verdict");
-      json_builder_add_string_value (builder, sotto_file_action_to_string (verdict->action));
-      add_file_findings (builder, verdict);
-      add_nullable_string (builder, "name", verdict->name);
-      add_nullable_string (builder, "safe_name", verdict->safe_name);
-      add_nullable_string (builder, "kind", verdict->kind);
-      add_nullable_string (builder, "sniffed_type", verdict->sniffed_type);
-      add_nullable_string (builder, "declared_type", verdict->declared_type);
-      add_nullable_string (builder, "scan", sotto_scan_result_to_string (scan));
-      add_nullable_string (builder, "scan_detail", detail);
-      print_json_object (command, builder);
-      return SOTTO_EXIT_OK;
-    }
-
-  _sotto_command_print (command, "verdict: %s\n", sotto_file_action_to_string (verdict->action));
-  _sotto_command_print (command, "name: %s\n", verdict->shown_name);
-  _sotto_command_print (command, "saved as: %s\n", verdict->safe_name);
-  _sotto_command_print (command, "content: %s (%s)\n", verdict->kind, verdict->sniffed_type);
-  _sotto_command_print (command, "scan: %s%s%s\n", sotto_scan_result_to_string (scan),
-                        detail != NULL ? ": " : "", detail != NULL ? detail : "");
-  for (guint i = 0; i < verdict->findings->len; i++)
-    {
-      const SottoFileFinding *finding = g_ptr_array_index (verdict->findings, i);
-
-      _sotto_command_print (command, "%s (%s): %s\n", finding->id,
-                            file_severity_to_string (finding->severity), finding->text);
-    }
-
-  return SOTTO_EXIT_OK;
-}
-
-/* -------------------------------------------------------------------------
- * Files
- * ------------------------------------------------------------------------- */
-
-static const char *
-scan_to_json (SottoTransfer *transfer)
-{
-  if (sotto_transfer_get_direction (transfer) != SOTTO_DIRECTION_IN ||
-      (sotto_transfer_get_state (transfer) != SOTTO_TRANSFER_DONE &&
-       sotto_transfer_get_state (transfer) != SOTTO_TRANSFER_INFECTED))
-    return NULL;
-  switch (sotto_transfer_get_scan (transfer))
-    {
-    case SOTTO_SCAN_CLEAN:
-      return "clean";
-    case SOTTO_SCAN_INFECTED:
-      return "infected";
-    case SOTTO_SCAN_NOT_SCANNED:
-    case SOTTO_SCAN_FAILED:
-    default:
-      return "not-scanned";
-    }
-}
-
-/* The members of a transfer, as `files --json` prints them. */
-static void
-add_transfer_members (JsonBuilder   *builder,
-                      SottoStore    *store,
-                      SottoTransfer *transfer)
-{
-  SottoContact *contact = sotto_store_get_contact_by_id (store,
-                                                         sotto_transfer_get_contact_id (transfer));
-  g_autoptr (SottoFileVerdict) verdict = sotto_transfer_check (transfer);
-  g_autofree char *id = sotto_transfer_dup_uid_hex (transfer);
-  g_autofree char *offered = sotto_time_format_iso8601 (sotto_transfer_get_offered (transfer));
-  char hash[SOTTO_FILE_HASH_LEN * 2 + 1];
-  gboolean cancelled = sotto_transfer_get_state (transfer) == SOTTO_TRANSFER_CANCELLED;
-  g_autofree char *saved = sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN &&
-                           sotto_transfer_get_path (transfer) != NULL
-                           ? g_path_get_basename (sotto_transfer_get_path (transfer)) : NULL;
-
-  sodium_bin2hex (hash, sizeof hash, sotto_transfer_get_hash (transfer), SOTTO_FILE_HASH_LEN);
-  add_nullable_string (builder, "id", id);
-  add_nullable_string (builder, "contact", contact != NULL ? sotto_contact_get_name (contact) : NULL);
-  add_nullable_string (builder, "direction",
-                       sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN ? "in" : "out");
-  add_nullable_string (builder, "state",
-                       sotto_transfer_state_to_string (sotto_transfer_get_state (transfer)));
-  add_nullable_string (builder, "reason",
-                       cancelled ? sotto_file_cancel_reason_to_string (
-                                     sotto_transfer_get_reason (transfer)) : NULL);
-  add_nullable_string (builder, "by",
-                       !cancelled ? NULL
-                       : sotto_transfer_get_ended_by_peer (transfer) ? "contact" : "you");
-  add_nullable_string (builder, "name", sotto_transfer_get_name (transfer));
-  /* Received: the name it was saved under, " (2)" and all. */
-  add_nullable_string (builder, "safe_name", saved != NULL ? saved : verdict->safe_name);
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, (gint64)sotto_transfer_get_size (transfer));
-  json_builder_set_member_name (builder, "progress");
-  json_builder_add_int_value (builder, (gint64)sotto_transfer_get_progress (transfer));
-  add_nullable_string (builder, "declared_type", sotto_transfer_get_declared_type (transfer));
-  add_nullable_string (builder, "sniffed_type", verdict->sniffed_type);
-  add_nullable_string (builder, "hash", hash);
-  add_nullable_string (builder, "offered", offered);
-  add_nullable_string (builder, "path", sotto_transfer_get_path (transfer));
-  add_nullable_string (builder, "scan", scan_to_json (transfer));
-  add_nullable_string (builder, "verdict", sotto_file_action_to_string (verdict->action));
-  add_file_findings (builder, verdict);
-}
-
-static void
-print_transfer_line (SottoCommand  *command,
-                     SottoStore    *store,
-                     SottoTransfer *transfer)
-{
-  SottoContact *contact = sotto_store_get_contact_by_id (store,
-                                                         sotto_transfer_get_contact_id (transfer));
-  g_autofree char *shown = sotto_transfer_dup_shown_name (transfer);
-  g_autofree char *id = sotto_transfer_dup_uid_hex (transfer);
-  g_autofree char *size = g_format_size (sotto_transfer_get_size (transfer));
-  g_autofree char *state = sotto_transfer_dup_description (transfer);
-  gboolean in = sotto_transfer_get_direction (transfer) == SOTTO_DIRECTION_IN;
-
-  /* TRANSLATORS: one file transfer: its id, "from" or "to" a contact,
-   * the name, the size and where it stands */
-  _sotto_command_print (command, _("%s  %s %s  “%s” (%s)  %s\n"), id,
-                        in ? _("from") : _("to"),
-                        contact != NULL ? sotto_contact_get_name (contact) : "?",
-                        shown, size, state);
-}
-
-/* The profile's transfers, loaded with it. */
-static SottoFileTransfer *
-files_of (SottoContext *self)
-{
-  return sotto_peer_service_get_files (self->service);
-}
-
-static int
-cmd_send_file (SottoContext  *self,
-               SottoCommand  *command,
-               int            argc,
-               char         **argv)
-{
-  g_autoptr (SottoStore) store = NULL;
-  g_autoptr (SottoContact) contact = NULL;
-  g_autoptr (SottoTransfer) transfer = NULL;
-  g_autoptr (SottoFileVerdict) verdict = NULL;
-  g_autoptr (GAsyncResult) checked = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = NULL;
-  gboolean yes = FALSE;
-  gboolean json = FALSE;
-  gboolean ask_sender = FALSE;
-  int status = SOTTO_EXIT_OK;
-  const GOptionEntry entries[] = {
-    { "yes", 0, 0, G_OPTION_ARG_NONE, &yes,
-      N_("Send it even if it is a program"), NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    { NULL }
-  };
-
-  if (!_sotto_command_parse (command, "send-file", "CONTACT PATH [--yes] [--json]", entries,
-                             &argc, &argv, &status) ||
-      !_sotto_command_expect_args (command, "send-file", argc, 2, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
-    return status;
-
-  path = _sotto_command_resolve_path (command, argv[2]);
-  sotto_file_guard_check_outgoing_async (path, NULL, result_cb, &checked);
-  verdict = sotto_file_guard_check_outgoing_finish (wait_for (&checked), &ask_sender, &error);
-  if (verdict == NULL)
-    return _sotto_command_fail (command, error);
-  if (ask_sender && !yes)
-    {
-      g_autofree char *message =
-        g_strdup_printf (_("“%s” is a program or could run one (%s): your contact will only be "
-                           "able to show it in its folder. Add --yes to send it anyway."),
-                         verdict->shown_name, verdict->kind);
-
-      g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED, message);
-      return _sotto_command_fail (command, error);
-    }
-
-  sotto_file_transfer_offer_async (files_of (self), contact, path, NULL, result_cb, &result);
-  transfer = sotto_file_transfer_offer_finish (files_of (self), wait_for (&result), &error);
-  if (transfer == NULL)
-    return _sotto_command_fail (command, error);
-
-  if (json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_object (builder);
-      add_transfer_members (builder, store, transfer);
-      print_json_object (command, builder);
-    }
-  else
-    {
-      g_autofree char *id = sotto_transfer_dup_uid_hex (transfer);
-
-      _sotto_command_print (command, "queued: %s\n", id);
-    }
-  return SOTTO_EXIT_OK;
-}
-
-static int
-cmd_files (SottoContext  *self,
-           SottoCommand  *command,
-           int            argc,
-           char         **argv)
-{
-  g_autoptr (SottoStore) store = NULL;
-  g_autoptr (SottoContact) contact = NULL;
-  g_autoptr (GPtrArray) transfers = NULL;
-  gboolean json = FALSE;
-  int status = SOTTO_EXIT_OK;
-  const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    { NULL }
-  };
-
-  if (!_sotto_command_parse (command, "files", "[CONTACT] [--json]", entries, &argc, &argv,
-                             &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
-    return status;
-  if (argc > 2)
-    return _sotto_command_usage_error (command, _("Give at most one contact"));
-  if (argc == 2 && (status = find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
-    return status;
-
-  transfers = sotto_file_transfer_list (files_of (self), contact);
-  if (json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-      g_autoptr (JsonGenerator) generator = json_generator_new ();
-      g_autoptr (JsonNode) root = NULL;
-      g_autofree char *text = NULL;
-
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < transfers->len; i++)
-        {
-          json_builder_begin_object (builder);
-          add_transfer_members (builder, store, g_ptr_array_index (transfers, i));
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      root = json_builder_get_root (builder);
-      json_generator_set_pretty (generator, TRUE);
-      json_generator_set_root (generator, root);
-      text = json_generator_to_data (generator, NULL);
-      _sotto_command_print (command, "%s\n", text);
-      return SOTTO_EXIT_OK;
-    }
-
-  for (guint i = 0; i < transfers->len; i++)
-    print_transfer_line (command, store, g_ptr_array_index (transfers, i));
-  return SOTTO_EXIT_OK;
-}
-
-typedef enum
-{
-  ANSWER_ACCEPT,
-  ANSWER_DECLINE,
-  ANSWER_CANCEL,
-} Answer;
-
-static int
-answer_file (SottoContext  *self,
-             SottoCommand  *command,
-             int            argc,
-             char         **argv,
-             Answer         answer)
-{
-  static const char * const names[] = { "accept-file", "decline-file", "cancel-file" };
-  static const char * const done[] = { "accepted", "declined", "cancelled" };
-  g_autoptr (SottoStore) store = NULL;
-  g_autoptr (SottoTransfer) transfer = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *to = NULL;
-  g_autofree char *folder = NULL;
-  g_autofree char *id = NULL;
-  int status = SOTTO_EXIT_OK;
-  const GOptionEntry accept_entries[] = {
-    { "to", 0, 0, G_OPTION_ARG_FILENAME, &to,
-      N_("Save it in this folder instead of the download folder"), "DIR" },
-    { NULL }
-  };
-  const GOptionEntry no_entries[] = { { NULL } };
-
-  if (!_sotto_command_parse (command, names[answer], answer == ANSWER_ACCEPT ? "ID [--to DIR]" : "ID",
-                             answer == ANSWER_ACCEPT ? accept_entries : no_entries,
-                             &argc, &argv, &status) ||
-      !_sotto_command_expect_args (command, names[answer], argc, 1, &status) ||
-      (status = open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
-    return status;
-
-  transfer = sotto_file_transfer_find (files_of (self), argv[1], &error);
-  if (transfer == NULL)
-    return _sotto_command_fail (command, error);
-
-  switch (answer)
-    {
-    case ANSWER_ACCEPT:
-      if (to != NULL)
-        {
-          folder = _sotto_command_resolve_path (command, to);
-          if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
-            {
-              g_set_error (&error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
-                           _("“%s” is not a folder"), folder);
-              return _sotto_command_fail (command, error);
-            }
-        }
-      sotto_file_transfer_accept_async (files_of (self), transfer, folder, NULL, result_cb, &result);
-      break;
-    case ANSWER_DECLINE:
-      sotto_file_transfer_decline_async (files_of (self), transfer, NULL, result_cb, &result);
-      break;
-    case ANSWER_CANCEL:
-    default:
-      sotto_file_transfer_cancel_async (files_of (self), transfer, NULL, result_cb, &result);
-      break;
-    }
-  if (!sotto_file_transfer_change_finish (files_of (self), wait_for (&result), &error))
-    return _sotto_command_fail (command, error);
-
-  id = sotto_transfer_dup_uid_hex (transfer);
-  _sotto_command_print (command, "%s: %s\n", done[answer], id);
-  return SOTTO_EXIT_OK;
-}
-
-static int
-cmd_accept_file (SottoContext *self, SottoCommand *command, int argc, char **argv)
-{
-  return answer_file (self, command, argc, argv, ANSWER_ACCEPT);
-}
-
-static int
-cmd_decline_file (SottoContext *self, SottoCommand *command, int argc, char **argv)
-{
-  return answer_file (self, command, argc, argv, ANSWER_DECLINE);
-}
-
-static int
-cmd_cancel_file (SottoContext *self, SottoCommand *command, int argc, char **argv)
-{
-  return answer_file (self, command, argc, argv, ANSWER_CANCEL);
 }
 
 /* -------------------------------------------------------------------------
@@ -1883,13 +1285,13 @@ static const struct
   { "purge", cmd_purge },
   { "protect", cmd_protect },
   { "profile", cmd_profile },
-  { "check-link", cmd_check_link },
-  { "check-file", cmd_check_file },
-  { "send-file", cmd_send_file },
-  { "files", cmd_files },
-  { "accept-file", cmd_accept_file },
-  { "decline-file", cmd_decline_file },
-  { "cancel-file", cmd_cancel_file },
+  { "check-link", _sotto_context_cmd_check_link },
+  { "check-file", _sotto_context_cmd_check_file },
+  { "send-file", _sotto_context_cmd_send_file },
+  { "files", _sotto_context_cmd_files },
+  { "accept-file", _sotto_context_cmd_accept_file },
+  { "decline-file", _sotto_context_cmd_decline_file },
+  { "cancel-file", _sotto_context_cmd_cancel_file },
 };
 
 /**

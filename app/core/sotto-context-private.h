@@ -39,4 +39,28 @@ gboolean _sotto_context_ensure_settings    (SottoContext         *self,
 guint    _sotto_context_choose_listen_port (SottoContext         *self,
                                            gboolean              keep);
 
+/* sotto-context-commands.c: what every one-shot command uses */
+void          _sotto_context_result_cb    (GObject        *object,
+                                           GAsyncResult   *result,
+                                           gpointer        user_data);
+GAsyncResult *_sotto_context_wait_for     (GAsyncResult  **slot);
+int           _sotto_context_open_or_fail (SottoContext   *self,
+                                           SottoCommand   *command,
+                                           SottoStore    **store);
+int           _sotto_context_find_or_fail (SottoCommand   *command,
+                                           SottoStore     *store,
+                                           const char     *query,
+                                           SottoContact  **contact);
+
+/* sotto-context-files.c: the commands about links and files */
+#define SOTTO_CONTEXT_COMMAND(name) \
+  int _sotto_context_cmd_##name (SottoContext *self, SottoCommand *command, int argc, char **argv)
+SOTTO_CONTEXT_COMMAND (check_link);
+SOTTO_CONTEXT_COMMAND (check_file);
+SOTTO_CONTEXT_COMMAND (send_file);
+SOTTO_CONTEXT_COMMAND (files);
+SOTTO_CONTEXT_COMMAND (accept_file);
+SOTTO_CONTEXT_COMMAND (decline_file);
+SOTTO_CONTEXT_COMMAND (cancel_file);
+
 G_END_DECLS
