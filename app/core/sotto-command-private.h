@@ -20,6 +20,8 @@ int         _sotto_command_fail               (SottoCommand            *self,
 void        _sotto_command_note_damaged       (SottoCommand            *self,
                                                guint                    n_messages,
                                                guint                    n_contacts);
+void        _sotto_command_print_json         (SottoCommand            *self,
+                                               JsonNode                *node);
 void        _sotto_command_print_json_array   (SottoCommand            *self,
                                                JsonArray               *array);
 gboolean    _sotto_command_parse              (SottoCommand            *self,

@@ -158,9 +158,10 @@ _sotto_command_note_damaged (SottoCommand *self,
     }
 }
 
-static void
-print_json (SottoCommand *self,
-            JsonNode     *node)
+/* @node, pretty-printed, as the command's output. */
+void
+_sotto_command_print_json (SottoCommand *self,
+                           JsonNode     *node)
 {
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autofree char *text = NULL;
@@ -178,7 +179,7 @@ _sotto_command_print_json_array (SottoCommand *self,
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
 
   json_node_set_array (root, array);
-  print_json (self, root);
+  _sotto_command_print_json (self, root);
 }
 
 /* -------------------------------------------------------------------------
@@ -438,6 +439,9 @@ static const SottoCommandInfo commands[] = {
     N_("Move the history key to the keyring or under a new passphrase"), 0 },
   { "profile", "", N_("Show the profile’s name and where it keeps its data"),
     SOTTO_COMMAND_NO_PROFILE },
+  { "policy", "[--json]",
+    N_("List every setting: its value, where it comes from, and whether an administrator "
+       "locked it"), SOTTO_COMMAND_NO_PROFILE },
   { "check-link", "URL [--from verified|unverified|stranger] [--json]",
     N_("Say what Sotto would do with a link in a message, and why"), SOTTO_COMMAND_NO_PROFILE },
   { "check-file", "PATH [--name NAME] [--no-scan] [--json]",

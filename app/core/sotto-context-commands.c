@@ -1255,6 +1255,69 @@ cmd_profile (SottoContext  *self,
   return SOTTO_EXIT_OK;
 }
 
+/* policy ---------------------------------------------------------------------- */
+
+static int
+cmd_policy (SottoContext  *self,
+            SottoCommand  *command,
+            int            argc,
+            char         **argv)
+{
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean json = FALSE;
+  int status = SOTTO_EXIT_OK;
+  const GOptionEntry options[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  if (!_sotto_command_parse (command, "policy", "[--json]", options, &argc, &argv, &status) ||
+      !_sotto_command_expect_args (command, "policy", argc, 0, &status))
+    return status;
+  if (!_sotto_context_ensure_settings (self, &error))
+    return _sotto_command_fail (command, error);
+
+  entries = sotto_policy_list (self->policy);
+  if (json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < entries->len; i++)
+        {
+          SottoPolicyEntry *entry = g_ptr_array_index (entries, i);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "key");
+          json_builder_add_string_value (builder, entry->key);
+          json_builder_set_member_name (builder, "value");
+          json_builder_add_value (builder, json_gvariant_serialize (entry->value));
+          json_builder_set_member_name (builder, "source");
+          json_builder_add_string_value (builder, sotto_policy_source_to_string (entry->source));
+          json_builder_set_member_name (builder, "locked");
+          json_builder_add_boolean_value (builder, entry->locked);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      _sotto_command_print_json (command, root);
+      return SOTTO_EXIT_OK;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      SottoPolicyEntry *entry = g_ptr_array_index (entries, i);
+      g_autofree char *value = g_variant_print (entry->value, FALSE);
+
+      _sotto_command_print (command, "%s: %s (%s%s)\n", entry->key, value,
+                            sotto_policy_source_to_string (entry->source),
+                            entry->locked ? ", locked" : "");
+    }
+  return SOTTO_EXIT_OK;
+}
+
 /* -------------------------------------------------------------------------
  * Running one
  * ------------------------------------------------------------------------- */
@@ -1285,6 +1348,7 @@ static const struct
   { "purge", cmd_purge },
   { "protect", cmd_protect },
   { "profile", cmd_profile },
+  { "policy", cmd_policy },
   { "check-link", _sotto_context_cmd_check_link },
   { "check-file", _sotto_context_cmd_check_file },
   { "send-file", _sotto_context_cmd_send_file },

@@ -78,16 +78,11 @@ static void
 print_json_object (SottoCommand *command,
                    JsonBuilder  *builder)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  _sotto_command_print (command, "%s\n", text);
+  _sotto_command_print_json (command, root);
 }
 
 int
@@ -507,9 +502,7 @@ _sotto_context_cmd_files (SottoContext  *self,
   if (json)
     {
       g_autoptr (JsonBuilder) builder = json_builder_new ();
-      g_autoptr (JsonGenerator) generator = json_generator_new ();
       g_autoptr (JsonNode) root = NULL;
-      g_autofree char *text = NULL;
 
       json_builder_begin_array (builder);
       for (guint i = 0; i < transfers->len; i++)
@@ -520,10 +513,7 @@ _sotto_context_cmd_files (SottoContext  *self,
         }
       json_builder_end_array (builder);
       root = json_builder_get_root (builder);
-      json_generator_set_pretty (generator, TRUE);
-      json_generator_set_root (generator, root);
-      text = json_generator_to_data (generator, NULL);
-      _sotto_command_print (command, "%s\n", text);
+      _sotto_command_print_json (command, root);
       return SOTTO_EXIT_OK;
     }
 

@@ -6,6 +6,7 @@
 
 #include "sotto-context.h"
 #include "sotto-control.h"
+#include "sotto-policy.h"
 #include "sotto-retention.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,7 @@ struct _SottoContext
    * is open (see sotto_context_open_async()) */
   GSettings          *settings;          /* SCHEMA_ID: every profile's */
   GSettings          *profile_settings;  /* SCHEMA_ID.Profile: this one's */
+  SottoPolicy        *policy;            /* over settings */
   SottoStore         *store;
   SottoRetention     *retention;
   SottoPeerService   *service;

@@ -97,6 +97,7 @@ _sotto_context_ensure_settings (SottoContext  *self,
     return FALSE;
 
   self->settings = g_settings_new_full (schema, NULL, NULL);
+  self->policy = sotto_policy_new (self->settings);
   self->profile_settings = profile_settings_new (profile_schema, self->profile,
                                                  self->profile_dir);
   seed_default_profile (self);

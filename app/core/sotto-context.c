@@ -96,6 +96,7 @@ sotto_context_dispose (GObject *object)
   g_clear_object (&self->control);
   g_clear_object (&self->service);
   g_clear_object (&self->retention);
+  g_clear_object (&self->policy);
   g_clear_object (&self->settings);
   g_clear_object (&self->profile_settings);
   g_clear_object (&self->store);
@@ -456,6 +457,8 @@ on_store_opened_cb (GObject      *object,
       return;
     }
 
+  /* The rules hold from the first thing anyone asks of the store. */
+  sotto_store_set_policy (open->store, self->policy);
   /* What the settings say is gone must not be shown, not even once. */
   open->retention = sotto_retention_new (open->store, self->settings);
   sotto_retention_apply_async (open->retention, cancellable, on_retention_applied_cb,
@@ -557,7 +560,8 @@ sotto_context_create_async (SottoContext        *self,
   task = open_task_new (self, sotto_context_create_async, cancellable, callback, user_data);
   if (task == NULL)
     return;
-  if (!sotto_context_ensure_profile_dir (self, &error))
+  if (!sotto_policy_may_protect (self->policy, protection, passphrase, &error) ||
+      !sotto_context_ensure_profile_dir (self, &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
@@ -722,6 +726,24 @@ sotto_context_get_settings (SottoContext *self)
 
   _sotto_context_ensure_settings (self, NULL);
   return self->settings;
+}
+
+/**
+ * sotto_context_get_policy:
+ *
+ * What the user and their administrator allow; front ends ask it what
+ * to offer, the core asks it before doing anything it governs.
+ *
+ * Returns: (transfer none) (nullable): the policy, or %NULL when the
+ *   settings schemas are not installed
+ */
+SottoPolicy *
+sotto_context_get_policy (SottoContext *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
+
+  _sotto_context_ensure_settings (self, NULL);
+  return self->policy;
 }
 
 /**

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "sotto-link-guard.h"
+#include "sotto-policy.h"
 
 #include "sotto-command.h"
 #include "sotto-store-key.h"
@@ -54,6 +55,7 @@ gboolean      sotto_context_open_interactive    (SottoContext            *self,
                                                  gpointer                 ask_data,
                                                  GError                 **error);
 GSettings        *sotto_context_get_settings     (SottoContext  *self);
+SottoPolicy      *sotto_context_get_policy       (SottoContext  *self);
 SottoLinkVerdict *sotto_context_check_link       (SottoContext    *self,
                                                   const char      *link,
                                                   SottoLinkSender  sender);

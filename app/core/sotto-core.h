@@ -17,6 +17,7 @@
 #include "sotto-link-guard.h"
 #include "sotto-message.h"
 #include "sotto-notification.h"
+#include "sotto-policy.h"
 #include "sotto-profile-lock.h"
 #include "sotto-profile.h"
 #include "sotto-qr.h"

@@ -48,6 +48,7 @@ struct _SottoFileTransfer
   /* owned references */
   SottoStore       *store;
   GSettings        *settings;
+  SottoPolicy      *policy;     /* over settings; NULL without settings */
   GCancellable     *cancellable;
 
   GHashTable       *lives;      /* "direction:contact:hex" → Live */

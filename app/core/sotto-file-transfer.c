@@ -1167,16 +1167,22 @@ may_offer (SottoFileTransfer *self,
            SottoContact      *contact,
            GTask             *task)
 {
-  if (self->settings != NULL && !g_settings_get_boolean (self->settings, "file-transfer-enabled"))
+  GError *error = NULL;
+
+  if (self->policy != NULL && !sotto_policy_may_send_files (self->policy, &error))
     {
-      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
-                               _("Sending files is turned off on this computer"));
+      g_task_return_error (task, error);
       return FALSE;
     }
   if (sotto_contact_get_blocked (contact))
     {
       g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
                                _("%s is blocked"), sotto_contact_get_name (contact));
+      return FALSE;
+    }
+  if (self->policy != NULL && !sotto_policy_may_message (self->policy, contact, &error))
+    {
+      g_task_return_error (task, error);
       return FALSE;
     }
   return TRUE;
@@ -1691,6 +1697,7 @@ sotto_file_transfer_finalize (GObject *object)
   g_clear_pointer (&self->lives, g_hash_table_unref);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->policy);
   g_clear_object (&self->settings);
   g_clear_object (&self->store);
 
@@ -1761,5 +1768,6 @@ sotto_file_transfer_new (SottoStore *store,
   self = g_object_new (SOTTO_TYPE_FILE_TRANSFER, NULL);
   self->store = g_object_ref (store);
   self->settings = settings != NULL ? g_object_ref (settings) : NULL;
+  self->policy = settings != NULL ? sotto_policy_new (settings) : NULL;
   return self;
 }

@@ -779,8 +779,11 @@ sotto_store_add_contact_async (SottoStore          *self,
                      SOTTO_KEY_LEN) == 0)
     g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                          _("This is your own invite"));
-  else if (alias != NULL && alias[0] != '\0')
-    normalized_alias = sotto_display_name_normalize (alias, &error);
+  else if (self->policy == NULL || sotto_policy_may_add_contacts (self->policy, &error))
+    {
+      if (alias != NULL && alias[0] != '\0')
+        normalized_alias = sotto_display_name_normalize (alias, &error);
+    }
 
   if (error != NULL)
     {

@@ -335,7 +335,8 @@ sotto_store_queue_message_async (SottoStore          *self,
   g_return_if_fail (SOTTO_IS_STORE (self));
   g_return_if_fail (SOTTO_IS_CONTACT (contact));
 
-  if (!sotto_message_body_validate (body, &error))
+  if (!sotto_message_body_validate (body, &error) ||
+      (self->policy != NULL && !sotto_policy_may_message (self->policy, contact, &error)))
     {
       g_task_report_error (self, callback, user_data, sotto_store_queue_message_async,
                            g_steal_pointer (&error));

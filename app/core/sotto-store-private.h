@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "sotto-profile-lock.h"
+#include "sotto-policy.h"
 #include "sotto-store.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,7 @@ struct _SottoStore
 
   /* main thread */
   SottoIdentity      *identity;
+  SottoPolicy        *policy;          /* what the user may do; NULL: anything */
   GListStore         *contacts;
   GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
   guint               n_damaged_contacts;  /* left out of the list at open */

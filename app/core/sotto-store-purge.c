@@ -139,9 +139,16 @@ sotto_store_purge_async (SottoStore          *self,
                          gpointer             user_data)
 {
   PurgeRequest *request;
+  GError *error = NULL;
 
   g_return_if_fail (SOTTO_IS_STORE (self));
   g_return_if_fail (contact == NULL || SOTTO_IS_CONTACT (contact));
+
+  if (self->policy != NULL && !sotto_policy_may_delete_history (self->policy, &error))
+    {
+      g_task_report_error (self, callback, user_data, sotto_store_purge_async, error);
+      return;
+    }
 
   request = g_new0 (PurgeRequest, 1);
   request->contact_id = contact != NULL ? sotto_contact_get_id (contact) : 0;

@@ -539,8 +539,10 @@ sotto_store_set_key_protection_async (SottoStore          *self,
   g_return_if_fail (protection == SOTTO_KEY_PROTECTION_KEYRING ||
                     protection == SOTTO_KEY_PROTECTION_PASSPHRASE);
 
-  if (protection == SOTTO_KEY_PROTECTION_PASSPHRASE &&
-      !sotto_passphrase_validate (passphrase, &error))
+  if ((protection == SOTTO_KEY_PROTECTION_PASSPHRASE &&
+       !sotto_passphrase_validate (passphrase, &error)) ||
+      (self->policy != NULL &&
+       !sotto_policy_may_protect (self->policy, protection, passphrase, &error)))
     {
       g_task_report_error (self, callback, user_data, sotto_store_set_key_protection_async,
                            g_steal_pointer (&error));

@@ -1087,6 +1087,7 @@ sotto_store_finalize (GObject *object)
   g_clear_pointer (&self->lock, sotto_profile_lock_release);
   g_clear_pointer (&self->store_id, g_free);
   g_clear_object (&self->identity);
+  g_clear_object (&self->policy);
   g_clear_pointer (&self->contacts_by_id, g_hash_table_unref);
   g_clear_object (&self->contacts);
   g_clear_pointer (&self->profile_dir, g_free);
@@ -1412,6 +1413,39 @@ sotto_store_get_profile_dir (SottoStore *self)
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   return self->profile_dir;
+}
+
+/**
+ * sotto_store_set_policy:
+ * @policy: (nullable): what the user and their administrator allow
+ *
+ * From then on, what the policy governs is refused here, whoever asks:
+ * adding a contact (allow-adding-contacts), queueing a message to a
+ * contact that is not verified (require-verified-contacts), deleting
+ * history (history-user-delete). The context sets it when it opens the
+ * profile.
+ */
+void
+sotto_store_set_policy (SottoStore  *self,
+                        SottoPolicy *policy)
+{
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (policy == NULL || SOTTO_IS_POLICY (policy));
+
+  g_set_object (&self->policy, policy);
+}
+
+/**
+ * sotto_store_get_policy:
+ *
+ * Returns: (transfer none) (nullable): the policy set, if any
+ */
+SottoPolicy *
+sotto_store_get_policy (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return self->policy;
 }
 
 SottoIdentity *

@@ -10,6 +10,7 @@
 #include "sotto-identity.h"
 #include "sotto-invite.h"
 #include "sotto-message.h"
+#include "sotto-policy.h"
 #include "sotto-store-key.h"
 #include "sotto-transfer.h"
 
@@ -114,6 +115,9 @@ gboolean            sotto_store_peek_protection           (const char          *
                                                            GError             **error);
 const char         *sotto_store_get_profile_dir           (SottoStore          *self);
 SottoIdentity      *sotto_store_get_identity              (SottoStore          *self);
+void                sotto_store_set_policy                (SottoStore          *self,
+                                                           SottoPolicy         *policy);
+SottoPolicy        *sotto_store_get_policy                (SottoStore          *self);
 SottoKeyProtection  sotto_store_get_key_protection        (SottoStore          *self);
 const GError       *sotto_store_get_write_error           (SottoStore          *self);
 GListModel         *sotto_store_get_contacts              (SottoStore          *self);

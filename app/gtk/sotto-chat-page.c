@@ -45,6 +45,8 @@ struct _SottoChatPage
   GtkButton              *verify_button;
   GtkRevealer            *key_banner;
   GtkLabel               *key_banner_label;
+  GtkRevealer            *policy_banner;
+  GtkLabel               *policy_banner_label;
   GtkSearchBar           *search_bar;
   GtkSearchEntry         *search_entry;
   GtkLabel               *search_count;
@@ -54,6 +56,7 @@ struct _SottoChatPage
   GtkLabel               *damaged_label;
   GtkLabel               *composer_error;
   GtkWidget              *composer_box;
+  GtkWidget              *attach_button;
   GtkTextView            *composer;
 
   /* owned references */
@@ -163,6 +166,28 @@ tab_close_name (SottoChatPage *self,
                                   text, -1);
 }
 
+/* The paperclip: greyed out when nothing may be sent here, and then
+ * saying why when it is the policy's doing. */
+static void
+update_attach (SottoChatPage *self,
+               gboolean       nothing_sent)
+{
+  g_autoptr (GError) refusal = NULL;
+  SottoPolicy *policy = sotto_context_get_policy (self->context);
+  gboolean files_allowed = policy == NULL || sotto_policy_may_send_files (policy, &refusal);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "page.attach",
+                                 files_allowed && !nothing_sent);
+  gtk_widget_set_tooltip_text (self->attach_button, files_allowed ? _("Send a File… (Ctrl+O)")
+                                                                  : refusal->message);
+  if (files_allowed)
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->attach_button),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  else
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->attach_button),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, refusal->message, -1);
+}
+
 static void
 update_header (SottoChatPage *self)
 {
@@ -176,6 +201,7 @@ update_header (SottoChatPage *self)
   const char *presence_text;
   const char *trust_text;
   gboolean held;
+  gboolean forbidden;
 
   if (self->roster_item != NULL)
     g_object_get (self->roster_item, "presence", &presence, "unread", &unread,
@@ -217,9 +243,23 @@ update_header (SottoChatPage *self)
       gtk_label_set_label (self->key_banner_label, text);
     }
   gtk_revealer_set_reveal_child (self->key_banner, held);
-  gtk_widget_set_sensitive (self->composer_box, !held && !sotto_contact_get_blocked (self->contact));
+
+  /* Only verified contacts may get anything: the core refuses the rest;
+   * the page says so before anyone types. */
+  {
+    g_autoptr (GError) refusal = NULL;
+    SottoPolicy *policy = sotto_context_get_policy (self->context);
+
+    forbidden = !held && policy != NULL &&
+                !sotto_policy_may_message (policy, self->contact, &refusal);
+    gtk_label_set_label (self->policy_banner_label, forbidden ? refusal->message : "");
+    gtk_revealer_set_reveal_child (self->policy_banner, forbidden);
+  }
+  gtk_widget_set_sensitive (self->composer_box,
+                            !held && !forbidden && !sotto_contact_get_blocked (self->contact));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "page.send",
-                                 !held && !sotto_contact_get_blocked (self->contact));
+                                 !held && !forbidden && !sotto_contact_get_blocked (self->contact));
+  update_attach (self, held || forbidden || sotto_contact_get_blocked (self->contact));
 
   /* The tab: name, and the number of unread messages when there are any. */
   if (unread > 0 && !self->shown)
@@ -1347,6 +1387,8 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, verify_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, key_banner);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, key_banner_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, policy_banner);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, policy_banner_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, search_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, search_count);
@@ -1356,6 +1398,7 @@ sotto_chat_page_class_init (SottoChatPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, damaged_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_error);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer_box);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatPage, attach_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatPage, composer);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_next_cb);
@@ -1452,6 +1495,11 @@ sotto_chat_page_new (SottoContext *context,
   self = g_object_new (SOTTO_TYPE_CHAT_PAGE, NULL);
   self->context = g_object_ref (context);
   self->settings = g_object_ref (settings);
+  /* What the policy allows here can change while the chat is open. */
+  g_signal_connect_object (settings, "changed::require-verified-contacts",
+                           G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::file-transfer-enabled",
+                           G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
   self->contact = g_object_ref (contact);
 
   if (roster != NULL)

@@ -42,6 +42,8 @@ struct _SottoPreferencesWindow
   GtkSwitch          *send_typing_switch;
   GtkSwitch          *send_read_receipts_switch;
   GtkSwitch          *allow_requests_switch;
+  GtkSwitch          *verified_only_switch;
+  GtkSwitch          *user_delete_switch;
   GtkSwitch          *history_switch;
   GtkSpinButton      *retention_spin;
   GtkSpinButton      *listen_port_spin;
@@ -413,6 +415,13 @@ on_display_name_focus_leave_cb (SottoPreferencesWindow *self)
 }
 
 static void
+update_delete_history (SottoPreferencesWindow *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "preferences.delete-history",
+                                 g_settings_get_boolean (self->settings, "history-user-delete"));
+}
+
+static void
 on_delete_history_response_cb (GtkDialog              *dialog,
                                int                     response,
                                SottoPreferencesWindow *self)
@@ -505,7 +514,14 @@ sotto_preferences_window_constructed (GObject *object)
                 "active");
   bind_setting (self, "allow-contact-requests", GTK_WIDGET (self->allow_requests_switch),
                 "active");
+  bind_setting (self, "require-verified-contacts", GTK_WIDGET (self->verified_only_switch),
+                "active");
   bind_setting (self, "history-enabled", GTK_WIDGET (self->history_switch), "active");
+  bind_setting (self, "history-user-delete", GTK_WIDGET (self->user_delete_switch), "active");
+  /* Deleting is for the user only while the policy lets them. */
+  g_signal_connect_object (self->settings, "changed::history-user-delete",
+                           G_CALLBACK (update_delete_history), self, G_CONNECT_SWAPPED);
+  update_delete_history (self);
   bind_setting (self, "history-retention-days", GTK_WIDGET (self->retention_spin), "value");
   bind_setting (self, "listen-port", GTK_WIDGET (self->listen_port_spin), "value");
 
@@ -771,6 +787,10 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
                                         send_read_receipts_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
                                         allow_requests_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        verified_only_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        user_delete_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, history_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, retention_spin);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, listen_port_spin);

@@ -21,6 +21,7 @@ struct _SottoRequestRow
   GtkListBoxRow parent_instance;
 
   guint8        public_key[SOTTO_KEY_LEN];
+  GtkWidget    *accept_button;
 };
 
 G_DEFINE_FINAL_TYPE (SottoRequestRow, sotto_request_row, GTK_TYPE_LIST_BOX_ROW)
@@ -170,11 +171,35 @@ sotto_request_row_new (const SottoPeerRequest *request)
   button = button_new (_("_Accept"), accessible, "suggested-action");
   g_signal_connect (button, "clicked", G_CALLBACK (on_accept_clicked_cb), self);
   gtk_box_append (GTK_BOX (buttons), button);
+  self->accept_button = button;
 
   gtk_box_append (GTK_BOX (box), buttons);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (self), box);
 
   return GTK_WIDGET (self);
+}
+
+/**
+ * sotto_request_row_set_accept_refusal:
+ * @refusal: (nullable): why the request can't be accepted (the policy
+ *   allows no new contacts), or %NULL
+ *
+ * Greys out Accept and says why, on the button and to screen readers.
+ */
+void
+sotto_request_row_set_accept_refusal (SottoRequestRow *self,
+                                      const char      *refusal)
+{
+  g_return_if_fail (SOTTO_IS_REQUEST_ROW (self));
+
+  gtk_widget_set_sensitive (self->accept_button, refusal == NULL);
+  gtk_widget_set_tooltip_text (self->accept_button, refusal);
+  if (refusal == NULL)
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->accept_button),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  else
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->accept_button),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, refusal, -1);
 }
 
 const guint8 *

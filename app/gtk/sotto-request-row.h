@@ -23,5 +23,7 @@ G_DECLARE_FINAL_TYPE (SottoRequestRow, sotto_request_row, SOTTO, REQUEST_ROW, Gt
 
 GtkWidget    *sotto_request_row_new            (const SottoPeerRequest *request);
 const guint8 *sotto_request_row_get_public_key (SottoRequestRow        *self);
+void          sotto_request_row_set_accept_refusal (SottoRequestRow    *self,
+                                                    const char         *refusal);
 
 G_END_DECLS

@@ -34,6 +34,7 @@ struct _SottoWindow
   GtkApplicationWindow parent_instance;
 
   /* template widgets */
+  GtkButton          *add_button;
   GtkMenuButton      *primary_menu_button;
   GtkLabel           *subtitle_label;
   GtkImage           *empty_image;
@@ -326,11 +327,44 @@ on_request_answered_cb (SottoRequestRow    *row,
     }
 }
 
+/* Adding contacts, as the policy allows: the action, and why not. */
+static void
+update_add_contact (SottoWindow *self)
+{
+  g_autoptr (GError) refusal = NULL;
+  SottoPolicy *policy = sotto_context_get_policy (self->context);
+  gboolean allowed = policy == NULL || sotto_policy_may_add_contacts (policy, &refusal);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-contact",
+                                 allowed && get_store (self) != NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->add_button),
+                               allowed ? _("Add Contact") : refusal->message);
+  if (allowed)
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->add_button),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  else
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->add_button),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, refusal->message, -1);
+}
+
+static void update_requests (SottoWindow *self);
+
+static void
+on_adding_contacts_changed_cb (SottoWindow *self)
+{
+  if (self->roster == NULL)
+    return;
+  update_add_contact (self);
+  update_requests (self);
+}
+
 static void
 update_requests (SottoWindow *self)
 {
   g_autoptr (GPtrArray) requests = NULL;
+  g_autoptr (GError) refusal = NULL;
   g_autofree char *heading = NULL;
+  SottoPolicy *policy = sotto_context_get_policy (self->context);
   GtkWidget *child;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list))) != NULL)
@@ -345,6 +379,10 @@ update_requests (SottoWindow *self)
       GtkWidget *row = sotto_request_row_new (g_ptr_array_index (requests, i));
 
       g_signal_connect (row, "answered", G_CALLBACK (on_request_answered_cb), self);
+      /* Accepting makes a contact: not where none may be added. */
+      g_clear_error (&refusal);
+      if (policy != NULL && !sotto_policy_may_add_contacts (policy, &refusal))
+        sotto_request_row_set_accept_refusal (SOTTO_REQUEST_ROW (row), refusal->message);
       gtk_list_box_append (self->requests_list, row);
     }
 
@@ -1069,6 +1107,7 @@ setup_profile (SottoWindow *self)
 
   update_status (self);
   update_requests (self);
+  update_add_contact (self);
   update_content (self);
 }
 
@@ -1100,6 +1139,10 @@ sotto_window_constructed (GObject *object)
     }
 
   gtk_image_set_from_icon_name (self->empty_image, APPLICATION_ID);
+
+  /* What an administrator allows can change while the window is open. */
+  g_signal_connect_object (self->settings, "changed::allow-adding-contacts",
+                           G_CALLBACK (on_adding_contacts_changed_cb), self, G_CONNECT_SWAPPED);
 
   /* Under the other network banner: says when the port is taken, and
    * above it when nothing can be saved. */
@@ -1225,6 +1268,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PATH "/sotto-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, add_button);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, primary_menu_button);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, empty_image);

@@ -559,13 +559,12 @@ def alice_cli(desktop, *args):
     return profile_cli(desktop, 'alice', *args)
 
 
-def started(desktop, profile, name, own_settings=False):
+def started(desktop, profile, name, own_settings=False, env=None):
     """Someone after the assistant, at their contact list, with an invite
     that reaches them on loopback (made by sotto-cli, handed to the app).
     With own_settings, as on another person's desktop: settings of their
     own (another listening port, say)."""
     port = free_port()
-    env = None
     if own_settings:
         env = dict(desktop.env)
         env['XDG_CONFIG_HOME'] = os.path.join(desktop.world.root, f'config-{profile}')
@@ -1247,6 +1246,68 @@ def test_every_window_named(desktop):
     return app
 
 
+ADMIN_EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data',
+                             'admin', 'dconf', 'db', 'sotto.d')
+
+
+def insensitive(node):
+    return not node.getState().contains(pyatspi.STATE_SENSITIVE)
+
+
+def test_admin_policy(desktop):
+    """README's administrator example (data/admin), deployed through a
+    dconf profile: what it locks is greyed out and says "Set by your
+    administrator"; what it forbids, the app says before anyone tries."""
+    db = os.path.join(desktop.world.root, 'admin-db')
+    subprocess.run(['dconf', 'compile', db, ADMIN_EXAMPLE], check=True)
+    dconf_profile = os.path.join(desktop.world.root, 'admin-profile')
+    with open(dconf_profile, 'w') as f:
+        f.write(f'user-db:user\nfile-db:{db}\n')
+    env = dict(desktop.env)
+    env['GSETTINGS_BACKEND'] = 'dconf'
+    env['DCONF_PROFILE'] = dconf_profile
+    app = started(desktop, 'alice', 'Alice Example', env=env)
+    bob = Peer(desktop.world, 'Bob').init()
+    profile_cli(desktop, 'alice', 'add', bob.invite, env=env)
+
+    # Only verified contacts get messages and files: the chat says so, and
+    # neither the message box nor the paperclip can be used.
+    chat = open_chat(app, 'Bob')
+    app.find(chat, 'label', match=r'^Your administrator allows messages and files only to '
+             r'verified contacts: verify Bob’s security key first$')
+    attach = app.find(chat, 'push button', 'Send a File')
+    if not insensitive(attach):
+        raise Failure('the paperclip can be used for a contact that is not verified')
+    app.screenshot('Bob', 'policy-chat.png')
+    app.key('Bob', 'Escape')
+
+    app.key(app.title, 'ctrl+comma')
+    prefs = app.window('Preferences')
+    for name in ('Send only to verified contacts', 'Allow deleting history',
+                 'Allow contact requests', 'Keep conversation history'):
+        control = app.find(prefs, 'check box', name)   # GTK 4.8's role for a GtkSwitch
+        if not insensitive(control):
+            raise Failure(f'“{name}” can be changed though the administrator locked it')
+        if control.description != 'Set by your administrator':
+            raise Failure(f'“{name}” does not say who set it: {control.description!r}')
+    sidebar = app.find(prefs, 'list', match='')
+    pages = [row[0].name if row.childCount else row.name for row in sidebar]
+    sidebar.querySelection().selectChild(pages.index('History'))
+    if not insensitive(app.find(prefs, 'push button', 'Delete All History…')):
+        raise Failure('Delete All History can be used though the administrator forbids it')
+    app.find(prefs, 'label', 'Set by your administrator')
+    app.screenshot('Preferences', 'policy-preferences-history.png')
+    app.key('Preferences', 'Escape')
+
+    # `sotto-cli policy` says the same.
+    entries = {e['key']: e for e in json.loads(profile_cli(desktop, 'alice', 'policy', '--json',
+                                                           env=env))}
+    if not (entries['history-user-delete']['locked'] and
+            entries['history-user-delete']['source'] == 'administrator'):
+        raise Failure(f'policy: {entries["history-user-delete"]}')
+    return app
+
+
 def run(tests):
     selected = sys.argv[3:]
     plan = [t for t in tests if not selected or t.__name__ in selected]
@@ -1291,4 +1352,5 @@ if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
          test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
          test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style,
-         test_link_in_chat, test_file_in_chat, test_paste_picture, test_every_window_named])
+         test_link_in_chat, test_file_in_chat, test_paste_picture, test_admin_policy,
+         test_every_window_named])

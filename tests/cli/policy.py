@@ -1,0 +1,291 @@
+#!/usr/bin/python3
+# policy.py — what an administrator sets through dconf holds for
+# `sotto-cli`, because the core enforces it: the example of data/admin/
+# compiled with `dconf compile` exactly as README tells administrators,
+# read back by `sotto-cli policy --json`, and each key the core governs
+# refused with the administrator named; the same keys set by the user are
+# refused naming the preferences.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: policy.py [TEST …]  (SOTTO_CLI names sotto-cli; GSETTINGS_SCHEMA_DIR
+# points at the build's schemas). Prints TAP.
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from gi.repository import GLib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLE = os.path.join(HERE, '..', '..', 'data', 'admin', 'dconf', 'db', 'sotto.d')
+CLI = os.environ.get('SOTTO_CLI', 'sotto-cli')
+# Long enough for the example's passphrase-min-length (12).
+PASSPHRASE = 'correct horse battery staple'
+
+
+class Failure(Exception):
+    pass
+
+
+class Desk:
+    """A user's home with a dconf profile whose system database is one
+    this test compiles: the example, or a few keys of its own."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix='sotto-policy-')
+        self.env = dict(os.environ)
+        for name in ('DATA', 'CONFIG', 'CACHE', 'STATE'):
+            path = os.path.join(self.root, name.lower())
+            os.makedirs(path)
+            self.env[f'XDG_{name}_HOME'] = path
+        self.env['HOME'] = self.root
+        # dconf, as on a desktop: the backend that has administrators.
+        self.env.pop('GSETTINGS_BACKEND', None)
+        self.env['DCONF_PROFILE'] = os.path.join(self.root, 'dconf-profile')
+        with open(self.env['DCONF_PROFILE'], 'w') as f:
+            f.write(f'user-db:user\nfile-db:{self.root}/db\n')
+        self.passphrase = self.secret('pass', PASSPHRASE)
+        self.user_values = {}
+
+    def secret(self, name, text):
+        path = os.path.join(self.root, name)
+        with open(path, 'w') as f:
+            f.write(text + '\n')
+        os.chmod(path, 0o600)
+        return path
+
+    def compile(self, source):
+        subprocess.run(['dconf', 'compile', os.path.join(self.root, 'db'), source], check=True)
+
+    def administer(self, values, locked=()):
+        """A system database of @values ({key: GVariant text}), @locked keys."""
+        source = os.path.join(self.root, 'db.d')
+        shutil.rmtree(source, ignore_errors=True)
+        os.makedirs(os.path.join(source, 'locks'))
+        with open(os.path.join(source, '00-test'), 'w') as f:
+            f.write('[im/sotto/Sotto]\n')
+            for key, value in values.items():
+                f.write(f'{key}={value}\n')
+        with open(os.path.join(source, 'locks', '00-test'), 'w') as f:
+            for key in locked:
+                f.write(f'/im/sotto/Sotto/{key}\n')
+        self.compile(source)
+
+    def user_sets(self, key, value):
+        """The user's own value, written into their dconf database. (Not
+        with `gsettings set`: that goes through dconf-service, which the
+        bus starts with the bus's home, not this test's.)"""
+        self.user_values[key] = value
+        source = os.path.join(self.root, 'user.d')
+        os.makedirs(source, exist_ok=True)
+        with open(os.path.join(source, '00-user'), 'w') as f:
+            f.write('[im/sotto/Sotto]\n')
+            for k, v in self.user_values.items():
+                f.write(f'{k}={v}\n')
+        user_db = os.path.join(self.env['XDG_CONFIG_HOME'], 'dconf', 'user')
+        os.makedirs(os.path.dirname(user_db), exist_ok=True)
+        subprocess.run(['dconf', 'compile', user_db, source], check=True)
+
+    def cli(self, *args, profile='alice', passphrase=True, check=True):
+        command = [CLI, '--profile', profile]
+        if passphrase:
+            command += ['--passphrase-file', self.passphrase]
+        result = subprocess.run(command + list(args), env=self.env, capture_output=True,
+                                encoding='utf-8', errors='replace', timeout=60)
+        if check and result.returncode != 0:
+            raise Failure(f'{" ".join(args)}: exit {result.returncode}: {result.stderr.strip()}')
+        return result
+
+    def refused(self, why, *args, **kwargs):
+        """The command exits 1 and its message contains @why."""
+        result = self.cli(*args, check=False, **kwargs)
+        if result.returncode != 1 or why not in result.stderr:
+            raise Failure(f'{" ".join(args)}: expected exit 1 saying “{why}”, got exit '
+                          f'{result.returncode}: {result.stderr.strip()!r}')
+        print(f'# {" ".join(args)}: {result.stderr.strip()}')
+
+    def policy(self):
+        return {e['key']: e for e in json.loads(self.cli('policy', '--json').stdout)}
+
+    def pair(self):
+        """Alice and Bob, Bob a contact of Alice's (not verified)."""
+        self.cli('init', '--name', 'Alice')
+        self.cli('init', '--name', 'Bob', profile='bob')
+        invite = self.cli('invite', profile='bob').stdout.strip()
+        self.cli('add', invite)
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def read_example():
+    """The example's keys and values, and its locks, as administrators write them."""
+    values = {}
+    with open(os.path.join(EXAMPLE, '00-sotto')) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith(('#', '[')):
+                key, value = line.split('=', 1)
+                values[key] = GLib.Variant.parse(None, value, None, None).unpack()
+    locks = set()
+    with open(os.path.join(EXAMPLE, 'locks', '00-sotto')) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith('#'):
+                locks.add(line.rsplit('/', 1)[1])
+    return values, locks
+
+
+def test_admin_example(desk):
+    """The example, compiled as README says, is what `policy` reports, and
+    what it locks the core enforces."""
+    values, locks = read_example()
+    desk.compile(EXAMPLE)
+    policy = desk.policy()
+    for key, value in values.items():
+        entry = policy.get(key)
+        if entry is None:
+            raise Failure(f'the example sets {key}, which `policy` does not list')
+        if entry['value'] != value:
+            raise Failure(f'{key}: policy says {entry["value"]!r}, the example {value!r}')
+    for key, entry in policy.items():
+        if entry['locked'] != (key in locks):
+            raise Failure(f'{key}: locked {entry["locked"]}, the example says {key in locks}')
+        if key in locks and entry['source'] != 'administrator':
+            raise Failure(f'{key}: locked but its source is {entry["source"]}')
+        if key not in values and entry['source'] != 'default':
+            raise Failure(f'{key}: not in the example, yet its source is {entry["source"]}')
+    print(f'# {len(policy)} keys, {len(locks)} locked, {len(values)} set by the example')
+
+    # A user's own value does not win over a lock.
+    desk.user_sets('history-user-delete', 'true')
+    if desk.policy()['history-user-delete']['value'] is not False:
+        raise Failure("the user’s value won over the administrator’s lock")
+
+    # What the example locks, the core enforces.
+    short = desk.secret('short', 'eleven char')
+    result = desk.cli('--passphrase-file', short, 'init', '--name', 'Alice', passphrase=False,
+                      check=False)
+    if result.returncode != 1 or 'administrator' not in result.stderr:
+        raise Failure(f'init with an 11-character passphrase: {result.returncode} '
+                      f'{result.stderr.strip()!r}')
+    desk.pair()
+    desk.refused('only to verified contacts', 'send', 'Bob', 'hello')
+    source = os.path.join(desk.root, 'minutes.txt')
+    with open(source, 'w') as f:
+        f.write('minutes\n')
+    desk.refused('only to verified contacts', 'send-file', 'Bob', source)
+    fingerprint = desk.cli('fingerprint', profile='bob').stdout.strip()
+    desk.cli('verify', 'Bob', '--key', fingerprint)
+    desk.cli('send', 'Bob', 'hello, verified')
+    with open(source, 'r+b') as f:
+        f.truncate(1024 * 1024 * 1024 + 1)
+    desk.refused('larger than the 1.1', 'send-file', 'Bob', source)
+    desk.refused('Your administrator does not allow deleting history', 'purge', '--all')
+    history = desk.cli('history', 'Bob').stdout
+    if 'hello, verified' not in history:
+        raise Failure(f'the history is not what was sent: {history!r}')
+
+
+def test_adding_contacts(desk):
+    """allow-adding-contacts: no contact from an invite, by whoever set it."""
+    desk.cli('init', '--name', 'Alice')
+    desk.cli('init', '--name', 'Bob', profile='bob')
+    invite = desk.cli('invite', profile='bob').stdout.strip()
+    desk.administer({'allow-adding-contacts': 'false'}, locked=['allow-adding-contacts'])
+    desk.refused('Your administrator does not allow adding contacts', 'add', invite)
+    if desk.cli('contacts').stdout.strip():
+        raise Failure('a contact was added')
+    desk.administer({})
+    desk.user_sets('allow-adding-contacts', 'false')
+    desk.refused('Adding contacts is turned off in the preferences', 'add', invite)
+    desk.user_sets('allow-adding-contacts', 'true')
+    desk.cli('add', invite)
+
+
+def test_verified_contacts(desk):
+    """require-verified-contacts: nothing to a contact until verified."""
+    desk.pair()
+    desk.administer({'require-verified-contacts': 'true'}, locked=['require-verified-contacts'])
+    desk.refused('Your administrator allows messages and files only to verified contacts',
+                 'send', 'Bob', 'hello')
+    if 'hello' in desk.cli('history', 'Bob').stdout:
+        raise Failure('the refused message was stored')
+    desk.administer({})
+    desk.user_sets('require-verified-contacts', 'true')
+    desk.refused('Your preferences allow messages and files only to verified contacts',
+                 'send', 'Bob', 'hello')
+    fingerprint = desk.cli('fingerprint', profile='bob').stdout.strip()
+    desk.cli('verify', 'Bob', '--key', fingerprint)
+    desk.cli('send', 'Bob', 'hello')
+
+
+def test_user_delete(desk):
+    """history-user-delete: purge refused; nothing deleted."""
+    desk.pair()
+    desk.cli('send', 'Bob', 'keep me')
+    desk.administer({'history-user-delete': 'false'}, locked=['history-user-delete'])
+    desk.refused('Your administrator does not allow deleting history', 'purge', '--all')
+    desk.refused('Your administrator does not allow deleting history', 'purge',
+                 '--older-than', '0', '--include-queued')
+    if 'keep me' not in desk.cli('history', 'Bob').stdout:
+        raise Failure('the message is gone')
+    desk.administer({})
+    desk.user_sets('history-user-delete', 'false')
+    desk.refused('Deleting history is turned off in the preferences', 'purge', '--all')
+    desk.user_sets('history-user-delete', 'true')
+    desk.cli('purge', '--all', '--include-queued')
+
+
+def test_key_protection(desk):
+    """key-protection and passphrase-min-length, at init and at protect;
+    the limit itself passes, one character less does not."""
+    desk.administer({'key-protection': "'passphrase'", 'passphrase-min-length': 'uint32 16'},
+                    locked=['key-protection', 'passphrase-min-length'])
+    at_limit = desk.secret('sixteen', 'sixteen chars ok')
+    below = desk.secret('fifteen', 'fifteen chars!!')
+    desk.refused('Your administrator requires a passphrase of at least 16 characters',
+                 '--passphrase-file', below, 'init', '--name', 'Alice', passphrase=False)
+    desk.cli('--passphrase-file', at_limit, 'init', '--name', 'Alice', passphrase=False)
+    desk.refused('Your administrator requires a passphrase for the history key',
+                 '--passphrase-file', at_limit, 'protect', '--keyring', passphrase=False)
+    desk.refused('Your administrator requires a passphrase of at least 16 characters',
+                 '--passphrase-file', at_limit, 'protect', '--new-passphrase-file', below,
+                 passphrase=False)
+
+    desk.administer({'key-protection': "'keyring'"}, locked=['key-protection'])
+    desk.refused('Your administrator requires the history key to be kept in the login keyring',
+                 'init', '--name', 'Bob', profile='bob')
+
+
+TESTS = [test_admin_example, test_adding_contacts, test_verified_contacts, test_user_delete,
+         test_key_protection]
+
+
+def main():
+    wanted = sys.argv[1:]
+    tests = [t for t in TESTS if not wanted or t.__name__ in wanted]
+    print(f'1..{len(tests)}')
+    failed = 0
+    for n, test in enumerate(tests, 1):
+        desk = Desk()
+        try:
+            test(desk)
+            print(f'ok {n} {test.__name__}')
+        except Exception as e:  # noqa: BLE001 — any error fails the test, with its reason
+            failed += 1
+            print(f'not ok {n} {test.__name__}')
+            for line in str(e).splitlines():
+                print(f'# {line}')
+        finally:
+            desk.cleanup()
+        sys.stdout.flush()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
