@@ -13,5 +13,7 @@ void sotto_peer_service_set_backoff         (SottoPeerService *self,
                                              guint             max_ms);
 void sotto_peer_service_set_expiry_interval (SottoPeerService *self,
                                              guint             interval_ms);
+guint sotto_peer_service_count_handshaking  (SottoPeerService *self);
+guint sotto_peer_service_count_refused_early (SottoPeerService *self);
 
 G_END_DECLS

@@ -26,6 +26,7 @@
 #include "sotto-invite.h"
 #include "sotto-payload.h"
 #include "sotto-peer-service-private.h"
+#include "sotto-policy.h"
 #include "sotto-session.h"
 
 typedef struct _Link Link;
@@ -44,6 +45,9 @@ struct _SottoPeerService
 
   GHashTable       *links;        /* gint64 contact id → Link */
   GPtrArray        *handshaking;  /* sessions the peer started, caller not known yet */
+  GHashTable       *handshake_rate; /* address → Rate: handshakes this minute */
+  SottoPolicy      *policy;       /* over settings */
+  guint             refused_early;  /* connections closed before a handshake */
   GPtrArray        *requests;     /* Request */
   GHashTable       *own_addresses; /* "host:port": answered with our own key, since going online */
 
@@ -1207,6 +1211,32 @@ attach_session (SottoPeerService *self,
     }
 }
 
+static void
+drop_request (SottoPeerService *self,
+              guint             index)
+{
+  Request *request = g_ptr_array_index (self->requests, index);
+
+  if (request->session != NULL)
+    sotto_session_close (request->session, NULL);
+  g_ptr_array_remove_index (self->requests, index);
+}
+
+/* Requests nobody answered within SOTTO_PEER_REQUEST_EXPIRY_DAYS. */
+static void
+drop_expired_requests (SottoPeerService *self)
+{
+  gint64 oldest = g_get_real_time () - (gint64)SOTTO_PEER_REQUEST_EXPIRY_DAYS * G_TIME_SPAN_DAY;
+
+  for (guint i = self->requests->len; i-- > 0;)
+    {
+      Request *request = g_ptr_array_index (self->requests, i);
+
+      if (request->info->received < oldest && !request->handling)
+        drop_request (self, i);
+    }
+}
+
 /* Who may talk to us: decided when the caller's key is known. */
 static SottoSessionMode
 authenticate_cb (SottoSession     *session,
@@ -1232,6 +1262,10 @@ authenticate_cb (SottoSession     *session,
 
   if (!g_settings_get_boolean (self->settings, "allow-contact-requests"))
     return SOTTO_SESSION_MODE_REFUSE;
+  /* Ignored: refused as if requests were off, and nobody is told. */
+  if (sotto_store_is_key_ignored (self->store, remote_key))
+    return SOTTO_SESSION_MODE_REFUSE;
+  drop_expired_requests (self);
 
   /* A stranger: one request per key, the latest session kept. */
   for (guint i = 0; i < self->requests->len; i++)
@@ -1247,8 +1281,19 @@ authenticate_cb (SottoSession     *session,
           return SOTTO_SESSION_MODE_REQUEST;
         }
     }
+  /* Full: the oldest request makes room (requests come in order), unless
+   * every one is being answered. */
   if (self->requests->len >= SOTTO_PEER_MAX_REQUESTS)
-    return SOTTO_SESSION_MODE_REFUSE;
+    {
+      guint oldest = 0;
+
+      while (oldest < self->requests->len &&
+             ((Request *)g_ptr_array_index (self->requests, oldest))->handling)
+        oldest++;
+      if (oldest == self->requests->len)
+        return SOTTO_SESSION_MODE_REFUSE;
+      drop_request (self, oldest);
+    }
 
   remote = sotto_session_get_remote_address (session);
   memcpy (info.public_key, remote_key, SOTTO_KEY_LEN);
@@ -1269,6 +1314,81 @@ authenticate_cb (SottoSession     *session,
   return SOTTO_SESSION_MODE_REQUEST;
 }
 
+/* Handshakes an address started in the current minute. */
+typedef struct
+{
+  gint64 window_start;
+  guint  count;
+} Rate;
+
+/* The peer's address of @connection, or NULL. */
+static GInetAddress *
+remote_address (GSocketConnection *connection)
+{
+  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
+    return NULL;
+  return g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+}
+
+/* Whether one more unauthenticated connection from @host may start its
+ * handshake; counts it if so. Cheap: no key work, nothing allocated for a
+ * caller that is refused but its rate entry. */
+static gboolean
+admit_handshake (SottoPeerService *self,
+                 const char       *host)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint from_host = 0;
+  Rate *rate;
+
+  for (guint i = 0; i < self->handshaking->len; i++)
+    {
+      g_autoptr (GInetSocketAddress) remote =
+        sotto_session_get_remote_address (g_ptr_array_index (self->handshaking, i));
+      g_autofree char *other = remote != NULL
+        ? g_inet_address_to_string (g_inet_socket_address_get_address (remote)) : NULL;
+
+      if (g_strcmp0 (other, host) == 0)
+        from_host++;
+    }
+  if (from_host >= SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS)
+    return FALSE;
+
+  rate = g_hash_table_lookup (self->handshake_rate, host);
+  if (rate == NULL || now - rate->window_start >= 60 * G_USEC_PER_SEC)
+    {
+      /* The table only grows with addresses that called this minute. */
+      if (rate == NULL && g_hash_table_size (self->handshake_rate) >= 4096)
+        {
+          GHashTableIter iter;
+
+          g_hash_table_iter_init (&iter, self->handshake_rate);
+          while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&rate))
+            if (now - rate->window_start >= 60 * G_USEC_PER_SEC)
+              g_hash_table_iter_remove (&iter);
+        }
+      rate = g_new0 (Rate, 1);
+      rate->window_start = now;
+      g_hash_table_replace (self->handshake_rate, g_strdup (host), rate);
+    }
+  if (rate->count >= SOTTO_PEER_HANDSHAKES_PER_MINUTE)
+    return FALSE;
+  rate->count++;
+
+  /* Full: the oldest unfinished handshake goes (a stalled one, most
+   * likely), never the newcomer, who may be a contact. */
+  if (self->handshaking->len >= SOTTO_PEER_MAX_HANDSHAKING)
+    {
+      g_autoptr (SottoSession) oldest = g_object_ref (g_ptr_array_index (self->handshaking, 0));
+
+      g_ptr_array_remove_index (self->handshaking, 0);
+      sotto_session_close (oldest, NULL);
+    }
+  return TRUE;
+}
+
 static gboolean
 on_incoming_cb (GSocketService    *service,
                 GSocketConnection *connection,
@@ -1276,11 +1396,27 @@ on_incoming_cb (GSocketService    *service,
                 gpointer           user_data)
 {
   SottoPeerService *self = user_data;
-  g_autoptr (SottoHello) hello = make_hello (self);
+  g_autoptr (SottoHello) hello = NULL;
+  g_autoptr (GInetAddress) address = NULL;
+  g_autofree char *host = NULL;
   SottoSession *session;
 
   if (self->stopping)
     return FALSE;
+
+  address = remote_address (connection);
+  host = address != NULL ? g_inet_address_to_string (address) : g_strdup ("");
+  /* allowed-networks first, then the caps: nothing else before the
+   * handshake. */
+  if ((address != NULL && !sotto_policy_may_connect (self->policy, address)) ||
+      !admit_handshake (self, host))
+    {
+      self->refused_early++;
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+
+  hello = make_hello (self);
 
   session = sotto_session_new (connection, sotto_store_get_identity (self->store),
                                hello, NULL);
@@ -1340,6 +1476,21 @@ on_connected_cb (GObject      *object,
       return;
     }
 
+  /* A name may resolve outside allowed-networks: not that one. */
+  {
+    g_autoptr (GInetAddress) address = remote_address (connection);
+
+    if (address != NULL && !sotto_policy_may_connect (self->policy, address))
+      {
+        g_debug ("not dialling %s: outside allowed-networks",
+                 link->dial_addresses[link->dial_index]);
+        g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+        link->dial_index++;
+        try_next_address (link);
+        return;
+      }
+  }
+
   dialled = g_strdup (link->dial_addresses[link->dial_index]);
   g_clear_object (&link->dial_cancellable);
   g_clear_pointer (&link->dial_addresses, g_strfreev);
@@ -1368,11 +1519,33 @@ on_connected_cb (GObject      *object,
   sotto_session_start (link->outgoing);
 }
 
+/* Whether "host:port" may be dialled: a name is checked once it is
+ * connected (on_connected_cb). */
+static gboolean
+may_dial (SottoPeerService *self,
+          const char       *host_and_port)
+{
+  g_autoptr (GNetworkAddress) parsed = NULL;
+  g_autoptr (GInetAddress) address = NULL;
+
+  parsed = G_NETWORK_ADDRESS (g_network_address_parse (host_and_port, SOTTO_PEER_DEFAULT_PORT,
+                                                       NULL));
+  if (parsed == NULL)
+    return TRUE;
+  address = g_inet_address_new_from_string (g_network_address_get_hostname (parsed));
+  return address == NULL || sotto_policy_may_connect (self->policy, address);
+}
+
 static void
 try_next_address (Link *link)
 {
   SottoPeerService *self = link->service;
   DialData *data;
+
+  /* An address outside allowed-networks is not even dialled. */
+  while (link->dial_addresses != NULL && link->dial_addresses[link->dial_index] != NULL &&
+         !may_dial (self, link->dial_addresses[link->dial_index]))
+    link->dial_index++;
 
   if (link->dial_addresses == NULL || link->dial_addresses[link->dial_index] == NULL)
     {
@@ -1563,6 +1736,7 @@ sotto_peer_service_dispose (GObject *object)
 
   sotto_peer_service_stop (self);
   g_clear_object (&self->store);
+  g_clear_object (&self->policy);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (sotto_peer_service_parent_class)->dispose (object);
@@ -1576,6 +1750,7 @@ sotto_peer_service_finalize (GObject *object)
   g_clear_pointer (&self->links, g_hash_table_unref);
   g_clear_object (&self->files);
   g_clear_pointer (&self->handshaking, g_ptr_array_unref);
+  g_clear_pointer (&self->handshake_rate, g_hash_table_unref);
   g_clear_pointer (&self->requests, g_ptr_array_unref);
   g_clear_pointer (&self->own_addresses, g_hash_table_unref);
   g_clear_object (&self->listener);
@@ -1716,6 +1891,7 @@ sotto_peer_service_init (SottoPeerService *self)
 {
   self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)link_free);
   self->handshaking = g_ptr_array_new_with_free_func (g_object_unref);
+  self->handshake_rate = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)request_free);
   self->own_addresses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
@@ -1753,6 +1929,7 @@ sotto_peer_service_new (SottoStore *store,
   self = g_object_new (SOTTO_TYPE_PEER_SERVICE, NULL);
   self->store = g_object_ref (store);
   self->settings = g_object_ref (settings);
+  self->policy = sotto_policy_new (settings);
   self->port = (guint)g_settings_get_int (settings, "listen-port");
   self->files = sotto_file_transfer_new (store, settings);
 
@@ -2554,6 +2731,7 @@ sotto_peer_service_list_requests (SottoPeerService *self)
 
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), NULL);
 
+  drop_expired_requests (self);
   list = g_ptr_array_new_with_free_func ((GDestroyNotify)sotto_peer_request_free);
   for (guint i = 0; i < self->requests->len; i++)
     {
@@ -2584,20 +2762,6 @@ find_request (SottoPeerService *self,
 }
 
 static void
-on_request_blocked_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-
-  if (!sotto_store_update_contact_finish (SOTTO_STORE (object), result, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 on_request_contact_added_cb (GObject      *object,
                              GAsyncResult *result,
                              gpointer      user_data)
@@ -2608,18 +2772,21 @@ on_request_contact_added_cb (GObject      *object,
   GError *error = NULL;
   Request *request;
   guint index = 0;
-
-  gboolean block = GPOINTER_TO_INT (g_task_get_task_data (task));
+  gboolean block = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "sotto-block"));
 
   contact = sotto_store_add_contact_finish (SOTTO_STORE (object), result, &error);
   if (contact == NULL)
     {
+      /* Still a request: it can be answered again (or dropped). */
+      request = find_request (self, g_task_get_task_data (task), NULL);
+      if (request != NULL)
+        request->handling = FALSE;
       g_task_return_error (task, error);
       return;
     }
 
-  /* A blocked stranger becomes a blocked contact: refused from now on,
-   * and their session ends. */
+  /* A blocked stranger is a blocked contact (added so, at once): refused
+   * from now on, and their session ends. */
   if (block)
     {
       request = find_request (self, sotto_contact_get_public_key (contact), &index);
@@ -2629,8 +2796,7 @@ on_request_contact_added_cb (GObject      *object,
             sotto_session_close (request->session, NULL);
           g_ptr_array_remove_index (self->requests, index);
         }
-      sotto_store_update_contact_async (self->store, contact, NULL, 1, -1, NULL,
-                                        on_request_blocked_cb, g_steal_pointer (&task));
+      g_task_return_boolean (task, TRUE);
       return;
     }
 
@@ -2674,7 +2840,8 @@ add_request_contact (SottoPeerService    *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, GINT_TO_POINTER (block), NULL);
+  g_task_set_task_data (task, g_memdup2 (public_key, SOTTO_KEY_LEN), g_free);
+  g_object_set_data (G_OBJECT (task), "sotto-block", GINT_TO_POINTER (block));
 
   request = find_request (self, public_key, NULL);
   if (request == NULL)
@@ -2696,8 +2863,12 @@ add_request_contact (SottoPeerService    *self,
       g_object_unref (task);
       return;
     }
-  sotto_store_add_contact_async (self->store, invite, alias, cancellable,
-                                 on_request_contact_added_cb, task);
+  if (block)
+    sotto_store_add_blocked_contact_async (self->store, invite, cancellable,
+                                           on_request_contact_added_cb, task);
+  else
+    sotto_store_add_contact_async (self->store, invite, alias, cancellable,
+                                   on_request_contact_added_cb, task);
 }
 
 /**
@@ -2759,10 +2930,41 @@ sotto_peer_service_accept_request_finish (SottoPeerService  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+static void
+on_key_ignored_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!sotto_store_ignore_key_finish (SOTTO_STORE (object), result, &error))
+    g_warning ("The ignored request could not be remembered: %s", error->message);
+}
+
+/* For tests: connections whose handshake has not finished, and those
+ * closed before one began (sotto-peer-service-private.h). */
+guint
+sotto_peer_service_count_handshaking (SottoPeerService *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
+
+  return self->handshaking->len;
+}
+
+guint
+sotto_peer_service_count_refused_early (SottoPeerService *self)
+{
+  g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
+
+  return self->refused_early;
+}
+
 /**
  * sotto_peer_service_ignore_request:
  *
- * Forgets the request and ends its session.
+ * Drops the request and ends its session; the stranger's key is then
+ * refused, without a request or a notification, for
+ * %SOTTO_PEER_IGNORE_DAYS, also after a restart.
  *
  * Returns: %FALSE if there was no such request
  */
@@ -2770,17 +2972,16 @@ gboolean
 sotto_peer_service_ignore_request (SottoPeerService *self,
                                    const guint8     *public_key)
 {
-  Request *request;
   guint index = 0;
 
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), FALSE);
 
-  request = find_request (self, public_key, &index);
-  if (request == NULL)
+  if (find_request (self, public_key, &index) == NULL)
     return FALSE;
-  if (request->session != NULL)
-    sotto_session_close (request->session, NULL);
-  g_ptr_array_remove_index (self->requests, index);
+  sotto_store_ignore_key_async (self->store, public_key,
+                                g_get_real_time () + (gint64)SOTTO_PEER_IGNORE_DAYS * G_TIME_SPAN_DAY,
+                                NULL, on_key_ignored_cb, NULL);
+  drop_request (self, index);
   return TRUE;
 }
 

@@ -27,8 +27,20 @@ G_BEGIN_DECLS
  * than this many unsent bytes (see PROTOCOL.md, "Delivery"): far below
  * SOTTO_SESSION_MAX_QUEUED_BYTES, which closes a session. */
 #define SOTTO_PEER_SEND_WINDOW         (1024 * 1024)
-/* Contact requests held at once; more are refused until some are handled. */
+/* Contact requests held at once: a new one beyond them drops the oldest. */
 #define SOTTO_PEER_MAX_REQUESTS        32
+/* Connections whose caller is not known yet (the handshake has not
+ * finished), at once: in total (beyond it the oldest is dropped, so that
+ * a contact's new handshake always gets in), and from one address (beyond
+ * it new ones are closed at once); and handshakes one address may start
+ * in a minute. All before any Diffie-Hellman work. */
+#define SOTTO_PEER_MAX_HANDSHAKING             64
+#define SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS 8
+#define SOTTO_PEER_HANDSHAKES_PER_MINUTE       120
+/* A request nobody answered is dropped after this long. */
+#define SOTTO_PEER_REQUEST_EXPIRY_DAYS 7
+/* An ignored stranger is refused, without a request, for this long. */
+#define SOTTO_PEER_IGNORE_DAYS         30
 /* How often a running service gives up on messages that have waited longer
  * than SOTTO_OUTBOX_EXPIRY_DAYS (and once on starting): the limit is in
  * days, so an hour late is close enough, and costs one query an hour. */

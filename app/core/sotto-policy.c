@@ -169,7 +169,6 @@ sotto_policy_entry_free (SottoPolicyEntry *entry)
     return;
   g_free (entry->key);
   g_clear_pointer (&entry->value, g_variant_unref);
-  g_free (entry->summary);
   g_free (entry);
 }
 
@@ -203,19 +202,100 @@ sotto_policy_list (SottoPolicy *self)
   keys = g_settings_schema_list_keys (schema);
   for (guint i = 0; keys[i] != NULL; i++)
     {
-      g_autoptr (GSettingsSchemaKey) schema_key = g_settings_schema_get_key (schema, keys[i]);
       SottoPolicyEntry *entry = g_new0 (SottoPolicyEntry, 1);
-      const char *summary = g_settings_schema_key_get_summary (schema_key);
 
       entry->key = g_strdup (keys[i]);
       entry->value = g_settings_get_value (self->settings, keys[i]);
       entry->source = sotto_policy_get_source (self, keys[i]);
       entry->locked = sotto_policy_is_locked (self, keys[i]);
-      entry->summary = g_strdup (summary != NULL ? summary : "");
       g_ptr_array_add (entries, entry);
     }
   g_ptr_array_sort (entries, compare_entries);
   return entries;
+}
+
+/* An IPv4 address a dual-stack socket shows as ::ffff:a.b.c.d, as IPv4. */
+static GInetAddress *
+plain_address (GInetAddress *address)
+{
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  const guint8 *bytes;
+
+  if (g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+    return g_object_ref (address);
+  bytes = g_inet_address_to_bytes (address);
+  if (memcmp (bytes, mapped, sizeof mapped) != 0)
+    return g_object_ref (address);
+  return g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
+}
+
+/**
+ * sotto_networks_contain:
+ * @networks: CIDR networks ("10.0.0.0/8", "fd00::/8", or one address),
+ *   as the allowed-networks key holds them
+ * @address: a peer's address
+ * @out_invalid: (out) (optional) (transfer none): the first entry that is
+ *   not a network, if any (it matches nothing)
+ *
+ * Returns: whether @address lies in one of @networks; an empty list
+ *   contains every address. An IPv4 address mapped into IPv6 counts as
+ *   IPv4.
+ */
+gboolean
+sotto_networks_contain (const char * const  *networks,
+                        GInetAddress        *address,
+                        const char         **out_invalid)
+{
+  g_autoptr (GInetAddress) plain = NULL;
+  gboolean any = FALSE;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (G_IS_INET_ADDRESS (address), FALSE);
+
+  if (out_invalid != NULL)
+    *out_invalid = NULL;
+  plain = plain_address (address);
+  for (guint i = 0; networks != NULL && networks[i] != NULL; i++)
+    {
+      g_autoptr (GInetAddressMask) mask = g_inet_address_mask_new_from_string (networks[i], NULL);
+
+      any = TRUE;
+      if (mask == NULL)
+        {
+          if (out_invalid != NULL && *out_invalid == NULL)
+            *out_invalid = networks[i];
+          continue;
+        }
+      if (g_inet_address_mask_matches (mask, plain))
+        found = TRUE;
+    }
+  return !any || found;
+}
+
+/**
+ * sotto_policy_may_connect:
+ * @address: a peer's address, calling or about to be called
+ *
+ * Whether Sotto may accept a connection from @address or dial it
+ * (allowed-networks). Asked before any handshake.
+ */
+gboolean
+sotto_policy_may_connect (SottoPolicy  *self,
+                          GInetAddress *address)
+{
+  g_auto (GStrv) networks = NULL;
+  const char *invalid = NULL;
+  gboolean allowed;
+
+  g_return_val_if_fail (SOTTO_IS_POLICY (self), FALSE);
+  g_return_val_if_fail (G_IS_INET_ADDRESS (address), FALSE);
+
+  networks = g_settings_get_strv (self->settings, "allowed-networks");
+  allowed = sotto_networks_contain ((const char * const *)networks, address, &invalid);
+  if (invalid != NULL)
+    g_warning ("allowed-networks: “%s” is not a network (such as 10.0.0.0/8): it allows nothing",
+               invalid);
+  return allowed;
 }
 
 /**

@@ -33,7 +33,6 @@ typedef enum
  * @value: its effective value
  * @source: where that value comes from
  * @locked: whether an administrator locked it
- * @summary: the schema's summary, translated
  */
 typedef struct
 {
@@ -41,7 +40,6 @@ typedef struct
   GVariant          *value;
   SottoPolicySource  source;
   gboolean           locked;
-  char              *summary;
 } SottoPolicyEntry;
 
 #define SOTTO_TYPE_POLICY (sotto_policy_get_type ())
@@ -58,6 +56,11 @@ GPtrArray         *sotto_policy_list               (SottoPolicy        *self);
 const char        *sotto_policy_source_to_string   (SottoPolicySource   source);
 void               sotto_policy_entry_free         (SottoPolicyEntry   *entry);
 
+gboolean           sotto_networks_contain          (const char * const *networks,
+                                                    GInetAddress       *address,
+                                                    const char        **out_invalid);
+gboolean           sotto_policy_may_connect        (SottoPolicy        *self,
+                                                    GInetAddress       *address);
 gboolean           sotto_policy_may_add_contacts   (SottoPolicy        *self,
                                                     GError            **error);
 gboolean           sotto_policy_may_send_files     (SottoPolicy        *self,

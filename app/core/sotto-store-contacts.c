@@ -711,7 +711,7 @@ add_contact_job (SottoStore    *self,
 
   stmt = _sotto_store_db_prepare (self,
                                   "INSERT INTO contacts (id, public_key, display_name, alias, "
-                                  "addresses, added) VALUES (?, ?, ?, ?, ?, ?)",
+                                  "addresses, added, blocked) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   error);
   if (stmt == NULL)
     goto failed;
@@ -722,6 +722,7 @@ add_contact_job (SottoStore    *self,
     _sotto_store_bind_sealed (stmt, 4, alias);
   _sotto_store_bind_sealed (stmt, 5, addresses);
   sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
+  sqlite3_bind_int (stmt, 7, request->blocked == 1);
   if (!_sotto_store_db_step_done (self, stmt, error) || !bind_contact_row (self, id, error))
     goto failed;
 
@@ -760,26 +761,26 @@ add_contact_apply (SottoStore *self,
  * key that is already a contact, and %SOTTO_ERROR_INVALID_ARGUMENT for the
  * profile's own key.
  */
-void
-sotto_store_add_contact_async (SottoStore          *self,
-                               const SottoInvite   *invite,
-                               const char          *alias,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
+static void
+add_contact (SottoStore          *self,
+             const SottoInvite   *invite,
+             const char          *alias,
+             gboolean             blocked,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *normalized_alias = NULL;
   ContactRequest *request;
 
-  g_return_if_fail (SOTTO_IS_STORE (self));
-  g_return_if_fail (invite != NULL);
-
   if (sodium_memcmp (invite->public_key, sotto_identity_get_public_key (self->identity),
                      SOTTO_KEY_LEN) == 0)
     g_set_error_literal (&error, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
                          _("This is your own invite"));
-  else if (self->policy == NULL || sotto_policy_may_add_contacts (self->policy, &error))
+  /* Keeping someone out is never forbidden. */
+  else if (blocked || self->policy == NULL ||
+           sotto_policy_may_add_contacts (self->policy, &error))
     {
       if (alias != NULL && alias[0] != '\0')
         normalized_alias = sotto_display_name_normalize (alias, &error);
@@ -797,10 +798,47 @@ sotto_store_add_contact_async (SottoStore          *self,
   request->display_name = g_strdup (invite->display_name);
   request->alias = g_steal_pointer (&normalized_alias);
   request->addresses = g_strdupv (invite->addresses);
+  request->blocked = blocked ? 1 : 0;
 
   _sotto_store_schedule (self, sotto_store_add_contact_async, add_contact_job, add_contact_apply,
                          request, (GDestroyNotify)contact_request_free, g_object_unref,
                          cancellable, callback, user_data);
+}
+
+void
+sotto_store_add_contact_async (SottoStore          *self,
+                               const SottoInvite   *invite,
+                               const char          *alias,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (invite != NULL);
+
+  add_contact (self, invite, alias, FALSE, cancellable, callback, user_data);
+}
+
+/**
+ * sotto_store_add_blocked_contact_async:
+ * @invite: who to keep out (a stranger's key, name and address)
+ *
+ * Pins the key as a contact that is blocked from the start, in one
+ * transaction: refused from then on, even by a process killed right
+ * after, and allowed whatever allow-adding-contacts says. Finish with
+ * sotto_store_add_contact_finish().
+ */
+void
+sotto_store_add_blocked_contact_async (SottoStore          *self,
+                                       const SottoInvite   *invite,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (invite != NULL);
+
+  add_contact (self, invite, NULL, TRUE, cancellable, callback, user_data);
 }
 
 SottoContact *

@@ -54,6 +54,8 @@ struct _SottoStore
   /* main thread */
   SottoIdentity      *identity;
   SottoPolicy        *policy;          /* what the user may do; NULL: anything */
+  guint8             *ignore_tag_key;  /* sotto-store-ignored.c */
+  GHashTable         *ignored;         /* tag hex → gint64 until */
   GListStore         *contacts;
   GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
   guint               n_damaged_contacts;  /* left out of the list at open */
@@ -120,6 +122,13 @@ gpointer _sotto_store_job_get_data   (GTask               *task);
 void     _sotto_store_run_in_context (GMainContext        *context,
                                       GSourceFunc          func,
                                       gpointer             data);
+
+/* Ignored strangers (sotto-store-ignored.c) */
+#define SOTTO_STORE_IGNORE_TAG_LEN 32
+gboolean _sotto_store_load_ignored   (SottoStore          *self,
+                                      guint8             **out_tag_key,
+                                      GHashTable         **out_ignored,
+                                      GError             **error);
 
 /* Signals, on the main thread (sotto-store.c) */
 

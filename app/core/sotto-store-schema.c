@@ -154,6 +154,12 @@ static const char *migrations[] = {
   "  UNIQUE (contact_id, uid, direction)"
   ");"
   "INSERT INTO id_counters VALUES ('transfers', 1);",
+  /* 9: strangers the user ignored, by a keyed tag of their key (see
+   * sotto-store-ignored.c), until a time. */
+  "CREATE TABLE ignored_keys ("
+  "  tag BLOB PRIMARY KEY,"
+  "  until INTEGER NOT NULL"
+  ") WITHOUT ROWID;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);

@@ -730,6 +730,8 @@ typedef struct
   SottoIdentity *identity;
   guint          n_damaged_contacts;
   GPtrArray     *contacts;
+  guint8        *ignore_tag_key;
+  GHashTable    *ignored;
 } OpenResult;
 
 static void
@@ -737,6 +739,8 @@ open_result_free (OpenResult *result)
 {
   g_clear_object (&result->identity);
   g_clear_pointer (&result->contacts, g_ptr_array_unref);
+  g_clear_pointer (&result->ignore_tag_key, sodium_free);
+  g_clear_pointer (&result->ignored, g_hash_table_unref);
   g_free (result);
 }
 
@@ -872,6 +876,12 @@ create_job (SottoStore    *self,
   result = g_new0 (OpenResult, 1);
   result->identity = g_steal_pointer (&identity);
   result->contacts = g_ptr_array_new_with_free_func (g_object_unref);
+  if (!_sotto_store_load_ignored (self, &result->ignore_tag_key, &result->ignored, error))
+    {
+      open_result_free (result);
+      db_close (self);
+      return NULL;
+    }
   return result;
 
 failed:
@@ -1018,6 +1028,11 @@ open_job (SottoStore    *self,
   result->n_damaged_contacts = n_damaged;
   result->identity = g_steal_pointer (&identity);
   result->contacts = g_steal_pointer (&contacts);
+  if (!_sotto_store_load_ignored (self, &result->ignore_tag_key, &result->ignored, error))
+    {
+      open_result_free (result);
+      return NULL;
+    }
   return result;
 }
 
@@ -1029,6 +1044,10 @@ open_apply (SottoStore *self,
   OpenResult *result = data;
 
   g_set_object (&self->identity, result->identity);
+  g_clear_pointer (&self->ignore_tag_key, sodium_free);
+  self->ignore_tag_key = g_steal_pointer (&result->ignore_tag_key);
+  g_clear_pointer (&self->ignored, g_hash_table_unref);
+  self->ignored = g_steal_pointer (&result->ignored);
   self->key_protection = self->protection;
   self->n_damaged_contacts = result->n_damaged_contacts;
   for (guint i = 0; i < result->contacts->len; i++)
@@ -1088,6 +1107,8 @@ sotto_store_finalize (GObject *object)
   g_clear_pointer (&self->store_id, g_free);
   g_clear_object (&self->identity);
   g_clear_object (&self->policy);
+  g_clear_pointer (&self->ignore_tag_key, sodium_free);
+  g_clear_pointer (&self->ignored, g_hash_table_unref);
   g_clear_pointer (&self->contacts_by_id, g_hash_table_unref);
   g_clear_object (&self->contacts);
   g_clear_pointer (&self->profile_dir, g_free);

@@ -17,7 +17,7 @@
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 8
+#define SOTTO_STORE_SCHEMA_VERSION 9
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
@@ -162,6 +162,22 @@ gboolean            sotto_store_set_display_name_finish   (SottoStore          *
 void                sotto_store_add_contact_async         (SottoStore          *self,
                                                            const SottoInvite   *invite,
                                                            const char          *alias,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+void                sotto_store_ignore_key_async          (SottoStore          *self,
+                                                           const guint8        *public_key,
+                                                           gint64               until,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_ignore_key_finish         (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+gboolean            sotto_store_is_key_ignored            (SottoStore          *self,
+                                                           const guint8        *public_key);
+void                sotto_store_add_blocked_contact_async (SottoStore          *self,
+                                                           const SottoInvite   *invite,
                                                            GCancellable        *cancellable,
                                                            GAsyncReadyCallback  callback,
                                                            gpointer             user_data);

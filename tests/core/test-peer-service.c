@@ -1240,6 +1240,9 @@ test_request_ignore (void)
   g_autoptr (SottoContact) ea = NULL;
   g_autoptr (SottoMessage) m = NULL;
   g_autoptr (GPtrArray) requests = NULL;
+  g_autoptr (GError) error = NULL;
+  guint failed;
+  guint port;
 
   peer_start (a, 0);
   peer_start (e, 0);
@@ -1248,6 +1251,8 @@ test_request_ignore (void)
   m = send_message (e, ea, "psst");
 
   g_assert_true (sotto_peer_service_ignore_request (a->service, peer_key (e)));
+  port = a->port;
+  g_clear_pointer (&requests, g_ptr_array_unref);
   requests = sotto_peer_service_list_requests (a->service);
   g_assert_cmpuint (requests->len, ==, 0);
   g_assert_false (sotto_peer_service_ignore_request (a->service, peer_key (e)));
@@ -1257,6 +1262,58 @@ test_request_ignore (void)
   g_assert_null (sotto_store_get_contact_by_key (a->store, peer_key (e)));
   g_assert_cmpuint (a->received->len, ==, 0);
   g_assert_cmpuint (outbox_len (e, ea), ==, 1);
+
+  /* Ignore holds: E keeps calling, and is refused without a new request
+   * (nothing for the app to notify)... */
+  failed = a->failed;
+  SOTTO_TEST_WAIT_FOR (a->failed >= failed + 2);
+  g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
+  g_assert_cmpuint (a->requests->len, ==, 1);
+
+  /* ... also after A restarts, with the store opened anew. */
+  peer_drop_service (a);
+  sotto_test_close_store (&a->store);
+  a->store = sotto_test_open_store (a->dir, "correct horse", &error);
+  g_assert_no_error (error);
+  peer_start (a, port);
+  failed = a->failed;
+  SOTTO_TEST_WAIT_FOR (a->failed >= failed + 2);
+  g_assert_cmpint (a->failed_code, ==, SOTTO_SESSION_ERROR_REFUSED);
+  g_assert_cmpuint (a->requests->len, ==, 1);
+  g_clear_pointer (&requests, g_ptr_array_unref);
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 0);
+}
+
+/* An ignore ends: a key ignored until a moment ago is a stranger again,
+ * whose request comes through. */
+static void
+test_request_ignore_expires (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) e = peer_new ("Eve");
+  g_autoptr (SottoContact) ea = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 until = g_get_real_time () + 2 * G_USEC_PER_SEC;
+
+  peer_service (a);
+  sotto_store_ignore_key_async (a->store, peer_key (e), until, NULL, sotto_test_result_cb,
+                                &result);
+  g_assert_true (sotto_store_ignore_key_finish (a->store, sotto_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_assert_true (sotto_store_is_key_ignored (a->store, peer_key (e)));
+  g_assert_false (sotto_store_is_key_ignored (a->store, peer_key (a)));
+
+  peer_start (a, 0);
+  peer_start (e, 0);
+  ea = add_contact (e, a, a->port);
+  SOTTO_TEST_WAIT_FOR (a->failed >= 1);
+  g_assert_cmpuint (a->requests->len, ==, 0);
+  /* After the end, E's next call is a request. */
+  SOTTO_TEST_WAIT_FOR (a->requests->len == 1);
+  g_assert_cmpint (g_get_real_time (), >=, until);
+  g_assert_false (sotto_store_is_key_ignored (a->store, peer_key (e)));
 }
 
 /* Blocking a request makes the stranger a blocked contact: refused from
@@ -1301,6 +1358,201 @@ test_request_block (void)
   g_assert_false (sotto_peer_service_is_online (a->service, ae));
   g_assert_cmpuint (a->received->len, ==, 0);
   g_assert_cmpuint (outbox_len (e, ea), ==, 1);
+}
+
+/* Keeping a stranger out is allowed even where no contact may be added:
+ * the blocked contact is refused from then on, and Accept is refused. */
+static void
+test_request_block_adding_forbidden (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) e = peer_new ("Eve");
+  g_autoptr (Peer) m = peer_new ("Mallory");
+  g_autoptr (SottoContact) ea = NULL;
+  g_autoptr (SottoContact) ma = NULL;
+  g_autoptr (SottoPolicy) policy = sotto_policy_new (a->settings);
+  g_autoptr (GAsyncResult) blocked = NULL;
+  g_autoptr (GAsyncResult) accepted = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoContact *ae;
+
+  g_settings_set_boolean (a->settings, "allow-adding-contacts", FALSE);
+  sotto_store_set_policy (a->store, policy);
+  peer_start (a, 0);
+  peer_start (e, 0);
+  peer_start (m, 0);
+  ea = add_contact (e, a, a->port);
+  ma = add_contact (m, a, a->port);
+  SOTTO_TEST_WAIT_FOR (a->requests->len >= 2);
+
+  sotto_peer_service_accept_request_async (a->service, peer_key (m), NULL, NULL,
+                                           sotto_test_result_cb, &accepted);
+  contact = sotto_peer_service_accept_request_finish (a->service, sotto_test_wait (&accepted),
+                                                      &error);
+  g_assert_null (contact);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED);
+  g_clear_error (&error);
+  g_assert_null (sotto_store_get_contact_by_key (a->store, peer_key (m)));
+
+  sotto_peer_service_block_request_async (a->service, peer_key (e), NULL,
+                                          sotto_test_result_cb, &blocked);
+  g_assert_true (sotto_peer_service_block_request_finish (a->service, sotto_test_wait (&blocked),
+                                                          &error));
+  g_assert_no_error (error);
+  ae = sotto_store_get_contact_by_key (a->store, peer_key (e));
+  g_assert_nonnull (ae);
+  g_assert_true (sotto_contact_get_blocked (ae));
+}
+
+/* Past SOTTO_PEER_MAX_REQUESTS, a new stranger's request drops the
+ * oldest one; the cap holds. */
+static void
+test_request_cap (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (GPtrArray) strangers = g_ptr_array_new_with_free_func ((GDestroyNotify)peer_free);
+  g_autoptr (GPtrArray) requests = NULL;
+  Peer *first;
+  Peer *last;
+
+  peer_start (a, 0);
+  for (guint i = 0; i < SOTTO_PEER_MAX_REQUESTS + 1; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("Stranger %u", i);
+      Peer *stranger = peer_new (name);
+      g_autoptr (SottoContact) contact = NULL;
+
+      g_ptr_array_add (strangers, stranger);
+      peer_start (stranger, 0);
+      contact = add_contact (stranger, a, a->port);
+      SOTTO_TEST_WAIT_FOR (a->requests->len == i + 1);
+      requests = sotto_peer_service_list_requests (a->service);
+      g_assert_cmpuint (requests->len, ==, MIN (i + 1, SOTTO_PEER_MAX_REQUESTS));
+      g_clear_pointer (&requests, g_ptr_array_unref);
+      /* Its session is the stranger's only way in: stop its redials. */
+      peer_drop_service (stranger);
+    }
+
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, SOTTO_PEER_MAX_REQUESTS);
+  first = g_ptr_array_index (strangers, 0);
+  last = g_ptr_array_index (strangers, SOTTO_PEER_MAX_REQUESTS);
+  for (guint i = 0; i < requests->len; i++)
+    {
+      SottoPeerRequest *request = g_ptr_array_index (requests, i);
+
+      g_assert_false (memcmp (request->public_key, peer_key (first), SOTTO_KEY_LEN) == 0);
+    }
+  g_assert_true (memcmp (((SottoPeerRequest *)g_ptr_array_index (requests, requests->len - 1))
+                           ->public_key, peer_key (last), SOTTO_KEY_LEN) == 0);
+}
+
+/* A connection from @host to @port that never says a word. */
+static GSocketConnection *
+connect_from (const char *host,
+              guint       port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) local = g_inet_socket_address_new_from_string (host, 0);
+  g_autoptr (GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_socket_client_set_local_address (client, local);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  /* The listener shares this thread: let it take the call before the
+   * next one fills its backlog. */
+  sotto_test_spin (5);
+  return connection;
+}
+
+/* Connections that never finish a handshake are capped per address and in
+ * total before any key work, the oldest giving way to newcomers; an
+ * address that calls too often is refused; a contact still gets in. */
+static void
+test_handshake_caps (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (GPtrArray) stalled = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  guint refused;
+
+  peer_start (a, 0);
+
+  /* One address: at most SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS at once. */
+  for (guint i = 0; i < SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS + 12; i++)
+    g_ptr_array_add (stalled, connect_from ("127.0.0.2", a->port));
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_count_handshaking (a->service) +
+                       sotto_peer_service_count_refused_early (a->service) >=
+                       SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS + 12);
+  g_assert_cmpuint (sotto_peer_service_count_handshaking (a->service), ==,
+                    SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS);
+  g_assert_cmpuint (sotto_peer_service_count_refused_early (a->service), ==, 12);
+
+  /* A contact (from another address) is not kept out by them. */
+  ab = add_contact (a, b, 0);
+  peer_start (b, 0);
+  ba = add_contact (b, a, a->port);
+  SOTTO_TEST_WAIT_FOR (a->online >= 1 && b->online >= 1);
+
+  /* Many addresses: at most SOTTO_PEER_MAX_HANDSHAKING in all; the oldest
+   * make room for the newest. */
+  for (guint host = 3; host < 3 + SOTTO_PEER_MAX_HANDSHAKING / SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS + 2; host++)
+    {
+      g_autofree char *address = g_strdup_printf ("127.0.0.%u", host);
+
+      for (guint i = 0; i < SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS; i++)
+        g_ptr_array_add (stalled, connect_from (address, a->port));
+    }
+  refused = sotto_peer_service_count_refused_early (a->service);
+  sotto_test_spin (500);
+  g_assert_cmpuint (sotto_peer_service_count_handshaking (a->service), ==,
+                    SOTTO_PEER_MAX_HANDSHAKING);
+  g_assert_cmpuint (sotto_peer_service_count_refused_early (a->service), ==, refused);
+
+  /* One address calling again and again: refused past the rate. */
+  for (guint i = 0; i < SOTTO_PEER_HANDSHAKES_PER_MINUTE + 10; i++)
+    {
+      g_autoptr (GSocketConnection) quick = connect_from ("127.0.0.200", a->port);
+
+      g_io_stream_close (G_IO_STREAM (quick), NULL, NULL);
+      /* A sees it, and its end, before the next: only the rate counts. */
+      sotto_test_spin (20);
+    }
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_count_refused_early (a->service) >= refused + 10);
+
+  /* The contact's session lived through all of it. */
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+}
+
+/* allowed-networks: a caller outside them is closed before any handshake,
+ * and such an address is not dialled; once allowed, the two meet. */
+static void
+test_allowed_networks (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  const char *office[] = { "10.0.0.0/8", NULL };
+  const char *with_loopback[] = { "10.0.0.0/8", "127.0.0.0/8", NULL };
+
+  g_settings_set_strv (a->settings, "allowed-networks", office);
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ab = add_contact (a, b, b->port);
+  ba = add_contact (b, a, a->port);
+
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_count_refused_early (a->service) >= 2);
+  g_assert_cmpuint (a->online, ==, 0);
+  g_assert_cmpuint (b->online, ==, 0);
+  g_assert_cmpuint (sotto_peer_service_count_handshaking (a->service), ==, 0);
+
+  g_settings_set_strv (a->settings, "allowed-networks", with_loopback);
+  SOTTO_TEST_WAIT_FOR (a->online >= 1 && b->online >= 1);
 }
 
 /* With allow-contact-requests off, a stranger is refused outright. */
@@ -2684,8 +2936,13 @@ main (int   argc,
   g_test_add_func ("/peer-service/own-key-calls", test_own_key_calls);
   g_test_add_func ("/peer-service/request", test_request_accept);
   g_test_add_func ("/peer-service/request-ignore", test_request_ignore);
+  g_test_add_func ("/peer-service/request-ignore/expires", test_request_ignore_expires);
   g_test_add_func ("/peer-service/request-block", test_request_block);
+  g_test_add_func ("/peer-service/request-block/adding-forbidden", test_request_block_adding_forbidden);
   g_test_add_func ("/peer-service/requests-off", test_requests_off);
+  g_test_add_func ("/peer-service/request/cap", test_request_cap);
+  g_test_add_func ("/peer-service/handshake-caps", test_handshake_caps);
+  g_test_add_func ("/peer-service/allowed-networks", test_allowed_networks);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
   g_test_add_func ("/peer-service/dropped-sessions-back-off", test_dropped_sessions_back_off);
   g_test_add_func ("/peer-service/disk-full", test_disk_full);
