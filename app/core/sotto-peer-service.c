@@ -2960,6 +2960,41 @@ sotto_peer_service_count_refused_early (SottoPeerService *self)
 }
 
 /**
+ * sotto_peer_request_matches:
+ * @text: (nullable): a filter as the contact list's ("" or %NULL: all)
+ *
+ * Whether a request shows under the contact list's filter: by the name the
+ * stranger gave, ignoring case and accents, or by the start of their
+ * fingerprint (see sotto_roster_set_filter()).
+ */
+gboolean
+sotto_peer_request_matches (const SottoPeerRequest *request,
+                            const char             *text)
+{
+  g_autofree char *folded = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *digits = NULL;
+
+  g_return_val_if_fail (request != NULL, FALSE);
+
+  if (text == NULL || text[0] == '\0')
+    return TRUE;
+  folded = sotto_search_fold (text);
+  name = sotto_search_fold (request->display_name != NULL ? request->display_name : "");
+  if (strstr (name, folded) != NULL)
+    return TRUE;
+  digits = sotto_search_fingerprint_digits (text);
+  if (digits != NULL)
+    {
+      g_autofree char *grouped = sotto_fingerprint_for_key (request->public_key);
+      g_autofree char *own = sotto_search_digits_only (grouped);
+
+      return g_str_has_prefix (own, digits);
+    }
+  return FALSE;
+}
+
+/**
  * sotto_peer_service_ignore_request:
  *
  * Drops the request and ends its session; the stranger's key is then

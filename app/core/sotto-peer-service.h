@@ -166,6 +166,8 @@ typedef struct
 char            **sotto_local_addresses                (guint                 port);
 
 void              sotto_peer_request_free              (SottoPeerRequest     *request);
+gboolean          sotto_peer_request_matches           (const SottoPeerRequest *request,
+                                                        const char             *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoPeerRequest, sotto_peer_request_free)
 

@@ -365,12 +365,8 @@ _sotto_roster_item_matches (SottoRosterItem *self,
   if (self->fingerprint == NULL)
     {
       g_autofree char *grouped = sotto_contact_dup_fingerprint (self->contact);
-      GString *only = g_string_new (NULL);
 
-      for (const char *p = grouped; *p != '\0'; p++)
-        if (g_ascii_isdigit (*p))
-          g_string_append_c (only, *p);
-      self->fingerprint = g_string_free (only, FALSE);
+      self->fingerprint = sotto_search_digits_only (grouped);
     }
 
   return g_str_has_prefix (self->fingerprint, digits);

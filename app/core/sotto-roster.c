@@ -31,7 +31,6 @@
 #include "sotto-roster-private.h"
 
 /* Fewer digits than a fingerprint group could be part of any number. */
-#define FINGERPRINT_MIN_DIGITS 5
 
 typedef struct _Entry Entry;
 
@@ -718,7 +717,6 @@ sotto_roster_set_filter (SottoRoster *self,
                          const char  *text)
 {
   g_autoptr (GPtrArray) old = NULL;
-  g_autoptr (GString) digits = NULL;
   guint prefix = 0;
   guint suffix = 0;
   guint common;
@@ -736,20 +734,8 @@ sotto_roster_set_filter (SottoRoster *self,
   g_clear_pointer (&self->filter_digits, g_free);
   if (text != NULL)
     {
-      gboolean only_digits = TRUE;
-
       self->filter_folded = sotto_search_fold (text);
-      /* Fingerprints are shown in groups of five: typed as shown, too. */
-      digits = g_string_new (NULL);
-      for (const char *p = text; *p != '\0' && only_digits; p++)
-        {
-          if (g_ascii_isdigit (*p))
-            g_string_append_c (digits, *p);
-          else if (*p != ' ')
-            only_digits = FALSE;
-        }
-      if (only_digits && digits->len >= FINGERPRINT_MIN_DIGITS)
-        self->filter_digits = g_strdup (digits->str);
+      self->filter_digits = sotto_search_fingerprint_digits (text);
     }
 
   old = g_steal_pointer (&self->visible);

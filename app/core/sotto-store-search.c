@@ -19,6 +19,49 @@
 #include "sotto-store-private.h"
 
 /**
+ * sotto_search_fingerprint_digits:
+ * @text: what the user typed in a filter
+ *
+ * Fingerprints are shown in groups of five digits, and typed as shown.
+ *
+ * Returns: (transfer full) (nullable): the digits of @text when it is only
+ *   digits and spaces, at least %SOTTO_SEARCH_FINGERPRINT_MIN_DIGITS of
+ *   them: the start of a fingerprint to look for; else %NULL
+ */
+char *
+sotto_search_fingerprint_digits (const char *text)
+{
+  g_autoptr (GString) digits = g_string_new (NULL);
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        g_string_append_c (digits, *p);
+      else if (*p != ' ')
+        return NULL;
+    }
+  if (digits->len < SOTTO_SEARCH_FINGERPRINT_MIN_DIGITS)
+    return NULL;
+  return g_string_free (g_steal_pointer (&digits), FALSE);
+}
+
+/* The digits of a fingerprint as shown ("12345 67890 …" → "1234567890…"). */
+char *
+sotto_search_digits_only (const char *text)
+{
+  GString *only = g_string_new (NULL);
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (g_ascii_isdigit (*p))
+      g_string_append_c (only, *p);
+  return g_string_free (only, FALSE);
+}
+
+/**
  * sotto_search_fold:
  *
  * What search compares: compatibility-decomposed, case-folded text without

@@ -407,6 +407,12 @@ GPtrArray          *sotto_store_list_transfers_finish     (SottoStore          *
                                                            guint               *out_n_damaged,
                                                            GError             **error);
 gint64              sotto_store_days_ago                  (guint                days);
+/* A filter of at least this many digits looks for the start of a
+ * fingerprint. */
+#define SOTTO_SEARCH_FINGERPRINT_MIN_DIGITS 5
+
 char               *sotto_search_fold                     (const char          *text);
+char               *sotto_search_fingerprint_digits       (const char          *text);
+char               *sotto_search_digits_only              (const char          *text);
 
 G_END_DECLS

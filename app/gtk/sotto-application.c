@@ -375,10 +375,23 @@ open_chat_activated_cb (GSimpleAction *action,
     sotto_window_open_chat (self->main_window, contact);
 }
 
+/* From a contact request's notification: the requests. */
+static void
+show_requests_activated_cb (GSimpleAction *action,
+                            GVariant      *parameter,
+                            gpointer       user_data)
+{
+  SottoApplication *self = user_data;
+
+  if (self->main_window != NULL)
+    sotto_window_show_requests (self->main_window);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_activated_cb },
   { "about", about_activated_cb },
   { "open-chat", open_chat_activated_cb, "x" },
+  { "show-requests", show_requests_activated_cb },
 };
 
 static int

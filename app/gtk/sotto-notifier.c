@@ -131,6 +131,19 @@ on_message_received_cb (SottoPeerService *service,
   show (notification);
 }
 
+/* A click on "New contact request": the requests, in the contact list. */
+static void
+on_show_requests_action_cb (NotifyNotification *notification,
+                            char               *action,
+                            gpointer            user_data)
+{
+  SottoNotifier *self = user_data;
+
+  if (self->application != NULL)
+    g_action_group_activate_action (G_ACTION_GROUP (self->application), "show-requests", NULL);
+  notify_notification_close (notification, NULL);
+}
+
 static void
 on_request_received_cb (SottoPeerService *service,
                         gpointer          request,
@@ -145,6 +158,8 @@ on_request_received_cb (SottoPeerService *service,
       self->request = notify_notification_new (summary, body, APPLICATION_ID "-symbolic");
       notify_notification_set_category (self->request, "im");
       notify_notification_set_hint_string (self->request, "desktop-entry", APPLICATION_ID);
+      notify_notification_add_action (self->request, "default", _("Show"),
+                                      on_show_requests_action_cb, self, NULL);
     }
   else
     notify_notification_update (self->request, summary, body, APPLICATION_ID "-symbolic");

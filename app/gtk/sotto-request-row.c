@@ -21,6 +21,7 @@ struct _SottoRequestRow
   GtkListBoxRow parent_instance;
 
   guint8        public_key[SOTTO_KEY_LEN];
+  char         *display_name;
   GtkWidget    *accept_button;
 };
 
@@ -96,8 +97,22 @@ button_new (const char *label,
 }
 
 static void
+sotto_request_row_finalize (GObject *object)
+{
+  SottoRequestRow *self = (SottoRequestRow *)object;
+
+  g_free (self->display_name);
+
+  G_OBJECT_CLASS (sotto_request_row_parent_class)->finalize (object);
+}
+
+static void
 sotto_request_row_class_init (SottoRequestRowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = sotto_request_row_finalize;
+
   /**
    * SottoRequestRow::answered:
    * @answer: a #SottoRequestAnswer
@@ -134,6 +149,7 @@ sotto_request_row_new (const SottoPeerRequest *request)
 
   self = g_object_new (SOTTO_TYPE_REQUEST_ROW, NULL);
   memcpy (self->public_key, request->public_key, SOTTO_KEY_LEN);
+  self->display_name = g_strdup (request->display_name);
   fingerprint = sotto_fingerprint_for_key (request->public_key);
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
@@ -154,6 +170,12 @@ sotto_request_row_new (const SottoPeerRequest *request)
   buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_set_halign (buttons, GTK_ALIGN_END);
   gtk_widget_set_margin_top (buttons, 4);
+
+  /* Translators: how a screen reader names a contact request in the list. */
+  accessible = g_strdup_printf (_("Contact request from %s"), clean_name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  accessible, -1);
+  g_free (accessible);
 
   accessible = g_strdup_printf (_("Block %s"), clean_name);
   button = button_new (_("_Block"), accessible, "destructive-action");
@@ -200,6 +222,26 @@ sotto_request_row_set_accept_refusal (SottoRequestRow *self,
   else
     gtk_accessible_update_property (GTK_ACCESSIBLE (self->accept_button),
                                     GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, refusal, -1);
+}
+
+/**
+ * sotto_request_row_matches:
+ * @text: (nullable): the contact list's filter
+ *
+ * Returns: whether the request shows under @text (the core decides, as
+ *   for contacts: sotto_peer_request_matches())
+ */
+gboolean
+sotto_request_row_matches (SottoRequestRow *self,
+                           const char      *text)
+{
+  SottoPeerRequest request = { 0 };
+
+  g_return_val_if_fail (SOTTO_IS_REQUEST_ROW (self), FALSE);
+
+  memcpy (request.public_key, self->public_key, SOTTO_KEY_LEN);
+  request.display_name = self->display_name;
+  return sotto_peer_request_matches (&request, text);
 }
 
 const guint8 *

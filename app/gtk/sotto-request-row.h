@@ -23,6 +23,8 @@ G_DECLARE_FINAL_TYPE (SottoRequestRow, sotto_request_row, SOTTO, REQUEST_ROW, Gt
 
 GtkWidget    *sotto_request_row_new            (const SottoPeerRequest *request);
 const guint8 *sotto_request_row_get_public_key (SottoRequestRow        *self);
+gboolean      sotto_request_row_matches        (SottoRequestRow        *self,
+                                                const char             *text);
 void          sotto_request_row_set_accept_refusal (SottoRequestRow    *self,
                                                     const char         *refusal);
 

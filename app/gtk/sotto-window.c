@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "sotto-add-contact-dialog.h"
@@ -28,6 +29,9 @@
 #include "sotto-shortcuts.h"
 #include "sotto-verify-dialog.h"
 #include "sotto-window.h"
+
+/* The requests area may always grow this tall, and to half the window. */
+#define REQUESTS_MIN_MAX_HEIGHT 240
 
 struct _SottoWindow
 {
@@ -48,6 +52,7 @@ struct _SottoWindow
   GtkRevealer        *requests_revealer;
   GtkLabel           *requests_label;
   GtkListBox         *requests_list;
+  GtkScrolledWindow  *requests_scroller;
   GtkStack           *content_stack;
   SottoBusyBar       *opening_bar;
   GtkListView        *contact_list;
@@ -211,6 +216,19 @@ on_roster_items_changed_cb (GListModel  *model,
 
 static void update_requests (SottoWindow *self);
 
+/* The contact list's filter filters the requests too. (Rows are hidden
+ * rather than filtered out, which screen readers see too.) */
+static void
+filter_requests (SottoWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (SOTTO_IS_REQUEST_ROW (child))
+      gtk_widget_set_visible (child, sotto_request_row_matches (SOTTO_REQUEST_ROW (child), text));
+}
+
 /* A request goes when its sender is added as a contact (here or through
  * sotto-cli), too. */
 static void
@@ -358,6 +376,47 @@ on_adding_contacts_changed_cb (SottoWindow *self)
   update_requests (self);
 }
 
+/* The request row for @key, or NULL. */
+static SottoRequestRow *
+find_request_row (SottoWindow  *self,
+                  const guint8 *key)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (SOTTO_IS_REQUEST_ROW (child) &&
+        memcmp (sotto_request_row_get_public_key (SOTTO_REQUEST_ROW (child)), key,
+                SOTTO_KEY_LEN) == 0)
+      return SOTTO_REQUEST_ROW (child);
+  return NULL;
+}
+
+/* The requests area shows at least one whole request, and grows with the
+ * window up to half of it. */
+static void
+update_requests_height (SottoWindow *self)
+{
+  GtkWidget *first = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list));
+  int width = 0;   /* GTK 4.8 wants both */
+  int height = 0;
+  int max_height;
+  int row_height = 0;
+
+  /* The size the user gave the window (GTK 4 keeps it as its default). */
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  if (height <= 0)
+    height = gtk_widget_get_height (GTK_WIDGET (self));
+  max_height = MAX (REQUESTS_MIN_MAX_HEIGHT, height / 2);
+  if (first != NULL)
+    gtk_widget_measure (first, GTK_ORIENTATION_VERTICAL, -1, NULL, &row_height, NULL, NULL);
+  /* The order matters: GTK wants min <= max at every step. */
+  gtk_scrolled_window_set_min_content_height (self->requests_scroller, -1);
+  gtk_scrolled_window_set_max_content_height (self->requests_scroller, max_height);
+  gtk_scrolled_window_set_min_content_height (self->requests_scroller,
+                                              MIN (row_height, max_height));
+}
+
+/* Rows follow the requests, the ones still there left as they are: a
+ * scrolled list stays where it is, and a press under way is not lost. */
 static void
 update_requests (SottoWindow *self)
 {
@@ -366,25 +425,48 @@ update_requests (SottoWindow *self)
   g_autofree char *heading = NULL;
   SottoPolicy *policy = sotto_context_get_policy (self->context);
   GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list))) != NULL)
-    gtk_list_box_remove (self->requests_list, child);
+  GtkWidget *next;
 
   if (get_service (self) == NULL)
-    return;
+    {
+      while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list))) != NULL)
+        gtk_list_box_remove (self->requests_list, child);
+      return;
+    }
 
   requests = sotto_peer_service_list_requests (get_service (self));
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list)); child != NULL;
+       child = next)
+    {
+      gboolean still = FALSE;
+
+      next = gtk_widget_get_next_sibling (child);
+      for (guint i = 0; i < requests->len && !still; i++)
+        still = memcmp (((SottoPeerRequest *)g_ptr_array_index (requests, i))->public_key,
+                        sotto_request_row_get_public_key (SOTTO_REQUEST_ROW (child)),
+                        SOTTO_KEY_LEN) == 0;
+      if (!still)
+        gtk_list_box_remove (self->requests_list, child);
+    }
+
+  /* Accepting makes a contact: not where none may be added. */
+  if (policy != NULL)
+    sotto_policy_may_add_contacts (policy, &refusal);
   for (guint i = 0; i < requests->len; i++)
     {
-      GtkWidget *row = sotto_request_row_new (g_ptr_array_index (requests, i));
+      SottoPeerRequest *request = g_ptr_array_index (requests, i);
+      SottoRequestRow *row = find_request_row (self, request->public_key);
 
-      g_signal_connect (row, "answered", G_CALLBACK (on_request_answered_cb), self);
-      /* Accepting makes a contact: not where none may be added. */
-      g_clear_error (&refusal);
-      if (policy != NULL && !sotto_policy_may_add_contacts (policy, &refusal))
-        sotto_request_row_set_accept_refusal (SOTTO_REQUEST_ROW (row), refusal->message);
-      gtk_list_box_append (self->requests_list, row);
+      if (row == NULL)
+        {
+          row = SOTTO_REQUEST_ROW (sotto_request_row_new (request));
+          g_signal_connect (row, "answered", G_CALLBACK (on_request_answered_cb), self);
+          gtk_list_box_append (self->requests_list, GTK_WIDGET (row));
+        }
+      sotto_request_row_set_accept_refusal (row, refusal != NULL ? refusal->message : NULL);
     }
+  filter_requests (self);
+  update_requests_height (self);
 
   heading = g_strdup_printf (ngettext ("%u Contact Request", "%u Contact Requests", requests->len),
                              requests->len);
@@ -411,6 +493,7 @@ on_search_changed_cb (SottoWindow    *self,
   if (self->roster == NULL)
     return;
   sotto_roster_set_filter (self->roster, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  filter_requests (self);
   update_content (self);
 }
 
@@ -1140,6 +1223,9 @@ sotto_window_constructed (GObject *object)
 
   gtk_image_set_from_icon_name (self->empty_image, APPLICATION_ID);
 
+  /* The requests area takes up to half of the window the user chose. */
+  g_signal_connect (self, "notify::default-height", G_CALLBACK (update_requests_height), NULL);
+
   /* What an administrator allows can change while the window is open. */
   g_signal_connect_object (self->settings, "changed::allow-adding-contacts",
                            G_CALLBACK (on_adding_contacts_changed_cb), self, G_CONNECT_SWAPPED);
@@ -1269,6 +1355,7 @@ sotto_window_class_init (SottoWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PATH "/sotto-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, add_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, primary_menu_button);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, empty_image);
@@ -1385,6 +1472,25 @@ sotto_window_get_context (SottoWindow *self)
   g_return_val_if_fail (SOTTO_IS_WINDOW (self), NULL);
 
   return self->context;
+}
+
+/**
+ * sotto_window_show_requests:
+ *
+ * Brings the window forward with the contact requests in view and the
+ * keyboard on the first (a click on a request's notification).
+ */
+void
+sotto_window_show_requests (SottoWindow *self)
+{
+  GtkWidget *first;
+
+  g_return_if_fail (SOTTO_IS_WINDOW (self));
+
+  gtk_window_present (GTK_WINDOW (self));
+  first = gtk_widget_get_first_child (GTK_WIDGET (self->requests_list));
+  if (first != NULL)
+    gtk_widget_grab_focus (first);
 }
 
 /**

@@ -21,6 +21,7 @@ SottoWindow     *sotto_window_new                (GtkApplication   *application,
                                                   SottoContext     *context,
                                                   GSettings        *settings);
 SottoContext    *sotto_window_get_context        (SottoWindow      *self);
+void             sotto_window_show_requests      (SottoWindow      *self);
 void             sotto_window_open_chat          (SottoWindow      *self,
                                                   SottoContact     *contact);
 SottoChatWindow *sotto_window_get_chat_window    (SottoWindow      *self);

@@ -1555,6 +1555,38 @@ test_allowed_networks (void)
   SOTTO_TEST_WAIT_FOR (a->online >= 1 && b->online >= 1);
 }
 
+/* The contact list's filter, on a request: the stranger's name (case and
+ * accents aside) or the start of their fingerprint, five digits or more. */
+static void
+test_request_matches (void)
+{
+  SottoPeerRequest request = { { 0 } };
+  g_autofree char *grouped = NULL;
+  g_autofree char *digits = NULL;
+  g_autofree char *five = NULL;
+  g_autofree char *four = NULL;
+  g_autofree char *spaced = NULL;
+
+  for (guint i = 0; i < sizeof request.public_key; i++)
+    request.public_key[i] = (guint8)(i * 7 + 1);
+  request.display_name = (char *)"Zoë Müller";
+  grouped = sotto_fingerprint_for_key (request.public_key);
+  digits = sotto_search_digits_only (grouped);
+  five = g_strndup (digits, 5);
+  four = g_strndup (digits, 4);
+  spaced = g_strdup_printf ("%.5s %.3s", digits, digits + 5);
+
+  g_assert_true (sotto_peer_request_matches (&request, NULL));
+  g_assert_true (sotto_peer_request_matches (&request, ""));
+  g_assert_true (sotto_peer_request_matches (&request, "zoe"));
+  g_assert_true (sotto_peer_request_matches (&request, "MULLER"));
+  g_assert_false (sotto_peer_request_matches (&request, "zoey"));
+  g_assert_true (sotto_peer_request_matches (&request, five));
+  g_assert_true (sotto_peer_request_matches (&request, spaced));
+  g_assert_false (sotto_peer_request_matches (&request, four));   /* too short for a fingerprint */
+  g_assert_false (sotto_peer_request_matches (&request, "99999 99999"));
+}
+
 /* With allow-contact-requests off, a stranger is refused outright. */
 static void
 test_requests_off (void)
@@ -2941,6 +2973,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/request-block/adding-forbidden", test_request_block_adding_forbidden);
   g_test_add_func ("/peer-service/requests-off", test_requests_off);
   g_test_add_func ("/peer-service/request/cap", test_request_cap);
+  g_test_add_func ("/peer-service/request/matches", test_request_matches);
   g_test_add_func ("/peer-service/handshake-caps", test_handshake_caps);
   g_test_add_func ("/peer-service/allowed-networks", test_allowed_networks);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);

@@ -663,6 +663,76 @@ def test_request_and_key_change(desktop):
     return app, carol
 
 
+def notification_id(desktop, summary):
+    """The id the notification server gave the first notification with
+    @summary: python-dbusmock numbers new ones 1, 2, … and an update keeps
+    its id."""
+    count = 0
+    with open(desktop.notify_log, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            m = re.match(r'^\S+ Notify "(.*?)" (\d+) "(.*?)" "(.*?)" ', line)
+            if m and m.group(2) == '0':
+                count += 1
+                if m.group(4) == summary:
+                    return count
+    raise Failure(f'no notification “{summary}”')
+
+
+def test_requests_area(desktop):
+    """Four strangers at once: the requests show whole, the contact filter
+    filters them, Ignore holds while the stranger keeps calling (no new
+    request, no new notification), and a click on the request
+    notification brings the keyboard to the requests."""
+    app = started_alice(desktop)
+    main = app.main
+    strangers = {}
+    for name in ('Dana', 'Erik', 'Fiona', 'Gus'):
+        peer = Peer(desktop.world, name).init()
+        peer.cli('add', app.invite)
+        peer.start('--intro', f'Hello, {name} from the Berlin office')
+        strangers[name] = peer
+    for peer in strangers.values():
+        peer.expect('request-pending', contact='Alice Example')
+    app.find(main, 'label', '4 Contact Requests')
+    app.screenshot(app.title, 'requests-four.png')
+
+    # The filter of the contact list filters requests too.
+    app.key(app.title, 'ctrl+f')
+    app.type_into(app.title, app.find(main, 'entry', 'Find a contact'), 'fio')
+    requests = app.find(main, 'list', 'Contact requests')
+
+    def shown():
+        return [row.name for row in requests
+                if row is not None and row.getState().contains(pyatspi.STATE_VISIBLE)]
+    wait_for('the requests filtered', lambda: shown() == ['Contact request from Fiona'])
+    app.screenshot(app.title, 'requests-filtered.png')
+    app.key(app.title, 'ctrl+a', 'BackSpace')
+    wait_for('every request shown again', lambda: len(shown()) == 4)
+
+    # Ignore holds: Erik's runner keeps calling; no request comes back.
+    notes = len(desktop.notifications())
+    app.click(app.find(main, 'push button', match=r'^Ignore the request from Erik'))
+    app.find(main, 'label', '3 Contact Requests')
+    strangers['Erik'].quiet_for(5.0, ('request-pending',))
+    if len(desktop.notifications()) != notes:
+        raise Failure(f'a notification after Ignore: {desktop.notifications()[notes:]}')
+    if app.find_all(main, 'push button', match=r'^Accept the request from Erik'):
+        raise Failure('Erik’s request came back')
+
+    # A click on the notification: the keyboard on the first request.
+    nid = notification_id(desktop, 'New contact request')
+    subprocess.run(['gdbus', 'call', '--session', '--dest', 'org.freedesktop.Notifications',
+                    '--object-path', '/org/freedesktop/Notifications',
+                    '--method', 'org.freedesktop.DBus.Mock.EmitSignal',
+                    'org.freedesktop.Notifications', 'ActionInvoked', 'us',
+                    f'[<uint32 {nid}>, <"default">]'],
+                   env=desktop.env, check=True, capture_output=True)
+    wait_for('the first request focused',
+             lambda: requests.childCount > 0 and
+             requests[0].getState().contains(pyatspi.STATE_FOCUSED))
+    return (app, *strangers.values())
+
+
 def test_profiles_side_by_side(desktop):
     """Two profiles of one user on one desktop, default settings: each gets
     a port of its own, both are online, and they talk both ways."""
@@ -1352,5 +1422,6 @@ if __name__ == '__main__':
     run([test_first_run_and_chat, test_request_and_key_change, test_notifications,
          test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
          test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style,
-         test_link_in_chat, test_file_in_chat, test_paste_picture, test_admin_policy,
+         test_requests_area, test_link_in_chat, test_file_in_chat, test_paste_picture,
+         test_admin_policy,
          test_every_window_named])
