@@ -163,6 +163,38 @@ sotto_test_rm_rf (const char *path)
     g_unlink (path);
 }
 
+/**
+ * sotto_test_low_free_port:
+ *
+ * A port nobody listens on, below the kernel's range of ephemeral ports
+ * (as tests/cli/peers.py picks them): a port from that range may meanwhile
+ * become the local end of an outgoing connection, of this test or
+ * another, and listening on it would then fail.
+ */
+guint
+sotto_test_low_free_port (void)
+{
+  g_autofree char *range = NULL;
+  guint low = 32768;
+
+  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_local_port_range", &range, NULL, NULL))
+    low = (guint)g_ascii_strtoull (range, NULL, 10);
+  g_assert_cmpuint (low, >, 10001);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+      guint port = (guint)g_random_int_range (10000, (gint32)low);
+
+      if (g_socket_listener_add_inet_port (listener, (guint16)port, NULL, NULL))
+        {
+          g_socket_listener_close (listener);
+          return port;
+        }
+    }
+  g_error ("no free port below the ephemeral range");
+}
+
 /* A private directory under this test's user data dir. */
 char *
 sotto_test_make_profile_dir (void)

@@ -37,6 +37,7 @@ void          sotto_test_result_cb         (GObject       *object,
 void          sotto_test_rm_rf             (const char    *path);
 GSocketClient *sotto_test_socket_client_new (void);
 char         *sotto_test_make_profile_dir  (void);
+guint         sotto_test_low_free_port     (void);
 gboolean      sotto_test_dir_contains      (const char    *dir,
                                             const char    *needle,
                                             char         **out_file);

@@ -725,7 +725,7 @@ peer_new (const char *name)
   peer->settings = g_settings_new_with_backend (SCHEMA_ID, backend);
   peer->service = sotto_peer_service_new (peer->store, peer->settings);
   sotto_peer_service_set_backoff (peer->service, 20, 200);
-  sotto_peer_service_set_port (peer->service, 0);
+  sotto_peer_service_set_port (peer->service, sotto_test_low_free_port ());
   sotto_peer_service_start (peer->service, &error);
   g_assert_no_error (error);
   return peer;

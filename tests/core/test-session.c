@@ -29,6 +29,7 @@
 #include "sotto-noise.h"
 #include "sotto-payload.h"
 #include "sotto-session-private.h"
+#include "sotto-test-util.h"
 
 /* A wait longer than this is a hang, and fails the test. */
 #define WATCHDOG_US (20 * G_USEC_PER_SEC)
@@ -286,7 +287,8 @@ static GSocketListener *
 listen_on_loopback (guint16 *port)
 {
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback,
+                                                                  sotto_test_low_free_port ());
   g_autoptr (GSocketAddress) effective = NULL;
   g_autoptr (GError) error = NULL;
   GSocketListener *listener = g_socket_listener_new ();
