@@ -262,7 +262,56 @@ def test_key_protection(desk):
                  'init', '--name', 'Bob', profile='bob')
 
 
-TESTS = [test_admin_example, test_adding_contacts, test_verified_contacts, test_user_delete,
+def check_link(desk, url):
+    return json.loads(desk.cli('check-link', '--json', url, passphrase=False).stdout)
+
+
+def test_link_keys(desk):
+    """link-open, link-schemes and link-trusted-domains, locked: what
+    `check-link` (the same core call as the app's dialog) says follows."""
+    url = 'https://wiki.intranet.example.com/'
+    if check_link(desk, url)['verdict'] != 'ask':
+        raise Failure(f'without a policy: {check_link(desk, url)}')
+
+    desk.administer({'link-trusted-domains': "['intranet.example.com']"},
+                    locked=['link-trusted-domains'])
+    if check_link(desk, url)['verdict'] != 'open':
+        raise Failure(f'a trusted domain still asks: {check_link(desk, url)}')
+    # Only that domain and names under it.
+    if check_link(desk, 'https://intranet.example.com.evil.example/')['verdict'] == 'open':
+        raise Failure('a look-alike of the trusted domain opens without asking')
+
+    desk.administer({'link-schemes': "['https']"}, locked=['link-schemes'])
+    verdict = check_link(desk, 'http://intranet.example.com/')
+    if verdict['verdict'] != 'block' or 'scheme-blocked' not in [f['id'] for f in verdict['findings']]:
+        raise Failure(f'http with only https allowed: {verdict}')
+
+    desk.administer({'link-open': "'never'"}, locked=['link-open'])
+    verdict = check_link(desk, url)
+    if verdict['verdict'] != 'block' or 'links-off' not in [f['id'] for f in verdict['findings']]:
+        raise Failure(f'links turned off: {verdict}')
+
+
+def test_file_keys(desk):
+    """file-transfer-enabled and file-max-size, locked: send-file refused,
+    naming the administrator; the limit itself passes, a byte more not."""
+    desk.pair()
+    source = os.path.join(desk.root, 'notes.txt')
+    with open(source, 'wb') as f:
+        f.write(b'x' * 1000)
+    desk.administer({'file-transfer-enabled': 'false'}, locked=['file-transfer-enabled'])
+    desk.refused('Your administrator turned off sending files', 'send-file', 'Bob', source)
+
+    desk.administer({'file-max-size': 'uint64 1000'}, locked=['file-max-size'])
+    result = desk.cli('send-file', 'Bob', source, '--json')
+    if json.loads(result.stdout)['size'] != 1000:
+        raise Failure(f'the file at the limit: {result.stdout}')
+    with open(source, 'ab') as f:
+        f.write(b'x')
+    desk.refused('larger than the 1.0', 'send-file', 'Bob', source)
+
+
+TESTS = [test_admin_example, test_link_keys, test_file_keys, test_adding_contacts, test_verified_contacts, test_user_delete,
          test_key_protection]
 
 
