@@ -26,6 +26,7 @@ struct _SottoPolicy
 
   /* owned references */
   GSettings *settings;
+  char      *warned_network;   /* the invalid allowed-networks entry last logged */
 };
 
 G_DEFINE_FINAL_TYPE (SottoPolicy, sotto_policy, G_TYPE_OBJECT)
@@ -54,11 +55,22 @@ sotto_policy_dispose (GObject *object)
 }
 
 static void
+sotto_policy_finalize (GObject *object)
+{
+  SottoPolicy *self = (SottoPolicy *)object;
+
+  g_free (self->warned_network);
+
+  G_OBJECT_CLASS (sotto_policy_parent_class)->finalize (object);
+}
+
+static void
 sotto_policy_class_init (SottoPolicyClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = sotto_policy_dispose;
+  object_class->finalize = sotto_policy_finalize;
 }
 
 static void
@@ -292,9 +304,14 @@ sotto_policy_may_connect (SottoPolicy  *self,
 
   networks = g_settings_get_strv (self->settings, "allowed-networks");
   allowed = sotto_networks_contain ((const char * const *)networks, address, &invalid);
-  if (invalid != NULL)
-    g_warning ("allowed-networks: “%s” is not a network (such as 10.0.0.0/8): it allows nothing",
-               invalid);
+  /* Said once, not at every connection. */
+  if (invalid != NULL && g_strcmp0 (invalid, self->warned_network) != 0)
+    {
+      g_warning ("allowed-networks: “%s” is not a network (such as 10.0.0.0/8): it allows nothing",
+                 invalid);
+      g_free (self->warned_network);
+      self->warned_network = g_strdup (invalid);
+    }
   return allowed;
 }
 
