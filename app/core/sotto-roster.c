@@ -27,6 +27,7 @@
 
 #include <string.h>
 
+#include "sotto-list-change.h"
 #include "sotto-roster-item-private.h"
 #include "sotto-roster-private.h"
 
@@ -717,9 +718,6 @@ sotto_roster_set_filter (SottoRoster *self,
                          const char  *text)
 {
   g_autoptr (GPtrArray) old = NULL;
-  guint prefix = 0;
-  guint suffix = 0;
-  guint common;
 
   g_return_if_fail (SOTTO_IS_ROSTER (self));
 
@@ -744,18 +742,7 @@ sotto_roster_set_filter (SottoRoster *self,
     if (is_visible (self, g_ptr_array_index (self->sorted, i)))
       g_ptr_array_add (self->visible, g_ptr_array_index (self->sorted, i));
 
-  /* One change, between what stays at either end. */
-  common = MIN (old->len, self->visible->len);
-  while (prefix < common &&
-         g_ptr_array_index (old, prefix) == g_ptr_array_index (self->visible, prefix))
-    prefix++;
-  while (suffix < common - prefix &&
-         g_ptr_array_index (old, old->len - 1 - suffix) ==
-         g_ptr_array_index (self->visible, self->visible->len - 1 - suffix))
-    suffix++;
-  if (old->len != self->visible->len || prefix != old->len)
-    g_list_model_items_changed (G_LIST_MODEL (self), prefix,
-                                old->len - prefix - suffix, self->visible->len - prefix - suffix);
+  sotto_list_model_items_replaced (G_LIST_MODEL (self), old, self->visible);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
 }

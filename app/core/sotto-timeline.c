@@ -17,6 +17,7 @@
 
 #include "config.h"
 
+#include "sotto-list-change.h"
 #include "sotto-timeline.h"
 
 struct _SottoTimeline
@@ -69,10 +70,8 @@ rebuild (SottoTimeline *self)
   GListModel *messages = G_LIST_MODEL (self->messages);
   guint n_messages = g_list_model_get_n_items (messages);
   GPtrArray *items = g_ptr_array_new_full (n_messages + self->transfers->len, g_object_unref);
+  g_autoptr (GPtrArray) before = NULL;
   guint next = 0;
-  guint old_len = self->items->len;
-  guint prefix = 0;
-  guint suffix = 0;
 
   g_assert (SOTTO_IS_TIMELINE (self));
 
@@ -100,20 +99,9 @@ rebuild (SottoTimeline *self)
   while (next < self->transfers->len)
     g_ptr_array_add (items, g_object_ref (g_ptr_array_index (self->transfers, next++)));
 
-  /* The span that changed: what lies between the common start and end. */
-  while (prefix < old_len && prefix < items->len &&
-         g_ptr_array_index (self->items, prefix) == g_ptr_array_index (items, prefix))
-    prefix++;
-  while (suffix < old_len - prefix && suffix < items->len - prefix &&
-         g_ptr_array_index (self->items, old_len - 1 - suffix) ==
-         g_ptr_array_index (items, items->len - 1 - suffix))
-    suffix++;
-
-  g_ptr_array_unref (self->items);
+  before = g_steal_pointer (&self->items);
   self->items = items;
-  if (prefix + suffix < MAX (old_len, items->len))
-    g_list_model_items_changed (G_LIST_MODEL (self), prefix, old_len - prefix - suffix,
-                                items->len - prefix - suffix);
+  sotto_list_model_items_replaced (G_LIST_MODEL (self), before, self->items);
 }
 
 static void
