@@ -286,6 +286,13 @@ sotto_test_open_store (const char  *dir,
 void
 sotto_test_close_store (SottoStore **store)
 {
+  /* A security log batch on its way holds the store until it is written. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+
+    sotto_store_write_log_async (*store, NULL, sotto_test_result_cb, &result);
+    g_assert_true (sotto_store_write_log_finish (*store, sotto_test_wait (&result), NULL));
+  }
   g_assert_finalize_object (g_steal_pointer (store));
 }
 

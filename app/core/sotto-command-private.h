@@ -17,6 +17,8 @@ int         _sotto_command_usage_error        (SottoCommand            *self,
                                                const char              *message);
 int         _sotto_command_fail               (SottoCommand            *self,
                                                const GError            *error);
+void        _sotto_command_warn               (SottoCommand            *self,
+                                               const char              *note);
 void        _sotto_command_note_damaged       (SottoCommand            *self,
                                                guint                    n_messages,
                                                guint                    n_contacts);

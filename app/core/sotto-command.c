@@ -120,6 +120,16 @@ _sotto_command_fail (SottoCommand *self,
   return sotto_command_exit_status (error);
 }
 
+/* A note on stderr that changes neither the output nor the exit status. */
+void
+_sotto_command_warn (SottoCommand *self,
+                     const char   *note)
+{
+  g_autofree char *text = g_strdup_printf ("sotto-cli: %s\n", note);
+
+  err_print (self, text);
+}
+
 /* On stderr, so that the output (JSON too) stays what it was; the exit
  * status too: what could be read was shown. */
 void
@@ -442,6 +452,9 @@ static const SottoCommandInfo commands[] = {
   { "policy", "[--json]",
     N_("List every setting: its value, where it comes from, and whether an administrator "
        "locked it"), SOTTO_COMMAND_NO_PROFILE },
+  { "log", "[--limit N] [--json]",
+    N_("Show the security log: refused connections, blocked keys that called, key changes, "
+       "flagged files and what the policy refused"), 0 },
   { "check-link", "URL [--from verified|unverified|stranger] [--json]",
     N_("Say what Sotto would do with a link in a message, and why"), SOTTO_COMMAND_NO_PROFILE },
   { "check-file", "PATH [--name NAME] [--no-scan] [--json]",

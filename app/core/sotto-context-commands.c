@@ -1318,6 +1318,113 @@ cmd_policy (SottoContext  *self,
   return SOTTO_EXIT_OK;
 }
 
+static JsonNode *
+log_entry_to_json (const SottoSecurityLogEntry *entry)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GDateTime) first = g_date_time_new_from_unix_utc (entry->first / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) last = g_date_time_new_from_unix_utc (entry->last / G_USEC_PER_SEC);
+  g_autofree char *first_text = first != NULL ? g_date_time_format_iso8601 (first) : NULL;
+  g_autofree char *last_text = last != NULL ? g_date_time_format_iso8601 (last) : NULL;
+  g_autofree char *text = sotto_security_log_entry_describe (entry);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, sotto_security_event_to_string (entry->kind));
+  json_builder_set_member_name (builder, "subject");
+  json_builder_add_string_value (builder, entry->subject);
+  json_builder_set_member_name (builder, "detail");
+  json_builder_add_string_value (builder, entry->detail);
+  json_builder_set_member_name (builder, "count");
+  json_builder_add_int_value (builder, entry->count);
+  json_builder_set_member_name (builder, "first");
+  json_builder_add_string_value (builder, first_text);
+  json_builder_set_member_name (builder, "last");
+  json_builder_add_string_value (builder, last_text);
+  json_builder_set_member_name (builder, "text");
+  json_builder_add_string_value (builder, text);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static int
+cmd_log (SottoContext  *self,
+         SottoCommand  *command,
+         int            argc,
+         char         **argv)
+{
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *limit_text = NULL;
+  guint64 limit = SOTTO_SECURITY_LOG_PAGE;
+  gboolean json = FALSE;
+  guint n_damaged = 0;
+  int status = SOTTO_EXIT_OK;
+  const GOptionEntry options[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { "limit", 0, 0, G_OPTION_ARG_STRING, &limit_text,
+      N_("Show the newest N entries (default 200)"), N_("N") },
+    { NULL }
+  };
+
+  if (!_sotto_command_parse (command, "log", "[--limit N] [--json]", options, &argc, &argv,
+                             &status) ||
+      !_sotto_command_expect_args (command, "log", argc, 0, &status))
+    return status;
+  if (limit_text != NULL &&
+      !g_ascii_string_to_unsigned (limit_text, 10, 1, SOTTO_SECURITY_LOG_MAX_ENTRIES, &limit, NULL))
+    {
+      g_autofree char *message = g_strdup_printf (_("--limit must be a number from 1 to %d"),
+                                                  SOTTO_SECURITY_LOG_MAX_ENTRIES);
+      return _sotto_command_usage_error (command, message);
+    }
+  if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
+    return status;
+
+  sotto_store_list_security_log_async (store, (guint)limit, NULL, _sotto_context_result_cb,
+                                       &result);
+  entries = sotto_store_list_security_log_finish (store, _sotto_context_wait_for (&result),
+                                                  &n_damaged, &error);
+  if (entries == NULL)
+    return _sotto_command_fail (command, error);
+  if (n_damaged > 0)
+    {
+      g_autofree char *note =
+        g_strdup_printf (ngettext ("%u entry of the security log could not be read: it was "
+                                   "changed behind Sotto’s back or damaged",
+                                   "%u entries of the security log could not be read: they were "
+                                   "changed behind Sotto’s back or damaged", n_damaged),
+                         n_damaged);
+
+      _sotto_command_warn (command, note);
+    }
+
+  if (json)
+    {
+      g_autoptr (JsonArray) array = json_array_new ();
+
+      for (guint i = 0; i < entries->len; i++)
+        json_array_add_element (array, log_entry_to_json (g_ptr_array_index (entries, i)));
+      _sotto_command_print_json_array (command, array);
+      return SOTTO_EXIT_OK;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      SottoSecurityLogEntry *entry = g_ptr_array_index (entries, i);
+      g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (entry->last / G_USEC_PER_SEC);
+      g_autofree char *time_text = when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M") : NULL;
+      g_autofree char *text = sotto_security_log_entry_describe (entry);
+
+      _sotto_command_print (command, "%s  %s\n", time_text != NULL ? time_text : "?", text);
+    }
+  if (entries->len == 0)
+    _sotto_command_print (command, "%s\n", _("The security log is empty."));
+  return SOTTO_EXIT_OK;
+}
+
 /* -------------------------------------------------------------------------
  * Running one
  * ------------------------------------------------------------------------- */
@@ -1349,6 +1456,7 @@ static const struct
   { "protect", cmd_protect },
   { "profile", cmd_profile },
   { "policy", cmd_policy },
+  { "log", cmd_log },
   { "check-link", _sotto_context_cmd_check_link },
   { "check-file", _sotto_context_cmd_check_file },
   { "send-file", _sotto_context_cmd_send_file },
@@ -1376,6 +1484,7 @@ sotto_context_execute (SottoContext *self,
   g_autofree char **args = NULL;
   const char * const *argv;
   int argc;
+  int status;
 
   g_return_val_if_fail (SOTTO_IS_CONTEXT (self), SOTTO_EXIT_FAILURE);
   g_return_val_if_fail (SOTTO_IS_COMMAND (command), SOTTO_EXIT_FAILURE);
@@ -1391,7 +1500,17 @@ sotto_context_execute (SottoContext *self,
       argc = (int)g_strv_length ((char **)argv);
       args = g_new0 (char *, argc + 1);
       memcpy (args, argv, sizeof (char *) * (gsize)argc);
-      return command_funcs[i].func (self, command, argc, args);
+      status = command_funcs[i].func (self, command, argc, args);
+      /* What the command logged (a refusal) is on disk before the
+       * process that ran it exits. */
+      if (self->store != NULL)
+        {
+          g_autoptr (GAsyncResult) result = NULL;
+
+          sotto_store_write_log_async (self->store, NULL, _sotto_context_result_cb, &result);
+          sotto_store_write_log_finish (self->store, _sotto_context_wait_for (&result), NULL);
+        }
+      return status;
     }
 
   if (sotto_command_lookup (argv[0]) != NULL)

@@ -25,6 +25,7 @@
 #include "sotto-roster-item.h"
 #include "sotto-roster.h"
 #include "sotto-scanner.h"
+#include "sotto-security-log.h"
 #include "sotto-store-key.h"
 #include "sotto-store.h"
 #include "sotto-text.h"

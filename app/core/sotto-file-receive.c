@@ -428,9 +428,12 @@ struct _CheckJob
   char                     *part;
   char                     *safe_name;
   SottoScanResult           scan;
+  char                     *scan_detail;
+  char                     *name;        /* as the sender gave it */
   gboolean                  keep_infected;
   gboolean                  matches;
   char                     *final;       /* out */
+  SottoFileVerdict         *verdict;     /* out: of the file placed */
 };
 
 static void
@@ -438,7 +441,10 @@ check_job_free (CheckJob *job)
 {
   g_free (job->part);
   g_free (job->safe_name);
+  g_free (job->scan_detail);
+  g_free (job->name);
   g_free (job->final);
+  g_clear_pointer (&job->verdict, sotto_file_verdict_free);
   g_free (job);
 }
 
@@ -529,10 +535,47 @@ check_thread (GTask        *task,
       return;
     }
 
+  /* What the guard makes of it, for the security log, read before the
+   * file leaves quarantine (an infected one is not read again). */
+  if (job->scan != SOTTO_SCAN_INFECTED)
+    job->verdict = sotto_file_guard_check_path (job->part, job->name, job->scan,
+                                                job->scan_detail, NULL);
   if (!place_file (job, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
+}
+
+/* The security log's line for a received file the scanner or the guard
+ * found something in. */
+static void
+log_received (Live     *live,
+              CheckJob *job)
+{
+  SottoContact *contact = sotto_store_get_contact_by_id (live->service->store,
+                                                         sotto_transfer_get_contact_id (live->transfer));
+  const char *sender = contact != NULL ? sotto_contact_get_name (contact) : "";
+  g_autoptr (GString) detail = g_string_new (sotto_transfer_get_name (live->transfer));
+
+  if (job->scan == SOTTO_SCAN_INFECTED)
+    {
+      if (job->scan_detail != NULL && job->scan_detail[0] != '\0')
+        g_string_append_printf (detail, " — %s", job->scan_detail);
+      sotto_store_log_event (live->service->store, SOTTO_SECURITY_EVENT_FILE_INFECTED, sender,
+                             detail->str);
+      return;
+    }
+  if (job->verdict == NULL || job->verdict->action == SOTTO_FILE_ASK)
+    return;
+  for (guint i = 0; i < job->verdict->findings->len; i++)
+    {
+      SottoFileFinding *finding = g_ptr_array_index (job->verdict->findings, i);
+
+      if (finding->severity >= SOTTO_FILE_SUSPECT)
+        g_string_append_printf (detail, " — %s", finding->text);
+    }
+  sotto_store_log_event (live->service->store, SOTTO_SECURITY_EVENT_FILE_FLAGGED, sender,
+                         detail->str);
 }
 
 static void
@@ -586,6 +629,7 @@ on_scanned_cb (GObject      *object,
     g_debug ("scan failed: %s", error->message);
   if (job->scan == SOTTO_SCAN_INFECTED)
     g_message ("a received file is infected: %s", detail != NULL ? detail : "");
+  job->scan_detail = g_steal_pointer (&detail);
   keep = self->settings != NULL ? g_settings_get_string (self->settings, "infected-files") : NULL;
   job->keep_infected = g_strcmp0 (keep, "keep-locked") == 0;
   job->step = CHECK_PLACE;
@@ -643,6 +687,7 @@ on_checked_cb (GObject      *object,
         next->fd = -1;
         next->part = g_strdup (job->part);
         next->safe_name = g_strdup (job->safe_name);
+        next->name = g_strdup (sotto_transfer_get_name (live->transfer));
         scan->service = g_object_ref (live->service);
         scan->key = _sotto_file_live_key (sotto_transfer_get_contact_id (live->transfer),
                               SOTTO_DIRECTION_IN, sotto_transfer_get_uid (live->transfer));
@@ -654,6 +699,7 @@ on_checked_cb (GObject      *object,
     }
 
   /* Placed (or removed). */
+  log_received (live, job);
   _sotto_transfer_set_scan (live->transfer, job->scan);
   _sotto_transfer_set_path (live->transfer, job->final);
   done_receiving (live, job->scan == SOTTO_SCAN_INFECTED ? SOTTO_FILE_DONE_INFECTED

@@ -1161,6 +1161,16 @@ on_hashed_cb (GObject      *object,
                                    g_steal_pointer (&task));
 }
 
+static void
+log_refusal (SottoFileTransfer *self,
+             SottoContact      *contact,
+             const GError      *error)
+{
+  g_autofree char *what = g_strdup_printf (_("a file to %s"), sotto_contact_get_name (contact));
+
+  sotto_store_log_event (self->store, SOTTO_SECURITY_EVENT_POLICY_REFUSED, what, error->message);
+}
+
 /* The policy and the contact allow an offer; else @task has its error. */
 static gboolean
 may_offer (SottoFileTransfer *self,
@@ -1171,6 +1181,7 @@ may_offer (SottoFileTransfer *self,
 
   if (self->policy != NULL && !sotto_policy_may_send_files (self->policy, &error))
     {
+      log_refusal (self, contact, error);
       g_task_return_error (task, error);
       return FALSE;
     }
@@ -1182,6 +1193,7 @@ may_offer (SottoFileTransfer *self,
     }
   if (self->policy != NULL && !sotto_policy_may_message (self->policy, contact, &error))
     {
+      log_refusal (self, contact, error);
       g_task_return_error (task, error);
       return FALSE;
     }

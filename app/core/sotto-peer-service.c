@@ -253,6 +253,28 @@ format_endpoint (GInetSocketAddress *address)
   return format_address (address, g_inet_socket_address_get_port (address));
 }
 
+/* The security log's line for a connection refused: per source address
+ * (no port: a caller takes a new one each time) and reason, summarised by
+ * the store per hour. */
+static void
+log_refusal (SottoPeerService *self,
+             SottoSession     *session,
+             const char       *host,
+             SottoRefusal      refusal)
+{
+  g_autofree char *from = NULL;
+
+  if (host == NULL && session != NULL)
+    {
+      g_autoptr (GInetSocketAddress) remote = sotto_session_get_remote_address (session);
+
+      if (remote != NULL)
+        from = g_inet_address_to_string (g_inet_socket_address_get_address (remote));
+    }
+  sotto_store_log_event (self->store, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED,
+                         host != NULL ? host : from, sotto_refusal_to_string (refusal));
+}
+
 static gboolean
 is_own_key (SottoPeerService *self,
             const guint8     *key)
@@ -1016,7 +1038,15 @@ on_session_closed_cb (SottoSession *session,
   Link *link = contact_id != 0 ? g_hash_table_lookup (self->links, &contact_id) : NULL;
 
   g_signal_handlers_disconnect_by_data (session, self);
-  g_ptr_array_remove (self->handshaking, session);
+  /* A caller that never finished its handshake: garbage, silence, or a
+   * hang-up half way. One refused on purpose is logged where it was. */
+  if (g_ptr_array_remove (self->handshaking, session) && !sotto_session_is_initiator (session) &&
+      (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_TIMEOUT) ||
+       g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_PROTOCOL) ||
+       g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CRYPTO) ||
+       g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_PEER_CLOSED) ||
+       g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_IO)))
+    log_refusal (self, session, NULL, SOTTO_REFUSAL_FAILED);
   if (contact_id != 0)
     _sotto_file_transfer_session_gone (self->files, contact_id, session);
   for (guint i = 0; i < self->requests->len; i++)
@@ -1256,15 +1286,28 @@ authenticate_cb (SottoSession     *session,
   if (contact != NULL)
     {
       set_session_contact_id (session, sotto_contact_get_id (contact));
-      return sotto_contact_get_blocked (contact) ? SOTTO_SESSION_MODE_REFUSE
-                                                 : SOTTO_SESSION_MODE_CONTACT;
+      if (sotto_contact_get_blocked (contact))
+        {
+          g_autofree char *fingerprint = sotto_fingerprint_for_key (remote_key);
+
+          sotto_store_log_event (self->store, SOTTO_SECURITY_EVENT_BLOCKED_KEY,
+                                 sotto_contact_get_name (contact), fingerprint);
+          return SOTTO_SESSION_MODE_REFUSE;
+        }
+      return SOTTO_SESSION_MODE_CONTACT;
     }
 
   if (!g_settings_get_boolean (self->settings, "allow-contact-requests"))
-    return SOTTO_SESSION_MODE_REFUSE;
+    {
+      log_refusal (self, session, NULL, SOTTO_REFUSAL_REQUESTS_OFF);
+      return SOTTO_SESSION_MODE_REFUSE;
+    }
   /* Ignored: refused as if requests were off, and nobody is told. */
   if (sotto_store_is_key_ignored (self->store, remote_key))
-    return SOTTO_SESSION_MODE_REFUSE;
+    {
+      log_refusal (self, session, NULL, SOTTO_REFUSAL_IGNORED);
+      return SOTTO_SESSION_MODE_REFUSE;
+    }
   drop_expired_requests (self);
 
   /* A stranger: one request per key, the latest session kept. */
@@ -1291,7 +1334,10 @@ authenticate_cb (SottoSession     *session,
              ((Request *)g_ptr_array_index (self->requests, oldest))->handling)
         oldest++;
       if (oldest == self->requests->len)
-        return SOTTO_SESSION_MODE_REFUSE;
+        {
+          log_refusal (self, session, NULL, SOTTO_REFUSAL_REQUESTS_FULL);
+          return SOTTO_SESSION_MODE_REFUSE;
+        }
       drop_request (self, oldest);
     }
 
@@ -1384,6 +1430,7 @@ admit_handshake (SottoPeerService *self,
       g_autoptr (SottoSession) oldest = g_object_ref (g_ptr_array_index (self->handshaking, 0));
 
       g_ptr_array_remove_index (self->handshaking, 0);
+      log_refusal (self, oldest, NULL, SOTTO_REFUSAL_TOO_MANY);
       sotto_session_close (oldest, NULL);
     }
   return TRUE;
@@ -1408,9 +1455,16 @@ on_incoming_cb (GSocketService    *service,
   host = address != NULL ? g_inet_address_to_string (address) : g_strdup ("");
   /* allowed-networks first, then the caps: nothing else before the
    * handshake. */
-  if ((address != NULL && !sotto_policy_may_connect (self->policy, address)) ||
-      !admit_handshake (self, host))
+  if (address != NULL && !sotto_policy_may_connect (self->policy, address))
     {
+      log_refusal (self, NULL, host, SOTTO_REFUSAL_NETWORK);
+      self->refused_early++;
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+  if (!admit_handshake (self, host))
+    {
+      log_refusal (self, NULL, host, SOTTO_REFUSAL_TOO_MANY);
       self->refused_early++;
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return TRUE;

@@ -52,6 +52,8 @@ struct _SottoSession
   /* owned references */
   GSocketConnection    *connection;      /* NULL for a bare descriptor */
   int                   fd;              /* the connection's, or ours to close */
+  GInetSocketAddress   *remote;          /* the peer's, as of the start: a closed
+                                          * socket no longer says */
   SottoIdentity        *identity;
   GBytes               *hello_bytes;     /* our hello, encoded */
   SottoHello           *remote_hello;
@@ -971,6 +973,7 @@ sotto_session_finalize (GObject *object)
 
   g_queue_clear_full (&self->write_queue, (GDestroyNotify)g_bytes_unref);
   g_clear_error (&self->write_error);
+  g_clear_object (&self->remote);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->handshake, sotto_noise_handshake_free);
   g_clear_pointer (&self->send_cipher, sotto_noise_cipher_free);
@@ -1061,6 +1064,10 @@ session_new (int               fd,
   SottoSession *self = g_object_new (SOTTO_TYPE_SESSION, NULL);
 
   self->fd = fd;
+  /* Known from now on, also once the peer has hung up. */
+  {
+    g_autoptr (GInetSocketAddress) remote = sotto_session_get_remote_address (self);
+  }
   self->identity = g_object_ref (identity);
   self->initiator = expected_key != NULL;
   if (expected_key != NULL)
@@ -1341,12 +1348,15 @@ sotto_session_get_remote_address (SottoSession *self)
 
   g_return_val_if_fail (SOTTO_IS_SESSION (self), NULL);
 
+  if (self->remote != NULL)
+    return g_object_ref (self->remote);
   if (self->fd < 0 || getpeername (self->fd, (struct sockaddr *) &native, &len) != 0)
     return NULL;
   address = g_socket_address_new_from_native (&native, len);
   if (!G_IS_INET_SOCKET_ADDRESS (address))
     return NULL;
-  return G_INET_SOCKET_ADDRESS (g_steal_pointer (&address));
+  self->remote = G_INET_SOCKET_ADDRESS (g_steal_pointer (&address));
+  return g_object_ref (self->remote);
 }
 
 gint64

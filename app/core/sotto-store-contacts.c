@@ -788,6 +788,13 @@ add_contact (SottoStore          *self,
 
   if (error != NULL)
     {
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED))
+        {
+          g_autofree char *what = g_strdup_printf (_("adding %s as a contact"),
+                                                   invite->display_name);
+
+          sotto_store_log_event (self, SOTTO_SECURITY_EVENT_POLICY_REFUSED, what, error->message);
+        }
       g_task_report_error (self, callback, user_data, sotto_store_add_contact_async,
                            g_steal_pointer (&error));
       return;
@@ -891,6 +898,40 @@ failed:
   return NULL;
 }
 
+/* The security log's lines for a key change: marked, then accepted, or
+ * refused by blocking or removing the contact (@after %NULL: removed). */
+static void
+log_key_resolution (SottoStore   *self,
+                    SottoContact *before,
+                    SottoContact *after)
+{
+  gboolean was_changed = sotto_contact_get_verification (before) == SOTTO_VERIFICATION_KEY_CHANGED;
+  const guint8 *offered = sotto_contact_get_offered_key (before);
+  g_autofree char *fingerprint = NULL;
+  SottoSecurityEvent kind;
+
+  if (after != NULL && !was_changed &&
+      sotto_contact_get_verification (after) == SOTTO_VERIFICATION_KEY_CHANGED)
+    {
+      kind = SOTTO_SECURITY_EVENT_KEY_CHANGED;
+      offered = sotto_contact_get_offered_key (after);
+    }
+  else if (was_changed && after != NULL &&
+           sotto_contact_get_verification (after) != SOTTO_VERIFICATION_KEY_CHANGED)
+    {
+      kind = SOTTO_SECURITY_EVENT_KEY_ACCEPTED;
+      offered = sotto_contact_get_public_key (after);
+    }
+  else if (was_changed && (after == NULL ||
+                           (sotto_contact_get_blocked (after) && !sotto_contact_get_blocked (before))))
+    kind = SOTTO_SECURITY_EVENT_KEY_REJECTED;
+  else
+    return;
+
+  fingerprint = offered != NULL ? sotto_fingerprint_for_key (offered) : g_strdup ("");
+  sotto_store_log_event (self, kind, sotto_contact_get_name (before), fingerprint);
+}
+
 static gpointer
 remove_contact_apply (SottoStore *self,
                       gpointer    request,
@@ -908,6 +949,7 @@ remove_contact_apply (SottoStore *self,
 
       if (sotto_contact_get_id (contact) == id)
         {
+          log_key_resolution (self, contact, NULL);
           contacts_remove (self, i);
           break;
         }
@@ -1161,6 +1203,7 @@ update_contact_apply (SottoStore *self,
 
       if (sotto_contact_get_id (contact) == sotto_contact_get_id (updated))
         {
+          log_key_resolution (self, contact, updated);
           _sotto_contact_update_from (contact, updated);
           /* A new alias may move it in the sorted list. */
           contacts_remove (self, i);

@@ -338,6 +338,13 @@ sotto_store_queue_message_async (SottoStore          *self,
   if (!sotto_message_body_validate (body, &error) ||
       (self->policy != NULL && !sotto_policy_may_message (self->policy, contact, &error)))
     {
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED))
+        {
+          g_autofree char *what = g_strdup_printf (_("a message to %s"),
+                                                   sotto_contact_get_name (contact));
+
+          sotto_store_log_event (self, SOTTO_SECURITY_EVENT_POLICY_REFUSED, what, error->message);
+        }
       g_task_report_error (self, callback, user_data, sotto_store_queue_message_async,
                            g_steal_pointer (&error));
       return;

@@ -57,6 +57,10 @@ struct _SottoStore
   guint8             *ignore_tag_key;  /* sotto-store-ignored.c */
   GHashTable         *ignored;         /* tag hex → gint64 until */
   GListStore         *contacts;
+  /* sotto-store-log.c: events not written yet, by what merges them */
+  GHashTable         *log_pending;     /* key → SottoSecurityLogEntry */
+  gboolean            log_writing;     /* a batch is on the worker */
+  guint64             log_serial;      /* keys of events never merged */
   GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
   guint               n_damaged_contacts;  /* left out of the list at open */
 
@@ -141,6 +145,7 @@ void _sotto_store_emit_message_state_changed (SottoStore        *self,
 void _sotto_store_emit_history_purged        (SottoStore        *self,
                                               gint64             contact_id,
                                               guint              deleted);
+void _sotto_store_emit_security_log_changed (SottoStore        *self);
 void _sotto_store_emit_conversation_read     (SottoStore        *self,
                                               gint64             contact_id);
 
@@ -267,6 +272,12 @@ char       *_sotto_store_unseal_string           (SottoStore          *self,
                                                   const char          *column,
                                                   gint64               rowid,
                                                   GError             **error);
+
+/* The security log (sotto-store-log.c) */
+
+gboolean _sotto_store_purge_log (SottoStore  *self,
+                                 gint64       before,
+                                 GError     **error);
 
 /* Contacts (sotto-store-contacts.c) */
 

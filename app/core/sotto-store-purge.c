@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "sotto-store-private.h"
 
 typedef struct
@@ -18,6 +20,7 @@ typedef struct
   gint64   before;
   gboolean include_queued;
   gboolean history_enabled;  /* retention only */
+  gint64   log_before;       /* retention only: the security log's cut-off */
   guint    deleted;
 } PurgeRequest;
 
@@ -102,6 +105,11 @@ apply_retention_job (SottoStore    *self,
   if (!_sotto_store_db_step_done (self, stmt, error))
     return NULL;
 
+  /* The security log is not history: kept with history off, for as many
+   * days as history would be. */
+  if (!_sotto_store_purge_log (self, request->log_before, error))
+    return NULL;
+
   return purge_job (self, data, cancellable, error);
 }
 
@@ -146,6 +154,8 @@ sotto_store_purge_async (SottoStore          *self,
 
   if (self->policy != NULL && !sotto_policy_may_delete_history (self->policy, &error))
     {
+      sotto_store_log_event (self, SOTTO_SECURITY_EVENT_POLICY_REFUSED, _("deleting history"),
+                             error->message);
       g_task_report_error (self, callback, user_data, sotto_store_purge_async, error);
       return;
     }
@@ -194,7 +204,8 @@ sotto_store_days_ago (guint days)
  * @retention_days: delete what is older than this many days; 0 keeps all
  *
  * The GSettings keys `history-enabled` and `history-retention-days`, applied
- * once. Messages still in the outbox are never deleted by retention.
+ * once. Messages still in the outbox are never deleted by retention. The
+ * security log follows @retention_days, whether history is on or not.
  *
  * The store also remembers @history_enabled from then on (it starts out
  * %TRUE): while it is %FALSE, a message is deleted as soon as
@@ -217,6 +228,7 @@ sotto_store_apply_retention_async (SottoStore          *self,
 
   request = g_new0 (PurgeRequest, 1);
   request->history_enabled = history_enabled;
+  request->log_before = retention_days > 0 ? sotto_store_days_ago (retention_days) : G_MININT64;
   if (!history_enabled)
     request->before = G_MAXINT64;
   else if (retention_days > 0)

@@ -160,6 +160,22 @@ static const char *migrations[] = {
   "  tag BLOB PRIMARY KEY,"
   "  until INTEGER NOT NULL"
   ") WITHOUT ROWID;",
+  /* 10: the security log (see sotto-store-log.c): subject and detail
+   * sealed; kind, tag, count and times bound by the row's mac; a
+   * summarised entry found again by its keyed tag. */
+  "CREATE TABLE security_log ("
+  "  id INTEGER PRIMARY KEY,"
+  "  kind INTEGER NOT NULL,"
+  "  tag BLOB UNIQUE,"
+  "  count INTEGER NOT NULL,"
+  "  first INTEGER NOT NULL,"
+  "  last INTEGER NOT NULL,"
+  "  subject BLOB NOT NULL,"
+  "  detail BLOB NOT NULL,"
+  "  mac BLOB"
+  ");"
+  "CREATE INDEX security_log_by_last ON security_log (last);"
+  "INSERT INTO id_counters VALUES ('security_log', 1);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);

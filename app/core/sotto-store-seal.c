@@ -544,6 +544,9 @@ sotto_store_set_key_protection_async (SottoStore          *self,
       (self->policy != NULL &&
        !sotto_policy_may_protect (self->policy, protection, passphrase, &error)))
     {
+      if (g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED))
+        sotto_store_log_event (self, SOTTO_SECURITY_EVENT_POLICY_REFUSED,
+                               _("protecting the history key"), error->message);
       g_task_report_error (self, callback, user_data, sotto_store_set_key_protection_async,
                            g_steal_pointer (&error));
       return;

@@ -21,6 +21,9 @@
  *   sotto-store-outbox.c    the outbox, its expiry, retrying
  *   sotto-store-purge.c     deleting history for good, retention
  *   sotto-store-search.c    full-text search over sealed bodies
+ *   sotto-store-transfers.c files offered and received
+ *   sotto-store-ignored.c   strangers the user ignored
+ *   sotto-store-log.c       the security log
  */
 #define G_LOG_DOMAIN "sotto-store"
 
@@ -48,6 +51,7 @@ enum {
   MESSAGE_STATE_CHANGED,
   HISTORY_PURGED,
   CONVERSATION_READ,
+  SECURITY_LOG_CHANGED,
   N_SIGNALS
 };
 
@@ -1109,6 +1113,10 @@ sotto_store_finalize (GObject *object)
   g_clear_object (&self->policy);
   g_clear_pointer (&self->ignore_tag_key, sodium_free);
   g_clear_pointer (&self->ignored, g_hash_table_unref);
+  /* Every batch was handed to the worker: a job in flight holds a
+   * reference, and its completion hands over what came meanwhile. */
+  g_warn_if_fail (self->log_pending == NULL || g_hash_table_size (self->log_pending) == 0);
+  g_clear_pointer (&self->log_pending, g_hash_table_unref);
   g_clear_pointer (&self->contacts_by_id, g_hash_table_unref);
   g_clear_object (&self->contacts);
   g_clear_pointer (&self->profile_dir, g_free);
@@ -1192,6 +1200,16 @@ sotto_store_class_init (SottoStoreClass *klass)
   signals[CONVERSATION_READ] =
     g_signal_new ("conversation-read", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+
+  /**
+   * SottoStore::security-log-changed:
+   *
+   * New entries of the security log were written, or entries were counted
+   * on: a view of it lists it again.
+   */
+  signals[SECURITY_LOG_CHANGED] =
+    g_signal_new ("security-log-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -1201,6 +1219,8 @@ sotto_store_init (SottoStore *self)
 
   self->contacts = g_list_store_new (SOTTO_TYPE_CONTACT);
   self->contacts_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->log_pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify)sotto_security_log_entry_free);
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify)sqlite3_finalize);
   self->unstored = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
@@ -1252,6 +1272,12 @@ _sotto_store_emit_history_purged (SottoStore *self,
                                   guint       deleted)
 {
   g_signal_emit (self, signals[HISTORY_PURGED], 0, contact_id, deleted);
+}
+
+void
+_sotto_store_emit_security_log_changed (SottoStore *self)
+{
+  g_signal_emit (self, signals[SECURITY_LOG_CHANGED], 0);
 }
 
 void

@@ -11,13 +11,14 @@
 #include "sotto-invite.h"
 #include "sotto-message.h"
 #include "sotto-policy.h"
+#include "sotto-security-log.h"
 #include "sotto-store-key.h"
 #include "sotto-transfer.h"
 
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 9
+#define SOTTO_STORE_SCHEMA_VERSION 10
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
@@ -414,5 +415,26 @@ gint64              sotto_store_days_ago                  (guint                
 char               *sotto_search_fold                     (const char          *text);
 char               *sotto_search_fingerprint_digits       (const char          *text);
 char               *sotto_search_digits_only              (const char          *text);
+
+void                sotto_store_log_event                 (SottoStore          *self,
+                                                           SottoSecurityEvent   kind,
+                                                           const char          *subject,
+                                                           const char          *detail);
+void                sotto_store_write_log_async           (SottoStore          *self,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_write_log_finish          (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_list_security_log_async   (SottoStore          *self,
+                                                           guint                limit,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_list_security_log_finish  (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           guint               *out_damaged,
+                                                           GError             **error);
 
 G_END_DECLS

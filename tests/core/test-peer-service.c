@@ -903,6 +903,35 @@ test_simultaneous_dial (void)
   g_assert_cmpuint (b->delivered->len, ==, rounds);
 }
 
+/* How many times the security log of @peer counted events of @kind about
+ * @subject (any, if %NULL) with @detail (any, if %NULL). */
+static guint
+log_count (Peer               *peer,
+           SottoSecurityEvent  kind,
+           const char         *subject,
+           const char         *detail)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GError) error = NULL;
+  guint count = 0;
+
+  sotto_store_list_security_log_async (peer->store, SOTTO_SECURITY_LOG_MAX_ENTRIES, NULL,
+                                       sotto_test_result_cb, &result);
+  entries = sotto_store_list_security_log_finish (peer->store, sotto_test_wait (&result), NULL,
+                                                  &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      SottoSecurityLogEntry *entry = g_ptr_array_index (entries, i);
+
+      if (entry->kind == kind && (subject == NULL || g_str_equal (entry->subject, subject)) &&
+          (detail == NULL || g_str_equal (entry->detail, detail)))
+        count += entry->count;
+    }
+  return count;
+}
+
 /* B blocks A: A is refused, its message waits; B unblocks A: delivered. */
 static void
 test_blocked (void)
@@ -937,6 +966,14 @@ test_blocked (void)
   g_assert_cmpuint (outbox_len (a, ab), ==, 1);
   g_assert_false (sotto_peer_service_is_online (b->service, ba));
   g_assert_cmpuint (b->online, ==, 1);  /* never again while blocked */
+  /* In B's security log: a blocked contact calling, once per call, in one
+   * entry, with the key. */
+  {
+    g_autofree char *fingerprint = sotto_fingerprint_for_key (peer_key (a));
+
+    g_assert_cmpuint (log_count (b, SOTTO_SECURITY_EVENT_BLOCKED_KEY, "Alice", fingerprint), >=,
+                      4);
+  }
 
   update_contact (b, ba, NULL, 0, -1);
   SOTTO_TEST_WAIT_FOR (b->received->len >= 1 && a->delivered->len >= 1);
@@ -1465,6 +1502,8 @@ test_handshake_caps (void)
   g_assert_cmpuint (sotto_peer_service_count_handshaking (a->service), ==,
                     SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS);
   g_assert_cmpuint (sotto_peer_service_count_refused_early (a->service), ==, 12);
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, "127.0.0.2",
+                               sotto_refusal_to_string (SOTTO_REFUSAL_TOO_MANY)), ==, 12);
 
   /* A contact (from another address) is not kept out by them. */
   ab = add_contact (a, b, 0);
@@ -1497,6 +1536,15 @@ test_handshake_caps (void)
       sotto_test_spin (20);
     }
   SOTTO_TEST_WAIT_FOR (sotto_peer_service_count_refused_early (a->service) >= refused + 10);
+  /* Logged per address and reason: the evicted, the refused, and those
+   * that hung up without a word. */
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, "127.0.0.3",
+                               sotto_refusal_to_string (SOTTO_REFUSAL_TOO_MANY)), >=, 1);
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, "127.0.0.200",
+                               sotto_refusal_to_string (SOTTO_REFUSAL_TOO_MANY)), >=, 10);
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, "127.0.0.200",
+                               sotto_refusal_to_string (SOTTO_REFUSAL_FAILED)), ==,
+                    SOTTO_PEER_HANDSHAKES_PER_MINUTE);
 
   /* The contact's session lived through all of it. */
   g_assert_true (sotto_peer_service_is_online (a->service, ab));
@@ -1524,6 +1572,10 @@ test_allowed_networks (void)
   g_assert_cmpuint (a->online, ==, 0);
   g_assert_cmpuint (b->online, ==, 0);
   g_assert_cmpuint (sotto_peer_service_count_handshaking (a->service), ==, 0);
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, "127.0.0.1",
+                               sotto_refusal_to_string (SOTTO_REFUSAL_NETWORK)), >=, 2);
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, NULL, NULL), ==,
+                    sotto_peer_service_count_refused_early (a->service));
 
   g_settings_set_strv (a->settings, "allowed-networks", with_loopback);
   SOTTO_TEST_WAIT_FOR (a->online >= 1 && b->online >= 1);
@@ -1585,6 +1637,8 @@ test_requests_off (void)
   g_assert_cmpuint (f->pending, ==, 0);
   requests = sotto_peer_service_list_requests (a->service);
   g_assert_cmpuint (requests->len, ==, 0);
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, "127.0.0.1",
+                               sotto_refusal_to_string (SOTTO_REFUSAL_REQUESTS_OFF)), >=, 2);
 }
 
 /* A receipt naming ids A never sent to that peer (a random one, one of the

@@ -1378,6 +1378,7 @@ test_store_migrate_from_v1 (void)
   /* Turned back into a version 1 file, it is migrated on open. */
   raw_sql (dir, "DROP INDEX messages_by_conversation; DROP INDEX messages_unread;"
                 "DROP TABLE id_counters; DROP TABLE seen; DROP TABLE transfers; DROP TABLE ignored_keys; "
+                "DROP TABLE security_log; "
                 "ALTER TABLE contacts DROP COLUMN offered_key; "
                 "ALTER TABLE contacts DROP COLUMN mac; ALTER TABLE messages DROP COLUMN mac; "
                 "PRAGMA user_version = 1;");
