@@ -18,6 +18,7 @@
 #include "sotto-autostart.h"
 #include "sotto-identity.h"
 #include "sotto-preferences-window.h"
+#include "sotto-security-log-view.h"
 
 /* One locked-or-not state per key, shared by the controls bound to it. */
 typedef struct
@@ -855,6 +856,23 @@ sotto_preferences_window_new (GtkWindow  *parent,
                        "fingerprint", fingerprint,
                        "passphrase-protected", passphrase_protected,
                        NULL);
+}
+
+/**
+ * sotto_preferences_window_add_security_log:
+ * @store: the open profile's store
+ *
+ * Adds the page that shows @store's security log.
+ */
+void
+sotto_preferences_window_add_security_log (SottoPreferencesWindow *self,
+                                           SottoStore             *store)
+{
+  g_return_if_fail (SOTTO_IS_PREFERENCES_WINDOW (self));
+  g_return_if_fail (SOTTO_IS_STORE (store));
+
+  gtk_stack_add_titled (self->stack, sotto_security_log_view_new (store), "security-log",
+                        _("Security Log"));
 }
 
 const char *

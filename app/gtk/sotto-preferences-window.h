@@ -7,6 +7,8 @@
 
 #include <gtk/gtk.h>
 
+#include "sotto-core.h"
+
 G_BEGIN_DECLS
 
 #define SOTTO_TYPE_PREFERENCES_WINDOW (sotto_preferences_window_get_type ())
@@ -27,6 +29,8 @@ const char *sotto_preferences_window_get_display_name         (SottoPreferencesW
 void        sotto_preferences_window_set_display_name         (SottoPreferencesWindow *self,
                                                                const char             *name);
 gboolean    sotto_preferences_window_get_passphrase_protected (SottoPreferencesWindow *self);
+void        sotto_preferences_window_add_security_log         (SottoPreferencesWindow *self,
+                                                               SottoStore             *store);
 void        sotto_preferences_window_set_passphrase_protected (SottoPreferencesWindow *self,
                                                                gboolean                value);
 

@@ -1082,6 +1082,7 @@ preferences_activated (GtkWidget  *widget,
                                                      fingerprint,
                                                      sotto_store_get_key_protection (store)
                                                        == SOTTO_KEY_PROTECTION_PASSPHRASE));
+  sotto_preferences_window_add_security_log (SOTTO_PREFERENCES_WINDOW (window), store);
   g_signal_connect_object (window, "display-name-changed",
                            G_CALLBACK (on_display_name_changed_cb), self, 0);
   g_signal_connect_object (window, "delete-history-requested",

@@ -1375,6 +1375,33 @@ def test_admin_policy(desktop):
     if not (entries['history-user-delete']['locked'] and
             entries['history-user-delete']['source'] == 'administrator'):
         raise Failure(f'policy: {entries["history-user-delete"]}')
+
+    # What was refused is in the security log, in Preferences: a purge the
+    # administrator forbids, and a caller that sent garbage.
+    refused = subprocess.run([peers.CLI, '--profile', 'alice', 'purge', '--all'], env=env,
+                             capture_output=True, text=True)
+    if refused.returncode == 0:
+        raise Failure('purge --all went through though the administrator forbids it')
+    # Under the administrator's settings the app listens where they say.
+    listening = subprocess.run(['ss', '-Hltnp'], capture_output=True, text=True).stdout
+    port = next(int(line.split()[3].rsplit(':', 1)[1]) for line in listening.splitlines()
+                if f'pid={app.proc.pid},' in line)
+    with socket.create_connection(('127.0.0.1', port)) as garbage:
+        garbage.sendall(b'\0\0not a handshake')
+        garbage.settimeout(TIMEOUT)
+        garbage.recv(1)
+    app.key(app.title, 'ctrl+comma')
+    prefs = app.window('Preferences')
+    sidebar = app.find(prefs, 'list', match='')
+    pages = [row[0].name if row.childCount else row.name for row in sidebar]
+    sidebar.querySelection().selectChild(pages.index('Security Log'))
+    log = app.find(prefs, 'list', 'Security log')
+    app.find(log, 'list item', match=r'^Refused by policy \(deleting history\): Your '
+             r'administrator')
+    app.find(log, 'list item', match=r'^Refused 1 connection from 127\.0\.0\.1: the handshake '
+             r'failed')
+    app.screenshot('Preferences', 'security-log.png')
+    app.key('Preferences', 'Escape')
     return app
 
 
