@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "sotto-context-private.h"
+#include "sotto-addresses.h"
 #include "sotto-error.h"
 #include "sotto-invite.h"
 #include "sotto-peer-service.h"
@@ -798,6 +799,7 @@ sotto_context_dup_invite (SottoContext  *self,
 {
   g_auto (GStrv) addresses = NULL;
   g_autoptr (SottoInvite) invite = NULL;
+  g_autofree char *listen_address = NULL;
   guint port;
 
   g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
@@ -814,7 +816,10 @@ sotto_context_dup_invite (SottoContext  *self,
                            _("The profile has no port yet: make the invite once it runs"));
       return NULL;
     }
-  addresses = sotto_local_addresses (port);
+  listen_address = g_settings_get_string (self->settings, "listen-address");
+  addresses = sotto_local_addresses (listen_address, port, error);
+  if (addresses == NULL)
+    return NULL;
   invite = sotto_invite_new_for_identity (sotto_store_get_identity (self->store),
                                           (const char * const *)addresses, error);
   if (invite == NULL)

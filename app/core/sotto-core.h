@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "sotto-addresses.h"
 #include "sotto-autostart.h"
 #include "sotto-contact.h"
 #include "sotto-context.h"

@@ -15,12 +15,10 @@
 #include "config.h"
 
 #include <string.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <sodium.h>
 #include <glib/gi18n-lib.h>
 
+#include "sotto-addresses.h"
 #include "sotto-error.h"
 #include "sotto-file-transfer-private.h"
 #include "sotto-invite.h"
@@ -53,6 +51,7 @@ struct _SottoPeerService
 
   guint             port;         /* configured; 0: any */
   guint             bound_port;   /* 0 while we can't listen */
+  char             *listen_address;  /* listen-address, as last listened by */
   GError           *listen_error; /* why we can't, while online */
   char             *intro;
   SottoStatus       status;
@@ -1486,6 +1485,8 @@ on_incoming_cb (GSocketService    *service,
  * Dialling
  * ------------------------------------------------------------------------- */
 
+static void on_listen_address_changed_cb (SottoPeerService *self);
+static void on_network_changed_cb (SottoPeerService *self);
 static void try_next_address (Link *link);
 
 typedef struct
@@ -1789,6 +1790,9 @@ sotto_peer_service_dispose (GObject *object)
   SottoPeerService *self = SOTTO_PEER_SERVICE (object);
 
   sotto_peer_service_stop (self);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_signal_handlers_disconnect_by_data (g_network_monitor_get_default (), self);
   g_clear_object (&self->store);
   g_clear_object (&self->policy);
   g_clear_object (&self->settings);
@@ -1807,6 +1811,7 @@ sotto_peer_service_finalize (GObject *object)
   g_clear_pointer (&self->handshake_rate, g_hash_table_unref);
   g_clear_pointer (&self->requests, g_ptr_array_unref);
   g_clear_pointer (&self->own_addresses, g_hash_table_unref);
+  g_clear_pointer (&self->listen_address, g_free);
   g_clear_object (&self->listener);
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
@@ -1986,6 +1991,10 @@ sotto_peer_service_new (SottoStore *store,
   self->policy = sotto_policy_new (settings);
   self->port = (guint)g_settings_get_int (settings, "listen-port");
   self->files = sotto_file_transfer_new (store, settings);
+  g_signal_connect_swapped (settings, "changed::listen-address",
+                            G_CALLBACK (on_listen_address_changed_cb), self);
+  g_signal_connect_swapped (g_network_monitor_get_default (), "network-changed",
+                            G_CALLBACK (on_network_changed_cb), self);
 
   return self;
 }
@@ -2059,20 +2068,66 @@ sotto_peer_service_set_expiry_interval (SottoPeerService *self,
   self->expiry_interval_ms = interval_ms;
 }
 
-/* Listens on @port (0: any free one). */
+/* Listens on @port (0: any free one) of each of @addresses, the same port
+ * on all of them. */
+static gboolean
+listen_on_addresses (SottoPeerService  *self,
+                     GPtrArray         *addresses,
+                     guint              port,
+                     GError           **error)
+{
+  for (guint i = 0; i < addresses->len; i++)
+    {
+      GInetAddress *address = g_ptr_array_index (addresses, i);
+      g_autoptr (GSocketAddress) wanted = g_inet_socket_address_new (address, (guint16)port);
+      g_autoptr (GSocketAddress) bound = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->listener), wanted,
+                                          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                          &bound, &local_error))
+        {
+          g_autofree char *where = sotto_format_address (address, port);
+
+          g_set_error (error, local_error->domain, local_error->code,
+                       _("Can’t listen on %s: %s"), where, local_error->message);
+          return FALSE;
+        }
+      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+    }
+  self->bound_port = port;
+  return TRUE;
+}
+
+/* Listens on @port (0: any free one), where `listen-address` says. */
 static gboolean
 listen_on (SottoPeerService  *self,
            guint              port,
            GError           **error)
 {
   g_autoptr (GError) local_error = NULL;
+  g_autoptr (GPtrArray) addresses = NULL;
+  g_autofree char *listen_address = g_settings_get_string (self->settings, "listen-address");
 
   g_assert (SOTTO_IS_PEER_SERVICE (self));
   g_assert (self->listener == NULL);
 
   self->bound_port = 0;
+  g_clear_pointer (&self->listen_address, g_free);
+  if (!sotto_listen_addresses_resolve (listen_address, &addresses, error))
+    return FALSE;
+  self->listen_address = g_steal_pointer (&listen_address);
   self->listener = g_socket_service_new ();
-  if (port == 0)
+  if (addresses != NULL)
+    {
+      if (!listen_on_addresses (self, addresses, port, error))
+        {
+          g_socket_listener_close (G_SOCKET_LISTENER (self->listener));
+          g_clear_object (&self->listener);
+          return FALSE;
+        }
+    }
+  else if (port == 0)
     {
       self->bound_port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (self->listener),
                                                               NULL, error);
@@ -2122,6 +2177,46 @@ set_listen_error (SottoPeerService *self,
   g_clear_error (&self->listen_error);
   self->listen_error = error != NULL ? g_error_copy (error) : NULL;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LISTEN_ERROR]);
+}
+
+/* Listens again where `listen-address` now says, on the same port;
+ * sessions stay. */
+static void
+listen_again (SottoPeerService *self)
+{
+  g_autoptr (GError) error = NULL;
+  guint port = self->bound_port != 0 ? self->bound_port : self->port;
+
+  g_assert (SOTTO_IS_PEER_SERVICE (self));
+
+  if (!self->started || self->stopping)
+    return;
+  close_listener (self);
+  if (!listen_on (self, port, &error))
+    g_debug ("not listening: %s", error->message);
+  set_listen_error (self, error);
+}
+
+static void
+on_listen_address_changed_cb (SottoPeerService *self)
+{
+  listen_again (self);
+}
+
+/* An interface named by listen-address may have come up, gone down or
+ * changed its addresses: listened on again as it is now. */
+static void
+on_network_changed_cb (SottoPeerService *self)
+{
+  g_autoptr (GInetAddress) literal = NULL;
+  g_autofree char *listen_address = NULL;
+
+  if (!self->started || self->stopping)
+    return;
+  listen_address = g_strstrip (g_settings_get_string (self->settings, "listen-address"));
+  if (listen_address[0] == '\0' || (literal = g_inet_address_new_from_string (listen_address)))
+    return;
+  listen_again (self);
 }
 
 /* Writing works again after it failed (a full disk): what the store
@@ -3072,70 +3167,6 @@ sotto_peer_service_ignore_request (SottoPeerService *self,
                                 NULL, on_key_ignored_cb, NULL);
   drop_request (self, index);
   return TRUE;
-}
-
-/**
- * sotto_local_addresses:
- * @port: the port colleagues dial
- *
- * This computer's addresses as invite hints: every address of an interface
- * that is up, except loopback and IPv6 link-local ones (which need an
- * interface name to be dialled), IPv4 first, at most
- * %SOTTO_INVITE_MAX_ADDRESSES.
- *
- * Returns: (transfer full): "host:port" strings, possibly none
- */
-char **
-sotto_local_addresses (guint port)
-{
-  g_autoptr (GPtrArray) v4 = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) v6 = g_ptr_array_new_with_free_func (g_free);
-  GPtrArray *all = g_ptr_array_new ();
-  struct ifaddrs *list = NULL;
-
-  g_return_val_if_fail (port > 0 && port <= 65535, NULL);
-
-  if (getifaddrs (&list) == 0)
-    {
-      for (struct ifaddrs *ifa = list; ifa != NULL; ifa = ifa->ifa_next)
-        {
-          g_autoptr (GSocketAddress) socket_address = NULL;
-          g_autoptr (GInetSocketAddress) with_port = NULL;
-          GInetAddress *address;
-          gsize len;
-
-          if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK))
-            continue;
-          if (ifa->ifa_addr->sa_family == AF_INET)
-            len = sizeof (struct sockaddr_in);
-          else if (ifa->ifa_addr->sa_family == AF_INET6)
-            len = sizeof (struct sockaddr_in6);
-          else
-            continue;
-
-          socket_address = g_socket_address_new_from_native (ifa->ifa_addr, len);
-          if (!G_IS_INET_SOCKET_ADDRESS (socket_address))
-            continue;
-          address = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (socket_address));
-          if (g_inet_address_get_is_loopback (address) || g_inet_address_get_is_link_local (address))
-            continue;
-
-          with_port = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (address, (guint16)port));
-          if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4)
-            g_ptr_array_add (v4, format_address (with_port, port));
-          else
-            g_ptr_array_add (v6, format_address (with_port, port));
-        }
-      freeifaddrs (list);
-    }
-
-  for (guint i = 0; i < v4->len && all->len < SOTTO_INVITE_MAX_ADDRESSES; i++)
-    g_ptr_array_add (all, g_strdup (g_ptr_array_index (v4, i)));
-  for (guint i = 0; i < v6->len && all->len < SOTTO_INVITE_MAX_ADDRESSES; i++)
-    g_ptr_array_add (all, g_strdup (g_ptr_array_index (v6, i)));
-  g_ptr_array_add (all, NULL);
-
-  return (char **)g_ptr_array_free (all, FALSE);
 }
 
 /**

@@ -163,7 +163,6 @@ typedef struct
   gint64  received;         /* µs since the epoch */
 } SottoPeerRequest;
 
-char            **sotto_local_addresses                (guint                 port);
 
 void              sotto_peer_request_free              (SottoPeerRequest     *request);
 gboolean          sotto_peer_request_matches           (const SottoPeerRequest *request,

@@ -206,6 +206,9 @@ sotto_store_days_ago (guint days)
  * The GSettings keys `history-enabled` and `history-retention-days`, applied
  * once. Messages still in the outbox are never deleted by retention. The
  * security log follows @retention_days, whether history is on or not.
+ * Turning history off deletes the history kept, except when the user did
+ * so while the policy (sotto_store_set_policy()) forbids them to delete
+ * history: then it is kept until @retention_days.
  *
  * The store also remembers @history_enabled from then on (it starts out
  * %TRUE): while it is %FALSE, a message is deleted as soon as
@@ -229,7 +232,14 @@ sotto_store_apply_retention_async (SottoStore          *self,
   request = g_new0 (PurgeRequest, 1);
   request->history_enabled = history_enabled;
   request->log_before = retention_days > 0 ? sotto_store_days_ago (retention_days) : G_MININT64;
-  if (!history_enabled)
+  /* History turned off deletes what was kept, unless the user turned it
+   * off while the policy forbids them to delete history: then only what
+   * comes from now on is not kept, and the rest ages out as before. An
+   * administrator's lock on history-enabled deletes it. */
+  if (!history_enabled &&
+      (self->policy == NULL ||
+       sotto_policy_is_locked (self->policy, "history-enabled") ||
+       sotto_policy_may_delete_history (self->policy, NULL)))
     request->before = G_MAXINT64;
   else if (retention_days > 0)
     request->before = sotto_store_days_ago (retention_days);

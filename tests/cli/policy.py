@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 
 from gi.repository import GLib
 
@@ -311,7 +312,33 @@ def test_file_keys(desk):
     desk.refused('larger than the 1.0', 'send-file', 'Bob', source)
 
 
-TESTS = [test_admin_example, test_link_keys, test_file_keys, test_adding_contacts, test_verified_contacts, test_user_delete,
+def invite_addresses(invite):
+    """The a= hints of an invite URI."""
+    query = urllib.parse.urlsplit(invite).query
+    return [v for k, v in urllib.parse.parse_qsl(query) if k == 'a']
+
+
+def test_listen_address(desk):
+    """listen-address, locked: invites name that address only (loopback
+    included, which they otherwise never name); an interface that is not
+    there is said, not papered over with other addresses."""
+    desk.cli('init', '--name', 'Alice')
+    port = desk.policy()['listen-port']['value']
+    default = invite_addresses(desk.cli('invite').stdout.strip())
+    if any(a.startswith('127.') for a in default):
+        raise Failure(f'an invite names loopback: {default}')
+
+    desk.administer({'listen-address': "'127.0.0.1'"}, locked=['listen-address'])
+    named = invite_addresses(desk.cli('invite').stdout.strip())
+    if named != [f'127.0.0.1:{port}']:
+        raise Failure(f'with listen-address 127.0.0.1 the invite names {named}')
+
+    desk.administer({'listen-address': "'nosuchif0'"}, locked=['listen-address'])
+    desk.refused('The network interface “nosuchif0” named in listen-address is not up',
+                 'invite')
+
+
+TESTS = [test_admin_example, test_link_keys, test_file_keys, test_listen_address, test_adding_contacts, test_verified_contacts, test_user_delete,
          test_key_protection]
 
 

@@ -1550,6 +1550,65 @@ test_handshake_caps (void)
   g_assert_true (sotto_peer_service_is_online (a->service, ab));
 }
 
+/* Whether something listens at @host:@port (loopback: refused at once). */
+static gboolean
+can_connect (const char *host,
+             guint       port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+
+  connection = g_socket_client_connect_to_host (client, host, port, NULL, NULL);
+  if (connection != NULL)
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return connection != NULL;
+}
+
+/* listen-address: listened on there only; moved when it changes, sessions
+ * kept; an interface that is not there means not listening, said, while
+ * contacts are still dialled. */
+static void
+test_listen_address (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  guint port;
+
+  g_settings_set_string (a->settings, "listen-address", "127.0.0.2");
+  peer_start (a, 0);
+  port = a->port;
+  g_assert_true (can_connect ("127.0.0.2", port));
+  g_assert_false (can_connect ("127.0.0.1", port));
+
+  g_settings_set_string (a->settings, "listen-address", "");
+  SOTTO_TEST_WAIT_FOR (can_connect ("127.0.0.1", port));
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, port);
+
+  /* B is A's contact; A listens nowhere, and still calls B. */
+  peer_start (b, 0);
+  ab = add_contact (a, b, b->port);
+  ba = add_contact (b, a, port);
+  SOTTO_TEST_WAIT_FOR (a->online >= 1 && b->online >= 1);
+  g_settings_set_string (a->settings, "listen-address", "nosuchif0");
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_get_listen_error (a->service) != NULL);
+  g_assert_error (sotto_peer_service_get_listen_error (a->service), SOTTO_ERROR,
+                  SOTTO_ERROR_NOT_FOUND);
+  g_assert_cmpuint (sotto_peer_service_get_port (a->service), ==, 0);
+  g_assert_false (can_connect ("127.0.0.1", port));
+  /* The session up before is kept. */
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
+  m = send_message (b, ba, "still here");
+  SOTTO_TEST_WAIT_FOR (a->received->len >= 1);
+
+  /* An interface's name: each of its addresses, the same port. */
+  g_settings_set_string (a->settings, "listen-address", "lo");
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_get_listen_error (a->service) == NULL);
+  g_assert_true (can_connect ("127.0.0.1", port));
+}
+
 /* allowed-networks: a caller outside them is closed before any handshake,
  * and such an address is not dialled; once allowed, the two meet. */
 static void
@@ -3005,6 +3064,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/request/cap", test_request_cap);
   g_test_add_func ("/peer-service/request/matches", test_request_matches);
   g_test_add_func ("/peer-service/handshake-caps", test_handshake_caps);
+  g_test_add_func ("/peer-service/listen-address", test_listen_address);
   g_test_add_func ("/peer-service/allowed-networks", test_allowed_networks);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
   g_test_add_func ("/peer-service/dropped-sessions-back-off", test_dropped_sessions_back_off);

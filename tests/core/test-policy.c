@@ -10,6 +10,7 @@
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
 
+#include "sotto-addresses.h"
 #include "sotto-error.h"
 #include "sotto-policy.h"
 
@@ -181,6 +182,92 @@ test_list (void)
   g_assert_true (seen_user);
 }
 
+/* listen-address: empty for all, an address, or an interface's name; at
+ * and past the interface name's length; what is meant as an address and
+ * is not one. */
+static void
+test_listen_address (void)
+{
+  static const struct
+  {
+    const char *setting;
+    int         code;      /* -1: resolves */
+    const char *first;     /* the first address, if it resolves to some */
+  } cases[] = {
+    { "", -1, NULL },
+    { "   ", -1, NULL },
+    { "127.0.0.2", -1, "127.0.0.2" },
+    { " 127.0.0.2\t", -1, "127.0.0.2" },
+    { "::1", -1, "::1" },
+    { "[::1]", -1, "::1" },
+    { "lo", -1, "127.0.0.1" },
+    { "nosuchif0", SOTTO_ERROR_NOT_FOUND, NULL },
+    { "abcdefghijklmno", SOTTO_ERROR_NOT_FOUND, NULL },        /* 15: a name */
+    { "abcdefghijklmnop", SOTTO_ERROR_INVALID_ARGUMENT, NULL }, /* 16: too long */
+    { "10.0.0.300", SOTTO_ERROR_INVALID_ARGUMENT, NULL },
+    { "10.0.0", SOTTO_ERROR_INVALID_ARGUMENT, NULL },
+    { "fe80::1::2", SOTTO_ERROR_INVALID_ARGUMENT, NULL },
+    { "eth0/1", SOTTO_ERROR_INVALID_ARGUMENT, NULL },
+    { "..", SOTTO_ERROR_INVALID_ARGUMENT, NULL },
+    { "eth 0", SOTTO_ERROR_INVALID_ARGUMENT, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) addresses = NULL;
+      g_autoptr (GError) error = NULL;
+      gboolean ok = sotto_listen_addresses_resolve (cases[i].setting, &addresses, &error);
+
+      g_test_message ("listen-address “%s”", cases[i].setting);
+      if (cases[i].code >= 0)
+        {
+          g_assert_false (ok);
+          g_assert_error (error, SOTTO_ERROR, cases[i].code);
+          g_assert_null (addresses);
+          continue;
+        }
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      if (cases[i].first == NULL)
+        {
+          g_assert_null (addresses);
+          continue;
+        }
+      g_assert_nonnull (addresses);
+      g_assert_cmpuint (addresses->len, >=, 1);
+      {
+        g_autofree char *first = g_inet_address_to_string (g_ptr_array_index (addresses, 0));
+
+        g_assert_cmpstr (first, ==, cases[i].first);
+      }
+    }
+}
+
+/* An invite names where Sotto listens: only that address when one is set,
+ * never loopback otherwise. */
+static void
+test_invite_addresses (void)
+{
+  g_auto (GStrv) set = NULL;
+  g_auto (GStrv) all = NULL;
+  g_auto (GStrv) missing = NULL;
+  g_autoptr (GError) error = NULL;
+
+  set = sotto_local_addresses ("127.0.0.2", 5000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (set), ==, 1);
+  g_assert_cmpstr (set[0], ==, "127.0.0.2:5000");
+
+  all = sotto_local_addresses ("", 5000, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; all[i] != NULL; i++)
+    g_assert_false (g_str_has_prefix (all[i], "127."));
+
+  missing = sotto_local_addresses ("nosuchif0", 5000, &error);
+  g_assert_null (missing);
+  g_assert_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -192,6 +279,8 @@ main (int   argc,
   g_test_add_func ("/policy/refusals", test_refusals);
   g_test_add_func ("/policy/protection", test_protection);
   g_test_add_func ("/policy/list", test_list);
+  g_test_add_func ("/policy/listen-address", test_listen_address);
+  g_test_add_func ("/policy/invite-addresses", test_invite_addresses);
 
   return g_test_run ();
 }

@@ -2805,6 +2805,48 @@ test_store_history_off_received (void)
   g_assert_cmpuint (history_length (store, contact), ==, 1);
 }
 
+/* A user who may not delete history can't do so by turning history off:
+ * what was kept stays (and ages out with retention); what comes from then
+ * on is not kept. Where they may, turning it off deletes it. */
+static void
+test_store_history_off_user_may_not_delete (void)
+{
+  g_autoptr (GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID, backend);
+  g_autoptr (SottoPolicy) policy = sotto_policy_new (settings);
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autoptr (SottoStore) store = NULL;
+  g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = sotto_test_create_store (dir, "Jan", SOTTO_KEY_PROTECTION_PASSPHRASE, "pw", &error);
+  g_assert_no_error (error);
+  sotto_store_set_policy (store, policy);
+  contact = sotto_test_add_contact (store, "Kim", NULL, hint, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (SottoMessage) kept = queue_message (store, contact, "kept");
+
+      mark_delivered (store, contact, kept);
+    }
+
+  g_settings_set_boolean (settings, "history-user-delete", FALSE);
+  g_settings_set_boolean (settings, "history-enabled", FALSE);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 0);
+  g_assert_cmpuint (history_length (store, contact), ==, 2);
+  {
+    g_autoptr (SottoMessage) fresh = queue_message (store, contact, "not kept");
+
+    mark_delivered (store, contact, fresh);
+  }
+  g_assert_cmpuint (history_length (store, contact), ==, 2);
+
+  g_settings_set_boolean (settings, "history-user-delete", TRUE);
+  g_assert_cmpuint (apply_retention (store, FALSE), ==, 2);
+  g_assert_cmpuint (history_length (store, contact), ==, 0);
+}
+
 static void
 test_store_history_off_queued (void)
 {
@@ -4413,6 +4455,8 @@ main (int   argc,
                    test_store_history_off_delivered);
   g_test_add_func ("/store/history-off/received-not-kept", test_store_history_off_received);
   g_test_add_func ("/store/history-off/queued-kept", test_store_history_off_queued);
+  g_test_add_func ("/store/history-off/user-may-not-delete",
+                   test_store_history_off_user_may_not_delete);
   g_test_add_func ("/store/history-off/seen-pruned", test_store_history_off_seen_pruned);
   g_test_add_func ("/store/history-on/unchanged", test_store_history_on_unchanged);
   g_test_add_func ("/store/search/folding", test_store_search);
