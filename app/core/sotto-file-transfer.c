@@ -249,24 +249,37 @@ _sotto_file_live_set_progress (Live    *live,
     }
 }
 
-/* The folder files are received into: the setting, or Downloads/Sotto. */
-static char *
-default_folder (GSettings *settings)
+/**
+ * sotto_file_transfer_resolve_folder:
+ * @setting: (nullable): the download-folder setting
+ *
+ * Returns: (transfer full): the folder files are received into: the
+ *   setting ("~/" for the home folder), or Downloads/Sotto when it is empty
+ */
+char *
+sotto_file_transfer_resolve_folder (const char *setting)
 {
-  g_autofree char *configured = settings != NULL
-                                ? g_settings_get_string (settings, "download-folder") : NULL;
   const char *downloads;
 
-  if (configured != NULL && configured[0] != '\0')
+  if (setting != NULL && setting[0] != '\0')
     {
-      if (g_str_has_prefix (configured, "~/"))
-        return g_build_filename (g_get_home_dir (), configured + 2, NULL);
-      return g_steal_pointer (&configured);
+      if (g_str_has_prefix (setting, "~/"))
+        return g_build_filename (g_get_home_dir (), setting + 2, NULL);
+      return g_strdup (setting);
     }
   downloads = g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
   if (downloads != NULL && g_path_is_absolute (downloads))
     return g_build_filename (downloads, SOTTO_FILE_FOLDER_NAME, NULL);
   return g_build_filename (g_get_home_dir (), "Downloads", SOTTO_FILE_FOLDER_NAME, NULL);
+}
+
+static char *
+default_folder (GSettings *settings)
+{
+  g_autofree char *configured = settings != NULL
+                                ? g_settings_get_string (settings, "download-folder") : NULL;
+
+  return sotto_file_transfer_resolve_folder (configured);
 }
 
 /* -------------------------------------------------------------------------

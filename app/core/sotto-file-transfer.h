@@ -29,6 +29,8 @@ G_BEGIN_DECLS
 #define SOTTO_TYPE_FILE_TRANSFER (sotto_file_transfer_get_type ())
 G_DECLARE_FINAL_TYPE (SottoFileTransfer, sotto_file_transfer, SOTTO, FILE_TRANSFER, GObject)
 
+char              *sotto_file_transfer_resolve_folder (const char *setting);
+
 SottoFileTransfer *sotto_file_transfer_new           (SottoStore          *store,
                                                       GSettings           *settings);
 void               sotto_file_transfer_load_async    (SottoFileTransfer   *self,

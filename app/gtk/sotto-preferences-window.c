@@ -48,6 +48,17 @@ struct _SottoPreferencesWindow
   GtkSwitch          *history_switch;
   GtkSpinButton      *retention_spin;
   GtkSpinButton      *listen_port_spin;
+  GtkSwitch          *file_transfer_switch;
+  GtkSpinButton      *file_max_size_spin;
+  GtkButton          *download_folder_button;
+  GtkLabel           *download_folder_label;
+  GtkCheckButton     *infected_delete_check;
+  GtkCheckButton     *infected_keep_check;
+  GtkEntry           *scan_command_entry;
+  GtkCheckButton     *link_ask_check;
+  GtkCheckButton     *link_never_check;
+  GtkEntry           *trusted_domains_entry;
+  GtkEntry           *link_schemes_entry;
   GtkLabel           *fingerprint_label;
   GtkLabel           *key_protection_label;
   GtkButton          *change_passphrase_button;
@@ -56,6 +67,7 @@ struct _SottoPreferencesWindow
   GSettings          *settings;          /* every profile's */
   GSettings          *profile_settings;  /* this profile's own */
   GSimpleActionGroup *settings_actions;
+  GtkNativeDialog    *folder_chooser;
   GHashTable         *hints;  /* key → KeyHint */
 
   char               *profile;
@@ -209,10 +221,12 @@ settings_have_key (GSettings  *settings,
 }
 
 static void
-bind_property (SottoPreferencesWindow *self,
-               const char             *key,
-               GtkWidget              *control,
-               const char             *property)
+bind_property (SottoPreferencesWindow       *self,
+               const char                   *key,
+               GtkWidget                    *control,
+               const char                   *property,
+               GSettingsBindGetMapping       get_mapping,
+               GSettingsBindSetMapping       set_mapping)
 {
   GSettings *settings = self->settings;
 
@@ -222,18 +236,24 @@ bind_property (SottoPreferencesWindow *self,
       settings_have_key (self->profile_settings, key))
     settings = self->profile_settings;
   /* Also greys the control out while the key is not writable. */
-  g_settings_bind (settings, key, control, property, G_SETTINGS_BIND_DEFAULT);
+  if (get_mapping != NULL)
+    g_settings_bind_with_mapping (settings, key, control, property, G_SETTINGS_BIND_DEFAULT,
+                                  get_mapping, set_mapping, NULL, NULL);
+  else
+    g_settings_bind (settings, key, control, property, G_SETTINGS_BIND_DEFAULT);
 }
 
 static void
-bind_setting (SottoPreferencesWindow *self,
-              const char             *key,
-              GtkWidget              *control,
-              const char             *property)
+bind_setting_mapped (SottoPreferencesWindow  *self,
+                     const char              *key,
+                     GtkWidget               *control,
+                     const char              *property,
+                     GSettingsBindGetMapping  get_mapping,
+                     GSettingsBindSetMapping  set_mapping)
 {
   if (property != NULL)
     {
-      bind_property (self, key, control, property);
+      bind_property (self, key, control, property, get_mapping, set_mapping);
     }
   else
     {
@@ -251,6 +271,116 @@ bind_setting (SottoPreferencesWindow *self,
 
   track_writable (self, key, control);
   ((KeyHint *)g_hash_table_lookup (self->hints, key))->property = property;
+}
+
+static void
+bind_setting (SottoPreferencesWindow *self,
+              const char             *key,
+              GtkWidget              *control,
+              const char             *property)
+{
+  bind_setting_mapped (self, key, control, property, NULL, NULL);
+}
+
+/* file-max-size is in bytes; the spin button in MB (10^6, as file
+ * managers count). */
+#define MEGABYTE 1000000
+
+static gboolean
+bytes_to_megabytes (GValue   *value,
+                    GVariant *variant,
+                    gpointer  user_data)
+{
+  guint64 bytes = g_variant_get_uint64 (variant);
+
+  g_value_set_double (value, (double)((bytes + MEGABYTE - 1) / MEGABYTE));
+  return TRUE;
+}
+
+static GVariant *
+megabytes_to_bytes (const GValue       *value,
+                    const GVariantType *expected_type,
+                    gpointer            user_data)
+{
+  return g_variant_new_uint64 ((guint64)g_value_get_double (value) * MEGABYTE);
+}
+
+/* A list of names as "a, b", and back: empty entries and spaces go. */
+static gboolean
+strv_to_text (GValue   *value,
+              GVariant *variant,
+              gpointer  user_data)
+{
+  g_autofree const char **items = g_variant_get_strv (variant, NULL);
+  g_autofree char *text = g_strjoinv (", ", (char **)items);
+
+  g_value_set_string (value, text);
+  return TRUE;
+}
+
+static GVariant *
+text_to_strv (const GValue       *value,
+              const GVariantType *expected_type,
+              gpointer            user_data)
+{
+  const char *text = g_value_get_string (value);
+  g_auto (GStrv) parts = g_strsplit_set (text != NULL ? text : "", ", \t", -1);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) items = NULL;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      g_strv_builder_add (builder, parts[i]);
+  items = g_strv_builder_end (builder);
+  return g_variant_new_strv ((const char * const *)items, -1);
+}
+
+/* The folder received files go to, as the file transfers resolve it. */
+static void
+update_download_folder (SottoPreferencesWindow *self)
+{
+  g_autofree char *setting = g_settings_get_string (self->settings, "download-folder");
+  g_autofree char *folder = sotto_file_transfer_resolve_folder (setting);
+  g_autofree char *shown = g_filename_display_basename (folder);
+
+  gtk_label_set_label (self->download_folder_label, shown);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->download_folder_button), folder);
+}
+
+static void
+on_folder_chosen_cb (GtkNativeDialog        *dialog,
+                     int                     response,
+                     SottoPreferencesWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = folder != NULL ? g_file_get_path (folder) : NULL;
+
+      if (path != NULL)
+        g_settings_set_string (self->settings, "download-folder", path);
+    }
+  g_clear_object (&self->folder_chooser);
+}
+
+static void
+on_download_folder_clicked_cb (SottoPreferencesWindow *self)
+{
+  g_autofree char *setting = g_settings_get_string (self->settings, "download-folder");
+  g_autofree char *current = sotto_file_transfer_resolve_folder (setting);
+  g_autoptr (GFile) folder = g_file_new_for_path (current);
+  GtkFileChooserNative *chooser;
+
+  if (self->folder_chooser != NULL)
+    return;
+  chooser = gtk_file_chooser_native_new (_("Save Received Files In"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
+                                         _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
+  self->folder_chooser = GTK_NATIVE_DIALOG (chooser);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_folder_chosen_cb), self, 0);
+  gtk_native_dialog_show (self->folder_chooser);
 }
 
 /* "61537 21082 48558 42141 97358 07623" → three groups a line: short
@@ -363,7 +493,7 @@ on_writable_changed_cb (GSettings              *settings,
         GtkWidget *control = g_ptr_array_index (hint->controls, i);
 
         g_settings_unbind (control, hint->property);
-        bind_property (self, key, control, hint->property);
+        bind_property (self, key, control, hint->property, NULL, NULL);
       }
 }
 
@@ -526,6 +656,27 @@ sotto_preferences_window_constructed (GObject *object)
   bind_setting (self, "history-retention-days", GTK_WIDGET (self->retention_spin), "value");
   bind_setting (self, "listen-port", GTK_WIDGET (self->listen_port_spin), "value");
 
+  bind_setting (self, "file-transfer-enabled", GTK_WIDGET (self->file_transfer_switch), "active");
+  bind_setting_mapped (self, "file-max-size", GTK_WIDGET (self->file_max_size_spin), "value",
+                       bytes_to_megabytes, megabytes_to_bytes);
+  bind_setting (self, "infected-files", GTK_WIDGET (self->infected_delete_check), NULL);
+  bind_setting (self, "infected-files", GTK_WIDGET (self->infected_keep_check), NULL);
+  bind_setting (self, "scan-command", GTK_WIDGET (self->scan_command_entry), "text");
+  bind_setting (self, "link-open", GTK_WIDGET (self->link_ask_check), NULL);
+  bind_setting (self, "link-open", GTK_WIDGET (self->link_never_check), NULL);
+  bind_setting_mapped (self, "link-trusted-domains", GTK_WIDGET (self->trusted_domains_entry),
+                       "text", strv_to_text, text_to_strv);
+  bind_setting_mapped (self, "link-schemes", GTK_WIDGET (self->link_schemes_entry), "text",
+                       strv_to_text, text_to_strv);
+  /* Not a bound property: the button is greyed out while the key is
+   * locked, and shows the folder the setting resolves to. */
+  g_settings_bind_writable (self->settings, "download-folder",
+                            self->download_folder_button, "sensitive", FALSE);
+  track_writable (self, "download-folder", GTK_WIDGET (self->download_folder_button));
+  g_signal_connect_object (self->settings, "changed::download-folder",
+                           G_CALLBACK (update_download_folder), self, G_CONNECT_SWAPPED);
+  update_download_folder (self);
+
   g_signal_connect_object (self->profile_settings, "changed::start-at-login",
                            G_CALLBACK (on_start_at_login_changed_cb), self, 0);
 
@@ -543,6 +694,9 @@ sotto_preferences_window_dispose (GObject *object)
 {
   SottoPreferencesWindow *self = (SottoPreferencesWindow *)object;
 
+  if (self->folder_chooser != NULL)
+    gtk_native_dialog_destroy (self->folder_chooser);
+  g_clear_object (&self->folder_chooser);
   g_clear_pointer (&self->hints, g_hash_table_unref);
   g_clear_object (&self->settings_actions);
   g_clear_object (&self->settings);
@@ -795,6 +949,23 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, history_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, retention_spin);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, listen_port_spin);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        file_transfer_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, file_max_size_spin);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        download_folder_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        download_folder_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        infected_delete_check);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, infected_keep_check);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, scan_command_entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, link_ask_check);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, link_never_check);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        trusted_domains_entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, link_schemes_entry);
+  gtk_widget_class_bind_template_callback (widget_class, on_download_folder_clicked_cb);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
                                         fingerprint_label);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,

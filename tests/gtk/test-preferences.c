@@ -30,6 +30,7 @@ static const struct {
   { "send-read-receipts", "send_read_receipts_switch" },
   { "allow-contact-requests", "allow_requests_switch" },
   { "history-enabled", "history_switch" },
+  { "file-transfer-enabled", "file_transfer_switch" },
 };
 
 static GtkWidget *
@@ -446,11 +447,75 @@ test_preferences_security (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The Files and Links page: the size in MB both ways (a byte more than a
+ * whole MB shows as the next MB), the lists as comma-separated text, the
+ * enums as radio buttons, the folder as it resolves. */
+static void
+test_preferences_files_and_links (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
+  g_auto (GStrv) domains = NULL;
+  g_auto (GStrv) schemes = NULL;
+  g_autofree char *scanner = NULL;
+  SottoPreferencesWindow *window;
+  GtkSpinButton *size;
+  GtkEditable *trusted;
+  GtkLabel *folder;
+
+  reset_settings (settings);
+  window = show_window (settings, FALSE);
+  size = GTK_SPIN_BUTTON (child (window, "file_max_size_spin"));
+  trusted = GTK_EDITABLE (child (window, "trusted_domains_entry"));
+  folder = GTK_LABEL (child (window, "download_folder_label"));
+
+  /* The default, 4294967296 bytes, is 4,295 MB rounded up. */
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (size), ==, 4295);
+  gtk_spin_button_set_value (size, 25);
+  sotto_gtk_test_flush ();
+  g_assert_cmpuint (g_settings_get_uint64 (settings, "file-max-size"), ==, 25000000);
+  g_settings_set_uint64 (settings, "file-max-size", 1000001);
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (size), ==, 2);
+
+  gtk_editable_set_text (trusted, " intranet.example.com,, wiki.example.org ");
+  sotto_gtk_test_flush ();
+  domains = g_settings_get_strv (settings, "link-trusted-domains");
+  g_assert_cmpuint (g_strv_length (domains), ==, 2);
+  g_assert_cmpstr (domains[0], ==, "intranet.example.com");
+  g_assert_cmpstr (domains[1], ==, "wiki.example.org");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (window, "link_schemes_entry"))),
+                   ==, "http, https, mailto");
+  gtk_editable_set_text (GTK_EDITABLE (child (window, "link_schemes_entry")), "https");
+  sotto_gtk_test_flush ();
+  schemes = g_settings_get_strv (settings, "link-schemes");
+  g_assert_cmpuint (g_strv_length (schemes), ==, 1);
+
+  gtk_editable_set_text (GTK_EDITABLE (child (window, "scan_command_entry")), "clamscan %f");
+  sotto_gtk_test_flush ();
+  scanner = g_settings_get_string (settings, "scan-command");
+  g_assert_cmpstr (scanner, ==, "clamscan %f");
+
+  gtk_widget_activate (child (window, "infected_keep_check"));
+  gtk_widget_activate (child (window, "link_never_check"));
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (g_settings_get_enum (settings, "infected-files"), ==, 1);
+  g_assert_cmpint (g_settings_get_enum (settings, "link-open"), ==, 1);
+
+  g_assert_cmpstr (gtk_label_get_label (folder), ==, "Sotto");
+  g_settings_set_string (settings, "download-folder", "/srv/incoming");
+  sotto_gtk_test_flush ();
+  g_assert_cmpstr (gtk_label_get_label (folder), ==, "incoming");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  reset_settings (settings);
+}
+
 /* Every page, as a person sees it. */
 static void
 test_preferences_screenshots (void)
 {
-  static const char *pages[] = { "general", "privacy", "history", "network", "security" };
+  static const char *pages[] = { "general", "privacy", "history", "files", "network",
+                                 "security" };
   g_autoptr (GSettings) settings = g_settings_new (SCHEMA_ID);
   SottoPreferencesWindow *window;
   GtkStack *stack;
@@ -688,6 +753,46 @@ test_preferences_lock_live (void)
   sotto_gtk_test_flush ();
 }
 
+/* Every key of the Files and Links page, locked: greyed out, saying who
+ * set it; the folder button too. */
+static void
+test_preferences_files_locked (void)
+{
+  static const struct {
+    const char *key;
+    const char *child;
+  } controls[] = {
+    { "file-transfer-enabled", "file_transfer_switch" },
+    { "file-max-size", "file_max_size_spin" },
+    { "download-folder", "download_folder_button" },
+    { "infected-files", "infected_keep_check" },
+    { "scan-command", "scan_command_entry" },
+    { "link-open", "link_never_check" },
+    { "link-trusted-domains", "trusted_domains_entry" },
+    { "link-schemes", "link_schemes_entry" },
+  };
+  g_autoptr (TestLockBackend) backend = g_object_new (TEST_TYPE_LOCK_BACKEND, NULL);
+  g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID,
+                                                                G_SETTINGS_BACKEND (backend));
+  SottoPreferencesWindow *window = show_window (settings, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
+    {
+      GtkWidget *control = child (window, controls[i].child);
+      g_autoptr (GVariant) value = g_settings_get_value (settings, controls[i].key);
+
+      g_test_message ("%s", controls[i].key);
+      g_assert_true (gtk_widget_get_sensitive (control));
+      g_assert_false (gtk_widget_is_visible (admin_hint_for (window, controls[i].child)));
+      admin_lock (backend, controls[i].key, value);
+      g_assert_false (gtk_widget_get_sensitive (control));
+      g_assert_true (gtk_widget_is_visible (admin_hint_for (window, controls[i].child)));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  sotto_gtk_test_flush ();
+}
+
 /* --------------------------------------------------------------------------
  * A real dconf lock, as an administrator makes one (see README.md): a
  * system database compiled by `dconf compile`, named in a dconf profile.
@@ -817,6 +922,8 @@ main (int   argc,
   g_test_add_func ("/preferences/bind/switches", test_preferences_switches);
   g_test_add_func ("/preferences/bind/spin-buttons", test_preferences_spin_buttons);
   g_test_add_func ("/preferences/bind/radio-group", test_preferences_radio_group);
+  g_test_add_func ("/preferences/files-and-links", test_preferences_files_and_links);
+  g_test_add_func ("/preferences/admin-lock/files-and-links", test_preferences_files_locked);
   g_test_add_func ("/preferences/start-at-login/autostart", test_preferences_start_at_login);
   g_test_add_func ("/preferences/start-at-login/error", test_preferences_start_at_login_error);
   g_test_add_func ("/preferences/display-name", test_preferences_display_name);
