@@ -17,9 +17,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 
 from gi.repository import GLib
+
+# peers.py's runner; no bytecode left in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLE = os.path.join(HERE, '..', '..', 'data', 'admin', 'dconf', 'db', 'sotto.d')
@@ -44,6 +50,10 @@ class Desk:
             os.makedirs(path)
             self.env[f'XDG_{name}_HOME'] = path
         self.env['HOME'] = self.root
+        runtime = os.path.join(self.root, 'runtime')
+        os.makedirs(runtime, mode=0o700)
+        self.env['XDG_RUNTIME_DIR'] = runtime
+        self.peers = []   # peers.Peer runners started on this desk
         # dconf, as on a desktop: the backend that has administrators.
         self.env.pop('GSETTINGS_BACKEND', None)
         self.env['DCONF_PROFILE'] = os.path.join(self.root, 'dconf-profile')
@@ -120,6 +130,10 @@ class Desk:
         self.cli('add', invite)
 
     def cleanup(self):
+        for peer in self.peers:
+            if peer.proc is not None:
+                peer.proc.kill()
+                peer.proc.wait()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -338,7 +352,68 @@ def test_listen_address(desk):
                  'invite')
 
 
-TESTS = [test_admin_example, test_link_keys, test_file_keys, test_listen_address, test_adding_contacts, test_verified_contacts, test_user_delete,
+def test_scan_command(desk):
+    """scan-command, locked: the scanner the administrator chose decides,
+    whatever the user set (here one that finds every file infected)."""
+    scanner = desk.secret('scanner', '#!/bin/sh\nexit 1\n')
+    os.chmod(scanner, 0o700)
+    path = desk.secret('report.txt', 'quarterly figures')
+    desk.user_sets('scan-command', "'true %f'")
+    if json.loads(desk.cli('check-file', path, '--json').stdout)['scan'] != 'clean':
+        raise Failure('the user\'s scanner was not used')
+    desk.administer({'scan-command': f"'{scanner} %f'"}, locked=['scan-command'])
+    verdict = json.loads(desk.cli('check-file', path, '--json').stdout)
+    if verdict['scan'] != 'infected' or verdict['verdict'] != 'block':
+        raise Failure(f'the locked scanner was not used: {verdict}')
+
+
+def wait_for_log(peer, event, detail, timeout=peers.TIMEOUT):
+    """An entry of @peer's security log (asked of its runner)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = json.loads(peer.cli('log', '--json').stdout)
+        found = [e for e in entries if e['event'] == event and e['detail'] == detail]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise Failure(f'{peer.name}: no “{event}” ({detail}) in the security log: {entries}')
+
+
+def test_running_keys(desk):
+    """Keys a running profile obeys, locked, between two `sotto-cli run`:
+    allow-contact-requests (a stranger's calls refused, no request, in the
+    log), then history-enabled (a message delivered, and kept by neither)."""
+    alice = peers.Peer(desk, 'Alice').init()
+    bob = peers.Peer(desk, 'Bob').init()
+    bob.add(alice)     # Alice does not know Bob: a stranger to her
+
+    desk.administer({'allow-contact-requests': 'false'}, locked=['allow-contact-requests'])
+    alice.start()
+    bob.start()
+    bob.cli('send', 'Alice', 'may I?')
+    refused = wait_for_log(alice, 'connection-refused', 'requests-off')
+    if refused['subject'] != '127.0.0.1':
+        raise Failure(f'refused from where? {refused}')
+    alice.quiet_for(1, ['request'])
+    bob.stop()
+    alice.stop()
+
+    alice.add(bob)
+    desk.administer({'history-enabled': 'false'}, locked=['history-enabled'])
+    alice.start()
+    bob.start()
+    alice.expect('message', contact='Bob')
+    bob.expect('delivered', contact='Alice')
+    for peer, other in ((alice, 'Bob'), (bob, 'Alice')):
+        kept = json.loads(peer.cli('history', other, '--json').stdout)
+        if kept:
+            raise Failure(f'{peer.name} kept {kept} with history off')
+    bob.stop()
+    alice.stop()
+
+
+TESTS = [test_admin_example, test_link_keys, test_file_keys, test_listen_address,
+         test_scan_command, test_running_keys, test_adding_contacts, test_verified_contacts, test_user_delete,
          test_key_protection]
 
 
