@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sotto-addresses.h"
+#include "sotto-auto-away.h"
 #include "sotto-autostart.h"
 #include "sotto-contact.h"
 #include "sotto-context.h"

@@ -12,6 +12,7 @@
 #include "sotto-chat-window.h"
 #include "sotto-context.h"
 #include "sotto-core.h"
+#include "sotto-idle-monitor.h"
 #include "sotto-notifier.h"
 #include "sotto-peer-service.h"
 #include "sotto-profile.h"
@@ -27,6 +28,8 @@ struct _SottoApplication
   SottoContext       *context;
   GSettings          *settings;
   SottoNotifier      *notifier;
+  SottoAutoAway      *auto_away;
+  SottoIdleMonitor   *idle_monitor;
   GCancellable       *cancellable;
   GPtrArray          *pending_invites;  /* sotto: URIs opened before the window */
 
@@ -201,6 +204,13 @@ start_profile (SottoApplication *self)
 
   self->notifier = sotto_notifier_new (G_APPLICATION (self), self->context, self->settings,
                                        is_showing_cb, self);
+  /* Away while the user is not at the computer (auto-away-minutes). */
+  if (sotto_context_get_peer_service (self->context) != NULL)
+    {
+      self->auto_away = sotto_auto_away_new (sotto_context_get_peer_service (self->context),
+                                             self->settings);
+      self->idle_monitor = sotto_idle_monitor_new (self->auto_away);
+    }
   g_signal_connect_object (sotto_context_get_store (self->context), "conversation-read",
                            G_CALLBACK (on_conversation_read_cb), self, 0);
 }
@@ -696,6 +706,8 @@ sotto_application_shutdown (GApplication *app)
   SottoApplication *self = SOTTO_APPLICATION (app);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->idle_monitor);
+  g_clear_object (&self->auto_away);
   g_clear_object (&self->notifier);
   if (self->context != NULL)
     sotto_context_stop (self->context);
@@ -708,6 +720,8 @@ sotto_application_dispose (GObject *object)
 {
   SottoApplication *self = (SottoApplication *)object;
 
+  g_clear_object (&self->idle_monitor);
+  g_clear_object (&self->auto_away);
   g_clear_object (&self->notifier);
   g_clear_object (&self->portal_settings);
   g_clear_object (&self->desktop_interface);

@@ -37,6 +37,7 @@ struct _SottoPreferencesWindow
   GtkStack           *stack;
   GtkEntry           *display_name_entry;
   GtkSwitch          *start_at_login_switch;
+  GtkSpinButton      *auto_away_spin;
   GtkCheckButton     *notify_message_check;
   GtkCheckButton     *notify_sender_check;
   GtkCheckButton     *notify_nothing_check;
@@ -62,6 +63,9 @@ struct _SottoPreferencesWindow
   GtkLabel           *fingerprint_label;
   GtkLabel           *key_protection_label;
   GtkButton          *change_passphrase_button;
+  GtkWidget          *managed_heading;
+  GtkWidget          *managed_frame;
+  GtkListBox         *managed_list;
 
   /* owned references */
   GSettings          *settings;          /* every profile's */
@@ -622,6 +626,71 @@ sotto_preferences_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (sotto_preferences_window_parent_class)->close_request (window);
 }
 
+/* Every key an administrator locked, on the Security page: also those
+ * with no control of their own (allowed networks, key protection, …), so
+ * that the user can see every rule they work under. */
+static void
+update_managed_list (SottoPreferencesWindow *self)
+{
+  g_autoptr (SottoPolicy) policy = sotto_policy_new (self->settings);
+  g_autoptr (GPtrArray) entries = sotto_policy_list (policy);
+  g_autoptr (GSettingsSchema) schema = NULL;
+  GtkWidget *row;
+  guint shown = 0;
+
+  g_assert (SOTTO_IS_PREFERENCES_WINDOW (self));
+
+  while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->managed_list))) != NULL)
+    gtk_list_box_remove (self->managed_list, row);
+
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      SottoPolicyEntry *entry = g_ptr_array_index (entries, i);
+      g_autoptr (GSettingsSchemaKey) key = NULL;
+      g_autofree char *value = NULL;
+      g_autofree char *accessible = NULL;
+      const char *summary;
+      GtkWidget *box;
+      GtkWidget *title;
+      GtkWidget *caption;
+
+      if (!entry->locked)
+        continue;
+      key = g_settings_schema_get_key (schema, entry->key);
+      /* GLib reads summaries from the schema's XML, installed beside the
+       * compiled schemas; without it, the key's name. */
+      summary = g_settings_schema_key_get_summary (key);
+      if (summary == NULL)
+        summary = entry->key;
+      value = g_variant_print (entry->value, FALSE);
+      box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+      title = gtk_label_new (summary);
+      caption = gtk_label_new (value);
+      gtk_label_set_xalign (GTK_LABEL (title), 0);
+      gtk_label_set_wrap (GTK_LABEL (title), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (caption), 0);
+      gtk_label_set_wrap (GTK_LABEL (caption), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (caption), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_selectable (GTK_LABEL (caption), TRUE);
+      gtk_widget_add_css_class (caption, "dim-label");
+      gtk_widget_add_css_class (caption, "caption");
+      gtk_widget_set_tooltip_text (title, entry->key);
+      gtk_box_append (GTK_BOX (box), title);
+      gtk_box_append (GTK_BOX (box), caption);
+      row = gtk_list_box_row_new ();
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+      accessible = g_strdup_printf ("%s: %s", summary, value);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      accessible, -1);
+      gtk_list_box_append (self->managed_list, row);
+      shown++;
+    }
+  gtk_widget_set_visible (self->managed_heading, shown > 0);
+  gtk_widget_set_visible (self->managed_frame, shown > 0);
+}
+
 static void
 sotto_preferences_window_constructed (GObject *object)
 {
@@ -637,6 +706,7 @@ sotto_preferences_window_constructed (GObject *object)
                                   G_ACTION_GROUP (self->settings_actions));
 
   bind_setting (self, "start-at-login", GTK_WIDGET (self->start_at_login_switch), "active");
+  bind_setting (self, "auto-away-minutes", GTK_WIDGET (self->auto_away_spin), "value");
   bind_setting (self, "notification-content", GTK_WIDGET (self->notify_message_check), NULL);
   bind_setting (self, "notification-content", GTK_WIDGET (self->notify_sender_check), NULL);
   bind_setting (self, "notification-content", GTK_WIDGET (self->notify_nothing_check), NULL);
@@ -687,6 +757,12 @@ sotto_preferences_window_constructed (GObject *object)
   gtk_label_set_label (self->fingerprint_label, fingerprint);
 
   update_key_protection (self);
+
+  g_signal_connect_object (self->settings, "writable-changed",
+                           G_CALLBACK (update_managed_list), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed",
+                           G_CALLBACK (update_managed_list), self, G_CONNECT_SWAPPED);
+  update_managed_list (self);
 }
 
 static void
@@ -952,6 +1028,10 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
                                         file_transfer_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, file_max_size_spin);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, auto_away_spin);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, managed_heading);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, managed_frame);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, managed_list);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
                                         download_folder_button);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,

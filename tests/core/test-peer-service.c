@@ -1550,6 +1550,66 @@ test_handshake_caps (void)
   g_assert_true (sotto_peer_service_is_online (a->service, ab));
 }
 
+/* auto-away-minutes: away at the threshold and not a second before, back
+ * when active, as the contact sees; a status the user chose is theirs; 0
+ * never. */
+static void
+test_auto_away (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoAutoAway) away = NULL;
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ab = add_contact (a, b, b->port);
+  ba = add_contact (b, a, a->port);
+  SOTTO_TEST_WAIT_FOR (a->online >= 1 && b->online >= 1);
+  g_settings_set_uint (a->settings, "auto-away-minutes", 2);
+  away = sotto_auto_away_new (a->service, a->settings);
+  g_assert_cmpuint (sotto_auto_away_get_threshold (away), ==, 120);
+
+  sotto_auto_away_set_idle_time (away, 119);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AVAILABLE);
+  sotto_auto_away_set_idle_time (away, 120);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AWAY);
+  g_assert_true (sotto_auto_away_is_away (away));
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) ==
+                       SOTTO_PRESENCE_AWAY);
+  sotto_auto_away_set_idle_time (away, 3);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AVAILABLE);
+  g_assert_false (sotto_auto_away_is_away (away));
+  SOTTO_TEST_WAIT_FOR (sotto_peer_service_get_contact_presence (b->service, ba) ==
+                       SOTTO_PRESENCE_AVAILABLE);
+
+  /* Away by choice stays away when the user comes back. */
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_AWAY, NULL));
+  sotto_auto_away_set_idle_time (away, 500);
+  sotto_auto_away_set_idle_time (away, 0);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AWAY);
+
+  /* Made away, then Invisible by choice: still invisible when back. */
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_AVAILABLE, NULL));
+  sotto_auto_away_set_idle_time (away, 500);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AWAY);
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_INVISIBLE, NULL));
+  g_assert_false (sotto_auto_away_is_away (away));
+  sotto_auto_away_set_idle_time (away, 0);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_INVISIBLE);
+
+  /* Turned off while away: back at once; then never. */
+  g_assert_true (sotto_peer_service_set_status (a->service, SOTTO_STATUS_AVAILABLE, NULL));
+  sotto_auto_away_set_idle_time (away, 500);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AWAY);
+  g_settings_set_uint (a->settings, "auto-away-minutes", 0);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AVAILABLE);
+  g_assert_cmpuint (sotto_auto_away_get_threshold (away), ==, 0);
+  sotto_auto_away_set_idle_time (away, G_MAXUINT);
+  g_assert_cmpint (sotto_peer_service_get_status (a->service), ==, SOTTO_STATUS_AVAILABLE);
+}
+
 /* Whether something listens at @host:@port (loopback: refused at once). */
 static gboolean
 can_connect (const char *host,
@@ -3065,6 +3125,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/request/matches", test_request_matches);
   g_test_add_func ("/peer-service/handshake-caps", test_handshake_caps);
   g_test_add_func ("/peer-service/listen-address", test_listen_address);
+  g_test_add_func ("/peer-service/auto-away", test_auto_away);
   g_test_add_func ("/peer-service/allowed-networks", test_allowed_networks);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
   g_test_add_func ("/peer-service/dropped-sessions-back-off", test_dropped_sessions_back_off);

@@ -1115,6 +1115,23 @@ def open_chat(app, name):
     return app.window(name)
 
 
+def test_auto_away(desktop):
+    """auto-away-minutes: nobody touches this desktop for a minute (the X11
+    screen saver extension's idle time, on Xvfb), and Bob sees Alice away;
+    a move of the mouse, and she is available again. The status menu
+    follows."""
+    desktop.gsettings('set', 'im.sotto.Sotto', 'auto-away-minutes', '1')
+    app, bob = alice_and_bob(desktop)
+    bob.expect('presence', contact='Alice Example', presence='available')
+    # A minute after the desktop's last input.
+    bob.expect('presence', contact='Alice Example', presence='away', timeout=100)
+    app.screenshot(app.title, 'auto-away.png')
+    subprocess.run(['xdotool', 'mousemove', '--sync', '200', '200'], env=desktop.env,
+                   check=True)
+    bob.expect('presence', contact='Alice Example', presence='available', timeout=20)
+    return app, bob
+
+
 def test_link_in_chat(desktop):
     """A link in a message that imitates another site is marked in the
     chat before anyone clicks it."""
@@ -1401,6 +1418,18 @@ def test_admin_policy(desktop):
     app.find(log, 'list item', match=r'^Refused 1 connection from 127\.0\.0\.1: the handshake '
              r'failed')
     app.screenshot('Preferences', 'security-log.png')
+
+    # Every locked key is listed on the Security page, also one that has
+    # no control of its own.
+    sidebar.querySelection().selectChild(pages.index('Security'))
+    managed = app.find(prefs, 'list', 'Set by Your Administrator')
+    app.find(managed, 'list item', match=r'^Shortest passphrase, in characters: 12$')
+    app.screenshot('Preferences', 'policy-security.png')
+    sidebar.querySelection().selectChild(pages.index('Files and Links'))
+    files = app.find(prefs, 'check box', 'Send and receive files')
+    if not insensitive(files) or files.description != 'Set by your administrator':
+        raise Failure('the locked files switch can be changed, or does not say who set it')
+    app.screenshot('Preferences', 'policy-files.png')
     app.key('Preferences', 'Escape')
     return app
 
@@ -1450,5 +1479,5 @@ if __name__ == '__main__':
          test_two_desktops, test_profiles_side_by_side, test_port_taken, test_key_reinstalled,
          test_invite_updates_contact, test_idle, test_passphrase_unlock, test_dark_style,
          test_requests_area, test_link_in_chat, test_file_in_chat, test_paste_picture,
-         test_admin_policy,
+         test_admin_policy, test_auto_away,
          test_every_window_named])

@@ -789,6 +789,24 @@ test_preferences_files_locked (void)
       g_assert_true (gtk_widget_is_visible (admin_hint_for (window, controls[i].child)));
     }
 
+  /* The Security page lists every locked key, also one with no control
+   * of its own, with its value. */
+  {
+    const char *networks[] = { "10.20.0.0/16", NULL };
+    GtkWidget *list = child (window, "managed_list");
+    guint rows = 0;
+
+    admin_lock (backend, "allowed-networks", g_variant_new_strv (networks, -1));
+    g_assert_true (gtk_widget_get_visible (child (window, "managed_frame")));
+    for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL;
+         row = gtk_widget_get_next_sibling (row))
+      rows++;
+    g_assert_cmpuint (rows, ==, G_N_ELEMENTS (controls) + 1);
+    g_assert_nonnull (sotto_gtk_test_find_label (list, "Networks colleagues may connect from "
+                                                       "and be reached on"));
+    g_assert_nonnull (sotto_gtk_test_find_label (list, "['10.20.0.0/16']"));
+  }
+
   gtk_window_destroy (GTK_WINDOW (window));
   sotto_gtk_test_flush ();
 }
