@@ -5,6 +5,8 @@
 #define _GNU_SOURCE 1  /* memmem */
 #include "config.h"
 
+#include <sqlite3.h>
+
 #include <string.h>
 #include <glib/gstdio.h>
 #include <libsecret/secret.h>
@@ -314,6 +316,21 @@ sotto_test_add_contact (SottoStore          *store,
 
   sotto_store_add_contact_async (store, invite, alias, NULL, sotto_test_result_cb, &result);
   return sotto_store_add_contact_finish (store, sotto_test_wait (&result), error);
+}
+
+/* Runs @sql on the database file behind any store's back, as an attacker
+ * with the file (or time) would; fails the test if SQLite refuses it. */
+void
+sotto_test_db_exec (const char *db_path,
+                    const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *errmsg = NULL;
+
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
+    g_error ("%s: %s", sql, errmsg);
+  sqlite3_close (db);
 }
 
 /* Runs @sql in one transaction on the store's own connection, where

@@ -66,6 +66,8 @@ SottoContact *sotto_test_add_contact       (SottoStore          *store,
                                             const char          *alias,
                                             const char * const  *addresses,
                                             GError             **error);
+void          sotto_test_db_exec           (const char          *db_path,
+                                            const char          *sql);
 gboolean      sotto_test_store_exec        (SottoStore          *store,
                                             const char          *sql,
                                             GError             **error);

@@ -507,13 +507,8 @@ profile_raw_sql (const char *profile,
 {
   g_autofree char *path = g_build_filename (g_get_user_data_dir (), "sotto", profile,
                                             "sotto.db", NULL);
-  sqlite3 *db = NULL;
-  char *errmsg = NULL;
 
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  if (sqlite3_exec (db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
-    g_error ("%s: %s", sql, errmsg);
-  sqlite3_close (db);
+  sotto_test_db_exec (path, sql);
 }
 
 /* A message or a contact changed with SQLite alone is reported on stderr;

@@ -148,13 +148,8 @@ raw_sql (const char *dir,
          const char *sql)
 {
   g_autofree char *path = g_build_filename (dir, SOTTO_STORE_FILENAME, NULL);
-  sqlite3 *db = NULL;
-  char *errmsg = NULL;
 
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  if (sqlite3_exec (db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
-    g_error ("%s: %s", sql, errmsg);
-  sqlite3_close (db);
+  sotto_test_db_exec (path, sql);
 }
 
 /* Reads one blob, flips one bit of it and writes it back. */
