@@ -15,5 +15,7 @@ void sotto_peer_service_set_expiry_interval (SottoPeerService *self,
                                              guint             interval_ms);
 guint sotto_peer_service_count_handshaking  (SottoPeerService *self);
 guint sotto_peer_service_count_refused_early (SottoPeerService *self);
+void sotto_peer_service_age_requests        (SottoPeerService *self,
+                                             gint64            usec);
 
 G_END_DECLS

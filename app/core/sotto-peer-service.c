@@ -51,7 +51,7 @@ struct _SottoPeerService
 
   guint             port;         /* configured; 0: any */
   guint             bound_port;   /* 0 while we can't listen */
-  char             *listen_address;  /* listen-address, as last listened by */
+  char             *listening_on;  /* the addresses bound, "" for all; NULL: none */
   GError           *listen_error; /* why we can't, while online */
   char             *intro;
   SottoStatus       status;
@@ -1790,9 +1790,6 @@ sotto_peer_service_dispose (GObject *object)
   SottoPeerService *self = SOTTO_PEER_SERVICE (object);
 
   sotto_peer_service_stop (self);
-  if (self->settings != NULL)
-    g_signal_handlers_disconnect_by_data (self->settings, self);
-  g_signal_handlers_disconnect_by_data (g_network_monitor_get_default (), self);
   g_clear_object (&self->store);
   g_clear_object (&self->policy);
   g_clear_object (&self->settings);
@@ -1811,7 +1808,7 @@ sotto_peer_service_finalize (GObject *object)
   g_clear_pointer (&self->handshake_rate, g_hash_table_unref);
   g_clear_pointer (&self->requests, g_ptr_array_unref);
   g_clear_pointer (&self->own_addresses, g_hash_table_unref);
-  g_clear_pointer (&self->listen_address, g_free);
+  g_clear_pointer (&self->listening_on, g_free);
   g_clear_object (&self->listener);
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
@@ -1991,10 +1988,10 @@ sotto_peer_service_new (SottoStore *store,
   self->policy = sotto_policy_new (settings);
   self->port = (guint)g_settings_get_int (settings, "listen-port");
   self->files = sotto_file_transfer_new (store, settings);
-  g_signal_connect_swapped (settings, "changed::listen-address",
-                            G_CALLBACK (on_listen_address_changed_cb), self);
-  g_signal_connect_swapped (g_network_monitor_get_default (), "network-changed",
-                            G_CALLBACK (on_network_changed_cb), self);
+  g_signal_connect_object (settings, "changed::listen-address",
+                           G_CALLBACK (on_listen_address_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (g_network_monitor_get_default (), "network-changed",
+                           G_CALLBACK (on_network_changed_cb), self, G_CONNECT_SWAPPED);
 
   return self;
 }
@@ -2099,6 +2096,21 @@ listen_on_addresses (SottoPeerService  *self,
   return TRUE;
 }
 
+/* @addresses, to compare with what a network change brings: "" for all. */
+static char *
+addresses_text (GPtrArray *addresses)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; addresses != NULL && i < addresses->len; i++)
+    {
+      g_autofree char *one = g_inet_address_to_string (g_ptr_array_index (addresses, i));
+
+      g_string_append_printf (text, "%s%s", i > 0 ? " " : "", one);
+    }
+  return g_string_free (text, FALSE);
+}
+
 /* Listens on @port (0: any free one), where `listen-address` says. */
 static gboolean
 listen_on (SottoPeerService  *self,
@@ -2113,10 +2125,10 @@ listen_on (SottoPeerService  *self,
   g_assert (self->listener == NULL);
 
   self->bound_port = 0;
-  g_clear_pointer (&self->listen_address, g_free);
+  g_clear_pointer (&self->listening_on, g_free);
   if (!sotto_listen_addresses_resolve (listen_address, &addresses, error))
     return FALSE;
-  self->listen_address = g_steal_pointer (&listen_address);
+  self->listening_on = addresses_text (addresses);
   self->listener = g_socket_service_new ();
   if (addresses != NULL)
     {
@@ -2208,13 +2220,18 @@ on_listen_address_changed_cb (SottoPeerService *self)
 static void
 on_network_changed_cb (SottoPeerService *self)
 {
-  g_autoptr (GInetAddress) literal = NULL;
   g_autofree char *listen_address = NULL;
+  g_autoptr (GPtrArray) addresses = NULL;
+  g_autofree char *now = NULL;
 
   if (!self->started || self->stopping)
     return;
-  listen_address = g_strstrip (g_settings_get_string (self->settings, "listen-address"));
-  if (listen_address[0] == '\0' || (literal = g_inet_address_new_from_string (listen_address)))
+  listen_address = g_settings_get_string (self->settings, "listen-address");
+  /* Listening where it should already (every address, an address that
+   * stays, an interface whose addresses did not change): nothing to do. */
+  if (sotto_listen_addresses_resolve (listen_address, &addresses, NULL))
+    now = addresses_text (addresses);
+  if (self->listener != NULL && g_strcmp0 (now, self->listening_on) == 0)
     return;
   listen_again (self);
 }
@@ -3106,6 +3123,18 @@ sotto_peer_service_count_refused_early (SottoPeerService *self)
   g_return_val_if_fail (SOTTO_IS_PEER_SERVICE (self), 0);
 
   return self->refused_early;
+}
+
+/* For tests: every pending request arrived @usec earlier than it did,
+ * instead of waiting days for SOTTO_PEER_REQUEST_EXPIRY_DAYS. */
+void
+sotto_peer_service_age_requests (SottoPeerService *self,
+                                 gint64            usec)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+
+  for (guint i = 0; i < self->requests->len; i++)
+    ((Request *)g_ptr_array_index (self->requests, i))->info->received -= usec;
 }
 
 /**

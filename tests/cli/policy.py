@@ -382,7 +382,8 @@ def wait_for_log(peer, event, detail, timeout=peers.TIMEOUT):
 def test_running_keys(desk):
     """Keys a running profile obeys, locked, between two `sotto-cli run`:
     allow-contact-requests (a stranger's calls refused, no request, in the
-    log), then history-enabled (a message delivered, and kept by neither)."""
+    log), then history-enabled (a message delivered, and kept by neither)
+    and send-typing (Bob types, Alice is not told; unlocked, she is)."""
     alice = peers.Peer(desk, 'Alice').init()
     bob = peers.Peer(desk, 'Bob').init()
     bob.add(alice)     # Alice does not know Bob: a stranger to her
@@ -399,7 +400,8 @@ def test_running_keys(desk):
     alice.stop()
 
     alice.add(bob)
-    desk.administer({'history-enabled': 'false'}, locked=['history-enabled'])
+    desk.administer({'history-enabled': 'false', 'send-typing': 'false'},
+                    locked=['history-enabled', 'send-typing'])
     alice.start()
     bob.start()
     alice.expect('message', contact='Bob')
@@ -408,6 +410,18 @@ def test_running_keys(desk):
         kept = json.loads(peer.cli('history', other, '--json').stdout)
         if kept:
             raise Failure(f'{peer.name} kept {kept} with history off')
+    bob.say('typing Alice on')
+    alice.quiet_for(2, ['typing'])
+    bob.stop()
+    alice.stop()
+
+    desk.administer({})
+    alice.start()
+    bob.start()
+    alice.expect('connected', contact='Bob')
+    bob.expect('connected', contact='Alice')
+    bob.say('typing Alice on')
+    alice.expect('typing', contact='Bob', typing='on')
     bob.stop()
     alice.stop()
 

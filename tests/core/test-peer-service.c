@@ -1327,6 +1327,39 @@ test_request_ignore_expires (void)
   g_assert_false (sotto_store_is_key_ignored (a->store, peer_key (e)));
 }
 
+/* A request nobody answers is gone after SOTTO_PEER_REQUEST_EXPIRY_DAYS,
+ * not a minute before; the stranger's next call is a new request. */
+static void
+test_request_expires (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) e = peer_new ("Eve");
+  g_autoptr (SottoContact) ea = NULL;
+  g_autoptr (GPtrArray) requests = NULL;
+  gint64 days = (gint64)SOTTO_PEER_REQUEST_EXPIRY_DAYS * G_TIME_SPAN_DAY;
+
+  peer_start (a, 0);
+  peer_start (e, 0);
+  ea = add_contact (e, a, a->port);
+  SOTTO_TEST_WAIT_FOR (a->requests->len >= 1);
+  peer_drop_service (e);
+
+  sotto_peer_service_age_requests (a->service, days - G_TIME_SPAN_MINUTE);
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 1);
+  g_clear_pointer (&requests, g_ptr_array_unref);
+
+  sotto_peer_service_age_requests (a->service, 2 * G_TIME_SPAN_MINUTE);
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 0);
+  g_clear_pointer (&requests, g_ptr_array_unref);
+
+  peer_start (e, 0);
+  SOTTO_TEST_WAIT_FOR (a->requests->len >= 2);
+  requests = sotto_peer_service_list_requests (a->service);
+  g_assert_cmpuint (requests->len, ==, 1);
+}
+
 /* Blocking a request makes the stranger a blocked contact: refused from
  * then on, and nothing of theirs gets through. */
 static void
@@ -3126,6 +3159,7 @@ main (int   argc,
   g_test_add_func ("/peer-service/handshake-caps", test_handshake_caps);
   g_test_add_func ("/peer-service/listen-address", test_listen_address);
   g_test_add_func ("/peer-service/auto-away", test_auto_away);
+  g_test_add_func ("/peer-service/request-expires", test_request_expires);
   g_test_add_func ("/peer-service/allowed-networks", test_allowed_networks);
   g_test_add_func ("/peer-service/receipt-for-unknown-id", test_receipt_for_unknown_id);
   g_test_add_func ("/peer-service/dropped-sessions-back-off", test_dropped_sessions_back_off);
