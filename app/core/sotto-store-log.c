@@ -361,6 +361,7 @@ flush_log (SottoStore *self)
   LogRequest *request;
   GHashTableIter iter;
   SottoSecurityLogEntry *entry;
+  char *key;
 
   g_assert (SOTTO_IS_STORE (self));
 
@@ -371,10 +372,12 @@ flush_log (SottoStore *self)
   request->entries = g_ptr_array_new_full (g_hash_table_size (self->log_pending),
                                            (GDestroyNotify)sotto_security_log_entry_free);
   g_hash_table_iter_init (&iter, self->log_pending);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&entry))
+  while (g_hash_table_iter_next (&iter, (gpointer *)&key, (gpointer *)&entry))
     {
+      /* The entry goes to the worker; its key is not needed any more. */
       g_ptr_array_add (request->entries, entry);
       g_hash_table_iter_steal (&iter);
+      g_free (key);
     }
   /* In time order: the trim then drops what is really oldest. */
   g_ptr_array_sort (request->entries, compare_first);

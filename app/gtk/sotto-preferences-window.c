@@ -626,6 +626,34 @@ sotto_preferences_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (sotto_preferences_window_parent_class)->close_request (window);
 }
 
+/* A locked key's value as people read it: On/Off, lists joined, strings
+ * bare; anything else as GVariant text. */
+static char *
+format_value (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    return g_strdup (g_variant_get_boolean (value) ? _("On") : _("Off"));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    {
+      const char *text = g_variant_get_string (value, NULL);
+
+      return g_strdup (text[0] != '\0' ? text : _("(empty)"));
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
+    {
+      g_autofree const char **items = g_variant_get_strv (value, NULL);
+
+      return items[0] != NULL ? g_strjoinv (", ", (char **)items) : g_strdup (_("(none)"));
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    return g_strdup_printf ("%u", g_variant_get_uint32 (value));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32))
+    return g_strdup_printf ("%d", g_variant_get_int32 (value));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    return g_strdup_printf ("%" G_GUINT64_FORMAT, g_variant_get_uint64 (value));
+  return g_variant_print (value, FALSE);
+}
+
 /* Every key an administrator locked, on the Security page: also those
  * with no control of their own (allowed networks, key protection, …), so
  * that the user can see every rule they work under. */
@@ -663,7 +691,7 @@ update_managed_list (SottoPreferencesWindow *self)
       summary = g_settings_schema_key_get_summary (key);
       if (summary == NULL)
         summary = entry->key;
-      value = g_variant_print (entry->value, FALSE);
+      value = format_value (entry->value);
       box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
       title = gtk_label_new (summary);
       caption = gtk_label_new (value);

@@ -804,7 +804,7 @@ test_preferences_files_locked (void)
     g_assert_cmpuint (rows, ==, G_N_ELEMENTS (controls) + 1);
     g_assert_nonnull (sotto_gtk_test_find_label (list, "Networks colleagues may connect from "
                                                        "and be reached on"));
-    g_assert_nonnull (sotto_gtk_test_find_label (list, "['10.20.0.0/16']"));
+    g_assert_nonnull (sotto_gtk_test_find_label (list, "10.20.0.0/16"));
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
