@@ -101,8 +101,12 @@ IN_FLIGHT = 32
 # How long an attacker waits for the target's next message.
 ANSWER_WAIT = 10.0
 # How much longer than the handshake timer a stalled or garbage
-# connection may stay open before it counts as never closed.
-CLOSE_GRACE = 5.0
+# connection may stay open before it counts as never closed. The timer
+# starts when the target accepts the connection, which under the flood
+# (and in the sanitizer build, several times slower) can be seconds after
+# the kernel completed it: what is checked is that it is closed, not when
+# (the slowest is printed).
+CLOSE_GRACE = 30.0
 INTRO = 'Hello from a stranger in the flood'
 
 
@@ -817,7 +821,8 @@ def flood_scenario(world, bench=False):
         flood_end = done['t']
         if not bench:
             figures['bob_during'] = tuple(t - start for t in bob_during)
-        report = attacker.next('report', all_peers, SPAN + 2 * HANDSHAKE_TIMER)
+        report = attacker.next('report', all_peers,
+                                 WINDOW + HANDSHAKE_TIMER + CLOSE_GRACE + ANSWER_WAIT)
         pump(all_peers, max(start + SPAN, time.monotonic()))
         end = time.monotonic()
         attacker.stop()
