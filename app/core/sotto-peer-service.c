@@ -2130,6 +2130,7 @@ listen_on (SottoPeerService  *self,
     return FALSE;
   self->listening_on = addresses_text (addresses);
   self->listener = g_socket_service_new ();
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->listener), SOTTO_PEER_LISTEN_BACKLOG);
   if (addresses != NULL)
     {
       if (!listen_on_addresses (self, addresses, port, error))

@@ -37,6 +37,12 @@ G_BEGIN_DECLS
 #define SOTTO_PEER_MAX_HANDSHAKING             64
 #define SOTTO_PEER_MAX_HANDSHAKING_PER_ADDRESS 8
 #define SOTTO_PEER_HANDSHAKES_PER_MINUTE       120
+/* Connections the kernel may hold for us before we accept them. GLib's
+ * default, 10, overflows under a flood: the kernel then drops a caller's
+ * last handshake packet, and a contact's connection waits for its
+ * retransmission (a silent caller, never accepted, looks open to itself
+ * until the kernel gives up on it). The kernel caps it at somaxconn. */
+#define SOTTO_PEER_LISTEN_BACKLOG      1024
 /* A request nobody answered is dropped after this long. */
 #define SOTTO_PEER_REQUEST_EXPIRY_DAYS 7
 /* An ignored stranger is refused, without a request, for this long. */

@@ -347,8 +347,12 @@ on_log_written_cb (GObject      *object,
   SottoStore *self = SOTTO_STORE (object);
   g_autoptr (GError) error = NULL;
 
-  if (g_task_propagate_pointer (G_TASK (result), &error) == NULL)
+  /* A full disk is the store's write error already, said once. */
+  if (g_task_propagate_pointer (G_TASK (result), &error) == NULL &&
+      !g_error_matches (error, SOTTO_ERROR, SOTTO_ERROR_STORE))
     g_warning ("The security log could not be written: %s", error->message);
+  else if (error != NULL)
+    g_debug ("The security log could not be written: %s", error->message);
   self->log_writing = FALSE;
   /* What came while this one was written. */
   if (g_hash_table_size (self->log_pending) > 0)
