@@ -1322,10 +1322,8 @@ static JsonNode *
 log_entry_to_json (const SottoSecurityLogEntry *entry)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (GDateTime) first = g_date_time_new_from_unix_utc (entry->first / G_USEC_PER_SEC);
-  g_autoptr (GDateTime) last = g_date_time_new_from_unix_utc (entry->last / G_USEC_PER_SEC);
-  g_autofree char *first_text = first != NULL ? g_date_time_format_iso8601 (first) : NULL;
-  g_autofree char *last_text = last != NULL ? g_date_time_format_iso8601 (last) : NULL;
+  g_autofree char *first_text = sotto_time_format_iso8601 (entry->first);
+  g_autofree char *last_text = sotto_time_format_iso8601 (entry->last);
   g_autofree char *text = sotto_security_log_entry_describe (entry);
 
   json_builder_begin_object (builder);

@@ -26,6 +26,7 @@
 #include "sotto-error.h"
 #include "sotto-file-transfer-private.h"
 #include "sotto-scanner.h"
+#include "sotto-text.h"
 #include "sotto-transfer-private.h"
 
 /* A part file's name keeps this much of the safe name, so that the
@@ -41,29 +42,11 @@ static void run_check (Live *live, CheckJob *job);
  * Names
  * ------------------------------------------------------------------------- */
 
-/* At most @max bytes of @text, cut between characters. */
-static char *
-utf8_prefix (const char *text,
-             gsize       max)
-{
-  const char *end = text;
-
-  while (*end != '\0')
-    {
-      const char *next = g_utf8_next_char (end);
-
-      if ((gsize)(next - text) > max)
-        break;
-      end = next;
-    }
-  return g_strndup (text, (gsize)(end - text));
-}
-
 char *
 _sotto_file_part_name (SottoTransfer *transfer)
 {
   g_autofree char *safe = sotto_file_safe_name (sotto_transfer_get_name (transfer));
-  g_autofree char *kept = utf8_prefix (safe, PART_NAME_KEEP);
+  g_autofree char *kept = sotto_text_utf8_prefix (safe, PART_NAME_KEEP);
   g_autofree char *hex = sotto_transfer_dup_uid_hex (transfer);
 
   hex[8] = '\0';
@@ -84,7 +67,7 @@ numbered_name (const char *safe,
   if (dot == NULL || dot == safe)
     dot = safe + strlen (safe);
   /* The number must fit: the stem gives way. */
-  stem = utf8_prefix (safe, MIN ((gsize)(dot - safe), (gsize)(255 - strlen (dot) - 8)));
+  stem = sotto_text_utf8_prefix (safe, MIN ((gsize)(dot - safe), (gsize)(255 - strlen (dot) - 8)));
   name = g_strdup_printf ("%s (%u)%s", stem, n, dot);
   return g_steal_pointer (&name);
 }

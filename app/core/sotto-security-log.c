@@ -10,10 +10,10 @@
 
 #include "config.h"
 
-#include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "sotto-security-log.h"
+#include "sotto-text.h"
 
 G_DEFINE_BOXED_TYPE (SottoSecurityLogEntry, sotto_security_log_entry,
                      sotto_security_log_entry_copy, sotto_security_log_entry_free)
@@ -90,15 +90,11 @@ char *
 sotto_security_log_clip (const char *text)
 {
   g_autofree char *valid = NULL;
-  const char *end;
 
   if (text == NULL)
     return g_strdup ("");
   valid = g_utf8_make_valid (text, -1);
-  if (strlen (valid) <= SOTTO_SECURITY_LOG_TEXT_MAX)
-    return g_steal_pointer (&valid);
-  end = g_utf8_find_prev_char (valid, valid + SOTTO_SECURITY_LOG_TEXT_MAX + 1);
-  return g_strndup (valid, end - valid);
+  return sotto_text_utf8_prefix (valid, SOTTO_SECURITY_LOG_TEXT_MAX);
 }
 
 SottoSecurityLogEntry *

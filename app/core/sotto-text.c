@@ -205,3 +205,30 @@ sotto_terminal_text (const char *text,
 
   return g_string_free (out, FALSE);
 }
+
+/**
+ * sotto_text_utf8_prefix:
+ * @text: valid UTF-8
+ * @max: the most bytes to keep
+ *
+ * Returns: (transfer full): at most @max bytes of @text, cut between
+ *   characters
+ */
+char *
+sotto_text_utf8_prefix (const char *text,
+                        gsize       max)
+{
+  const char *end = text;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  while (*end != '\0')
+    {
+      const char *next = g_utf8_next_char (end);
+
+      if ((gsize)(next - text) > max)
+        break;
+      end = next;
+    }
+  return g_strndup (text, (gsize)(end - text));
+}

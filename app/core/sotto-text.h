@@ -24,6 +24,8 @@ SottoCharClass sotto_char_classify           (gunichar c);
 gboolean       sotto_char_is_bidi_control    (gunichar c);
 gboolean       sotto_char_is_invisible       (gunichar c);
 
+char *sotto_text_utf8_prefix (const char *text,
+                              gsize       max);
 char *sotto_display_text  (const char *text,
                            gboolean    one_line);
 char *sotto_terminal_text (const char *text,
