@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 void sotto_peer_service_set_backoff         (SottoPeerService *self,
                                              guint             base_ms,
                                              guint             max_ms);
+void sotto_peer_service_set_tie_grace      (SottoPeerService *self,
+                                             guint             grace_ms);
 void sotto_peer_service_set_expiry_interval (SottoPeerService *self,
                                              guint             interval_ms);
 guint sotto_peer_service_count_handshaking  (SottoPeerService *self);

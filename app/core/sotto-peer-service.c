@@ -58,6 +58,7 @@ struct _SottoPeerService
   guint8            presence;     /* SottoPresence, told to every contact */
   guint             backoff_base_ms;
   guint             backoff_max_ms;
+  guint             tie_grace_ms;
   gboolean          running;      /* between start() and stop(): online unless invisible */
   gboolean          started;      /* listening and dialling */
   gboolean          stopping;
@@ -85,6 +86,13 @@ struct _Link
   gboolean          key_mismatch; /* dial no more until re-verified */
   gboolean          confirmed;    /* the peer has spoken on the session: it took us */
   guint8            presence;     /* SottoPresence the peer last told us on this session */
+  gboolean          online_told;  /* contact-online emitted, contact-offline not since */
+
+  /* A young session the peer closed: told only if no other one takes its
+   * place within tie_grace_ms (the peer may have closed it to keep the
+   * one we both dialled at the same moment, see keep_new_session()). */
+  guint             drop_source;
+  GError           *drop_reason;
 
   /* delivery on the current session */
   GHashTable       *sent;         /* uid (16 bytes, GBytes) → TRUE */
@@ -302,6 +310,8 @@ link_free (Link *link)
 {
   g_clear_handle_id (&link->retry_source, g_source_remove);
   g_clear_handle_id (&link->receipt_source, g_source_remove);
+  g_clear_handle_id (&link->drop_source, g_source_remove);
+  g_clear_error (&link->drop_reason);
   if (link->dial_cancellable != NULL)
     g_cancellable_cancel (link->dial_cancellable);
   g_clear_object (&link->dial_cancellable);
@@ -345,6 +355,69 @@ static SottoContact *
 link_contact (Link *link)
 {
   return ref_contact_by_id (link->service->store, link->contact_id);
+}
+
+static void cancel_drop (Link *link);
+
+/* Once per coming online: a session the peer took in place of one dropped
+ * a moment ago continues it. */
+static void
+tell_online (Link         *link,
+             SottoContact *contact)
+{
+  cancel_drop (link);
+  if (link->online_told)
+    return;
+  link->online_told = TRUE;
+  g_signal_emit (link->service, signals[CONTACT_ONLINE], 0, contact);
+}
+
+/* A contact we said was online is offline now; a call that never got that
+ * far failed. */
+static void
+tell_dropped (Link         *link,
+              SottoContact *contact,
+              const GError *reason)
+{
+  if (link->online_told)
+    {
+      link->online_told = FALSE;
+      g_signal_emit (link->service, signals[CONTACT_OFFLINE], 0, contact, reason);
+    }
+  else
+    g_signal_emit (link->service, signals[SESSION_FAILED], 0, contact, reason);
+}
+
+static gboolean
+on_drop_grace_over_cb (gpointer user_data)
+{
+  Link *link = user_data;
+  g_autoptr (SottoContact) contact = link_contact (link);
+  g_autoptr (GError) reason = g_steal_pointer (&link->drop_reason);
+
+  link->drop_source = 0;
+  if (contact != NULL)
+    tell_dropped (link, contact, reason);
+  return G_SOURCE_REMOVE;
+}
+
+/* The session that replaces it, if the peer takes one in time, makes the
+ * drop nobody's business. */
+static void
+defer_drop (Link         *link,
+            const GError *reason)
+{
+  g_clear_handle_id (&link->drop_source, g_source_remove);
+  g_clear_error (&link->drop_reason);
+  link->drop_reason = g_error_copy (reason);
+  link->drop_source = g_timeout_add (link->service->tie_grace_ms, on_drop_grace_over_cb, link);
+}
+
+static void
+cancel_drop (Link *link)
+{
+  g_clear_handle_id (&link->drop_source, g_source_remove);
+  g_clear_error (&link->drop_reason);
 }
 
 /* -------------------------------------------------------------------------
@@ -811,7 +884,7 @@ on_payload_received_cb (SottoSession *session,
       /* The first word is the peer's presence: known when we say it is online. */
       if (payload->kind == SOTTO_PAYLOAD_PRESENCE)
         link->presence = payload->presence;
-      g_signal_emit (self, signals[CONTACT_ONLINE], 0, contact);
+      tell_online (link, contact);
       schedule_flush (link);
       files_ready (link);
     }
@@ -1058,7 +1131,8 @@ on_session_closed_cb (SottoSession *session,
 
   if (link != NULL && link->session == session)
     {
-      gboolean was_online = link->confirmed;
+      gboolean young = g_get_monotonic_time () - link->session_since <
+                       (gint64)SOTTO_PEER_TIE_WINDOW_MS * 1000;
 
       /* Only a session that lasted as long as the longest wait starts the
        * backoff over: one the contact keeps dropping (its disk is full)
@@ -1074,10 +1148,19 @@ on_session_closed_cb (SottoSession *session,
       link->confirmed = FALSE;
       link->presence = SOTTO_PRESENCE_OFFLINE;
       /* A call the peer hung up on before it said anything was refused,
-       * not a contact going offline. */
-      if (contact != NULL)
-        g_signal_emit (self, signals[was_online ? CONTACT_OFFLINE : SESSION_FAILED], 0,
-                       contact, reason);
+       * not a contact going offline. One the peer closed right after it
+       * came up may have lost a tie-break that the peer has decided and
+       * we have not yet: the session it kept is on its way. */
+      if (contact != NULL && link->drop_source == 0)
+        {
+          if (young && g_error_matches (reason, SOTTO_SESSION_ERROR,
+                                        SOTTO_SESSION_ERROR_PEER_CLOSED))
+            defer_drop (link, reason);
+          else
+            tell_dropped (link, contact, reason);
+        }
+      /* Else it was a call after such a drop, that the peer did not take
+       * either: the drop, when its time is up, tells both. */
       schedule_retry (link);
       return;
     }
@@ -1205,6 +1288,10 @@ attach_session (SottoPeerService *self,
 
       if (!keep_new_session (self, old, session))
         {
+          g_autoptr (SottoSession) hold = g_object_ref (session);
+
+          /* The one we both keep is up: closing this one is no failure. */
+          g_signal_handlers_disconnect_by_data (session, self);
           sotto_session_close (session, reason);
           return;
         }
@@ -1234,7 +1321,7 @@ attach_session (SottoPeerService *self,
   link->confirmed = !sotto_session_is_initiator (session);
   if (link->confirmed)
     {
-      g_signal_emit (self, signals[CONTACT_ONLINE], 0, contact);
+      tell_online (link, contact);
       schedule_flush (link);
       files_ready (link);
     }
@@ -1955,6 +2042,7 @@ sotto_peer_service_init (SottoPeerService *self)
   self->presence = SOTTO_PRESENCE_AVAILABLE;
   self->backoff_base_ms = SOTTO_PEER_BACKOFF_BASE_MS;
   self->backoff_max_ms = SOTTO_PEER_BACKOFF_MAX_MS;
+  self->tie_grace_ms = SOTTO_PEER_TIE_GRACE_MS;
   self->expiry_interval_ms = SOTTO_PEER_EXPIRY_INTERVAL_S * 1000;
   self->port = SOTTO_PEER_DEFAULT_PORT;
   self->client = g_socket_client_new ();
@@ -2045,6 +2133,22 @@ sotto_peer_service_set_backoff (SottoPeerService *self,
 
   self->backoff_base_ms = base_ms;
   self->backoff_max_ms = max_ms;
+}
+
+/**
+ * sotto_peer_service_set_tie_grace:
+ * @grace_ms: how long a young session the peer closed waits for another
+ *   before it is told as dropped (SOTTO_PEER_TIE_GRACE_MS)
+ *
+ * For tests, which run many tie-breaks.
+ */
+void
+sotto_peer_service_set_tie_grace (SottoPeerService *self,
+                                  guint             grace_ms)
+{
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+
+  self->tie_grace_ms = grace_ms;
 }
 
 /**
@@ -2369,7 +2473,7 @@ go_offline (SottoPeerService *self)
   g_hash_table_iter_init (&iter, self->links);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
     {
-      SottoContact *contact = link->session != NULL && link->confirmed ? link_contact (link) : NULL;
+      SottoContact *contact = link->online_told ? link_contact (link) : NULL;
 
       if (contact != NULL)
         g_ptr_array_add (were_online, contact);

@@ -23,6 +23,10 @@ G_BEGIN_DECLS
 /* Two sessions for one contact established this close together were
  * dialled at once: both ends keep the same one (see PROTOCOL.md). */
 #define SOTTO_PEER_TIE_WINDOW_MS       10000
+/* A young session the peer closes is told as dropped only when no other
+ * session with that contact comes up within this long: the peer may have
+ * closed it because it keeps the one we dialled at the same moment. */
+#define SOTTO_PEER_TIE_GRACE_MS        2000
 /* Messages from the outbox are written to a session while it holds less
  * than this many unsent bytes (see PROTOCOL.md, "Delivery"): far below
  * SOTTO_SESSION_MAX_QUEUED_BYTES, which closes a session. */
