@@ -95,6 +95,99 @@ emit (Run        *run,
   fflush (stdout);
 }
 
+/* An event whose members are those of @object (from the core's JSON of
+ * what it is about), after "event". */
+static void
+emit_object (Run        *run,
+             const char *event,
+             const char *human,
+             JsonNode   *object)
+{
+  if (run->json)
+    {
+      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+      g_autoptr (JsonObject) members = json_object_new ();
+      g_autoptr (JsonGenerator) generator = json_generator_new ();
+      g_autofree char *text = NULL;
+      JsonObject *from = json_node_get_object (object);
+      GList *names = json_object_get_members (from);
+
+      json_object_set_string_member (members, "event", event);
+      for (GList *l = names; l != NULL; l = l->next)
+        json_object_set_member (members, l->data,
+                                json_node_copy (json_object_get_member (from, l->data)));
+      g_list_free (names);
+      json_node_set_object (root, members);
+      json_generator_set_root (generator, root);
+      text = json_generator_to_data (generator, NULL);
+      fprintf (stdout, "%s\n", text);
+      fflush (stdout);
+      return;
+    }
+  emit (run, event, human, NULL);
+}
+
+static void
+on_discovery_state_cb (SottoDiscovery *discovery,
+                       GParamSpec     *pspec,
+                       Run            *run)
+{
+  SottoDiscoveryState state = sotto_discovery_get_state (discovery);
+  g_autofree char *message = sotto_discovery_dup_state_message (discovery);
+
+  /* "starting" passes in a moment: said is where it ends up. */
+  if (state == SOTTO_DISCOVERY_STATE_STARTING)
+    return;
+  emit (run, "discovery", message, "state", sotto_discovery_state_to_string (state),
+        "reason", state == SOTTO_DISCOVERY_STATE_RUNNING ? NULL : message, NULL);
+}
+
+static void
+on_service_changed_cb (SottoDiscovery *discovery,
+                       SottoNearby    *nearby,
+                       Run            *run)
+{
+  g_autoptr (JsonNode) object = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *addresses = NULL;
+  g_autofree char *human = NULL;
+  const char *name = sotto_nearby_get_name (nearby);
+
+  /* Contacts are told as address-changed, once the handshake proved it. */
+  if (sotto_nearby_get_contact_id (nearby) != 0)
+    return;
+  object = sotto_nearby_to_json (nearby, NULL);
+  fingerprint = sotto_nearby_dup_fingerprint (nearby);
+  addresses = g_strjoinv (", ", (char **)sotto_nearby_get_addresses (nearby));
+  human = g_strdup_printf ("%s (%s …) at %s", name != NULL ? name : _("someone"), fingerprint,
+                           addresses);
+  emit_object (run, "nearby", human, object);
+}
+
+static void
+on_service_removed_cb (SottoDiscovery *discovery,
+                       SottoNearby    *nearby,
+                       Run            *run)
+{
+  g_autofree char *fingerprint = sotto_nearby_dup_fingerprint (nearby);
+
+  if (sotto_nearby_get_contact_id (nearby) != 0)
+    return;
+  emit (run, "nearby-gone", fingerprint, "id", sotto_nearby_get_id (nearby), NULL);
+}
+
+static void
+on_address_changed_cb (SottoPeerService *service,
+                       SottoContact     *contact,
+                       const char       *address,
+                       Run              *run)
+{
+  g_autofree char *human = g_strdup_printf ("%s at %s", sotto_contact_get_name (contact), address);
+
+  emit (run, "address-changed", human, "contact", sotto_contact_get_name (contact),
+        "address", address, NULL);
+}
+
 static void
 on_contact_online_cb (SottoPeerService *service,
                       SottoContact     *contact,
@@ -993,6 +1086,13 @@ cli_run (SottoContext  *context,
   g_signal_connect (run.service, "request-accepted", G_CALLBACK (on_request_accepted_cb), &run);
   g_signal_connect (run.service, "typing", G_CALLBACK (on_typing_cb), &run);
   g_signal_connect (run.service, "presence", G_CALLBACK (on_presence_cb), &run);
+  g_signal_connect (run.service, "address-changed", G_CALLBACK (on_address_changed_cb), &run);
+  g_signal_connect (sotto_context_get_discovery (context), "notify::state",
+                    G_CALLBACK (on_discovery_state_cb), &run);
+  g_signal_connect (sotto_context_get_discovery (context), "service-changed",
+                    G_CALLBACK (on_service_changed_cb), &run);
+  g_signal_connect (sotto_context_get_discovery (context), "service-removed",
+                    G_CALLBACK (on_service_removed_cb), &run);
   run.progress_told = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
   g_signal_connect (sotto_peer_service_get_files (run.service), "transfer-added",
                     G_CALLBACK (on_transfer_added_cb), &run);
@@ -1041,6 +1141,8 @@ cli_run (SottoContext  *context,
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_cancellable_cancel (run.cancellable);
+  /* What stopping forgets is no news. */
+  g_signal_handlers_disconnect_by_data (sotto_context_get_discovery (context), &run);
   sotto_context_stop (context);
   g_signal_handlers_disconnect_by_data (run.service, &run);
   g_signal_handlers_disconnect_by_data (sotto_peer_service_get_files (run.service), &run);

@@ -452,6 +452,9 @@ static const SottoCommandInfo commands[] = {
   { "policy", "[--json]",
     N_("List every setting: its value, where it comes from, and whether an administrator "
        "locked it"), SOTTO_COMMAND_NO_PROFILE },
+  { "nearby", "[--json] | --look ID | --add ID --fingerprint DIGITS [--alias NAME]",
+    N_("List who runs Sotto on the local network; look at one’s key, or add one as a contact "
+       "after comparing fingerprints"), 0 },
   { "log", "[--limit N] [--json]",
     N_("Show the security log: refused connections, blocked keys that called, key changes, "
        "flagged files and what the policy refused"), 0 },

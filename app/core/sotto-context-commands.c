@@ -1462,6 +1462,7 @@ static const struct
   { "accept-file", _sotto_context_cmd_accept_file },
   { "decline-file", _sotto_context_cmd_decline_file },
   { "cancel-file", _sotto_context_cmd_cancel_file },
+  { "nearby", _sotto_context_cmd_nearby },
 };
 
 /**

@@ -27,6 +27,7 @@ struct _SottoContext
   SottoStore         *store;
   SottoRetention     *retention;
   SottoPeerService   *service;
+  SottoDiscovery     *discovery;  /* LAN discovery, with the service */
   SottoControlServer *control;    /* while running */
 
   int                 port_override;  /* -1: the setting */
@@ -64,5 +65,8 @@ SOTTO_CONTEXT_COMMAND (files);
 SOTTO_CONTEXT_COMMAND (accept_file);
 SOTTO_CONTEXT_COMMAND (decline_file);
 SOTTO_CONTEXT_COMMAND (cancel_file);
+
+/* sotto-context-nearby.c */
+SOTTO_CONTEXT_COMMAND (nearby);
 
 G_END_DECLS

@@ -19,6 +19,7 @@
 #include "sotto-error.h"
 #include "sotto-invite.h"
 #include "sotto-peer-service.h"
+#include "sotto-discovery.h"
 #include "sotto-profile.h"
 #include "sotto-retention.h"
 #include "sotto-store.h"
@@ -95,6 +96,7 @@ sotto_context_dispose (GObject *object)
 
   sotto_context_stop (self);
   g_clear_object (&self->control);
+  g_clear_object (&self->discovery);
   g_clear_object (&self->service);
   g_clear_object (&self->retention);
   g_clear_object (&self->policy);
@@ -396,6 +398,27 @@ on_outbox_expired_cb (GObject      *object,
                                   on_files_loaded_cb, g_steal_pointer (&task));
 }
 
+
+static void
+on_contact_seen_cb (SottoDiscovery *discovery,
+                    gint64          contact_id,
+                    GStrv           addresses,
+                    SottoContext   *self)
+{
+  SottoContact *contact = sotto_store_get_contact_by_id (self->store, contact_id);
+
+  if (contact != NULL)
+    sotto_peer_service_hint_addresses (self->service, contact, (const char * const *)addresses);
+}
+
+static void
+on_listen_port_cb (SottoPeerService *service,
+                   GParamSpec       *pspec,
+                   SottoContext     *self)
+{
+  sotto_discovery_set_port (self->discovery, sotto_peer_service_get_port (service));
+}
+
 static void
 on_retention_applied_cb (GObject      *object,
                          GAsyncResult *result,
@@ -418,6 +441,13 @@ on_retention_applied_cb (GObject      *object,
   self->store = g_object_ref (open->store);
   self->retention = g_object_ref (open->retention);
   self->service = sotto_peer_service_new (self->store, self->settings);
+  self->discovery = sotto_discovery_new (self->store, self->settings);
+  /* Discovery's word on where a contact is goes to the dialler, which
+   * proves it; what we publish is where we listen, while we do. */
+  g_signal_connect_object (self->discovery, "contact-seen",
+                           G_CALLBACK (on_contact_seen_cb), self, 0);
+  g_signal_connect_object (self->service, "notify::port",
+                           G_CALLBACK (on_listen_port_cb), self, 0);
   /* A new profile keeps its port at once, so that its first invites name
    * it; an existing one at its first start (opening writes no settings). */
   sotto_peer_service_set_port (self->service,
@@ -598,6 +628,21 @@ sotto_context_get_store (SottoContext *self)
 }
 
 /**
+ * sotto_context_get_discovery:
+ * @self: a #SottoContext
+ *
+ * Returns: (transfer none) (nullable): LAN discovery, once the profile is
+ *   open; it browses and publishes while the context runs
+ */
+SottoDiscovery *
+sotto_context_get_discovery (SottoContext *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTEXT (self), NULL);
+
+  return self->discovery;
+}
+
+/**
  * sotto_context_get_peer_service:
  * @self: a #SottoContext
  *
@@ -657,6 +702,8 @@ sotto_context_start (SottoContext  *self,
   /* The port chosen when the profile was opened is its own from now on. */
   _sotto_context_choose_listen_port (self, TRUE);
   sotto_peer_service_start (self->service, &service_error);
+  sotto_discovery_set_port (self->discovery, sotto_peer_service_get_port (self->service));
+  sotto_discovery_start (self->discovery);
 
   self->control = sotto_control_server_new (self->profile_dir, &control_error);
   if (self->control != NULL)
@@ -706,6 +753,8 @@ sotto_context_stop (SottoContext *self)
   if (self->control != NULL)
     sotto_control_server_stop (self->control);
   g_clear_object (&self->control);
+  if (self->discovery != NULL)
+    sotto_discovery_stop (self->discovery);
   if (self->service != NULL)
     sotto_peer_service_stop (self->service);
   self->running = FALSE;

@@ -10,12 +10,15 @@
 #include "sotto-policy.h"
 
 #include "sotto-command.h"
+#include "sotto-invite.h"
 #include "sotto-store-key.h"
 
 G_BEGIN_DECLS
 
 typedef struct _SottoStore       SottoStore;
 typedef struct _SottoPeerService SottoPeerService;
+typedef struct _SottoDiscovery SottoDiscovery;
+typedef struct _SottoNearby SottoNearby;
 
 #define SOTTO_TYPE_CONTEXT (sotto_context_get_type ())
 
@@ -61,6 +64,15 @@ SottoLinkVerdict *sotto_context_check_link       (SottoContext    *self,
                                                   SottoLinkSender  sender);
 SottoStore       *sotto_context_get_store        (SottoContext  *self);
 SottoPeerService *sotto_context_get_peer_service (SottoContext  *self);
+SottoDiscovery   *sotto_context_get_discovery    (SottoContext  *self);
+void              sotto_context_look_at_nearby_async  (SottoContext        *self,
+                                                       SottoNearby         *nearby,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+SottoInvite      *sotto_context_look_at_nearby_finish (SottoContext        *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
 GSettings        *sotto_context_get_profile_settings (SottoContext  *self);
 gboolean      sotto_context_set_listen_port     (SottoContext  *self,
                                                  guint          port,

@@ -51,6 +51,7 @@ struct _SottoPeerService
 
   guint             port;         /* configured; 0: any */
   guint             bound_port;   /* 0 while we can't listen */
+  guint             told_port;    /* the port property, as last notified */
   char             *listening_on;  /* the addresses bound, "" for all; NULL: none */
   GError           *listen_error; /* why we can't, while online */
   char             *intro;
@@ -79,6 +80,10 @@ struct _Link
   GCancellable     *dial_cancellable;
   char            **dial_addresses;
   guint             dial_index;
+  /* From LAN discovery: addresses dialled first, unproven until the
+   * handshake there shows the contact's key (PROTOCOL.md, "Discovery"). */
+  GStrv             hints;
+  gboolean          verifying;    /* dialling a hint while a session is up */
 
   guint             attempt;
   guint             retry_source;
@@ -123,6 +128,7 @@ enum {
   PROP_0,
   PROP_STATUS,
   PROP_LISTEN_ERROR,
+  PROP_PORT,
   N_PROPS
 };
 
@@ -141,12 +147,14 @@ enum {
   TYPING,
   PRESENCE,
   SESSION_FAILED,
+  ADDRESS_CHANGED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
 
 static void dial (Link *link);
+static void tell_port (SottoPeerService *self);
 static Request *find_request (SottoPeerService *self, const guint8 *public_key, guint *out_index);
 static void schedule_flush (Link *link);
 static void send_presence (Link *link);
@@ -316,6 +324,7 @@ link_free (Link *link)
     g_cancellable_cancel (link->dial_cancellable);
   g_clear_object (&link->dial_cancellable);
   g_clear_pointer (&link->dial_addresses, g_strfreev);
+  g_clear_pointer (&link->hints, g_strfreev);
   if (link->session != NULL)
     g_signal_handlers_disconnect_by_data (link->session, link->service);
   if (link->outgoing != NULL)
@@ -1018,6 +1027,39 @@ learn_address (SottoPeerService *self,
   sotto_store_set_contact_addresses_async (self->store, contact,
                                            (const char * const *)addresses->pdata,
                                            NULL, NULL, NULL);
+  g_signal_emit (self, signals[ADDRESS_CHANGED], 0, contact, address);
+}
+
+static gboolean
+strv_contains (const char * const *strv,
+               const char         *s)
+{
+  return strv != NULL && s != NULL && g_strv_contains (strv, s);
+}
+
+/* Our dial to a discovery hint met the contact's key: that address is the
+ * contact's now, first of its known ones (as learn_address() does for a
+ * caller). */
+static void
+adopt_hint (SottoPeerService *self,
+            SottoContact     *contact,
+            const char       *address)
+{
+  const char * const *known = sotto_contact_get_addresses (contact);
+  g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
+
+  if (known != NULL && known[0] != NULL && g_str_equal (known[0], address))
+    return;
+  g_ptr_array_add (addresses, (gpointer)address);
+  for (guint i = 0; known != NULL && known[i] != NULL; i++)
+    if (!g_str_equal (known[i], address) && addresses->len < SOTTO_INVITE_MAX_ADDRESSES)
+      g_ptr_array_add (addresses, (gpointer)known[i]);
+  g_ptr_array_add (addresses, NULL);
+
+  sotto_store_set_contact_addresses_async (self->store, contact,
+                                           (const char * const *)addresses->pdata,
+                                           NULL, NULL, NULL);
+  g_signal_emit (self, signals[ADDRESS_CHANGED], 0, contact, address);
 }
 
 /* Which of two sessions for one contact both ends keep: the one whose
@@ -1167,7 +1209,31 @@ on_session_closed_cb (SottoSession *session,
 
   if (link != NULL && link->outgoing == session)
     {
+      const char *dialled = g_object_get_data (G_OBJECT (session), SESSION_DIALLED_KEY);
+      gboolean hint_only = contact != NULL &&
+                           strv_contains ((const char * const *)link->hints, dialled) &&
+                           !strv_contains (sotto_contact_get_addresses (contact), dialled);
+
       g_clear_object (&link->outgoing);
+      link->verifying = FALSE;
+      /* Discovery's hint led to someone else: it is not the contact, and
+       * nothing more (PROTOCOL.md, "Discovery"). */
+      if (hint_only &&
+          g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH))
+        {
+          g_autoptr (GStrvBuilder) rest = g_strv_builder_new ();
+
+          g_debug ("contact %" G_GINT64_FORMAT ": hint %s answers with another key, dropped",
+                   link->contact_id, dialled);
+          for (guint i = 0; link->hints[i] != NULL; i++)
+            if (!g_str_equal (link->hints[i], dialled))
+              g_strv_builder_add (rest, link->hints[i]);
+          g_strfreev (link->hints);
+          link->hints = g_strv_builder_end (rest);
+          if (link->session == NULL)
+            dial (link);
+          return;
+        }
       if (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH) &&
           is_own_key (self, sotto_session_get_remote_key (session)))
         {
@@ -1260,6 +1326,7 @@ attach_session (SottoPeerService *self,
                 SottoSession     *session)
 {
   g_autoptr (SottoContact) contact = NULL;
+  gboolean verified = FALSE;
   Link *link;
 
   g_ptr_array_remove (self->handshaking, session);  /* the array holds a ref: keep ours */
@@ -1278,7 +1345,17 @@ attach_session (SottoPeerService *self,
   set_session_contact_id (session, sotto_contact_get_id (contact));
   link = link_for (self, sotto_contact_get_id (contact));
   if (link->outgoing == session)
-    g_clear_object (&link->outgoing);
+    {
+      const char *dialled = g_object_get_data (G_OBJECT (session), SESSION_DIALLED_KEY);
+
+      g_clear_object (&link->outgoing);
+      if (strv_contains ((const char * const *)link->hints, dialled))
+        {
+          verified = link->verifying;
+          adopt_hint (self, contact, dialled);
+        }
+      link->verifying = FALSE;
+    }
 
   if (link->session != NULL)
     {
@@ -1286,7 +1363,9 @@ attach_session (SottoPeerService *self,
       g_autoptr (GError) reason = g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_CLOSED,
                                                        "a second session to the same contact");
 
-      if (!keep_new_session (self, old, session))
+      /* The contact answered where discovery found it, while the session
+       * we had runs to where it no longer is: the new one is the one. */
+      if (!verified && !keep_new_session (self, old, session))
         {
           g_autoptr (SottoSession) hold = g_object_ref (session);
 
@@ -1637,8 +1716,9 @@ on_connected_cb (GObject      *object,
   g_clear_object (&link->dial_cancellable);
   g_clear_pointer (&link->dial_addresses, g_strfreev);
 
-  /* Someone may have called us meanwhile. */
-  if (link->session != NULL)
+  /* Someone may have called us meanwhile (unless we are checking where
+   * the contact went). */
+  if (link->session != NULL && !link->verifying)
     return;
 
   /* The connect timeout must not linger as an I/O timeout. */
@@ -1693,7 +1773,10 @@ try_next_address (Link *link)
     {
       g_clear_object (&link->dial_cancellable);
       g_clear_pointer (&link->dial_addresses, g_strfreev);
-      schedule_retry (link);
+      /* Checking a hint while the session is up: the session stays. */
+      link->verifying = FALSE;
+      if (link->session == NULL)
+        schedule_retry (link);
       return;
     }
 
@@ -1713,9 +1796,15 @@ dial_addresses_for (SottoPeerService *self,
 {
   const char * const *known = sotto_contact_get_addresses (contact);
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  Link *link = g_hash_table_lookup (self->links, &(gint64){ sotto_contact_get_id (contact) });
+  const char * const *hints = link != NULL ? (const char * const *)link->hints : NULL;
 
+  /* Where discovery last saw the contact first. */
+  for (guint i = 0; hints != NULL && hints[i] != NULL; i++)
+    if (!g_hash_table_contains (self->own_addresses, hints[i]))
+      g_strv_builder_add (builder, hints[i]);
   for (guint i = 0; known != NULL && known[i] != NULL; i++)
-    if (!g_hash_table_contains (self->own_addresses, known[i]))
+    if (!g_hash_table_contains (self->own_addresses, known[i]) && !strv_contains (hints, known[i]))
       g_strv_builder_add (builder, known[i]);
   return g_strv_builder_end (builder);
 }
@@ -1729,7 +1818,8 @@ dial (Link *link)
 
   if (!self->started || self->stopping || contact == NULL)
     return;
-  if (link->session != NULL || link->outgoing != NULL || link->dial_cancellable != NULL)
+  if ((link->session != NULL && !link->verifying) || link->outgoing != NULL ||
+      link->dial_cancellable != NULL)
     return;
   if (sotto_contact_get_blocked (contact) || link->key_mismatch ||
       sotto_contact_get_verification (contact) == SOTTO_VERIFICATION_KEY_CHANGED)
@@ -1740,8 +1830,22 @@ dial (Link *link)
     return;
 
   addresses = dial_addresses_for (self, contact);
+  /* Checking where discovery saw the contact: there only. */
+  if (link->verifying)
+    {
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+      for (guint i = 0; addresses[i] != NULL; i++)
+        if (strv_contains ((const char * const *)link->hints, addresses[i]))
+          g_strv_builder_add (builder, addresses[i]);
+      g_strfreev (addresses);
+      addresses = g_strv_builder_end (builder);
+    }
   if (addresses[0] == NULL)
-    return;
+    {
+      link->verifying = FALSE;
+      return;
+    }
 
   g_clear_handle_id (&link->retry_source, g_source_remove);
   link->dial_cancellable = g_cancellable_new ();
@@ -1923,6 +2027,9 @@ sotto_peer_service_get_property (GObject    *object,
     case PROP_LISTEN_ERROR:
       g_value_set_boxed (value, self->listen_error);
       break;
+    case PROP_PORT:
+      g_value_set_uint (value, sotto_peer_service_get_port (self));
+      break;
 
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1982,6 +2089,15 @@ sotto_peer_service_class_init (SottoPeerServiceClass *klass)
   properties[PROP_LISTEN_ERROR] =
     g_param_spec_boxed ("listen-error", NULL, NULL, G_TYPE_ERROR,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * SottoPeerService:port:
+   *
+   * The port colleagues can call us on now: 0 while stopped, invisible
+   * or unable to listen.
+   */
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 0, 65535, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[CONTACT_ONLINE] =
@@ -1998,6 +2114,16 @@ sotto_peer_service_class_init (SottoPeerServiceClass *klass)
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_STRING);
   signals[MESSAGE_READ] =
     g_signal_new ("message-read", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_STRING);
+  /**
+   * SottoPeerService::address-changed:
+   * @contact: a contact
+   * @address: "host:port", now the first of its known addresses: the
+   *   contact called from there, or answered there where LAN discovery
+   *   saw it
+   */
+  signals[ADDRESS_CHANGED] =
+    g_signal_new ("address-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_STRING);
   signals[KEY_CHANGED] =
     g_signal_new ("key-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -2197,6 +2323,7 @@ listen_on_addresses (SottoPeerService  *self,
       port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
     }
   self->bound_port = port;
+  tell_port (self);
   return TRUE;
 }
 
@@ -2229,6 +2356,7 @@ listen_on (SottoPeerService  *self,
   g_assert (self->listener == NULL);
 
   self->bound_port = 0;
+  tell_port (self);
   g_clear_pointer (&self->listening_on, g_free);
   if (!sotto_listen_addresses_resolve (listen_address, &addresses, error))
     return FALSE;
@@ -2267,6 +2395,7 @@ listen_on (SottoPeerService  *self,
           return FALSE;
         }
       self->bound_port = port;
+  tell_port (self);
     }
   g_signal_connect (self->listener, "incoming", G_CALLBACK (on_incoming_cb), self);
   g_socket_service_start (self->listener);
@@ -2286,9 +2415,21 @@ close_listener (SottoPeerService *self)
 }
 
 static void
+tell_port (SottoPeerService *self)
+{
+  guint port = sotto_peer_service_get_port (self);
+
+  if (port == self->told_port)
+    return;
+  self->told_port = port;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+}
+
+static void
 set_listen_error (SottoPeerService *self,
                   const GError     *error)
 {
+  tell_port (self);
   if (self->listen_error == NULL && error == NULL)
     return;
   g_clear_error (&self->listen_error);
@@ -2394,6 +2535,7 @@ go_online (SottoPeerService  *self,
     g_debug ("not listening: %s", local_error->message);
   set_listen_error (self, local_error);
   self->started = TRUE;
+  tell_port (self);
   _sotto_file_transfer_set_running (self->files, TRUE);
 
   contacts = sotto_store_get_contacts (self->store);
@@ -2520,6 +2662,7 @@ go_offline (SottoPeerService *self)
   /* Next time we may listen elsewhere. */
   g_hash_table_remove_all (self->own_addresses);
   self->started = FALSE;
+  tell_port (self);
   _sotto_file_transfer_set_running (self->files, FALSE);
   self->stopping = FALSE;
   /* Not listening is what we want now. */
@@ -2530,6 +2673,215 @@ go_offline (SottoPeerService *self)
                                 _("You went offline"));
   for (guint i = 0; i < were_online->len; i++)
     g_signal_emit (self, signals[CONTACT_OFFLINE], 0, g_ptr_array_index (were_online, i), reason);
+}
+
+/* The host of "host:port" or "[v6]:port". */
+static char *
+host_of (const char *address)
+{
+  g_autoptr (GSocketConnectable) parsed = g_network_address_parse (address, 1, NULL);
+
+  return parsed != NULL ? g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)))
+                        : NULL;
+}
+
+/**
+ * sotto_peer_service_hint_addresses:
+ * @contact: a contact
+ * @addresses: where LAN discovery saw a service with the contact's
+ *   discovery id, newest first
+ *
+ * Takes discovery's word as a hint (PROTOCOL.md, "Discovery on the local
+ * network"): these addresses are dialled first, at once, with the backoff
+ * started over; one that answers with another key is dropped quietly.
+ * With a session up to a host that is none of them (the contact's address
+ * changed), they are dialled anyway, and a session there replaces it.
+ */
+void
+sotto_peer_service_hint_addresses (SottoPeerService   *self,
+                                   SottoContact       *contact,
+                                   const char * const *addresses)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *session_host = NULL;
+  gboolean session_host_hinted = FALSE;
+  Link *link;
+  guint n = 0;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_CONTACT (contact));
+  g_return_if_fail (addresses != NULL);
+
+  link = link_for (self, sotto_contact_get_id (contact));
+  for (guint i = 0; addresses[i] != NULL && n < SOTTO_INVITE_MAX_ADDRESSES; i++)
+    if (sotto_invite_address_validate (addresses[i], NULL) && may_dial (self, addresses[i]))
+      {
+        g_strv_builder_add (builder, addresses[i]);
+        n++;
+      }
+  g_strfreev (link->hints);
+  link->hints = g_strv_builder_end (builder);
+  if (link->hints[0] == NULL || !self->started || self->stopping)
+    return;
+
+  if (link->session != NULL)
+    {
+      g_autoptr (GInetSocketAddress) remote = sotto_session_get_remote_address (link->session);
+      g_autofree char *remote_text = remote != NULL ? format_address (remote, 1) : NULL;
+
+      session_host = remote_text != NULL ? host_of (remote_text) : NULL;
+      for (guint i = 0; session_host != NULL && link->hints[i] != NULL; i++)
+        {
+          g_autofree char *host = host_of (link->hints[i]);
+
+          session_host_hinted |= g_strcmp0 (host, session_host) == 0;
+        }
+      if (session_host_hinted || link->outgoing != NULL || link->dial_cancellable != NULL)
+        return;
+      link->verifying = TRUE;
+      dial (link);
+      return;
+    }
+
+  /* Found: now, not when the backoff would have tried again. */
+  link->attempt = 0;
+  g_clear_handle_id (&link->retry_source, g_source_remove);
+  dial (link);
+}
+
+/* -------------------------------------------------------------------------
+ * Looking at a stranger's key
+ * ------------------------------------------------------------------------- */
+
+static void
+on_probe_closed_cb (SottoSession *session,
+                    const GError *reason,
+                    gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  const SottoHello *hello = sotto_session_get_remote_hello (session);
+
+  g_signal_handlers_disconnect_by_data (session, task);
+  /* Message 2 arrived, and we stopped there as planned. */
+  if (g_error_matches (reason, SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_KEY_MISMATCH) &&
+      hello != NULL)
+    {
+      g_object_set_data_full (G_OBJECT (task), "display-name",
+                              g_strdup (hello->display_name), g_free);
+      g_task_return_pointer (task, g_bytes_new (sotto_session_get_remote_key (session),
+                                                SOTTO_KEY_LEN),
+                             (GDestroyNotify)g_bytes_unref);
+      return;
+    }
+  g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
+                           _("%s did not answer as Sotto does: %s"),
+                           (const char *)g_task_get_task_data (task),
+                           reason != NULL ? reason->message : _("no reason given"));
+}
+
+static void
+on_probe_connected_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SottoPeerService *self = g_task_get_source_object (task);
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GInetAddress) address = NULL;
+  g_autoptr (SottoHello) hello = NULL;
+  g_autoptr (SottoSession) session = NULL;
+  g_autoptr (GError) error = NULL;
+  /* No key is all zeros (PROTOCOL.md): message 2 never matches it, and the
+   * session ends there, before anything of ours is sent. */
+  static const guint8 nobody[SOTTO_KEY_LEN] = { 0 };
+
+  connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (object), result, &error);
+  if (connection == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  address = remote_address (connection);
+  if (address != NULL && !sotto_policy_may_connect (self->policy, address))
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
+                               _("Your administrator does not allow connections to %s"),
+                               (const char *)g_task_get_task_data (task));
+      return;
+    }
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
+  hello = make_hello (self);
+  session = sotto_session_new (connection, sotto_store_get_identity (self->store), hello, nobody);
+  g_signal_connect (session, "closed", G_CALLBACK (on_probe_closed_cb), g_object_ref (task));
+  /* The task holds the session until it ends. */
+  g_object_set_data_full (G_OBJECT (task), "session", g_object_ref (session), g_object_unref);
+  sotto_session_start (session);
+}
+
+/**
+ * sotto_peer_service_probe_async:
+ * @address: "host:port" of a service LAN discovery saw
+ *
+ * Learns the key and display name of whoever answers at @address, from
+ * handshake message 2, and hangs up before message 3: the peer learns
+ * nothing of us (PROTOCOL.md, "Discovery on the local network").
+ */
+void
+sotto_peer_service_probe_async (SottoPeerService    *self,
+                                const char          *address,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_PEER_SERVICE (self));
+  g_return_if_fail (address != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_peer_service_probe_async);
+  g_task_set_task_data (task, g_strdup (address), g_free);
+  if (!sotto_invite_address_validate (address, NULL))
+    {
+      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_INVALID_ARGUMENT,
+                               _("“%s” is not an address"), address);
+      return;
+    }
+  if (!may_dial (self, address))
+    {
+      g_task_return_new_error (task, SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
+                               _("Your administrator does not allow connections to %s"), address);
+      return;
+    }
+  g_socket_client_connect_to_host_async (self->client, address, SOTTO_PEER_DEFAULT_PORT,
+                                         cancellable, on_probe_connected_cb,
+                                         g_steal_pointer (&task));
+}
+
+/**
+ * sotto_peer_service_probe_finish:
+ * @out_name: (out) (optional) (transfer full): the display name in its
+ *   hello: its own claim
+ *
+ * Returns: (transfer full): the %SOTTO_KEY_LEN bytes of its static key,
+ *   which the handshake proved it holds; %NULL with @error
+ */
+GBytes *
+sotto_peer_service_probe_finish (SottoPeerService  *self,
+                                 GAsyncResult      *result,
+                                 char             **out_name,
+                                 GError           **error)
+{
+  GBytes *key;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  key = g_task_propagate_pointer (G_TASK (result), error);
+  if (out_name != NULL)
+    *out_name = key != NULL ? g_strdup (g_object_get_data (G_OBJECT (result), "display-name"))
+                            : NULL;
+  return key;
 }
 
 /**

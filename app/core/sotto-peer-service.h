@@ -102,6 +102,18 @@ void              sotto_peer_service_connect           (SottoPeerService     *se
                                                         SottoContact         *contact);
 void              sotto_peer_service_deliver           (SottoPeerService     *self,
                                                         SottoContact         *contact);
+void              sotto_peer_service_hint_addresses    (SottoPeerService     *self,
+                                                        SottoContact         *contact,
+                                                        const char * const   *addresses);
+void              sotto_peer_service_probe_async       (SottoPeerService     *self,
+                                                        const char           *address,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+GBytes           *sotto_peer_service_probe_finish      (SottoPeerService     *self,
+                                                        GAsyncResult         *result,
+                                                        char                **out_name,
+                                                        GError              **error);
 
 void              sotto_peer_service_send_async        (SottoPeerService     *self,
                                                         SottoContact         *contact,
