@@ -1018,6 +1018,7 @@ cli_run (SottoContext  *context,
   g_autofree char *port_line = NULL;
   guint64 port = 0;
   gboolean json = FALSE;
+  gboolean started_ok;
   guint sigint = 0;
   guint sigterm = 0;
   gulong store_handler;
@@ -1103,7 +1104,12 @@ cli_run (SottoContext  *context,
 
   /* What can run does; what can't (the port taken) is said, and the
    * profile still reaches out to its contacts. */
-  if (!sotto_context_start (context, &error))
+  started_ok = sotto_context_start (context, &error);
+  /* Off is where discovery starts from: no change to tell, but said. */
+  if (sotto_discovery_get_state (sotto_context_get_discovery (context)) ==
+      SOTTO_DISCOVERY_STATE_OFF)
+    on_discovery_state_cb (sotto_context_get_discovery (context), NULL, &run);
+  if (!started_ok)
     {
       g_autofree char *free_port = NULL;
       g_autofree char *human = NULL;

@@ -35,7 +35,7 @@
 
 #include "sotto-addresses.h"
 #include "sotto-contact.h"
-#include "sotto-discovery.h"
+#include "sotto-discovery-private.h"
 #include "sotto-identity.h"
 #include "sotto-policy.h"
 
@@ -212,10 +212,10 @@ instance_key (const char *name,
 
 /* The TXT record, as PROTOCOL.md reads it: keys without regard to case,
  * only the first of each counts; `v=1` and a valid `id` required. */
-static gboolean
-read_txt (AvahiStringList  *txt,
-          char            **out_id,
-          char            **out_name)
+gboolean
+_sotto_discovery_read_txt (AvahiStringList  *txt,
+                           char            **out_id,
+                           char            **out_name)
 {
   g_autofree char *version = NULL;
   g_autofree char *id = NULL;
@@ -319,7 +319,7 @@ on_resolved_cb (AvahiServiceResolver   *avahi_resolver,
   g_clear_object (&resolver->address);
   g_clear_pointer (&resolver->id, g_free);
   g_clear_pointer (&resolver->name, g_free);
-  if ((flags & AVAHI_LOOKUP_RESULT_OUR_OWN) == 0 && read_txt (txt, &id, &published_name) &&
+  if ((flags & AVAHI_LOOKUP_RESULT_OUR_OWN) == 0 && _sotto_discovery_read_txt (txt, &id, &published_name) &&
       port > 0)
     {
       g_autoptr (GInetAddress) inet = inet_address_from_avahi (address);

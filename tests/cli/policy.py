@@ -426,9 +426,37 @@ def test_running_keys(desk):
     alice.stop()
 
 
+def test_discovery(desk):
+    """discovery-enabled: on by default, and without an Avahi service Sotto
+    says so and works on; locked off, nothing is looked for or published,
+    and Sotto says who decided, in `nearby` and in `run`."""
+    alice = peers.Peer(desk, 'Alice').init()
+    # No Avahi service here, whatever the machine has: a bus that is not.
+    alice.env = dict(alice.env, DBUS_SYSTEM_BUS_ADDRESS=f'unix:path={desk.root}/no-system-bus')
+    nearby = alice.cli('nearby', '--json')
+    if json.loads(nearby.stdout) != [] or 'the Avahi service is not running' not in nearby.stderr:
+        raise Failure(f'nearby without Avahi: {nearby.stdout!r} {nearby.stderr!r}')
+    alice.start()
+    state = alice.expect('discovery')
+    if state['state'] != 'unavailable' or 'not running' not in (state['reason'] or ''):
+        raise Failure(f'run without Avahi: {state}')
+    alice.stop()
+
+    desk.administer({'discovery-enabled': 'false'}, locked=['discovery-enabled'])
+    desk.user_sets('discovery-enabled', 'true')
+    nearby = alice.cli('nearby', '--json')
+    if json.loads(nearby.stdout) != [] or 'turned off by your administrator' not in nearby.stderr:
+        raise Failure(f'nearby, locked off: {nearby.stdout!r} {nearby.stderr!r}')
+    alice.start()
+    state = alice.expect('discovery')
+    if state['state'] != 'off' or 'administrator' not in (state['reason'] or ''):
+        raise Failure(f'run, locked off: {state}')
+    alice.stop()
+
+
 TESTS = [test_admin_example, test_link_keys, test_file_keys, test_listen_address,
          test_scan_command, test_running_keys, test_adding_contacts, test_verified_contacts, test_user_delete,
-         test_key_protection]
+         test_key_protection, test_discovery]
 
 
 def main():
