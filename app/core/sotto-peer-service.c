@@ -2743,9 +2743,17 @@ sotto_peer_service_hint_addresses (SottoPeerService   *self,
       return;
     }
 
-  /* Found: now, not when the backoff would have tried again. */
+  /* Found: now, not when the backoff would have tried again, nor after a
+   * dial to an old address has timed out. */
   link->attempt = 0;
   g_clear_handle_id (&link->retry_source, g_source_remove);
+  if (link->dial_cancellable != NULL && link->dial_addresses != NULL &&
+      !strv_contains ((const char * const *)link->hints, link->dial_addresses[link->dial_index]))
+    {
+      g_cancellable_cancel (link->dial_cancellable);
+      g_clear_object (&link->dial_cancellable);
+      g_clear_pointer (&link->dial_addresses, g_strfreev);
+    }
   dial (link);
 }
 

@@ -82,6 +82,7 @@ typedef struct
   GPtrArray        *read;            /* char *: uids in hex, in the order of message-read */
   GPtrArray        *requests;        /* SottoPeerRequest, as request-received gave them */
   GPtrArray        *changed_keys;    /* GBytes, as key-changed gave them */
+  GPtrArray        *moved;           /* char *: addresses, as address-changed gave them */
 } Peer;
 
 static void
@@ -128,6 +129,15 @@ on_message_delivered_cb (SottoPeerService *service,
                          Peer             *peer)
 {
   g_ptr_array_add (peer->delivered, g_strdup (uid));
+}
+
+static void
+on_address_changed_cb (SottoPeerService *service,
+                       SottoContact     *contact,
+                       const char       *address,
+                       Peer             *peer)
+{
+  g_ptr_array_add (peer->moved, g_strdup (address));
 }
 
 static void
@@ -197,6 +207,7 @@ peer_new (const char *name)
   peer->read = g_ptr_array_new_with_free_func (g_free);
   peer->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)sotto_peer_request_free);
   peer->changed_keys = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  peer->moved = g_ptr_array_new_with_free_func (g_free);
   return peer;
 }
 
@@ -223,6 +234,7 @@ peer_service (Peer *peer)
       g_signal_connect (service, "message-delivered", G_CALLBACK (on_message_delivered_cb), peer);
       g_signal_connect (service, "message-read", G_CALLBACK (on_message_read_cb), peer);
       g_signal_connect (service, "key-changed", G_CALLBACK (on_key_changed_cb), peer);
+      g_signal_connect (service, "address-changed", G_CALLBACK (on_address_changed_cb), peer);
       g_signal_connect (service, "request-received", G_CALLBACK (on_request_received_cb), peer);
       g_signal_connect (service, "request-pending", G_CALLBACK (on_request_pending_cb), peer);
       g_signal_connect (service, "request-accepted", G_CALLBACK (on_request_accepted_cb), peer);
@@ -281,6 +293,7 @@ peer_free (Peer *peer)
   g_ptr_array_unref (peer->read);
   g_ptr_array_unref (peer->requests);
   g_ptr_array_unref (peer->changed_keys);
+  g_ptr_array_unref (peer->moved);
   g_free (peer);
 }
 
@@ -937,6 +950,128 @@ log_count (Peer               *peer,
         count += entry->count;
     }
   return count;
+}
+
+/* LAN discovery saw B elsewhere: A dials there at once, delivers what
+ * waited, and B's address there becomes the first A knows. */
+static void
+test_hint (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autofree char *old = NULL;
+  g_autofree char *found = NULL;
+  const char *hints[] = { NULL, NULL };
+
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  /* Where B was: nobody answers there now. */
+  old = g_strdup_printf ("127.0.0.1:%u", free_port ());
+  ab = add_contact_at (a, b, (const char *[]){ old, NULL });
+  /* A backoff that would keep A from trying again within the test. */
+  peer_start (a, 0);
+  sotto_peer_service_set_backoff (a->service, 60000, 60000);
+  m = send_message (a, ab, "found you");
+  sotto_test_spin (300);
+  g_assert_cmpuint (b->received->len, ==, 0);
+
+  found = g_strdup_printf ("127.0.0.1:%u", b->port);
+  hints[0] = found;
+  sotto_peer_service_hint_addresses (a->service, ab, hints);
+  SOTTO_TEST_WAIT_FOR (b->received->len == 1 && a->delivered->len == 1);
+  g_assert_cmpstr (g_ptr_array_index (b->received, 0), ==, "found you");
+  SOTTO_TEST_WAIT_FOR (a->moved->len == 1);
+  g_assert_cmpstr (g_ptr_array_index (a->moved, 0), ==, found);
+  SOTTO_TEST_WAIT_FOR (g_strcmp0 (sotto_contact_get_addresses (ab)[0], found) == 0);
+  g_assert_cmpstr (sotto_contact_get_addresses (ab)[1], ==, old);
+  g_assert_cmpuint (a->changed_keys->len, ==, 0);
+}
+
+/* A hint that leads to someone else is no key change: nothing is marked,
+ * nothing raised, the hint is dropped, and the message still waits. */
+static void
+test_hint_other_key (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (Peer) c = peer_new ("Carol");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autofree char *elsewhere = NULL;
+  const char *hints[] = { NULL, NULL };
+  guint failed;
+
+  peer_start (c, 0);
+  ab = add_contact (a, b, free_port ());
+  peer_start (a, 0);
+  sotto_peer_service_set_backoff (a->service, 60000, 60000);
+  m = send_message (a, ab, "for Bob only");
+  sotto_test_spin (300);
+
+  /* Carol answers where discovery claims Bob is. */
+  elsewhere = g_strdup_printf ("127.0.0.1:%u", c->port);
+  hints[0] = elsewhere;
+  failed = a->failed;
+  sotto_peer_service_hint_addresses (a->service, ab, hints);
+  sotto_test_spin (1000);
+  g_assert_cmpuint (a->changed_keys->len, ==, 0);
+  g_assert_cmpint (sotto_contact_get_verification (ab), !=, SOTTO_VERIFICATION_KEY_CHANGED);
+  g_assert_cmpuint (a->failed, ==, failed);
+  g_assert_cmpuint (a->moved->len, ==, 0);
+  g_assert_cmpuint (c->received->len, ==, 0);
+  g_assert_false (g_strv_contains (sotto_contact_get_addresses (ab), elsewhere));
+  g_assert_cmpuint (outbox_len (a, ab), ==, 1);
+  /* Carol saw a call end after message 2 (the dial did reach her), and
+   * nothing of A's: no request. */
+  SOTTO_TEST_WAIT_FOR (log_count (c, SOTTO_SECURITY_EVENT_CONNECTION_REFUSED, "127.0.0.1",
+                                  "failed") >= 1);
+  g_assert_cmpuint (c->requests->len, ==, 0);
+  g_assert_cmpuint (log_count (a, SOTTO_SECURITY_EVENT_KEY_CHANGED, NULL, NULL), ==, 0);
+}
+
+/* A session is up, and discovery sees B at a host the session does not
+ * run to (B's address changed): A checks there, and the session there
+ * replaces the old one. */
+static void
+test_hint_moved (void)
+{
+  g_autoptr (Peer) a = peer_new ("Alice");
+  g_autoptr (Peer) b = peer_new ("Bob");
+  g_autoptr (SottoContact) ab = NULL;
+  g_autoptr (SottoContact) ba = NULL;
+  g_autoptr (SottoMessage) m = NULL;
+  g_autofree char *moved = NULL;
+  g_autofree char *same = NULL;
+  const char *hints[] = { NULL, NULL };
+
+  peer_start (a, 0);
+  peer_start (b, 0);
+  ba = add_contact (b, a, 0);
+  ab = add_contact (a, b, b->port);
+  SOTTO_TEST_WAIT_FOR (a->online == 1 && b->online == 1);
+
+  /* The host of the session: nothing to check. */
+  same = g_strdup_printf ("127.0.0.1:%u", b->port);
+  hints[0] = same;
+  sotto_peer_service_hint_addresses (a->service, ab, hints);
+  sotto_test_spin (500);
+  g_assert_cmpuint (a->moved->len, ==, 0);
+
+  /* Another host (all of 127/8 is this machine's loopback). */
+  moved = g_strdup_printf ("127.0.0.2:%u", b->port);
+  hints[0] = moved;
+  sotto_peer_service_hint_addresses (a->service, ab, hints);
+  SOTTO_TEST_WAIT_FOR (a->moved->len == 1);
+  g_assert_cmpstr (g_ptr_array_index (a->moved, 0), ==, moved);
+  m = send_message (a, ab, "still there");
+  SOTTO_TEST_WAIT_FOR (b->received->len == 1 && a->delivered->len == 1);
+  /* The contact never went offline for it. */
+  sotto_test_spin (700);
+  g_assert_cmpuint (a->offline, ==, 0);
+  g_assert_true (sotto_peer_service_is_online (a->service, ab));
 }
 
 /* B blocks A: A is refused, its message waits; B unblocks A: delivered. */
@@ -3149,6 +3284,9 @@ main (int   argc,
   g_test_add_func ("/peer-service/offline-then-online", test_offline_then_online);
   g_test_add_func ("/peer-service/outbox/backlog", test_outbox_backlog);
   g_test_add_func ("/peer-service/simultaneous-dial", test_simultaneous_dial);
+  g_test_add_func ("/peer-service/hint", test_hint);
+  g_test_add_func ("/peer-service/hint-other-key", test_hint_other_key);
+  g_test_add_func ("/peer-service/hint-moved", test_hint_moved);
   g_test_add_func ("/peer-service/blocked", test_blocked);
   g_test_add_func ("/peer-service/block-while-dialling", test_block_while_dialling);
   g_test_add_func ("/peer-service/key-changed", test_key_changed);
