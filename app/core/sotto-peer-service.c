@@ -1002,48 +1002,13 @@ dial_address_of (SottoSession     *session,
   return g_steal_pointer (&address);
 }
 
+/* @address is where the contact is now: first of its known addresses,
+ * then the others as they were, without repeats, within the invite's
+ * limit (PROTOCOL.md, "Connections"). */
 static void
-learn_address (SottoPeerService *self,
+move_to_front (SottoPeerService *self,
                SottoContact     *contact,
-               SottoSession     *session)
-{
-  const SottoHello *hello = sotto_session_get_remote_hello (session);
-  const char * const *known = sotto_contact_get_addresses (contact);
-  g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
-  g_autofree char *address = hello != NULL ? dial_address_of (session, hello) : NULL;
-
-  if (address == NULL)
-    return;
-  if (known != NULL && known[0] != NULL && g_str_equal (known[0], address))
-    return;
-
-  /* Most recent first, without repeats, within the limit. */
-  g_ptr_array_add (addresses, address);
-  for (guint i = 0; known != NULL && known[i] != NULL; i++)
-    if (!g_str_equal (known[i], address) && addresses->len < SOTTO_INVITE_MAX_ADDRESSES)
-      g_ptr_array_add (addresses, (gpointer)known[i]);
-  g_ptr_array_add (addresses, NULL);
-
-  sotto_store_set_contact_addresses_async (self->store, contact,
-                                           (const char * const *)addresses->pdata,
-                                           NULL, NULL, NULL);
-  g_signal_emit (self, signals[ADDRESS_CHANGED], 0, contact, address);
-}
-
-static gboolean
-strv_contains (const char * const *strv,
-               const char         *s)
-{
-  return strv != NULL && s != NULL && g_strv_contains (strv, s);
-}
-
-/* Our dial to a discovery hint met the contact's key: that address is the
- * contact's now, first of its known ones (as learn_address() does for a
- * caller). */
-static void
-adopt_hint (SottoPeerService *self,
-            SottoContact     *contact,
-            const char       *address)
+               const char       *address)
 {
   const char * const *known = sotto_contact_get_addresses (contact);
   g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
@@ -1060,6 +1025,26 @@ adopt_hint (SottoPeerService *self,
                                            (const char * const *)addresses->pdata,
                                            NULL, NULL, NULL);
   g_signal_emit (self, signals[ADDRESS_CHANGED], 0, contact, address);
+}
+
+/* A caller tells where to call it back. */
+static void
+learn_address (SottoPeerService *self,
+               SottoContact     *contact,
+               SottoSession     *session)
+{
+  const SottoHello *hello = sotto_session_get_remote_hello (session);
+  g_autofree char *address = hello != NULL ? dial_address_of (session, hello) : NULL;
+
+  if (address != NULL)
+    move_to_front (self, contact, address);
+}
+
+static gboolean
+strv_contains (const char * const *strv,
+               const char         *s)
+{
+  return strv != NULL && s != NULL && g_strv_contains (strv, s);
 }
 
 /* Which of two sessions for one contact both ends keep: the one whose
@@ -1352,7 +1337,8 @@ attach_session (SottoPeerService *self,
       if (strv_contains ((const char * const *)link->hints, dialled))
         {
           verified = link->verifying;
-          adopt_hint (self, contact, dialled);
+          /* Our dial to a discovery hint met the contact's key. */
+          move_to_front (self, contact, dialled);
         }
       link->verifying = FALSE;
     }
