@@ -254,6 +254,14 @@ print_services (SottoContext *self,
     _sotto_command_print (command, "%s\n", _("Nobody running Sotto was found nearby."));
 }
 
+static void
+on_scan_over_cb (gpointer user_data)
+{
+  gboolean *over = user_data;
+
+  *over = TRUE;
+}
+
 SOTTO_CONTEXT_COMMAND (nearby)
 {
   g_autoptr (SottoStore) store = NULL;
@@ -299,17 +307,21 @@ SOTTO_CONTEXT_COMMAND (nearby)
   if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK)
     return status;
 
-  /* Not running: look around for a moment ourselves. */
+  /* Not running: look around for a moment ourselves (the timer wakes the
+   * loop when nothing else does). */
   if (!self->running)
     {
-      gint64 deadline = g_get_monotonic_time () + NEARBY_SCAN_MS * 1000;
+      gboolean over = FALSE;
+      guint timer = g_timeout_add_once (NEARBY_SCAN_MS, on_scan_over_cb, &over);
 
       sotto_discovery_start (self->discovery);
-      while (g_get_monotonic_time () < deadline &&
+      while (!over &&
              sotto_discovery_get_state (self->discovery) != SOTTO_DISCOVERY_STATE_OFF &&
              sotto_discovery_get_state (self->discovery) != SOTTO_DISCOVERY_STATE_UNAVAILABLE &&
              sotto_discovery_get_state (self->discovery) != SOTTO_DISCOVERY_STATE_FAILED)
         g_main_context_iteration (NULL, TRUE);
+      if (!over)
+        g_source_remove (timer);
       scanned = TRUE;
     }
 

@@ -62,6 +62,7 @@ struct _SottoDiscovery
   AvahiEntryGroup     *group;
   char                *published_name;  /* the instance name we hold, or NULL */
   guint                reconnect_source;
+  guint                match_source;   /* contacts changed: matched once settled */
 
   guint                port;          /* 0: nothing to publish */
   gboolean             running;       /* between start() and stop() */
@@ -589,13 +590,25 @@ match_contacts (SottoDiscovery *self)
 }
 
 static void
+on_match_cb (gpointer user_data)
+{
+  SottoDiscovery *self = user_data;
+
+  self->match_source = 0;
+  match_contacts (self);
+}
+
+/* The store changes a contact by taking it out and putting it back: matched
+ * in between, a contact would pass for a stranger for a moment. */
+static void
 on_contacts_changed_cb (GListModel     *contacts,
                         guint           position,
                         guint           removed,
                         guint           added,
                         SottoDiscovery *self)
 {
-  match_contacts (self);
+  if (self->match_source == 0)
+    self->match_source = g_idle_add_once (on_match_cb, self);
 }
 
 /* -------------------------------------------------------------------------
@@ -966,6 +979,7 @@ sotto_discovery_dispose (GObject *object)
 
   self->running = FALSE;
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
+  g_clear_handle_id (&self->match_source, g_source_remove);
   if (self->instances != NULL)
     drop_client (self);
   if (self->store != NULL)
