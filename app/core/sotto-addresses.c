@@ -80,6 +80,50 @@ interface_addresses (const char *interface)
   return found;
 }
 
+/**
+ * sotto_address_is_here:
+ * @address: our end of a connection
+ *
+ * Whether @address is still one of this computer's: loopback, link-local
+ * and IPv4 mapped into IPv6 count as here, and so does anything when the
+ * addresses can't be read. A connection from an address that went is
+ * dead, though the kernel does not say so.
+ */
+gboolean
+sotto_address_is_here (GInetAddress *address)
+{
+  g_autoptr (GPtrArray) here = NULL;
+  struct ifaddrs *list = NULL;
+
+  g_return_val_if_fail (G_IS_INET_ADDRESS (address), TRUE);
+
+  if (g_inet_address_get_is_loopback (address) || g_inet_address_get_is_link_local (address) ||
+      g_inet_address_get_is_any (address))
+    return TRUE;
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    {
+      const guint8 *bytes = g_inet_address_to_bytes (address);
+      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+      if (memcmp (bytes, mapped, sizeof mapped) == 0)
+        {
+          g_autoptr (GInetAddress) v4 = g_inet_address_new_from_bytes (bytes + 12,
+                                                                       G_SOCKET_FAMILY_IPV4);
+
+          return sotto_address_is_here (v4);
+        }
+    }
+  if (getifaddrs (&list) != 0)
+    return TRUE;
+  freeifaddrs (list);
+
+  here = interface_addresses (NULL);
+  for (guint i = 0; i < here->len; i++)
+    if (g_inet_address_equal (g_ptr_array_index (here, i), address))
+      return TRUE;
+  return FALSE;
+}
+
 /* IPv4 first, as invites list them. */
 static int
 compare_family (gconstpointer a,

@@ -17,6 +17,7 @@ gboolean   sotto_listen_addresses_resolve (const char  *listen_address,
 char     **sotto_local_addresses          (const char  *listen_address,
                                            guint        port,
                                            GError     **error);
+gboolean   sotto_address_is_here          (GInetAddress *address);
 char      *sotto_format_address           (GInetAddress *address,
                                            guint         port);
 

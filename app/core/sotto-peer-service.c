@@ -2449,6 +2449,38 @@ on_listen_address_changed_cb (SottoPeerService *self)
 
 /* An interface named by listen-address may have come up, gone down or
  * changed its addresses: listened on again as it is now. */
+/* Sessions over an address this computer no longer has are dead, though
+ * the kernel does not say so until a timeout: closed now, and the
+ * contact called again at once, from where we are now. */
+static void
+drop_sessions_gone (SottoPeerService *self)
+{
+  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) reason = g_error_new_literal (SOTTO_SESSION_ERROR, SOTTO_SESSION_ERROR_IO,
+                                                   _("This computer’s network address changed"));
+  GHashTableIter iter;
+  Link *link;
+
+  g_assert (SOTTO_IS_PEER_SERVICE (self));
+
+  g_hash_table_iter_init (&iter, self->links);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&link))
+    {
+      g_autoptr (GInetSocketAddress) local = NULL;
+
+      if (link->session == NULL)
+        continue;
+      local = sotto_session_get_local_address (link->session);
+      if (local != NULL && !sotto_address_is_here (g_inet_socket_address_get_address (local)))
+        {
+          link->attempt = 0;
+          g_ptr_array_add (gone, g_object_ref (link->session));
+        }
+    }
+  for (guint i = 0; i < gone->len; i++)
+    sotto_session_close (g_ptr_array_index (gone, i), reason);
+}
+
 static void
 on_network_changed_cb (SottoPeerService *self)
 {
@@ -2458,6 +2490,7 @@ on_network_changed_cb (SottoPeerService *self)
 
   if (!self->started || self->stopping)
     return;
+  drop_sessions_gone (self);
   listen_address = g_settings_get_string (self->settings, "listen-address");
   /* Listening where it should already (every address, an address that
    * stays, an interface whose addresses did not change): nothing to do. */

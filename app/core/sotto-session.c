@@ -1335,6 +1335,28 @@ sotto_session_get_remote_hello (SottoSession *self)
 }
 
 /**
+ * sotto_session_get_local_address:
+ *
+ * Returns: (transfer full) (nullable): our end of the connection
+ */
+GInetSocketAddress *
+sotto_session_get_local_address (SottoSession *self)
+{
+  g_autoptr (GSocketAddress) address = NULL;
+  struct sockaddr_storage native;
+  socklen_t len = sizeof native;
+
+  g_return_val_if_fail (SOTTO_IS_SESSION (self), NULL);
+
+  if (self->fd < 0 || getsockname (self->fd, (struct sockaddr *) &native, &len) != 0)
+    return NULL;
+  address = g_socket_address_new_from_native (&native, len);
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  return G_INET_SOCKET_ADDRESS (g_steal_pointer (&address));
+}
+
+/**
  * sotto_session_get_remote_address:
  *
  * Returns: (transfer full) (nullable): where the peer connects from

@@ -81,6 +81,7 @@ void              sotto_session_set_mode            (SottoSession         *self,
 const guint8     *sotto_session_get_remote_key      (SottoSession         *self);
 const SottoHello *sotto_session_get_remote_hello    (SottoSession         *self);
 GInetSocketAddress *sotto_session_get_remote_address (SottoSession        *self);
+GInetSocketAddress *sotto_session_get_local_address  (SottoSession        *self);
 gint64            sotto_session_get_established_time (SottoSession        *self);
 gsize             sotto_session_get_unsent_bytes    (SottoSession         *self);
 
