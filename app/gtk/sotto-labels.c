@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The two kinds of label the link and file dialogs show: text that is
- * not prose (a link, a host, a file name), and the sentences around it.
+ * not prose (a link, a host, a file name), and the sentences around it;
+ * and a fingerprint laid out the one way every window shows it, so that
+ * two people comparing theirs see the same lines.
  */
 #define G_LOG_DOMAIN "sotto-labels"
 
@@ -68,4 +70,35 @@ sotto_prose_label_new (const char *text)
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_widget_set_halign (label, GTK_ALIGN_START);
   return label;
+}
+
+/**
+ * sotto_fingerprint_lines:
+ * @fingerprint: (nullable): six groups of five digits, as
+ *   sotto_fingerprint_for_key() makes them
+ *
+ * "61537 21082 48558 42141 97358 07623" → three groups a line: short
+ * enough to read aloud one line at a time.
+ *
+ * Returns: (transfer full): the text for a label
+ */
+char *
+sotto_fingerprint_lines (const char *fingerprint)
+{
+  g_auto (GStrv) groups = NULL;
+  GString *text;
+
+  if (fingerprint == NULL)
+    return g_strdup ("");
+
+  groups = g_strsplit (fingerprint, " ", -1);
+  text = g_string_new (NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append_c (text, i % 3 == 0 ? '\n' : ' ');
+      g_string_append (text, groups[i]);
+    }
+
+  return g_string_free (text, FALSE);
 }

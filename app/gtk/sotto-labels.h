@@ -1,4 +1,4 @@
-/* sotto-labels.h — labels for the guard dialogs
+/* sotto-labels.h — labels for the guard dialogs, and fingerprints as shown
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,5 +14,6 @@ G_BEGIN_DECLS
 
 GtkWidget *sotto_verbatim_label_new (const char *markup);
 GtkWidget *sotto_prose_label_new    (const char *text);
+char      *sotto_fingerprint_lines  (const char *fingerprint);
 
 G_END_DECLS

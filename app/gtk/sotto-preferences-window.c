@@ -7,7 +7,8 @@
  * control greys out (GSettings does that) and the row says why, for as long
  * as the lock lasts. The core enforces the locked values; this only shows
  * them. The display name and the key protection live in the store, not in
- * GSettings: the window asks for them to change with signals.
+ * GSettings: the window asks for them to change with signals. Given LAN
+ * discovery, the Network page also says what it is doing.
  */
 #define G_LOG_DOMAIN "sotto-preferences-window"
 
@@ -17,6 +18,7 @@
 
 #include "sotto-autostart.h"
 #include "sotto-identity.h"
+#include "sotto-labels.h"
 #include "sotto-preferences-window.h"
 #include "sotto-security-log-view.h"
 
@@ -49,6 +51,11 @@ struct _SottoPreferencesWindow
   GtkSwitch          *history_switch;
   GtkSpinButton      *retention_spin;
   GtkSpinButton      *listen_port_spin;
+  GtkSwitch          *discovery_switch;
+  GtkSwitch          *publish_name_switch;
+  GtkWidget          *discovery_status_row;
+  GtkImage           *discovery_status_icon;
+  GtkLabel           *discovery_status_label;
   GtkSwitch          *file_transfer_switch;
   GtkSpinButton      *file_max_size_spin;
   GtkButton          *download_folder_button;
@@ -73,6 +80,8 @@ struct _SottoPreferencesWindow
   GSimpleActionGroup *settings_actions;
   GtkNativeDialog    *folder_chooser;
   GHashTable         *hints;  /* key → KeyHint */
+  SottoDiscovery     *discovery;
+  GSignalGroup       *discovery_signals;
 
   char               *profile;
   char               *display_name;
@@ -90,6 +99,7 @@ enum {
   PROP_DISPLAY_NAME,
   PROP_FINGERPRINT,
   PROP_PASSPHRASE_PROTECTED,
+  PROP_DISCOVERY,
   N_PROPS
 };
 
@@ -387,29 +397,6 @@ on_download_folder_clicked_cb (SottoPreferencesWindow *self)
   gtk_native_dialog_show (self->folder_chooser);
 }
 
-/* "61537 21082 48558 42141 97358 07623" → three groups a line: short
- * enough to read aloud one line at a time. */
-static char *
-format_fingerprint (const char *fingerprint)
-{
-  g_auto (GStrv) groups = NULL;
-  GString *text;
-
-  if (fingerprint == NULL)
-    return g_strdup ("");
-
-  groups = g_strsplit (fingerprint, " ", -1);
-  text = g_string_new (NULL);
-  for (guint i = 0; groups[i] != NULL; i++)
-    {
-      if (i > 0)
-        g_string_append_c (text, i % 3 == 0 ? '\n' : ' ');
-      g_string_append (text, groups[i]);
-    }
-
-  return g_string_free (text, FALSE);
-}
-
 static void
 update_key_protection (SottoPreferencesWindow *self)
 {
@@ -425,6 +412,42 @@ update_key_protection (SottoPreferencesWindow *self)
                            _("Kept in your login keyring, unlocked when you log in"));
       gtk_button_set_label (self->change_passphrase_button, _("_Use a Passphrase…"));
     }
+}
+
+/* What LAN discovery is doing, in the core's words; nothing without it. */
+static void
+update_discovery_status (SottoPreferencesWindow *self)
+{
+  g_autofree char *message = NULL;
+  const char *icon;
+
+  g_assert (SOTTO_IS_PREFERENCES_WINDOW (self));
+
+  gtk_widget_set_visible (self->discovery_status_row, self->discovery != NULL);
+  if (self->discovery == NULL)
+    return;
+
+  switch (sotto_discovery_get_state (self->discovery))
+    {
+    case SOTTO_DISCOVERY_STATE_OFF:
+      icon = "network-offline-symbolic";
+      break;
+    case SOTTO_DISCOVERY_STATE_STARTING:
+      icon = "content-loading-symbolic";
+      break;
+    case SOTTO_DISCOVERY_STATE_RUNNING:
+      icon = "network-workgroup-symbolic";
+      break;
+    case SOTTO_DISCOVERY_STATE_UNAVAILABLE:
+      icon = "dialog-warning-symbolic";
+      break;
+    case SOTTO_DISCOVERY_STATE_FAILED:
+    default:
+      icon = "dialog-error-symbolic";
+    }
+  message = sotto_discovery_dup_state_message (self->discovery);
+  gtk_image_set_from_icon_name (self->discovery_status_icon, icon);
+  gtk_label_set_label (self->discovery_status_label, message);
 }
 
 static void
@@ -753,6 +776,14 @@ sotto_preferences_window_constructed (GObject *object)
   update_delete_history (self);
   bind_setting (self, "history-retention-days", GTK_WIDGET (self->retention_spin), "value");
   bind_setting (self, "listen-port", GTK_WIDGET (self->listen_port_spin), "value");
+  bind_setting (self, "discovery-enabled", GTK_WIDGET (self->discovery_switch), "active");
+  bind_setting (self, "discovery-publish-name", GTK_WIDGET (self->publish_name_switch), "active");
+  /* Off by the administrator or on again: the same state, other words. */
+  g_signal_connect_object (self->settings, "changed::discovery-enabled",
+                           G_CALLBACK (update_discovery_status), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "writable-changed::discovery-enabled",
+                           G_CALLBACK (update_discovery_status), self, G_CONNECT_SWAPPED);
+  update_discovery_status (self);
 
   bind_setting (self, "file-transfer-enabled", GTK_WIDGET (self->file_transfer_switch), "active");
   bind_setting_mapped (self, "file-max-size", GTK_WIDGET (self->file_max_size_spin), "value",
@@ -781,7 +812,7 @@ sotto_preferences_window_constructed (GObject *object)
   gtk_editable_set_text (GTK_EDITABLE (self->display_name_entry),
                          self->display_name != NULL ? self->display_name : "");
 
-  fingerprint = format_fingerprint (self->fingerprint);
+  fingerprint = sotto_fingerprint_lines (self->fingerprint);
   gtk_label_set_label (self->fingerprint_label, fingerprint);
 
   update_key_protection (self);
@@ -802,6 +833,8 @@ sotto_preferences_window_dispose (GObject *object)
     gtk_native_dialog_destroy (self->folder_chooser);
   g_clear_object (&self->folder_chooser);
   g_clear_pointer (&self->hints, g_hash_table_unref);
+  g_clear_object (&self->discovery_signals);
+  g_clear_object (&self->discovery);
   g_clear_object (&self->settings_actions);
   g_clear_object (&self->settings);
   g_clear_object (&self->profile_settings);
@@ -857,6 +890,10 @@ sotto_preferences_window_get_property (GObject    *object,
       g_value_set_boolean (value, self->passphrase_protected);
       break;
 
+    case PROP_DISCOVERY:
+      g_value_set_object (value, self->discovery);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -894,6 +931,10 @@ sotto_preferences_window_set_property (GObject      *object,
 
     case PROP_PASSPHRASE_PROTECTED:
       sotto_preferences_window_set_passphrase_protected (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_DISCOVERY:
+      sotto_preferences_window_set_discovery (self, g_value_get_object (value));
       break;
 
     default:
@@ -978,6 +1019,19 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
                            G_PARAM_EXPLICIT_NOTIFY |
                            G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoPreferencesWindow:discovery:
+   *
+   * The profile's LAN discovery, whose state the Network page shows; none
+   * before the profile is open.
+   */
+  properties[PROP_DISCOVERY] =
+    g_param_spec_object ("discovery", NULL, NULL,
+                         SOTTO_TYPE_DISCOVERY,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1053,6 +1107,15 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, history_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, retention_spin);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, listen_port_spin);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, discovery_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        publish_name_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        discovery_status_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        discovery_status_icon);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
+                                        discovery_status_label);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow,
                                         file_transfer_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, file_max_size_spin);
@@ -1092,6 +1155,9 @@ sotto_preferences_window_init (SottoPreferencesWindow *self)
 
   self->hints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, key_hint_free);
   self->settings_actions = g_simple_action_group_new ();
+  self->discovery_signals = g_signal_group_new (SOTTO_TYPE_DISCOVERY);
+  g_signal_group_connect_swapped (self->discovery_signals, "notify::state",
+                                  G_CALLBACK (update_discovery_status), self);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1204,4 +1270,26 @@ sotto_preferences_window_set_passphrase_protected (SottoPreferencesWindow *self,
   self->passphrase_protected = value;
   update_key_protection (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PASSPHRASE_PROTECTED]);
+}
+
+/**
+ * sotto_preferences_window_set_discovery:
+ * @discovery: (nullable): the open profile's LAN discovery
+ *
+ * Shows, under the discovery switches, what @discovery is doing, and
+ * follows it.
+ */
+void
+sotto_preferences_window_set_discovery (SottoPreferencesWindow *self,
+                                        SottoDiscovery         *discovery)
+{
+  g_return_if_fail (SOTTO_IS_PREFERENCES_WINDOW (self));
+  g_return_if_fail (discovery == NULL || SOTTO_IS_DISCOVERY (discovery));
+
+  if (!g_set_object (&self->discovery, discovery))
+    return;
+
+  g_signal_group_set_target (self->discovery_signals, discovery);
+  update_discovery_status (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISCOVERY]);
 }

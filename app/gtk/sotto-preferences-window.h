@@ -33,5 +33,7 @@ void        sotto_preferences_window_add_security_log         (SottoPreferencesW
                                                                SottoStore             *store);
 void        sotto_preferences_window_set_passphrase_protected (SottoPreferencesWindow *self,
                                                                gboolean                value);
+void        sotto_preferences_window_set_discovery            (SottoPreferencesWindow *self,
+                                                               SottoDiscovery         *discovery);
 
 G_END_DECLS

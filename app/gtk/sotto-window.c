@@ -3,9 +3,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The buddy list. It presents the core's SottoRoster (contacts with
- * presence, verification, unread counts, in the core's order and filter)
- * and the peer service's pending contact requests, and turns menu choices
- * into core calls. Chats open in the one SottoChatWindow it owns.
+ * presence, verification, unread counts, in the core's order and filter),
+ * the peer service's pending contact requests and the strangers LAN
+ * discovery sees, and turns menu choices into core calls. Chats open in
+ * the one SottoChatWindow it owns.
  */
 #define G_LOG_DOMAIN "sotto-window"
 
@@ -20,6 +21,8 @@
 #include "sotto-contact-row.h"
 #include "sotto-core.h"
 #include "sotto-invite-window.h"
+#include "sotto-nearby-dialog.h"
+#include "sotto-nearby-row.h"
 #include "sotto-peer-service.h"
 #include "sotto-port-banner.h"
 #include "sotto-store-banner.h"
@@ -32,6 +35,8 @@
 
 /* The requests area may always grow this tall, and to half the window. */
 #define REQUESTS_MIN_MAX_HEIGHT 240
+/* The people nearby come second: about three rows, then it scrolls. */
+#define NEARBY_MAX_HEIGHT 180
 
 struct _SottoWindow
 {
@@ -53,6 +58,9 @@ struct _SottoWindow
   GtkLabel           *requests_label;
   GtkListBox         *requests_list;
   GtkScrolledWindow  *requests_scroller;
+  GtkRevealer        *nearby_revealer;
+  GtkListBox         *nearby_list;
+  GtkScrolledWindow  *nearby_scroller;
   GtkStack           *content_stack;
   SottoBusyBar       *opening_bar;
   GtkListView        *contact_list;
@@ -63,6 +71,8 @@ struct _SottoWindow
   SottoRoster        *roster;
   SottoChatWindow    *chat_window;
   GCancellable       *cancellable;
+  GtkFilter          *nearby_filter;  /* strangers only */
+  GListModel         *nearby;         /* the services discovery sees, filtered */
 };
 
 G_DEFINE_FINAL_TYPE (SottoWindow, sotto_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -366,6 +376,7 @@ update_add_contact (SottoWindow *self)
 }
 
 static void update_requests (SottoWindow *self);
+static void update_nearby_refusal (SottoWindow *self);
 
 static void
 on_adding_contacts_changed_cb (SottoWindow *self)
@@ -374,6 +385,7 @@ on_adding_contacts_changed_cb (SottoWindow *self)
     return;
   update_add_contact (self);
   update_requests (self);
+  update_nearby_refusal (self);
 }
 
 /* The request row for @key, or NULL. */
@@ -480,6 +492,148 @@ on_request_received_cb (SottoPeerService *service,
                         SottoWindow      *self)
 {
   update_requests (self);
+}
+
+/* -------------------------------------------------------------------------
+ * People nearby
+ * ------------------------------------------------------------------------- */
+
+/* A contact seen nearby is in the contact list already. */
+static gboolean
+is_stranger (gpointer item,
+             gpointer user_data)
+{
+  return sotto_nearby_get_contact_id (SOTTO_NEARBY (item)) == 0;
+}
+
+/* Why no contact may be added now, or NULL. */
+static char *
+dup_add_refusal (SottoWindow *self)
+{
+  g_autoptr (GError) refusal = NULL;
+  SottoPolicy *policy = sotto_context_get_policy (self->context);
+
+  if (policy == NULL || sotto_policy_may_add_contacts (policy, &refusal))
+    return NULL;
+  return g_strdup (refusal->message);
+}
+
+static void
+update_nearby_refusal (SottoWindow *self)
+{
+  g_autofree char *refusal = dup_add_refusal (self);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->nearby_list));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (SOTTO_IS_NEARBY_ROW (child))
+      sotto_nearby_row_set_add_refusal (SOTTO_NEARBY_ROW (child), refusal);
+}
+
+/* Shown while someone is there, with at least one whole row in view. */
+static void
+update_nearby (SottoWindow *self)
+{
+  GtkWidget *first = gtk_widget_get_first_child (GTK_WIDGET (self->nearby_list));
+  int row_height = 0;
+
+  if (first != NULL)
+    gtk_widget_measure (first, GTK_ORIENTATION_VERTICAL, -1, NULL, &row_height, NULL, NULL);
+  gtk_scrolled_window_set_min_content_height (self->nearby_scroller,
+                                              MIN (row_height, NEARBY_MAX_HEIGHT));
+  gtk_revealer_set_reveal_child (self->nearby_revealer,
+                                 g_list_model_get_n_items (self->nearby) > 0);
+}
+
+static void
+on_nearby_changed_cb (GListModel  *model,
+                      guint        position,
+                      guint        removed,
+                      guint        added,
+                      SottoWindow *self)
+{
+  update_nearby (self);
+}
+
+/* Added here, through sotto-cli, or removed again: the filter decides
+ * anew. */
+static void
+on_nearby_contact_id_cb (SottoWindow *self)
+{
+  /* Not once the window is going. */
+  if (self->nearby_filter != NULL)
+    gtk_filter_changed (self->nearby_filter, GTK_FILTER_CHANGE_DIFFERENT);
+}
+
+static void
+on_services_changed_cb (GListModel  *services,
+                        guint        position,
+                        guint        removed,
+                        guint        added,
+                        SottoWindow *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (SottoNearby) nearby = g_list_model_get_item (services, i);
+
+      /* Once: a service that goes and comes back is the same object. */
+      if (g_signal_handler_find (nearby, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0, NULL,
+                                 on_nearby_contact_id_cb, self) == 0)
+        g_signal_connect_object (nearby, "notify::contact-id",
+                                 G_CALLBACK (on_nearby_contact_id_cb), self, G_CONNECT_SWAPPED);
+    }
+}
+
+static void
+on_nearby_add_requested_cb (SottoNearbyRow *row,
+                            SottoWindow    *self)
+{
+  GtkWindow *dialog;
+
+  /* The dialog shows the whole fingerprint; only the user's word adds. */
+  dialog = GTK_WINDOW (sotto_nearby_dialog_new (GTK_WINDOW (self), self->context,
+                                                sotto_nearby_row_get_nearby (row)));
+  gtk_window_present (dialog);
+}
+
+static GtkWidget *
+create_nearby_row_cb (gpointer item,
+                      gpointer user_data)
+{
+  SottoWindow *self = user_data;
+  g_autofree char *refusal = dup_add_refusal (self);
+  GtkWidget *row = sotto_nearby_row_new (SOTTO_NEARBY (item));
+
+  sotto_nearby_row_set_add_refusal (SOTTO_NEARBY_ROW (row), refusal);
+  g_signal_connect_object (row, "add-requested", G_CALLBACK (on_nearby_add_requested_cb),
+                           self, 0);
+  return row;
+}
+
+static void
+setup_nearby (SottoWindow *self)
+{
+  SottoDiscovery *discovery = sotto_context_get_discovery (self->context);
+  GListModel *services;
+
+  g_assert (SOTTO_IS_WINDOW (self));
+  g_assert (self->nearby == NULL);
+
+  if (discovery == NULL)
+    return;
+
+  services = sotto_discovery_get_services (discovery);
+  g_signal_connect_object (services, "items-changed", G_CALLBACK (on_services_changed_cb),
+                           self, 0);
+  on_services_changed_cb (services, 0, 0, g_list_model_get_n_items (services), self);
+
+  self->nearby_filter = GTK_FILTER (gtk_custom_filter_new (is_stranger, NULL, NULL));
+  self->nearby = G_LIST_MODEL (gtk_filter_list_model_new (g_object_ref (services),
+                                                          g_object_ref (self->nearby_filter)));
+  gtk_list_box_bind_model (self->nearby_list, self->nearby, create_nearby_row_cb, self, NULL);
+  /* After the list box's own handler: the rows are there to measure. */
+  g_signal_connect_object (self->nearby, "items-changed", G_CALLBACK (on_nearby_changed_cb),
+                           self, 0);
+  update_nearby (self);
 }
 
 /* -------------------------------------------------------------------------
@@ -1083,6 +1237,8 @@ preferences_activated (GtkWidget  *widget,
                                                      sotto_store_get_key_protection (store)
                                                        == SOTTO_KEY_PROTECTION_PASSPHRASE));
   sotto_preferences_window_add_security_log (SOTTO_PREFERENCES_WINDOW (window), store);
+  sotto_preferences_window_set_discovery (SOTTO_PREFERENCES_WINDOW (window),
+                                          sotto_context_get_discovery (self->context));
   g_signal_connect_object (window, "display-name-changed",
                            G_CALLBACK (on_display_name_changed_cb), self, 0);
   g_signal_connect_object (window, "delete-history-requested",
@@ -1189,6 +1345,8 @@ setup_profile (SottoWindow *self)
                                service != NULL);
   gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
 
+  setup_nearby (self);
+
   update_status (self);
   update_requests (self);
   update_add_contact (self);
@@ -1269,6 +1427,8 @@ sotto_window_dispose (GObject *object)
 
 
   g_clear_object (&self->roster);
+  g_clear_object (&self->nearby);
+  g_clear_object (&self->nearby_filter);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->context);
   g_clear_object (&self->settings);
@@ -1370,6 +1530,9 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_revealer);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, requests_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, nearby_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, nearby_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, nearby_scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, opening_bar);
   g_type_ensure (SOTTO_TYPE_BUSY_BAR);

@@ -217,3 +217,157 @@ sotto_gtk_test_find_dialog (GtkWindow *parent)
 
   return NULL;
 }
+
+/* --------------------------------------------------------------------------
+ * Locks that come and go while a window is up: a settings backend that an
+ * "administrator" (the test) can lock keys in, as dconf does when its
+ * system database is updated.
+ * -------------------------------------------------------------------------- */
+
+struct _TestLockBackend
+{
+  GSettingsBackend  parent_instance;
+  GHashTable       *values;  /* path → GVariant */
+  GHashTable       *locked;  /* set of paths */
+};
+
+G_DEFINE_FINAL_TYPE (TestLockBackend, test_lock_backend, G_TYPE_SETTINGS_BACKEND)
+
+static GVariant *
+test_lock_backend_read (GSettingsBackend   *backend,
+                        const char         *key,
+                        const GVariantType *expected_type,
+                        gboolean            default_value)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
+  GVariant *value;
+
+  if (default_value)
+    return NULL;
+
+  value = g_hash_table_lookup (self->values, key);
+  return value != NULL ? g_variant_ref (value) : NULL;
+}
+
+static gboolean
+test_lock_backend_write (GSettingsBackend *backend,
+                         const char       *key,
+                         GVariant         *value,
+                         gpointer          origin_tag)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
+
+  if (g_hash_table_contains (self->locked, key))
+    return FALSE;
+
+  g_hash_table_insert (self->values, g_strdup (key), g_variant_ref_sink (value));
+  g_settings_backend_changed (backend, key, origin_tag);
+  return TRUE;
+}
+
+static gboolean
+write_one_cb (gpointer key,
+              gpointer value,
+              gpointer user_data)
+{
+  test_lock_backend_write (user_data, key, value, NULL);
+  return FALSE;
+}
+
+static gboolean
+test_lock_backend_write_tree (GSettingsBackend *backend,
+                              GTree            *tree,
+                              gpointer          origin_tag)
+{
+  g_tree_foreach (tree, write_one_cb, backend);
+  return TRUE;
+}
+
+static void
+test_lock_backend_reset (GSettingsBackend *backend,
+                         const char       *key,
+                         gpointer          origin_tag)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
+
+  if (g_hash_table_remove (self->values, key))
+    g_settings_backend_changed (backend, key, origin_tag);
+}
+
+static gboolean
+test_lock_backend_get_writable (GSettingsBackend *backend,
+                                const char       *key)
+{
+  return !g_hash_table_contains (TEST_LOCK_BACKEND (backend)->locked, key);
+}
+
+static GPermission *
+test_lock_backend_get_permission (GSettingsBackend *backend,
+                                  const char       *path)
+{
+  return g_simple_permission_new (TRUE);
+}
+
+static void
+test_lock_backend_finalize (GObject *object)
+{
+  TestLockBackend *self = TEST_LOCK_BACKEND (object);
+
+  g_hash_table_unref (self->values);
+  g_hash_table_unref (self->locked);
+
+  G_OBJECT_CLASS (test_lock_backend_parent_class)->finalize (object);
+}
+
+static void
+test_lock_backend_class_init (TestLockBackendClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GSettingsBackendClass *backend_class = G_SETTINGS_BACKEND_CLASS (klass);
+
+  object_class->finalize = test_lock_backend_finalize;
+  backend_class->read = test_lock_backend_read;
+  backend_class->write = test_lock_backend_write;
+  backend_class->write_tree = test_lock_backend_write_tree;
+  backend_class->reset = test_lock_backend_reset;
+  backend_class->get_writable = test_lock_backend_get_writable;
+  backend_class->get_permission = test_lock_backend_get_permission;
+}
+
+static void
+test_lock_backend_init (TestLockBackend *self)
+{
+  self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)g_variant_unref);
+  self->locked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* A backend of its own, for GSettings objects made with
+ * g_settings_new_with_backend(). */
+TestLockBackend *
+sotto_gtk_test_lock_backend_new (void)
+{
+  return g_object_new (TEST_TYPE_LOCK_BACKEND, NULL);
+}
+
+/* The administrator sets @key of the main schema to @value (floating or
+ * not) and locks it, or, with %NULL, unlocks it. */
+void
+sotto_gtk_test_admin_lock (TestLockBackend *self,
+                           const char      *key,
+                           GVariant        *value)
+{
+  g_autofree char *path = g_strconcat ("/im/sotto/Sotto/", key, NULL);
+
+  if (value != NULL)
+    {
+      g_hash_table_insert (self->values, g_strdup (path), g_variant_ref_sink (value));
+      g_hash_table_add (self->locked, g_strdup (path));
+      g_settings_backend_changed (G_SETTINGS_BACKEND (self), path, NULL);
+    }
+  else
+    g_hash_table_remove (self->locked, path);
+
+  g_settings_backend_writable_changed (G_SETTINGS_BACKEND (self), path);
+  sotto_gtk_test_flush ();
+}

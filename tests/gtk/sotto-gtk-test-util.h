@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
 #include <gtk/gtk.h>
 
 G_BEGIN_DECLS
@@ -24,5 +26,14 @@ GdkTexture *sotto_gtk_test_render         (GtkWidget    *widget);
 GtkWidget *sotto_gtk_test_find_label      (GtkWidget    *root,
                                            const char   *text);
 GtkWidget *sotto_gtk_test_find_dialog     (GtkWindow    *parent);
+
+/* A settings backend in which the test locks keys, as an administrator. */
+#define TEST_TYPE_LOCK_BACKEND (test_lock_backend_get_type ())
+G_DECLARE_FINAL_TYPE (TestLockBackend, test_lock_backend, TEST, LOCK_BACKEND, GSettingsBackend)
+
+TestLockBackend *sotto_gtk_test_lock_backend_new (void);
+void             sotto_gtk_test_admin_lock       (TestLockBackend *self,
+                                                  const char      *key,
+                                                  GVariant        *value);
 
 G_END_DECLS

@@ -31,6 +31,8 @@ static const struct {
   { "allow-contact-requests", "allow_requests_switch" },
   { "history-enabled", "history_switch" },
   { "file-transfer-enabled", "file_transfer_switch" },
+  { "discovery-enabled", "discovery_switch" },
+  { "discovery-publish-name", "publish_name_switch" },
 };
 
 static GtkWidget *
@@ -544,158 +546,10 @@ test_preferences_screenshots (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* --------------------------------------------------------------------------
- * Locks that come and go while the window is up: a settings backend that
- * an "administrator" (the test) can lock keys in, as dconf does when its
- * system database is updated.
- * -------------------------------------------------------------------------- */
-
-#define TEST_TYPE_LOCK_BACKEND (test_lock_backend_get_type ())
-G_DECLARE_FINAL_TYPE (TestLockBackend, test_lock_backend, TEST, LOCK_BACKEND, GSettingsBackend)
-
-struct _TestLockBackend
-{
-  GSettingsBackend  parent_instance;
-  GHashTable       *values;  /* path → GVariant */
-  GHashTable       *locked;  /* set of paths */
-};
-
-G_DEFINE_FINAL_TYPE (TestLockBackend, test_lock_backend, G_TYPE_SETTINGS_BACKEND)
-
-static GVariant *
-test_lock_backend_read (GSettingsBackend   *backend,
-                        const char         *key,
-                        const GVariantType *expected_type,
-                        gboolean            default_value)
-{
-  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
-  GVariant *value;
-
-  if (default_value)
-    return NULL;
-
-  value = g_hash_table_lookup (self->values, key);
-  return value != NULL ? g_variant_ref (value) : NULL;
-}
-
-static gboolean
-test_lock_backend_write (GSettingsBackend *backend,
-                         const char       *key,
-                         GVariant         *value,
-                         gpointer          origin_tag)
-{
-  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
-
-  if (g_hash_table_contains (self->locked, key))
-    return FALSE;
-
-  g_hash_table_insert (self->values, g_strdup (key), g_variant_ref_sink (value));
-  g_settings_backend_changed (backend, key, origin_tag);
-  return TRUE;
-}
-
-static gboolean
-write_one_cb (gpointer key,
-              gpointer value,
-              gpointer user_data)
-{
-  test_lock_backend_write (user_data, key, value, NULL);
-  return FALSE;
-}
-
-static gboolean
-test_lock_backend_write_tree (GSettingsBackend *backend,
-                              GTree            *tree,
-                              gpointer          origin_tag)
-{
-  g_tree_foreach (tree, write_one_cb, backend);
-  return TRUE;
-}
-
-static void
-test_lock_backend_reset (GSettingsBackend *backend,
-                         const char       *key,
-                         gpointer          origin_tag)
-{
-  TestLockBackend *self = TEST_LOCK_BACKEND (backend);
-
-  if (g_hash_table_remove (self->values, key))
-    g_settings_backend_changed (backend, key, origin_tag);
-}
-
-static gboolean
-test_lock_backend_get_writable (GSettingsBackend *backend,
-                                const char       *key)
-{
-  return !g_hash_table_contains (TEST_LOCK_BACKEND (backend)->locked, key);
-}
-
-static GPermission *
-test_lock_backend_get_permission (GSettingsBackend *backend,
-                                  const char       *path)
-{
-  return g_simple_permission_new (TRUE);
-}
-
-static void
-test_lock_backend_finalize (GObject *object)
-{
-  TestLockBackend *self = TEST_LOCK_BACKEND (object);
-
-  g_hash_table_unref (self->values);
-  g_hash_table_unref (self->locked);
-
-  G_OBJECT_CLASS (test_lock_backend_parent_class)->finalize (object);
-}
-
-static void
-test_lock_backend_class_init (TestLockBackendClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GSettingsBackendClass *backend_class = G_SETTINGS_BACKEND_CLASS (klass);
-
-  object_class->finalize = test_lock_backend_finalize;
-  backend_class->read = test_lock_backend_read;
-  backend_class->write = test_lock_backend_write;
-  backend_class->write_tree = test_lock_backend_write_tree;
-  backend_class->reset = test_lock_backend_reset;
-  backend_class->get_writable = test_lock_backend_get_writable;
-  backend_class->get_permission = test_lock_backend_get_permission;
-}
-
-static void
-test_lock_backend_init (TestLockBackend *self)
-{
-  self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify)g_variant_unref);
-  self->locked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-}
-
-/* The administrator sets @key to @value and locks it, or unlocks it. */
-static void
-admin_lock (TestLockBackend *self,
-            const char      *key,
-            GVariant        *value)
-{
-  g_autofree char *path = g_strconcat ("/im/sotto/Sotto/", key, NULL);
-
-  if (value != NULL)
-    {
-      g_hash_table_insert (self->values, g_strdup (path), g_variant_ref_sink (value));
-      g_hash_table_add (self->locked, g_strdup (path));
-      g_settings_backend_changed (G_SETTINGS_BACKEND (self), path, NULL);
-    }
-  else
-    g_hash_table_remove (self->locked, path);
-
-  g_settings_backend_writable_changed (G_SETTINGS_BACKEND (self), path);
-  sotto_gtk_test_flush ();
-}
-
 static void
 test_preferences_lock_live (void)
 {
-  g_autoptr (TestLockBackend) backend = g_object_new (TEST_TYPE_LOCK_BACKEND, NULL);
+  g_autoptr (TestLockBackend) backend = sotto_gtk_test_lock_backend_new ();
   g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID,
                                                                 G_SETTINGS_BACKEND (backend));
   g_autoptr (GSettings) profile = profile_settings_for (settings);
@@ -716,8 +570,8 @@ test_preferences_lock_live (void)
   g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "notify_nothing_check")));
 
   /* The administrator pushes a port and a notification policy. */
-  admin_lock (backend, "listen-port", g_variant_new_int32 (443));
-  admin_lock (backend, "notification-content", g_variant_new_string ("sender-only"));
+  sotto_gtk_test_admin_lock (backend, "listen-port", g_variant_new_int32 (443));
+  sotto_gtk_test_admin_lock (backend, "notification-content", g_variant_new_string ("sender-only"));
 
   g_assert_false (gtk_widget_get_sensitive (port));
   g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (port)), ==, 443);
@@ -736,8 +590,8 @@ test_preferences_lock_live (void)
   g_assert_false (gtk_widget_is_visible (admin_hint_for (window, "send_typing_switch")));
 
   /* Unlocked again: the user's to change. */
-  admin_lock (backend, "listen-port", NULL);
-  admin_lock (backend, "notification-content", NULL);
+  sotto_gtk_test_admin_lock (backend, "listen-port", NULL);
+  sotto_gtk_test_admin_lock (backend, "notification-content", NULL);
   g_assert_true (gtk_widget_get_sensitive (port));
   /* The profile's own port again, untouched by the lock. */
   g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (port)), ==, 47305);
@@ -771,7 +625,7 @@ test_preferences_files_locked (void)
     { "link-trusted-domains", "trusted_domains_entry" },
     { "link-schemes", "link_schemes_entry" },
   };
-  g_autoptr (TestLockBackend) backend = g_object_new (TEST_TYPE_LOCK_BACKEND, NULL);
+  g_autoptr (TestLockBackend) backend = sotto_gtk_test_lock_backend_new ();
   g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID,
                                                                 G_SETTINGS_BACKEND (backend));
   SottoPreferencesWindow *window = show_window (settings, FALSE);
@@ -784,7 +638,7 @@ test_preferences_files_locked (void)
       g_test_message ("%s", controls[i].key);
       g_assert_true (gtk_widget_get_sensitive (control));
       g_assert_false (gtk_widget_is_visible (admin_hint_for (window, controls[i].child)));
-      admin_lock (backend, controls[i].key, value);
+      sotto_gtk_test_admin_lock (backend, controls[i].key, value);
       g_assert_false (gtk_widget_get_sensitive (control));
       g_assert_true (gtk_widget_is_visible (admin_hint_for (window, controls[i].child)));
     }
@@ -796,7 +650,7 @@ test_preferences_files_locked (void)
     GtkWidget *list = child (window, "managed_list");
     guint rows = 0;
 
-    admin_lock (backend, "allowed-networks", g_variant_new_strv (networks, -1));
+    sotto_gtk_test_admin_lock (backend, "allowed-networks", g_variant_new_strv (networks, -1));
     g_assert_true (gtk_widget_get_visible (child (window, "managed_frame")));
     for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL;
          row = gtk_widget_get_next_sibling (row))
@@ -809,6 +663,141 @@ test_preferences_files_locked (void)
 
   gtk_window_destroy (GTK_WINDOW (window));
   sotto_gtk_test_flush ();
+}
+
+/* Every switch, locked and unlocked while the window is up: greyed out
+ * and saying who set it, then the user's again. */
+static void
+test_preferences_switches_locked (void)
+{
+  g_autoptr (TestLockBackend) backend = sotto_gtk_test_lock_backend_new ();
+  g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID,
+                                                                G_SETTINGS_BACKEND (backend));
+  SottoPreferencesWindow *window = show_window (settings, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (switches); i++)
+    {
+      GtkWidget *toggle = child (window, switches[i].child);
+      g_autoptr (GVariant) value = g_settings_get_value (settings, switches[i].key);
+
+      g_test_message ("%s", switches[i].key);
+      g_assert_true (gtk_widget_get_sensitive (toggle));
+      g_assert_false (gtk_widget_is_visible (admin_hint_for (window, switches[i].child)));
+
+      sotto_gtk_test_admin_lock (backend, switches[i].key, value);
+      g_assert_false (gtk_widget_get_sensitive (toggle));
+      g_assert_true (gtk_widget_is_visible (admin_hint_for (window, switches[i].child)));
+
+      sotto_gtk_test_admin_lock (backend, switches[i].key, NULL);
+      g_assert_true (gtk_widget_get_sensitive (toggle));
+      g_assert_false (gtk_widget_is_visible (admin_hint_for (window, switches[i].child)));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  sotto_gtk_test_flush ();
+}
+
+static SottoDiscoveryState
+wait_for_discovery (SottoDiscovery *discovery)
+{
+  SOTTO_TEST_WAIT_FOR (sotto_discovery_get_state (discovery) != SOTTO_DISCOVERY_STATE_STARTING);
+  sotto_gtk_test_flush ();
+  return sotto_discovery_get_state (discovery);
+}
+
+/* LAN discovery on the Network page: the name is published only while
+ * discovery is on, and the page says what discovery is doing, in the
+ * core's words, as it changes. The tests run without an Avahi service
+ * (and without a system bus), which is what the page then says. */
+static void
+test_preferences_discovery (void)
+{
+  g_autoptr (TestLockBackend) backend = sotto_gtk_test_lock_backend_new ();
+  g_autoptr (GSettings) settings = g_settings_new_with_backend (SCHEMA_ID,
+                                                                G_SETTINGS_BACKEND (backend));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = sotto_test_make_profile_dir ();
+  g_autofree char *screenshot = NULL;
+  SottoDiscovery *discovery;
+  SottoPreferencesWindow *window;
+  SottoStore *store;
+  GtkWidget *enabled;
+  GtkWidget *publish;
+  GtkWidget *status_row;
+  GtkLabel *status;
+
+  store = sotto_test_create_store (dir, "Ann Example", SOTTO_KEY_PROTECTION_PASSPHRASE,
+                                   "correct horse", &error);
+  g_assert_no_error (error);
+  discovery = sotto_discovery_new (store, settings);
+
+  window = show_window (settings, FALSE);
+  enabled = child (window, "discovery_switch");
+  publish = child (window, "publish_name_switch");
+  status_row = child (window, "discovery_status_row");
+  status = GTK_LABEL (child (window, "discovery_status_label"));
+
+  /* The defaults: looking, without the name. */
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (enabled)));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (publish)));
+  g_assert_true (gtk_widget_is_sensitive (publish));
+
+  /* Nothing is published while discovery is off. */
+  gtk_switch_set_active (GTK_SWITCH (enabled), FALSE);
+  sotto_gtk_test_flush ();
+  g_assert_false (g_settings_get_boolean (settings, "discovery-enabled"));
+  g_assert_false (gtk_widget_is_sensitive (publish));
+  g_settings_set_boolean (settings, "discovery-enabled", TRUE);
+  sotto_gtk_test_flush ();
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (enabled)));
+  g_assert_true (gtk_widget_is_sensitive (publish));
+
+  /* No discovery (no profile open): no status. */
+  g_assert_false (gtk_widget_get_visible (status_row));
+
+  sotto_preferences_window_set_discovery (window, discovery);
+  g_assert_true (gtk_widget_get_visible (status_row));
+  g_assert_cmpstr (gtk_label_get_label (status), ==, "LAN discovery is off");
+
+  sotto_discovery_start (discovery);
+  g_assert_cmpint (wait_for_discovery (discovery), ==, SOTTO_DISCOVERY_STATE_UNAVAILABLE);
+  g_assert_cmpstr (gtk_label_get_label (status), ==,
+                   "LAN discovery unavailable: the Avahi service is not running");
+  gtk_stack_set_visible_child_name (GTK_STACK (child (window, "stack")), "network");
+  sotto_gtk_test_wait_frames (GTK_WIDGET (window), 3);
+  screenshot = sotto_gtk_test_save_screenshot (GTK_WIDGET (window), "preferences-discovery");
+
+  /* The user turns it off, then the administrator does. */
+  gtk_switch_set_active (GTK_SWITCH (enabled), FALSE);
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (sotto_discovery_get_state (discovery), ==, SOTTO_DISCOVERY_STATE_OFF);
+  g_assert_cmpstr (gtk_label_get_label (status), ==, "LAN discovery is off");
+  sotto_gtk_test_admin_lock (backend, "discovery-enabled", g_variant_new_boolean (FALSE));
+  g_assert_cmpstr (gtk_label_get_label (status), ==,
+                   "LAN discovery is turned off by your administrator");
+  g_assert_false (gtk_widget_get_sensitive (enabled));
+  g_assert_true (gtk_widget_is_visible (admin_hint_for (window, "discovery_switch")));
+  g_assert_false (gtk_widget_is_sensitive (publish));
+
+  /* Unlocked, and on again. */
+  sotto_gtk_test_admin_lock (backend, "discovery-enabled", NULL);
+  g_assert_cmpstr (gtk_label_get_label (status), ==, "LAN discovery is off");
+  gtk_switch_set_active (GTK_SWITCH (enabled), TRUE);
+  sotto_gtk_test_flush ();
+  g_assert_cmpint (wait_for_discovery (discovery), ==, SOTTO_DISCOVERY_STATE_UNAVAILABLE);
+  g_assert_cmpstr (gtk_label_get_label (status), ==,
+                   "LAN discovery unavailable: the Avahi service is not running");
+
+  /* The window lets go of it. */
+  sotto_preferences_window_set_discovery (window, NULL);
+  g_assert_false (gtk_widget_get_visible (status_row));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  sotto_gtk_test_flush ();
+  sotto_discovery_stop (discovery);
+  g_assert_finalize_object (discovery);
+  sotto_test_close_store (&store);
+  sotto_test_rm_rf (dir);
 }
 
 /* --------------------------------------------------------------------------
@@ -942,6 +931,8 @@ main (int   argc,
   g_test_add_func ("/preferences/bind/radio-group", test_preferences_radio_group);
   g_test_add_func ("/preferences/files-and-links", test_preferences_files_and_links);
   g_test_add_func ("/preferences/admin-lock/files-and-links", test_preferences_files_locked);
+  g_test_add_func ("/preferences/admin-lock/switches", test_preferences_switches_locked);
+  g_test_add_func ("/preferences/discovery", test_preferences_discovery);
   g_test_add_func ("/preferences/start-at-login/autostart", test_preferences_start_at_login);
   g_test_add_func ("/preferences/start-at-login/error", test_preferences_start_at_login_error);
   g_test_add_func ("/preferences/display-name", test_preferences_display_name);

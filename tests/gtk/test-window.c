@@ -9,6 +9,8 @@
 #include "sotto-application.h"
 #include "sotto-core.h"
 #include "sotto-gtk-test-util.h"
+#include "sotto-nearby-dialog.h"
+#include "sotto-nearby-row.h"
 #include "sotto-profile.h"
 #include "sotto-store-banner.h"
 #include "sotto-store-private.h"
@@ -299,6 +301,127 @@ test_window_disk_full_banner (void)
   run_app_with ("full", check_disk_full_banner);
 }
 
+/* The rows of @list that are SottoNearbyRows. */
+static guint
+count_nearby_rows (GtkWidget    *list,
+                   GtkWidget   **out_first)
+{
+  guint n = 0;
+
+  *out_first = NULL;
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    if (SOTTO_IS_NEARBY_ROW (row))
+      {
+        if (*out_first == NULL)
+          *out_first = row;
+        n++;
+      }
+  return n;
+}
+
+static SottoNearbyDialog *
+find_nearby_dialog (GtkWindow *parent)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (SOTTO_IS_NEARBY_DIALOG (window) && gtk_window_get_transient_for (window) == parent)
+        return SOTTO_NEARBY_DIALOG (window);
+    }
+  return NULL;
+}
+
+/* Strangers LAN discovery sees are listed above the contacts, until they
+ * become one; contacts seen nearby are not. There is no Avahi service in
+ * the tests: the services are put where discovery keeps what it resolves. */
+static void
+check_nearby (SottoWindow *window,
+              GSettings   *settings)
+{
+  SottoContext *context = sotto_window_get_context (window);
+  GtkStack *content = GTK_STACK (template_child (window, "content_stack"));
+  GtkRevealer *revealer = GTK_REVEALER (template_child (window, "nearby_revealer"));
+  GtkWidget *list = template_child (window, "nearby_list");
+  const char *addresses[] = { "127.0.0.1:1", NULL };
+  g_autoptr (SottoNearby) stranger = sotto_nearby_new ("615372108248558", "Bob Example");
+  g_autoptr (SottoNearby) contact = sotto_nearby_new ("123451234512345", "Carol");
+  g_autofree char *shot = NULL;
+  SottoNearbyDialog *dialog;
+  SottoDiscovery *discovery;
+  GListModel *services;
+  GtkWidget *row;
+  GtkWidget *add;
+
+  SOTTO_TEST_WAIT_FOR (!g_str_equal (gtk_stack_get_visible_child_name (content), "opening"));
+  discovery = sotto_context_get_discovery (context);
+  g_assert_nonnull (discovery);
+  SOTTO_TEST_WAIT_FOR (sotto_discovery_get_state (discovery) != SOTTO_DISCOVERY_STATE_STARTING);
+  g_assert_cmpint (sotto_discovery_get_state (discovery), ==, SOTTO_DISCOVERY_STATE_UNAVAILABLE);
+  services = sotto_discovery_get_services (discovery);
+  g_assert_true (G_IS_LIST_STORE (services));
+  g_assert_false (gtk_revealer_get_reveal_child (revealer));
+
+  sotto_nearby_set_name (stranger, "Bob Example");
+  sotto_nearby_set_addresses (stranger, addresses);
+  sotto_nearby_set_addresses (contact, addresses);
+  sotto_nearby_set_contact_id (contact, 42);
+  g_list_store_append (G_LIST_STORE (services), contact);
+  g_list_store_append (G_LIST_STORE (services), stranger);
+  sotto_gtk_test_flush ();
+
+  g_assert_true (gtk_revealer_get_reveal_child (revealer));
+  g_assert_cmpuint (count_nearby_rows (list, &row), ==, 1);
+  g_assert_true (sotto_nearby_row_get_nearby (SOTTO_NEARBY_ROW (row)) == stranger);
+  add = GTK_WIDGET (gtk_widget_get_template_child (row, SOTTO_TYPE_NEARBY_ROW, "add_button"));
+  g_assert_true (gtk_widget_is_sensitive (add));
+  sotto_gtk_test_wait_frames (GTK_WIDGET (window), 30);
+  shot = sotto_gtk_test_save_screenshot (GTK_WIDGET (window), "window-nearby");
+
+  /* No new contacts allowed: Add says so. */
+  g_settings_set_boolean (settings, "allow-adding-contacts", FALSE);
+  sotto_gtk_test_flush ();
+  g_assert_false (gtk_widget_is_sensitive (add));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (add), ==,
+                   "Adding contacts is turned off in the preferences");
+  g_settings_reset (settings, "allow-adding-contacts");
+  sotto_gtk_test_flush ();
+  g_assert_true (gtk_widget_is_sensitive (add));
+
+  /* Add… opens the dialog that looks at the key first. */
+  sotto_gtk_test_click (add);
+  dialog = find_nearby_dialog (GTK_WINDOW (window));
+  g_assert_nonnull (dialog);
+  g_assert_true (sotto_nearby_dialog_get_nearby (dialog) == stranger);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* Added (here or through sotto-cli): no longer a stranger. And back. */
+  sotto_nearby_set_contact_id (stranger, 43);
+  sotto_gtk_test_flush ();
+  g_assert_cmpuint (count_nearby_rows (list, &row), ==, 0);
+  g_assert_false (gtk_revealer_get_reveal_child (revealer));
+  sotto_nearby_set_contact_id (contact, 0);
+  sotto_gtk_test_flush ();
+  g_assert_cmpuint (count_nearby_rows (list, &row), ==, 1);
+  g_assert_true (sotto_nearby_row_get_nearby (SOTTO_NEARBY_ROW (row)) == contact);
+  g_assert_true (gtk_revealer_get_reveal_child (revealer));
+
+  /* Gone from the network. */
+  g_list_store_remove_all (G_LIST_STORE (services));
+  sotto_gtk_test_flush ();
+  g_assert_cmpuint (count_nearby_rows (list, &row), ==, 0);
+  g_assert_false (gtk_revealer_get_reveal_child (revealer));
+}
+
+static void
+test_window_nearby (void)
+{
+  run_app_with ("nearby", check_nearby);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -344,6 +467,7 @@ main (int   argc,
   g_test_add_func ("/window/state/size-remembered", test_window_size_remembered);
   g_test_add_func ("/window/menu/actions", test_window_menu_actions);
   g_test_add_func ("/window/banner/disk-full", test_window_disk_full_banner);
+  g_test_add_func ("/window/nearby", test_window_nearby);
 
   {
     int status = g_test_run ();
