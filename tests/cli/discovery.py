@@ -599,6 +599,18 @@ def test_stranger(world, lan):
         if found:
             raise Failure(f'{peer.name}: {found}')
 
+    # allowed-networks covers what discovery finds: Carol, outside Alice's
+    # networks, goes from her list (Bob, inside them, stays) and comes back
+    # when the networks are any again.
+    alice.gsettings('set', 'im.sotto.Sotto', 'allowed-networks',
+                    f"['{bob.where().split(':')[0]}/32']")
+    alice.expect('nearby-gone', timeout=10, id=carol.id)
+    entries = alice.nearby()
+    if [e.get('id') for e in entries] != [bob.id]:
+        raise Failure(f'Alice, allowing only Bob’s address: nearby --json lists {entries}')
+    alice.gsettings('reset', 'im.sotto.Sotto', 'allowed-networks')
+    alice.expect('nearby', timeout=10, id=carol.id)
+
     # Carol quits: gone from the others.
     start = time.monotonic()
     carol.stop()
