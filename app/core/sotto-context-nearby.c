@@ -97,6 +97,7 @@ on_probed_cb (GObject      *object,
   g_task_return_pointer (task, invite, (GDestroyNotify)sotto_invite_free);
 }
 
+/* Borrows @task: the probe's callback holds a reference of its own. */
 static void
 look_next (GTask *task)
 {
@@ -144,7 +145,7 @@ sotto_context_look_at_nearby_async (SottoContext        *self,
                                _("This service has no address Sotto may call"));
       return;
     }
-  look_next (g_steal_pointer (&task));
+  look_next (task);
 }
 
 /**
