@@ -267,6 +267,7 @@ SOTTO_CONTEXT_COMMAND (nearby)
 {
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) added = NULL;
   g_autoptr (SottoInvite) invite = NULL;
   g_autoptr (SottoContact) contact = NULL;
   g_autoptr (GError) error = NULL;
@@ -385,8 +386,8 @@ SOTTO_CONTEXT_COMMAND (nearby)
       goto out;
     }
 
-  sotto_store_add_contact_async (store, invite, alias, NULL, _sotto_context_result_cb, &result);
-  contact = sotto_store_add_contact_finish (store, _sotto_context_wait_for (&result), &error);
+  sotto_store_add_contact_async (store, invite, alias, NULL, _sotto_context_result_cb, &added);
+  contact = sotto_store_add_contact_finish (store, _sotto_context_wait_for (&added), &error);
   if (contact == NULL)
     {
       status = _sotto_command_fail (command, error);

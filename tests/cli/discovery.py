@@ -727,10 +727,44 @@ def test_no_avahi(world, lan):
     bob.stop()
 
 
+def test_add_stranger(world, lan):
+    """Someone nearby becomes a contact only through their whole fingerprint:
+    `nearby --look` reads it from the handshake and tells them nothing (no
+    request), a wrong fingerprint adds nothing, the right one adds them, and
+    the first call is then their contact request."""
+    alice = LanPeer(world, 'Alice', lan.host('Alice', 1)).init()
+    carol = LanPeer(world, 'Carol', lan.host('Carol', 3)).init()
+    carol.gsettings('set', 'im.sotto.Sotto', 'discovery-publish-name', 'true')
+    alice.start()
+    carol.start()
+    expect_nearby(alice, carol, name='Carol')
+
+    look = alice.cli('nearby', '--look', carol.id).stdout
+    if f'fingerprint: {carol.fingerprint}' not in look or 'name: Carol' not in look:
+        raise Failure(f'Alice: nearby --look {carol.id}: {look!r}, not {carol.fingerprint}')
+    carol.quiet_for(1.0, ('request',))
+
+    last = carol.fingerprint[-1]
+    wrong = carol.fingerprint[:-1] + ('1' if last == '0' else '0')
+    refused = alice.cli('nearby', '--add', carol.id, '--fingerprint', wrong, check=False)
+    contacts = json.loads(alice.cli('contacts', '--json').stdout)
+    if refused.returncode == 0 or contacts:
+        raise Failure(f'Alice: --add with a wrong fingerprint: exit {refused.returncode}, '
+                      f'{refused.stdout!r}; contacts {contacts}')
+
+    added = alice.cli('nearby', '--add', carol.id, '--fingerprint', carol.fingerprint).stdout
+    if 'added: Carol' not in added:
+        raise Failure(f'Alice: nearby --add: {added!r}')
+    carol.expect('request', timeout=30)
+    alice.stop()
+    carol.stop()
+
+
 TESTS = {
     'harness': test_harness,
     'contacts': test_contacts,
     'stranger': test_stranger,
+    'add-stranger': test_add_stranger,
     'address-change': test_address_change,
     'avahi-restart': test_avahi_restart,
     'no-avahi': test_no_avahi,
