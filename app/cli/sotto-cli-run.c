@@ -43,43 +43,27 @@ typedef struct
  * Events
  * ------------------------------------------------------------------------- */
 
-/* Prints one event. @human is the line for people; the JSON line carries
- * "event" and the members given as NULL-terminated name/value string
- * pairs (a NULL value prints as null). */
+/* Prints one event: @human for people, or with --json an object of
+ * "event" followed by @members (none if %NULL). */
 static void
-emit (Run        *run,
-      const char *event,
-      const char *human,
-      ...)
+print_event (Run        *run,
+             const char *event,
+             const char *human,
+             JsonObject *members)
 {
-  va_list args;
-
   if (run->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonObject) object = json_object_new ();
+      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
       g_autoptr (JsonGenerator) generator = json_generator_new ();
-      g_autoptr (JsonNode) root = NULL;
       g_autofree char *text = NULL;
-      const char *name;
+      g_autoptr (GList) names = members != NULL ? json_object_get_members (members) : NULL;
 
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "event");
-      json_builder_add_string_value (builder, event);
-      va_start (args, human);
-      while ((name = va_arg (args, const char *)) != NULL)
-        {
-          const char *value = va_arg (args, const char *);
-
-          json_builder_set_member_name (builder, name);
-          if (value != NULL)
-            json_builder_add_string_value (builder, value);
-          else
-            json_builder_add_null_value (builder);
-        }
-      va_end (args);
-      json_builder_end_object (builder);
-
-      root = json_builder_get_root (builder);
+      json_object_set_string_member (object, "event", event);
+      for (GList *l = names; l != NULL; l = l->next)
+        json_object_set_member (object, l->data,
+                                json_node_copy (json_object_get_member (members, l->data)));
+      json_node_set_object (root, object);
       json_generator_set_root (generator, root);
       text = json_generator_to_data (generator, NULL);
       fprintf (stdout, "%s\n", text);
@@ -95,36 +79,31 @@ emit (Run        *run,
   fflush (stdout);
 }
 
-/* An event whose members are those of @object (from the core's JSON of
- * what it is about), after "event". */
+/* Prints one event. @human is the line for people; the JSON line carries
+ * "event" and the members given as NULL-terminated name/value string
+ * pairs (a NULL value prints as null). */
 static void
-emit_object (Run        *run,
-             const char *event,
-             const char *human,
-             JsonNode   *object)
+emit (Run        *run,
+      const char *event,
+      const char *human,
+      ...)
 {
-  if (run->json)
-    {
-      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
-      g_autoptr (JsonObject) members = json_object_new ();
-      g_autoptr (JsonGenerator) generator = json_generator_new ();
-      g_autofree char *text = NULL;
-      JsonObject *from = json_node_get_object (object);
-      GList *names = json_object_get_members (from);
+  g_autoptr (JsonObject) members = json_object_new ();
+  const char *name;
+  va_list args;
 
-      json_object_set_string_member (members, "event", event);
-      for (GList *l = names; l != NULL; l = l->next)
-        json_object_set_member (members, l->data,
-                                json_node_copy (json_object_get_member (from, l->data)));
-      g_list_free (names);
-      json_node_set_object (root, members);
-      json_generator_set_root (generator, root);
-      text = json_generator_to_data (generator, NULL);
-      fprintf (stdout, "%s\n", text);
-      fflush (stdout);
-      return;
+  va_start (args, human);
+  while ((name = va_arg (args, const char *)) != NULL)
+    {
+      const char *value = va_arg (args, const char *);
+
+      if (value != NULL)
+        json_object_set_string_member (members, name, value);
+      else
+        json_object_set_null_member (members, name);
     }
-  emit (run, event, human, NULL);
+  va_end (args);
+  print_event (run, event, human, members);
 }
 
 static void
@@ -161,7 +140,7 @@ on_service_changed_cb (SottoDiscovery *discovery,
   addresses = g_strjoinv (", ", (char **)sotto_nearby_get_addresses (nearby));
   human = g_strdup_printf ("%s (%s …) at %s", name != NULL ? name : _("someone"), fingerprint,
                            addresses);
-  emit_object (run, "nearby", human, object);
+  print_event (run, "nearby", human, json_node_get_object (object));
 }
 
 static void

@@ -39,14 +39,20 @@ is_interface_name (const char *name)
 
 /* Every usable address of the interfaces that are up (only @interface's,
  * if set): loopback ones only when @interface is named, never IPv6
- * link-local ones (dialling them needs an interface name). */
+ * link-local ones (dialling them needs an interface name). @out_read says
+ * whether the system told them at all. */
 static GPtrArray *
-interface_addresses (const char *interface)
+interface_addresses (const char *interface,
+                     gboolean   *out_read)
 {
   GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
   struct ifaddrs *list = NULL;
 
-  if (getifaddrs (&list) != 0)
+  if (out_read != NULL)
+    *out_read = getifaddrs (&list) == 0;
+  else
+    (void)getifaddrs (&list);
+  if (list == NULL)
     return found;
 
   for (struct ifaddrs *ifa = list; ifa != NULL; ifa = ifa->ifa_next)
@@ -93,7 +99,7 @@ gboolean
 sotto_address_is_here (GInetAddress *address)
 {
   g_autoptr (GPtrArray) here = NULL;
-  struct ifaddrs *list = NULL;
+  gboolean read = FALSE;
 
   g_return_val_if_fail (G_IS_INET_ADDRESS (address), TRUE);
 
@@ -113,11 +119,9 @@ sotto_address_is_here (GInetAddress *address)
           return sotto_address_is_here (v4);
         }
     }
-  if (getifaddrs (&list) != 0)
+  here = interface_addresses (NULL, &read);
+  if (!read)
     return TRUE;
-  freeifaddrs (list);
-
-  here = interface_addresses (NULL);
   for (guint i = 0; i < here->len; i++)
     if (g_inet_address_equal (g_ptr_array_index (here, i), address))
       return TRUE;
@@ -187,7 +191,7 @@ sotto_listen_addresses_resolve (const char  *listen_address,
                    setting);
       return FALSE;
     }
-  found = interface_addresses (setting);
+  found = interface_addresses (setting, NULL);
   if (found->len == 0)
     {
       g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
@@ -247,7 +251,7 @@ sotto_local_addresses (const char  *listen_address,
     return NULL;
   if (addresses == NULL)
     {
-      addresses = interface_addresses (NULL);
+      addresses = interface_addresses (NULL, NULL);
       g_ptr_array_sort (addresses, compare_family);
     }
 

@@ -183,18 +183,15 @@ find_or_fail (SottoContext  *self,
               int           *status)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *digits = g_strdelimit (g_strdup (id), " -", ' ');
+  g_autoptr (GString) digits = g_string_new (NULL);
   SottoNearby *nearby;
 
-  /* Typed as shown ("61537 21082 48558") or as published. */
-  g_strcanon (digits, "0123456789", ' ');
-  {
-    g_auto (GStrv) parts = g_strsplit (digits, " ", -1);
-
-    g_free (digits);
-    digits = g_strjoinv ("", parts);
-  }
-  if (!sotto_discovery_id_is_valid (digits))
+  /* As shown ("61537 21082 48558") or as published: digits, with spaces or
+   * hyphens between them, as a typed fingerprint may have. */
+  for (const char *p = id; *p != '\0'; p++)
+    if (*p != ' ' && *p != '-')
+      g_string_append_c (digits, *p);
+  if (!sotto_discovery_id_is_valid (digits->str))
     {
       g_autofree char *message = g_strdup_printf (_("“%s” is not a discovery id (15 digits, as "
                                                     "`sotto-cli nearby` shows them)"), id);
@@ -202,11 +199,11 @@ find_or_fail (SottoContext  *self,
       *status = _sotto_command_usage_error (command, message);
       return NULL;
     }
-  nearby = sotto_discovery_find (self->discovery, digits);
+  nearby = sotto_discovery_find (self->discovery, digits->str);
   if (nearby == NULL)
     {
       g_set_error (&error, SOTTO_ERROR, SOTTO_ERROR_NOT_FOUND,
-                   _("No service with the id %s is nearby"), digits);
+                   _("No service with the id %s is nearby"), digits->str);
       *status = _sotto_command_fail (command, error);
     }
   return nearby;
