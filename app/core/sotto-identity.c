@@ -19,6 +19,7 @@
  * BLAKE2b over a key. Versioned, so a later scheme cannot collide. */
 #define FINGERPRINT_DOMAIN     "Sotto fingerprint v1"
 #define FINGERPRINT_DOMAIN_LEN 20
+#define SIGNING_DOMAIN         "Sotto signing key v1"   /* PROTOCOL.md, "Groups" */
 #define FINGERPRINT_HASH_LEN   64
 #define DIGITS_PER_GROUP       5
 #define BYTES_PER_GROUP        5
@@ -40,6 +41,10 @@ struct _SottoIdentity
   guint8 *secret_key;
   /* normalized, see sotto_display_name_normalize() */
   char   *display_name;
+  /* Ed25519, derived from the secret key (PROTOCOL.md, "Groups"): the
+   * secret half in sodium memory like the key it comes from */
+  guint8  signing_public_key[SOTTO_SIGNING_KEY_LEN];
+  guint8 *signing_secret_key;
 };
 
 G_DEFINE_FINAL_TYPE (SottoIdentity, sotto_identity, G_TYPE_OBJECT)
@@ -122,6 +127,23 @@ secret_key_alloc (GError **error)
   return secret_key;
 }
 
+/* The signing key is a function of the X25519 secret key, so it needs
+ * no storage of its own and lives exactly as long as the identity:
+ * seed = BLAKE2b-256 keyed with the secret key over SIGNING_DOMAIN. */
+static void
+derive_signing_key (SottoIdentity *self)
+{
+  guint8 *seed = sodium_malloc (crypto_sign_SEEDBYTES);
+
+  g_assert (seed != NULL);
+  self->signing_secret_key = sodium_malloc (crypto_sign_SECRETKEYBYTES);
+  g_assert (self->signing_secret_key != NULL);
+  crypto_generichash (seed, crypto_sign_SEEDBYTES, (const guint8 *)SIGNING_DOMAIN,
+                      strlen (SIGNING_DOMAIN), self->secret_key, SOTTO_KEY_LEN);
+  crypto_sign_seed_keypair (self->signing_public_key, self->signing_secret_key, seed);
+  sodium_free (seed);
+}
+
 /* Takes ownership of @secret_key (sodium memory) and @display_name. */
 static SottoIdentity *
 identity_new_take (const guint8 *public_key,
@@ -131,11 +153,13 @@ identity_new_take (const guint8 *public_key,
   SottoIdentity *self = g_object_new (SOTTO_TYPE_IDENTITY, NULL);
 
   memcpy (self->public_key, public_key, SOTTO_KEY_LEN);
-  /* Nothing writes the key again: a stray write now faults instead of
-   * silently corrupting it. */
-  sodium_mprotect_readonly (secret_key);
   self->secret_key = secret_key;
   self->display_name = display_name;
+  derive_signing_key (self);
+  /* Nothing writes the keys again: a stray write now faults instead of
+   * silently corrupting them. */
+  sodium_mprotect_readonly (secret_key);
+  sodium_mprotect_readonly (self->signing_secret_key);
 
   return self;
 }
@@ -205,6 +229,7 @@ sotto_identity_finalize (GObject *object)
 
   /* sodium_free wipes the key before releasing it. */
   g_clear_pointer (&self->secret_key, sodium_free);
+  g_clear_pointer (&self->signing_secret_key, sodium_free);
   g_clear_pointer (&self->display_name, g_free);
 
   G_OBJECT_CLASS (sotto_identity_parent_class)->finalize (object);
@@ -531,6 +556,43 @@ sotto_identity_get_public_key (SottoIdentity *self)
   g_return_val_if_fail (SOTTO_IS_IDENTITY (self), NULL);
 
   return self->public_key;
+}
+
+/**
+ * sotto_identity_get_signing_key:
+ * @self: a #SottoIdentity
+ *
+ * Returns: (array fixed-size=32) (transfer none): the Ed25519 public key
+ *   that goes with this identity (PROTOCOL.md, "Groups")
+ */
+const guint8 *
+sotto_identity_get_signing_key (SottoIdentity *self)
+{
+  g_return_val_if_fail (SOTTO_IS_IDENTITY (self), NULL);
+
+  return self->signing_public_key;
+}
+
+/**
+ * sotto_identity_sign:
+ * @self: a #SottoIdentity
+ * @message: (array length=len): what to sign
+ * @len: its length
+ * @signature: (out caller-allocates) (array fixed-size=64): the Ed25519 signature
+ *
+ * Signs with the identity's signing key.
+ */
+void
+sotto_identity_sign (SottoIdentity *self,
+                     const guint8  *message,
+                     gsize          len,
+                     guint8        *signature)
+{
+  g_return_if_fail (SOTTO_IS_IDENTITY (self));
+  g_return_if_fail (message != NULL || len == 0);
+  g_return_if_fail (signature != NULL);
+
+  crypto_sign_detached (signature, NULL, message, len, self->signing_secret_key);
 }
 
 /**

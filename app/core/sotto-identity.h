@@ -11,6 +11,9 @@ G_BEGIN_DECLS
 
 /* X25519 public and secret keys. */
 #define SOTTO_KEY_LEN 32
+/* Ed25519 public keys and signatures (PROTOCOL.md, "Groups"). */
+#define SOTTO_SIGNING_KEY_LEN 32
+#define SOTTO_SIGNATURE_LEN   64
 
 /* A display name is shown to colleagues next to the fingerprint; see
  * PROTOCOL.md, "Identity keys", for the exact rules. The byte limit is
@@ -39,6 +42,11 @@ SottoIdentity *sotto_identity_new_from_keys     (const guint8        *public_key
 const guint8  *sotto_identity_get_public_key    (SottoIdentity       *self);
 const guint8  *sotto_identity_get_secret_key    (SottoIdentity       *self);
 const char    *sotto_identity_get_display_name  (SottoIdentity       *self);
+const guint8  *sotto_identity_get_signing_key   (SottoIdentity       *self);
+void           sotto_identity_sign              (SottoIdentity       *self,
+                                                 const guint8        *message,
+                                                 gsize                len,
+                                                 guint8              *signature);
 char          *sotto_identity_dup_fingerprint   (SottoIdentity       *self);
 
 gboolean       sotto_public_key_is_canonical    (const guint8        *public_key);

@@ -41,6 +41,11 @@
 #define FILE_CHUNK_TYPE    "(aytay)"
 #define FILE_DONE_TYPE     "(ayayy)"
 #define HELLO_TYPE         "(qsqts)"
+#define SIGNING_KEY_TYPE   "ay"
+#define GROUP_RECORD_TYPE  "(ayay)"
+#define GROUP_TEXT_TYPE    "(ayayxs)"
+#define GROUP_LEAVE_TYPE   "ay"
+#define GROUP_TYPING_TYPE  "(ayb)"
 
 G_STATIC_ASSERT (sizeof SOTTO_PROTOCOL_PROLOGUE - 1 == SOTTO_PROTOCOL_PROLOGUE_LEN);
 /* The largest payload we can build, a TEXT with the longest body (kind,
@@ -59,6 +64,12 @@ G_STATIC_ASSERT (KIND_LEN + SOTTO_FILE_ID_LEN + 8 + SOTTO_FILE_OFFER_NAME_MAX + 
 G_STATIC_ASSERT (KIND_LEN + SOTTO_FILE_ID_LEN + 8 + SOTTO_FILE_CHUNK_MAX + 2
                  <= SOTTO_PAYLOAD_MAX_LEN);
 G_STATIC_ASSERT (SOTTO_FILE_ID_LEN == SOTTO_MESSAGE_UID_LEN);
+/* And the largest group record: the record, its signature, one 2-byte
+ * offset; a group text is a text with 16 more bytes and one more offset. */
+G_STATIC_ASSERT (KIND_LEN + SOTTO_GROUP_RECORD_MAX_LEN + SOTTO_SIGNATURE_LEN + 2
+                 == SOTTO_PAYLOAD_MAX_LEN);
+G_STATIC_ASSERT (KIND_LEN + SOTTO_GROUP_ID_LEN + SOTTO_MESSAGE_UID_LEN + 8 +
+                 SOTTO_MESSAGE_BODY_MAX + 1 + 2 * 2 <= SOTTO_PAYLOAD_MAX_LEN);
 /* And the largest hello: version, name, pad, port, pad, capabilities,
  * intro, one 2-byte offset = 1299 bytes. */
 G_STATIC_ASSERT (2 + SOTTO_DISPLAY_NAME_MAX_BYTES + 1 + 1 + 2 + 2 + 8 +
@@ -83,6 +94,11 @@ static const KindInfo kinds[] = {
   [SOTTO_PAYLOAD_FILE_CANCEL]   = { "file-cancel", FILE_CANCEL_TYPE },
   [SOTTO_PAYLOAD_FILE_CHUNK]    = { "file-chunk", FILE_CHUNK_TYPE },
   [SOTTO_PAYLOAD_FILE_DONE]     = { "file-done", FILE_DONE_TYPE },
+  [SOTTO_PAYLOAD_SIGNING_KEY]   = { "signing-key", SIGNING_KEY_TYPE },
+  [SOTTO_PAYLOAD_GROUP_RECORD]  = { "group-record", GROUP_RECORD_TYPE },
+  [SOTTO_PAYLOAD_GROUP_TEXT]    = { "group-text", GROUP_TEXT_TYPE },
+  [SOTTO_PAYLOAD_GROUP_LEAVE]   = { "group-leave", GROUP_LEAVE_TYPE },
+  [SOTTO_PAYLOAD_GROUP_TYPING]  = { "group-typing", GROUP_TYPING_TYPE },
 };
 
 G_DEFINE_QUARK (sotto-payload-error-quark, sotto_payload_error)
@@ -378,7 +394,42 @@ payload_validate (const SottoPayload  *payload,
       return TRUE;
 
     case SOTTO_PAYLOAD_TEXT:
+    case SOTTO_PAYLOAD_GROUP_TEXT:
       return text_validate (payload, text_body_len (payload), error);
+
+    case SOTTO_PAYLOAD_SIGNING_KEY:
+      if (!sotto_signing_key_is_valid (payload->signing_key))
+        {
+          malformed (error, "signing key is not a valid point");
+          return FALSE;
+        }
+      return TRUE;
+
+    case SOTTO_PAYLOAD_GROUP_RECORD:
+      {
+        g_autoptr (GError) reason = NULL;
+
+        if (payload->group_record == NULL || payload->group_record->bytes == NULL)
+          {
+            malformed (error, "group record is missing or not signed");
+            return FALSE;
+          }
+        if (!sotto_group_record_validate (payload->group_record, &reason))
+          {
+            malformed_because (error, "group record", reason);
+            return FALSE;
+          }
+        if (g_bytes_get_size (payload->group_record->bytes) > SOTTO_GROUP_RECORD_MAX_LEN)
+          {
+            malformed (error, "group record is longer than %d bytes", SOTTO_GROUP_RECORD_MAX_LEN);
+            return FALSE;
+          }
+        return TRUE;
+      }
+
+    case SOTTO_PAYLOAD_GROUP_LEAVE:
+    case SOTTO_PAYLOAD_GROUP_TYPING:
+      return TRUE;
 
     case SOTTO_PAYLOAD_RECEIPT:
       if (payload->receipt_state != SOTTO_RECEIPT_DELIVERED &&
@@ -567,6 +618,48 @@ decode_file_chunk (SottoPayload  *payload,
     }
   payload->chunk = g_memdup2 (bytes, len);
   payload->chunk_len = len;
+  return TRUE;
+}
+
+static gboolean
+decode_group_text (SottoPayload  *payload,
+                   GVariant      *variant,
+                   GError       **error)
+{
+  g_autoptr (GVariant) group_id = NULL;
+  g_autoptr (GVariant) uid = NULL;
+  const char *body;
+
+  g_variant_get (variant, "(@ay@ayx&s)", &group_id, &uid, &payload->timestamp, &body);
+  if (!get_fixed (group_id, payload->group_id, SOTTO_GROUP_ID_LEN, "group id", error) ||
+      !get_uid (uid, payload->uid, "group message id", error))
+    return FALSE;
+  payload->body = g_strdup (body);
+  return TRUE;
+}
+
+static gboolean
+decode_group_record (SottoPayload  *payload,
+                     GVariant      *variant,
+                     GError       **error)
+{
+  g_autoptr (GVariant) record = NULL;
+  g_autoptr (GVariant) signature = NULL;
+  g_autoptr (GError) reason = NULL;
+  guint8 signature_bytes[SOTTO_SIGNATURE_LEN];
+  const guint8 *data;
+  gsize len;
+
+  g_variant_get (variant, "(@ay@ay)", &record, &signature);
+  if (!get_fixed (signature, signature_bytes, SOTTO_SIGNATURE_LEN, "group record signature", error))
+    return FALSE;
+  data = g_variant_get_fixed_array (record, &len, 1);
+  payload->group_record = sotto_group_record_parse (data, len, signature_bytes, &reason);
+  if (payload->group_record == NULL)
+    {
+      malformed_because (error, "group record", reason);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -941,6 +1034,31 @@ _sotto_payload_decode_glib (const guint8  *data,
       ok = decode_file_chunk (payload, variant, error);
       break;
 
+    case SOTTO_PAYLOAD_SIGNING_KEY:
+      ok = get_fixed (variant, payload->signing_key, SOTTO_SIGNING_KEY_LEN, "signing key", error);
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_RECORD:
+      ok = decode_group_record (payload, variant, error);
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_TEXT:
+      ok = decode_group_text (payload, variant, error);
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_LEAVE:
+      ok = get_fixed (variant, payload->group_id, SOTTO_GROUP_ID_LEN, "group id", error);
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_TYPING:
+      {
+        g_autoptr (GVariant) group_id = NULL;
+
+        g_variant_get (variant, "(@ayb)", &group_id, &payload->typing);
+        ok = get_fixed (group_id, payload->group_id, SOTTO_GROUP_ID_LEN, "group id", error);
+      }
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -1130,6 +1248,36 @@ _sotto_payload_encode_glib (const SottoPayload  *payload,
                                bytes_variant (payload->chunk, payload->chunk_len));
       break;
 
+    case SOTTO_PAYLOAD_SIGNING_KEY:
+      variant = bytes_variant (payload->signing_key, SOTTO_SIGNING_KEY_LEN);
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_RECORD:
+      {
+        gsize len = 0;
+        const guint8 *data = g_bytes_get_data (payload->group_record->bytes, &len);
+
+        variant = g_variant_new ("(@ay@ay)", bytes_variant (data, len),
+                                 bytes_variant (payload->group_record->signature,
+                                                SOTTO_SIGNATURE_LEN));
+      }
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_TEXT:
+      variant = g_variant_new ("(@ay@ayxs)", bytes_variant (payload->group_id, SOTTO_GROUP_ID_LEN),
+                               bytes_variant (payload->uid, SOTTO_MESSAGE_UID_LEN),
+                               payload->timestamp, payload->body);
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_LEAVE:
+      variant = bytes_variant (payload->group_id, SOTTO_GROUP_ID_LEN);
+      break;
+
+    case SOTTO_PAYLOAD_GROUP_TYPING:
+      variant = g_variant_new ("(@ayb)", bytes_variant (payload->group_id, SOTTO_GROUP_ID_LEN),
+                               payload->typing != FALSE);
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -1220,6 +1368,28 @@ sotto_payload_equal (const SottoPayload *a,
              a->chunk_len == b->chunk_len &&
              (a->chunk_len == 0 || memcmp (a->chunk, b->chunk, a->chunk_len) == 0);
 
+    case SOTTO_PAYLOAD_SIGNING_KEY:
+      return memcmp (a->signing_key, b->signing_key, SOTTO_SIGNING_KEY_LEN) == 0;
+
+    case SOTTO_PAYLOAD_GROUP_RECORD:
+      return a->group_record != NULL && b->group_record != NULL &&
+             sotto_group_record_same (a->group_record, b->group_record) &&
+             memcmp (a->group_record->signature, b->group_record->signature,
+                     SOTTO_SIGNATURE_LEN) == 0;
+
+    case SOTTO_PAYLOAD_GROUP_TEXT:
+      return memcmp (a->group_id, b->group_id, SOTTO_GROUP_ID_LEN) == 0 &&
+             memcmp (a->uid, b->uid, SOTTO_MESSAGE_UID_LEN) == 0 &&
+             a->timestamp == b->timestamp &&
+             g_strcmp0 (a->body, b->body) == 0;
+
+    case SOTTO_PAYLOAD_GROUP_LEAVE:
+      return memcmp (a->group_id, b->group_id, SOTTO_GROUP_ID_LEN) == 0;
+
+    case SOTTO_PAYLOAD_GROUP_TYPING:
+      return memcmp (a->group_id, b->group_id, SOTTO_GROUP_ID_LEN) == 0 &&
+             !a->typing == !b->typing;
+
     default:
       return FALSE;
     }
@@ -1242,6 +1412,7 @@ sotto_payload_free (SottoPayload *payload)
   g_free (payload->file_name);
   g_free (payload->file_head);
   g_free (payload->file_type);
+  g_clear_pointer (&payload->group_record, sotto_group_record_free);
   g_free (payload);
 }
 

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "sotto-group-record.h"
 #include "sotto-message.h"
 
 G_BEGIN_DECLS
@@ -16,10 +17,11 @@ G_BEGIN_DECLS
 #define SOTTO_PROTOCOL_NAME      "Noise_XX_25519_ChaChaPoly_BLAKE2b"
 #define SOTTO_PROTOCOL_PROLOGUE  "Sotto/1"      /* 7 ASCII bytes, no NUL */
 #define SOTTO_PROTOCOL_PROLOGUE_LEN 7
-#define SOTTO_PROTOCOL_VERSION   2              /* minor revision carried in the hello */
+#define SOTTO_PROTOCOL_VERSION   3              /* minor revision carried in the hello */
 
 /* Hello capability bits (PROTOCOL.md, "The hello"). */
 #define SOTTO_CAPABILITY_FILES   (G_GUINT64_CONSTANT (1) << 0)  /* kinds 0x08..0x0C */
+#define SOTTO_CAPABILITY_GROUPS  (G_GUINT64_CONSTANT (1) << 1)  /* kinds 0x10..0x14 */
 
 /* A Noise transport message is at most 65535 bytes, 16 of them the tag. */
 #define SOTTO_PAYLOAD_MAX_LEN    (65535 - 16)
@@ -53,6 +55,12 @@ typedef enum
   SOTTO_PAYLOAD_FILE_CANCEL,
   SOTTO_PAYLOAD_FILE_CHUNK,
   SOTTO_PAYLOAD_FILE_DONE,
+
+  SOTTO_PAYLOAD_SIGNING_KEY = 0x10,
+  SOTTO_PAYLOAD_GROUP_RECORD,
+  SOTTO_PAYLOAD_GROUP_TEXT,
+  SOTTO_PAYLOAD_GROUP_LEAVE,
+  SOTTO_PAYLOAD_GROUP_TYPING,
 } SottoPayloadKind;
 
 /* Kinds 0x0D..0x0F are kept for files too; today they decode as unknown. */
@@ -160,6 +168,15 @@ typedef struct
   /* SOTTO_PAYLOAD_FILE_CANCEL (SottoFileCancelReason),
    * SOTTO_PAYLOAD_FILE_DONE (SottoFileDoneResult) */
   guint8    file_reason;
+
+  /* SOTTO_PAYLOAD_SIGNING_KEY */
+  guint8    signing_key[SOTTO_SIGNING_KEY_LEN];
+  /* SOTTO_PAYLOAD_GROUP_TEXT (with @uid, @timestamp, @body),
+   * SOTTO_PAYLOAD_GROUP_LEAVE, SOTTO_PAYLOAD_GROUP_TYPING (with @typing) */
+  guint8    group_id[SOTTO_GROUP_ID_LEN];
+  /* SOTTO_PAYLOAD_GROUP_RECORD: parsed and checked, its signature in it
+   * (not verified: that takes a key the receiver trusts) */
+  SottoGroupRecord *group_record;
 } SottoPayload;
 
 typedef struct

@@ -750,6 +750,16 @@ handle_transport_frame (SottoSession *self,
       sodium_memzero (plaintext->data, plaintext_len);
       return;
     }
+  /* The same for groups (PROTOCOL.md, "Groups"). */
+  if (plaintext_len > 0 && plaintext->data[0] >= SOTTO_PAYLOAD_SIGNING_KEY &&
+      plaintext->data[0] <= SOTTO_PAYLOAD_GROUP_TYPING &&
+      (self->remote_hello == NULL || (self->remote_hello->capabilities & SOTTO_CAPABILITY_GROUPS) == 0))
+    {
+      g_debug ("ignoring a group payload (kind 0x%02x) from a peer without groups",
+               plaintext->data[0]);
+      sodium_memzero (plaintext->data, plaintext_len);
+      return;
+    }
   payload = sotto_payload_decode_take (g_byte_array_steal (plaintext, NULL), plaintext_len, &error);
   if (payload == NULL)
     {

@@ -801,7 +801,7 @@ test_unknown_kind (void)
 {
   /* 0x08 … 0x0C are the file kinds since revision 2; 0x0D … 0x0F stay
    * reserved (see test_file_reserved_kinds()). */
-  const char *cases[] = { "42", "42deadbeef", "0d", "0d00", "0f", "00", "ff" TEXT_HEX };
+  const char *cases[] = { "42", "42deadbeef", "0d", "0d00", "0f", "00", "15", "1500", "ff" TEXT_HEX };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -825,7 +825,9 @@ test_unknown_kind (void)
   g_assert_cmpstr (sotto_payload_kind_to_string (0x07), ==, "request-state");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x0d), ==, "reserved");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x0f), ==, "reserved");
-  g_assert_cmpstr (sotto_payload_kind_to_string (0x10), ==, "unknown");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x10), ==, "signing-key");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x14), ==, "group-typing");
+  g_assert_cmpstr (sotto_payload_kind_to_string (0x15), ==, "unknown");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x00), ==, "unknown");
   g_assert_cmpstr (sotto_payload_kind_to_string (0x42), ==, "unknown");
 }
@@ -1028,7 +1030,7 @@ test_hello_fields (void)
   }
 
   /* A NULL intro goes out as "". */
-  hello.version = SOTTO_PROTOCOL_VERSION;
+  hello.version = 2;
   {
     g_autoptr (GBytes) bytes = sotto_hello_encode (&hello, NULL);
     g_autoptr (SottoHello) decoded = hello_decode_ok (bytes);
@@ -3087,7 +3089,7 @@ test_constants (void)
   g_assert_cmpuint (strlen (SOTTO_PROTOCOL_PROLOGUE), ==, 7);
   g_assert_cmpstr (SOTTO_PROTOCOL_PROLOGUE, ==, "Sotto/1");
   g_assert_cmpstr (SOTTO_PROTOCOL_NAME, ==, "Noise_XX_25519_ChaChaPoly_BLAKE2b");
-  g_assert_cmpint (SOTTO_PROTOCOL_VERSION, ==, 2);
+  g_assert_cmpint (SOTTO_PROTOCOL_VERSION, ==, 3);
   g_assert_cmpint (SOTTO_HELLO_INTRO_MAX_BYTES, ==, 1024);
   g_assert_cmpint (SOTTO_HELLO_INTRO_MAX_CHARS, ==, 280);
 }
