@@ -218,6 +218,78 @@ on_message_received_cb (SottoPeerService *service,
         "body", sotto_message_get_body (message), NULL);
 }
 
+static void
+on_group_message_received_cb (SottoPeerService *service,
+                              SottoGroup       *group,
+                              SottoContact     *sender,
+                              SottoMessage     *message,
+                              Run              *run)
+{
+  g_autofree char *uid = sotto_message_dup_uid_hex (message);
+  g_autofree char *gid = sotto_group_dup_gid_hex (group);
+  g_autofree char *sent = sotto_time_format_iso8601 (sotto_message_get_sent (message));
+  g_autofree char *human = g_strdup_printf ("%s in %s: %s", sotto_contact_get_name (sender),
+                                            sotto_group_get_name (group),
+                                            sotto_message_get_body (message));
+
+  emit (run, "message", human,
+        "contact", sotto_contact_get_name (sender), "group", gid,
+        "group_name", sotto_group_get_name (group), "uid", uid, "sent", sent,
+        "body", sotto_message_get_body (message), NULL);
+}
+
+static void
+on_group_joined_cb (SottoPeerService *service,
+                    SottoGroup       *group,
+                    Run              *run)
+{
+  g_autofree char *gid = sotto_group_dup_gid_hex (group);
+
+  emit (run, "group-joined", sotto_group_get_name (group),
+        "group", gid, "name", sotto_group_get_name (group), NULL);
+}
+
+static void
+on_group_removed_cb (SottoPeerService *service,
+                     SottoGroup       *group,
+                     Run              *run)
+{
+  g_autofree char *gid = sotto_group_dup_gid_hex (group);
+
+  emit (run, "group-removed", sotto_group_get_name (group),
+        "group", gid, "name", sotto_group_get_name (group), NULL);
+}
+
+static void
+emit_member (Run        *run,
+             const char *event,
+             SottoGroup *group,
+             const char *name)
+{
+  g_autofree char *gid = sotto_group_dup_gid_hex (group);
+  g_autofree char *human = g_strdup_printf ("%s: %s", sotto_group_get_name (group), name);
+
+  emit (run, event, human, "group", gid, "member", name, NULL);
+}
+
+static void
+on_group_member_added_cb (SottoPeerService *service,
+                          SottoGroup       *group,
+                          const char       *name,
+                          Run              *run)
+{
+  emit_member (run, "member-added", group, name);
+}
+
+static void
+on_group_member_removed_cb (SottoPeerService *service,
+                            SottoGroup       *group,
+                            const char       *name,
+                            Run              *run)
+{
+  emit_member (run, "member-removed", group, name);
+}
+
 /* A receipt: "delivered" or "read". */
 static void
 emit_receipt (Run          *run,
@@ -1067,6 +1139,13 @@ cli_run (SottoContext  *context,
   g_signal_connect (run.service, "typing", G_CALLBACK (on_typing_cb), &run);
   g_signal_connect (run.service, "presence", G_CALLBACK (on_presence_cb), &run);
   g_signal_connect (run.service, "address-changed", G_CALLBACK (on_address_changed_cb), &run);
+  g_signal_connect (run.service, "group-message-received",
+                    G_CALLBACK (on_group_message_received_cb), &run);
+  g_signal_connect (run.service, "group-joined", G_CALLBACK (on_group_joined_cb), &run);
+  g_signal_connect (run.service, "group-removed", G_CALLBACK (on_group_removed_cb), &run);
+  g_signal_connect (run.service, "group-member-added", G_CALLBACK (on_group_member_added_cb), &run);
+  g_signal_connect (run.service, "group-member-removed",
+                    G_CALLBACK (on_group_member_removed_cb), &run);
   g_signal_connect (sotto_context_get_discovery (context), "notify::state",
                     G_CALLBACK (on_discovery_state_cb), &run);
   g_signal_connect (sotto_context_get_discovery (context), "service-changed",

@@ -432,7 +432,7 @@ static const SottoCommandInfo commands[] = {
   { "verify", "CONTACT [--key FINGERPRINT]",
     N_("Mark a contact as verified after comparing safety numbers; for a changed key, accept "
        "the new one"), 0 },
-  { "send", "CONTACT TEXT",
+  { "send", "CONTACT|GROUP TEXT",
     N_("Send a message: at once if Sotto is running, else when it next runs"), 0 },
   { "retry", "CONTACT",
     N_("Send again the messages to a contact that were not delivered within a week"), 0 },
@@ -442,7 +442,11 @@ static const SottoCommandInfo commands[] = {
   { "accept-file", "ID [--to DIR]", N_("Accept a file offered to you"), 0 },
   { "decline-file", "ID", N_("Decline a file offered to you"), 0 },
   { "cancel-file", "ID", N_("Stop a file transfer, either way"), 0 },
-  { "history", "CONTACT", N_("Show the newest messages with a contact"), 0 },
+  { "history", "CONTACT|GROUP", N_("Show the newest messages with a contact or in a group"), 0 },
+  { "groups", "[--json]", N_("List your groups"), 0 },
+  { "group", "create NAME MEMBER… | add|remove|admin GROUP MEMBER… | rename GROUP NAME | "
+    "leave|delete GROUP | members GROUP [--json]",
+    N_("Make a group, change it if you administer it, leave it, or list its members"), 0 },
   { "search", "TEXT", N_("Find messages containing TEXT, ignoring case and accents"), 0 },
   { "purge", "--older-than DAYS | --all", N_("Delete messages for good"), 0 },
   { "protect", "--keyring | --new-passphrase-file FILE",

@@ -18,5 +18,8 @@ SottoContact *_sotto_contact_new              (gint64               id,
                                                const char * const  *addresses);
 void          _sotto_contact_update_from      (SottoContact        *self,
                                                SottoContact        *other);
+void          _sotto_contact_set_group_state  (SottoContact        *self,
+                                               SottoMemberOnly      member_only,
+                                               const guint8        *signing_key);
 
 G_END_DECLS

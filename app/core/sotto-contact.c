@@ -24,6 +24,10 @@ struct _SottoContact
   char             **addresses;
   SottoVerification  verification;
   gboolean           blocked;
+  /* groups: whether this is a member-only peer, and its signing key */
+  SottoMemberOnly    member_only;
+  guint8             signing_key[32];
+  gboolean           has_signing_key;
 };
 
 G_DEFINE_FINAL_TYPE (SottoContact, sotto_contact, G_TYPE_OBJECT)
@@ -202,6 +206,47 @@ _sotto_contact_new (gint64              id,
 /* The store reloads a row after a change and copies it into the object the
  * front ends already hold, so their bindings see the change. */
 void
+_sotto_contact_set_group_state (SottoContact    *self,
+                                SottoMemberOnly  member_only,
+                                const guint8    *signing_key)
+{
+  g_return_if_fail (SOTTO_IS_CONTACT (self));
+
+  self->member_only = member_only;
+  self->has_signing_key = signing_key != NULL;
+  if (signing_key != NULL)
+    memcpy (self->signing_key, signing_key, sizeof self->signing_key);
+}
+
+/**
+ * sotto_contact_get_member_only:
+ *
+ * Returns: %SOTTO_MEMBER_ONLY_NO for a contact the user chose; else a peer
+ *   known only because a group lists it (or listed it: former)
+ */
+SottoMemberOnly
+sotto_contact_get_member_only (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), SOTTO_MEMBER_ONLY_NO);
+
+  return self->member_only;
+}
+
+/**
+ * sotto_contact_get_signing_key:
+ *
+ * Returns: (nullable) (array fixed-size=32): the Ed25519 key the peer
+ *   sent over its own session, if it did (PROTOCOL.md, "Groups")
+ */
+const guint8 *
+sotto_contact_get_signing_key (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
+
+  return self->has_signing_key ? self->signing_key : NULL;
+}
+
+void
 _sotto_contact_update_from (SottoContact *self,
                             SottoContact *other)
 {
@@ -212,6 +257,11 @@ _sotto_contact_update_from (SottoContact *self,
   g_return_if_fail (self->id == other->id);
 
   g_object_freeze_notify (G_OBJECT (self));
+
+  /* Not properties: they change along with the lists the contact is in. */
+  self->member_only = other->member_only;
+  self->has_signing_key = other->has_signing_key;
+  memcpy (self->signing_key, other->signing_key, sizeof self->signing_key);
 
   if (memcmp (self->public_key, other->public_key, sizeof self->public_key) != 0)
     {

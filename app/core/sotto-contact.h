@@ -20,6 +20,15 @@ GType sotto_verification_get_type (void);
 
 #define SOTTO_ALIAS_MAX_BYTES 256
 
+/* A contact row is a contact, or a peer known only from a group:
+ * PROTOCOL.md, "Members who are not contacts". */
+typedef enum
+{
+  SOTTO_MEMBER_ONLY_NO = 0,
+  SOTTO_MEMBER_ONLY_ACTIVE = 1,   /* listed in a group we are in */
+  SOTTO_MEMBER_ONLY_FORMER = 2,   /* no longer: kept for the names in history */
+} SottoMemberOnly;
+
 #define SOTTO_TYPE_CONTACT (sotto_contact_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoContact, sotto_contact, SOTTO, CONTACT, GObject)
@@ -34,6 +43,8 @@ SottoVerification  sotto_contact_get_verification (SottoContact *self);
 gboolean           sotto_contact_get_blocked      (SottoContact *self);
 const char * const *sotto_contact_get_addresses   (SottoContact *self);
 char              *sotto_contact_dup_fingerprint  (SottoContact *self);
+SottoMemberOnly    sotto_contact_get_member_only  (SottoContact *self);
+const guint8      *sotto_contact_get_signing_key  (SottoContact *self);
 const char        *sotto_verification_to_string   (SottoVerification verification);
 
 G_END_DECLS

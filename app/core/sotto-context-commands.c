@@ -773,12 +773,12 @@ message_to_json (SottoMessage *message)
 
 static void
 print_message (SottoCommand *command,
-               SottoContact *contact,
+               const char   *sender,
                SottoMessage *message)
 {
   g_autofree char *when = format_time (sotto_message_get_sent (message), FALSE);
   g_autofree char *body = sotto_terminal_text (sotto_message_get_body (message), FALSE);
-  g_autofree char *name = sotto_terminal_text (sotto_contact_get_name (contact), TRUE);
+  g_autofree char *name = sotto_terminal_text (sender, TRUE);
   g_auto (GStrv) lines = g_strsplit (body, "\n", -1);
   gboolean out = sotto_message_get_direction (message) == SOTTO_DIRECTION_OUT;
   SottoMessageState state = sotto_message_get_state (message);
@@ -800,6 +800,7 @@ cmd_history (SottoContext  *self,
 {
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoGroup) group = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GPtrArray) page = NULL;
   g_autoptr (GError) error = NULL;
@@ -815,7 +816,7 @@ cmd_history (SottoContext  *self,
     { NULL }
   };
 
-  if (!_sotto_command_parse (command, "history", "CONTACT [--json] [--limit N]", entries, &argc, &argv, &status) ||
+  if (!_sotto_command_parse (command, "history", "CONTACT|GROUP [--json] [--limit N]", entries, &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, "history", argc, 1, &status))
     return status;
 
@@ -828,10 +829,16 @@ cmd_history (SottoContext  *self,
     }
 
   if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_find_target_or_fail (command, store, argv[1], &contact,
+                                                    &group)) != SOTTO_EXIT_OK)
     return status;
 
-  sotto_store_history_async (store, contact, 0, (guint)limit, NULL, _sotto_context_result_cb, &result);
+  if (group != NULL)
+    sotto_store_group_history_async (store, group, 0, (guint)limit, NULL, _sotto_context_result_cb,
+                                     &result);
+  else
+    sotto_store_history_async (store, contact, 0, (guint)limit, NULL, _sotto_context_result_cb,
+                               &result);
   page = sotto_store_history_finish_full (store, _sotto_context_wait_for (&result), &n_damaged, &error);
   if (page == NULL)
     return _sotto_command_fail (command, error);
@@ -842,13 +849,40 @@ cmd_history (SottoContext  *self,
       g_autoptr (JsonArray) array = json_array_new ();
 
       for (guint i = 0; i < page->len; i++)
-        json_array_add_element (array, message_to_json (g_ptr_array_index (page, i)));
+        {
+          SottoMessage *message = g_ptr_array_index (page, i);
+          JsonNode *node = message_to_json (message);
+
+          /* In a group: which one, and who wrote each (null: the user). */
+          if (group != NULL)
+            {
+              JsonObject *object = json_node_get_object (node);
+              g_autofree char *gid = sotto_group_dup_gid_hex (group);
+
+              json_object_set_string_member (object, "group", gid);
+              if (sotto_message_get_direction (message) == SOTTO_DIRECTION_IN)
+                {
+                  g_autofree char *sender = _sotto_context_dup_sender_name (store, message);
+
+                  json_object_set_string_member (object, "sender", sender);
+                }
+              else
+                json_object_set_null_member (object, "sender");
+            }
+          json_array_add_element (array, node);
+        }
       _sotto_command_print_json_array (command, array);
       return SOTTO_EXIT_OK;
     }
 
   for (guint i = 0; i < page->len; i++)
-    print_message (command, contact, g_ptr_array_index (page, i));
+    {
+      SottoMessage *message = g_ptr_array_index (page, i);
+      g_autofree char *sender = group != NULL ? _sotto_context_dup_sender_name (store, message)
+                                              : g_strdup (sotto_contact_get_name (contact));
+
+      print_message (command, sender, message);
+    }
 
   return SOTTO_EXIT_OK;
 }
@@ -863,6 +897,7 @@ cmd_send (SottoContext  *self,
 {
   g_autoptr (SottoStore) store = NULL;
   g_autoptr (SottoContact) contact = NULL;
+  g_autoptr (SottoGroup) group = NULL;
   g_autoptr (SottoMessage) message = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
@@ -870,7 +905,7 @@ cmd_send (SottoContext  *self,
   SottoPeerService *service = running_service (self);
   int status = SOTTO_EXIT_OK;
 
-  if (!_sotto_command_parse (command, "send", "CONTACT TEXT", NULL, &argc, &argv, &status) ||
+  if (!_sotto_command_parse (command, "send", "CONTACT|GROUP TEXT", NULL, &argc, &argv, &status) ||
       !_sotto_command_expect_args (command, "send", argc, 2, &status))
     return status;
 
@@ -878,12 +913,20 @@ cmd_send (SottoContext  *self,
     return _sotto_command_usage_error (command, error->message);
 
   if ((status = _sotto_context_open_or_fail (self, command, &store)) != SOTTO_EXIT_OK ||
-      (status = _sotto_context_find_or_fail (command, store, argv[1], &contact)) != SOTTO_EXIT_OK)
+      (status = _sotto_context_find_target_or_fail (command, store, argv[1], &contact,
+                                                    &group)) != SOTTO_EXIT_OK)
     return status;
 
   /* In the running process the message leaves at once; otherwise the
    * next process to run the profile delivers it. */
-  if (service != NULL)
+  if (group != NULL)
+    {
+      sotto_peer_service_send_group_async (self->service, group, argv[2], NULL,
+                                           _sotto_context_result_cb, &result);
+      message = sotto_peer_service_send_group_finish (self->service,
+                                                      _sotto_context_wait_for (&result), &error);
+    }
+  else if (service != NULL)
     {
       sotto_peer_service_send_async (service, contact, argv[2], NULL, _sotto_context_result_cb, &result);
       message = sotto_peer_service_send_finish (service, _sotto_context_wait_for (&result), &error);
@@ -995,7 +1038,7 @@ on_search_matches_cb (SottoStore *store,
       else
         {
           _sotto_command_print (output->command, "[%s] ", sotto_contact_get_name (contact));
-          print_message (output->command, contact, message);
+          print_message (output->command, sotto_contact_get_name (contact), message);
         }
     }
 }
@@ -1463,6 +1506,8 @@ static const struct
   { "decline-file", _sotto_context_cmd_decline_file },
   { "cancel-file", _sotto_context_cmd_cancel_file },
   { "nearby", _sotto_context_cmd_nearby },
+  { "groups", _sotto_context_cmd_groups },
+  { "group", _sotto_context_cmd_group },
 };
 
 /**

@@ -69,4 +69,15 @@ SOTTO_CONTEXT_COMMAND (cancel_file);
 /* sotto-context-nearby.c */
 SOTTO_CONTEXT_COMMAND (nearby);
 
+/* sotto-context-groups.c */
+SOTTO_CONTEXT_COMMAND (groups);
+SOTTO_CONTEXT_COMMAND (group);
+int   _sotto_context_find_target_or_fail (SottoCommand   *command,
+                                          SottoStore     *store,
+                                          const char     *query,
+                                          SottoContact  **contact,
+                                          SottoGroup    **group);
+char *_sotto_context_dup_sender_name      (SottoStore     *store,
+                                          SottoMessage   *message);
+
 G_END_DECLS

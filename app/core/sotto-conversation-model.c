@@ -22,7 +22,8 @@ struct _SottoConversationModel
 
   /* owned references */
   SottoStore   *store;
-  SottoContact *contact;
+  SottoContact *contact;       /* a direct conversation's, or */
+  SottoGroup   *group;         /* a group's */
   GPtrArray    *items;         /* SottoMessage, ascending id */
   GCancellable *cancellable;   /* every load; cancelled on dispose or reload */
   GError       *error;
@@ -149,12 +150,38 @@ on_newest_loaded_cb (GObject      *object,
   set_loading (self, FALSE);
 }
 
+/* One page before @before_id (0: the newest), of the contact's or the
+ * group's conversation. */
+static void
+request_page (SottoConversationModel *self,
+              gint64                  before_id,
+              GAsyncReadyCallback     callback,
+              gpointer                user_data)
+{
+  if (self->group != NULL)
+    sotto_store_group_history_async (self->store, self->group, before_id,
+                                     SOTTO_CONVERSATION_PAGE, self->cancellable, callback,
+                                     user_data);
+  else
+    sotto_store_history_async (self->store, self->contact, before_id, SOTTO_CONVERSATION_PAGE,
+                               self->cancellable, callback, user_data);
+}
+
 static void
 load_newest (SottoConversationModel *self)
 {
   set_loading (self, TRUE);
-  sotto_store_history_async (self->store, self->contact, 0, SOTTO_CONVERSATION_PAGE,
-                             self->cancellable, on_newest_loaded_cb, g_object_ref (self));
+  request_page (self, 0, on_newest_loaded_cb, g_object_ref (self));
+}
+
+static gboolean
+is_ours (SottoConversationModel *self,
+         SottoMessage           *message)
+{
+  if (self->group != NULL)
+    return sotto_message_get_group_id (message) == sotto_group_get_id (self->group);
+  return sotto_message_get_group_id (message) == 0 &&
+         sotto_message_get_contact_id (message) == sotto_contact_get_id (self->contact);
 }
 
 static void
@@ -164,7 +191,7 @@ on_message_added_cb (SottoStore             *store,
 {
   guint position;
 
-  if (sotto_message_get_contact_id (message) != sotto_contact_get_id (self->contact))
+  if (!is_ours (self, message))
     return;
 
   /* New messages have the highest ids; the loaded part always reaches
@@ -203,7 +230,9 @@ on_message_state_changed_cb (SottoStore             *store,
   guint lo = 0;
   guint hi;
 
-  if (contact_id != sotto_contact_get_id (self->contact))
+  /* A group message's state is told with the member whose receipt
+   * settled it: message ids alone say whether it is ours. */
+  if (self->group == NULL && contact_id != sotto_contact_get_id (self->contact))
     return;
 
   /* Ids ascend: binary search. The object notifies, the list does not
@@ -237,7 +266,7 @@ on_history_purged_cb (SottoStore             *store,
 {
   guint removed;
 
-  if (contact_id != 0 && contact_id != sotto_contact_get_id (self->contact))
+  if (contact_id != 0 && (self->group != NULL || contact_id != sotto_contact_get_id (self->contact)))
     return;
 
   /* What went could be anywhere: start again from the newest page. Loads
@@ -306,6 +335,7 @@ sotto_conversation_model_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
   g_clear_object (&self->contact);
+  g_clear_object (&self->group);
 
   G_OBJECT_CLASS (sotto_conversation_model_parent_class)->dispose (object);
 }
@@ -392,6 +422,27 @@ sotto_conversation_model_init (SottoConversationModel *self)
   self->cancellable = g_cancellable_new ();
 }
 
+static SottoConversationModel *
+model_new (SottoStore   *store,
+           SottoContact *contact,
+           SottoGroup   *group)
+{
+  SottoConversationModel *self = g_object_new (SOTTO_TYPE_CONVERSATION_MODEL, NULL);
+
+  self->store = g_object_ref (store);
+  g_set_object (&self->contact, contact);
+  g_set_object (&self->group, group);
+
+  g_signal_connect (store, "message-added", G_CALLBACK (on_message_added_cb), self);
+  g_signal_connect (store, "message-state-changed",
+                    G_CALLBACK (on_message_state_changed_cb), self);
+  g_signal_connect (store, "history-purged", G_CALLBACK (on_history_purged_cb), self);
+
+  load_newest (self);
+
+  return self;
+}
+
 /**
  * sotto_conversation_model_new:
  *
@@ -404,23 +455,39 @@ SottoConversationModel *
 sotto_conversation_model_new (SottoStore   *store,
                               SottoContact *contact)
 {
-  SottoConversationModel *self;
-
   g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
   g_return_val_if_fail (SOTTO_IS_CONTACT (contact), NULL);
 
-  self = g_object_new (SOTTO_TYPE_CONVERSATION_MODEL, NULL);
-  self->store = g_object_ref (store);
-  self->contact = g_object_ref (contact);
+  return model_new (store, contact, NULL);
+}
 
-  g_signal_connect (store, "message-added", G_CALLBACK (on_message_added_cb), self);
-  g_signal_connect (store, "message-state-changed",
-                    G_CALLBACK (on_message_state_changed_cb), self);
-  g_signal_connect (store, "history-purged", G_CALLBACK (on_history_purged_cb), self);
+/**
+ * sotto_conversation_model_new_for_group:
+ *
+ * sotto_conversation_model_new() for a group's conversation.
+ *
+ * Returns: (transfer full): the conversation in @group
+ */
+SottoConversationModel *
+sotto_conversation_model_new_for_group (SottoStore *store,
+                                        SottoGroup *group)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
+  g_return_val_if_fail (SOTTO_IS_GROUP (group), NULL);
 
-  load_newest (self);
+  return model_new (store, NULL, group);
+}
 
-  return self;
+/**
+ * sotto_conversation_model_get_group:
+ *
+ * Returns: (transfer none) (nullable): the group, for a group's conversation
+ */
+SottoGroup *
+sotto_conversation_model_get_group (SottoConversationModel *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_MODEL (self), NULL);
+  return self->group;
 }
 
 SottoContact *
@@ -520,10 +587,8 @@ sotto_conversation_model_load_older_async (SottoConversationModel *self,
    * then the one to load. The read runs under the model's cancellable, so
    * a reload after a purge drops it; @cancellable cancels the task. */
   set_loading (self, TRUE);
-  sotto_store_history_async (self->store, self->contact,
-                             self->items->len > 0 ? item_id (self, 0) : 0,
-                             SOTTO_CONVERSATION_PAGE, self->cancellable,
-                             on_older_loaded_cb, g_steal_pointer (&task));
+  request_page (self, self->items->len > 0 ? item_id (self, 0) : 0, on_older_loaded_cb,
+                g_steal_pointer (&task));
 }
 
 gboolean

@@ -21,7 +21,10 @@ G_DECLARE_FINAL_TYPE (SottoConversationModel, sotto_conversation_model,
 
 SottoConversationModel *sotto_conversation_model_new               (SottoStore              *store,
                                                                     SottoContact            *contact);
+SottoConversationModel *sotto_conversation_model_new_for_group     (SottoStore              *store,
+                                                                    SottoGroup              *group);
 SottoContact           *sotto_conversation_model_get_contact       (SottoConversationModel  *self);
+SottoGroup             *sotto_conversation_model_get_group         (SottoConversationModel  *self);
 gboolean                sotto_conversation_model_get_complete      (SottoConversationModel  *self);
 gboolean                sotto_conversation_model_get_loading       (SottoConversationModel  *self);
 guint                   sotto_conversation_model_get_n_damaged     (SottoConversationModel  *self);

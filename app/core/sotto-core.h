@@ -14,6 +14,8 @@
 #include "sotto-error.h"
 #include "sotto-file-guard.h"
 #include "sotto-file-transfer.h"
+#include "sotto-group-record.h"
+#include "sotto-group.h"
 #include "sotto-i18n.h"
 #include "sotto-identity.h"
 #include "sotto-invite.h"

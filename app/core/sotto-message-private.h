@@ -18,5 +18,8 @@ SottoMessage *_sotto_message_new (gint64             id,
                                   const char        *body);
 void          _sotto_message_set_state (SottoMessage      *self,
                                         SottoMessageState  state);
+void          _sotto_message_set_group (SottoMessage      *self,
+                                        gint64             group_id,
+                                        gint64             sender_id);
 
 G_END_DECLS

@@ -20,7 +20,9 @@ struct _SottoMessage
   GObject parent_instance;
 
   gint64             id;
-  gint64             contact_id;
+  gint64             contact_id;      /* 0 in a group's conversation */
+  gint64             group_id;        /* the store's id of its group, or 0 */
+  gint64             sender_id;       /* in a group: the contact that wrote it, 0 for us */
   guint8             uid[SOTTO_MESSAGE_UID_LEN];
   SottoDirection     direction;
   SottoMessageState  state;
@@ -148,6 +150,45 @@ sotto_message_get_id (SottoMessage *self)
 {
   g_return_val_if_fail (SOTTO_IS_MESSAGE (self), 0);
   return self->id;
+}
+
+/**
+ * sotto_message_get_group_id:
+ *
+ * Returns: the store's id of the group whose conversation this message
+ *   is in, or 0 for a direct message
+ */
+gint64
+sotto_message_get_group_id (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), 0);
+
+  return self->group_id;
+}
+
+/**
+ * sotto_message_get_sender_id:
+ *
+ * Returns: in a group, the id of the contact (or member-only peer) who
+ *   wrote an incoming message; 0 for ours and for direct messages
+ */
+gint64
+sotto_message_get_sender_id (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), 0);
+
+  return self->sender_id;
+}
+
+void
+_sotto_message_set_group (SottoMessage *self,
+                          gint64        group_id,
+                          gint64        sender_id)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE (self));
+
+  self->group_id = group_id;
+  self->sender_id = sender_id;
 }
 
 gint64

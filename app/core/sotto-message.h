@@ -39,6 +39,8 @@ G_DECLARE_FINAL_TYPE (SottoMessage, sotto_message, SOTTO, MESSAGE, GObject)
 
 gint64             sotto_message_get_id          (SottoMessage *self);
 gint64             sotto_message_get_contact_id  (SottoMessage *self);
+gint64             sotto_message_get_group_id    (SottoMessage *self);
+gint64             sotto_message_get_sender_id   (SottoMessage *self);
 const guint8      *sotto_message_get_uid         (SottoMessage *self);
 char              *sotto_message_dup_uid_hex     (SottoMessage *self);
 SottoDirection     sotto_message_get_direction   (SottoMessage *self);

@@ -23,100 +23,10 @@
 #include "sotto-file-transfer-private.h"
 #include "sotto-invite.h"
 #include "sotto-payload.h"
+#include "sotto-peer-service-internal.h"
 #include "sotto-peer-service-private.h"
 #include "sotto-policy.h"
 #include "sotto-session.h"
-
-typedef struct _Link Link;
-
-struct _SottoPeerService
-{
-  GObject           parent_instance;
-
-  /* owned references */
-  SottoStore       *store;
-  GSettings        *settings;
-  GSocketService   *listener;
-  GSocketClient    *client;
-  GCancellable     *cancellable;
-  SottoFileTransfer *files;
-
-  GHashTable       *links;        /* gint64 contact id → Link */
-  GPtrArray        *handshaking;  /* sessions the peer started, caller not known yet */
-  GHashTable       *handshake_rate; /* address → Rate: handshakes this minute */
-  SottoPolicy      *policy;       /* over settings */
-  guint             refused_early;  /* connections closed before a handshake */
-  GPtrArray        *requests;     /* Request */
-  GHashTable       *own_addresses; /* "host:port": answered with our own key, since going online */
-
-  guint             port;         /* configured; 0: any */
-  guint             bound_port;   /* 0 while we can't listen */
-  guint             told_port;    /* the port property, as last notified */
-  char             *listening_on;  /* the addresses bound, "" for all; NULL: none */
-  GError           *listen_error; /* why we can't, while online */
-  char             *intro;
-  SottoStatus       status;
-  guint8            presence;     /* SottoPresence, told to every contact */
-  guint             backoff_base_ms;
-  guint             backoff_max_ms;
-  guint             tie_grace_ms;
-  gboolean          running;      /* between start() and stop(): online unless invisible */
-  gboolean          started;      /* listening and dialling */
-  gboolean          stopping;
-  guint             prune_source;
-
-  /* giving up on old messages, while running */
-  guint             expiry_interval_ms;
-  guint             expiry_source;
-  GCancellable     *expiry_cancellable;
-};
-
-struct _Link
-{
-  SottoPeerService *service;      /* unowned: the service owns the link */
-  gint64            contact_id;
-  SottoSession     *session;      /* established, contact mode */
-  SottoSession     *outgoing;     /* our dial, in its handshake */
-  GCancellable     *dial_cancellable;
-  char            **dial_addresses;
-  guint             dial_index;
-  /* From LAN discovery: addresses dialled first, unproven until the
-   * handshake there shows the contact's key (PROTOCOL.md, "Discovery"). */
-  GStrv             hints;
-  gboolean          verifying;    /* dialling a hint while a session is up */
-  gboolean          hints_first;  /* hints came during a dial: they go next */
-
-  guint             attempt;
-  guint             retry_source;
-  gint64            session_since; /* monotonic time the current session came up */
-  gboolean          key_mismatch; /* dial no more until re-verified */
-  gboolean          confirmed;    /* the peer has spoken on the session: it took us */
-  guint8            presence;     /* SottoPresence the peer last told us on this session */
-  gboolean          online_told;  /* contact-online emitted, contact-offline not since */
-
-  /* A young session the peer closed: told only if no other one takes its
-   * place within tie_grace_ms (the peer may have closed it to keep the
-   * one we both dialled at the same moment, see keep_new_session()). */
-  guint             drop_source;
-  GError           *drop_reason;
-
-  /* delivery on the current session */
-  GHashTable       *sent;         /* uid (16 bytes, GBytes) → TRUE */
-  GQueue            pending;      /* SottoMessage: to go out, in order, as the session takes them */
-  gboolean          flushing;
-  gboolean          flush_again;
-  gboolean          flushed;
-  GByteArray       *receipts;     /* uids to acknowledge, 16 bytes each */
-  guint             receipt_source;
-};
-
-typedef struct
-{
-  SottoPeerRequest *info;
-  SottoSession     *session;      /* may be closed */
-  char             *dial_address; /* its host and listen port; NULL if it does not listen */
-  gboolean          handling;     /* being accepted or blocked */
-} Request;
 
 G_DEFINE_FINAL_TYPE (SottoPeerService, sotto_peer_service, G_TYPE_OBJECT)
 
@@ -196,22 +106,52 @@ sotto_peer_request_free (SottoPeerRequest *request)
 }
 
 /* The store lends its contacts; these take a reference for g_autoptr. */
+/* The store lends its contacts; these take a reference for g_autoptr.
+ * A former member-only peer (no group we are in lists it) is no one the
+ * service talks to: its row stays only for the names in old messages. */
 static SottoContact *
 ref_contact_by_id (SottoStore *store,
                    gint64      id)
 {
   SottoContact *contact = sotto_store_get_contact_by_id (store, id);
 
-  return contact != NULL ? g_object_ref (contact) : NULL;
+  if (contact == NULL || sotto_contact_get_member_only (contact) == SOTTO_MEMBER_ONLY_FORMER)
+    return NULL;
+  return g_object_ref (contact);
 }
 
+/* A contact, or a member-only peer a group we are in lists. */
 static SottoContact *
-ref_contact_by_key (SottoStore   *store,
-                    const guint8 *key)
+ref_peer_by_key (SottoStore   *store,
+                 const guint8 *key)
 {
-  SottoContact *contact = sotto_store_get_contact_by_key (store, key);
+  SottoContact *contact = sotto_store_get_peer_by_key (store, key);
 
-  return contact != NULL ? g_object_ref (contact) : NULL;
+  if (contact == NULL || sotto_contact_get_member_only (contact) == SOTTO_MEMBER_ONLY_FORMER)
+    return NULL;
+  return g_object_ref (contact);
+}
+
+SottoContact *
+_sotto_peer_ref_contact (SottoPeerService *self,
+                         gint64            contact_id)
+{
+  return ref_contact_by_id (self->store, contact_id);
+}
+
+Link *
+_sotto_peer_link (SottoPeerService *self,
+                  gint64            contact_id)
+{
+  return g_hash_table_lookup (self->links, &contact_id);
+}
+
+/* Whether the link's session is up and the peer took it. */
+gboolean
+_sotto_peer_link_ready (Link *link)
+{
+  return link->session != NULL && link->confirmed &&
+         sotto_session_get_mode (link->session) == SOTTO_SESSION_MODE_CONTACT;
 }
 
 /* A message id as front ends show it (sotto_message_dup_uid_hex()). */
@@ -322,7 +262,7 @@ make_hello (SottoPeerService *self)
   hello->version = SOTTO_PROTOCOL_VERSION;
   hello->display_name = g_strdup (sotto_identity_get_display_name (identity));
   hello->listen_port = (guint16)self->bound_port;
-  hello->capabilities = SOTTO_CAPABILITY_FILES;
+  hello->capabilities = SOTTO_CAPABILITY_FILES | SOTTO_CAPABILITY_GROUPS;
   hello->intro = g_strdup (self->intro != NULL ? self->intro : "");
   return hello;
 }
@@ -352,6 +292,8 @@ link_free (Link *link)
   g_clear_pointer (&link->sent, g_hash_table_unref);
   g_queue_clear_full (&link->pending, g_object_unref);
   g_clear_pointer (&link->receipts, g_byte_array_unref);
+  g_clear_pointer (&link->answered, g_hash_table_unref);
+  g_clear_pointer (&link->versions, g_hash_table_unref);
   g_free (link);
 }
 
@@ -369,6 +311,10 @@ link_for (SottoPeerService *self,
       link->sent = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
                                           (GDestroyNotify)g_bytes_unref, NULL);
       link->receipts = g_byte_array_new ();
+      link->answered = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                              (GDestroyNotify)g_bytes_unref, NULL);
+      link->versions = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                              (GDestroyNotify)g_bytes_unref, NULL);
       g_hash_table_insert (self->links, &link->contact_id, link);
     }
   return link;
@@ -499,6 +445,19 @@ send_text (Link         *link,
       return;
   }
 
+  /* A group's message goes as GROUP_TEXT, to a peer that speaks groups
+   * (to one that does not, it stays owed). */
+  if (sotto_message_get_group_id (message) != 0)
+    {
+      SottoGroup *group = sotto_store_get_group_by_id (link->service->store,
+                                                       sotto_message_get_group_id (message));
+
+      if (group == NULL || !sotto_group_is_active (group) || !_sotto_peer_link_speaks_groups (link))
+        return;
+      payload->kind = SOTTO_PAYLOAD_GROUP_TEXT;
+      memcpy (payload->group_id, sotto_group_get_gid (group), SOTTO_GROUP_ID_LEN);
+    }
+
   uid = g_bytes_new (sotto_message_get_uid (message), SOTTO_MESSAGE_UID_LEN);
   if (g_hash_table_contains (link->sent, uid))
     {
@@ -540,8 +499,8 @@ pump (Link *link)
 /* A message just written to the outbox (or queued there again): behind
  * what this session still has to send, or with the next listing of the
  * outbox when one is due. */
-static void
-send_or_list (Link         *link,
+void
+_sotto_peer_link_send_or_list (Link         *link,
               SottoContact *contact,
               SottoMessage *message)
 {
@@ -645,6 +604,15 @@ schedule_flush (Link *link)
   sotto_store_list_outbox_async (self->store, contact, self->cancellable, on_outbox_listed_cb, data);
 }
 
+/* Everything still owed to the peer goes again on this session: it has
+ * just learned what made it drop some of it (a member, a group). */
+void
+_sotto_peer_link_resend (Link *link)
+{
+  g_hash_table_remove_all (link->sent);
+  schedule_flush (link);
+}
+
 static gboolean
 on_send_receipts_cb (gpointer user_data)
 {
@@ -677,9 +645,9 @@ on_send_receipts_cb (gpointer user_data)
 
 /* Receipts for everything stored in one main loop iteration go out
  * together, in as few payloads as the limit allows. */
-static void
-queue_receipt (Link         *link,
-               const guint8 *uid)
+void
+_sotto_peer_link_ack (Link         *link,
+                      const guint8 *uid)
 {
   g_byte_array_append (link->receipts, uid, SOTTO_MESSAGE_UID_LEN);
   if (link->receipt_source == 0)
@@ -729,7 +697,7 @@ on_incoming_saved_cb (GObject      *object,
   link = g_hash_table_lookup (self->links, &data->contact_id);
   contact = ref_contact_by_id (self->store, data->contact_id);
   if (link != NULL)
-    queue_receipt (link, data->uid);
+    _sotto_peer_link_ack (link, data->uid);
   if (is_new && contact != NULL)
     g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, contact, message);
   g_free (data);
@@ -908,8 +876,21 @@ on_payload_received_cb (SottoSession *session,
       if (payload->kind == SOTTO_PAYLOAD_PRESENCE)
         link->presence = payload->presence;
       tell_online (link, contact);
+      _sotto_peer_groups_session_ready (link, contact);
       schedule_flush (link);
       files_ready (link);
+    }
+
+  /* A member-only peer's session carries group traffic only (PROTOCOL.md,
+   * "Members who are not contacts"): the rest is dropped, unacknowledged. */
+  if (sotto_contact_get_member_only (contact) != SOTTO_MEMBER_ONLY_NO &&
+      (payload->kind == SOTTO_PAYLOAD_TEXT || payload->kind == SOTTO_PAYLOAD_TYPING ||
+       (payload->kind >= SOTTO_PAYLOAD_FILE_OFFER && payload->kind <= SOTTO_PAYLOAD_FILE_DONE)))
+    {
+      g_debug ("dropped a %s from %s, who is no contact: a member session carries group "
+               "traffic only", sotto_payload_kind_to_string (payload->kind),
+               sotto_contact_get_name (contact));
+      return;
     }
 
   switch (payload->kind)
@@ -977,6 +958,7 @@ on_payload_received_cb (SottoSession *session,
           g_hash_table_remove_all (link->sent);
           send_presence (link);
           g_signal_emit (self, signals[REQUEST_ACCEPTED], 0, contact);
+          _sotto_peer_groups_session_ready (link, contact);
           schedule_flush (link);
           files_ready (link);
         }
@@ -991,6 +973,16 @@ on_payload_received_cb (SottoSession *session,
        * until the user checked it again. */
       if (sotto_contact_get_verification (contact) != SOTTO_VERIFICATION_KEY_CHANGED)
         _sotto_file_transfer_payload (self->files, contact, session, payload);
+      break;
+
+    case SOTTO_PAYLOAD_SIGNING_KEY:
+    case SOTTO_PAYLOAD_GROUP_RECORD:
+    case SOTTO_PAYLOAD_GROUP_TEXT:
+    case SOTTO_PAYLOAD_GROUP_LEAVE:
+    case SOTTO_PAYLOAD_GROUP_TYPING:
+      /* Nothing is taken from a peer whose key is in doubt. */
+      if (sotto_contact_get_verification (contact) != SOTTO_VERIFICATION_KEY_CHANGED)
+        _sotto_peer_groups_payload (link, contact, payload);
       break;
 
     default:
@@ -1361,7 +1353,7 @@ attach_session (SottoPeerService *self,
 
   /* Blocked while our dial was on its way (as a blocked request is: added
    * as a contact, then blocked): no session. */
-  contact = ref_contact_by_key (self->store, sotto_session_get_remote_key (session));
+  contact = ref_peer_by_key (self->store, sotto_session_get_remote_key (session));
   if (contact == NULL || sotto_contact_get_blocked (contact))
     {
       sotto_session_close (session, NULL);
@@ -1411,6 +1403,9 @@ attach_session (SottoPeerService *self,
   link->session_since = g_get_monotonic_time ();
   link->flushed = FALSE;
   g_hash_table_remove_all (link->sent);
+  g_hash_table_remove_all (link->answered);
+  g_hash_table_remove_all (link->versions);
+  link->has_signing_key = FALSE;
   g_queue_clear_full (&link->pending, g_object_unref);
   g_clear_handle_id (&link->retry_source, g_source_remove);
 
@@ -1427,6 +1422,7 @@ attach_session (SottoPeerService *self,
   if (link->confirmed)
     {
       tell_online (link, contact);
+      _sotto_peer_groups_session_ready (link, contact);
       schedule_flush (link);
       files_ready (link);
     }
@@ -1466,7 +1462,9 @@ authenticate_cb (SottoSession     *session,
                  gpointer          user_data)
 {
   SottoPeerService *self = user_data;
-  g_autoptr (SottoContact) contact = ref_contact_by_key (self->store, remote_key);
+  /* A contact, or a member-only peer of a group we are in (PROTOCOL.md,
+   * "Trust", case 4): a member session, limited to group traffic. */
+  g_autoptr (SottoContact) contact = ref_peer_by_key (self->store, remote_key);
   g_autoptr (GInetSocketAddress) remote = NULL;
   SottoPeerRequest info = { 0 };
   Request *request;
@@ -2194,6 +2192,8 @@ sotto_peer_service_class_init (SottoPeerServiceClass *klass)
   signals[SESSION_FAILED] =
     g_signal_new ("session-failed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONTACT, G_TYPE_ERROR);
+
+  _sotto_peer_groups_class_init (object_class);
 }
 
 static void
@@ -2611,17 +2611,23 @@ go_online (SottoPeerService  *self,
   tell_port (self);
   _sotto_file_transfer_set_running (self->files, TRUE);
 
-  contacts = sotto_store_get_contacts (self->store);
-  g_signal_connect_object (contacts, "items-changed", G_CALLBACK (on_contacts_changed_cb), self, 0);
   g_signal_connect_object (self->store, "notify::write-error",
                            G_CALLBACK (on_write_error_changed_cb), self, 0);
-  n = g_list_model_get_n_items (contacts);
-  for (guint i = 0; i < n; i++)
+  /* Contacts, and the member-only peers of our groups: both are dialled. */
+  for (guint list = 0; list < 2; list++)
     {
-      g_autoptr (SottoContact) contact = g_list_model_get_item (contacts, i);
+      contacts = list == 0 ? sotto_store_get_contacts (self->store)
+                           : sotto_store_get_members (self->store);
+      g_signal_connect_object (contacts, "items-changed", G_CALLBACK (on_contacts_changed_cb),
+                               self, 0);
+      n = g_list_model_get_n_items (contacts);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr (SottoContact) contact = g_list_model_get_item (contacts, i);
 
-      watch_contact (self, contact);
-      dial (link_for (self, sotto_contact_get_id (contact)));
+          watch_contact (self, contact);
+          dial (link_for (self, sotto_contact_get_id (contact)));
+        }
     }
 
   if (local_error != NULL)
@@ -2704,6 +2710,8 @@ go_offline (SottoPeerService *self)
     {
       g_signal_handlers_disconnect_by_func (sotto_store_get_contacts (self->store),
                                             on_contacts_changed_cb, self);
+      g_signal_handlers_disconnect_by_func (sotto_store_get_members (self->store),
+                                            on_contacts_changed_cb, self);
       g_signal_handlers_disconnect_by_func (self->store, on_write_error_changed_cb, self);
     }
 
@@ -2712,6 +2720,7 @@ go_offline (SottoPeerService *self)
     if (link->session != NULL)
       _sotto_file_transfer_session_gone (self->files, link->contact_id, link->session);
   g_hash_table_remove_all (self->links);
+  _sotto_peer_groups_stop (self);
   while (self->handshaking->len > 0)
     {
       SottoSession *session = g_object_ref (g_ptr_array_index (self->handshaking, 0));
@@ -3176,7 +3185,7 @@ on_queued_cb (GObject      *object,
    * send when the outbox has been listed for it and no listing is under
    * way (so nothing older can be missing); otherwise through the outbox. */
   link = link_for (self, sotto_contact_get_id (contact));
-  send_or_list (link, contact, message);
+  _sotto_peer_link_send_or_list (link, contact, message);
 
   g_task_return_pointer (task, g_steal_pointer (&message), g_object_unref);
 }
@@ -3243,7 +3252,7 @@ on_retried_cb (GObject      *object,
                                             SOTTO_MESSAGE_UID_LEN);
 
       g_hash_table_remove (link->sent, uid);
-      send_or_list (link, contact, message);
+      _sotto_peer_link_send_or_list (link, contact, message);
     }
 
   g_task_return_boolean (task, TRUE);

@@ -77,6 +77,15 @@ GType sotto_status_get_type (void);
 
 #define SOTTO_TYPE_PEER_SERVICE (sotto_peer_service_get_type ())
 
+/* What an admin does to a group (sotto_peer_service_change_group_async()). */
+typedef enum
+{
+  SOTTO_GROUP_CHANGE_ADD,
+  SOTTO_GROUP_CHANGE_REMOVE,
+  SOTTO_GROUP_CHANGE_ADMIN,
+  SOTTO_GROUP_CHANGE_RENAME,
+} SottoGroupChange;
+
 G_DECLARE_FINAL_TYPE (SottoPeerService, sotto_peer_service, SOTTO, PEER_SERVICE, GObject)
 
 SottoPeerService *sotto_peer_service_new               (SottoStore           *store,
@@ -124,6 +133,45 @@ void              sotto_peer_service_send_async        (SottoPeerService     *se
 SottoMessage     *sotto_peer_service_send_finish       (SottoPeerService     *self,
                                                         GAsyncResult         *result,
                                                         GError              **error);
+void              sotto_peer_service_create_group_async (SottoPeerService    *self,
+                                                         const char          *name,
+                                                         GPtrArray           *members,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+void              sotto_peer_service_change_group_async (SottoPeerService    *self,
+                                                         SottoGroup          *group,
+                                                         SottoGroupChange     change,
+                                                         GPtrArray           *members,
+                                                         const char          *name,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+void              sotto_peer_service_leave_group_async  (SottoPeerService    *self,
+                                                         SottoGroup          *group,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+SottoGroup       *sotto_peer_service_change_group_finish (SottoPeerService   *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+void              sotto_peer_service_delete_group_async (SottoPeerService    *self,
+                                                         SottoGroup          *group,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean          sotto_peer_service_delete_group_finish (SottoPeerService   *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+void              sotto_peer_service_send_group_async   (SottoPeerService    *self,
+                                                         SottoGroup          *group,
+                                                         const char          *body,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+SottoMessage     *sotto_peer_service_send_group_finish  (SottoPeerService    *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
 void              sotto_peer_service_retry_async       (SottoPeerService     *self,
                                                         SottoMessage         *message,
                                                         GCancellable         *cancellable,

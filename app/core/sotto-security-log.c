@@ -27,6 +27,7 @@ static const char *const event_names[] = {
   [SOTTO_SECURITY_EVENT_FILE_FLAGGED] = "file-flagged",
   [SOTTO_SECURITY_EVENT_FILE_INFECTED] = "file-infected",
   [SOTTO_SECURITY_EVENT_POLICY_REFUSED] = "policy-refused",
+  [SOTTO_SECURITY_EVENT_GROUP_REFUSED] = "group-refused",
 };
 
 static const char *const refusal_names[] = {
@@ -180,6 +181,9 @@ sotto_security_log_entry_describe (const SottoSecurityLogEntry *entry)
       if (entry->subject[0] == '\0')
         return g_strdup_printf (_("Refused by policy: %s"), entry->detail);
       return g_strdup_printf (_("Refused by policy (%s): %s"), entry->subject, entry->detail);
+    case SOTTO_SECURITY_EVENT_GROUP_REFUSED:
+      return g_strdup_printf (_("A group change or message from %s was refused: %s"),
+                              entry->subject, entry->detail);
     default:
       return g_strdup_printf (_("An event this version does not know (%d)"), entry->kind);
     }

@@ -39,6 +39,9 @@ G_BEGIN_DECLS
  *   found infected; subject: the sender; detail: the file's name
  * @SOTTO_SECURITY_EVENT_POLICY_REFUSED: something the policy forbids was
  *   refused; subject: what was tried; detail: who forbade it and why
+ * @SOTTO_SECURITY_EVENT_GROUP_REFUSED: a group record or message that
+ *   did not come from whom it must (PROTOCOL.md, "Groups"); subject: the
+ *   peer that sent it; detail: the group's name or id, and why
  *
  * What an entry of the security log is about. The values are stored:
  * append only.
@@ -53,9 +56,10 @@ typedef enum
   SOTTO_SECURITY_EVENT_FILE_FLAGGED       = 6,
   SOTTO_SECURITY_EVENT_FILE_INFECTED      = 7,
   SOTTO_SECURITY_EVENT_POLICY_REFUSED     = 8,
+  SOTTO_SECURITY_EVENT_GROUP_REFUSED      = 9,
 } SottoSecurityEvent;
 
-#define SOTTO_SECURITY_EVENT_LAST SOTTO_SECURITY_EVENT_POLICY_REFUSED
+#define SOTTO_SECURITY_EVENT_LAST SOTTO_SECURITY_EVENT_GROUP_REFUSED
 
 /**
  * SottoRefusal:

@@ -21,7 +21,7 @@
 
 #define CONTACT_COLUMNS \
   "id, public_key, display_name, alias, verification, blocked, addresses, offered_key, mac, " \
-  CONTACT_ROW_MAC
+  CONTACT_ROW_MAC ", member_only, signing_key"
 
 /* -------------------------------------------------------------------------
  * Rows (worker thread)
@@ -92,6 +92,8 @@ contact_from_row (SottoStore    *self,
   g_auto (GStrv) addresses = NULL;
   g_autoptr (GError) local_error = NULL;
   gint64 verification = sqlite3_column_int64 (stmt, 4);
+  gint64 member_only = sqlite3_column_int64 (stmt, 10);
+  SottoContact *contact;
 
   _sotto_store_assert_worker (self);
 
@@ -102,7 +104,10 @@ contact_from_row (SottoStore    *self,
       (sqlite3_column_type (stmt, 7) != SQLITE_NULL &&
        sqlite3_column_bytes (stmt, 7) != SOTTO_KEY_LEN) ||
       verification < SOTTO_VERIFICATION_UNVERIFIED ||
-      verification > SOTTO_VERIFICATION_KEY_CHANGED)
+      verification > SOTTO_VERIFICATION_KEY_CHANGED ||
+      member_only < SOTTO_MEMBER_ONLY_NO || member_only > SOTTO_MEMBER_ONLY_FORMER ||
+      (sqlite3_column_type (stmt, 11) != SQLITE_NULL &&
+       sqlite3_column_bytes (stmt, 11) != SOTTO_SIGNING_KEY_LEN))
     {
       g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
                    _("Contact %lld is damaged"), (long long)id);
@@ -122,20 +127,24 @@ contact_from_row (SottoStore    *self,
   if (addresses == NULL)
     return NULL;
 
-  return _sotto_contact_new (id, sqlite3_column_blob (stmt, 1),
-                             sqlite3_column_type (stmt, 7) != SQLITE_NULL
-                             ? sqlite3_column_blob (stmt, 7) : NULL,
-                             name, alias,
-                             (SottoVerification)verification,
-                             sqlite3_column_int64 (stmt, 5) != 0,
-                             (const char * const *)addresses);
+  contact = _sotto_contact_new (id, sqlite3_column_blob (stmt, 1),
+                                sqlite3_column_type (stmt, 7) != SQLITE_NULL
+                                ? sqlite3_column_blob (stmt, 7) : NULL,
+                                name, alias,
+                                (SottoVerification)verification,
+                                sqlite3_column_int64 (stmt, 5) != 0,
+                                (const char * const *)addresses);
+  _sotto_contact_set_group_state (contact, (SottoMemberOnly)member_only,
+                                  sqlite3_column_bytes (stmt, 11) == SOTTO_SIGNING_KEY_LEN
+                                  ? sqlite3_column_blob (stmt, 11) : NULL);
+  return contact;
 }
 
 /* Signs the row's clear columns as they now are: the last write of every
  * transaction that changes one of them, so that the commit that changes
  * them also binds them. */
-static gboolean
-bind_contact_row (SottoStore  *self,
+gboolean
+_sotto_store_bind_contact_row (SottoStore  *self,
                   gint64       id,
                   GError     **error)
 {
@@ -153,8 +162,8 @@ bind_contact_row (SottoStore  *self,
   return _sotto_store_db_step_done (self, stmt, error);
 }
 
-static SottoContact *
-load_contact (SottoStore  *self,
+SottoContact *
+_sotto_store_load_contact (SottoStore  *self,
               gint64       id,
               GError     **error)
 {
@@ -253,7 +262,9 @@ compare_contacts (gconstpointer a,
 
 /* The contact list and its index by id change together, on the main
  * thread: looking a contact up by id is then no walk through the list
- * (the peer service does it for every contact when it starts). */
+ * (the peer service does it for every contact when it starts). A
+ * member-only peer is in the index and, while a group lists it, in the
+ * list of members instead (sotto_store_get_members()). */
 void
 _sotto_store_contacts_insert (SottoStore   *self,
                               SottoContact *contact)
@@ -262,8 +273,32 @@ _sotto_store_contacts_insert (SottoStore   *self,
 
   /* Found by id from the moment the list says it has it: the list's
    * items-changed handlers look it up. */
-  g_hash_table_replace (self->contacts_by_id, g_memdup2 (&id, sizeof id), contact);
-  g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+  g_hash_table_replace (self->contacts_by_id, g_memdup2 (&id, sizeof id), g_object_ref (contact));
+  switch (sotto_contact_get_member_only (contact))
+    {
+    case SOTTO_MEMBER_ONLY_NO:
+      g_list_store_insert_sorted (self->contacts, contact, compare_contacts, NULL);
+      break;
+    case SOTTO_MEMBER_ONLY_ACTIVE:
+      g_list_store_append (self->members, contact);
+      break;
+    case SOTTO_MEMBER_ONLY_FORMER:
+    default:
+      break;
+    }
+}
+
+/* Takes @contact out of whichever list holds it (not the index). */
+static void
+lists_remove (SottoStore   *self,
+              SottoContact *contact)
+{
+  guint position;
+
+  if (g_list_store_find (self->contacts, contact, &position))
+    g_list_store_remove (self->contacts, position);
+  else if (g_list_store_find (self->members, contact, &position))
+    g_list_store_remove (self->members, position);
 }
 
 static void
@@ -273,8 +308,69 @@ contacts_remove (SottoStore *self,
   g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), position);
   gint64 id = sotto_contact_get_id (contact);
 
-  g_hash_table_remove (self->contacts_by_id, &id);
   g_list_store_remove (self->contacts, position);
+  g_hash_table_remove (self->contacts_by_id, &id);
+}
+
+/* @fresh, just read from the database, replaces what the lists hold of
+ * that row: the same object is kept (views follow it), updated, and moved
+ * to the list its kind now belongs in. */
+SottoContact *
+_sotto_store_contacts_replace (SottoStore   *self,
+                               SottoContact *fresh)
+{
+  gint64 id = sotto_contact_get_id (fresh);
+  SottoContact *known = g_hash_table_lookup (self->contacts_by_id, &id);
+  g_autoptr (SottoContact) contact = NULL;
+
+  if (known == NULL)
+    {
+      _sotto_store_contacts_insert (self, fresh);
+      return fresh;
+    }
+  contact = g_object_ref (known);
+  lists_remove (self, contact);
+  _sotto_contact_update_from (contact, fresh);
+  _sotto_store_contacts_insert (self, contact);
+  return contact;
+}
+
+/**
+ * sotto_store_get_members:
+ *
+ * Returns: (transfer none): a #GListModel of the #SottoContact rows that
+ *   are member-only peers listed in a group we are in: dialled and
+ *   accepted for group traffic, never shown as contacts
+ */
+GListModel *
+sotto_store_get_members (SottoStore *self)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return G_LIST_MODEL (self->members);
+}
+
+/**
+ * sotto_store_get_peer_by_key:
+ *
+ * Returns: (transfer none) (nullable): the contact or member-only peer
+ *   (active or former) with that key
+ */
+SottoContact *
+sotto_store_get_peer_by_key (SottoStore   *self,
+                             const guint8 *public_key)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (public_key != NULL, NULL);
+
+  g_hash_table_iter_init (&iter, self->contacts_by_id);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (sodium_memcmp (sotto_contact_get_public_key (value), public_key, SOTTO_KEY_LEN) == 0)
+      return value;
+  return NULL;
 }
 
 /**
@@ -692,6 +788,47 @@ add_contact_job (SottoStore    *self,
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
+  /* Known from a group: the same row becomes a contact, with what the
+   * user now gives (its group messages stay where they are). */
+  {
+    g_autoptr (sqlite3_stmt) member = NULL;
+
+    member = _sotto_store_db_prepare (self,
+                                      "SELECT id FROM contacts WHERE public_key = ? AND member_only != 0",
+                                      error);
+    if (member == NULL)
+      goto failed;
+    sqlite3_bind_blob (member, 1, request->public_key, SOTTO_KEY_LEN, SQLITE_TRANSIENT);
+    if (sqlite3_step (member) == SQLITE_ROW)
+      {
+        g_autoptr (sqlite3_stmt) promote = NULL;
+
+        id = sqlite3_column_int64 (member, 0);
+        g_clear_pointer (&member, sqlite3_finalize);
+        name = _sotto_store_seal_string (self, "contacts", "display_name", id, request->display_name);
+        if (request->alias != NULL)
+          alias = _sotto_store_seal_string (self, "contacts", "alias", id, request->alias);
+        addresses = seal_addresses (self, id, (const char * const *)request->addresses);
+        promote = _sotto_store_db_prepare (self,
+                                           "UPDATE contacts SET member_only = 0, display_name = ?, "
+                                           "alias = ?, addresses = ?, blocked = ? WHERE id = ?",
+                                           error);
+        if (promote == NULL)
+          goto failed;
+        _sotto_store_bind_sealed (promote, 1, name);
+        if (alias != NULL)
+          _sotto_store_bind_sealed (promote, 2, alias);
+        _sotto_store_bind_sealed (promote, 3, addresses);
+        sqlite3_bind_int (promote, 4, request->blocked == 1);
+        sqlite3_bind_int64 (promote, 5, id);
+        if (!_sotto_store_db_step_done (self, promote, error) ||
+            !_sotto_store_bind_contact_row (self, id, error) ||
+            !_sotto_store_db_commit (self, error))
+          goto failed;
+        return _sotto_store_load_contact (self, id, error);
+      }
+  }
+
   if (!key_taken (self, request->public_key, 0, &taken, error))
     goto failed;
   if (taken)
@@ -723,7 +860,7 @@ add_contact_job (SottoStore    *self,
   _sotto_store_bind_sealed (stmt, 5, addresses);
   sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
   sqlite3_bind_int (stmt, 7, request->blocked == 1);
-  if (!_sotto_store_db_step_done (self, stmt, error) || !bind_contact_row (self, id, error))
+  if (!_sotto_store_db_step_done (self, stmt, error) || !_sotto_store_bind_contact_row (self, id, error))
     goto failed;
 
   conv = _sotto_store_db_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?)", error);
@@ -733,7 +870,7 @@ add_contact_job (SottoStore    *self,
   if (!_sotto_store_db_step_done (self, conv, error) || !_sotto_store_db_commit (self, error))
     goto failed;
 
-  return load_contact (self, id, error);
+  return _sotto_store_load_contact (self, id, error);
 
 failed:
   _sotto_store_db_rollback (self);
@@ -745,11 +882,10 @@ add_contact_apply (SottoStore *self,
                    gpointer    request,
                    gpointer    data)
 {
-  SottoContact *contact = data;
+  g_autoptr (SottoContact) fresh = data;
 
-  _sotto_store_contacts_insert (self, contact);
-
-  return contact;
+  /* A member-only peer promoted keeps its object (and its session). */
+  return g_object_ref (_sotto_store_contacts_replace (self, fresh));
 }
 
 /**
@@ -1048,7 +1184,7 @@ replace_key (SottoStore      *self,
     }
 
   stmt = _sotto_store_db_prepare (self,
-                                  "UPDATE contacts SET public_key = ?, offered_key = NULL "
+                                  "UPDATE contacts SET public_key = ?, offered_key = NULL, signing_key = NULL "
                                   "WHERE id = ?",
                                   error);
   if (stmt == NULL)
@@ -1075,7 +1211,7 @@ update_contact_job (SottoStore    *self,
     return NULL;
 
   /* A row changed behind our back is not signed again with the change. */
-  if ((before = load_contact (self, request->id, error)) == NULL)
+  if ((before = _sotto_store_load_contact (self, request->id, error)) == NULL)
     goto failed;
 
   /* A call that met the key the contact has had since it began (the user
@@ -1179,10 +1315,10 @@ update_contact_job (SottoStore    *self,
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
 
-  if (!bind_contact_row (self, request->id, error) || !_sotto_store_db_commit (self, error))
+  if (!_sotto_store_bind_contact_row (self, request->id, error) || !_sotto_store_db_commit (self, error))
     goto failed;
 
-  return load_contact (self, request->id, error);
+  return _sotto_store_load_contact (self, request->id, error);
 
 failed:
   _sotto_store_db_rollback (self);
@@ -1195,21 +1331,15 @@ update_contact_apply (SottoStore *self,
                       gpointer    data)
 {
   g_autoptr (SottoContact) updated = data;
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+  gint64 id = sotto_contact_get_id (updated);
+  SottoContact *contact = g_hash_table_lookup (self->contacts_by_id, &id);
 
-  for (guint i = 0; i < n; i++)
+  if (contact != NULL)
     {
-      g_autoptr (SottoContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
-
-      if (sotto_contact_get_id (contact) == sotto_contact_get_id (updated))
-        {
-          log_key_resolution (self, contact, updated);
-          _sotto_contact_update_from (contact, updated);
-          /* A new alias may move it in the sorted list. */
-          contacts_remove (self, i);
-          _sotto_store_contacts_insert (self, contact);
-          break;
-        }
+      log_key_resolution (self, contact, updated);
+      /* A new alias may move it in the sorted list; adding a member-only
+       * peer as a contact moves it to the contacts. */
+      _sotto_store_contacts_replace (self, updated);
     }
 
   return GINT_TO_POINTER (TRUE);
@@ -1516,7 +1646,7 @@ remove_contact_address_job (SottoStore    *self,
   if (!_sotto_store_db_begin (self, error))
     return NULL;
 
-  contact = load_contact (self, request->id, error);
+  contact = _sotto_store_load_contact (self, request->id, error);
   if (contact == NULL)
     goto failed;
   known = sotto_contact_get_addresses (contact);
@@ -1545,7 +1675,7 @@ remove_contact_address_job (SottoStore    *self,
   if (!_sotto_store_db_commit (self, error))
     goto failed;
 
-  return load_contact (self, request->id, error);
+  return _sotto_store_load_contact (self, request->id, error);
 
 failed:
   _sotto_store_db_rollback (self);

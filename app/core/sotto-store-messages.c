@@ -39,6 +39,7 @@ message_from_row (SottoStore    *self,
   gint64 direction = sqlite3_column_int64 (stmt, 3);
   gint64 state = sqlite3_column_int64 (stmt, 4);
   g_autofree char *body = NULL;
+  SottoMessage *message;
 
   _sotto_store_assert_worker (self);
 
@@ -57,10 +58,14 @@ message_from_row (SottoStore    *self,
   if (body == NULL)
     return NULL;
 
-  return _sotto_message_new (id, sqlite3_column_int64 (stmt, 1), sqlite3_column_blob (stmt, 2),
-                             (SottoDirection)direction, (SottoMessageState)state,
-                             sqlite3_column_int64 (stmt, 5), sqlite3_column_int64 (stmt, 6),
-                             body);
+  message = _sotto_message_new (id, sqlite3_column_int64 (stmt, 1), sqlite3_column_blob (stmt, 2),
+                                (SottoDirection)direction, (SottoMessageState)state,
+                                sqlite3_column_int64 (stmt, 5), sqlite3_column_int64 (stmt, 6),
+                                body);
+  if (sqlite3_column_type (stmt, 10) != SQLITE_NULL)
+    _sotto_message_set_group (message, sqlite3_column_int64 (stmt, 10),
+                              sqlite3_column_int64 (stmt, 11));
+  return message;
 }
 
 /* A row that does not authenticate is left out and counted in
@@ -200,10 +205,11 @@ _sotto_store_load_message (SottoStore  *self,
   return g_object_ref (g_ptr_array_index (messages, 0));
 }
 
-static gint64
-insert_message (SottoStore        *self,
-                gint64             conversation_id,
-                const guint8      *uid,
+gint64
+_sotto_store_insert_message (SottoStore        *self,
+                             gint64             conversation_id,
+                             gint64             sender_id,
+                             const guint8      *uid,
                 SottoDirection     direction,
                 SottoMessageState  state,
                 gint64             sent,
@@ -224,8 +230,9 @@ insert_message (SottoStore        *self,
   sealed = _sotto_store_seal_string (self, "messages", "body", id, body);
   stmt = _sotto_store_db_cached (self,
                      "INSERT INTO messages (id, conversation_id, uid, direction, state, sent, "
-                     "received, body, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                     MESSAGE_MAC ("?1", "(SELECT contact_id FROM conversations WHERE id = ?2)",
+                     "received, body, sender_id, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                     MESSAGE_MAC ("?1", "(SELECT " MESSAGE_PARTY ("contact_id", "group_id", "?9")
+                                  " FROM conversations WHERE id = ?2)",
                                   "?3", "?4", "?5", "?6", "?7") ")",
                      error);
   if (stmt == NULL)
@@ -238,6 +245,7 @@ insert_message (SottoStore        *self,
   sqlite3_bind_int64 (stmt, 6, sent);
   sqlite3_bind_int64 (stmt, 7, received);
   _sotto_store_bind_sealed (stmt, 8, sealed);
+  sqlite3_bind_int64 (stmt, 9, sender_id);
   if (!_sotto_store_db_step_done (self, stmt, error))
     return 0;
 
@@ -292,7 +300,7 @@ queue_message_job (SottoStore    *self,
   /* Message and outbox row commit together: once the caller hears back, the
    * message survives a crash and will be sent. */
   if ((conversation_id = conversation_for_contact (self, request->contact_id, error)) == 0 ||
-      (id = insert_message (self, conversation_id, request->uid, SOTTO_DIRECTION_OUT,
+      (id = _sotto_store_insert_message (self, conversation_id, 0, request->uid, SOTTO_DIRECTION_OUT,
                             SOTTO_MESSAGE_QUEUED, request->sent, 0, request->body, error)) == 0)
     goto failed;
 
@@ -335,6 +343,17 @@ sotto_store_queue_message_async (SottoStore          *self,
   g_return_if_fail (SOTTO_IS_STORE (self));
   g_return_if_fail (SOTTO_IS_CONTACT (contact));
 
+  /* Someone known only from a group gets group messages only
+   * (PROTOCOL.md, "Members who are not contacts"). */
+  if (sotto_contact_get_member_only (contact) != SOTTO_MEMBER_ONLY_NO)
+    {
+      g_task_report_new_error (self, callback, user_data, sotto_store_queue_message_async,
+                               SOTTO_ERROR, SOTTO_ERROR_NOT_ALLOWED,
+                               _("%s is not one of your contacts: write to them in a group you "
+                                 "share, or add them as a contact"),
+                               sotto_contact_get_name (contact));
+      return;
+    }
   if (!sotto_message_body_validate (body, &error) ||
       (self->policy != NULL && !sotto_policy_may_message (self->policy, contact, &error)))
     {
@@ -491,7 +510,7 @@ save_incoming_job (SottoStore    *self,
                                  SOTTO_MESSAGE_DELIVERED, request->sent, received, request->body);
     }
 
-  if ((id = insert_message (self, conversation_id, request->uid, SOTTO_DIRECTION_IN,
+  if ((id = _sotto_store_insert_message (self, conversation_id, 0, request->uid, SOTTO_DIRECTION_IN,
                             SOTTO_MESSAGE_DELIVERED, request->sent, received,
                             request->body, error)) == 0 ||
       !_sotto_store_db_commit (self, error))
@@ -615,10 +634,22 @@ mark_state_in_transaction (SottoStore    *self,
   rc = sqlite3_step (find);
   if (rc != SQLITE_ROW)
     {
-      /* A receipt for something we never sent: ignored, not an error of ours. */
+      gboolean settled = FALSE;
+
       g_clear_pointer (&find, _sotto_store_cached_stmt_release);
-      _sotto_store_db_rollback (self);
-      return g_new0 (gboolean, 1);
+      /* One of our group messages owed to this peer (PROTOCOL.md,
+       * "Group messages"); otherwise a receipt for something we never
+       * sent: ignored, not an error of ours. */
+      id = _sotto_store_group_receipt (self, request->contact_id, request->uid, &settled, error);
+      if (id < 0 || (id > 0 && !_sotto_store_db_commit (self, error)))
+        goto failed;
+      if (id == 0)
+        _sotto_store_db_rollback (self);
+      request->group_message_id = id;
+      request->delivered_id = settled ? id : 0;
+      found = g_new0 (gboolean, 1);
+      *found = id > 0;
+      return found;
     }
   id = sqlite3_column_int64 (find, 0);
   /* A statement left mid-row would make the checkpoint below fail. */
@@ -1086,7 +1117,8 @@ list_summaries_job (SottoStore    *self,
                                  "  (SELECT count(*) FROM messages m "
                                  "   WHERE m.conversation_id = c.id "
                                  "   AND m.direction = 1 AND m.read = 0) "
-                                 "FROM conversations c WHERE ?1 = 0 OR c.contact_id = ?1 "
+                                 "FROM conversations c WHERE c.contact_id IS NOT NULL "
+                                 "AND (?1 = 0 OR c.contact_id = ?1) "
                                  "ORDER BY c.contact_id",
                                  error);
   if (stmt == NULL)
@@ -1165,13 +1197,17 @@ history_job (SottoStore    *self,
 
   /* Newest first from the index, then turned to reading order. */
   stmt = _sotto_store_db_prepare (self,
-                                  "SELECT " MESSAGE_COLUMNS " FROM messages m "
-                                  "JOIN conversations c ON c.id = m.conversation_id "
-                                  "WHERE c.contact_id = ? AND m.id < ? ORDER BY m.id DESC",
+                                  request->group_id != 0
+                                  ? "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                                    "JOIN conversations c ON c.id = m.conversation_id "
+                                    "WHERE c.group_id = ? AND m.id < ? ORDER BY m.id DESC"
+                                  : "SELECT " MESSAGE_COLUMNS " FROM messages m "
+                                    "JOIN conversations c ON c.id = m.conversation_id "
+                                    "WHERE c.contact_id = ? AND m.id < ? ORDER BY m.id DESC",
                                   error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, request->contact_id);
+  sqlite3_bind_int64 (stmt, 1, request->group_id != 0 ? request->group_id : request->contact_id);
   sqlite3_bind_int64 (stmt, 2, request->before_id > 0 ? request->before_id : G_MAXINT64);
 
   /* Damaged rows don't count towards the page: one that is full says
@@ -1220,6 +1256,37 @@ sotto_store_history_async (SottoStore          *self,
   request->before_id = before_id;
   request->limit = limit;
 
+  _sotto_store_schedule (self, sotto_store_history_async, history_job, NULL,
+                         request, (GDestroyNotify)_sotto_store_message_request_free,
+                         (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
+}
+
+/**
+ * sotto_store_group_history_async:
+ *
+ * sotto_store_history_async() for a group's conversation.
+ */
+void
+sotto_store_group_history_async (SottoStore          *self,
+                                 SottoGroup          *group,
+                                 gint64               before_id,
+                                 guint                limit,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  MessageRequest *request;
+
+  g_return_if_fail (SOTTO_IS_STORE (self));
+  g_return_if_fail (SOTTO_IS_GROUP (group));
+  g_return_if_fail (limit >= 1 && limit <= SOTTO_HISTORY_PAGE_MAX);
+
+  request = g_new0 (MessageRequest, 1);
+  request->group_id = sotto_group_get_id (group);
+  request->before_id = before_id;
+  request->limit = limit;
+
+  /* The same job, and the same source tag: its _finish() is shared. */
   _sotto_store_schedule (self, sotto_store_history_async, history_job, NULL,
                          request, (GDestroyNotify)_sotto_store_message_request_free,
                          (GDestroyNotify)g_ptr_array_unref, cancellable, callback, user_data);
@@ -1309,7 +1376,7 @@ insert_history_job (SottoStore    *self,
       guint8 uid[SOTTO_MESSAGE_UID_LEN];
 
       randombytes_buf (uid, sizeof uid);
-      if (insert_message (self, conversation_id, uid, direction, SOTTO_MESSAGE_DELIVERED,
+      if (_sotto_store_insert_message (self, conversation_id, 0, uid, direction, SOTTO_MESSAGE_DELIVERED,
                           when, direction == SOTTO_DIRECTION_IN ? when : 0,
                           g_ptr_array_index (request->bodies, i), error) == 0)
         goto failed;

@@ -21,6 +21,16 @@
  * The queue
  * ------------------------------------------------------------------------- */
 
+static int
+compare_message_ids (gconstpointer a,
+                     gconstpointer b)
+{
+  gint64 ia = sotto_message_get_id (*(SottoMessage **)a);
+  gint64 ib = sotto_message_get_id (*(SottoMessage **)b);
+
+  return ia < ib ? -1 : ia > ib;
+}
+
 static gpointer
 list_outbox_job (SottoStore    *self,
                  gpointer       data,
@@ -29,6 +39,7 @@ list_outbox_job (SottoStore    *self,
 {
   MessageRequest *request = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
 
   _sotto_store_assert_worker (self);
 
@@ -50,7 +61,24 @@ list_outbox_job (SottoStore    *self,
   sqlite3_bind_int (stmt, 2, SOTTO_DIRECTION_OUT);
   sqlite3_bind_int (stmt, 3, SOTTO_MESSAGE_QUEUED);
 
-  return _sotto_store_load_messages (self, stmt, 0, NULL, error);
+  if ((messages = _sotto_store_load_messages (self, stmt, 0, NULL, error)) == NULL)
+    return NULL;
+
+  /* And what one contact is owed of group messages, in the one order
+   * they were written. */
+  if (request->contact_id != 0)
+    {
+      g_autoptr (GPtrArray) owed = _sotto_store_list_group_owed (self, request->contact_id, error);
+
+      if (owed == NULL)
+        return NULL;
+      if (owed->len > 0)
+        {
+          g_ptr_array_extend_and_steal (messages, g_steal_pointer (&owed));
+          g_ptr_array_sort (messages, compare_message_ids);
+        }
+    }
+  return g_steal_pointer (&messages);
 }
 
 /**
@@ -121,6 +149,7 @@ expire_outbox_job (SottoStore    *self,
                                   "JOIN messages m ON m.id = o.message_id "
                                   "JOIN conversations c ON c.id = m.conversation_id "
                                   "WHERE o.queued < ?1 AND m.direction = ?2 AND m.state = ?3 "
+                                  "AND c.contact_id IS NOT NULL "
                                   "AND m.mac = " MESSAGE_MAC ("m.id", "c.contact_id", "m.uid", "m.direction",
                                                                "m.state", "m.sent", "m.received") " "
                                   "ORDER BY o.message_id",
@@ -164,6 +193,20 @@ expire_outbox_job (SottoStore    *self,
           !_sotto_store_db_step_done (self, unqueue, error))
         goto failed;
     }
+
+  /* And what group messages still owe some members. */
+  {
+    g_autoptr (GArray) group_failed = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+    if (!_sotto_store_expire_group_owed (self, cutoff, group_failed, error))
+      goto failed;
+    for (guint i = 0; i < group_failed->len; i++)
+      {
+        StateNews news = { 0, g_array_index (group_failed, gint64, i) };
+
+        g_array_append_val (failed, news);
+      }
+  }
 
   if (!_sotto_store_db_commit (self, error))
     goto failed;

@@ -61,7 +61,9 @@ struct _SottoStore
   GHashTable         *log_pending;     /* key → SottoSecurityLogEntry */
   gboolean            log_writing;     /* a batch is on the worker */
   guint64             log_serial;      /* keys of events never merged */
-  GHashTable         *contacts_by_id;  /* id → contact (the list's reference) */
+  GHashTable         *contacts_by_id;  /* id → contact or member-only peer (owned) */
+  GListStore         *members;         /* member-only peers a group lists */
+  GListStore         *groups;          /* SottoGroup (sotto-store-groups.c) */
   guint               n_damaged_contacts;  /* left out of the list at open */
 
   /* worker thread (and finalize, once the worker has stopped) */
@@ -133,6 +135,34 @@ gboolean _sotto_store_load_ignored   (SottoStore          *self,
                                       guint8             **out_tag_key,
                                       GHashTable         **out_ignored,
                                       GError             **error);
+
+/* Groups (sotto-store-groups.c) */
+GPtrArray *_sotto_store_load_groups      (SottoStore    *self,
+                                          GError       **error);
+void       _sotto_store_groups_set       (SottoStore    *self,
+                                          GPtrArray     *groups);
+gint64     _sotto_store_group_receipt    (SottoStore    *self,
+                                          gint64         contact_id,
+                                          const guint8  *uid,
+                                          gboolean      *out_settled,
+                                          GError       **error);
+gboolean   _sotto_store_expire_group_owed (SottoStore  *self,
+                                           gint64       cutoff,
+                                           GArray      *failed,
+                                           GError     **error);
+GPtrArray *_sotto_store_list_group_owed  (SottoStore    *self,
+                                          gint64         contact_id,
+                                          GError       **error);
+gint64     _sotto_store_insert_message   (SottoStore        *self,
+                                          gint64             conversation_id,
+                                          gint64             sender_id,
+                                          const guint8      *uid,
+                                          SottoDirection     direction,
+                                          SottoMessageState  state,
+                                          gint64             sent,
+                                          gint64             received,
+                                          const char        *body,
+                                          GError           **error);
 
 /* Signals, on the main thread (sotto-store.c) */
 
@@ -208,22 +238,32 @@ gboolean _sotto_store_db_upgrade       (SottoStore  *self,
 /* The clear columns a row's mac authenticates (see sotto-store-seal.c),
  * as SQL: sotto_row_mac() over them, always in this order. A message is
  * bound to its contact, through its conversation. */
-#define CONTACT_MAC(id, public_key, verification, blocked, offered_key)           \
-  "sotto_row_mac('contacts', " id ", " public_key ", " verification ", " blocked \
-  ", " offered_key ")"
+#define CONTACT_MAC(id, public_key, verification, blocked, offered_key, member_only,   \
+                    signing_key)                                                      \
+  "sotto_row_mac('contacts', " id ", " public_key ", " verification ", " blocked      \
+  ", " offered_key ", " member_only ", " signing_key ")"
 #define CONTACT_ROW_MAC \
   CONTACT_MAC ("contacts.id", "contacts.public_key", "contacts.verification", \
-               "contacts.blocked", "contacts.offered_key")
+               "contacts.blocked", "contacts.offered_key", "contacts.member_only", \
+               "contacts.signing_key")
 
-#define MESSAGE_MAC(id, contact_id, uid, direction, state, sent, received)          \
-  "sotto_row_mac('messages', " id ", " contact_id ", " uid ", " direction ", " state \
+/* Whom a message is with, as its mac binds it: the contact of a direct
+ * conversation (the value before groups, so those macs stand), or for a
+ * group's the text "group G from S", S the sender's contact id (0: us). */
+#define MESSAGE_PARTY(contact_id, group_id, sender_id)                              \
+  "(CASE WHEN " group_id " IS NULL THEN " contact_id                                \
+  " ELSE 'group ' || " group_id " || ' from ' || " sender_id " END)"
+
+#define MESSAGE_MAC(id, party, uid, direction, state, sent, received)               \
+  "sotto_row_mac('messages', " id ", " party ", " uid ", " direction ", " state     \
   ", " sent ", " received ")"
 /* In an UPDATE of messages: the row's own values, with @state for its
  * state (the new one, or "messages.state"). */
 #define MESSAGE_ROW_MAC(state)                                                      \
   MESSAGE_MAC ("messages.id",                                                       \
-               "(SELECT mc.contact_id FROM conversations mc "                       \
-               "WHERE mc.id = messages.conversation_id)",                           \
+               "(SELECT " MESSAGE_PARTY ("mc.contact_id", "mc.group_id",            \
+                                         "messages.sender_id")                      \
+               " FROM conversations mc WHERE mc.id = messages.conversation_id)",    \
                "messages.uid", "messages.direction", state, "messages.sent",       \
                "messages.received")
 
@@ -286,13 +326,22 @@ GPtrArray *_sotto_store_load_contacts   (SottoStore    *self,
                                          GError       **error);
 void       _sotto_store_contacts_insert (SottoStore    *self,
                                          SottoContact  *contact);
+SottoContact *_sotto_store_contacts_replace (SottoStore   *self,
+                                             SottoContact *fresh);
+SottoContact *_sotto_store_load_contact   (SottoStore    *self,
+                                           gint64         id,
+                                           GError       **error);
+gboolean   _sotto_store_bind_contact_row (SottoStore    *self,
+                                          gint64         id,
+                                          GError       **error);
 
 /* Messages (sotto-store-messages.c) */
 
 /* With m for messages and c for its conversation. */
 #define MESSAGE_COLUMNS \
   "m.id, c.contact_id, m.uid, m.direction, m.state, m.sent, m.received, m.body, m.mac, " \
-  MESSAGE_MAC ("m.id", "c.contact_id", "m.uid", "m.direction", "m.state", "m.sent", "m.received")
+  MESSAGE_MAC ("m.id", MESSAGE_PARTY ("c.contact_id", "c.group_id", "m.sender_id"), "m.uid", \
+               "m.direction", "m.state", "m.sent", "m.received") ", c.group_id, m.sender_id"
 
 typedef struct
 {
@@ -307,6 +356,8 @@ typedef struct
   SottoMessageState  target_state;  /* the peer's receipts: delivered or read */
   gint64             up_to_id;      /* marking read: the newest message shown */
   guint              n_damaged;     /* rows left out of a page: they did not authenticate */
+  gint64             group_id;      /* a group's history instead of a contact's */
+  gint64             group_message_id;  /* a receipt paid what a group message owed */
 } MessageRequest;
 
 void          _sotto_store_message_request_free (MessageRequest  *request);

@@ -82,6 +82,16 @@ static const char *schema_v1 =
   "  attempts INTEGER NOT NULL DEFAULT 0"
   ");";
 
+/* The macs as version 7 defined them, before groups: what migration 7
+ * wrote, and what migration 11 checks before it signs a row again. */
+#define CONTACT_MAC_V7 \
+  "sotto_row_mac('contacts', contacts.id, contacts.public_key, contacts.verification, " \
+  "contacts.blocked, contacts.offered_key)"
+#define MESSAGE_MAC_V7 \
+  "sotto_row_mac('messages', messages.id, (SELECT mc.contact_id FROM conversations mc " \
+  "WHERE mc.id = messages.conversation_id), messages.uid, messages.direction, " \
+  "messages.state, messages.sent, messages.received)"
+
 /* migrations[v] takes a database from version v + 1 to v + 2. New
  * databases are made by schema_v1 and then every migration, so a new file
  * and a migrated one are the same. Append only; never edit one that
@@ -123,8 +133,8 @@ static const char *migrations[] = {
    * key: rows as they stand now are taken as written by Sotto. */
   "ALTER TABLE contacts ADD COLUMN mac BLOB;"
   "ALTER TABLE messages ADD COLUMN mac BLOB;"
-  "UPDATE contacts SET mac = " CONTACT_ROW_MAC ";"
-  "UPDATE messages SET mac = " MESSAGE_ROW_MAC ("messages.state") ";",
+  "UPDATE contacts SET mac = " CONTACT_MAC_V7 ";"
+  "UPDATE messages SET mac = " MESSAGE_MAC_V7 ";",
   /* 8: files offered and received (sotto-store-transfers.c), one row per
    * transfer and direction; name, type, first bytes and path sealed, the
    * rest bound by the row's mac. */
@@ -176,6 +186,73 @@ static const char *migrations[] = {
   ");"
   "CREATE INDEX security_log_by_last ON security_log (last);"
   "INSERT INTO id_counters VALUES ('security_log', 1);",
+  /* 11: groups (sotto-store-groups.c). A contact row may be a member-only
+   * peer (1: listed in a group we are in; 2: no longer, kept for the
+   * names in old messages); a peer's signing key, as its sessions told
+   * it; both bound by the row's mac, which is signed again only where
+   * it still matches. A conversation is a contact's or a group's; a
+   * message of a group has its sender, and ids are unique per sender.
+   * SQLite cannot change those constraints in place: the two tables are
+   * rebuilt, with foreign keys off for the migration. */
+  "ALTER TABLE contacts ADD COLUMN member_only INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE contacts ADD COLUMN signing_key BLOB;"
+  "UPDATE contacts SET mac = " CONTACT_ROW_MAC " WHERE mac IS " CONTACT_MAC_V7 ";"
+  "CREATE TABLE groups ("
+  "  id INTEGER PRIMARY KEY,"
+  "  gid BLOB NOT NULL UNIQUE,"
+  "  version INTEGER NOT NULL,"
+  "  state BLOB NOT NULL,"
+  "  added INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE group_records ("
+  "  id INTEGER PRIMARY KEY,"
+  "  group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  version INTEGER NOT NULL,"
+  "  record BLOB NOT NULL"
+  ");"
+  "CREATE INDEX group_records_by_group ON group_records (group_id, version);"
+  "CREATE TABLE conversations_v11 ("
+  "  id INTEGER PRIMARY KEY,"
+  "  contact_id INTEGER UNIQUE REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  group_id INTEGER UNIQUE REFERENCES groups (id) ON DELETE CASCADE,"
+  "  last_activity INTEGER NOT NULL DEFAULT 0,"
+  "  CHECK ((contact_id IS NULL) <> (group_id IS NULL))"
+  ");"
+  "INSERT INTO conversations_v11 (id, contact_id, last_activity) "
+  "  SELECT id, contact_id, last_activity FROM conversations;"
+  "DROP TABLE conversations;"
+  "ALTER TABLE conversations_v11 RENAME TO conversations;"
+  "CREATE TABLE messages_v11 ("
+  "  id INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  sender_id INTEGER NOT NULL DEFAULT 0,"
+  "  uid BLOB NOT NULL,"
+  "  direction INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL,"
+  "  sent INTEGER NOT NULL,"
+  "  received INTEGER NOT NULL DEFAULT 0,"
+  "  read INTEGER NOT NULL DEFAULT 0,"
+  "  body BLOB NOT NULL,"
+  "  mac BLOB,"
+  "  UNIQUE (conversation_id, sender_id, uid)"
+  ");"
+  "INSERT INTO messages_v11 (id, conversation_id, uid, direction, state, sent, received, read, "
+  "  body, mac) SELECT id, conversation_id, uid, direction, state, sent, received, read, body, "
+  "  mac FROM messages;"
+  "DROP TABLE messages;"
+  "ALTER TABLE messages_v11 RENAME TO messages;"
+  "CREATE INDEX messages_by_conversation ON messages (conversation_id, id);"
+  "CREATE INDEX messages_unread ON messages (conversation_id, id) "
+  "  WHERE direction = 1 AND read = 0;"
+  "CREATE TABLE group_outbox ("
+  "  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+  "  contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  queued INTEGER NOT NULL,"
+  "  delivered INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (message_id, contact_id)"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX group_outbox_owed ON group_outbox (contact_id, message_id) WHERE delivered = 0;"
+  "INSERT INTO id_counters VALUES ('groups', 1), ('group_records', 1);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SOTTO_STORE_SCHEMA_VERSION - 1);
@@ -288,6 +365,28 @@ _sotto_store_db_open_existing (SottoStore  *self,
   return _sotto_store_db_configure (self, error);
 }
 
+static gboolean
+foreign_keys_intact (SottoStore  *self,
+                     GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  _sotto_store_assert_worker (self);
+
+  if ((stmt = _sotto_store_db_prepare (self, "PRAGMA foreign_key_check", error)) == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return _sotto_store_set_db_error (error, self->db, rc, _("checking references"));
+  g_set_error (error, SOTTO_ERROR, SOTTO_ERROR_DAMAGED,
+               _("The history database is damaged: a row of “%s” refers to one that is gone"),
+               (const char *)sqlite3_column_text (stmt, 0));
+  return FALSE;
+}
+
 /* Brings a file that _sotto_store_db_open_existing() accepted up to date,
  * once the store key has opened it: the MACs of version 7 need the key,
  * and a wrong key or passphrase changes nothing. */
@@ -312,13 +411,22 @@ _sotto_store_db_upgrade (SottoStore  *self,
    * transaction: a failure leaves it as it was. */
   if (version < SOTTO_STORE_SCHEMA_VERSION)
     {
+      /* Rebuilding a table (version 11) drops the old one: with foreign
+       * keys on, that would delete what refers to it. They are off for
+       * the migration, which must leave every reference intact. */
+      if (!_sotto_store_db_exec (self, "PRAGMA foreign_keys = OFF", error))
+        return FALSE;
       if (!_sotto_store_db_begin (self, error) ||
           !_sotto_store_db_migrate (self, version, error) ||
+          !foreign_keys_intact (self, error) ||
           !_sotto_store_db_commit (self, error))
         {
           _sotto_store_db_rollback (self);
+          _sotto_store_db_exec (self, "PRAGMA foreign_keys = ON", NULL);
           return FALSE;
         }
+      if (!_sotto_store_db_exec (self, "PRAGMA foreign_keys = ON", error))
+        return FALSE;
       g_debug ("Migrated %s from history format %lld to %d", self->db_path,
                (long long)version, SOTTO_STORE_SCHEMA_VERSION);
     }

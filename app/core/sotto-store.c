@@ -734,6 +734,7 @@ typedef struct
   SottoIdentity *identity;
   guint          n_damaged_contacts;
   GPtrArray     *contacts;
+  GPtrArray     *groups;
   guint8        *ignore_tag_key;
   GHashTable    *ignored;
 } OpenResult;
@@ -743,6 +744,7 @@ open_result_free (OpenResult *result)
 {
   g_clear_object (&result->identity);
   g_clear_pointer (&result->contacts, g_ptr_array_unref);
+  g_clear_pointer (&result->groups, g_ptr_array_unref);
   g_clear_pointer (&result->ignore_tag_key, sodium_free);
   g_clear_pointer (&result->ignored, g_hash_table_unref);
   g_free (result);
@@ -1032,7 +1034,8 @@ open_job (SottoStore    *self,
   result->n_damaged_contacts = n_damaged;
   result->identity = g_steal_pointer (&identity);
   result->contacts = g_steal_pointer (&contacts);
-  if (!_sotto_store_load_ignored (self, &result->ignore_tag_key, &result->ignored, error))
+  if ((result->groups = _sotto_store_load_groups (self, error)) == NULL ||
+      !_sotto_store_load_ignored (self, &result->ignore_tag_key, &result->ignored, error))
     {
       open_result_free (result);
       return NULL;
@@ -1056,6 +1059,7 @@ open_apply (SottoStore *self,
   self->n_damaged_contacts = result->n_damaged_contacts;
   for (guint i = 0; i < result->contacts->len; i++)
     _sotto_store_contacts_insert (self, g_ptr_array_index (result->contacts, i));
+  _sotto_store_groups_set (self, result->groups);
   open_result_free (result);
 
   return g_object_ref (self);
@@ -1117,8 +1121,10 @@ sotto_store_finalize (GObject *object)
    * reference, and its completion hands over what came meanwhile. */
   g_warn_if_fail (self->log_pending == NULL || g_hash_table_size (self->log_pending) == 0);
   g_clear_pointer (&self->log_pending, g_hash_table_unref);
-  g_clear_pointer (&self->contacts_by_id, g_hash_table_unref);
   g_clear_object (&self->contacts);
+  g_clear_object (&self->members);
+  g_clear_object (&self->groups);
+  g_clear_pointer (&self->contacts_by_id, g_hash_table_unref);
   g_clear_pointer (&self->profile_dir, g_free);
   g_clear_pointer (&self->db_path, g_free);
 
@@ -1218,7 +1224,9 @@ sotto_store_init (SottoStore *self)
   g_autoptr (GError) error = NULL;
 
   self->contacts = g_list_store_new (SOTTO_TYPE_CONTACT);
-  self->contacts_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->contacts_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->members = g_list_store_new (SOTTO_TYPE_CONTACT);
+  self->groups = g_list_store_new (SOTTO_TYPE_GROUP);
   self->log_pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify)sotto_security_log_entry_free);
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "sotto-contact.h"
+#include "sotto-group.h"
 #include "sotto-identity.h"
 #include "sotto-invite.h"
 #include "sotto-message.h"
@@ -18,7 +19,7 @@
 G_BEGIN_DECLS
 
 #define SOTTO_STORE_FILENAME       "sotto.db"
-#define SOTTO_STORE_SCHEMA_VERSION 10
+#define SOTTO_STORE_SCHEMA_VERSION 11
 /* PRAGMA application_id: "Sott" — tells our file from any other SQLite file. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 #define SOTTO_HISTORY_PAGE_MAX     1000
@@ -130,6 +131,83 @@ SottoContact       *sotto_store_get_contact_by_key        (SottoStore          *
                                                            const guint8        *public_key);
 SottoContact       *sotto_store_get_contact_by_id         (SottoStore          *self,
                                                            gint64               id);
+GListModel         *sotto_store_get_members               (SottoStore          *self);
+SottoContact       *sotto_store_get_peer_by_key           (SottoStore          *self,
+                                                           const guint8        *public_key);
+
+/* Groups (PROTOCOL.md, "Groups") */
+GListModel         *sotto_store_get_groups                (SottoStore          *self);
+SottoGroup         *sotto_store_get_group_by_gid          (SottoStore          *self,
+                                                           const guint8        *gid);
+SottoGroup         *sotto_store_get_group_by_id           (SottoStore          *self,
+                                                           gint64               id);
+SottoGroup         *sotto_store_find_group                (SottoStore          *self,
+                                                           const char          *query,
+                                                           GError             **error);
+void                sotto_store_save_group_async          (SottoStore          *self,
+                                                           const SottoGroupRecord *record,
+                                                           SottoGroupStatus     status,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoGroup         *sotto_store_save_group_finish         (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_delete_group_async        (SottoStore          *self,
+                                                           SottoGroup          *group,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean            sotto_store_delete_group_finish       (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_list_group_records_async  (SottoStore          *self,
+                                                           SottoGroup          *group,
+                                                           guint64              after,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *sotto_store_list_group_records_finish (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_queue_group_message_async (SottoStore          *self,
+                                                           SottoGroup          *group,
+                                                           const char          *body,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoMessage       *sotto_store_queue_group_message_finish (SottoStore         *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                sotto_store_save_incoming_group_async (SottoStore          *self,
+                                                           SottoGroup          *group,
+                                                           SottoContact        *sender,
+                                                           const guint8        *uid,
+                                                           gint64               sent,
+                                                           const char          *body,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoMessage       *sotto_store_save_incoming_group_finish (SottoStore         *self,
+                                                           GAsyncResult        *result,
+                                                           gboolean            *out_is_new,
+                                                           GError             **error);
+void                sotto_store_group_history_async       (SottoStore          *self,
+                                                           SottoGroup          *group,
+                                                           gint64               before_id,
+                                                           guint                limit,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+void                sotto_store_set_signing_key_async     (SottoStore          *self,
+                                                           SottoContact        *contact,
+                                                           const guint8        *key,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+SottoContact       *sotto_store_set_signing_key_finish    (SottoStore          *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
 
 void                sotto_store_set_key_protection_async  (SottoStore          *self,
                                                            SottoKeyProtection   protection,

@@ -1373,9 +1373,27 @@ test_store_migrate_from_v1 (void)
   /* Turned back into a version 1 file, it is migrated on open. */
   raw_sql (dir, "DROP INDEX messages_by_conversation; DROP INDEX messages_unread;"
                 "DROP TABLE id_counters; DROP TABLE seen; DROP TABLE transfers; DROP TABLE ignored_keys; "
-                "DROP TABLE security_log; "
+                "DROP TABLE security_log; DROP TABLE group_outbox; DROP TABLE group_records; "
+                "DROP TABLE groups; "
                 "ALTER TABLE contacts DROP COLUMN offered_key; "
-                "ALTER TABLE contacts DROP COLUMN mac; ALTER TABLE messages DROP COLUMN mac; "
+                "ALTER TABLE contacts DROP COLUMN member_only; "
+                "ALTER TABLE contacts DROP COLUMN signing_key; "
+                "ALTER TABLE contacts DROP COLUMN mac; "
+                /* Version 1's conversations and messages, rebuilt as
+                 * version 11 rebuilt them the other way. */
+                "CREATE TABLE m1 (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL "
+                "  REFERENCES conversations (id) ON DELETE CASCADE, uid BLOB NOT NULL, "
+                "  direction INTEGER NOT NULL, state INTEGER NOT NULL, sent INTEGER NOT NULL, "
+                "  received INTEGER NOT NULL DEFAULT 0, read INTEGER NOT NULL DEFAULT 0, "
+                "  body BLOB NOT NULL, UNIQUE (conversation_id, uid));"
+                "INSERT INTO m1 SELECT id, conversation_id, uid, direction, state, sent, received, "
+                "  read, body FROM messages;"
+                "DROP TABLE messages; ALTER TABLE m1 RENAME TO messages;"
+                "CREATE TABLE c1 (id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL UNIQUE "
+                "  REFERENCES contacts (id) ON DELETE CASCADE, "
+                "  last_activity INTEGER NOT NULL DEFAULT 0);"
+                "INSERT INTO c1 SELECT id, contact_id, last_activity FROM conversations;"
+                "DROP TABLE conversations; ALTER TABLE c1 RENAME TO conversations;"
                 "PRAGMA user_version = 1;");
   store = sotto_test_open_store (dir, "pw", &error);
   g_assert_no_error (error);

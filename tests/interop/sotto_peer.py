@@ -6,6 +6,7 @@ invites, framing and the session rules are written by hand from the document.
 
 Sub-commands (each has --help):
   selftest --vectors FILE                   the worked examples of PROTOCOL.md + the cacophony vectors
+  selftest-groups [--verbose]               §Groups: the worked example byte for byte, and the record rules
   init --id FILE --name NAME                make an identity (X25519 key pair) in FILE (JSON, 0600)
   invite --id FILE [--address HOST:PORT]...  print our invite URI
   fingerprint --id FILE [--contact INVITE]  our fingerprint, or the safety number with a contact
@@ -15,6 +16,12 @@ Sub-commands (each has --help):
                                             prints one JSON event per line
   probe --id FILE --contact INVITE [CASE]   black-box checks of the other side's MUST rules
   control --profile-dir DIR -- ARGS...      a sotto-cli command over the local control socket
+
+Groups (revision 3, §Groups): `peer --groups` speaks hello version 3 with the GROUPS bit, sends its
+Ed25519 signing key (derived as Sotto does) and takes part in groups; without it the peer is the
+revision-1 peer it always was. For tests in Python: PeerThread runs a Peer on a thread of its own;
+Record.make/changed, sign_record, raw_group_record and raw_group_text build records and payloads
+(forged or malformed ones too) and Peer.send_raw sends them on a session.
 """
 
 import argparse
@@ -947,6 +954,16 @@ KIND_TYPES = {TEXT: "(ayxs)", RECEIPT: "(yaay)", TYPING: "b", PRESENCE: "y", PIN
 KIND_NAMES = {TEXT: "TEXT", RECEIPT: "RECEIPT", TYPING: "TYPING", PRESENCE: "PRESENCE", PING: "PING",
               PONG: "PONG", REQUEST_STATE: "REQUEST_STATE"}
 
+# Revision 3 (§Groups): decoded only from a peer whose hello set GROUPS, and only
+# when this peer runs with groups; otherwise unknown kinds, ignored (§Malformed and unknown).
+SIGNING_KEY, GROUP_RECORD, GROUP_TEXT, GROUP_LEAVE, GROUP_TYPING = 0x10, 0x11, 0x12, 0x13, 0x14
+GROUP_KIND_TYPES = {SIGNING_KEY: "ay", GROUP_RECORD: "(ayay)", GROUP_TEXT: "(ayayxs)", GROUP_LEAVE: "ay",
+                    GROUP_TYPING: "(ayb)"}
+KIND_NAMES.update({SIGNING_KEY: "SIGNING_KEY", GROUP_RECORD: "GROUP_RECORD", GROUP_TEXT: "GROUP_TEXT",
+                   GROUP_LEAVE: "GROUP_LEAVE", GROUP_TYPING: "GROUP_TYPING"})
+FILES_CAP = 0x1
+GROUPS_CAP = 0x2
+
 
 class Malformed(Exception):
     pass
@@ -976,22 +993,29 @@ def check_value(kind, v):
     elif kind == REQUEST_STATE:
         if v not in (1, 2):
             raise Malformed("request state %d" % v)
+    elif kind in GROUP_KIND_TYPES:
+        check_group_value(kind, v)
 
 
 def encode_payload(kind, v):
     check_value(kind, v)
-    return bytes([kind]) + gv_serialize(KIND_TYPES[kind], v)
+    return bytes([kind]) + gv_serialize(KIND_TYPES.get(kind) or GROUP_KIND_TYPES[kind], v)
 
 
-def decode_payload(pt):
-    """returns (kind, value) ; value None for unknown kinds ; raises Malformed"""
+def decode_payload(pt, groups=False):
+    """returns (kind, value) ; value None for unknown kinds ; raises Malformed.
+    groups: the group kinds 0x10 … 0x14 are known (we and the peer set GROUPS)."""
     if len(pt) == 0:
         raise Malformed("empty plaintext")
     kind = pt[0]
-    if kind not in KIND_TYPES:
+    if kind in KIND_TYPES:
+        vtype = KIND_TYPES[kind]
+    elif groups and kind in GROUP_KIND_TYPES:
+        vtype = GROUP_KIND_TYPES[kind]
+    else:
         return kind, None
     try:
-        v = gv_parse(KIND_TYPES[kind], pt[1:])
+        v = gv_parse(vtype, pt[1:])
     except GVError as e:
         raise Malformed("%s: %s" % (KIND_NAMES[kind], e))
     if kind in (TEXT, RECEIPT):
@@ -1024,6 +1048,350 @@ def decode_hello(b):
     if err:
         raise Malformed("hello " + err)
     return {"version": version, "name": name, "port": port, "caps": caps, "intro": intro}
+
+
+# ---------------------------------------------------------------------------
+# Groups (PROTOCOL.md §Groups, and the kinds 0x10 … 0x14 of §Transport payloads)
+# ---------------------------------------------------------------------------
+
+RECORD_TYPE = "(tayaysa(ayaysasy))"
+MEMBER_TYPE = "(ayaysasy)"
+RECORD_CONTEXT = b"Sotto group record v1"       # 21 ASCII bytes, signed before the record
+SIGNING_KEY_CONTEXT = b"Sotto signing key v1"    # 20 ASCII bytes (§Capability and signing keys)
+RECORD_MAX = 65452                               # §Limits: 65519 - 1 kind - 64 signature - 2 offset bytes
+MEMBERS_MAX = 64
+ADDRESSES_MAX = 2
+VERSION_MAX = 2 ** 53
+ROLE_MEMBER, ROLE_ADMIN = 1, 2
+RECORDS_KEPT = 64                                # Sotto keeps the 64 newest (§Accepting a record)
+
+
+def signing_key_from_x25519(secret):
+    """(private Ed25519 key object, 32-byte public key): the key Sotto derives from its X25519
+    secret key (§Capability and signing keys): seed = BLAKE2b-256 keyed with the secret key,
+    over "Sotto signing key v1"; then the RFC 8032 key pair of that seed."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+    seed = hashlib.blake2b(SIGNING_KEY_CONTEXT, digest_size=32, key=secret).digest()
+    priv = Ed25519PrivateKey.from_private_bytes(seed)
+    pub = priv.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return priv, pub
+
+
+def ed25519_valid_point(pub):
+    """§Capability and signing keys: 32 bytes, a valid point of prime order
+    (libsodium's crypto_core_ed25519_is_valid_point, which PyNaCl binds)."""
+    return len(pub) == 32 and bool(nb.crypto_core_ed25519_is_valid_point(bytes(pub)))
+
+
+def sign_record(priv, record):
+    """The 64-byte Ed25519 signature over "Sotto group record v1" || record."""
+    return priv.sign(RECORD_CONTEXT + bytes(record))
+
+
+def verify_record(pub, record, sig):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.exceptions import InvalidSignature
+    if len(pub) != 32 or len(sig) != 64:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes(pub)).verify(bytes(sig), RECORD_CONTEXT + bytes(record))
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+# -- the record, serialized by hand (§The group record, "Framing") --------------------------------
+# A second, independent writer next to the generic gv_serialize(): the self-check compares them.
+
+def _framed(body, ends):
+    """body followed by its framing offsets @ends, in the order given, all of the smallest size k
+    for which the whole container is at most 2^(8k) - 1 bytes (§GVariant serialization)."""
+    if not ends:
+        return body
+    k = offset_size_for(len(body), len(ends))
+    return body + b"".join(e.to_bytes(k, "little") for e in ends)
+
+
+def _gv_str(s):
+    b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+    if b"\x00" in b:
+        raise GVError("NUL in string")
+    return b + b"\x00"
+
+
+def serialize_member(key, signing_key, name, addresses, role):
+    """(ayaysasy): alignment 1; four framing offsets (ends of key, signing key, name, addresses)
+    written in the order addresses, name, signing key, key; the role is last and fixed."""
+    out = bytes(key)
+    end_key = len(out)
+    out += bytes(signing_key)
+    end_skey = len(out)
+    out += _gv_str(name)
+    end_name = len(out)
+    arr, ends = b"", []
+    for a in addresses:                      # as: one offset per element, in element order
+        arr += _gv_str(a)
+        ends.append(len(arr))
+    out += _framed(arr, ends)
+    end_addr = len(out)
+    out += bytes([role])
+    return _framed(out, [end_addr, end_name, end_skey, end_key])
+
+
+def serialize_record(version, gid, signer, name, members):
+    """(tayaysa(ayaysasy)): the t at 0 (alignment 8), then group id, signer, name, members; three
+    framing offsets (ends of group id, signer, name) written in the order name, signer, group id;
+    the members array is last. members: (key, signing key, name, [addresses], role) each."""
+    out = struct.pack("<Q", version)
+    out += bytes(gid)
+    end_gid = len(out)
+    out += bytes(signer)
+    end_signer = len(out)
+    out += _gv_str(name)
+    end_name = len(out)
+    arr, ends = b"", []
+    for m in members:
+        arr += serialize_member(*m)          # alignment 1: no padding between entries
+        ends.append(len(arr))
+    out += _framed(arr, ends)
+    return _framed(out, [end_name, end_signer, end_gid])
+
+
+class Member(tuple):
+    """(key, signing_key, name, addresses, role)"""
+    __slots__ = ()
+
+    def __new__(cls, key, signing_key, name, addresses, role):
+        return tuple.__new__(cls, (bytes(key), bytes(signing_key), name, list(addresses), role))
+
+    key = property(lambda self: self[0])
+    signing_key = property(lambda self: self[1])
+    name = property(lambda self: self[2])
+    addresses = property(lambda self: self[3])
+    role = property(lambda self: self[4])
+
+
+class Record:
+    """A decoded group record and its bytes exactly as received (or as made)."""
+
+    def __init__(self, raw, version, gid, signer, name, members):
+        self.raw = bytes(raw)
+        self.version = version
+        self.gid = bytes(gid)
+        self.signer = bytes(signer)
+        self.name = name
+        self.members = [Member(*m) for m in members]
+
+    @classmethod
+    def make(cls, version, gid, signer, name, members):
+        """Builds a record without checking any rule (a test may want to break them)."""
+        members = [Member(*m) for m in members]
+        return cls(serialize_record(version, gid, signer, name, members), version, gid, signer, name, members)
+
+    def member(self, pk):
+        for m in self.members:
+            if m.key == pk:
+                return m
+        return None
+
+    def lists(self, pk):
+        return self.member(pk) is not None
+
+    def is_admin(self, pk):
+        m = self.member(pk)
+        return m is not None and m.role == ROLE_ADMIN
+
+    def admins(self):
+        return [m for m in self.members if m.role == ROLE_ADMIN]
+
+    def hash(self):
+        return blake2b(self.raw, 32)
+
+    def changed(self, version=None, signer=None, name=None, members=None):
+        """A copy with these fields replaced (version: default one higher)."""
+        return Record.make(self.version + 1 if version is None else version, self.gid,
+                           self.signer if signer is None else signer, self.name if name is None else name,
+                           self.members if members is None else members)
+
+    def summary(self):
+        return {"version": self.version, "group": self.gid.hex(), "signer": self.signer.hex()[:16],
+                "name": self.name, "members": [(m.name, {1: "member", 2: "admin"}.get(m.role, m.role))
+                                               for m in self.members]}
+
+
+def record_error(raw):
+    """None when @raw is a well-formed record (every rule of §The group record's tables, in
+    normal form), else the first rule it breaks. Such a record is malformed (§Malformed and unknown)."""
+    if not 1 <= len(raw) <= RECORD_MAX:
+        return "record of %d bytes" % len(raw)
+    try:
+        version, gid, signer, name, members = gv_parse(RECORD_TYPE, raw)
+    except GVError as e:
+        return "record: %s" % e
+    if serialize_record(version, gid, signer, name, members) != bytes(raw):   # belt and braces
+        return "record: not in normal form (hand-written serializer)"
+    if not 1 <= version <= VERSION_MAX:
+        return "version %d" % version
+    if len(gid) != 16:
+        return "group id of %d bytes" % len(gid)
+    if len(signer) != 32:
+        return "signer of %d bytes" % len(signer)
+    err = display_name_error(name.encode("utf-8"))
+    if err:
+        return "group name: " + err
+    if not 1 <= len(members) <= MEMBERS_MAX:
+        return "%d members" % len(members)
+    seen = set()
+    for i, (key, skey, mname, addresses, role) in enumerate(members):
+        if len(key) != 32:
+            return "member %d: key of %d bytes" % (i, len(key))
+        if not key_is_canonical(key):
+            return "member %d: key not canonical" % i
+        if key in seen:
+            return "member %d: key listed twice" % i
+        seen.add(key)
+        if len(skey) not in (0, 32):
+            return "member %d: signing key of %d bytes" % (i, len(skey))
+        err = display_name_error(mname.encode("utf-8"))
+        if err:
+            return "member %d: name: %s" % (i, err)
+        if len(addresses) > ADDRESSES_MAX:
+            return "member %d: %d addresses" % (i, len(addresses))
+        for a in addresses:
+            try:
+                parse_hint(a.encode("utf-8"))
+            except InviteError as e:
+                return "member %d: address %r: %s" % (i, a, e)
+        if role not in (ROLE_MEMBER, ROLE_ADMIN):
+            return "member %d: role %d" % (i, role)
+        if role == ROLE_ADMIN and len(skey) != 32:
+            return "member %d: an admin without signing key" % i
+    return None
+
+
+def decode_record(raw):
+    """A Record, or raises Malformed."""
+    err = record_error(raw)
+    if err:
+        raise Malformed(err)
+    return Record(raw, *gv_parse(RECORD_TYPE, raw))
+
+
+def record_wins(a, b):
+    """Of two different records of one group with the same version, whether @a wins over @b
+    (§The group record, "Two records of one group")."""
+    a_ok = b.is_admin(a.signer)       # a record whose signer is not an admin in the other loses
+    b_ok = a.is_admin(b.signer)
+    if a_ok != b_ok:
+        return a_ok
+    return a.hash() < b.hash()        # else the smaller BLAKE2b-256 of the bytes wins
+
+
+def record_newer(a, b):
+    """@a would replace current record @b as to order (version, then the tie rule)."""
+    if a.version != b.version:
+        return a.version > b.version
+    return a.raw != b.raw and record_wins(a, b)
+
+
+def judge_record(me, held, held_state, rec, sig, contact_signing_key):
+    """§Accepting a record, for a side with key @me holding @held (its current Record of that
+    group, or None) in state @held_state ("member", "leaving", "left", "removed").
+    contact_signing_key(pk): the signing key pk sent in SIGNING_KEY if pk is a contact that
+    counts for joining (pinned, not blocked, not key changed, not member-only), else None.
+    Returns (accepted, "join"|"change", reason)."""
+    if held is None or held_state in ("left", "removed"):
+        if not rec.lists(me):
+            return False, "join", "we are not listed"
+        if not rec.is_admin(rec.signer):
+            return False, "join", "the signer is not an admin in the record itself"
+        sent = contact_signing_key(rec.signer)
+        if sent is None:
+            return False, "join", "the signer is not a contact (or sent no signing key)"
+        if rec.member(rec.signer).signing_key != sent:
+            return False, "join", "the signing key listed for the signer is not the one it sent"
+        if not verify_record(sent, rec.raw, sig):
+            return False, "join", "the signature does not verify"
+        # NB: no version rule here (spec as written): see selftest_groups' NOTE.
+        return True, "join", "joined"
+    if rec.raw == held.raw:
+        return False, "change", "the current record"
+    if rec.version < held.version:
+        return False, "change", "older than the current record"
+    if rec.version == held.version and not record_wins(rec, held):
+        return False, "change", "same version, loses against the current record"
+    if not held.is_admin(rec.signer):
+        return False, "change", "the signer is not an admin in the current record"
+    if not verify_record(held.member(rec.signer).signing_key, rec.raw, sig):
+        return False, "change", "the signature does not verify with the key the current record lists"
+    return True, "change", "accepted"
+
+
+def check_group_value(kind, v):
+    """The rules of §Transport payloads for the group kinds; raises Malformed."""
+    if kind == SIGNING_KEY:
+        if len(v) != 32:
+            raise Malformed("signing key of %d bytes" % len(v))
+        if not ed25519_valid_point(v):
+            raise Malformed("signing key is not a valid point of prime order")
+    elif kind == GROUP_RECORD:
+        rec, sig = v
+        err = record_error(rec)
+        if err:
+            raise Malformed(err)
+        if len(sig) != 64:
+            raise Malformed("signature of %d bytes" % len(sig))
+    elif kind == GROUP_TEXT:
+        gid, mid, ts, body = v
+        if len(gid) != 16:
+            raise Malformed("group id of %d bytes" % len(gid))
+        if len(mid) != 16:
+            raise Malformed("message id of %d bytes" % len(mid))
+        if ts <= 0:
+            raise Malformed("timestamp <= 0")
+        bl = len(body.encode("utf-8"))
+        if not (1 <= bl <= 32768):
+            raise Malformed("body of %d bytes" % bl)
+    elif kind == GROUP_LEAVE:
+        if len(v) != 16:
+            raise Malformed("group id of %d bytes" % len(v))
+    elif kind == GROUP_TYPING:
+        gid, typing = v
+        if len(gid) != 16:
+            raise Malformed("group id of %d bytes" % len(gid))
+
+
+# Plaintexts built without the sender-side checks, to send malformed or forged ones on purpose.
+
+def raw_group_record(record, sig):
+    return bytes([GROUP_RECORD]) + gv_serialize("(ayay)", (bytes(record), bytes(sig)))
+
+
+def raw_group_text(gid, mid, ts, body):
+    b = body.encode("utf-8") if isinstance(body, str) else body
+    v = bytes(gid) + bytes(mid)
+    v += b"\x00" * (pad_to(len(v), 8) - len(v)) + struct.pack("<q", ts) + b + b"\x00"
+    k = offset_size_for(len(v), 2)
+    return bytes([GROUP_TEXT]) + v + (len(gid) + len(mid)).to_bytes(k, "little") + len(gid).to_bytes(k, "little")
+
+
+class GroupState:
+    """What a side holds of one group (§Accepting a record)."""
+
+    def __init__(self, rec, sig):
+        self.current = rec
+        self.sig = sig
+        self.kept = [(rec, sig)]         # accepted since joining, oldest first
+        self.replaced = None             # the record the current one replaced
+        self.state = "member"            # member | leaving | left | removed
+
+    def install(self, rec, sig):
+        self.replaced = self.current
+        self.current = rec
+        self.sig = sig
+        self.kept.append((rec, sig))
+        del self.kept[:-RECORDS_KEPT]
 
 
 # ---------------------------------------------------------------------------
@@ -1244,6 +1612,256 @@ def selftest(vectors_path):
 
 
 # ---------------------------------------------------------------------------
+# Self-check of the group code: PROTOCOL.md §Groups, "Example", byte for byte, and the rules
+# ---------------------------------------------------------------------------
+
+def selftest_groups(verbose=False):
+    results = []
+
+    def check(label, got, want):
+        ok = got == want
+        results.append(ok)
+        print("%s %s" % ("PASS" if ok else "FAIL", label))
+        if not ok:
+            print("   got  %r\n   want %r" % (got, want))
+
+    H = bytes.fromhex
+    # The keys of RFC 7748, section 6.1. PROTOCOL.md gives Alice's secret key (§Fingerprints)
+    # but not Bob's: his is RFC 7748's.
+    alice_sk = H("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+    bob_sk = H("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")
+    alice = x25519_public(alice_sk)
+    bob = x25519_public(bob_sk)
+    check("Alice's X25519 key", alice.hex(), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+    check("Bob's X25519 key", bob.hex(), "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+
+    # §Capability and signing keys
+    check("'Sotto signing key v1' is 20 bytes", len(SIGNING_KEY_CONTEXT), 20)
+    check("'Sotto group record v1' is 21 bytes", len(RECORD_CONTEXT), 21)
+    a_priv, a_pub = signing_key_from_x25519(alice_sk)
+    b_priv, b_pub = signing_key_from_x25519(bob_sk)
+    check("Alice's signing key", a_pub.hex(), "fd6839ff0d140742400e28ca68410b6eb58522883321ec855f759098c426ba9f")
+    check("Bob's signing key", b_pub.hex(), "ebedec3a2b1aed5c2c10e7e0321b0c1b5bec0a7d568669a9fe7d01d4064a86db")
+    check("signing keys are valid points", (ed25519_valid_point(a_pub), ed25519_valid_point(b_pub)), (True, True))
+
+    # The record of the example
+    gid = bytes(range(16))
+    members = [(alice, a_pub, "Alice", [], ROLE_ADMIN), (bob, b_pub, "Bob", ["192.0.2.7:47300"], ROLE_MEMBER)]
+    rec = serialize_record(1, gid, alice, "Project", members)
+    want_rec = ("0100000000000000000102030405060708090a0b0c0d0e0f8520f0098930a754748b7d"
+                "dcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a50726f6a656374008520f0098930"
+                "a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6afd6839ff0d14074240"
+                "0e28ca68410b6eb58522883321ec855f759098c426ba9f416c696365000246464020de"
+                "9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4febedec3a"
+                "2b1aed5c2c10e7e0321b0c1b5bec0a7d568669a9fe7d01d4064a86db426f6200313932"
+                "2e302e322e373a3437333030001001554440204ba5403818")
+    check("record is 234 bytes", len(rec), 234)
+    check("record (hand-written serializer) = the example's hex", rec.hex(), want_rec)
+    check("record (generic GVariant writer) = the same bytes",
+          gv_serialize(RECORD_TYPE, (1, gid, alice, "Project", members)).hex(), want_rec)
+    # The annotated layout, line by line
+    arr = rec[64:231]
+    check("annotation: members array at 64, 167 bytes", len(arr), 167)
+    check("annotation: version 1 at 0", rec[0:8], struct.pack("<Q", 1))
+    check("annotation: group id at 8, signer at 24, \"Project\" at 56",
+          (rec[8:24], rec[24:56], rec[56:64]), (gid, alice, b"Project\x00"))
+    check("annotation: Alice's entry ends 46 46 40 20 at 71",
+          (arr[0:32], arr[32:64], arr[64:70], arr[70], arr[71:75].hex()), (alice, a_pub, b"Alice\x00", 2, "46464020"))
+    check("annotation: Bob's entry from 75: key, signing key, \"Bob\"",
+          (arr[75:107], arr[107:139], arr[139:143]), (bob, b_pub, b"Bob\x00"))
+    check("annotation: Bob's addresses at 143 with their offset 10",
+          arr[143:160], b"192.0.2.7:47300\x00\x10")
+    check("annotation: Bob's role at 160, ends 55 44 40 20 at 161", (arr[160], arr[161:165].hex()), (1, "55444020"))
+    check("annotation: the array's offsets 4b a5 (75, 165)", arr[165:167].hex(), "4ba5")
+    check("annotation: the record's offsets 40 38 18 at 231", rec[231:].hex(), "403818")
+    r = decode_record(rec)
+    check("record decodes", (r.version, r.gid, r.signer, r.name, r.members),
+          (1, gid, alice, "Project", [Member(*m) for m in members]))
+    check("Record.make gives the same bytes", Record.make(1, gid, alice, "Project", members).raw, rec)
+
+    sig = sign_record(a_priv, rec)
+    want_sig = ("9081b6d0c940f8d7087206e0028c32f51848ecfb964830d5055a1e7466079826"
+                "4583a243e222e36367640f1c09311797a095027e9cdc32ffd133ddf127a67306")
+    check("Alice's signature over 'Sotto group record v1' || record", sig.hex(), want_sig)
+    check("the signature verifies with Alice's signing key", verify_record(a_pub, rec, sig), True)
+    check("... not with Bob's", verify_record(b_pub, rec, sig), False)
+    check("... not over the record alone", verify_record(a_pub, rec[:-1] + b"\x19", sig), False)
+
+    pt = encode_payload(GROUP_RECORD, (rec, sig))
+    check("GROUP_RECORD plaintext: 11, record, signature, ea 00 (301 bytes)",
+          (len(pt), pt[:1].hex(), pt[1:235] == rec, pt[235:299] == sig, pt[299:].hex()),
+          (301, "11", True, True, "ea00"))
+    check("GROUP_RECORD = raw_group_record", raw_group_record(rec, sig), pt)
+    check("GROUP_RECORD decodes", decode_payload(pt, groups=True), (GROUP_RECORD, (rec, sig)))
+    check("GROUP_RECORD from a peer without GROUPS: unknown kind, ignored", decode_payload(pt), (GROUP_RECORD, None))
+
+    gt = encode_payload(GROUP_TEXT, (gid, bytes(range(16, 32)), 1700000000000000, "Hi all"))
+    want_gt = ("12" "000102030405060708090a0b0c0d0e0f" "101112131415161718191a1b1c1d1e1f"
+               "00401e18240a0600" "486920616c6c00" "2010")
+    check("GROUP_TEXT example", gt.hex(), want_gt)
+    check("GROUP_TEXT = raw_group_text", raw_group_text(gid, bytes(range(16, 32)), 1700000000000000, "Hi all"), gt)
+    check("GROUP_TEXT decodes", decode_payload(gt, groups=True),
+          (GROUP_TEXT, (gid, bytes(range(16, 32)), 1700000000000000, "Hi all")))
+    lv = encode_payload(GROUP_LEAVE, gid)
+    check("GROUP_LEAVE example (17 bytes)", (len(lv), lv.hex()), (17, "13000102030405060708090a0b0c0d0e0f"))
+    ty = encode_payload(GROUP_TYPING, (gid, True))
+    check("GROUP_TYPING example", ty.hex(), "14000102030405060708090a0b0c0d0e0f0110")
+    check("GROUP_TYPING is 18 bytes after the kind", len(ty) - 1, 18)
+    sk = encode_payload(SIGNING_KEY, a_pub)
+    check("SIGNING_KEY is 10 || the 32 bytes", sk.hex(), "10" + a_pub.hex())
+    check("SIGNING_KEY decodes", decode_payload(sk, groups=True), (SIGNING_KEY, a_pub))
+
+    # Malformed group payloads (§Malformed and unknown)
+    bad = {
+        "SIGNING_KEY of 31 bytes": "10" + a_pub.hex()[:62],
+        "SIGNING_KEY of 33 bytes": "10" + a_pub.hex() + "00",
+        "SIGNING_KEY not a valid point (all zero)": "10" + "00" * 32,
+        "SIGNING_KEY of small order (1, 0)": "10" + "01" + "00" * 31,
+        "GROUP_TEXT with a 15-byte group id": raw_group_text(gid[:15], bytes(16), 1, "x").hex(),
+        "GROUP_TEXT with a 17-byte message id": raw_group_text(gid, bytes(17), 1, "x").hex(),
+        "GROUP_TEXT with timestamp 0": raw_group_text(gid, bytes(16), 0, "x").hex(),
+        "GROUP_TEXT with empty body": raw_group_text(gid, bytes(16), 1, "").hex(),
+        "GROUP_TEXT with 32769-byte body": raw_group_text(gid, bytes(16), 1, "y" * 32769).hex(),
+        "GROUP_TEXT with a trailing byte": want_gt + "00",
+        "GROUP_TEXT with 2-byte offsets": want_gt[:-4] + "20001000",
+        "GROUP_LEAVE of 15 bytes": "13" + gid.hex()[:30],
+        "GROUP_TYPING 02": "14" + gid.hex() + "0210",
+        "GROUP_TYPING with 14-byte id": "14" + gid.hex()[:28] + "010e",
+        "GROUP_RECORD with 63-byte signature": raw_group_record(rec, sig[:63]).hex(),
+        "GROUP_RECORD with trailing byte": pt.hex() + "00",
+    }
+    for label, hx in bad.items():
+        try:
+            decode_payload(H(hx), groups=True)
+            check("malformed: " + label, "accepted", "refused")
+        except Malformed:
+            check("malformed: " + label, "refused", "refused")
+    check("GROUP_TEXT body of 32768 bytes is fine",
+          decode_payload(raw_group_text(gid, bytes(16), 1, "y" * 32768), groups=True)[0], GROUP_TEXT)
+
+    # Records that break a rule of the tables: malformed
+    def mk(version=1, g=gid, signer=alice, name="Project", ms=None):
+        return serialize_record(version, g, signer, name, members if ms is None else ms)
+    p_max = bytes.fromhex("ed" + "ff" * 30 + "7f")
+    x = lambda i: x25519_public(bytes([i]) * 32)
+    many = [(alice, a_pub, "Alice", [], 2)] + [(x(i), b"", "M%d" % i, [], 1) for i in range(1, 64)]
+    bad_records = {
+        "version 0": mk(version=0),
+        "version 2^53 + 1": mk(version=2 ** 53 + 1),
+        "group id of 15 bytes": mk(g=gid[:15]),
+        "signer of 31 bytes": mk(signer=alice[:31]),
+        "group name with a trailing space": mk(name="Project "),
+        "no member": mk(ms=[]),
+        "65 members": mk(ms=many + [(x(99), b"", "M99", [], 1)]),
+        "a key listed twice": mk(ms=members + [(bob, b"", "Bob again", [], 1)]),
+        "a key of 31 bytes": mk(ms=[members[0], (bob[:31], b"", "Bob", [], 1)]),
+        "a key that is not canonical (p)": mk(ms=[members[0], (p_max, b"", "P", [], 1)]),
+        "a signing key of 31 bytes": mk(ms=[members[0], (bob, b_pub[:31], "Bob", [], 1)]),
+        "a member name that is not valid": mk(ms=[members[0], (bob, b_pub, "Bob\n", [], 1)]),
+        "three addresses": mk(ms=[members[0], (bob, b_pub, "Bob", ["192.0.2.7:1", "192.0.2.7:2", "192.0.2.7:3"], 1)]),
+        "an address without port": mk(ms=[members[0], (bob, b_pub, "Bob", ["192.0.2.7"], 1)]),
+        "role 0": mk(ms=[members[0], (bob, b_pub, "Bob", [], 0)]),
+        "role 3": mk(ms=[members[0], (bob, b_pub, "Bob", [], 3)]),
+        "an admin without signing key": mk(ms=[members[0], (bob, b"", "Bob", [], 2)]),
+        "2-byte framing offsets": rec[:-3] + b"".join(bytes([b, 0]) for b in rec[-3:]),
+        "a trailing byte": rec + b"\x00",
+    }
+    check("64 members are fine", record_error(mk(ms=many)), None)
+    check("two addresses are fine",
+          record_error(mk(ms=[members[0], (bob, b_pub, "Bob", ["192.0.2.7:1", "[2001:db8::7]:2"], 1)])), None)
+    check("a member without signing key is fine", record_error(mk(ms=[members[0], (bob, b"", "Bob", [], 1)])), None)
+    for label, raw in bad_records.items():
+        err = record_error(raw)
+        check("record with %s is malformed%s" % (label, (" (%s)" % err) if verbose and err else ""),
+              err is not None, True)
+        try:
+            decode_payload(raw_group_record(raw, sig), groups=True)
+            check("GROUP_RECORD with %s closes the session" % label, "accepted", "malformed")
+        except Malformed:
+            check("GROUP_RECORD with %s closes the session" % label, "malformed", "malformed")
+    # Not in a table: a record without an admin (see the report). Not malformed here.
+    no_admin = mk(ms=[(alice, a_pub, "Alice", [], 1), members[1]])
+    check("a record without admin is not malformed (\"at least one admin\" is in no table)",
+          record_error(no_admin), None)
+
+    # The hand-written serializer agrees with the generic one, also where offsets grow to 2 bytes
+    import random as _r
+    rng = _r.Random(1)
+    agree = True
+    for n in range(300):
+        ms = []
+        for i in range(rng.randint(1, 12)):
+            nm = "n" * rng.choice((1, 5, 60, 64))
+            addrs = rng.choice(([], ["192.0.2.7:47300"], ["h" * 200 + ":1", "[2001:db8::1]:65535"]))
+            ms.append((x(i + 1), rng.choice((b"", a_pub)), nm, addrs, rng.choice((1, 2))))
+        args = (rng.randint(1, 2 ** 53), os.urandom(16), alice, "g" * rng.choice((1, 30, 64)), ms)
+        raw = serialize_record(*args)
+        if raw != gv_serialize(RECORD_TYPE, args) or gv_parse(RECORD_TYPE, raw) != tuple(
+                [args[0], args[1], args[2], args[3], [tuple(m[:3]) + (list(m[3]), m[4]) for m in ms]]):
+            agree = False
+            print("   differs: %r" % (args,))
+            break
+    check("hand-written and generic serializers agree on 300 random records", agree, True)
+    k2 = serialize_member(bob, b_pub, "B" * 64, ["h" * 200 + ":1"], 1)
+    check("a member entry over 255 bytes has 2-byte offsets", (len(k2), k2[-8:-6] == struct.pack("<H", 64 + 65 + 204)),
+          (32 + 32 + 65 + 204 + 1 + 8, True))
+
+    # Two records of one version (§The group record)
+    carol_sk = bytes([7]) * 32
+    carol = x25519_public(carol_sk)
+    c_priv, c_pub = signing_key_from_x25519(carol_sk)
+    both = [(alice, a_pub, "Alice", [], 2), (bob, b_pub, "Bob", [], 2), (carol, c_pub, "Carol", [], 1)]
+    r1 = Record.make(5, gid, alice, "Project", both)
+    r2 = Record.make(5, gid, bob, "Renamed", both)
+    check("tie between two admins: decided by the hash, one way only",
+          (record_wins(r1, r2) != record_wins(r2, r1), record_wins(r1, r2) == (r1.hash() < r2.hash())), (True, True))
+    r3 = Record.make(5, gid, carol, "Project", both)     # Carol is no admin in r1
+    check("tie: a signer that is not an admin in the other loses", (record_wins(r3, r1), record_wins(r1, r3)),
+          (False, True))
+
+    # §Accepting a record, with Bob's eyes: Alice is his contact and sent her signing key
+    r1 = Record(rec, *gv_parse(RECORD_TYPE, rec))
+    contact_key = {alice: a_pub}.get
+    check("join: Alice's record, Alice a contact", judge_record(bob, None, None, r1, sig, contact_key)[0], True)
+    check("join refused: Alice not a contact", judge_record(bob, None, None, r1, sig, {}.get)[0], False)
+    check("join refused: Alice sent another signing key",
+          judge_record(bob, None, None, r1, sig, {alice: b_pub}.get)[0], False)
+    check("join refused: Carol is not listed", judge_record(carol, None, None, r1, sig, contact_key)[0], False)
+    forged = r1.changed(signer=bob, members=[members[0], (bob, b_pub, "Bob", [], ROLE_ADMIN)])
+    fsig = sign_record(b_priv, forged.raw)
+    check("change refused: Bob (a member) names himself admin",
+          judge_record(bob, r1, "member", forged, fsig, contact_key)[2],
+          "the signer is not an admin in the current record")
+    check("... and Carol refuses it too when she holds record 1",
+          judge_record(carol, r1, "member", forged, fsig, contact_key)[0], False)
+    self_admin = Record.make(1, gid, bob, "Project", [(alice, a_pub, "Alice", [], 2), (bob, b_pub, "Bob", [], 2)])
+    check("join refused: Bob's own record, Bob no contact of Carol's",
+          judge_record(carol, None, None, self_admin, sign_record(b_priv, self_admin.raw), {alice: a_pub}.get)[0],
+          False)
+    claims_alice = r1.changed(members=[members[0], (bob, b_pub, "Bob", [], ROLE_ADMIN)])
+    check("change refused: signer Alice, signed by Bob (the signature does not verify)",
+          judge_record(bob, r1, "member", claims_alice, sign_record(b_priv, claims_alice.raw), contact_key)[0], False)
+    v2 = r1.changed(members=members + [(carol, c_pub, "Carol", [], 1)])
+    v2sig = sign_record(a_priv, v2.raw)
+    check("change: Alice adds Carol (version 2)", judge_record(bob, r1, "member", v2, v2sig, contact_key)[:2],
+          (True, "change"))
+    check("change refused: record 1 again once 2 is current",
+          judge_record(bob, v2, "member", r1, sig, contact_key)[0], False)
+    check("join: Carol, Alice's contact, joins by record 2",
+          judge_record(carol, None, None, v2, v2sig, contact_key)[0], True)
+    v3 = v2.changed(members=members)
+    v3sig = sign_record(a_priv, v3.raw)
+    check("change: Alice removes Carol (version 3)", judge_record(carol, v2, "member", v3, v3sig, contact_key)[0],
+          True)
+    replay = judge_record(carol, v3, "removed", v2, v2sig, contact_key)
+    print("NOTE spec as written: removed by record 3, Carol re-joins from a replay of record 2: %s (%s)"
+          % ("accepted" if replay[0] else "refused", replay[2]))
+
+    print("%d passed, %d failed" % (sum(results), len(results) - sum(results)))
+    return all(results)
+
+
+# ---------------------------------------------------------------------------
 # Sessions (framing, handshake with hello, transport, lifecycle)
 # ---------------------------------------------------------------------------
 
@@ -1336,6 +1954,12 @@ class Session:
         self.pongs_in = 0
         self.pings_in = 0
         self.tasks = []
+        # §Groups: the group kinds are known only when both hellos set GROUPS
+        self.groups = bool(getattr(peer, "groups_enabled", False) and hello["caps"] & GROUPS_CAP)
+        self.group_hello_sent = False     # SIGNING_KEY and records (rule 1) sent
+        self.answered = set()             # group ids answered by rule 3 or 4 in this session
+        self.kinds_received = {}          # kind -> count (what the peer sent in this session)
+        self.kinds_sent = {}
 
     def name(self):
         return self.peer.contact_name(self.rs)
@@ -1346,6 +1970,7 @@ class Session:
         if not (1 <= len(pt) <= MAX_MSG - TAGLEN):
             raise ValueError("plaintext length %d" % len(pt))
         c = self.tx.cs.encrypt_with_ad(b"", pt)
+        self.kinds_sent[pt[0]] = self.kinds_sent.get(pt[0], 0) + 1
         if self.tx.count(len(c)):
             self.peer.event("rekey", direction="send", contact=self.name(), after=self.tx.total)
         self.writer.write(frame(c))
@@ -1411,10 +2036,11 @@ class Session:
                 if self.rx.count(len(c)):
                     self.peer.event("rekey", direction="receive", contact=self.name(), after=self.rx.total)
                 try:
-                    kind, value = decode_payload(pt)
+                    kind, value = decode_payload(pt, groups=self.groups)
                 except Malformed as e:
                     self.close("malformed payload: %s (%s)" % (e, pt[:64].hex()))
                     return
+                self.kinds_received[kind] = self.kinds_received.get(kind, 0) + 1
                 await self.peer.on_payload(self, kind, value, pt)
         except Closed as e:
             self.close(str(e))
@@ -1444,7 +2070,9 @@ class Session:
 async def handshake(peer, reader, writer, initiator, expected_rs=None):
     """Runs XX; returns (send_cs, recv_cs, h, rs, hello). Raises HandshakeError/Closed."""
     hs = HandshakeState("XX", initiator, PROLOGUE, s=(peer.sk, peer.pk))
-    my_hello = encode_hello(1, peer.name, peer.hello_port, 0, peer.opts.intro or "")
+    groups_on = getattr(peer, "groups_enabled", False)
+    my_hello = encode_hello(3 if groups_on else 1, peer.name, peer.hello_port, GROUPS_CAP if groups_on else 0,
+                            peer.opts.intro or "")
     if initiator:
         writer.write(frame(hs.write_message(b"")))
         m2 = await read_frame(reader, HS_FRAME_LIMIT)
@@ -1505,16 +2133,32 @@ class Peer:
         self.sessions_seen = 0
         self.duplicates = 0
         self.keepalive_pings = 0
+        self.on_event = None                 # a function taking each event (dict) instead of printing it
+        # §Groups
+        self.groups_enabled = bool(getattr(opts, "groups", False))
+        # (derived only with groups: the revision-1 peer needs no `cryptography` package)
+        self.signing_priv, self.signing_pub = signing_key_from_x25519(self.sk) if self.groups_enabled else (None, None)
+        self.peer_signing = {}               # pk -> the first signing key that peer sent
+        self.group_states = {}               # group id -> GroupState
+        self.group_outbox = []               # [{"gid", "id", "ts", "body", "owed": set(pk)}]
+        self.group_received = {}             # (gid, pk, id) -> body
+        self.dialers = {}                    # pk -> dialling task
+        self.pong_waiters = {}               # cookie -> future
+        self.member_key_changed = set()      # member-only peers that answered with another key
+        self.group_own_ids = set()           # (group id hex, message id hex) of our group messages
         self.load_state()
 
     # ---- output
     def event(self, ev, **kw):
         d = {"event": ev, "t": round(time.time(), 3)}
         d.update(kw)
+        if self.on_event is not None:
+            self.on_event(d)
+            return
         print(json.dumps(d, ensure_ascii=False), flush=True)
 
     def contact_name(self, pk):
-        c = self.contacts.get(pk)
+        c = self.contacts.get(pk) or self.member_only_entry(pk)
         return c["name"] if c else "stranger:" + pk.hex()[:16]
 
     # ---- durable state
@@ -1591,6 +2235,8 @@ class Peer:
             return
         if rs in self.contacts:
             kind = "contact"
+        elif self.member_only_entry(rs) is not None:
+            kind = "member"          # PROTOCOL.md §Trust, case 4: a member-only peer
         else:
             if initiator:
                 kind = "contact"     # we only dial contacts
@@ -1603,7 +2249,7 @@ class Peer:
         if not self.register(s):
             return
         self.event("connected", contact=s.name(), initiator=initiator, peer_hello=hello,
-                   handshake_hash=h.hex()[:32] + "…")
+                   handshake_hash=h.hex()[:32] + "…", kind=s.kind, key=rs.hex())
         # First words (PROTOCOL.md §Trust): each side's first transport payload is PRESENCE
         if self.opts.first_delay:
             self.event("first-words-delayed", seconds=self.opts.first_delay)
@@ -1613,6 +2259,7 @@ class Peer:
             s.send(PRESENCE, 1)
         if not initiator:
             s.confirmed = True
+            self.group_hello(s)
             self.flush_outbox(s)
         if not s.tasks:
             s.start()
@@ -1622,6 +2269,9 @@ class Peer:
         c = self.contacts.get(s.rs)
         if c and c.get("key_changed"):
             return
+        self.flush_group_outbox(s)
+        if s.kind == "member":
+            return               # §Members who are not contacts: group traffic only
         n = 0
         for m in list(self.outbox):
             if m["to"] == s.rs.hex() and m["id"] not in s.sent_ids:
@@ -1644,6 +2294,7 @@ class Peer:
             if kind == PRESENCE:
                 s.confirmed = True
                 self.event("confirmed", contact=s.name(), presence=value)
+                self.group_hello(s)
                 self.flush_outbox(s)
                 await self.after_confirm(s)
             elif kind == REQUEST_STATE:
@@ -1656,7 +2307,9 @@ class Peer:
                 elif value == 2:
                     s.confirmed = True
                     s.sent_ids.clear()
+                    s.kind = "contact"
                     s.send(PRESENCE, 1)   # our first PRESENCE was dropped while pending
+                    self.group_hello(s)
                     self.flush_outbox(s)
                     await self.after_confirm(s)
             else:
@@ -1664,6 +2317,11 @@ class Peer:
             await s.drain()
             if kind in (PRESENCE, REQUEST_STATE):
                 return
+        if s.kind == "member" and kind in (TEXT, TYPING, REQUEST_STATE):
+            # §Members who are not contacts: dropped, not acknowledged
+            self.event("dropped", contact=s.name(), kind=KIND_NAMES.get(kind, kind), reason="member session",
+                       id=value[0].hex() if kind == TEXT else None)
+            return
         if kind == PING:
             s.pings_in += 1
             if not self.opts.no_pong:
@@ -1671,6 +2329,9 @@ class Peer:
             if self.opts.verbose or s.pings_in <= 3:
                 self.event("ping-received", contact=s.name(), cookie="%016x" % value, answered=not self.opts.no_pong)
         elif kind == PONG:
+            w = self.pong_waiters.pop(value, None)
+            if w is not None and not w.done():
+                w.set_result(True)
             if value in s.pings_out:
                 del s.pings_out[value]
                 s.pongs_in += 1
@@ -1689,8 +2350,12 @@ class Peer:
             for m in got:
                 self.store({"type": "delivered", "id": m["id"]})
                 self.delivered.append(m["id"])
+            extra = {}
+            if self.groups_enabled:
+                extra["named"] = sorted(hexids)
+                extra["group_known"] = self.group_receipt(s, state, hexids)
             self.event("receipt", contact=s.name(), state={1: "delivered", 2: "read"}[state], ids=len(ids),
-                       known=len(got), delivered_total=len(self.delivered))
+                       known=len(got), delivered_total=len(self.delivered), **extra)
         elif kind == PRESENCE:
             self.event("presence", contact=s.name(), presence={1: "available", 2: "away"}[value])
         elif kind == TYPING:
@@ -1700,9 +2365,13 @@ class Peer:
             if value == 2 and s.initiator:
                 s.confirmed = True
                 s.sent_ids.clear()
+                s.kind = "contact"
                 s.send(PRESENCE, 1)   # our first PRESENCE was dropped while pending
+                self.group_hello(s)
                 self.flush_outbox(s)
                 await self.after_confirm(s)
+        elif kind in GROUP_KIND_TYPES and value is not None:
+            await self.on_group_payload(s, kind, value)
         else:
             self.event("unknown-kind", kind=kind, length=len(pt))
         self.check_done()
@@ -1788,11 +2457,306 @@ class Peer:
             return
         self.done.set()
 
+    # ---- groups (PROTOCOL.md §Groups)
+    def ensure_dialer(self, pk):
+        t = self.dialers.get(pk)
+        if t is None or t.done():
+            self.dialers[pk] = asyncio.ensure_future(self.dial(pk))
+
+    def member_only_entry(self, pk):
+        """A member-only peer (§Members who are not contacts): listed in the current record of a
+        group we belong to, not a contact, not ourselves. {"name", "hints", ...} or None."""
+        if pk == self.pk or pk in self.contacts:
+            return None
+        for g in self.group_states.values():
+            if g.state not in ("member", "leaving"):
+                continue
+            m = g.current.member(pk)
+            if m is not None:
+                hints = []
+                for a in m.addresses:
+                    try:
+                        hints.append(parse_hint(a.encode("utf-8")))
+                    except InviteError:
+                        pass
+                return {"name": m.name, "hints": hints, "key_changed": pk in self.member_key_changed,
+                        "member_only": True}
+        return None
+
+    def contact_signing_key(self, pk):
+        """For the joining rule: the signing key a contact that counts sent us, else None."""
+        c = self.contacts.get(pk)
+        if c is None or c.get("key_changed") or c.get("blocked"):
+            return None
+        return self.peer_signing.get(pk)
+
+    def group_sessions(self, keys):
+        """Confirmed sessions with GROUPS (and our SIGNING_KEY sent) with a peer in @keys."""
+        return [s for pk, s in list(self.sessions.items())
+                if pk in keys and s.groups and s.confirmed and s.group_hello_sent and not s.closed]
+
+    def group_hello(self, s):
+        """Our SIGNING_KEY right after our first PRESENCE (the initiator: once the responder's first
+        payload arrived), then the current record of every group we belong to that lists the peer
+        (§Spreading records, rule 1), GROUP_LEAVE to admins of groups we are leaving (§Leaving)."""
+        if not s.groups or s.group_hello_sent or s.kind == "request" or s.closed:
+            return
+        s.group_hello_sent = True
+        s.send(SIGNING_KEY, self.signing_pub)
+        n = 0
+        for gid, g in self.group_states.items():
+            if g.state in ("member", "leaving") and g.current.lists(s.rs):
+                s.send(GROUP_RECORD, (g.current.raw, g.sig))
+                n += 1
+                if g.state == "leaving" and g.current.is_admin(s.rs):
+                    s.send(GROUP_LEAVE, gid)
+        self.event("group-hello", contact=s.name(), records=n)
+
+    def flush_group_outbox(self, s):
+        """Every GROUP_TEXT still owed to this peer, once per session, in the order written."""
+        if not s.groups or not s.confirmed or not s.group_hello_sent or s.kind == "request":
+            return 0
+        n = 0
+        for m in self.group_outbox:
+            if s.rs in m["owed"] and ("group", m["id"]) not in s.sent_ids:
+                s.sent_ids.add(("group", m["id"]))
+                s.send(GROUP_TEXT, (bytes.fromhex(m["gid"]), bytes.fromhex(m["id"]), m["ts"], m["body"]))
+                n += 1
+        if n:
+            self.event("group-sent", contact=s.name(), count=n)
+        return n
+
+    def group_receipt(self, s, state, hexids):
+        """A RECEIPT applies to our group messages owed to that peer too (§Group messages)."""
+        n = 0
+        for m in self.group_outbox:
+            if m["id"] in hexids and s.rs in m["owed"]:
+                m["owed"].discard(s.rs)
+                n += 1
+                self.event("group-delivered", contact=s.name(), group=m["gid"], id=m["id"], body=m["body"])
+        self.group_outbox = [m for m in self.group_outbox if m["owed"]]
+        return n
+
+    async def on_group_payload(self, s, kind, value):
+        if s.kind == "request":
+            self.event("dropped", contact=s.name(), kind=KIND_NAMES[kind], reason="request session")
+            return
+        if kind == SIGNING_KEY:
+            kept = self.peer_signing.get(s.rs)
+            if kept is None:
+                self.peer_signing[s.rs] = value
+                self.event("signing-key", contact=s.name(), key=value.hex(), kept=True)
+            elif kept != value:
+                self.event("signing-key", contact=s.name(), key=value.hex(), kept=False,
+                           reason="differs from the one kept: ignored")
+        elif kind == GROUP_RECORD:
+            raw, sig = value
+            self.on_group_record(s, Record(raw, *gv_parse(RECORD_TYPE, raw)), sig)
+        elif kind == GROUP_TEXT:
+            self.on_group_text(s, *value)
+        elif kind == GROUP_LEAVE:
+            self.on_group_leave(s, value)
+        elif kind == GROUP_TYPING:
+            self.event("group-typing", contact=s.name(), group=value[0].hex(), typing=value[1])
+        await s.drain()
+
+    def on_group_record(self, s, rec, sig):
+        g = self.group_states.get(rec.gid)
+        held = g.current if g else None
+        ok, how, why = judge_record(self.pk, held, g.state if g else None, rec, sig, self.contact_signing_key)
+        self.event("group-record", contact=s.name(), group=rec.gid.hex(), version=rec.version,
+                   signer=rec.signer.hex()[:16], accepted=ok, how=how, reason=why)
+        if ok:
+            self.install_record(rec, sig, how)
+            return
+        if g is None or g.state in ("left", "removed") or rec.raw == held.raw or rec.gid in s.answered:
+            return
+        listed = held.lists(s.rs)
+        listed_before = g.replaced is not None and g.replaced.lists(s.rs)
+        if rec.version < held.version:
+            # rule 3: the records it lacks, oldest first, ending with the current one; a peer not
+            # listed only the current one -- and only if the record we replaced lists it (the last
+            # sentence of §Spreading records)
+            s.answered.add(rec.gid)
+            if listed:
+                for r, rs_ in g.kept:
+                    if r.version > rec.version:
+                        s.send(GROUP_RECORD, (r.raw, rs_))
+            elif listed_before:
+                s.send(GROUP_RECORD, (held.raw, g.sig))
+        elif listed or listed_before:
+            # rule 4: our current record back, so that the peer can answer by rule 3
+            s.answered.add(rec.gid)
+            s.send(GROUP_RECORD, (held.raw, g.sig))
+
+    def install_record(self, rec, sig, how):
+        """Makes @rec the current record (accepted, or made by us) and spreads it (rule 2)."""
+        gid = rec.gid
+        g = self.group_states.get(gid)
+        prev = g.current if g else None
+        if how == "join" or g is None:
+            g = GroupState(rec, sig)
+            if prev is not None:
+                g.replaced = prev
+            self.group_states[gid] = g
+        else:
+            g.install(rec, sig)
+        before = {m.key for m in prev.members} if prev else set()
+        now = {m.key for m in rec.members}
+        if not rec.lists(self.pk):
+            g.state = "left" if g.state == "leaving" else "removed"
+            self.group_outbox = [m for m in self.group_outbox if m["gid"] != gid.hex()]
+            self.event("group-left" if g.state == "left" else "group-removed", group=gid.hex(),
+                       version=rec.version)
+        else:
+            if how == "join":
+                self.event("group-joined", group=gid.hex(), name=rec.name, version=rec.version,
+                           members=[m.name for m in rec.members])
+            else:
+                for k in now - before:
+                    self.event("member-added", group=gid.hex(), member=rec.member(k).name)
+                for k in before - now:
+                    self.event("member-removed", group=gid.hex(), member=prev.member(k).name)
+            # a member removed by a later record is owed nothing more (§Group messages)
+            for m in self.group_outbox:
+                if m["gid"] == gid.hex():
+                    m["owed"] &= now
+            self.group_outbox = [m for m in self.group_outbox if m["owed"]]
+        for s in self.group_sessions(now | before):
+            s.send(GROUP_RECORD, (rec.raw, sig))
+        self.refresh_member_only()
+
+    def refresh_member_only(self):
+        for pk, s in list(self.sessions.items()):
+            if s.kind == "member" and self.member_only_entry(pk) is None:
+                s.close("no longer a member-only peer")
+        if self.opts.dial:
+            for g in list(self.group_states.values()):
+                if g.state not in ("member", "leaving"):
+                    continue
+                for m in g.current.members:
+                    e = self.member_only_entry(m.key)
+                    if e is not None and e["hints"]:
+                        self.ensure_dialer(m.key)
+
+    def on_group_text(self, s, gid, mid, ts, body):
+        """§Group messages, the receiver's rules 1 … 5."""
+        P = s.rs
+        g = self.group_states.get(gid)
+        if g is None or not (g.current.lists(P) and g.current.lists(self.pk)):
+            self.event("group-text-dropped", contact=s.name(), group=gid.hex(), id=mid.hex(), acked=False,
+                       reason="no record of the group" if g is None else "the record does not list both")
+            if g is not None and g.state in ("member", "leaving") and gid not in s.answered and (
+                    g.current.lists(P) or (g.replaced is not None and g.replaced.lists(P))):
+                s.answered.add(gid)
+                s.send(GROUP_RECORD, (g.current.raw, g.sig))
+            return
+        if g.state != "member":
+            self.event("group-text-dropped", contact=s.name(), group=gid.hex(), id=mid.hex(), acked=True,
+                       reason="we are " + g.state)
+            s.queue_ack(mid)
+            return
+        key = (gid, P, mid)
+        if key in self.group_received:
+            self.duplicates += 1
+            self.event("duplicate", contact=s.name(), group=gid.hex(), id=mid.hex(), total=self.duplicates)
+            s.queue_ack(mid)
+            return
+        if (gid.hex(), mid.hex()) in self.group_own_ids:
+            s.close("GROUP_TEXT with the id of one of our own messages in the group")
+            return
+        self.group_received[key] = body
+        self.store({"type": "group-received", "group": gid.hex(), "from": P.hex(), "id": mid.hex(), "ts": ts,
+                    "body": body})
+        self.event("group-message", contact=s.name(), group=gid.hex(), id=mid.hex(), sent=ts, body=body)
+        s.queue_ack(mid)
+
+    def on_group_leave(self, s, gid):
+        g = self.group_states.get(gid)
+        if g is None or g.state != "member" or not g.current.is_admin(self.pk) or not g.current.lists(s.rs):
+            self.event("group-leave-ignored", contact=s.name(), group=gid.hex())
+            return
+        members = [m for m in g.current.members if m.key != s.rs]
+        rec = g.current.changed(signer=self.pk, members=members)
+        self.install_record(rec, sign_record(self.signing_priv, rec.raw), "change")
+
+    # what a test (or the command line) does with groups
+    def own_member_entry(self, role=ROLE_MEMBER):
+        addrs = ["127.0.0.1:%d" % self.opts.listen] if self.opts.listen else []
+        return Member(self.pk, self.signing_pub, self.name, addrs, role)
+
+    def create_group(self, name, keys, gid=None):
+        """A group of ours with these contacts as members (we are its admin); returns its id."""
+        gid = gid or os.urandom(16)
+        members = [self.own_member_entry(ROLE_ADMIN)]
+        for pk in keys:
+            c = self.contacts[pk]
+            members.append(Member(pk, self.peer_signing.get(pk, b""), c["name"],
+                                  ["%s:%d" % h if ":" not in h[0] else "[%s]:%d" % h for h in c["hints"][:2]],
+                                  ROLE_MEMBER))
+        rec = Record.make(1, gid, self.pk, name, members)
+        self.install_record(rec, sign_record(self.signing_priv, rec.raw), "join")
+        return gid
+
+    def queue_group_text(self, gid, body, mid=None):
+        g = self.group_states[gid]
+        if g.state != "member":
+            raise ValueError("not a member of the group (%s)" % g.state)
+        m = {"gid": gid.hex(), "id": (mid or os.urandom(16)).hex(), "ts": now_us(), "body": body,
+             "owed": {x.key for x in g.current.members if x.key != self.pk}}
+        self.group_outbox.append(m)
+        self.group_own_ids.add((m["gid"], m["id"]))
+        for s in self.group_sessions(m["owed"]):
+            self.flush_group_outbox(s)
+        return m["id"]
+
+    def leave_group(self, gid):
+        g = self.group_states[gid]
+        g.state = "leaving"
+        for s in self.group_sessions({m.key for m in g.current.admins()}):
+            s.send(GROUP_LEAVE, gid)
+
+    def current_record(self, gid):
+        g = self.group_states.get(gid)
+        return (g.current, g.sig, g.state) if g else (None, None, None)
+
+    async def send_raw(self, pk, plaintext):
+        """Any plaintext (crafted, malformed) on the session with @pk."""
+        s = self.sessions.get(pk)
+        if s is None or s.closed:
+            raise Closed("no session with %s" % self.contact_name(pk))
+        s.send_plain(plaintext)
+        await s.drain()
+
+    async def ping(self, pk, timeout=10.0):
+        """True if the session with @pk answers a PING within @timeout (it is alive)."""
+        s = self.sessions.get(pk)
+        if s is None or s.closed:
+            return False
+        cookie = int.from_bytes(os.urandom(8), "little")
+        fut = asyncio.get_event_loop().create_future()
+        self.pong_waiters[cookie] = fut
+        s.send(PING, cookie)
+        await s.drain()
+        try:
+            await asyncio.wait_for(fut, timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            self.pong_waiters.pop(cookie, None)
+
     # ---- dialling and listening
     async def dial(self, pk):
-        c = self.contacts[pk]
+        c = self.contacts.get(pk) or self.member_only_entry(pk)
         attempt = 0
         while not self.done.is_set():
+            if pk not in self.contacts:
+                # a member-only peer (§Members who are not contacts): dialled while a record lists it
+                c = self.member_only_entry(pk)
+                if c is None:
+                    self.event("dial-stopped", key=pk.hex(), reason="no longer a member-only peer")
+                    return
             if pk in self.sessions:
                 await asyncio.sleep(0.5)
                 continue
@@ -1814,6 +2778,8 @@ class Peer:
                     writer.close()
                     if str(e).startswith("key-changed:"):
                         c["key_changed"] = True
+                        if pk not in self.contacts:
+                            self.member_key_changed.add(pk)
                         newk = bytes.fromhex(str(e).split(":")[1])
                         self.event("key-changed", contact=c["name"], fingerprint=fingerprint(newk))
                         if self.opts.exit_on_key_changed:
@@ -1836,16 +2802,20 @@ class Peer:
                 delay = 0.5
             await asyncio.sleep(min(delay, self.opts.max_backoff))
 
-    async def dial_once(self, pk):
-        host, port = self.contacts[pk]["hints"][0]
+    async def dial_once(self, pk, address=None):
+        """One call to @pk, at @address (host, port) or its first hint; True if a session came up."""
+        if address is None:
+            address = (self.contacts.get(pk) or self.member_only_entry(pk))["hints"][0]
+        host, port = address
         reader, writer = await asyncio.open_connection(host, port)
         try:
             r = await asyncio.wait_for(handshake(self, reader, writer, True, expected_rs=pk), HANDSHAKE_TIMEOUT)
         except Exception as e:
             writer.close()
             self.event("handshake-failed", contact=self.contact_name(pk), error=repr(e))
-            return
+            return False
         await self.established(reader, writer, True, *r)
+        return True
 
     async def accept(self, reader, writer):
         addr = writer.get_extra_info("peername")
@@ -1875,10 +2845,9 @@ class Peer:
         for hx in self.opts.send_id or []:
             pk = next(iter(self.contacts))
             self.queue_text(pk, "%s (fixed id)" % self.opts.body, mid=bytes.fromhex(hx))
-        dialers = []
         if self.opts.dial:
             for pk in self.contacts:
-                dialers.append(asyncio.ensure_future(self.dial(pk)))
+                self.ensure_dialer(pk)
         self.check_done()
         try:
             await asyncio.wait_for(self.done.wait(), self.opts.timeout)
@@ -1897,7 +2866,7 @@ class Peer:
                     break
         else:
             await asyncio.sleep(0.3)      # let the last receipts leave
-        for d in dialers:
+        for d in self.dialers.values():
             d.cancel()
         for s in list(self.sessions.values()):
             await s.drain()
@@ -2158,6 +3127,84 @@ def probe_main(ident, contact, cases):
 
 
 # ---------------------------------------------------------------------------
+# A Peer on a thread of its own, for tests in Python that drive it (a crafted group member)
+# ---------------------------------------------------------------------------
+
+def new_identity(name):
+    sk, pk = generate_keypair()
+    return {"secret": sk.hex(), "public": pk.hex(), "name": name}
+
+
+class PeerThread:
+    """Runs Peer(ident, contacts, peer_options(**options)) on an asyncio loop in a daemon thread.
+    Its events go to the queue .events (dicts, as `peer` prints them); call() runs a function or
+    coroutine function on the peer's loop and returns its result, e.g.
+        t.call(t.peer.queue_group_text, gid, "hello")
+        t.call(t.peer.send_raw, pk, raw_group_text(gid, os.urandom(16), now_us(), "forged"))
+    contacts: {public key: {"name": ..., "hints": [(host, port)]}}, e.g. from contacts_from_invites()."""
+
+    def __init__(self, ident, contacts, **options):
+        import queue
+        import threading
+        options.setdefault("timeout", 7 * 24 * 3600.0)
+        self.ident = ident
+        self.contacts = contacts
+        self.opts = peer_options(**options)
+        self.events = queue.Queue()
+        self.loop = asyncio.new_event_loop()
+        self.peer = None
+        self.exit_code = None
+        self.error = None
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self):
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.peer = Peer(self.ident, self.contacts, self.opts)
+            self.peer.on_event = self.events.put
+            self._ready.set()
+            self.exit_code = self.loop.run_until_complete(self.peer.run())
+        except BaseException as e:   # noqa: B902 -- reported to the test, never lost
+            self.error = e
+            self.events.put({"event": "crashed", "error": repr(e)})
+        finally:
+            self._ready.set()
+            self.events.put({"event": "exit", "code": self.exit_code})
+
+    def start(self):
+        self.thread.start()
+        self._ready.wait(10)
+        if self.peer is None:
+            raise RuntimeError("the peer did not start: %r" % self.error)
+        return self
+
+    def call(self, fn, *args, timeout=60):
+        async def run():
+            r = fn(*args)
+            if asyncio.iscoroutine(r):
+                r = await r
+            return r
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+
+    def stop(self, timeout=10):
+        if self.thread.is_alive() and self.peer is not None:
+            try:
+                self.loop.call_soon_threadsafe(self.peer.done.set)
+            except RuntimeError:
+                pass
+            self.thread.join(timeout)
+
+
+def contacts_from_invites(invites):
+    out = {}
+    for inv in invites:
+        r = read_invite(inv)
+        out[r["key"]] = {"name": r["name"], "hints": r["hints"]}
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Local control socket client (PROTOCOL.md §Local control socket)
 # ---------------------------------------------------------------------------
 
@@ -2206,11 +3253,13 @@ def load_identity(path):
     return ident
 
 
-def main(argv=None):
+def build_parser():
     ap = argparse.ArgumentParser(description="Independent Sotto peer (from PROTOCOL.md)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     st = sub.add_parser("selftest")
     st.add_argument("--vectors", required=True, help="the cacophony 25519-ChaChaPoly-BLAKE2b JSON file")
+    st = sub.add_parser("selftest-groups", help="§Groups: the worked example byte for byte, and the rules")
+    st.add_argument("--verbose", action="store_true", help="say which rule each bad record breaks")
     p = sub.add_parser("init")
     p.add_argument("--id", required=True)
     p.add_argument("--name", required=True)
@@ -2261,10 +3310,28 @@ def main(argv=None):
     p.add_argument("--trace", action="store_true", help="log every payload received")
     p.add_argument("--first-delay", type=float, default=0, help="experiment: delay our first payload")
     p.add_argument("--no-presence", action="store_true", help="experiment: do not send PRESENCE first")
-    a = ap.parse_args(argv)
+    p.add_argument("--groups", action="store_true",
+                   help="revision 3: hello version 3 with the GROUPS bit, signing key, group payloads (§Groups)")
+    return ap
+
+
+def peer_options(**overrides):
+    """The options of the `peer` sub-command, defaults and @overrides, for a Peer made in Python."""
+    a = build_parser().parse_args(["peer", "--id", "-", "--contact", "-"])
+    for k, v in overrides.items():
+        if not hasattr(a, k):
+            raise TypeError("no peer option %r" % k)
+        setattr(a, k, v)
+    return a
+
+
+def main(argv=None):
+    a = build_parser().parse_args(argv)
 
     if a.cmd == "selftest":
         return 0 if selftest(a.vectors) else 1
+    if a.cmd == "selftest-groups":
+        return 0 if selftest_groups(a.verbose) else 1
     if a.cmd == "init":
         name = normalize_name(a.name)
         sk, pk = generate_keypair()
