@@ -121,12 +121,14 @@ find_member_or_fail (SottoCommand  *command,
     {
       SottoGroupMember *member = g_ptr_array_index (record->members, i);
       SottoContact *candidate = member_peer (store, member);
+      g_autofree char *shown = NULL;
       g_autofree char *name = NULL;
       g_autofree char *fingerprint = NULL;
 
       if (candidate == NULL)
         continue;
-      name = g_utf8_casefold (dup_member_name (store, member), -1);
+      shown = dup_member_name (store, member);
+      name = g_utf8_casefold (shown, -1);
       fingerprint = sotto_fingerprint_for_key (member->key);
       if (g_str_equal (name, folded))
         {

@@ -508,10 +508,15 @@ def test_not_contact(world, rng):
         raise Failure(f'Carol acknowledged the direct TEXT: {dan.receipts_naming(mid.hex())}')
     if any(m['body'] == 'Dan, directly to Carol' for m in group_history(carol, gid)):
         raise Failure('the direct TEXT is in Carol’s history of the group')
-    # In the member session Carol sent group traffic only.
+    # In the member session Carol sent group traffic only. If Dan called
+    # before Carol knew him from the group, the session began as a contact
+    # request and Carol said "pending", then "accepted" when she joined:
+    # REQUEST_STATE, and only in that order.
     allowed = {sp.PRESENCE, sp.PING, sp.PONG, sp.RECEIPT, sp.SIGNING_KEY, sp.GROUP_RECORD, sp.GROUP_TEXT,
-               sp.GROUP_LEAVE, sp.GROUP_TYPING}
+               sp.GROUP_LEAVE, sp.GROUP_TYPING, sp.REQUEST_STATE}
     kinds = dan.call(lambda: dict(dan.peer.sessions[carol_pk].kinds_received))
+    if kinds.get(sp.REQUEST_STATE, 0) not in (0, 2):
+        raise Failure(f'Carol sent {kinds[sp.REQUEST_STATE]} REQUEST_STATE in a member session')
     if set(kinds) - allowed:
         raise Failure(f'Carol sent kinds {sorted(set(kinds) - allowed)} in a member session: {kinds}')
     for p in (alice, bob, carol):
