@@ -77,7 +77,9 @@ _sotto_peer_link_speaks_groups (Link *link)
   return hello != NULL && (hello->capabilities & SOTTO_CAPABILITY_GROUPS) != 0;
 }
 
-/* The link of the peer with @key, if its session is up and speaks groups. */
+/* The link of the peer with @key, if its session is up and speaks groups.
+ * A peer no group lists any more still has its session until the links
+ * are pruned: the record that dropped it reaches it on that session. */
 static Link *
 ready_link_for_key (SottoPeerService *self,
                     const guint8     *key)
@@ -85,7 +87,7 @@ ready_link_for_key (SottoPeerService *self,
   SottoContact *peer = sotto_store_get_peer_by_key (self->store, key);
   Link *link;
 
-  if (peer == NULL || sotto_contact_get_member_only (peer) == SOTTO_MEMBER_ONLY_FORMER)
+  if (peer == NULL)
     return NULL;
   link = _sotto_peer_link (self, sotto_contact_get_id (peer));
   if (link == NULL || !_sotto_peer_link_ready (link) || !_sotto_peer_link_speaks_groups (link))

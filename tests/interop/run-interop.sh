@@ -118,6 +118,9 @@ pyexit() { jq -c 'select(.event=="exit")' "$1" | tail -1; }
 phase "0. self-test of sotto_peer.py (worked examples of PROTOCOL.md, cacophony vectors)"
 $PEER selftest --vectors "$VECTORS" > selftest.log 2>&1
 check "selftest: $(tail -1 selftest.log)" grep -q ' 0 failed' selftest.log
+# §Groups: the worked example byte for byte, and the record rules.
+$PEER selftest-groups > selftest-groups.log 2>&1
+check "selftest-groups: $(tail -1 selftest-groups.log)" grep -q ' 0 failed' selftest-groups.log
 
 # ---------------------------------------------------------------------------
 phase "1. identities, invites, fingerprints, safety numbers"
