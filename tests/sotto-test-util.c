@@ -318,6 +318,27 @@ sotto_test_add_contact (SottoStore          *store,
   return sotto_store_add_contact_finish (store, sotto_test_wait (&result), error);
 }
 
+/* @identity (another profile's, or a made-up one) as a contact of @store,
+ * reachable at @address (nullable); fails the test if that is refused. */
+SottoContact *
+sotto_test_add_identity (SottoStore    *store,
+                         SottoIdentity *identity,
+                         const char    *address)
+{
+  const char *addresses[] = { address, NULL };
+  g_autoptr (SottoInvite) invite = sotto_invite_new (sotto_identity_get_public_key (identity),
+                                                     sotto_identity_get_display_name (identity),
+                                                     addresses, NULL);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoContact *contact;
+
+  sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
+  contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return contact;
+}
+
 /* Runs @sql on the database file behind any store's back, as an attacker
  * with the file (or time) would; fails the test if SQLite refuses it. */
 void

@@ -61,6 +61,9 @@ gboolean      sotto_test_update_contact    (SottoStore          *store,
                                             int                  blocked,
                                             int                  verification,
                                             GError             **error);
+SottoContact *sotto_test_add_identity      (SottoStore          *store,
+                                            SottoIdentity       *identity,
+                                            const char          *address);
 SottoContact *sotto_test_add_contact       (SottoStore          *store,
                                             const char          *name,
                                             const char          *alias,

@@ -77,20 +77,6 @@ member_peer (SottoStore             *store,
   return sotto_store_get_peer_by_key (store, member->key);
 }
 
-static char *
-dup_member_name (SottoStore             *store,
-                 const SottoGroupMember *member)
-{
-  SottoContact *peer = member_peer (store, member);
-  const guint8 *own = sotto_identity_get_public_key (sotto_store_get_identity (store));
-
-  if (memcmp (member->key, own, SOTTO_KEY_LEN) == 0)
-    return g_strdup (sotto_identity_get_display_name (sotto_store_get_identity (store)));
-  if (peer != NULL && sotto_contact_get_member_only (peer) == SOTTO_MEMBER_ONLY_NO)
-    return g_strdup (sotto_contact_get_name (peer));
-  return g_strdup (member->display_name);
-}
-
 /* A member of @group named as `group remove` and `group admin` take it: a
  * contact's name, the name the group gives it, or the start of its
  * fingerprint. Members need not be our contacts. */
@@ -127,7 +113,7 @@ find_member_or_fail (SottoCommand  *command,
 
       if (candidate == NULL)
         continue;
-      shown = dup_member_name (store, member);
+      shown = sotto_store_dup_member_name (store, member);
       name = g_utf8_casefold (shown, -1);
       fingerprint = sotto_fingerprint_for_key (member->key);
       if (g_str_equal (name, folded))
@@ -289,7 +275,7 @@ group_members (SottoCommand *command,
     {
       SottoGroupMember *member = g_ptr_array_index (record->members, i);
       SottoContact *peer = member_peer (store, member);
-      g_autofree char *name = dup_member_name (store, member);
+      g_autofree char *name = sotto_store_dup_member_name (store, member);
       g_autofree char *fingerprint = sotto_fingerprint_for_key (member->key);
       gboolean you = memcmp (member->key, own, SOTTO_KEY_LEN) == 0;
       gboolean contact = peer != NULL && sotto_contact_get_member_only (peer) == SOTTO_MEMBER_ONLY_NO;

@@ -175,20 +175,6 @@ spread (SottoPeerService       *self,
       }
 }
 
-/* What the record says a member is called, unless it is our contact. */
-static char *
-member_name (SottoPeerService       *self,
-             const SottoGroupMember *member)
-{
-  SottoContact *peer = sotto_store_get_peer_by_key (self->store, member->key);
-
-  if (memcmp (member->key, own_key (self), SOTTO_KEY_LEN) == 0)
-    return g_strdup (sotto_identity_get_display_name (sotto_store_get_identity (self->store)));
-  if (peer != NULL && sotto_contact_get_member_only (peer) == SOTTO_MEMBER_ONLY_NO)
-    return g_strdup (sotto_contact_get_name (peer));
-  return g_strdup (member->display_name);
-}
-
 /* Who came and went between two records, told to front ends. */
 static void
 tell_changes (SottoPeerService       *self,
@@ -202,7 +188,7 @@ tell_changes (SottoPeerService       *self,
 
       if (before == NULL || sotto_group_record_find_member (before, member->key) == NULL)
         {
-          g_autofree char *name = member_name (self, member);
+          g_autofree char *name = sotto_store_dup_member_name (self->store, member);
 
           g_signal_emit (self, group_signals[GROUP_MEMBER_ADDED], 0, group, name);
         }
@@ -213,7 +199,7 @@ tell_changes (SottoPeerService       *self,
 
       if (sotto_group_record_find_member (after, member->key) == NULL)
         {
-          g_autofree char *name = member_name (self, member);
+          g_autofree char *name = sotto_store_dup_member_name (self->store, member);
 
           g_signal_emit (self, group_signals[GROUP_MEMBER_REMOVED], 0, group, name);
         }

@@ -1583,6 +1583,34 @@ sotto_store_set_signing_key_finish (SottoStore    *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/**
+ * sotto_store_dup_member_name:
+ * @member: an entry of a group record
+ *
+ * What front ends call a member: the user's own name, a contact's name
+ * (its alias, if any), or else the name the record gives.
+ *
+ * Returns: (transfer full): the name
+ */
+char *
+sotto_store_dup_member_name (SottoStore             *self,
+                             const SottoGroupMember *member)
+{
+  SottoIdentity *identity;
+  SottoContact *peer;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (member != NULL, NULL);
+
+  identity = sotto_store_get_identity (self);
+  if (memcmp (member->key, sotto_identity_get_public_key (identity), SOTTO_KEY_LEN) == 0)
+    return g_strdup (sotto_identity_get_display_name (identity));
+  peer = sotto_store_get_peer_by_key (self, member->key);
+  if (peer != NULL && sotto_contact_get_member_only (peer) == SOTTO_MEMBER_ONLY_NO)
+    return g_strdup (sotto_contact_get_name (peer));
+  return g_strdup (member->display_name);
+}
+
 /* -------------------------------------------------------------------------
  * Finding a group by what the user typed
  * ------------------------------------------------------------------------- */

@@ -141,6 +141,8 @@ SottoGroup         *sotto_store_get_group_by_gid          (SottoStore          *
                                                            const guint8        *gid);
 SottoGroup         *sotto_store_get_group_by_id           (SottoStore          *self,
                                                            gint64               id);
+char               *sotto_store_dup_member_name           (SottoStore          *self,
+                                                           const SottoGroupMember *member);
 SottoGroup         *sotto_store_find_group                (SottoStore          *self,
                                                            const char          *query,
                                                            GError             **error);

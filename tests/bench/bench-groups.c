@@ -80,44 +80,6 @@ memory_settings (void)
   return g_settings_new_with_backend (SCHEMA_ID, backend);
 }
 
-static SottoStore *
-create_store (const char *dir,
-              const char *name)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  SottoStore *store;
-
-  g_mkdir_with_parents (dir, 0700);
-  sotto_store_create_async (dir, name, SOTTO_KEY_PROTECTION_PASSPHRASE, PASSPHRASE,
-                            SOTTO_PWHASH_OPSLIMIT_MIN, SOTTO_PWHASH_MEMLIMIT_MIN,
-                            NULL, sotto_test_result_cb, &result);
-  store = sotto_store_create_finish (sotto_test_wait (&result), &error);
-  if (store == NULL)
-    g_error ("create: %s", error->message);
-  return store;
-}
-
-static void
-add_contact (SottoStore    *store,
-             SottoIdentity *other,
-             guint          port)
-{
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
-  const char *addresses[] = { address, NULL };
-  g_autoptr (SottoInvite) invite = sotto_invite_new (sotto_identity_get_public_key (other),
-                                                     sotto_identity_get_display_name (other),
-                                                     addresses, NULL);
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SottoContact) contact = NULL;
-
-  sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
-  contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
-  if (contact == NULL)
-    g_error ("add: %s", error->message);
-}
-
 static void
 on_online_cb (SottoPeerService *service,
               SottoContact     *contact,
@@ -265,7 +227,11 @@ main (int   argc,
       g_autofree char *dir = g_strdup_printf ("%s/p%02d", root, i);
       g_autofree char *name = g_strdup_printf ("Member %02d", i);
 
-      peer->store = create_store (dir, name);
+      g_mkdir_with_parents (dir, 0700);
+      peer->store = sotto_test_create_store (dir, name, SOTTO_KEY_PROTECTION_PASSPHRASE, PASSPHRASE,
+                                             &error);
+      if (peer->store == NULL)
+        g_error ("create: %s", error->message);
       peer->port = sotto_test_low_free_port ();
       peer->settings = memory_settings ();
       g_ptr_array_add (peers, peer);
@@ -288,8 +254,13 @@ main (int   argc,
     {
       Peer *peer = g_ptr_array_index (peers, i);
 
-      add_contact (creator->store, sotto_store_get_identity (peer->store), peer->port);
-      add_contact (peer->store, sotto_store_get_identity (creator->store), creator->port);
+      g_autofree char *peer_address = g_strdup_printf ("127.0.0.1:%u", peer->port);
+      g_autofree char *creator_address = g_strdup_printf ("127.0.0.1:%u", creator->port);
+
+      g_object_unref (sotto_test_add_identity (creator->store, sotto_store_get_identity (peer->store),
+                                               peer_address));
+      g_object_unref (sotto_test_add_identity (peer->store, sotto_store_get_identity (creator->store),
+                                               creator_address));
     }
 
   for (int i = 0; i < n_members; i++)

@@ -25,24 +25,6 @@ typedef struct
   guint8         gid[SOTTO_GROUP_ID_LEN];
 } Fixture;
 
-static SottoContact *
-add_identity (SottoStore    *store,
-              SottoIdentity *identity)
-{
-  const char *addresses[] = { "127.0.0.1:20001", NULL };
-  g_autoptr (SottoInvite) invite = sotto_invite_new (sotto_identity_get_public_key (identity),
-                                                     sotto_identity_get_display_name (identity),
-                                                     addresses, NULL);
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  SottoContact *contact;
-
-  sotto_store_add_contact_async (store, invite, NULL, NULL, sotto_test_result_cb, &result);
-  contact = sotto_store_add_contact_finish (store, sotto_test_wait (&result), &error);
-  g_assert_no_error (error);
-  return contact;
-}
-
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -56,7 +38,7 @@ fixture_set_up (Fixture       *f,
   f->bob = sotto_identity_generate ("Bob", &error);
   f->carol = sotto_identity_generate ("Carol", &error);
   g_assert_no_error (error);
-  f->bob_contact = add_identity (f->store, f->bob);
+  f->bob_contact = sotto_test_add_identity (f->store, f->bob, "127.0.0.1:20001");
   randombytes_buf (f->gid, sizeof f->gid);
 }
 
@@ -240,7 +222,7 @@ test_members (Fixture       *f,
 
   /* Added as a contact: the same row, now a contact. */
   {
-    g_autoptr (SottoContact) added = add_identity (f->store, f->carol);
+    g_autoptr (SottoContact) added = sotto_test_add_identity (f->store, f->carol, "127.0.0.1:20001");
 
     g_assert_cmpint (sotto_contact_get_id (added), ==, carol_id);
     g_assert_cmpint (sotto_contact_get_member_only (added), ==, SOTTO_MEMBER_ONLY_NO);
